@@ -1,0 +1,15 @@
+//! The schema of the service as an append-only list of migrations. A migration, once released,
+//! is never edited: a change of schema is a new file. Migrations never import entities.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,240 @@
+//! The `gec` command line: `serve` (the default) and the operator's offline tools.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::grading::Uscc;
+use crate::service::accounts::{self, NewAccount, Role};
+use crate::store::audit::Actor;
+
+#[derive(Parser)]
+#[command(
+    name = "gec",
+    version,
+    about = "Green Efficiency Code (绿效码) service and tools"
+)]
+struct Cli {
+    /// Where the SQLite database and the signing keys live.
+    #[arg(
+        long,
+        env = "GEC_DATA_DIR",
+        default_value = "./gec-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; by default SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the pages and the log (the default; bare `gec` also seeds the demo).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GEC_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Base URL printed into codes (scheme://host[:port]); by default from --bind.
+    #[arg(long, env = "GEC_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seed demo accounts and firms (public passwords: for trying the service only).
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an account; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        username: String,
+        /// The firm's USCC (firm accounts only).
+        #[arg(long)]
+        firm: Option<String>,
+        /// Organisation name (a bank's or an agency's).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// List accounts.
+    List,
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Role::Regulator, Role::Bank, Role::Firm]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("gec=info,tower_http=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database_url = cli
+        .database_url
+        .clone()
+        .unwrap_or_else(|| config::default_database_url(&cli.data_dir));
+    match cli.command {
+        None => {
+            serve(
+                cli.data_dir,
+                database_url,
+                ServeArgs {
+                    demo: true,
+                    ..parse_serve_env()?
+                },
+            )
+            .await
+        }
+        Some(Command::Serve(args)) => serve(cli.data_dir, database_url, args).await,
+        Some(Command::Accounts(command)) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            accounts_command(&db, command).await
+        }
+    }
+}
+
+/// Bare `gec` takes the serve options from the environment only.
+fn parse_serve_env() -> anyhow::Result<ServeArgs> {
+    let bind = match std::env::var("GEC_BIND") {
+        Ok(text) => text.parse().with_context(|| format!("GEC_BIND={text:?}"))?,
+        Err(_) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    Ok(ServeArgs {
+        bind,
+        public_url: std::env::var("GEC_PUBLIC_URL").ok(),
+        demo: false,
+    })
+}
+
+async fn serve(
+    data_dir: PathBuf,
+    database_url: String,
+    args: ServeArgs,
+) -> anyhow::Result<ExitCode> {
+    let public_url = match &args.public_url {
+        Some(text) => config::parse_public_url(text).map_err(anyhow::Error::msg)?,
+        None => config::public_url_for_bind(args.bind),
+    };
+    let config = Config {
+        bind: args.bind,
+        data_dir,
+        database_url,
+        public_url,
+        demo: args.demo,
+    };
+    crate::run(config).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn open_db(
+    data_dir: &std::path::Path,
+    database_url: &str,
+) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    }
+    crate::db::connect(database_url)
+        .await
+        .context("opening and migrating the database")
+}
+
+async fn accounts_command(
+    db: &sea_orm::DatabaseConnection,
+    command: AccountsCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        AccountsCommand::Add {
+            role,
+            username,
+            firm,
+            org,
+        } => {
+            let firm = firm
+                .map(|text| Uscc::parse(&text).map_err(|m| anyhow::anyhow!("--firm: {m}")))
+                .transpose()?;
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            if password.is_empty() {
+                bail!("password: give it on standard input, one line");
+            }
+            let new = NewAccount {
+                username,
+                password,
+                role,
+                firm,
+                org,
+            };
+            let created = accounts::create_account(db, &Actor::system("cli"), new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&created)?);
+        }
+        AccountsCommand::List => {
+            for a in accounts::list_accounts(db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!(
+                    "{:>5}  {:<10} {:<24} {:<18} {}",
+                    a.id,
+                    a.role,
+                    a.username,
+                    a.firm_uscc.as_deref().unwrap_or("-"),
+                    a.org.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,108 @@
+//! Green Efficiency Code (绿效码): grades industrial firms, signs their codes, and keeps the
+//! public log of every code issued. `router` and `run` are the whole service; `main.rs` only
+//! calls [`cli::main`].
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod grading;
+pub mod service;
+pub mod store;
+pub mod web;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use web::{AppState, router};
+
+/// How long in-flight requests may take to finish once shutdown has begun.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Opens the database (creating and migrating it), seeds the demo if asked, and serves until
+/// SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    let db = db::connect(&config.database_url)
+        .await
+        .context("opening and migrating the database")?;
+    if config.demo {
+        let logins = service::demo::seed(&db).await.context("seeding the demo")?;
+        println!("Demo logins (public demo passwords: never use --demo where real users reach):");
+        for login in &logins {
+            println!(
+                "  {:<10} {:<18} password {}  {}",
+                login.role, login.username, login.password, login.note
+            );
+        }
+    }
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    println!("gec serving on http://{}", listener.local_addr()?);
+    println!("public URL in codes: {}", config.public_url);
+    let state = AppState::new(db.clone(), config);
+    serve(listener, state, shutdown_signal()).await?;
+    db.close().await.context("closing the database")?;
+    Ok(())
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// for at most [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    });
+    let mut graceful = stopping.clone();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    });
+    let mut deadline = stopping;
+    tokio::select! {
+        result = server => result,
+        _ = async move {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still running after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (what `docker stop` and systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,299 @@
+//! Accounts and logging in: creating accounts (with their audit event), checking passwords,
+//! and issuing and resolving API tokens and page sessions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder};
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::grading::Uscc;
+use crate::service::credentials;
+use crate::store::audit::{self, Actor, Change};
+use crate::store::{accounts, firms, tokens};
+
+pub const API_TOKEN_LIFETIME: Duration = Duration::days(30);
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Regulator,
+    Bank,
+    Firm,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Regulator => "regulator",
+            Role::Bank => "bank",
+            Role::Firm => "firm",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "regulator" => Ok(Role::Regulator),
+            "bank" => Ok(Role::Bank),
+            "firm" => Ok(Role::Firm),
+            other => Err(format!(
+                "unknown role {other:?}: expected regulator, bank or firm"
+            )),
+        }
+    }
+}
+
+/// The authenticated caller of a request, as the handlers see it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub account_id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The firm a firm account acts for.
+    pub firm_id: Option<i64>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor::account(self.account_id, &self.username)
+    }
+}
+
+/// A new account, parsed at the boundary.
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub firm: Option<Uscc>,
+    pub org: Option<String>,
+}
+
+pub fn check_username(username: &str) -> Result<(), String> {
+    let ok_len = (3..=64).contains(&username.len());
+    let ok_chars = username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b));
+    if ok_len && ok_chars {
+        Ok(())
+    } else {
+        Err("must be 3 to 64 characters of letters, digits, '.', '_', '-' or '@'".into())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccountSummary {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub firm_uscc: Option<String>,
+    pub org: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Creates an account and its audit event in one transaction.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewAccount,
+) -> AppResult<AccountSummary> {
+    check_username(&new.username).map_err(|m| AppError::validation("username", m))?;
+    credentials::check_new_password(&new.password)
+        .map_err(|m| AppError::validation("password", m))?;
+    if new.role == Role::Firm && new.firm.is_none() {
+        return Err(AppError::validation(
+            "firm",
+            "a firm account needs the firm's USCC",
+        ));
+    }
+    if new.role != Role::Firm && new.firm.is_some() {
+        return Err(AppError::validation(
+            "firm",
+            "only firm accounts belong to a firm",
+        ));
+    }
+    let password = new.password.clone();
+    let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+
+    let txn = crate::db::begin_write(db).await?;
+    let firm =
+        match &new.firm {
+            Some(uscc) => Some(firms::find_by_uscc(&txn, uscc.as_str()).await?.ok_or_else(
+                || AppError::validation("firm", format!("no firm with USCC {uscc}")),
+            )?),
+            None => None,
+        };
+    if accounts::find_by_username(&txn, &new.username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "username {:?} is taken",
+            new.username
+        )));
+    }
+    let now = Utc::now();
+    let account = accounts::ActiveModel {
+        username: Set(new.username),
+        password_hash: Set(hash),
+        role: Set(new.role.as_str().to_owned()),
+        firm_id: Set(firm.as_ref().map(|f| f.id)),
+        org: Set(new.org),
+        disabled: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let summary = AccountSummary {
+        id: account.id,
+        username: account.username,
+        role: account.role,
+        firm_uscc: firm.map(|f| f.uscc),
+        org: account.org,
+        created_at: account.created_at,
+    };
+    audit::record(
+        &txn,
+        actor,
+        now,
+        Change {
+            action: "account.create",
+            target_type: "account",
+            target_id: summary.id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&summary).map_err(AppError::internal)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(summary)
+}
+
+pub async fn list_accounts(db: &DatabaseConnection) -> AppResult<Vec<AccountSummary>> {
+    let all = accounts::Entity::find()
+        .order_by_asc(accounts::Column::Id)
+        .all(db)
+        .await?;
+    let firms_by_id: std::collections::HashMap<i64, String> = firms::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.uscc))
+        .collect();
+    Ok(all
+        .into_iter()
+        .map(|a| AccountSummary {
+            firm_uscc: a.firm_id.and_then(|id| firms_by_id.get(&id).cloned()),
+            id: a.id,
+            username: a.username,
+            role: a.role,
+            org: a.org,
+            created_at: a.created_at,
+        })
+        .collect())
+}
+
+/// Checks a username and password. Unknown usernames cost as much as wrong passwords, so that
+/// timing does not tell which accounts exist.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+) -> AppResult<Caller> {
+    let account = accounts::find_by_username(db, username).await?;
+    let phc = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || credentials::verify_password(&password, &phc))
+        .await
+        .map_err(AppError::internal)?;
+    match account {
+        Some(a) if ok && !a.disabled => caller_of(a),
+        _ => Err(AppError::BadCredentials),
+    }
+}
+
+/// An argon2id hash of a random string, checked against when the username is unknown.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let random = credentials::new_token().unwrap_or_default();
+        credentials::hash_password(&random).unwrap_or_default()
+    })
+}
+
+fn caller_of(account: accounts::Model) -> AppResult<Caller> {
+    let role = account.role.parse::<Role>().map_err(AppError::internal)?;
+    Ok(Caller {
+        account_id: account.id,
+        username: account.username,
+        role,
+        firm_id: account.firm_id,
+    })
+}
+
+/// Issues a credential of `kind` for the caller; the token is returned once and stored hashed.
+pub async fn issue_credential(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    kind: tokens::Kind,
+) -> AppResult<String> {
+    let token = credentials::new_token().map_err(AppError::internal)?;
+    let now = Utc::now();
+    let lifetime = match kind {
+        tokens::Kind::Api => API_TOKEN_LIFETIME,
+        tokens::Kind::Session => SESSION_LIFETIME,
+    };
+    tokens::insert(
+        db,
+        kind,
+        caller.account_id,
+        credentials::token_hash(&token),
+        now,
+        now + lifetime,
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The caller behind a presented token, if it is live and its account enabled.
+pub async fn resolve_credential(
+    db: &DatabaseConnection,
+    kind: tokens::Kind,
+    token: &str,
+) -> AppResult<Option<Caller>> {
+    if !token.starts_with(credentials::TOKEN_PREFIX) || token.len() > 128 {
+        return Ok(None);
+    }
+    let hash = credentials::token_hash(token);
+    let Some(account_id) = tokens::account_for(db, kind, &hash, Utc::now()).await? else {
+        return Ok(None);
+    };
+    match accounts::Entity::find_by_id(account_id).one(db).await? {
+        Some(account) if !account.disabled => caller_of(account).map(Some),
+        _ => Ok(None),
+    }
+}
+
+pub async fn end_session(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+    tokens::delete_session(db, &credentials::token_hash(token)).await?;
+    Ok(())
+}

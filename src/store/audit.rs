@@ -1,0 +1,80 @@
+//! `audit_events`: the append-only record of who changed what, written in the same transaction
+//! as the change. Nothing in the service updates or deletes a row of it.
+
+use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "audit_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: DateTimeUtc,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Who did it: an account, or the operator at the command line / the system itself.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn account(id: i64, username: &str) -> Self {
+        Actor {
+            id: Some(id),
+            name: username.to_owned(),
+        }
+    }
+
+    pub fn system(name: &str) -> Self {
+        Actor {
+            id: None,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// One change: what was done to which record, with its state before and after.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    at: DateTimeUtc,
+    change: Change<'_>,
+) -> Result<(), DbErr> {
+    ActiveModel {
+        at: Set(at),
+        actor_id: Set(actor.id),
+        actor: Set(actor.name.clone()),
+        action: Set(change.action.to_owned()),
+        target_type: Set(change.target_type.to_owned()),
+        target_id: Set(change.target_id),
+        before: Set(change.before.map(|v| v.to_string())),
+        after: Set(change.after.map(|v| v.to_string())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

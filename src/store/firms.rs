@@ -1,0 +1,26 @@
+//! `firms`: the industrial firms that hold codes.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "firms")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: String,
+    pub district: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+pub async fn find_by_uscc<C: ConnectionTrait>(db: &C, uscc: &str) -> Result<Option<Model>, DbErr> {
+    Entity::find().filter(Column::Uscc.eq(uscc)).one(db).await
+}

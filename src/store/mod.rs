@@ -1,0 +1,6 @@
+//! The database tables as sea-orm entities, and the queries on them, one file per table group.
+
+pub mod accounts;
+pub mod audit;
+pub mod firms;
+pub mod tokens;

@@ -1,0 +1,120 @@
+//! `api_tokens` and `sessions`: bearer tokens and page sessions, stored only as SHA-256 hashes.
+
+use sea_orm::entity::prelude::*;
+
+pub mod api_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Which table a credential lives in: API bearer tokens or page sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Api,
+    Session,
+}
+
+/// The account id behind a live (unexpired) credential with this hash.
+pub async fn account_for<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
+    token_hash: &str,
+    now: DateTimeUtc,
+) -> Result<Option<i64>, DbErr> {
+    let found = match kind {
+        Kind::Api => api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(token_hash))
+            .filter(api_token::Column::ExpiresAt.gt(now))
+            .one(db)
+            .await?
+            .map(|t| t.account_id),
+        Kind::Session => session::Entity::find()
+            .filter(session::Column::TokenHash.eq(token_hash))
+            .filter(session::Column::ExpiresAt.gt(now))
+            .one(db)
+            .await?
+            .map(|t| t.account_id),
+    };
+    Ok(found)
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
+    account_id: i64,
+    token_hash: String,
+    now: DateTimeUtc,
+    expires_at: DateTimeUtc,
+) -> Result<(), DbErr> {
+    use sea_orm::ActiveValue::Set;
+    match kind {
+        Kind::Api => {
+            api_token::ActiveModel {
+                account_id: Set(account_id),
+                token_hash: Set(token_hash),
+                created_at: Set(now),
+                expires_at: Set(expires_at),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+        Kind::Session => {
+            session::ActiveModel {
+                account_id: Set(account_id),
+                token_hash: Set(token_hash),
+                created_at: Set(now),
+                expires_at: Set(expires_at),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_session<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(token_hash))
+        .exec(db)
+        .await?;
+    Ok(())
+}

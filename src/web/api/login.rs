@@ -1,0 +1,72 @@
+//! `POST /api/v1/login`: a username and password for an API token.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ApiJson;
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::{self, API_TOKEN_LIFETIME, Role};
+use crate::store::tokens::Kind;
+use crate::web::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/login", post(create_login))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn create_login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let caller = log_in(&state, &request.username, &request.password).await?;
+    let token = accounts::issue_credential(&state.db, &caller, Kind::Api).await?;
+    Ok(Json(LoginResponse {
+        token,
+        role: caller.role,
+        expires_at: Utc::now() + API_TOKEN_LIFETIME,
+    }))
+}
+
+/// Checks the password under the per-username throttle (shared by the API and the login page).
+pub async fn log_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> AppResult<accounts::Caller> {
+    if username.len() > 64 || password.len() > 1024 {
+        return Err(AppError::BadCredentials);
+    }
+    state
+        .login_throttle
+        .check(username, Instant::now())
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    match accounts::authenticate(&state.db, username, password).await {
+        Ok(caller) => {
+            state.login_throttle.succeeded(username);
+            Ok(caller)
+        }
+        Err(AppError::BadCredentials) => {
+            state.login_throttle.failed(username, Instant::now());
+            Err(AppError::BadCredentials)
+        }
+        Err(other) => Err(other),
+    }
+}

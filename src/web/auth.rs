@@ -1,0 +1,162 @@
+//! Who is calling: extractors that resolve the bearer token (API) or the session cookie
+//! (pages) and check the role, so that a handler states who may call it in its signature.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRef, FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use super::AppState;
+use crate::error::AppError;
+use crate::service::accounts::{self, Caller, Role};
+use crate::store::tokens::Kind;
+
+pub const SESSION_COOKIE: &str = "gec_session";
+
+/// A set of roles allowed to call a handler.
+pub trait Allowed: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+pub struct AnyRole;
+pub struct Regulator;
+pub struct Bank;
+pub struct Firm;
+pub struct FirmOrRegulator;
+
+impl Allowed for AnyRole {
+    const ROLES: &'static [Role] = &[Role::Regulator, Role::Bank, Role::Firm];
+}
+impl Allowed for Regulator {
+    const ROLES: &'static [Role] = &[Role::Regulator];
+}
+impl Allowed for Bank {
+    const ROLES: &'static [Role] = &[Role::Bank];
+}
+impl Allowed for Firm {
+    const ROLES: &'static [Role] = &[Role::Firm];
+}
+impl Allowed for FirmOrRegulator {
+    const ROLES: &'static [Role] = &[Role::Firm, Role::Regulator];
+}
+
+/// An API caller with a live bearer token whose role is in `R`; 401 without a valid token,
+/// 403 with the wrong role.
+pub struct Auth<R: Allowed = AnyRole> {
+    pub caller: Caller,
+    _roles: PhantomData<R>,
+}
+
+impl<R: Allowed> std::ops::Deref for Auth<R> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+impl<R: Allowed, S: Send + Sync> FromRequestParts<S> for Auth<R>
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let state = AppState::from_ref(state);
+        let unauthorized = || {
+            let mut response = AppError::Unauthorized.into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        };
+        let token = bearer(parts).ok_or_else(unauthorized)?;
+        let caller = accounts::resolve_credential(&state.db, Kind::Api, token)
+            .await
+            .map_err(IntoResponse::into_response)?
+            .ok_or_else(unauthorized)?;
+        if !R::ROLES.contains(&caller.role) {
+            return Err(AppError::Forbidden.into_response());
+        }
+        Ok(Auth {
+            caller,
+            _roles: PhantomData,
+        })
+    }
+}
+
+/// A page visitor with a live session whose role is in `R`. Without a session the visitor is
+/// sent to `/login` and brought back afterwards; with the wrong role, a 403 page.
+pub struct PageAuth<R: Allowed = AnyRole> {
+    pub caller: Caller,
+    /// The raw session token, from which the CSRF token of this session's forms derives.
+    pub session: String,
+    _roles: PhantomData<R>,
+}
+
+impl<R: Allowed> std::ops::Deref for PageAuth<R> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<R: Allowed, S: Send + Sync> FromRequestParts<S> for PageAuth<R>
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let state = AppState::from_ref(state);
+        let to_login = || {
+            let target = parts
+                .extensions
+                .get::<OriginalUri>()
+                .map(|u| u.0.path().to_owned())
+                .unwrap_or_else(|| parts.uri.path().to_owned());
+            let next: String = url_encode(&target);
+            Redirect::to(&format!("/login?next={next}")).into_response()
+        };
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(session) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+            return Err(to_login());
+        };
+        let caller = accounts::resolve_credential(&state.db, Kind::Session, &session)
+            .await
+            .map_err(|e| super::pages::PageError(e).into_response())?;
+        let Some(caller) = caller else {
+            return Err(to_login());
+        };
+        if !R::ROLES.contains(&caller.role) {
+            return Err(super::pages::PageError(AppError::Forbidden).into_response());
+        }
+        Ok(PageAuth {
+            caller,
+            session,
+            _roles: PhantomData,
+        })
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

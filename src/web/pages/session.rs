@@ -1,0 +1,192 @@
+//! `/login` and `/logout`: password sign-in for pages, with a session cookie.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+
+use super::{PageError, render};
+use crate::error::AppError;
+use crate::service::accounts::{self, Role};
+use crate::store::tokens::Kind;
+use crate::web::AppState;
+use crate::web::auth::{PageAuth, SESSION_COOKIE};
+use crate::web::csrf;
+use crate::web::i18n::{Lang, Texts};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(show_login).post(create_session))
+        .route("/logout", get(show_logout).post(delete_session))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub t: &'static Texts,
+    pub lang: Lang,
+    pub csrf: String,
+    pub next: String,
+    pub username: String,
+    pub error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Only local paths are followed after login, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Regulator => "/regulator",
+        Role::Bank => "/bank",
+        Role::Firm => "/firm",
+    }
+}
+
+fn pre_session_cookie(jar: CookieJar, secure: bool) -> Result<(CookieJar, String), AppError> {
+    if let Some(existing) = jar.get(csrf::PRE_SESSION_COOKIE) {
+        if existing.value().len() >= 32 {
+            let value = existing.value().to_owned();
+            return Ok((jar, value));
+        }
+    }
+    let value = crate::service::credentials::new_token().map_err(AppError::internal)?;
+    let cookie = Cookie::build((csrf::PRE_SESSION_COOKIE, value.clone()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict);
+    Ok((jar.add(cookie), value))
+}
+
+async fn show_login(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    let (jar, token) = pre_session_cookie(jar, state.config.secure_cookies())?;
+    let page = LoginPage {
+        t: lang.texts(),
+        lang,
+        csrf: token,
+        next: safe_next(query.next.as_deref()),
+        username: String::new(),
+        error: None,
+    };
+    Ok((jar, render(&page)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let expected = jar
+        .get(csrf::PRE_SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    if !expected.is_some_and(|e| csrf::matches(&e, &form.csrf)) {
+        return Err(AppError::Forbidden.into());
+    }
+    let secure = state.config.secure_cookies();
+    let caller = match crate::web::api::login::log_in(&state, &form.username, &form.password).await
+    {
+        Ok(caller) => caller,
+        Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
+            let t = lang.texts();
+            let status = err.status();
+            let (jar, token) = pre_session_cookie(jar, secure)?;
+            let page = LoginPage {
+                t,
+                lang,
+                csrf: token,
+                next: safe_next(form.next.as_deref()),
+                username: form.username,
+                error: Some(match err {
+                    AppError::BadCredentials => t.login_failed,
+                    _ => t.login_throttled,
+                }),
+            };
+            return Ok((status, jar, render(&page)).into_response());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let session = accounts::issue_credential(&state.db, &caller, Kind::Session).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, session))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(time_of(accounts::SESSION_LIFETIME));
+    let next = safe_next(form.next.as_deref());
+    let target = if next.is_empty() {
+        landing(caller.role).to_owned()
+    } else {
+        next
+    };
+    Ok((jar.add(cookie), Redirect::to(&target)).into_response())
+}
+
+fn time_of(duration: chrono::Duration) -> cookie::time::Duration {
+    cookie::time::Duration::seconds(duration.num_seconds())
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub t: &'static Texts,
+    pub lang: Lang,
+    pub username: String,
+    pub csrf: String,
+}
+
+async fn show_logout(lang: Lang, auth: PageAuth) -> Response {
+    render(&LogoutPage {
+        t: lang.texts(),
+        lang,
+        username: auth.caller.username.clone(),
+        csrf: csrf::session_token(&auth.session),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    auth: PageAuth,
+    jar: CookieJar,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, PageError> {
+    if !csrf::matches(&csrf::session_token(&auth.session), &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    accounts::end_session(&state.db, &auth.session).await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/")).into_response())
+}
