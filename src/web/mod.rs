@@ -36,6 +36,8 @@ impl AppState {
 
 /// The whole application: every feature's routes, wrapped in the middleware stack.
 pub fn router(state: AppState) -> Router {
+    // Install the metrics recorder before the first request is counted.
+    metrics::handle();
     let routes = Router::new()
         .merge(api::router())
         .merge(pages::router())

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: bearer tokens in, JSON or problem+json out.
 
+mod accounts;
 pub mod login;
 
 use axum::Router;
@@ -9,7 +10,7 @@ use super::AppState;
 use crate::error::AppError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(login::router())
+    Router::new().merge(login::router()).merge(accounts::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)

@@ -1,0 +1,165 @@
+//! The test harness: the real router on a fresh database, driven with `oneshot`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use gec::service::accounts::{self, NewAccount, Role};
+use gec::store::audit::Actor;
+use gec::{AppState, Config};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "test-password-123";
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub dir: TempDir,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts an RFC 9457 problem document with this status, and returns it.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert!(problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+}
+
+/// A fresh database URL: a new PostgreSQL database when `TEST_DATABASE_URL` is set, else a
+/// SQLite file in `dir`.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("gec_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let (base, query) = match admin_url.split_once('?') {
+                Some((b, q)) => (b, format!("?{q}")),
+                None => (admin_url.as_str(), String::new()),
+            };
+            let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+            format!("{prefix}/{name}{query}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("gec.db").display()),
+    }
+}
+
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let db = gec::db::connect(&database_url).await.expect("connect and migrate");
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            database_url: database_url.clone(),
+            public_url: "http://127.0.0.1:8080".into(),
+            demo: false,
+        };
+        let state = AppState::new(db.clone(), config);
+        TestApp { router: gec::router(state.clone()), state, db, database_url, dir }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    /// A request with an optional bearer token and an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn create_account(&self, role: Role, username: &str, firm: Option<&str>) {
+        let firm = firm.map(|f| gec::grading::Uscc::parse(f).expect("test USCC"));
+        accounts::create_account(
+            &self.db,
+            &Actor::system("test"),
+            NewAccount { username: username.into(), password: PASSWORD.into(), role, firm, org: None },
+        )
+        .await
+        .expect("create account");
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let response = self
+            .post("/api/v1/login", None, serde_json::json!({"username": username, "password": PASSWORD}))
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.json()["token"].as_str().expect("token").to_owned()
+    }
+
+    /// An account of `role` with a token.
+    pub async fn token_for(&self, role: Role, username: &str) -> String {
+        self.create_account(role, username, None).await;
+        self.login(username).await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}

@@ -1,0 +1,9 @@
+//! The one integration-test binary (every extra file under tests/ is another full link).
+//! Each test gets a fresh database: temporary SQLite by default, a fresh PostgreSQL database
+//! when `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod accounts;
+mod foundation;
+mod pages;
