@@ -22,7 +22,11 @@ async fn every_response_carries_security_headers_and_a_request_id() {
     let app = TestApp::new().await;
     let response = app.get("/", None).await;
     assert_eq!(response.status, StatusCode::OK);
-    assert!(response.header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(
+        response
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(response.header("x-content-type-options"), "nosniff");
     assert_eq!(response.header("referrer-policy"), "no-referrer");
     assert_eq!(response.header("x-request-id").len(), 36);
@@ -42,7 +46,13 @@ async fn malformed_json_is_a_400_problem() {
 #[tokio::test]
 async fn a_field_of_the_wrong_type_is_a_422_naming_the_field() {
     let app = TestApp::new().await;
-    let response = app.post("/api/v1/login", None, json!({"username": 7, "password": "x"})).await;
+    let response = app
+        .post(
+            "/api/v1/login",
+            None,
+            json!({"username": 7, "password": "x"}),
+        )
+        .await;
     let problem = response.problem(422);
     assert_eq!(problem["field"], "username");
 }
@@ -50,10 +60,17 @@ async fn a_field_of_the_wrong_type_is_a_422_naming_the_field() {
 #[tokio::test]
 async fn a_missing_or_unknown_field_is_a_422() {
     let app = TestApp::new().await;
-    let missing = app.post("/api/v1/login", None, json!({"username": "a"})).await.problem(422);
+    let missing = app
+        .post("/api/v1/login", None, json!({"username": "a"}))
+        .await
+        .problem(422);
     assert_eq!(missing["field"], "password");
     let unknown = app
-        .post("/api/v1/login", None, json!({"username": "a", "password": "b", "role": "x"}))
+        .post(
+            "/api/v1/login",
+            None,
+            json!({"username": "a", "password": "b", "role": "x"}),
+        )
         .await;
     unknown.problem(422);
 }
@@ -61,14 +78,19 @@ async fn a_missing_or_unknown_field_is_a_422() {
 #[tokio::test]
 async fn a_body_without_json_content_type_is_a_415() {
     let app = TestApp::new().await;
-    let request = Request::post("/api/v1/login").body(Body::from("{}")).unwrap();
+    let request = Request::post("/api/v1/login")
+        .body(Body::from("{}"))
+        .unwrap();
     app.send(request).await.problem(415);
 }
 
 #[tokio::test]
 async fn an_oversized_body_is_a_413_problem() {
     let app = TestApp::new().await;
-    let big = format!("{{\"username\": \"{}\", \"password\": \"x\"}}", "a".repeat(2 * 1024 * 1024));
+    let big = format!(
+        "{{\"username\": \"{}\", \"password\": \"x\"}}",
+        "a".repeat(2 * 1024 * 1024)
+    );
     let request = Request::post("/api/v1/login")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(big))
@@ -97,10 +119,20 @@ async fn a_panicking_handler_answers_500_and_the_service_lives_on() {
     let app = TestApp::new().await;
     let router = gec::web::middleware::wrap(routes).with_state(app.state.clone());
     use tower::ServiceExt;
-    let boom = router.clone().oneshot(Request::get("/api/v1/boom").body(Body::empty()).unwrap()).await.unwrap();
+    let boom = router
+        .clone()
+        .oneshot(Request::get("/api/v1/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(boom.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(boom.headers()[header::CONTENT_TYPE], "application/problem+json");
-    let fine = router.oneshot(Request::get("/api/v1/fine").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(
+        boom.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let fine = router
+        .oneshot(Request::get("/api/v1/fine").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(fine.status(), StatusCode::OK);
 }
 
@@ -113,7 +145,10 @@ async fn metrics_count_requests_by_route_and_status() {
     let text = response.text();
     assert!(text.contains("http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/healthz\""), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("db_pool_connections"), "{text}");
 }
 
@@ -123,9 +158,17 @@ async fn migrations_create_every_table_and_running_them_again_changes_nothing() 
     let url = fresh_database_url(dir.path()).await;
     let first = gec::db::connect(&url).await.expect("first migration");
     first.close().await.unwrap();
-    let again = gec::db::connect(&url).await.expect("second start migrates nothing");
+    let again = gec::db::connect(&url)
+        .await
+        .expect("second start migrates nothing");
     use sea_orm::ConnectionTrait;
-    for table in ["firms", "accounts", "api_tokens", "sessions", "audit_events"] {
+    for table in [
+        "firms",
+        "accounts",
+        "api_tokens",
+        "sessions",
+        "audit_events",
+    ] {
         again
             .execute_unprepared(&format!("SELECT COUNT(*) FROM {table}"))
             .await
@@ -155,8 +198,14 @@ async fn serve_stops_gracefully_and_finishes_the_request_in_flight() {
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let result = tokio::time::timeout(Duration::from_secs(10), server).await;
-    assert!(matches!(result, Ok(Ok(Ok(())))), "server did not stop cleanly");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still accepting");
+    assert!(
+        matches!(result, Ok(Ok(Ok(())))),
+        "server did not stop cleanly"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting"
+    );
 }
 
 #[test]
@@ -182,7 +231,10 @@ fn the_binary_exits_cleanly_on_sigterm() {
         }
     };
     assert!(url.starts_with("http://127.0.0.1:"));
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
@@ -190,8 +242,14 @@ fn the_binary_exits_cleanly_on_sigterm() {
             assert!(exit.success(), "exit status {exit:?}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "did not stop on SIGTERM");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(dir.path().join("gec.db").exists(), "created its SQLite database");
+    assert!(
+        dir.path().join("gec.db").exists(),
+        "created its SQLite database"
+    );
 }

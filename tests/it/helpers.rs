@@ -39,7 +39,10 @@ impl TestResponse {
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts an RFC 9457 problem document with this status, and returns it.
@@ -59,7 +62,9 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("gec_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -76,12 +81,13 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     }
 }
 
-
 impl TestApp {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database_url(dir.path()).await;
-        let db = gec::db::connect(&database_url).await.expect("connect and migrate");
+        let db = gec::db::connect(&database_url)
+            .await
+            .expect("connect and migrate");
         let config = Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_owned(),
@@ -90,19 +96,46 @@ impl TestApp {
             demo: false,
         };
         let state = AppState::new(db.clone(), config);
-        TestApp { router: gec::router(state.clone()), state, db, database_url, dir }
+        TestApp {
+            router: gec::router(state.clone()),
+            state,
+            db,
+            database_url,
+            dir,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A request with an optional bearer token and an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> TestResponse {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -130,7 +163,13 @@ impl TestApp {
         accounts::create_account(
             &self.db,
             &Actor::system("test"),
-            NewAccount { username: username.into(), password: PASSWORD.into(), role, firm, org: None },
+            NewAccount {
+                username: username.into(),
+                password: PASSWORD.into(),
+                role,
+                firm,
+                org: None,
+            },
         )
         .await
         .expect("create account");
@@ -138,7 +177,11 @@ impl TestApp {
 
     pub async fn login(&self, username: &str) -> String {
         let response = self
-            .post("/api/v1/login", None, serde_json::json!({"username": username, "password": PASSWORD}))
+            .post(
+                "/api/v1/login",
+                None,
+                serde_json::json!({"username": username, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text());
         response.json()["token"].as_str().expect("token").to_owned()

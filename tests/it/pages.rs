@@ -12,7 +12,10 @@ fn cookie_value(response: &TestResponse, name: &str) -> Option<String> {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
 }
 
 fn hidden_csrf(html: &str) -> String {
@@ -60,18 +63,41 @@ async fn signing_in_through_the_form_sets_a_hardened_session_cookie() {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("gec_session="))
         .expect("session cookie");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
-    assert!(!set_cookie.contains("Secure"), "plain http public URL: no Secure flag");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http public URL: no Secure flag"
+    );
     // The session opens the logout page, whose form carries the session's CSRF token.
     let session = cookie_value(&signed_in, "gec_session").unwrap();
     let logout = app
-        .send(Request::get("/logout").header(header::COOKIE, format!("gec_session={session}")).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/logout")
+                .header(header::COOKIE, format!("gec_session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(logout.status, StatusCode::OK);
     let logout_csrf = hidden_csrf(&logout.text());
-    let forged = post_form(&app, "/logout", &format!("gec_session={session}"), "csrf=forged").await;
+    let forged = post_form(
+        &app,
+        "/logout",
+        &format!("gec_session={session}"),
+        "csrf=forged",
+    )
+    .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let out = post_form(&app, "/logout", &format!("gec_session={session}"), &format!("csrf={logout_csrf}")).await;
+    let out = post_form(
+        &app,
+        "/logout",
+        &format!("gec_session={session}"),
+        &format!("csrf={logout_csrf}"),
+    )
+    .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("sessions").await, 0);
 }
@@ -80,8 +106,15 @@ async fn signing_in_through_the_form_sets_a_hardened_session_cookie() {
 async fn a_login_form_without_its_csrf_token_is_refused() {
     let app = TestApp::new().await;
     app.create_account(Role::Bank, "officer", None).await;
-    let body = format!("username=officer&password={PASSWORD}&csrf=made-up-token-made-up-token-made-up");
-    let response = post_form(&app, "/login", "gec_csrf=another-value-another-value-another", &body).await;
+    let body =
+        format!("username=officer&password={PASSWORD}&csrf=made-up-token-made-up-token-made-up");
+    let response = post_form(
+        &app,
+        "/login",
+        "gec_csrf=another-value-another-value-another",
+        &body,
+    )
+    .await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("sessions").await, 0);
 }
@@ -92,7 +125,13 @@ async fn a_wrong_password_on_the_form_shows_the_form_again_with_an_error() {
     app.create_account(Role::Bank, "officer", None).await;
     let form = app.get("/login", None).await;
     let csrf = hidden_csrf(&form.text());
-    let response = post_form(&app, "/login", &format!("gec_csrf={csrf}"), &format!("username=officer&password=wrong&csrf={csrf}")).await;
+    let response = post_form(
+        &app,
+        "/login",
+        &format!("gec_csrf={csrf}"),
+        &format!("username=officer&password=wrong&csrf={csrf}"),
+    )
+    .await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     assert!(response.text().contains("用户名或密码错误"));
 }

@@ -28,11 +28,18 @@ async fn show_me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Me
     let firm_uscc = match auth.firm_id {
         Some(id) => {
             use sea_orm::EntityTrait;
-            firms::Entity::find_by_id(id).one(&state.db).await?.map(|f| f.uscc)
+            firms::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(|f| f.uscc)
         }
         None => None,
     };
-    Ok(Json(MeResponse { username: auth.username.clone(), role: auth.role, firm_uscc }))
+    Ok(Json(MeResponse {
+        username: auth.username.clone(),
+        role: auth.role,
+        firm_uscc,
+    }))
 }
 
 #[derive(Serialize)]
@@ -46,5 +53,8 @@ async fn list_accounts(
     _auth: Auth<Regulator>,
 ) -> AppResult<Json<AccountsResponse>> {
     let items = accounts::list_accounts(&state.db).await?;
-    Ok(Json(AccountsResponse { items, next_cursor: None }))
+    Ok(Json(AccountsResponse {
+        items,
+        next_cursor: None,
+    }))
 }

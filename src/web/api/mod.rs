@@ -10,7 +10,9 @@ use super::AppState;
 use crate::error::AppError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(login::router()).merge(accounts::router())
+    Router::new()
+        .merge(login::router())
+        .merge(accounts::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)

@@ -57,11 +57,11 @@ fn landing(role: Role) -> &'static str {
 }
 
 fn pre_session_cookie(jar: CookieJar, secure: bool) -> Result<(CookieJar, String), AppError> {
-    if let Some(existing) = jar.get(csrf::PRE_SESSION_COOKIE) {
-        if existing.value().len() >= 32 {
-            let value = existing.value().to_owned();
-            return Ok((jar, value));
-        }
+    if let Some(existing) = jar.get(csrf::PRE_SESSION_COOKIE)
+        && existing.value().len() >= 32
+    {
+        let value = existing.value().to_owned();
+        return Ok((jar, value));
     }
     let value = crate::service::credentials::new_token().map_err(AppError::internal)?;
     let cookie = Cookie::build((csrf::PRE_SESSION_COOKIE, value.clone()))

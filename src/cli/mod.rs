@@ -13,6 +13,8 @@ use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::store::audit::Actor;
 
+mod grade;
+
 #[derive(Parser)]
 #[command(
     name = "gec",
@@ -42,6 +44,8 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Grade an assessment (methodology GEC-M 2025.1) and print its trace and trace hash.
+    Grade(grade::GradeArgs),
 }
 
 #[derive(Args)]
@@ -132,6 +136,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Some(Command::Serve(args)) => serve(cli.data_dir, database_url, args).await,
+        Some(Command::Grade(args)) => Ok(grade::run(&args)),
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             accounts_command(&db, command).await

@@ -1,0 +1,93 @@
+//! `gec grade INPUT.json [--benchmarks FILE.csv]`: the methodology at the command line, with
+//! the output format of the grading vectors.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::grading::{self, BenchmarkTable, canonical};
+
+#[derive(clap::Args)]
+pub struct GradeArgs {
+    /// The assessment (methodology §1) as JSON; `-` reads standard input.
+    input: PathBuf,
+    /// A benchmark table (CSV, the columns of benchmarks-2025.1.csv) instead of GEC-B 2025.1.
+    #[arg(long)]
+    benchmarks: Option<PathBuf>,
+    /// The version name of that table; by default `GEC-B X` from a file named `benchmarks-X.csv`.
+    #[arg(long, requires = "benchmarks")]
+    benchmarks_version: Option<String>,
+}
+
+/// Prints `{"trace", "trace_hash"}` (exit 0) or `{"error": {"field", "message"}}` (exit 1).
+pub fn run(args: &GradeArgs) -> ExitCode {
+    let (output, code) = match grade(args) {
+        Ok(graded) => (graded, ExitCode::SUCCESS),
+        Err((field, message)) => (
+            json!({"error": {"field": field, "message": message}}).to_string(),
+            ExitCode::FAILURE,
+        ),
+    };
+    println!("{output}");
+    code
+}
+
+fn grade(args: &GradeArgs) -> Result<String, (String, String)> {
+    let table_owned;
+    let table = match &args.benchmarks {
+        Some(path) => {
+            table_owned = load_table(path, args.benchmarks_version.as_deref())?;
+            &table_owned
+        }
+        None => BenchmarkTable::default_table(),
+    };
+    let text = read_input(&args.input).map_err(|m| ("$".to_owned(), m))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| ("$".to_owned(), format!("not valid JSON: {e}")))?;
+    let graded = grading::grade_json(&value, table).map_err(|e| (e.field, e.message))?;
+    let trace = String::from_utf8(graded.trace.canonical_bytes()).unwrap_or_default();
+    let hash = canonical::to_vec(&json!(graded.trace_hash)).unwrap_or_default();
+    Ok(format!(
+        "{{\"trace\":{trace},\"trace_hash\":{}}}",
+        String::from_utf8_lossy(&hash)
+    ))
+}
+
+fn read_input(path: &Path) -> Result<String, String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+    }
+}
+
+/// Loads a table file; its version is given, or read from a name like `benchmarks-2026.1.csv`.
+pub fn load_table(path: &Path, version: Option<&str>) -> Result<BenchmarkTable, (String, String)> {
+    let fault = |m: String| ("benchmarks".to_owned(), m);
+    let version = match version {
+        Some(v) => v.to_owned(),
+        None => path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.strip_prefix("benchmarks-"))
+            .map(|v| format!("GEC-B {v}"))
+            .ok_or_else(|| fault("name the table's version with --benchmarks-version".into()))?,
+    };
+    let bytes =
+        std::fs::read(path).map_err(|e| fault(format!("reading {}: {e}", path.display())))?;
+    BenchmarkTable::from_csv(&version, &bytes).map_err(|errors| {
+        fault(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
