@@ -51,6 +51,12 @@ pub fn parse_public_url(text: &str) -> Result<String, String> {
     Ok(text.to_ascii_lowercase())
 }
 
+/// The log's origin (its checkpoint's first line and key name): the public host and `/log`.
+pub fn log_origin_for(public_url: &str) -> String {
+    let host = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    format!("{host}/log")
+}
+
 /// The URL printed into codes when none is configured: the bind address as seen locally.
 pub fn public_url_for_bind(bind: SocketAddr) -> String {
     if bind.ip().is_unspecified() {

@@ -3,12 +3,14 @@
 //! calls [`cli::main`].
 
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod grading;
 pub mod service;
 pub mod store;
+pub mod tlog;
 pub mod web;
 
 use std::future::Future;

@@ -13,6 +13,7 @@ use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::store::audit::Actor;
 
+mod codes;
 mod grade;
 
 #[derive(Parser)]
@@ -46,6 +47,13 @@ enum Command {
     Accounts(AccountsCommand),
     /// Grade an assessment (methodology GEC-M 2025.1) and print its trace and trace hash.
     Grade(grade::GradeArgs),
+    /// Verify a code offline against a key set, or against a service.
+    Verify(codes::VerifyArgs),
+    /// Write a QR image of a text (a code's URL).
+    Qr(codes::QrArgs),
+    /// Manage the signing keys in the data directory.
+    #[command(subcommand)]
+    Keys(codes::KeysCommand),
 }
 
 #[derive(Args)]
@@ -137,6 +145,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve(args)) => serve(cli.data_dir, database_url, args).await,
         Some(Command::Grade(args)) => Ok(grade::run(&args)),
+        Some(Command::Verify(args)) => codes::run_verify(&args),
+        Some(Command::Qr(args)) => codes::run_qr(&args),
+        Some(Command::Keys(command)) => {
+            let public_url = std::env::var("GEC_PUBLIC_URL")
+                .ok()
+                .map(|u| config::parse_public_url(&u).map_err(anyhow::Error::msg))
+                .transpose()?
+                .unwrap_or_else(|| config::public_url_for_bind(SocketAddr::from(([127, 0, 0, 1], 8080))));
+            codes::run_keys(&cli.data_dir, &config::log_origin_for(&public_url), &command)
+        }
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             accounts_command(&db, command).await

@@ -4,4 +4,5 @@ pub mod accounts;
 pub mod credentials;
 pub mod demo;
 pub mod firms;
+pub mod keys;
 pub mod throttle;

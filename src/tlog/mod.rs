@@ -1,0 +1,8 @@
+//! The transparency log's maths (token.md §5) as pure functions: RFC 9162 hashing, roots and
+//! proofs computed from stored subtree hashes, their verification, and C2SP checkpoints.
+
+pub mod checkpoint;
+pub mod merkle;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use merkle::{Hash, NodeId};
