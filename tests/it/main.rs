@@ -5,6 +5,9 @@
 mod helpers;
 
 mod accounts;
+mod codes;
 mod foundation;
 mod grading;
+mod keys;
 mod pages;
+mod tlog;
