@@ -53,7 +53,9 @@ pub fn parse_public_url(text: &str) -> Result<String, String> {
 
 /// The log's origin (its checkpoint's first line and key name): the public host and `/log`.
 pub fn log_origin_for(public_url: &str) -> String {
-    let host = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
     format!("{host}/log")
 }
 

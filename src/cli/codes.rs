@@ -30,10 +30,18 @@ pub struct VerifyArgs {
 
 fn http_get(url: &str) -> anyhow::Result<String> {
     let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(20))).build(),
+        ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(20)))
+            .build(),
     );
-    let mut response = agent.get(url).call().with_context(|| format!("GET {url}"))?;
-    response.body_mut().read_to_string().with_context(|| format!("reading {url}"))
+    let mut response = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    response
+        .body_mut()
+        .read_to_string()
+        .with_context(|| format!("reading {url}"))
 }
 
 pub fn server_base(server: &str) -> String {
@@ -43,10 +51,15 @@ pub fn server_base(server: &str) -> String {
 /// Prints the verdict and claims as JSON; exit 0 when valid.
 pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let document: KeySetDocument = match (&args.keys, &args.server) {
-        (Some(path), _) => serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
-            .with_context(|| format!("{} is not a key-set document", path.display()))?,
-        (None, Some(server)) => serde_json::from_str(&http_get(&format!("{}/.well-known/gec/keys.json", server_base(server)))?)
-            .context("the server's key set is not a key-set document")?,
+        (Some(path), _) => serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is not a key-set document", path.display()))?,
+        (None, Some(server)) => serde_json::from_str(&http_get(&format!(
+            "{}/.well-known/gec/keys.json",
+            server_base(server)
+        ))?)
+        .context("the server's key set is not a key-set document")?,
         (None, None) => bail!("give --keys FILE or --server URL"),
     };
     let trusted = TrustedKeys::from_document(&document).map_err(|e| anyhow!("key set: {e}"))?;
@@ -57,7 +70,11 @@ pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     if let (Some(server), Some(claims)) = (&args.server, &verdict.claims)
         && valid
     {
-        let url = format!("{}/api/v1/codes/{}/status", server_base(server), claims.serial);
+        let url = format!(
+            "{}/api/v1/codes/{}/status",
+            server_base(server),
+            claims.serial
+        );
         let status = http_get(&url)
             .ok()
             .and_then(|body| serde_json::from_str::<serde_json::Value>(&body).ok())
@@ -71,11 +88,21 @@ pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         output["status"] = json!(status);
     }
-    if trusted.issuer != verdict.claims.as_ref().map(|c| c.iss.as_str()).unwrap_or(&trusted.issuer) {
+    if trusted.issuer
+        != verdict
+            .claims
+            .as_ref()
+            .map(|c| c.iss.as_str())
+            .unwrap_or(&trusted.issuer)
+    {
         output["issuer_mismatch"] = json!(true);
     }
     println!("{}", serde_json::to_string_pretty(&output)?);
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[derive(Args)]
@@ -100,8 +127,14 @@ pub fn run_qr(args: &QrArgs) -> anyhow::Result<ExitCode> {
         "svg" => qr::svg(&code).into_bytes(),
         _ => qr::png(&code, args.scale).map_err(anyhow::Error::msg)?,
     };
-    std::fs::write(&args.output, bytes).with_context(|| format!("writing {}", args.output.display()))?;
-    eprintln!("wrote {} (QR version {:?}, level {})", args.output.display(), code.version(), args.level.to_uppercase());
+    std::fs::write(&args.output, bytes)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "wrote {} (QR version {:?}, level {})",
+        args.output.display(),
+        code.version(),
+        args.level.to_uppercase()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,7 +160,11 @@ pub enum KeysCommand {
     },
 }
 
-pub fn run_keys(data_dir: &Path, log_origin: &str, command: &KeysCommand) -> anyhow::Result<ExitCode> {
+pub fn run_keys(
+    data_dir: &Path,
+    log_origin: &str,
+    command: &KeysCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         KeysCommand::List => {
             let ring = keys::load_or_create(data_dir, log_origin)?;

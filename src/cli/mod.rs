@@ -152,8 +152,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .ok()
                 .map(|u| config::parse_public_url(&u).map_err(anyhow::Error::msg))
                 .transpose()?
-                .unwrap_or_else(|| config::public_url_for_bind(SocketAddr::from(([127, 0, 0, 1], 8080))));
-            codes::run_keys(&cli.data_dir, &config::log_origin_for(&public_url), &command)
+                .unwrap_or_else(|| {
+                    config::public_url_for_bind(SocketAddr::from(([127, 0, 0, 1], 8080)))
+                });
+            codes::run_keys(
+                &cli.data_dir,
+                &config::log_origin_for(&public_url),
+                &command,
+            )
         }
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;

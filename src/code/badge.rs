@@ -93,14 +93,25 @@ pub fn svg(data: &BadgeData<'_>) -> Result<String, String> {
 
 /// The badge as PNG at `scale` pixels per badge unit (2.0 gives 1200 × 1800, 508 dpi at 6 cm),
 /// with the fonts of `fonts` (load a CJK font, or the name renders without glyphs).
-pub fn png(data: &BadgeData<'_>, fonts: Arc<resvg::usvg::fontdb::Database>, scale: f32) -> Result<Vec<u8>, String> {
+pub fn png(
+    data: &BadgeData<'_>,
+    fonts: Arc<resvg::usvg::fontdb::Database>,
+    scale: f32,
+) -> Result<Vec<u8>, String> {
     let svg = svg(data)?;
-    let options = resvg::usvg::Options { fontdb: fonts, ..Default::default() };
+    let options = resvg::usvg::Options {
+        fontdb: fonts,
+        ..Default::default()
+    };
     let tree = resvg::usvg::Tree::from_str(&svg, &options).map_err(|e| e.to_string())?;
-    let (w, h) = ((WIDTH as f32 * scale) as u32, (HEIGHT as f32 * scale) as u32);
+    let (w, h) = (
+        (WIDTH as f32 * scale) as u32,
+        (HEIGHT as f32 * scale) as u32,
+    );
     let mut pixmap = resvg::tiny_skia::Pixmap::new(w, h).ok_or("badge size")?;
     let size = tree.size();
-    let transform = resvg::tiny_skia::Transform::from_scale(w as f32 / size.width(), h as f32 / size.height());
+    let transform =
+        resvg::tiny_skia::Transform::from_scale(w as f32 / size.width(), h as f32 / size.height());
     resvg::render(&tree, transform, &mut pixmap.as_mut());
     pixmap.encode_png().map_err(|e| e.to_string())
 }

@@ -63,14 +63,24 @@ impl Claims {
         let map = value.as_map().ok_or("claims are not a map")?;
         let keys: Vec<i128> = map
             .iter()
-            .map(|(k, _)| k.as_integer().map(i128::from).ok_or("a claim key is not an integer"))
+            .map(|(k, _)| {
+                k.as_integer()
+                    .map(i128::from)
+                    .ok_or("a claim key is not an integer")
+            })
             .collect::<Result<_, _>>()?;
         if keys != [1, 2, 4, 6, i128::from(GEC_CLAIM)] {
             return Err("the claims are not exactly iss, sub, exp, iat and the grade claim".into());
         }
-        let text = |v: &Cbor, what: &str| v.as_text().map(str::to_owned).ok_or(format!("{what} is not text"));
+        let text = |v: &Cbor, what: &str| {
+            v.as_text()
+                .map(str::to_owned)
+                .ok_or(format!("{what} is not text"))
+        };
         let uint = |v: &Cbor, what: &str| {
-            v.as_integer().and_then(|i| u64::try_from(i).ok()).ok_or(format!("{what} is not an unsigned integer"))
+            v.as_integer()
+                .and_then(|i| u64::try_from(i).ok())
+                .ok_or(format!("{what} is not an unsigned integer"))
         };
         let iss = text(&map[0].1, "iss")?;
         let sub = text(&map[1].1, "sub")?;
@@ -79,14 +89,22 @@ impl Claims {
         let inner = map[4].1.as_map().ok_or("the grade claim is not a map")?;
         let inner_keys: Vec<i128> = inner
             .iter()
-            .map(|(k, _)| k.as_integer().map(i128::from).ok_or("a grade claim key is not an integer"))
+            .map(|(k, _)| {
+                k.as_integer()
+                    .map(i128::from)
+                    .ok_or("a grade claim key is not an integer")
+            })
             .collect::<Result<_, _>>()?;
         if inner_keys != [1, 2, 3, 4, 5, 6] {
             return Err("the grade claim does not hold exactly keys 1 to 6".into());
         }
         let grade = Grade::parse(&text(&inner[0].1, "grade")?).ok_or("unknown grade")?;
-        let score = u32::try_from(uint(&inner[1].1, "score")?).ok().filter(|s| *s <= 10_000).ok_or("score out of range")?;
-        let period = u32::try_from(uint(&inner[2].1, "period")?).map_err(|_| "period out of range")?;
+        let score = u32::try_from(uint(&inner[1].1, "score")?)
+            .ok()
+            .filter(|s| *s <= 10_000)
+            .ok_or("score out of range")?;
+        let period =
+            u32::try_from(uint(&inner[2].1, "period")?).map_err(|_| "period out of range")?;
         let methodology = text(&inner[3].1, "methodology")?;
         let trace: [u8; 16] = inner[4]
             .1
@@ -94,6 +112,17 @@ impl Claims {
             .and_then(|b| b.as_slice().try_into().ok())
             .ok_or("trace is not 16 bytes")?;
         let serial = uint(&inner[5].1, "serial")?;
-        Ok(Claims { iss, sub, exp, iat, grade, score, period, methodology, trace, serial })
+        Ok(Claims {
+            iss,
+            sub,
+            exp,
+            iat,
+            grade,
+            score,
+            period,
+            methodology,
+            trace,
+            serial,
+        })
     }
 }

@@ -31,7 +31,10 @@ fn encode(value: &Cbor) -> Vec<u8> {
 
 fn protected_header(kid: &Kid) -> Vec<u8> {
     encode(&Cbor::Map(vec![
-        (Cbor::Integer(HEADER_ALG.into()), Cbor::Integer(ALG_EDDSA.into())),
+        (
+            Cbor::Integer(HEADER_ALG.into()),
+            Cbor::Integer(ALG_EDDSA.into()),
+        ),
         (Cbor::Integer(HEADER_KID.into()), Cbor::Bytes(kid.to_vec())),
     ]))
 }
@@ -87,18 +90,28 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let Cbor::Array(parts) = *inner else {
         return Err("COSE_Sign1 is not an array".into());
     };
-    let [protected, unprotected, payload, signature]: [Cbor; 4] =
-        parts.try_into().map_err(|_| "COSE_Sign1 is not an array of 4")?;
-    let protected = protected.into_bytes().map_err(|_| "protected header is not a byte string")?;
+    let [protected, unprotected, payload, signature]: [Cbor; 4] = parts
+        .try_into()
+        .map_err(|_| "COSE_Sign1 is not an array of 4")?;
+    let protected = protected
+        .into_bytes()
+        .map_err(|_| "protected header is not a byte string")?;
     let headers = decode_exact(&protected)?;
     let kid = protected_kid(&headers)?;
     if unprotected.as_map().is_none_or(|m| !m.is_empty()) {
         return Err("unprotected header is not empty".into());
     }
-    let payload = payload.into_bytes().map_err(|_| "payload is not a byte string")?;
+    let payload = payload
+        .into_bytes()
+        .map_err(|_| "payload is not a byte string")?;
     let claims = Claims::from_cbor(&decode_exact(&payload)?)?;
-    let signature = signature.into_bytes().map_err(|_| "signature is not a byte string")?;
-    let signature: [u8; 64] = signature.as_slice().try_into().map_err(|_| "signature is not 64 bytes")?;
+    let signature = signature
+        .into_bytes()
+        .map_err(|_| "signature is not a byte string")?;
+    let signature: [u8; 64] = signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| "signature is not 64 bytes")?;
     Ok(Decoded {
         kid,
         claims,
@@ -143,7 +156,10 @@ fn deterministic_maps(value: &Cbor) -> bool {
     match value {
         Cbor::Map(entries) => {
             let keys: Vec<Vec<u8>> = entries.iter().map(|(k, _)| encode(k)).collect();
-            keys.windows(2).all(|w| w[0] < w[1]) && entries.iter().all(|(k, v)| deterministic_maps(k) && deterministic_maps(v))
+            keys.windows(2).all(|w| w[0] < w[1])
+                && entries
+                    .iter()
+                    .all(|(k, v)| deterministic_maps(k) && deterministic_maps(v))
         }
         Cbor::Array(items) => items.iter().all(deterministic_maps),
         Cbor::Tag(_, inner) => deterministic_maps(inner),

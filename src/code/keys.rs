@@ -89,8 +89,13 @@ impl KeySetDocument {
 
 /// Parses a base64url (no padding) Ed25519 public key.
 pub fn public_key_from_x(x: &str) -> Result<VerifyingKey, String> {
-    let bytes = URL_SAFE_NO_PAD.decode(x).map_err(|e| format!("x is not base64url: {e}"))?;
-    let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| "x is not 32 bytes")?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(x)
+        .map_err(|e| format!("x is not base64url: {e}"))?;
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| "x is not 32 bytes")?;
     VerifyingKey::from_bytes(&bytes).map_err(|e| format!("x is not an Ed25519 point: {e}"))
 }
 
@@ -117,9 +122,13 @@ impl TrustedKeys {
         let mut keys = HashMap::new();
         for published in &doc.keys {
             if published.kty != "OKP" || published.crv != "Ed25519" || published.alg != "EdDSA" {
-                return Err(format!("key {}: only OKP/Ed25519/EdDSA keys are supported", published.kid));
+                return Err(format!(
+                    "key {}: only OKP/Ed25519/EdDSA keys are supported",
+                    published.kid
+                ));
             }
-            let key = public_key_from_x(&published.x).map_err(|e| format!("key {}: {e}", published.kid))?;
+            let key = public_key_from_x(&published.x)
+                .map_err(|e| format!("key {}: {e}", published.kid))?;
             let kid = kid_of(key.as_bytes());
             if hex::encode(kid) != published.kid {
                 return Err(format!("key {}: kid does not match the key", published.kid));
@@ -135,7 +144,10 @@ impl TrustedKeys {
                 },
             );
         }
-        Ok(TrustedKeys { issuer: doc.issuer.clone(), keys })
+        Ok(TrustedKeys {
+            issuer: doc.issuer.clone(),
+            keys,
+        })
     }
 
     pub fn get(&self, kid: &Kid) -> Option<&TrustedKey> {

@@ -32,7 +32,8 @@ impl Level {
 
 /// The QR alphanumeric set: a URL upper-cased by token.md §2 is entirely in it.
 pub fn is_alphanumeric(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b" $%*+-./:".contains(&b))
+    text.bytes()
+        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b" $%*+-./:".contains(&b))
 }
 
 /// The smallest symbol holding `text`: one alphanumeric segment when the text allows it,
@@ -63,7 +64,9 @@ pub fn png(code: &QrCode, module_px: u32) -> Result<Vec<u8>, String> {
         .module_dimensions(module_px, module_px)
         .build();
     let mut out = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).map_err(|e| e.to_string())?;
+    image
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
     Ok(out.into_inner())
 }
 
@@ -112,11 +115,20 @@ mod tests {
         // Version 10-M holds 311 alphanumeric characters, 11-M 362 (ISO/IEC 18004 table 7).
         let short = format!("HTTP://127.0.0.1:8080/C/{}", "A".repeat(285));
         assert_eq!(short.len(), 309);
-        assert_eq!(encode(&short, Level::M).unwrap().version(), Version::Normal(10));
+        assert_eq!(
+            encode(&short, Level::M).unwrap().version(),
+            Version::Normal(10)
+        );
         let long = format!("HTTPS://GEC.EXAMPLE.CN/C/{}", "A".repeat(290));
         assert_eq!(long.len(), 315);
-        assert_eq!(encode(&long, Level::M).unwrap().version(), Version::Normal(11));
-        assert_eq!(encode(&long, Level::Q).unwrap().version(), Version::Normal(13));
+        assert_eq!(
+            encode(&long, Level::M).unwrap().version(),
+            Version::Normal(11)
+        );
+        assert_eq!(
+            encode(&long, Level::Q).unwrap().version(),
+            Version::Normal(13)
+        );
     }
 
     #[test]

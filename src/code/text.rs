@@ -12,7 +12,11 @@ pub fn encode(cose: &[u8]) -> String {
 
 /// The URL in the QR: `upper(public_base_url) + "/C/" + base32`.
 pub fn url(public_base_url: &str, cose: &[u8]) -> String {
-    format!("{}/C/{}", public_base_url.to_ascii_uppercase(), encode(cose))
+    format!(
+        "{}/C/{}",
+        public_base_url.to_ascii_uppercase(),
+        encode(cose)
+    )
 }
 
 /// Takes the code out of a URL (the text after the last `/C/` or `/c/`) or a bare code.
@@ -39,7 +43,9 @@ pub fn decode(code: &str) -> Result<Vec<u8>, String> {
         return Err(format!("character {bad:?} is not in the base32 alphabet"));
     }
     // BASE32_NOPAD refuses impossible lengths and non-zero trailing bits.
-    BASE32_NOPAD.decode(upper.as_bytes()).map_err(|e| format!("not strict base32: {e}"))
+    BASE32_NOPAD
+        .decode(upper.as_bytes())
+        .map_err(|e| format!("not strict base32: {e}"))
 }
 
 #[cfg(test)]

@@ -47,7 +47,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn invalid(reason: Reason, detail: impl Into<String>, decoded: Option<&cose::Decoded>) -> Verdict {
+    fn invalid(
+        reason: Reason,
+        detail: impl Into<String>,
+        decoded: Option<&cose::Decoded>,
+    ) -> Verdict {
         Verdict {
             valid: false,
             reason: Some(reason),
@@ -78,10 +82,22 @@ pub fn verify_bytes(bytes: &[u8], keys: &TrustedKeys, now: i64) -> Verdict {
         return Verdict::invalid(reason, detail, Some(&decoded));
     }
     let Some(trusted) = keys.get(&decoded.kid) else {
-        return Verdict::invalid(Reason::UnknownKey, "no published key has this kid", Some(&decoded));
+        return Verdict::invalid(
+            Reason::UnknownKey,
+            "no published key has this kid",
+            Some(&decoded),
+        );
     };
-    if trusted.key.verify_strict(&decoded.signed, &decoded.signature).is_err() {
-        return Verdict::invalid(Reason::BadSignature, "the signature does not verify", Some(&decoded));
+    if trusted
+        .key
+        .verify_strict(&decoded.signed, &decoded.signature)
+        .is_err()
+    {
+        return Verdict::invalid(
+            Reason::BadSignature,
+            "the signature does not verify",
+            Some(&decoded),
+        );
     }
     check_time(&decoded, now)
 }
@@ -93,10 +109,17 @@ pub fn check_key(decoded: &cose::Decoded, keys: &TrustedKeys) -> Result<(), (Rea
     };
     let iat = i64::try_from(decoded.claims.iat).unwrap_or(i64::MAX);
     if iat < trusted.not_before || trusted.not_after.is_some_and(|end| iat > end) {
-        return Err((Reason::UnknownKey, "the key was not valid when the code was issued".into()));
+        return Err((
+            Reason::UnknownKey,
+            "the key was not valid when the code was issued".into(),
+        ));
     }
-    if trusted.status == KeyStatus::Compromised && trusted.compromised_at.is_none_or(|at| iat >= at) {
-        return Err((Reason::KeyCompromised, "the key was compromised when the code was issued".into()));
+    if trusted.status == KeyStatus::Compromised && trusted.compromised_at.is_none_or(|at| iat >= at)
+    {
+        return Err((
+            Reason::KeyCompromised,
+            "the key was compromised when the code was issued".into(),
+        ));
     }
     Ok(())
 }

@@ -41,7 +41,10 @@ pub struct KeyRing {
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print a secret.
-        f.debug_struct("KeyRing").field("issuer", &self.issuer).field("keys", &self.keys).finish()
+        f.debug_struct("KeyRing")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys)
+            .finish()
     }
 }
 
@@ -69,7 +72,9 @@ fn generate() -> anyhow::Result<SigningKey> {
 
 /// Writes a secret readable by the service's user alone, never replacing an existing file.
 fn write_secret(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| anyhow!("encoding PKCS#8: {e}"))?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow!("encoding PKCS#8: {e}"))?;
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -77,7 +82,9 @@ fn write_secret(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(pem.as_bytes())?;
     file.sync_all()?;
     Ok(())
@@ -85,13 +92,15 @@ fn write_secret(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
 
 fn read_secret(path: &Path) -> anyhow::Result<SigningKey> {
     let pem = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow!("{}: not an Ed25519 PKCS#8 PEM key: {e}", path.display()))
+    SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|e| anyhow!("{}: not an Ed25519 PKCS#8 PEM key: {e}", path.display()))
 }
 
 fn save(data_dir: &Path, file: &KeyringFile) -> anyhow::Result<()> {
     let path = keys_dir(data_dir).join("keyring.json");
     let tmp = keys_dir(data_dir).join("keyring.json.tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(file)?).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::write(&tmp, serde_json::to_vec_pretty(file)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
     fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }
@@ -99,7 +108,10 @@ fn save(data_dir: &Path, file: &KeyringFile) -> anyhow::Result<()> {
 fn load_file(data_dir: &Path) -> anyhow::Result<Option<KeyringFile>> {
     let path = keys_dir(data_dir).join("keyring.json");
     match fs::read(&path) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?)),
+        Ok(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -134,7 +146,10 @@ pub fn load_or_create(data_dir: &Path, log_origin: &str) -> anyhow::Result<KeyRi
                 keys: vec![record],
             },
         )?;
-        tracing::info!("created a code-signing key and a log key in {}", keys_dir(data_dir).display());
+        tracing::info!(
+            "created a code-signing key and a log key in {}",
+            keys_dir(data_dir).display()
+        );
     }
     load(data_dir)
 }
@@ -146,7 +161,8 @@ fn base64_url(bytes: &[u8]) -> String {
 
 /// Opens an existing key ring, checking every secret against its published half.
 pub fn load(data_dir: &Path) -> anyhow::Result<KeyRing> {
-    let file = load_file(data_dir)?.ok_or_else(|| anyhow!("no key ring in {}", keys_dir(data_dir).display()))?;
+    let file = load_file(data_dir)?
+        .ok_or_else(|| anyhow!("no key ring in {}", keys_dir(data_dir).display()))?;
     let log_key = read_secret(&log_secret_path(data_dir))?;
     if base64_url(log_key.verifying_key().as_bytes()) != file.log_x {
         bail!("log.pem does not match the published log key");
@@ -159,18 +175,32 @@ pub fn load(data_dir: &Path) -> anyhow::Result<KeyRing> {
             }
             let key = read_secret(&secret_path(data_dir, &record.kid))?;
             if public_key_from_x(&record.x).map_err(anyhow::Error::msg)? != key.verifying_key() {
-                bail!("the secret of key {} does not match its published half", record.kid);
+                bail!(
+                    "the secret of key {} does not match its published half",
+                    record.kid
+                );
             }
             active = Some((key, record.clone()));
         }
     }
-    Ok(KeyRing { issuer: file.issuer, log_origin: file.log_origin, keys: file.keys, active, log_key })
+    Ok(KeyRing {
+        issuer: file.issuer,
+        log_origin: file.log_origin,
+        keys: file.keys,
+        active,
+        log_key,
+    })
 }
 
 /// Makes a new key active (generated, or the operator's PKCS#8 PEM) and retires the old one
 /// as of `at`: it stays published so that the codes it signed still verify.
-pub fn rotate(data_dir: &Path, at: DateTime<Utc>, pem: Option<&Path>) -> anyhow::Result<PublishedKey> {
-    let mut file = load_file(data_dir)?.ok_or_else(|| anyhow!("no key ring yet: start the service once"))?;
+pub fn rotate(
+    data_dir: &Path,
+    at: DateTime<Utc>,
+    pem: Option<&Path>,
+) -> anyhow::Result<PublishedKey> {
+    let mut file =
+        load_file(data_dir)?.ok_or_else(|| anyhow!("no key ring yet: start the service once"))?;
     let key = match pem {
         Some(path) => read_secret(path)?,
         None => generate()?,
@@ -181,7 +211,11 @@ pub fn rotate(data_dir: &Path, at: DateTime<Utc>, pem: Option<&Path>) -> anyhow:
         bail!("key {} is already in the key ring", record.kid);
     }
     write_secret(&secret_path(data_dir, &record.kid), &key)?;
-    for old in file.keys.iter_mut().filter(|k| k.status == KeyStatus::Active) {
+    for old in file
+        .keys
+        .iter_mut()
+        .filter(|k| k.status == KeyStatus::Active)
+    {
         old.status = KeyStatus::Retired;
         old.not_after = Some(at);
     }
@@ -194,7 +228,11 @@ pub fn rotate(data_dir: &Path, at: DateTime<Utc>, pem: Option<&Path>) -> anyhow:
 /// A compromised active key leaves the ring without an active key until the next rotation.
 pub fn compromise(data_dir: &Path, kid: &str, at: DateTime<Utc>) -> anyhow::Result<PublishedKey> {
     let mut file = load_file(data_dir)?.ok_or_else(|| anyhow!("no key ring yet"))?;
-    let key = file.keys.iter_mut().find(|k| k.kid == kid).ok_or_else(|| anyhow!("no key with kid {kid}"))?;
+    let key = file
+        .keys
+        .iter_mut()
+        .find(|k| k.kid == kid)
+        .ok_or_else(|| anyhow!("no key with kid {kid}"))?;
     key.status = KeyStatus::Compromised;
     key.compromised_at = Some(at.trunc_subsecs(0));
     let updated = key.clone();
@@ -222,6 +260,8 @@ impl KeyRing {
     }
 
     pub fn active_kid(&self) -> Option<String> {
-        self.active.as_ref().map(|(key, _)| hex::encode(kid_of(key.verifying_key().as_bytes())))
+        self.active
+            .as_ref()
+            .map(|(key, _)| hex::encode(kid_of(key.verifying_key().as_bytes())))
     }
 }

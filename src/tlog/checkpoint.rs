@@ -48,13 +48,22 @@ pub fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
 pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
     let mut bytes = vec![SIGNATURE_TYPE_ED25519];
     bytes.extend_from_slice(key.as_bytes());
-    format!("{name}+{}+{}", hex::encode(key_hash(name, key)), STANDARD.encode(bytes))
+    format!(
+        "{name}+{}+{}",
+        hex::encode(key_hash(name, key)),
+        STANDARD.encode(bytes)
+    )
 }
 
 impl Checkpoint {
     /// The signed text: origin, size and root, each on its own line.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            STANDARD.encode(self.root)
+        )
     }
 
     /// The signed note, with one signature by `key` under the origin as key name.
@@ -67,7 +76,11 @@ impl Checkpoint {
     }
 
     /// Parses a signed note and checks the signature of `name`'s `key` on it.
-    pub fn verify(note: &str, name: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
+    pub fn verify(
+        note: &str,
+        name: &str,
+        key: &VerifyingKey,
+    ) -> Result<Checkpoint, CheckpointError> {
         let Some((body, signatures)) = note.split_once("\n\n") else {
             return fail("no blank line between the text and the signatures");
         };
@@ -107,9 +120,14 @@ impl Checkpoint {
             if line_name != name || blob.len() != 4 + 64 || blob[..4] != expected_hash {
                 continue;
             }
-            let signature = Signature::from_slice(&blob[4..]).map_err(|e| CheckpointError(e.to_string()))?;
+            let signature =
+                Signature::from_slice(&blob[4..]).map_err(|e| CheckpointError(e.to_string()))?;
             return match key.verify_strict(body.as_bytes(), &signature) {
-                Ok(()) => Ok(Checkpoint { origin: origin.to_owned(), size, root }),
+                Ok(()) => Ok(Checkpoint {
+                    origin: origin.to_owned(),
+                    size,
+                    root,
+                }),
                 Err(_) => fail("the signature does not verify"),
             };
         }
@@ -127,12 +145,19 @@ mod tests {
 
     #[test]
     fn a_signed_checkpoint_verifies_and_a_tampered_one_does_not() {
-        let cp = Checkpoint { origin: "gec.example/log".into(), size: 12, root: [9u8; 32] };
+        let cp = Checkpoint {
+            origin: "gec.example/log".into(),
+            size: 12,
+            root: [9u8; 32],
+        };
         let note = cp.sign(&key());
         assert!(note.starts_with("gec.example/log\n12\n"));
         assert!(note.contains("\n\n\u{2014} gec.example/log "));
         let vk = key().verifying_key();
-        assert_eq!(Checkpoint::verify(&note, "gec.example/log", &vk).unwrap(), cp);
+        assert_eq!(
+            Checkpoint::verify(&note, "gec.example/log", &vk).unwrap(),
+            cp
+        );
         let tampered = note.replacen("\n12\n", "\n13\n", 1);
         assert!(Checkpoint::verify(&tampered, "gec.example/log", &vk).is_err());
         let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();

@@ -46,8 +46,18 @@ pub fn completed_by_append(index: u64) -> Vec<(NodeId, NodeId, NodeId)> {
     let mut out = Vec::new();
     let mut node = NodeId { level: 0, index };
     while node.index % 2 == 1 {
-        let parent = NodeId { level: node.level + 1, index: node.index / 2 };
-        out.push((parent, NodeId { level: node.level, index: node.index - 1 }, node));
+        let parent = NodeId {
+            level: node.level + 1,
+            index: node.index / 2,
+        };
+        out.push((
+            parent,
+            NodeId {
+                level: node.level,
+                index: node.index - 1,
+            },
+            node,
+        ));
         node = parent;
     }
     out
@@ -111,8 +121,11 @@ fn largest_power_of_two_below(n: u64) -> u64 {
 /// MTH(D[a:b]) as an expression over complete subtrees.
 fn subtree(a: u64, b: u64) -> Expr {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
-        return Expr::Node(NodeId { level: n.trailing_zeros() as u8, index: a / n });
+    if n.is_power_of_two() && a.is_multiple_of(n) {
+        return Expr::Node(NodeId {
+            level: n.trailing_zeros() as u8,
+            index: a / n,
+        });
     }
     let k = largest_power_of_two_below(n);
     Expr::Pair(Box::new(subtree(a, a + k)), Box::new(subtree(a + k, b)))
@@ -120,7 +133,9 @@ fn subtree(a: u64, b: u64) -> Expr {
 
 /// The root of the first `size` entries (`size` ≥ 1).
 pub fn root_plan(size: u64) -> Plan {
-    Plan { items: vec![subtree(0, size)] }
+    Plan {
+        items: vec![subtree(0, size)],
+    }
 }
 
 /// RFC 9162 §2.1.3.1 PATH(index, D[0:size]), for `index < size`.
@@ -176,7 +191,10 @@ pub fn root_from_leaves(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = largest_power_of_two_below(n as u64) as usize;
-            node_hash(&root_from_leaves(&leaves[..k]), &root_from_leaves(&leaves[k..]))
+            node_hash(
+                &root_from_leaves(&leaves[..k]),
+                &root_from_leaves(&leaves[k..]),
+            )
         }
     }
 }
@@ -193,7 +211,13 @@ impl std::fmt::Display for ProofError {
 impl std::error::Error for ProofError {}
 
 /// RFC 9162 §2.1.3.2: does `proof` show `leaf` at `index` in the tree of `size` with `root`?
-pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[Vec<u8>], root: &[u8]) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &[u8],
+    proof: &[Vec<u8>],
+    root: &[u8],
+) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError("index is not below the tree size"));
     }
@@ -204,7 +228,10 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[Vec<u8>], r
     let mut s = size - 1;
     let mut r: Hash = leaf.try_into().map_err(|_| ProofError("leaf hash size"))?;
     for p in proof {
-        let p: Hash = p.as_slice().try_into().map_err(|_| ProofError("proof hash size"))?;
+        let p: Hash = p
+            .as_slice()
+            .try_into()
+            .map_err(|_| ProofError("proof hash size"))?;
         if s == 0 {
             return Err(ProofError("proof is too long"));
         }
@@ -251,7 +278,11 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError("equal sizes need an empty proof"));
         }
-        return if old_root == new_root { Ok(()) } else { Err(ProofError("roots differ")) };
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(ProofError("roots differ"))
+        };
     }
     if proof.is_empty() {
         return Err(ProofError("empty proof"));
@@ -264,7 +295,11 @@ pub fn verify_consistency(
         path.push(old_root.try_into().map_err(|_| ProofError("root size"))?);
     }
     for p in proof {
-        path.push(p.as_slice().try_into().map_err(|_| ProofError("proof hash size"))?);
+        path.push(
+            p.as_slice()
+                .try_into()
+                .map_err(|_| ProofError("proof hash size"))?,
+        );
     }
     let mut f = old - 1;
     let mut s = new - 1;
@@ -323,7 +358,10 @@ impl MemoryTree {
         if size == 0 {
             return empty_root();
         }
-        root_plan(size).resolve(&self.nodes).map(|h| h[0]).unwrap_or_else(empty_root)
+        root_plan(size)
+            .resolve(&self.nodes)
+            .map(|h| h[0])
+            .unwrap_or_else(empty_root)
     }
 }
 
@@ -333,7 +371,9 @@ mod tests {
 
     fn tree(n: u64) -> (MemoryTree, Vec<Hash>) {
         let mut t = MemoryTree::default();
-        let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect();
+        let leaves: Vec<Hash> = (0..n)
+            .map(|i| leaf_hash(format!("entry {i}").as_bytes()))
+            .collect();
         for leaf in &leaves {
             t.append(*leaf);
         }
@@ -344,7 +384,11 @@ mod tests {
     fn stored_nodes_give_the_same_roots_as_the_definition() {
         let (t, leaves) = tree(37);
         for size in 1..=37u64 {
-            assert_eq!(t.root(size), root_from_leaves(&leaves[..size as usize]), "size {size}");
+            assert_eq!(
+                t.root(size),
+                root_from_leaves(&leaves[..size as usize]),
+                "size {size}"
+            );
         }
     }
 
@@ -361,7 +405,8 @@ mod tests {
             for old in 1..=size {
                 let proof = consistency_plan(old, size).resolve(&t.nodes).unwrap();
                 let proof: Vec<Vec<u8>> = proof.iter().map(|h| h.to_vec()).collect();
-                verify_consistency(old, size, &t.root(old), &root, &proof).unwrap_or_else(|e| panic!("{old}->{size}: {e}"));
+                verify_consistency(old, size, &t.root(old), &root, &proof)
+                    .unwrap_or_else(|e| panic!("{old}->{size}: {e}"));
             }
         }
     }

@@ -9,11 +9,15 @@ use gec::tlog::merkle::{self, MemoryTree};
 use serde_json::Value;
 
 fn b64(v: &Value) -> Vec<u8> {
-    STANDARD.decode(v.as_str().unwrap_or("")).unwrap_or_default()
+    STANDARD
+        .decode(v.as_str().unwrap_or(""))
+        .unwrap_or_default()
 }
 
 fn proof(v: &Value) -> Vec<Vec<u8>> {
-    v.as_array().map(|a| a.iter().map(b64).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(b64).collect())
+        .unwrap_or_default()
 }
 
 fn files(dir: &Path, into: &mut Vec<std::path::PathBuf>) {
@@ -54,10 +58,23 @@ fn every_merkle_vector_is_accepted_or_refused_as_it_says() {
             )
         };
         let want_err = v["wantErr"].as_bool().unwrap();
-        assert_eq!(result.is_err(), want_err, "{}: {:?}", path.display(), result);
-        if want_err { refused += 1 } else { accepted += 1 }
+        assert_eq!(
+            result.is_err(),
+            want_err,
+            "{}: {:?}",
+            path.display(),
+            result
+        );
+        if want_err {
+            refused += 1
+        } else {
+            accepted += 1
+        }
     }
-    assert!(accepted > 10 && refused > 100, "{accepted} accepted, {refused} refused");
+    assert!(
+        accepted > 10 && refused > 100,
+        "{accepted} accepted, {refused} refused"
+    );
 }
 
 #[test]
@@ -71,12 +88,29 @@ fn proofs_in_a_log_of_a_million_entries_read_few_stored_nodes() {
     for index in [0u64, 1, 499_999, 524_288, 999_999] {
         let plan = merkle::inclusion_plan(index, size);
         assert!(plan.nodes().len() <= 40, "{} nodes", plan.nodes().len());
-        let hashes: Vec<Vec<u8>> = plan.resolve(&tree.nodes).unwrap().iter().map(|h| h.to_vec()).collect();
-        merkle::verify_inclusion(index, size, &merkle::leaf_hash(&index.to_be_bytes()), &hashes, &root).unwrap();
+        let hashes: Vec<Vec<u8>> = plan
+            .resolve(&tree.nodes)
+            .unwrap()
+            .iter()
+            .map(|h| h.to_vec())
+            .collect();
+        merkle::verify_inclusion(
+            index,
+            size,
+            &merkle::leaf_hash(&index.to_be_bytes()),
+            &hashes,
+            &root,
+        )
+        .unwrap();
     }
     for old in [1u64, 2, 3, 777_777, 999_999] {
         let plan = merkle::consistency_plan(old, size);
-        let hashes: Vec<Vec<u8>> = plan.resolve(&tree.nodes).unwrap().iter().map(|h| h.to_vec()).collect();
+        let hashes: Vec<Vec<u8>> = plan
+            .resolve(&tree.nodes)
+            .unwrap()
+            .iter()
+            .map(|h| h.to_vec())
+            .collect();
         merkle::verify_consistency(old, size, &tree.root(old), &root, &hashes).unwrap();
     }
 }
