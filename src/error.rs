@@ -12,6 +12,12 @@ pub enum AppError {
     Validation { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
+    /// Many faults at once (a CSV file's rows), each an object in `errors`.
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        errors: Vec<serde_json::Value>,
+    },
     #[error("authentication required")]
     Unauthorized,
     #[error("wrong username or password")]
@@ -46,7 +52,9 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation { .. } | AppError::Invalid { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
@@ -62,7 +70,7 @@ impl AppError {
     /// A short machine-readable name, stable across releases (`code` in the problem document).
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Validation { .. } => "validation",
+            AppError::Validation { .. } | AppError::Invalid { .. } => "validation",
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad_credentials",
@@ -96,6 +104,10 @@ impl AppError {
                 AppError::Validation { field, .. } => Some(field.clone()),
                 _ => None,
             },
+            errors: match self {
+                AppError::Invalid { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -111,6 +123,8 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<serde_json::Value>>,
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -124,6 +138,7 @@ pub fn problem_response(status: StatusCode, detail: &str) -> Response {
         detail: detail.to_owned(),
         code: "http",
         field: None,
+        errors: None,
     };
     render_problem(status, &problem)
 }

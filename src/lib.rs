@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod code;
 pub mod config;
+pub mod csvpos;
 pub mod db;
 pub mod error;
 pub mod grading;

@@ -15,6 +15,7 @@ use crate::store::audit::Actor;
 
 mod codes;
 mod grade;
+mod import;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,8 @@ enum Command {
     /// Manage the signing keys in the data directory.
     #[command(subcommand)]
     Keys(codes::KeysCommand),
+    /// Import many firms' yearly data from a CSV file (all or nothing).
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -160,6 +163,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 &config::log_origin_for(&public_url),
                 &command,
             )
+        }
+        Some(Command::Import(args)) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            import::run(&db, &args).await
         }
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;

@@ -94,11 +94,12 @@ impl BenchmarkTable {
             }]);
         }
         let mut rows = BTreeMap::new();
+        let mut lines = crate::csvpos::LineCounter::new(bytes);
         for record in reader.records() {
             let record = match record {
                 Ok(r) => r,
                 Err(err) => {
-                    let line = err.position().map_or(0, |p| p.line());
+                    let line = err.position().map_or(0, |p| lines.line_at(p.byte()));
                     errors.push(TableError {
                         line,
                         column: None,
@@ -107,7 +108,7 @@ impl BenchmarkTable {
                     continue;
                 }
             };
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
             if record.len() != COLUMNS.len() {
                 errors.push(TableError {
                     line,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -103,12 +103,8 @@ pub struct AccountSummary {
     pub created_at: DateTime<Utc>,
 }
 
-/// Creates an account and its audit event in one transaction.
-pub async fn create_account(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    new: NewAccount,
-) -> AppResult<AccountSummary> {
+/// Checks a new account's fields and hashes its password (slow: call outside transactions).
+pub async fn prepare_account(new: &NewAccount) -> AppResult<String> {
     check_username(&new.username).map_err(|m| AppError::validation("username", m))?;
     credentials::check_new_password(&new.password)
         .map_err(|m| AppError::validation("password", m))?;
@@ -125,20 +121,27 @@ pub async fn create_account(
         ));
     }
     let password = new.password.clone();
-    let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+    tokio::task::spawn_blocking(move || credentials::hash_password(&password))
         .await
         .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+        .map_err(AppError::internal)
+}
 
-    let txn = crate::db::begin_write(db).await?;
+/// Inserts a prepared account and its audit event on `txn` (the caller commits).
+pub async fn insert_account<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    new: NewAccount,
+    password_hash: String,
+) -> AppResult<AccountSummary> {
     let firm =
         match &new.firm {
-            Some(uscc) => Some(firms::find_by_uscc(&txn, uscc.as_str()).await?.ok_or_else(
+            Some(uscc) => Some(firms::find_by_uscc(txn, uscc.as_str()).await?.ok_or_else(
                 || AppError::validation("firm", format!("no firm with USCC {uscc}")),
             )?),
             None => None,
         };
-    if accounts::find_by_username(&txn, &new.username)
+    if accounts::find_by_username(txn, &new.username)
         .await?
         .is_some()
     {
@@ -150,7 +153,7 @@ pub async fn create_account(
     let now = Utc::now();
     let account = accounts::ActiveModel {
         username: Set(new.username),
-        password_hash: Set(hash),
+        password_hash: Set(password_hash),
         role: Set(new.role.as_str().to_owned()),
         firm_id: Set(firm.as_ref().map(|f| f.id)),
         org: Set(new.org),
@@ -158,7 +161,7 @@ pub async fn create_account(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let summary = AccountSummary {
         id: account.id,
@@ -169,7 +172,7 @@ pub async fn create_account(
         created_at: account.created_at,
     };
     audit::record(
-        &txn,
+        txn,
         actor,
         now,
         Change {
@@ -181,6 +184,18 @@ pub async fn create_account(
         },
     )
     .await?;
+    Ok(summary)
+}
+
+/// Creates an account and its audit event in one transaction.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewAccount,
+) -> AppResult<AccountSummary> {
+    let hash = prepare_account(&new).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let summary = insert_account(&txn, actor, new, hash).await?;
     txn.commit().await?;
     Ok(summary)
 }

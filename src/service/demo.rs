@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::service::firms::{self, NewFirm};
+use crate::service::{assessments, records};
 use crate::store::audit::Actor;
 
 /// A demo login, printed on start. Demo passwords are public by design: never use `--demo`
@@ -24,6 +25,8 @@ pub struct DemoFirm {
     pub industry_code: &'static str,
     pub district: &'static str,
     pub username: &'static str,
+    /// The firm's 2025 data (methodology §1, without the records the service attaches).
+    pub data_2025: &'static str,
 }
 
 pub const DEMO_FIRMS: [DemoFirm; 3] = [
@@ -33,6 +36,11 @@ pub const DEMO_FIRMS: [DemoFirm; 3] = [
         industry_code: "3670",
         district: "渝北区",
         username: "firm-liangjiang",
+        data_2025: r#"{"period": 2025, "assessed_on": "2026-03-31", "value_added_10k_cny": "52000.50",
+            "energy": [{"carrier": "electricity_kwh", "quantity": "18500000"},
+                       {"carrier": "natural_gas_m3", "quantity": "420000"},
+                       {"carrier": "diesel_t", "quantity": "35.5"}],
+            "waste": {"generated_t": "3200", "stock_utilized_t": "150", "utilized_t": "3010"}}"#,
     },
     DemoFirm {
         uscc17: "91500115MA60C7D2E",
@@ -40,6 +48,11 @@ pub const DEMO_FIRMS: [DemoFirm; 3] = [
         industry_code: "2614",
         district: "长寿区",
         username: "firm-changshou",
+        data_2025: r#"{"period": 2025, "assessed_on": "2026-03-31", "value_added_10k_cny": "86000",
+            "energy": [{"carrier": "electricity_kwh", "quantity": "120000000"},
+                       {"carrier": "raw_coal_t", "quantity": "52000"},
+                       {"carrier": "natural_gas_m3", "quantity": "18000000"}],
+            "waste": {"generated_t": "48000", "stock_utilized_t": "0", "utilized_t": "30000"}}"#,
     },
     DemoFirm {
         uscc17: "91500227MAABL3X4F",
@@ -47,6 +60,10 @@ pub const DEMO_FIRMS: [DemoFirm; 3] = [
         industry_code: "3982",
         district: "璧山区",
         username: "firm-bishan",
+        data_2025: r#"{"period": 2025, "assessed_on": "2026-03-31", "value_added_10k_cny": "23000",
+            "energy": [{"carrier": "electricity_kwh", "quantity": "9800000"},
+                       {"carrier": "natural_gas_m3", "quantity": "150000"}],
+            "waste": {"generated_t": "260", "stock_utilized_t": "0", "utilized_t": "180"}}"#,
     },
 ];
 
@@ -129,5 +146,80 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Vec<DemoLogin>> {
             note: format!("{} {}", demo.name, uscc),
         });
     }
+    seed_records(db).await?;
     Ok(logins)
+}
+
+/// The firms' records and 2025 submissions: a verified national green factory for the first,
+/// an environmental-credit veto for the second, a declared (unverified) ISO 14001 for the third.
+async fn seed_records(db: &DatabaseConnection) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let regulator = crate::store::accounts::find_by_username(db, "regulator")
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let regulator = accounts::Caller {
+        account_id: regulator.id,
+        username: regulator.username,
+        role: Role::Regulator,
+        firm_id: None,
+    };
+    for (i, demo) in DEMO_FIRMS.iter().enumerate() {
+        let uscc =
+            Uscc::with_check_character(demo.uscc17).map_err(crate::error::AppError::internal)?;
+        let firm = crate::store::firms::find_by_uscc(db, uscc.as_str())
+            .await?
+            .ok_or(crate::error::AppError::NotFound)?;
+        let seeded = crate::store::assessments::Entity::find()
+            .filter(crate::store::assessments::Column::FirmId.eq(firm.id))
+            .count(db)
+            .await?;
+        if seeded > 0 {
+            continue;
+        }
+        let account = crate::store::accounts::find_by_username(db, demo.username)
+            .await?
+            .ok_or(crate::error::AppError::NotFound)?;
+        let firm_caller = accounts::Caller {
+            account_id: account.id,
+            username: account.username,
+            role: Role::Firm,
+            firm_id: Some(firm.id),
+        };
+        match i {
+            0 => {
+                let cert = records::CertificationRequest {
+                    kind: "national_green_factory".into(),
+                    number: "GF-2023-0187".into(),
+                    issuer: "工业和信息化部".into(),
+                    valid_from: "2023-12-01".into(),
+                    valid_until: "2026-11-30".into(),
+                    evidence_note: Some("第八批国家级绿色工厂名单".into()),
+                };
+                records::add_certification(db, &regulator, &firm, cert).await?;
+            }
+            1 => {
+                let veto = records::VetoRequest {
+                    kind: "environmental_credit_red".into(),
+                    occurred_on: "2025-06-12".into(),
+                    note: Some("企业环境信用评价：红牌".into()),
+                };
+                records::record_veto(db, &regulator, &firm, veto).await?;
+            }
+            _ => {
+                let cert = records::CertificationRequest {
+                    kind: "iso_14001".into(),
+                    number: "CQC-EMS-2024-5521".into(),
+                    issuer: "中国质量认证中心".into(),
+                    valid_from: "2024-05-01".into(),
+                    valid_until: "2027-04-30".into(),
+                    evidence_note: Some("证书扫描件已提交".into()),
+                };
+                records::add_certification(db, &firm_caller, &firm, cert).await?;
+            }
+        }
+        let data: serde_json::Value =
+            serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
+        assessments::submit(db, &firm_caller, &data).await?;
+    }
+    Ok(())
 }

@@ -78,6 +78,10 @@ pub async fn insert_firm<C: ConnectionTrait>(
         industry_code: Set(new.industry_code),
         district: Set(new.district.trim().to_owned()),
         created_at: Set(now),
+        current_grade: Set(None),
+        current_score: Set(None),
+        current_serial: Set(None),
+        current_period: Set(None),
         ..Default::default()
     }
     .insert(txn)
@@ -96,4 +100,199 @@ pub async fn insert_firm<C: ConnectionTrait>(
     )
     .await?;
     Ok(firm)
+}
+
+/// `POST /api/v1/firms`: a firm, and optionally its first user, in one transaction.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFirmRequest {
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: String,
+    pub district: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreatedFirm {
+    #[serde(flatten)]
+    pub firm: FirmSummary,
+    pub account: Option<super::accounts::AccountSummary>,
+}
+
+/// Parses the USCC, the industry class and its division against the table in force.
+pub fn parse_new_firm(
+    uscc: &str,
+    name: &str,
+    industry_code: &str,
+    district: &str,
+    table: &crate::grading::BenchmarkTable,
+) -> AppResult<NewFirm> {
+    let uscc = Uscc::parse(uscc)
+        .map_err(|_| AppError::validation("uscc", "not a valid unified social credit code"))?;
+    let code = crate::grading::input::IndustryCode::parse(industry_code)
+        .map_err(|m| AppError::validation("industry_code", m))?;
+    if table.get(code.division()).is_none() {
+        return Err(AppError::validation(
+            "industry_code",
+            "division not in the benchmark table",
+        ));
+    }
+    check_name("name", name)?;
+    check_name("district", district)?;
+    Ok(NewFirm {
+        uscc,
+        name: name.into(),
+        industry_code: code.as_str().into(),
+        district: district.into(),
+    })
+}
+
+pub async fn create_firm(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    request: CreateFirmRequest,
+) -> AppResult<CreatedFirm> {
+    let table = super::benchmarks::in_force(db).await?;
+    let new = parse_new_firm(
+        &request.uscc,
+        &request.name,
+        &request.industry_code,
+        &request.district,
+        &table,
+    )?;
+    let account = match (request.username, request.password) {
+        (Some(username), Some(password)) => {
+            let new_account = super::accounts::NewAccount {
+                username,
+                password,
+                role: super::accounts::Role::Firm,
+                firm: Some(new.uscc.clone()),
+                org: None,
+            };
+            let hash = super::accounts::prepare_account(&new_account).await?;
+            Some((new_account, hash))
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(AppError::validation(
+                "password",
+                "is required with a username",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(AppError::validation(
+                "username",
+                "is required with a password",
+            ));
+        }
+    };
+    let txn = crate::db::begin_write(db).await?;
+    let firm = insert_firm(&txn, actor, new).await?;
+    let account = match account {
+        Some((new_account, hash)) => {
+            Some(super::accounts::insert_account(&txn, actor, new_account, hash).await?)
+        }
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(CreatedFirm {
+        firm: FirmSummary::of(&firm, &table),
+        account,
+    })
+}
+
+/// What anyone may read about a firm: identity, industry, and its current grade and code.
+#[derive(Debug, Serialize)]
+pub struct FirmSummary {
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: String,
+    pub division: String,
+    pub division_name_zh: Option<String>,
+    pub division_name_en: Option<String>,
+    pub district: String,
+    pub grade: Option<String>,
+    pub score: Option<String>,
+    pub period: Option<i32>,
+    pub code_serial: Option<i64>,
+}
+
+impl FirmSummary {
+    pub fn of(f: &firms::Model, table: &crate::grading::BenchmarkTable) -> Self {
+        let division = f.industry_code.get(..2).unwrap_or_default().to_owned();
+        let bench = table.get(&division);
+        FirmSummary {
+            uscc: f.uscc.clone(),
+            name: f.name.clone(),
+            industry_code: f.industry_code.clone(),
+            division_name_zh: bench.map(|b| b.name_zh.clone()),
+            division_name_en: bench.map(|b| b.name_en.clone()),
+            division,
+            district: f.district.clone(),
+            grade: f.current_grade.clone(),
+            score: f.current_score.clone(),
+            period: f.current_period,
+            code_serial: f.current_serial,
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmQuery {
+    pub grade: Option<String>,
+    pub division: Option<String>,
+    pub district: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// The regulator's list of firms, filtered by current grade, industry division and district.
+pub async fn list_firms(
+    db: &sea_orm::DatabaseConnection,
+    query: FirmQuery,
+) -> AppResult<super::assessments::Page<FirmSummary>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let limit = super::assessments::page_limit(query.limit)?;
+    let after = super::assessments::page_cursor(query.cursor.as_deref())?;
+    let mut select = firms::Entity::find().filter(firms::Column::Id.gt(after));
+    if let Some(grade) = &query.grade {
+        if grade == "none" {
+            select = select.filter(firms::Column::CurrentGrade.is_null());
+        } else {
+            let grade = crate::grading::Grade::parse(grade)
+                .ok_or_else(|| AppError::validation("grade", "must be A+, A, B, C, D or none"))?;
+            select = select.filter(firms::Column::CurrentGrade.eq(grade.as_str()));
+        }
+    }
+    if let Some(division) = &query.division {
+        if division.len() != 2 || !division.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::validation("division", "must be 2 digits"));
+        }
+        select = select.filter(firms::Column::IndustryCode.starts_with(division.as_str()));
+    }
+    if let Some(district) = &query.district {
+        select = select.filter(firms::Column::District.eq(district.as_str()));
+    }
+    let rows = select
+        .order_by_asc(firms::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let table = super::benchmarks::in_force(db).await?;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        rows.last().map(|f| f.id.to_string())
+    } else {
+        None
+    };
+    Ok(super::assessments::Page {
+        items: rows.iter().map(|f| FirmSummary::of(f, &table)).collect(),
+        next_cursor,
+    })
 }

@@ -78,3 +78,33 @@ pub async fn record<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// Many changes by one actor at one time, in one statement per chunk (bulk imports).
+pub async fn record_many<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    at: DateTimeUtc,
+    changes: Vec<Change<'_>>,
+) -> Result<(), DbErr> {
+    // 9 columns a row: stay well below SQLite's and PostgreSQL's bound-parameter limits.
+    let rows: Vec<ActiveModel> = changes
+        .into_iter()
+        .map(|change| ActiveModel {
+            at: Set(at),
+            actor_id: Set(actor.id),
+            actor: Set(actor.name.clone()),
+            action: Set(change.action.to_owned()),
+            target_type: Set(change.target_type.to_owned()),
+            target_id: Set(change.target_id),
+            before: Set(change.before.map(|v| v.to_string())),
+            after: Set(change.after.map(|v| v.to_string())),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}

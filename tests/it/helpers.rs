@@ -206,3 +206,60 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("n")
     }
 }
+
+/// A valid USCC numbered `n`.
+pub fn uscc(n: u32) -> String {
+    gec::grading::Uscc::with_check_character(&format!("91500000MA{n:07}"))
+        .unwrap()
+        .to_string()
+}
+
+/// Yearly data a firm would send (methodology §1 without the records the service attaches).
+pub fn yearly_data(uscc: &str) -> Value {
+    serde_json::json!({
+        "uscc": uscc, "period": 2025, "assessed_on": "2026-03-31", "value_added_10k_cny": "52000.50",
+        "energy": [{"carrier": "electricity_kwh", "quantity": "18500000"},
+                   {"carrier": "natural_gas_m3", "quantity": "420000"},
+                   {"carrier": "diesel_t", "quantity": "35.5"}],
+        "waste": {"generated_t": "3200", "stock_utilized_t": "150", "utilized_t": "3010"}
+    })
+}
+
+impl TestApp {
+    /// A firm (created by a regulator through the API) with its own user; returns its token.
+    pub async fn firm_with_user(
+        &self,
+        regulator: &str,
+        n: u32,
+        industry_code: &str,
+    ) -> (String, String) {
+        let uscc = uscc(n);
+        let username = format!("firm{n}");
+        let response = self
+            .post(
+                "/api/v1/firms",
+                Some(regulator),
+                serde_json::json!({"uscc": uscc, "name": format!("测试企业{n}"), "industry_code": industry_code,
+                                   "district": "渝北区", "username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        (uscc, self.login(&username).await)
+    }
+
+    /// Row counts of every table a request could change.
+    pub async fn counts(&self) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for table in [
+            "firms",
+            "accounts",
+            "certifications",
+            "vetoes",
+            "assessments",
+            "audit_events",
+        ] {
+            out.push((table.to_owned(), self.count(table).await));
+        }
+        out
+    }
+}

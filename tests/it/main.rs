@@ -8,6 +8,8 @@ mod accounts;
 mod codes;
 mod foundation;
 mod grading;
+mod import;
 mod keys;
 mod pages;
+mod submissions;
 mod tlog;

@@ -1,6 +1,10 @@
 //! The JSON API under `/api/v1`: bearer tokens in, JSON or problem+json out.
 
 mod accounts;
+mod assessments;
+mod audit;
+mod firms;
+mod import;
 pub mod login;
 
 use axum::Router;
@@ -13,6 +17,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(login::router())
         .merge(accounts::router())
+        .merge(firms::router())
+        .merge(assessments::router())
+        .merge(audit::router())
+        .merge(import::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)

@@ -1,0 +1,85 @@
+//! `gec import FILE.csv`: a district's CSV file, all or nothing, with a progress bar on a
+//! terminal and plain progress lines otherwise.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::service::import::{self, ImportError};
+use crate::store::audit::Actor;
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The CSV file (UTF-8, with or without BOM; `gec import --template` prints the header).
+    #[arg(required_unless_present = "template")]
+    file: Option<PathBuf>,
+    /// Print the template (header and an example row) and exit.
+    #[arg(long)]
+    template: bool,
+}
+
+pub async fn run(db: &sea_orm::DatabaseConnection, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    if args.template {
+        print!("{}", import::template());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(path) = &args.file else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let total = bytes.len() as u64;
+    let mut progress: Box<dyn FnMut(u64) + Send> = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} importing [{bar:40}] {percent}% {elapsed_precise} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Box::new(move |done| {
+            bar.set_position(done);
+            if done >= total {
+                bar.finish_and_clear();
+            }
+        })
+    } else {
+        let mut last_tenth = 0;
+        Box::new(move |done| {
+            let tenth = (done * 10).checked_div(total).unwrap_or(10);
+            if tenth > last_tenth {
+                last_tenth = tenth;
+                eprintln!("import: {}% read", tenth * 10);
+            }
+        })
+    };
+    match import::import_csv(db, &Actor::system("cli"), None, &bytes, &mut *progress).await {
+        Ok(report) => {
+            eprintln!(
+                "imported {} rows: {} firms created, {} assessments submitted",
+                report.rows,
+                report.firms_created,
+                report.assessment_ids.len()
+            );
+            println!(
+                "{}",
+                serde_json::to_string(
+                    &serde_json::json!({"rows": report.rows, "firms_created": report.firms_created, "assessments": report.assessment_ids.len()})
+                )?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Rows(rows)) => {
+            eprintln!(
+                "the file was refused; nothing was stored. {} fault(s):",
+                rows.len()
+            );
+            for row in &rows {
+                eprintln!("  {row}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(ImportError::Failed(e)) => Err(anyhow::anyhow!("{e}")),
+    }
+}

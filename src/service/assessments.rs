@@ -1,0 +1,512 @@
+//! Assessments: a firm's yearly data, graded as a preview, submitted for review, rejected (or,
+//! later, approved). The stored input is the exact input of methodology §1 — the firm's data
+//! plus its certifications and vetoes as recorded at that moment — so that the grade can be
+//! recomputed from the record alone.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::accounts::{Caller, Role};
+use super::records;
+use crate::error::{AppError, AppResult};
+use crate::grading::{self, BenchmarkTable, Graded, Uscc, canonical, finance};
+use crate::store::assessments::{self, SUBMITTED};
+use crate::store::audit::{self, Actor, Change};
+use crate::store::{certifications, firms, vetoes};
+
+/// The members a client sends; the service adds `industry_code`, certifications and vetoes.
+const CLIENT_FIELDS: [&str; 6] = [
+    "uscc",
+    "period",
+    "assessed_on",
+    "value_added_10k_cny",
+    "energy",
+    "waste",
+];
+const RECORD_FIELDS: [&str; 3] = ["industry_code", "certifications", "vetoes"];
+
+/// The firm a caller may act for: its own for a firm account (another firm's is "not found"),
+/// any for a regulator.
+pub async fn firm_for<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    uscc: Option<&str>,
+) -> AppResult<firms::Model> {
+    match caller.role {
+        Role::Firm => {
+            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+            let firm = firms::Entity::find_by_id(own_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            match uscc {
+                Some(u) if !u.eq_ignore_ascii_case(&firm.uscc) => Err(AppError::NotFound),
+                _ => Ok(firm),
+            }
+        }
+        Role::Regulator => {
+            let text = uscc.ok_or_else(|| AppError::validation("uscc", "is required"))?;
+            let uscc = Uscc::parse(text).map_err(|_| {
+                AppError::validation("uscc", "not a valid unified social credit code")
+            })?;
+            firms::find_by_uscc(db, uscc.as_str())
+                .await?
+                .ok_or_else(|| AppError::validation("uscc", "no firm with this USCC"))
+        }
+        Role::Bank => Err(AppError::Forbidden),
+    }
+}
+
+/// A submission computed and checked, not yet stored.
+pub struct Prepared {
+    pub firm: firms::Model,
+    /// The canonical JSON of the §1 input.
+    pub input: String,
+    pub graded: Graded,
+}
+
+/// Builds the §1 input from the caller's data and the firm's records, and grades it.
+pub async fn prepare<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    request: &Value,
+    table: &BenchmarkTable,
+) -> AppResult<Prepared> {
+    let object = request
+        .as_object()
+        .ok_or_else(|| AppError::validation("$", "must be a JSON object"))?;
+    for key in object.keys() {
+        if RECORD_FIELDS.contains(&key.as_str()) {
+            return Err(AppError::validation(
+                key,
+                "is attached by the service from the firm's records",
+            ));
+        }
+        if !CLIENT_FIELDS.contains(&key.as_str()) {
+            return Err(AppError::validation(key, "unknown field"));
+        }
+    }
+    let uscc = match object.get("uscc") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            return Err(AppError::validation(
+                "uscc",
+                "not a valid unified social credit code",
+            ));
+        }
+    };
+    let firm = firm_for(db, caller, uscc).await?;
+    let certs = certifications::of_firm(db, firm.id).await?;
+    let vetoes = vetoes::of_firm(db, firm.id).await?;
+    let input = assemble_input(&firm, object, &certs, &vetoes);
+    let graded =
+        grading::grade_json(&input, table).map_err(|e| AppError::validation(e.field, e.message))?;
+    let assessment = grading::Assessment::from_json(&input, table)
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let input =
+        String::from_utf8(canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?)
+            .map_err(AppError::internal)?;
+    Ok(Prepared {
+        firm,
+        input,
+        graded,
+    })
+}
+
+/// The §1 object, members in the methodology's order; `assessed_on` defaults to today (China).
+pub fn assemble_input(
+    firm: &firms::Model,
+    data: &Map<String, Value>,
+    certs: &[certifications::Model],
+    vetoes: &[vetoes::Model],
+) -> Value {
+    let (certs, vetoes) = records::input_lists(certs, vetoes);
+    let member = |name: &str| data.get(name).cloned().unwrap_or(Value::Null);
+    let mut input = Map::new();
+    input.insert("uscc".into(), Value::String(firm.uscc.clone()));
+    input.insert(
+        "industry_code".into(),
+        Value::String(firm.industry_code.clone()),
+    );
+    for name in [
+        "period",
+        "assessed_on",
+        "value_added_10k_cny",
+        "energy",
+        "waste",
+    ] {
+        if data.contains_key(name) {
+            input.insert(name.into(), member(name));
+        }
+    }
+    if !data.contains_key("assessed_on") || data.get("assessed_on") == Some(&Value::Null) {
+        input.insert(
+            "assessed_on".into(),
+            Value::String(records::today().to_string()),
+        );
+    }
+    input.insert("certifications".into(), certs);
+    input.insert("vetoes".into(), vetoes);
+    Value::Object(input)
+}
+
+#[derive(Serialize)]
+pub struct AssessmentView {
+    pub id: i64,
+    pub uscc: String,
+    pub firm_name: String,
+    pub period: i32,
+    pub status: String,
+    pub input: Value,
+    pub trace: Value,
+    pub trace_hash: String,
+    pub score: String,
+    pub grade: String,
+    pub methodology: String,
+    pub benchmarks: String,
+    pub submitted_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reject_reason: Option<String>,
+    pub code_serial: Option<i64>,
+}
+
+impl AssessmentView {
+    pub fn of(a: &assessments::Model, firm: &firms::Model) -> Self {
+        AssessmentView {
+            id: a.id,
+            uscc: firm.uscc.clone(),
+            firm_name: firm.name.clone(),
+            period: a.period,
+            status: a.status.clone(),
+            input: serde_json::from_str(&a.input).unwrap_or(Value::Null),
+            trace: serde_json::from_str(&a.trace).unwrap_or(Value::Null),
+            trace_hash: a.trace_hash.clone(),
+            score: a.score.clone(),
+            grade: a.grade.clone(),
+            methodology: a.methodology.clone(),
+            benchmarks: a.benchmarks.clone(),
+            submitted_at: a.submitted_at,
+            reviewed_at: a.reviewed_at,
+            reject_reason: a.reject_reason.clone(),
+            code_serial: a.code_serial,
+        }
+    }
+
+    /// The audit record of a submission: what identifies it and what it concluded.
+    fn audit(a: &assessments::Model, uscc: &str) -> Value {
+        serde_json::json!({
+            "id": a.id, "uscc": uscc, "period": a.period, "status": a.status, "grade": a.grade,
+            "score": a.score, "trace_hash": a.trace_hash, "benchmarks": a.benchmarks,
+            "reject_reason": a.reject_reason, "code_serial": a.code_serial,
+        })
+    }
+}
+
+#[derive(Serialize)]
+pub struct PreviewResponse {
+    pub uscc: String,
+    pub input: Value,
+    pub trace: Value,
+    pub trace_hash: String,
+    pub score: String,
+    pub grade: String,
+    pub finance: finance::Finance,
+    pub services: Vec<finance::Item>,
+}
+
+pub async fn preview(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request: &Value,
+) -> AppResult<PreviewResponse> {
+    let table = super::benchmarks::in_force(db).await?;
+    let prepared = prepare(db, caller, request, &table).await?;
+    let g = &prepared.graded;
+    Ok(PreviewResponse {
+        uscc: prepared.firm.uscc.clone(),
+        input: serde_json::from_str(&prepared.input).unwrap_or(Value::Null),
+        trace: g.trace.to_json(),
+        trace_hash: g.trace_hash.clone(),
+        score: g.trace.score.clone(),
+        grade: g.grade.as_str().to_owned(),
+        finance: finance::finance(g.grade),
+        services: finance::services(g.grade, g.waste_score),
+    })
+}
+
+/// Stores a prepared submission and its audit event on `txn`. A second submission for a firm
+/// and period under review is a conflict naming the first.
+pub async fn insert_submission<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    actor_id: Option<i64>,
+    prepared: &Prepared,
+    now: DateTime<Utc>,
+) -> AppResult<assessments::Model> {
+    let period = i32::from(prepared.graded.trace.period);
+    if let Some(first) = assessments::submitted_for(txn, prepared.firm.id, period).await? {
+        return Err(AppError::Conflict(format!(
+            "assessment {} for {} {} is already under review",
+            first.id, prepared.firm.uscc, period
+        )));
+    }
+    let trace = &prepared.graded.trace;
+    let model = assessments::ActiveModel {
+        firm_id: Set(prepared.firm.id),
+        period: Set(period),
+        status: Set(SUBMITTED.into()),
+        input: Set(prepared.input.clone()),
+        trace: Set(String::from_utf8(trace.canonical_bytes()).map_err(AppError::internal)?),
+        trace_hash: Set(prepared.graded.trace_hash.clone()),
+        score: Set(trace.score.clone()),
+        grade: Set(trace.grade.as_str().into()),
+        methodology: Set(trace.methodology.clone()),
+        benchmarks: Set(trace.benchmarks.clone()),
+        submitted_by: Set(actor_id),
+        submitted_at: Set(now),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        reject_reason: Set(None),
+        code_serial: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(format!(
+            "an assessment for {} {} is already under review",
+            prepared.firm.uscc, period
+        )),
+        _ => e.into(),
+    })?;
+    audit::record(
+        txn,
+        actor,
+        now,
+        Change {
+            action: "assessment.submit",
+            target_type: "assessment",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(AssessmentView::audit(&model, &prepared.firm.uscc)),
+        },
+    )
+    .await?;
+    Ok(model)
+}
+
+pub async fn submit(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request: &Value,
+) -> AppResult<AssessmentView> {
+    let table = super::benchmarks::in_force(db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    // The records are read inside the transaction, so the stored input is what was on record.
+    let prepared = prepare(&txn, caller, request, &table).await?;
+    let model = insert_submission(
+        &txn,
+        &caller.actor(),
+        Some(caller.account_id),
+        &prepared,
+        Utc::now(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AssessmentView::of(&model, &prepared.firm))
+}
+
+/// Loads an assessment the caller may see: a firm its own (another's is "not found").
+pub async fn visible<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<(assessments::Model, firms::Model)> {
+    let assessment = assessments::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if caller.role == Role::Firm && caller.firm_id != Some(assessment.firm_id) {
+        return Err(AppError::NotFound);
+    }
+    if caller.role == Role::Bank {
+        return Err(AppError::Forbidden);
+    }
+    let firm = firms::Entity::find_by_id(assessment.firm_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((assessment, firm))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    pub reason: String,
+}
+
+pub async fn reject(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    request: RejectRequest,
+) -> AppResult<AssessmentView> {
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::validation(
+            "reason",
+            "must be 1 to 2000 characters",
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let (current, firm) = visible(&txn, caller, id).await?;
+    if current.status != SUBMITTED {
+        return Err(AppError::Conflict(format!(
+            "assessment {id} is {}, not submitted",
+            current.status
+        )));
+    }
+    let now = Utc::now();
+    let before = AssessmentView::audit(&current, &firm.uscc);
+    let mut model: assessments::ActiveModel = current.into();
+    model.status = Set(assessments::REJECTED.into());
+    model.reject_reason = Set(Some(reason.to_owned()));
+    model.reviewed_by = Set(Some(caller.account_id));
+    model.reviewed_at = Set(Some(now));
+    let updated = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "assessment.reject",
+            target_type: "assessment",
+            target_id: id.to_string(),
+            before: Some(before),
+            after: Some(AssessmentView::audit(&updated, &firm.uscc)),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AssessmentView::of(&updated, &firm))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub uscc: Option<String>,
+    pub period: Option<i32>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn page_limit(limit: Option<u64>) -> AppResult<u64> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::validation("limit", "must be 1 to 500")),
+    }
+}
+
+pub fn page_cursor(cursor: Option<&str>) -> AppResult<i64> {
+    match cursor {
+        None | Some("") => Ok(0),
+        Some(text) => text
+            .parse::<i64>()
+            .map_err(|_| AppError::validation("cursor", "not a cursor from this list")),
+    }
+}
+
+/// Lists assessments, oldest first; a firm sees only its own.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: ListQuery,
+) -> AppResult<Page<AssessmentView>> {
+    let limit = page_limit(query.limit)?;
+    let after = page_cursor(query.cursor.as_deref())?;
+    let mut select = assessments::Entity::find().filter(assessments::Column::Id.gt(after));
+    if let Some(status) = &query.status {
+        if ![SUBMITTED, assessments::REJECTED, assessments::APPROVED].contains(&status.as_str()) {
+            return Err(AppError::validation(
+                "status",
+                "must be submitted, rejected or approved",
+            ));
+        }
+        select = select.filter(assessments::Column::Status.eq(status.as_str()));
+    }
+    if let Some(period) = query.period {
+        select = select.filter(assessments::Column::Period.eq(period));
+    }
+    match caller.role {
+        Role::Firm => {
+            let own = caller.firm_id.ok_or(AppError::Forbidden)?;
+            select = select.filter(assessments::Column::FirmId.eq(own));
+            if let Some(uscc) = &query.uscc {
+                let firm = firms::Entity::find_by_id(own)
+                    .one(db)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                if !uscc.eq_ignore_ascii_case(&firm.uscc) {
+                    return Ok(Page {
+                        items: vec![],
+                        next_cursor: None,
+                    });
+                }
+            }
+        }
+        Role::Regulator => {
+            if let Some(uscc) = &query.uscc {
+                match firms::find_by_uscc(db, &uscc.to_ascii_uppercase()).await? {
+                    Some(firm) => select = select.filter(assessments::Column::FirmId.eq(firm.id)),
+                    None => {
+                        return Ok(Page {
+                            items: vec![],
+                            next_cursor: None,
+                        });
+                    }
+                }
+            }
+        }
+        Role::Bank => return Err(AppError::Forbidden),
+    }
+    let rows = select
+        .order_by_asc(assessments::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let firm_ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();
+    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
+        .filter(firms::Column::Id.is_in(firm_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    let next_cursor = if more {
+        rows.last().map(|a| a.id.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .filter_map(|a| firms.get(&a.firm_id).map(|f| AssessmentView::of(a, f)))
+        .collect();
+    Ok(Page { items, next_cursor })
+}

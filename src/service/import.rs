@@ -1,0 +1,684 @@
+//! CSV import of many firms' yearly data at once (a district's whole list): all or nothing.
+//! Every bad row is reported by line and column and nothing is stored; otherwise unknown firms
+//! are created and every row becomes a submission, with audit events, in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::assessments::{Prepared, assemble_input};
+use super::firms::{FirmRecord, parse_new_firm};
+use crate::error::AppError;
+use crate::grading::energy::Carrier;
+use crate::grading::{self, BenchmarkTable, canonical};
+use crate::store::assessments::{self, SUBMITTED};
+use crate::store::audit::{self, Actor, Change};
+use crate::store::{certifications, firms, vetoes};
+
+const HEAD: [&str; 7] = [
+    "uscc",
+    "name",
+    "industry_code",
+    "district",
+    "period",
+    "assessed_on",
+    "value_added_10k_cny",
+];
+const WASTE: [(&str, &str); 3] = [
+    ("waste_generated_t", "generated_t"),
+    ("waste_stock_utilized_t", "stock_utilized_t"),
+    ("waste_utilized_t", "utilized_t"),
+];
+/// Rows validated and written at a time: bounds memory whatever the file's size.
+const CHUNK: usize = 1000;
+/// Errors listed at most (the first ones, in line order).
+const MAX_ERRORS: usize = 1000;
+
+/// The header, in order: the firm, the year, one column per energy carrier, then waste.
+pub fn columns() -> Vec<&'static str> {
+    let mut columns = HEAD.to_vec();
+    columns.extend(Carrier::ALL.iter().map(|c| c.name()));
+    columns.extend(WASTE.iter().map(|(column, _)| *column));
+    columns
+}
+
+/// The template offered for download: the header and one example row.
+pub fn template() -> String {
+    let mut example: Vec<String> = vec![
+        "91500000MA5U00000W".into(),
+        "重庆示例汽车零部件有限公司".into(),
+        "3670".into(),
+        "渝北区".into(),
+        "2025".into(),
+        "2026-03-31".into(),
+        "52000.5".into(),
+    ];
+    example.extend(Carrier::ALL.iter().map(|c| match c {
+        Carrier::ElectricityKwh => "18500000".to_owned(),
+        Carrier::NaturalGasM3 => "420000".to_owned(),
+        Carrier::DieselT => "35.5".to_owned(),
+        _ => String::new(),
+    }));
+    example.extend(["3200".to_owned(), "150".to_owned(), "3010".to_owned()]);
+    format!("{}\r\n{}\r\n", columns().join(","), example.join(","))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "line {}, column {column}: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file is refused: every fault found, by line and column.
+    Rows(Vec<RowError>),
+    Failed(AppError),
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::Failed(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for ImportError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ImportError::Failed(e.into())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub firms_created: u64,
+    pub assessment_ids: Vec<i64>,
+}
+
+struct Row {
+    line: u64,
+    cells: HashMap<&'static str, String>,
+}
+
+fn error(line: u64, column: Option<&str>, message: impl Into<String>) -> RowError {
+    RowError {
+        line,
+        column: column.map(str::to_owned),
+        message: message.into(),
+    }
+}
+
+/// Checks the header: comma-separated, every column once, no unknown column.
+fn read_header(record: &csv::ByteRecord) -> Result<Vec<Option<&'static str>>, Vec<RowError>> {
+    let expected = columns();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut map = Vec::new();
+    for field in record.iter() {
+        let Ok(name) = std::str::from_utf8(field) else {
+            return Err(vec![error(
+                1,
+                None,
+                "the file is not UTF-8 (save it as CSV UTF-8)",
+            )]);
+        };
+        let name = name.trim();
+        match expected.iter().find(|c| **c == name) {
+            Some(column) if seen.insert(*column) => map.push(Some(*column)),
+            Some(column) => {
+                errors.push(error(1, Some(column), "column given twice"));
+                map.push(None);
+            }
+            None => {
+                errors.push(error(1, Some(name), "unknown column"));
+                map.push(None);
+            }
+        }
+    }
+    for column in &expected {
+        if !seen.contains(column) {
+            errors.push(error(1, Some(column), "missing column"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(map)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where a §1 field of a row's input came from in the file.
+fn column_of(field: &str, carriers: &[&'static str]) -> Option<String> {
+    if let Some(rest) = field.strip_prefix("energy[") {
+        let index: usize = rest.split(']').next()?.parse().ok()?;
+        return carriers.get(index).map(|c| (*c).to_owned());
+    }
+    if let Some(name) = field.strip_prefix("waste.") {
+        return WASTE
+            .iter()
+            .find(|(_, f)| *f == name)
+            .map(|(c, _)| (*c).to_owned());
+    }
+    HEAD.contains(&field).then(|| field.to_owned())
+}
+
+/// The firm's part of a row, as §1 members (period as a JSON integer when it is digits).
+fn row_data(row: &Row) -> (Map<String, Value>, Vec<&'static str>) {
+    let cell = |c: &str| {
+        row.cells
+            .get(c)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut data = Map::new();
+    let period = cell("period");
+    data.insert(
+        "period".into(),
+        if !period.is_empty() && period.len() <= 4 && period.bytes().all(|b| b.is_ascii_digit()) {
+            json!(period.parse::<u64>().unwrap_or(0))
+        } else {
+            Value::String(period)
+        },
+    );
+    let assessed_on = cell("assessed_on");
+    if !assessed_on.is_empty() {
+        data.insert("assessed_on".into(), Value::String(assessed_on));
+    }
+    data.insert(
+        "value_added_10k_cny".into(),
+        Value::String(cell("value_added_10k_cny")),
+    );
+    let mut carriers = Vec::new();
+    let mut energy = Vec::new();
+    for carrier in Carrier::ALL {
+        let quantity = cell(carrier.name());
+        if !quantity.is_empty() {
+            carriers.push(carrier.name());
+            energy.push(json!({"carrier": carrier.name(), "quantity": quantity}));
+        }
+    }
+    data.insert("energy".into(), Value::Array(energy));
+    let waste: Map<String, Value> = WASTE
+        .iter()
+        .map(|(column, field)| ((*field).to_owned(), Value::String(cell(column))))
+        .collect();
+    data.insert("waste".into(), Value::Object(waste));
+    (data, carriers)
+}
+
+/// Imports a CSV file. `progress` is told how many bytes of the file have been read.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    actor_id: Option<i64>,
+    bytes: &[u8],
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<ImportReport, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    if !first_line.contains(&b',') && (first_line.contains(&b';') || first_line.contains(&b'\t')) {
+        return Err(ImportError::Rows(vec![error(
+            1,
+            None,
+            "the delimiter must be a comma (,)",
+        )]));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(ImportError::Rows(vec![error(1, None, e.to_string())])),
+        None => return Err(ImportError::Rows(vec![error(1, None, "the file is empty")])),
+    };
+    let map = read_header(&header).map_err(ImportError::Rows)?;
+    let table = super::benchmarks::in_force(db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let mut state = ImportState::default();
+    let mut lines = crate::csvpos::LineCounter::new(bytes);
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        let next = records.next();
+        let done = next.is_none();
+        if let Some(record) = next {
+            match record {
+                Ok(record) => {
+                    let byte = record.position().map_or(0, |p| p.byte());
+                    let line = lines.line_at(byte);
+                    progress(byte);
+                    if record.len() != map.len() {
+                        state.fail(error(
+                            line,
+                            None,
+                            format!("expected {} fields, found {}", map.len(), record.len()),
+                        ));
+                        continue;
+                    }
+                    let mut cells = HashMap::new();
+                    let mut bad_utf8 = false;
+                    for (field, column) in record.iter().zip(&map) {
+                        match (std::str::from_utf8(field), column) {
+                            (Ok(text), Some(column)) => {
+                                cells.insert(*column, text.to_owned());
+                            }
+                            (Err(_), column) => {
+                                state.fail(error(
+                                    line,
+                                    *column,
+                                    "not valid UTF-8 (save the file as CSV UTF-8)",
+                                ));
+                                bad_utf8 = true;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if !bad_utf8 {
+                        chunk.push(Row { line, cells });
+                    }
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                    let message = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => {
+                            "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
+                        }
+                        _ => e.to_string(),
+                    };
+                    state.fail(error(line, None, message));
+                }
+            }
+        }
+        if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
+            state
+                .process(&txn, actor, actor_id, &table, std::mem::take(&mut chunk))
+                .await?;
+        }
+        if done {
+            break;
+        }
+    }
+    progress(bytes.len() as u64);
+    if state.rows == 0 && state.errors.is_empty() {
+        state.fail(error(2, None, "the file has no rows"));
+    }
+    if !state.errors.is_empty() {
+        txn.rollback().await?;
+        state.errors.sort_by_key(|e| e.line);
+        state.errors.truncate(MAX_ERRORS);
+        return Err(ImportError::Rows(state.errors));
+    }
+    let report = ImportReport {
+        rows: state.rows,
+        firms_created: state.firms_created,
+        assessment_ids: state.ids,
+    };
+    audit::record(
+        &txn,
+        actor,
+        Utc::now(),
+        Change {
+            action: "import.csv",
+            target_type: "import",
+            target_id: format!(
+                "{}-{}",
+                report.assessment_ids.first().unwrap_or(&0),
+                report.assessment_ids.last().unwrap_or(&0)
+            ),
+            before: None,
+            after: Some(json!({"rows": report.rows, "firms_created": report.firms_created})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+#[derive(Default)]
+struct ImportState {
+    errors: Vec<RowError>,
+    rows: u64,
+    firms_created: u64,
+    ids: Vec<i64>,
+    /// Firms of this file: created by it or found in the database.
+    firms: HashMap<String, firms::Model>,
+    /// (USCC, period) pairs met so far, with their line.
+    seen: HashMap<(String, i64), u64>,
+}
+
+impl ImportState {
+    fn fail(&mut self, e: RowError) {
+        if self.errors.len() < MAX_ERRORS * 2 {
+            self.errors.push(e);
+        }
+    }
+
+    /// Validates and grades a chunk; writes it only while the file has no fault.
+    async fn process(
+        &mut self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        actor_id: Option<i64>,
+        table: &BenchmarkTable,
+        rows: Vec<Row>,
+    ) -> Result<(), ImportError> {
+        self.rows += rows.len() as u64;
+        // The records of the firms this chunk names, in a few queries.
+        let usccs: Vec<String> = rows
+            .iter()
+            .filter_map(|r| {
+                r.cells
+                    .get("uscc")
+                    .and_then(|u| grading::Uscc::parse(u.trim()).ok())
+            })
+            .map(|u| u.to_string())
+            .filter(|u| !self.firms.contains_key(u))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for part in usccs.chunks(500) {
+            for firm in firms::Entity::find()
+                .filter(firms::Column::Uscc.is_in(part.to_vec()))
+                .all(txn)
+                .await?
+            {
+                self.firms.insert(firm.uscc.clone(), firm);
+            }
+        }
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| {
+                r.cells
+                    .get("uscc")
+                    .and_then(|u| grading::Uscc::parse(u.trim()).ok())
+            })
+            .filter_map(|u| self.firms.get(u.as_str()).map(|f| f.id))
+            .filter(|id| *id > 0)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
+        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
+        let mut under_review: HashMap<(i64, i32), i64> = HashMap::new();
+        for part in ids.chunks(500) {
+            for c in certifications::Entity::find()
+                .filter(certifications::Column::FirmId.is_in(part.to_vec()))
+                .all(txn)
+                .await?
+            {
+                certs.entry(c.firm_id).or_default().push(c);
+            }
+            for v in vetoes::Entity::find()
+                .filter(vetoes::Column::FirmId.is_in(part.to_vec()))
+                .all(txn)
+                .await?
+            {
+                vets.entry(v.firm_id).or_default().push(v);
+            }
+            for a in assessments::Entity::find()
+                .filter(assessments::Column::FirmId.is_in(part.to_vec()))
+                .filter(assessments::Column::Status.eq(SUBMITTED))
+                .all(txn)
+                .await?
+            {
+                under_review.insert((a.firm_id, a.period), a.id);
+            }
+        }
+        for list in certs.values_mut() {
+            list.sort_by_key(|c| c.id);
+        }
+        for list in vets.values_mut() {
+            list.sort_by_key(|v| v.id);
+        }
+
+        let mut new_firms: Vec<firms::Model> = Vec::new();
+        let mut prepared: Vec<Prepared> = Vec::new();
+        for row in &rows {
+            let cell = |c: &str| {
+                row.cells
+                    .get(c)
+                    .map(|s| s.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let uscc_text = cell("uscc");
+            let Ok(uscc) = grading::Uscc::parse(&uscc_text) else {
+                self.fail(error(
+                    row.line,
+                    Some("uscc"),
+                    "not a valid unified social credit code",
+                ));
+                continue;
+            };
+            let firm = match self.firms.get(uscc.as_str()) {
+                Some(existing) => {
+                    if existing.industry_code != cell("industry_code") {
+                        self.fail(error(
+                            row.line,
+                            Some("industry_code"),
+                            format!(
+                                "differs from the firm's record ({})",
+                                existing.industry_code
+                            ),
+                        ));
+                        continue;
+                    }
+                    existing.clone()
+                }
+                None => match parse_new_firm(
+                    uscc.as_str(),
+                    &cell("name"),
+                    &cell("industry_code"),
+                    &cell("district"),
+                    table,
+                ) {
+                    Ok(new) => {
+                        // Staged: id 0 until written; the file's later rows find it here.
+                        let firm = firms::Model {
+                            id: 0,
+                            uscc: new.uscc.to_string(),
+                            name: new.name.trim().to_owned(),
+                            industry_code: new.industry_code,
+                            district: new.district.trim().to_owned(),
+                            created_at: Utc::now(),
+                            current_grade: None,
+                            current_score: None,
+                            current_serial: None,
+                            current_period: None,
+                        };
+                        self.firms.insert(firm.uscc.clone(), firm.clone());
+                        new_firms.push(firm.clone());
+                        firm
+                    }
+                    Err(AppError::Validation { field, message }) => {
+                        self.fail(error(row.line, Some(&field), message));
+                        continue;
+                    }
+                    Err(other) => return Err(other.into()),
+                },
+            };
+            let (data, carriers) = row_data(row);
+            let no_certs = Vec::new();
+            let no_vetoes = Vec::new();
+            let input = assemble_input(
+                &firm,
+                &data,
+                certs.get(&firm.id).unwrap_or(&no_certs),
+                vets.get(&firm.id).unwrap_or(&no_vetoes),
+            );
+            let graded = match grading::grade_json(&input, table) {
+                Ok(g) => g,
+                Err(e) => {
+                    let column = column_of(&e.field, &carriers);
+                    let message = if e.field == "energy" {
+                        "at least one energy column must be filled".to_owned()
+                    } else {
+                        e.message
+                    };
+                    self.fail(error(row.line, column.as_deref(), message));
+                    continue;
+                }
+            };
+            let period = i64::from(graded.trace.period);
+            if let Some(first) = self.seen.insert((firm.uscc.clone(), period), row.line) {
+                self.fail(error(
+                    row.line,
+                    Some("period"),
+                    format!("{} {period} is already on line {first}", firm.uscc),
+                ));
+                continue;
+            }
+            if let Some(id) = under_review
+                .get(&(firm.id, period as i32))
+                .filter(|_| firm.id > 0)
+            {
+                self.fail(error(
+                    row.line,
+                    Some("period"),
+                    format!(
+                        "assessment {id} for {} {period} is already under review",
+                        firm.uscc
+                    ),
+                ));
+                continue;
+            }
+            let assessment = match grading::Assessment::from_json(&input, table) {
+                Ok(a) => a,
+                Err(e) => return Err(AppError::internal(e).into()),
+            };
+            let input = String::from_utf8(
+                canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?,
+            )
+            .map_err(AppError::internal)?;
+            prepared.push(Prepared {
+                firm,
+                input,
+                graded,
+            });
+        }
+        if !self.errors.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        if !new_firms.is_empty() {
+            let models: Vec<firms::ActiveModel> = new_firms
+                .iter()
+                .map(|f| firms::ActiveModel {
+                    uscc: Set(f.uscc.clone()),
+                    name: Set(f.name.clone()),
+                    industry_code: Set(f.industry_code.clone()),
+                    district: Set(f.district.clone()),
+                    created_at: Set(now),
+                    current_grade: Set(None),
+                    current_score: Set(None),
+                    current_serial: Set(None),
+                    current_period: Set(None),
+                    ..Default::default()
+                })
+                .collect();
+            let created = firms::Entity::insert_many(models)
+                .exec_with_returning(txn)
+                .await?;
+            self.firms_created += created.len() as u64;
+            let changes = created
+                .iter()
+                .map(|f| Change {
+                    action: "firm.create",
+                    target_type: "firm",
+                    target_id: f.uscc.clone(),
+                    before: None,
+                    after: serde_json::to_value(FirmRecord::from(f)).ok(),
+                })
+                .collect();
+            audit::record_many(txn, actor, now, changes).await?;
+            for firm in created {
+                self.firms.insert(firm.uscc.clone(), firm);
+            }
+        }
+        let models: Vec<assessments::ActiveModel> = prepared
+            .iter()
+            .map(|p| {
+                let firm_id = self.firms.get(&p.firm.uscc).map_or(p.firm.id, |f| f.id);
+                let trace = &p.graded.trace;
+                assessments::ActiveModel {
+                    firm_id: Set(firm_id),
+                    period: Set(i32::from(trace.period)),
+                    status: Set(SUBMITTED.into()),
+                    input: Set(p.input.clone()),
+                    trace: Set(String::from_utf8(trace.canonical_bytes()).unwrap_or_default()),
+                    trace_hash: Set(p.graded.trace_hash.clone()),
+                    score: Set(trace.score.clone()),
+                    grade: Set(trace.grade.as_str().into()),
+                    methodology: Set(trace.methodology.clone()),
+                    benchmarks: Set(trace.benchmarks.clone()),
+                    submitted_by: Set(actor_id),
+                    submitted_at: Set(now),
+                    reviewed_by: Set(None),
+                    reviewed_at: Set(None),
+                    reject_reason: Set(None),
+                    code_serial: Set(None),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let usccs: HashMap<i64, &str> = self
+            .firms
+            .values()
+            .map(|f| (f.id, f.uscc.as_str()))
+            .collect();
+        let mut changes = Vec::with_capacity(models.len());
+        for part in models.chunks(500) {
+            let inserted = assessments::Entity::insert_many(part.to_vec())
+                .exec_with_returning(txn)
+                .await?;
+            for a in inserted {
+                self.ids.push(a.id);
+                let uscc = usccs.get(&a.firm_id).copied().unwrap_or_default();
+                changes.push(Change {
+                    action: "assessment.submit",
+                    target_type: "assessment",
+                    target_id: a.id.to_string(),
+                    before: None,
+                    after: Some(json!({"id": a.id, "uscc": uscc, "period": a.period, "status": a.status,
+                                       "grade": a.grade, "score": a.score, "trace_hash": a.trace_hash,
+                                       "benchmarks": a.benchmarks, "source": "import"})),
+                });
+            }
+        }
+        audit::record_many(txn, actor, now, changes).await?;
+        Ok(())
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Failed(e) => e,
+            ImportError::Rows(rows) => AppError::Invalid {
+                detail: format!(
+                    "the file was refused and nothing was stored: {} fault(s), the first: {}",
+                    rows.len(),
+                    rows.first().map(ToString::to_string).unwrap_or_default()
+                ),
+                errors: rows
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect(),
+            },
+        }
+    }
+}

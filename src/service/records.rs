@@ -1,0 +1,356 @@
+//! What regulators and firms record about a firm besides its yearly data: certifications
+//! (declared by the firm, counting once verified) and vetoes (recorded by regulators).
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{Caller, Role};
+use crate::error::{AppError, AppResult};
+use crate::grading::input::{CertificationKind, VetoKind, parse_date};
+use crate::store::audit::{self, Change};
+use crate::store::{certifications, firms, vetoes};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationRequest {
+    pub kind: String,
+    pub number: String,
+    pub issuer: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    #[serde(default)]
+    pub evidence_note: Option<String>,
+}
+
+fn text_field(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control)
+    {
+        return Err(AppError::validation(
+            field,
+            format!("must be 1 to {max} characters, no control characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(note) if note.chars().count() > 2000 => {
+            Err(AppError::validation(field, "at most 2000 characters"))
+        }
+        Some(note) => Ok(Some(note.to_owned())),
+    }
+}
+
+fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {
+    parse_date(value).ok_or_else(|| AppError::validation(field, "must be a date YYYY-MM-DD"))
+}
+
+/// Today's date in China (UTC+8), the date a grade is computed for unless another is given.
+pub fn today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+#[derive(Serialize)]
+pub struct CertificationView {
+    pub id: i64,
+    pub uscc: String,
+    pub kind: String,
+    pub number: String,
+    pub issuer: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub evidence_note: Option<String>,
+    pub verified: bool,
+    pub revoked: bool,
+    pub revoked_reason: Option<String>,
+    pub status: &'static str,
+}
+
+impl CertificationView {
+    pub fn of(c: &certifications::Model, uscc: &str) -> Self {
+        CertificationView {
+            id: c.id,
+            uscc: uscc.to_owned(),
+            kind: c.kind.clone(),
+            number: c.number.clone(),
+            issuer: c.issuer.clone(),
+            valid_from: c.valid_from.to_string(),
+            valid_until: c.valid_until.to_string(),
+            evidence_note: c.evidence_note.clone(),
+            verified: c.verified,
+            revoked: c.revoked,
+            revoked_reason: c.revoked_reason.clone(),
+            status: if c.revoked {
+                "revoked"
+            } else if c.verified {
+                "verified"
+            } else {
+                "declared"
+            },
+        }
+    }
+}
+
+/// A firm declares a certification (it counts once verified); a regulator's entry, as from the
+/// official green-factory lists, is verified at once.
+pub async fn add_certification(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    firm: &firms::Model,
+    request: CertificationRequest,
+) -> AppResult<CertificationView> {
+    let kind = CertificationKind::parse(&request.kind)
+        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
+    let number = text_field("number", &request.number, 100)?;
+    let issuer = text_field("issuer", &request.issuer, 200)?;
+    let valid_from = date_field("valid_from", &request.valid_from)?;
+    let valid_until = date_field("valid_until", &request.valid_until)?;
+    if valid_until < valid_from {
+        return Err(AppError::validation("valid_until", "before valid_from"));
+    }
+    let evidence_note = optional_note("evidence_note", request.evidence_note.as_deref())?;
+    let by_regulator = caller.role == Role::Regulator;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let model = certifications::ActiveModel {
+        firm_id: Set(firm.id),
+        kind: Set(kind.name().to_owned()),
+        number: Set(number),
+        issuer: Set(issuer),
+        valid_from: Set(valid_from),
+        valid_until: Set(valid_until),
+        evidence_note: Set(evidence_note),
+        verified: Set(by_regulator),
+        revoked: Set(false),
+        revoked_reason: Set(None),
+        declared_by: Set(Some(caller.account_id)),
+        reviewed_by: Set(by_regulator.then_some(caller.account_id)),
+        reviewed_at: Set(by_regulator.then_some(now)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let view = CertificationView::of(&model, &firm.uscc);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: if by_regulator {
+                "certification.record"
+            } else {
+                "certification.declare"
+            },
+            target_type: "certification",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    #[serde(default)]
+    pub verified: Option<bool>,
+    #[serde(default)]
+    pub revoked: Option<bool>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A regulator verifies a declared certification, or revokes one (with a reason).
+pub async fn review_certification(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    request: ReviewRequest,
+) -> AppResult<CertificationView> {
+    let revoke = match (request.verified, request.revoked) {
+        (Some(true), None | Some(false)) => false,
+        (None | Some(false), Some(true)) => true,
+        _ => {
+            return Err(AppError::validation(
+                "verified",
+                "give either \"verified\": true or \"revoked\": true",
+            ));
+        }
+    };
+    let reason = if revoke {
+        Some(text_field(
+            "reason",
+            request.reason.as_deref().unwrap_or(""),
+            1000,
+        )?)
+    } else {
+        None
+    };
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let current = certifications::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let firm = firms::Entity::find_by_id(current.firm_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if current.revoked {
+        return Err(AppError::Conflict("the certification is revoked".into()));
+    }
+    if !revoke && current.verified {
+        return Err(AppError::Conflict(
+            "the certification is already verified".into(),
+        ));
+    }
+    let before = CertificationView::of(&current, &firm.uscc);
+    let mut model: certifications::ActiveModel = current.into();
+    if revoke {
+        model.revoked = Set(true);
+        model.revoked_reason = Set(reason);
+    } else {
+        model.verified = Set(true);
+    }
+    model.reviewed_by = Set(Some(caller.account_id));
+    model.reviewed_at = Set(Some(now));
+    let updated = model.update(&txn).await?;
+    let after = CertificationView::of(&updated, &firm.uscc);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: if revoke {
+                "certification.revoke"
+            } else {
+                "certification.verify"
+            },
+            target_type: "certification",
+            target_id: id.to_string(),
+            before: Some(serde_json::to_value(&before).map_err(AppError::internal)?),
+            after: Some(serde_json::to_value(&after).map_err(AppError::internal)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VetoRequest {
+    pub kind: String,
+    pub occurred_on: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct VetoView {
+    pub id: i64,
+    pub uscc: String,
+    pub kind: String,
+    pub occurred_on: String,
+    pub note: Option<String>,
+}
+
+impl VetoView {
+    pub fn of(v: &vetoes::Model, uscc: &str) -> Self {
+        VetoView {
+            id: v.id,
+            uscc: uscc.to_owned(),
+            kind: v.kind.clone(),
+            occurred_on: v.occurred_on.to_string(),
+            note: v.note.clone(),
+        }
+    }
+}
+
+pub async fn record_veto(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    firm: &firms::Model,
+    request: VetoRequest,
+) -> AppResult<VetoView> {
+    let kind = VetoKind::parse(&request.kind)
+        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
+    let occurred_on = date_field("occurred_on", &request.occurred_on)?;
+    if occurred_on > today() {
+        return Err(AppError::validation(
+            "occurred_on",
+            "must not be in the future",
+        ));
+    }
+    let note = optional_note("note", request.note.as_deref())?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let model = vetoes::ActiveModel {
+        firm_id: Set(firm.id),
+        kind: Set(kind.name().to_owned()),
+        occurred_on: Set(occurred_on),
+        note: Set(note),
+        recorded_by: Set(Some(caller.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let view = VetoView::of(&model, &firm.uscc);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "veto.record",
+            target_type: "veto",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The certifications and vetoes on record, written as methodology §1 lists them.
+pub fn input_lists(
+    certs: &[certifications::Model],
+    vetoes: &[vetoes::Model],
+) -> (serde_json::Value, serde_json::Value) {
+    let certs = certs
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "kind": c.kind, "number": c.number,
+                "valid_from": c.valid_from.to_string(), "valid_until": c.valid_until.to_string(),
+                "verified": c.verified, "revoked": c.revoked,
+            })
+        })
+        .collect();
+    let vetoes = vetoes
+        .iter()
+        .map(|v| {
+            let mut veto =
+                serde_json::json!({"kind": v.kind, "occurred_on": v.occurred_on.to_string()});
+            if let Some(note) = &v.note {
+                veto["note"] = serde_json::Value::String(note.clone());
+            }
+            veto
+        })
+        .collect();
+    (
+        serde_json::Value::Array(certs),
+        serde_json::Value::Array(vetoes),
+    )
+}

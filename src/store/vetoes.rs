@@ -1,0 +1,31 @@
+//! `vetoes`: events a regulator recorded that cap a firm's grade at D (methodology §4).
+
+use sea_orm::QueryOrder;
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "vetoes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub firm_id: i64,
+    pub kind: String,
+    pub occurred_on: Date,
+    pub note: Option<String>,
+    pub recorded_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+pub async fn of_firm<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::FirmId.eq(firm_id))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await
+}

@@ -1,0 +1,66 @@
+//! `POST /api/v1/import` (a CSV file of many firms' data) and its template.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::error::{AppError, AppResult};
+use crate::service::import::{self, ImportReport};
+use crate::web::AppState;
+use crate::web::auth::{Auth, Regulator};
+
+/// A city district's file: 100,000 rows are about 15 MB.
+pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/import",
+            post(create_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/api/v1/import/template.csv", get(show_template))
+}
+
+async fn create_import(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<(StatusCode, Json<ImportReport>)> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(AppError::UnsupportedMediaType(
+            "expected Content-Type: text/csv".into(),
+        ));
+    }
+    let report = import::import_csv(
+        &state.db,
+        &auth.actor(),
+        Some(auth.account_id),
+        &body,
+        &mut |_| {},
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+async fn show_template() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gec-import-template.csv\"",
+            ),
+        ],
+        // With a BOM, so that Excel opens the Chinese names as UTF-8.
+        format!("\u{feff}{}", import::template()),
+    )
+        .into_response()
+}

@@ -1,0 +1,263 @@
+//! CSV import, through the API and `gec import`: all or nothing, faults by line and column.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gec::grading::{self, BenchmarkTable};
+use gec::service::accounts::Role;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestResponse, uscc};
+
+const HEADER: &str = "uscc,name,industry_code,district,period,assessed_on,value_added_10k_cny,electricity_kwh,raw_coal_t,washed_coal_t,coke_t,crude_oil_t,fuel_oil_t,gasoline_t,kerosene_t,diesel_t,lpg_t,natural_gas_m3,heat_gj,waste_generated_t,waste_stock_utilized_t,waste_utilized_t";
+
+/// A row for firm `n`, with energy and waste that vary with `n`.
+fn row(n: u32) -> String {
+    let industry = ["3670", "2614", "3982", "1310"][n as usize % 4];
+    format!(
+        "{},企业{n},{industry},{},2025,2026-03-31,{}.5,{},,,,,,,,{},,{},,{},{},{}",
+        uscc(n),
+        ["渝北区", "长寿区", "璧山区"][n as usize % 3],
+        1000 + n * 37,
+        1_000_000 + n * 7919,
+        if n.is_multiple_of(5) {
+            "12.25".to_owned()
+        } else {
+            String::new()
+        },
+        40_000 + n * 13,
+        150 + n % 300,
+        n % 50,
+        (150 + n % 300) * (n % 10) / 10,
+    )
+}
+
+fn csv_of(rows: impl IntoIterator<Item = String>) -> String {
+    let mut text = format!("{HEADER}\r\n");
+    for r in rows {
+        text.push_str(&r);
+        text.push_str("\r\n");
+    }
+    text
+}
+
+async fn post_csv(app: &TestApp, token: &str, body: Vec<u8>) -> TestResponse {
+    let request = Request::post("/api/v1/import")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn a_good_file_of_1000_rows_creates_1000_submissions_graded_as_gec_grade_grades_them() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    // With a BOM, as Excel writes it.
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(csv_of((0..1000).map(row)).into_bytes());
+    let response = post_csv(&app, &regulator, body).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let report = response.json();
+    assert_eq!(report["rows"], 1000);
+    assert_eq!(report["firms_created"], 1000);
+    assert_eq!(report["assessment_ids"].as_array().unwrap().len(), 1000);
+    assert_eq!(app.count("assessments").await, 1000);
+    assert_eq!(app.count("firms").await, 1000);
+    assert_eq!(
+        app.count("audit_events").await,
+        1 + 2000 + 1,
+        "account + firm and submission events + the import"
+    );
+
+    let table = BenchmarkTable::default_table();
+    let mut cursor = String::new();
+    let mut seen = 0;
+    loop {
+        let page = app
+            .get(
+                &format!("/api/v1/assessments?status=submitted&limit=500&cursor={cursor}"),
+                Some(&regulator),
+            )
+            .await
+            .json();
+        for item in page["items"].as_array().unwrap() {
+            let regraded = grading::grade_json(&item["input"], table).unwrap();
+            assert_eq!(regraded.trace.to_json(), item["trace"]);
+            assert_eq!(regraded.trace_hash, item["trace_hash"].as_str().unwrap());
+            seen += 1;
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 1000);
+    // And the CLI agrees on a few of them.
+    let first = app
+        .get(
+            &format!("/api/v1/assessments/{}", report["assessment_ids"][7]),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, first["input"].to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gec"))
+        .arg("grade")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["trace_hash"], first["trace_hash"]);
+}
+
+async fn refused_file(app: &TestApp, token: &str, body: Vec<u8>) -> Vec<Value> {
+    let before = app.counts().await;
+    let response = post_csv(app, token, body).await;
+    let problem = response.problem(422);
+    assert_eq!(app.counts().await, before, "a refused file changes nothing");
+    problem["errors"].as_array().cloned().unwrap_or_default()
+}
+
+fn has(errors: &[Value], line: u64, column: Option<&str>) -> bool {
+    errors
+        .iter()
+        .any(|e| e["line"] == line && e["column"].as_str() == column)
+}
+
+#[tokio::test]
+async fn a_bad_file_is_refused_whole_with_every_fault_by_line_and_column() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let mut rows: Vec<String> = (0..20).map(row).collect();
+    rows[2] = rows[2].replacen(&uscc(2), "91500000MA0000002X", 1); // line 4: bad USCC
+    rows[5] = rows[5].replacen(",2025,", ",20x5,", 1); // line 7: bad period
+    rows[10] = rows[10].replacen(",3982,", ",9999,", 1); // line 12: unknown division (firm 10 is 3982)
+    let mut fields: Vec<&str> = rows[12].split(',').collect();
+    fields[7] = "-1"; // line 14: negative electricity
+    rows[12] = fields.join(",");
+    rows.push(row(3)); // line 22: the same firm and period as line 5
+    let errors = refused_file(&app, &regulator, csv_of(rows).into_bytes()).await;
+    assert!(has(&errors, 4, Some("uscc")), "{errors:?}");
+    assert!(has(&errors, 7, Some("period")), "{errors:?}");
+    assert!(has(&errors, 12, Some("industry_code")), "{errors:?}");
+    assert!(has(&errors, 14, Some("electricity_kwh")), "{errors:?}");
+    assert!(has(&errors, 22, Some("period")), "{errors:?}");
+    assert_eq!(errors.len(), 5, "{errors:?}");
+}
+
+#[tokio::test]
+async fn malformed_files_are_refused_and_change_nothing() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let missing = csv_of([row(1)]).replacen(",heat_gj", "", 1);
+    let errors = refused_file(&app, &regulator, missing.into_bytes()).await;
+    assert!(has(&errors, 1, Some("heat_gj")), "{errors:?}");
+    let semicolons = csv_of([row(1)]).replace(',', ";");
+    let errors = refused_file(&app, &regulator, semicolons.into_bytes()).await;
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("delimiter"),
+        "{errors:?}"
+    );
+    let mut latin1 = csv_of([row(1), row(2)]).into_bytes();
+    let at = latin1.iter().rposition(|b| *b == b'2').unwrap();
+    latin1[at] = 0xE9;
+    let errors = refused_file(&app, &regulator, latin1).await;
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("UTF-8"),
+        "{errors:?}"
+    );
+    assert_eq!(errors[0]["line"], 3);
+    let errors = refused_file(&app, &regulator, format!("{HEADER}\r\n").into_bytes()).await;
+    assert!(errors[0]["message"].as_str().unwrap().contains("no rows"));
+    let unknown = csv_of([row(1)]).replacen("heat_gj", "heat_kwh", 1);
+    let errors = refused_file(&app, &regulator, unknown.into_bytes()).await;
+    assert!(
+        has(&errors, 1, Some("heat_kwh")) && has(&errors, 1, Some("heat_gj")),
+        "{errors:?}"
+    );
+    let short = format!("{HEADER}\r\n{},x\r\n", uscc(1));
+    let errors = refused_file(&app, &regulator, short.into_bytes()).await;
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("fields"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_regulators_import_and_the_body_must_be_csv() {
+    let app = TestApp::new().await;
+    let bank = app.token_for(Role::Bank, "bank").await;
+    post_csv(&app, &bank, csv_of([row(1)]).into_bytes())
+        .await
+        .problem(403);
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let request = Request::post("/api/v1/import")
+        .header(header::AUTHORIZATION, format!("Bearer {regulator}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    app.send(request).await.problem(415);
+}
+
+#[tokio::test]
+async fn the_template_has_the_header_and_an_example_that_imports() {
+    let app = TestApp::new().await;
+    let template = app.get("/api/v1/import/template.csv", None).await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert!(template.header("content-type").starts_with("text/csv"));
+    let text = template.text();
+    assert!(
+        text.trim_start_matches('\u{feff}').starts_with(HEADER),
+        "{text}"
+    );
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let response = post_csv(&app, &regulator, template.body.clone()).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+}
+
+#[tokio::test]
+async fn gec_import_imports_a_file_and_refuses_a_bad_one() {
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, csv_of((0..50).map(row))).unwrap();
+    let run = |path: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_gec"))
+            .arg("import")
+            .arg(path)
+            .env("DATABASE_URL", &app.database_url)
+            .env("GEC_DATA_DIR", app.dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("100% read"),
+        "plain progress lines off a terminal"
+    );
+    assert_eq!(app.count("assessments").await, 50);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        csv_of([row(60), row(61).replacen(",2025,", ",1800,", 1)]),
+    )
+    .unwrap();
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3, column period"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("assessments").await, 50);
+}
