@@ -37,26 +37,45 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let db = db::connect(&config.database_url)
         .await
         .context("opening and migrating the database")?;
-    if config.demo {
-        let logins = service::demo::seed(&db).await.context("seeding the demo")?;
+    let demo = config.demo;
+    let state = AppState::open(db.clone(), config).await.context("opening the key ring and the log")?;
+    if demo {
+        let logins = service::demo::seed(&state).await.context("seeding the demo")?;
         println!("Demo logins (public demo passwords: never use --demo where real users reach):");
         for login in &logins {
-            println!(
-                "  {:<10} {:<18} password {}  {}",
-                login.role, login.username, login.password, login.note
-            );
+            println!("  {:<10} {:<18} password {}  {}", login.role, login.username, login.password, login.note);
         }
     }
+    if !web::images::has_cjk_font() {
+        tracing::warn!("no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)");
+    }
+    tokio::spawn(record_key_changes(state.clone()));
     let shutdown = shutdown_signal();
-    let listener = TcpListener::bind(config.bind)
+    let listener = TcpListener::bind(state.config.bind)
         .await
-        .with_context(|| format!("binding {}", config.bind))?;
+        .with_context(|| format!("binding {}", state.config.bind))?;
     println!("gec serving on http://{}", listener.local_addr()?);
-    println!("public URL in codes: {}", config.public_url);
-    let state = AppState::new(db.clone(), config);
+    println!("public URL in codes: {}", state.config.public_url);
     serve(listener, state, shutdown).await?;
     db.close().await.context("closing the database")?;
     Ok(())
+}
+
+/// Keeps `signing_keys` in step with key-ring changes made while the service runs.
+async fn record_key_changes(state: AppState) {
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    let mut last = String::new();
+    loop {
+        interval.tick().await;
+        let keys = state.keys.current();
+        let fingerprint = serde_json::to_string(&keys.document).unwrap_or_default();
+        if fingerprint != last {
+            match state.keys.record(&state.db).await {
+                Ok(()) => last = fingerprint,
+                Err(err) => tracing::warn!(%err, "recording the keys in the database failed"),
+            }
+        }
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish

@@ -28,7 +28,7 @@ pub struct VerifyArgs {
     at: Option<DateTime<Utc>>,
 }
 
-fn http_get(url: &str) -> anyhow::Result<String> {
+pub fn http_get(url: &str) -> anyhow::Result<String> {
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .timeout_global(Some(std::time::Duration::from_secs(20)))

@@ -16,6 +16,7 @@ use crate::store::audit::Actor;
 mod codes;
 mod grade;
 mod import;
+mod log;
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +58,11 @@ enum Command {
     Keys(codes::KeysCommand),
     /// Import many firms' yearly data from a CSV file (all or nothing).
     Import(import::ImportArgs),
+    /// Recompute every firm's current grade and report which would change.
+    Regrade(log::RegradeArgs),
+    /// Witness the transparency log.
+    #[command(subcommand)]
+    Log(log::LogCommand),
 }
 
 #[derive(Args)]
@@ -164,6 +170,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 &command,
             )
         }
+        Some(Command::Regrade(args)) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            log::run_regrade(&db, &args).await
+        }
+        Some(Command::Log(command)) => log::run_log(&cli.data_dir, &command),
         Some(Command::Import(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             import::run(&db, &args).await

@@ -1,13 +1,12 @@
 //! The demo seed: a regulator, a bank and three firms with their accounts, so that a newcomer
 //! can sign in as each kind of user. Idempotent: a second start finds them and adds nothing.
 
-use sea_orm::DatabaseConnection;
 
 use crate::error::AppResult;
 use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::service::firms::{self, NewFirm};
-use crate::service::{assessments, records};
+use crate::service::{assessments, issue, records};
 use crate::store::audit::Actor;
 
 /// A demo login, printed on start. Demo passwords are public by design: never use `--demo`
@@ -69,8 +68,16 @@ pub const DEMO_FIRMS: [DemoFirm; 3] = [
 
 const DEMO_PASSWORD: &str = "demo-password-2025";
 
+/// The first demo firm's 2024 data, whose code its 2025 code supersedes.
+const DATA_2024: &str = r#"{"period": 2024, "assessed_on": "2025-03-31", "value_added_10k_cny": "47800",
+    "energy": [{"carrier": "electricity_kwh", "quantity": "19200000"},
+               {"carrier": "natural_gas_m3", "quantity": "510000"},
+               {"carrier": "diesel_t", "quantity": "41"}],
+    "waste": {"generated_t": "3100", "stock_utilized_t": "0", "utilized_t": "2650"}}"#;
+
 /// Seeds what is missing and returns every demo login.
-pub async fn seed(db: &DatabaseConnection) -> AppResult<Vec<DemoLogin>> {
+pub async fn seed(state: &crate::web::AppState) -> AppResult<Vec<DemoLogin>> {
+    let db = &state.db;
     let actor = Actor::system("demo-seed");
     let mut logins = Vec::new();
     for (username, role, org) in [
@@ -146,13 +153,14 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Vec<DemoLogin>> {
             note: format!("{} {}", demo.name, uscc),
         });
     }
-    seed_records(db).await?;
+    seed_records(state).await?;
     Ok(logins)
 }
 
 /// The firms' records and 2025 submissions: a verified national green factory for the first,
 /// an environmental-credit veto for the second, a declared (unverified) ISO 14001 for the third.
-async fn seed_records(db: &DatabaseConnection) -> AppResult<()> {
+async fn seed_records(state: &crate::web::AppState) -> AppResult<()> {
+    let db = &state.db;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let regulator = crate::store::accounts::find_by_username(db, "regulator")
         .await?
@@ -192,7 +200,7 @@ async fn seed_records(db: &DatabaseConnection) -> AppResult<()> {
                     number: "GF-2023-0187".into(),
                     issuer: "工业和信息化部".into(),
                     valid_from: "2023-12-01".into(),
-                    valid_until: "2026-11-30".into(),
+                    valid_until: "2029-11-30".into(),
                     evidence_note: Some("第八批国家级绿色工厂名单".into()),
                 };
                 records::add_certification(db, &regulator, &firm, cert).await?;
@@ -217,9 +225,17 @@ async fn seed_records(db: &DatabaseConnection) -> AppResult<()> {
                 records::add_certification(db, &firm_caller, &firm, cert).await?;
             }
         }
-        let data: serde_json::Value =
-            serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
-        assessments::submit(db, &firm_caller, &data).await?;
+        let keys = state.keys.current();
+        let public_url = &state.config.public_url;
+        if i == 0 {
+            // An earlier code, superseded by the 2025 one below.
+            let data: serde_json::Value = serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
+            let earlier = assessments::submit(db, &firm_caller, &data).await?;
+            issue::approve(db, &keys, &regulator, earlier.id, public_url).await?;
+        }
+        let data: serde_json::Value = serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
+        let submitted = assessments::submit(db, &firm_caller, &data).await?;
+        issue::approve(db, &keys, &regulator, submitted.id, public_url).await?;
     }
     Ok(())
 }

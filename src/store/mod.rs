@@ -3,7 +3,11 @@
 pub mod accounts;
 pub mod assessments;
 pub mod audit;
+pub mod benchmarks;
 pub mod certifications;
+pub mod codes;
 pub mod firms;
+pub mod keys;
+pub mod tlog;
 pub mod tokens;
 pub mod vetoes;

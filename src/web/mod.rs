@@ -4,6 +4,8 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod i18n;
+pub mod images;
+pub mod log;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;
@@ -14,6 +16,7 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::service::keystore::KeyStore;
 use crate::service::throttle::LoginThrottle;
 
 /// Cheap handles shared by every request.
@@ -22,15 +25,26 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub login_throttle: Arc<LoginThrottle>,
+    pub keys: Arc<KeyStore>,
+    pub images: Arc<images::ImageCache>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
-        AppState {
+    /// Opens the key ring (creating it on first start), records the keys and the default
+    /// benchmark table, and makes sure the log has a head and a checkpoint.
+    pub async fn open(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let origin = crate::config::log_origin_for(&config.public_url);
+        let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
+        keys.record(&db).await?;
+        crate::service::benchmarks::seed_default(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::service::issue::prepare_log(&db, &keys.current()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(AppState {
             db,
             config: Arc::new(config),
             login_throttle: Arc::new(LoginThrottle::default()),
-        }
+            keys,
+            images: Arc::new(images::ImageCache::default()),
+        })
     }
 }
 
@@ -41,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .merge(log::router())
         .merge(metrics::router());
     middleware::wrap(routes).with_state(state)
 }

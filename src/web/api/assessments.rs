@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::error::AppResult;
+use crate::service::issue::{self, IssuedCode, Recomputed};
 use crate::service::assessments::{
     self, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
 };
@@ -23,6 +24,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/assessments/{id}", get(show_assessment))
         .route("/api/v1/assessments/{id}/reject", post(reject_assessment))
+        .route("/api/v1/assessments/{id}/approve", post(approve_assessment))
+        .route("/api/v1/assessments/{id}/recompute", post(recompute_assessment))
 }
 
 async fn preview_assessment(
@@ -72,4 +75,22 @@ async fn reject_assessment(
     Ok(Json(
         assessments::reject(&state.db, &auth, id, request).await?,
     ))
+}
+
+async fn approve_assessment(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    Path(id): Path<i64>,
+) -> AppResult<(StatusCode, Json<IssuedCode>)> {
+    let keys = state.keys.current();
+    let issued = issue::approve(&state.db, &keys, &auth, id, &state.config.public_url).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+async fn recompute_assessment(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Recomputed>> {
+    Ok(Json(issue::recompute(&state.db, &auth, id).await?))
 }

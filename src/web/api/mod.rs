@@ -3,12 +3,14 @@
 mod accounts;
 mod assessments;
 mod audit;
+mod benchmarks;
+mod codes;
 mod firms;
 mod import;
 pub mod login;
 
 use axum::Router;
-use axum::extract::FromRequest;
+use axum::extract::{FromRequest, FromRequestParts};
 
 use super::AppState;
 use crate::error::AppError;
@@ -21,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .merge(assessments::router())
         .merge(audit::router())
         .merge(import::router())
+        .merge(codes::router())
+        .merge(benchmarks::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)
@@ -28,3 +32,13 @@ pub fn router() -> Router<AppState> {
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` whose rejections are problem documents.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` whose rejections are problem documents.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);

@@ -1,0 +1,368 @@
+//! Issuing, superseding and revoking codes, each recorded in the transparency log, in one
+//! transaction with everything it changes: the log entry and its subtrees, the new head and
+//! its signed checkpoint, the code, the previous code's status, the firm's current grade, the
+//! assessment, and the audit events. Appends are serialised on the log head.
+
+use chrono::Utc;
+use ed25519_dalek::SigningKey;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::accounts::Caller;
+use super::assessments::{assemble_input, visible};
+use super::keystore::Keys;
+use crate::code::{self, Claims, cose, text};
+use crate::error::{AppError, AppResult};
+use crate::grading::{self, Grade, canonical};
+use crate::store::assessments::{self, APPROVED, SUBMITTED};
+use crate::store::audit::{self, Change};
+use crate::store::codes::{self, ACTIVE, REVOKED, SUPERSEDED};
+use crate::store::{certifications, firms, tlog, vetoes};
+use crate::tlog::Checkpoint;
+
+fn canonical_text(value: &Value) -> AppResult<String> {
+    String::from_utf8(canonical::to_vec(value).map_err(AppError::internal)?).map_err(AppError::internal)
+}
+
+/// Signs and stores the checkpoint of `head` (one per size; the size decides the root).
+async fn checkpoint<C: ConnectionTrait>(txn: &C, keys: &Keys, head: tlog::Head) -> AppResult<()> {
+    let note = Checkpoint { origin: keys.ring.log_origin.clone(), size: head.size, root: head.root }.sign(&keys.ring.log_key);
+    tlog::store_checkpoint(txn, head, &note).await?;
+    Ok(())
+}
+
+/// At start: the log head exists and its size has a checkpoint.
+pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> {
+    tlog::ensure_head(db).await?;
+    let head = tlog::read_head(db).await?;
+    checkpoint(db, keys, head).await
+}
+
+#[derive(Debug, Serialize)]
+pub struct IssuedCode {
+    pub serial: u64,
+    pub url: String,
+    pub uscc: String,
+    pub grade: String,
+    pub score: String,
+    pub period: i32,
+    pub iat: u64,
+    pub exp: u64,
+    pub kid: String,
+    pub supersedes: Option<i64>,
+    pub assessment_id: i64,
+    pub trace_hash: String,
+}
+
+fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
+    keys.ring
+        .active
+        .as_ref()
+        .map(|(key, record)| (key, record))
+        .ok_or_else(|| AppError::Conflict("no active signing key: rotate in a new key (gec keys rotate)".into()))
+}
+
+/// Approves a submitted assessment: recomputes it with the benchmarks in force on the approval
+/// date (records as they are now), signs its code and records it in the log.
+pub async fn approve(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    caller: &Caller,
+    id: i64,
+    public_url: &str,
+) -> AppResult<IssuedCode> {
+    let (signing_key, key_record) = active_key(keys)?;
+    let table = super::benchmarks::in_force(db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    let head = tlog::lock_head(&txn).await?;
+    let (assessment, firm) = visible(&txn, caller, id).await?;
+    if assessment.status != SUBMITTED {
+        return Err(AppError::Conflict(format!("assessment {id} is {}, not submitted", assessment.status)));
+    }
+    let now = Utc::now();
+    let today = super::records::today();
+
+    // The stored input, brought to the approval date with the records as they are now.
+    let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    let mut data = stored.as_object().cloned().unwrap_or_default();
+    data.insert("assessed_on".into(), Value::String(today.to_string()));
+    let certs = certifications::of_firm(&txn, firm.id).await?;
+    let vets = vetoes::of_firm(&txn, firm.id).await?;
+    let input = assemble_input(&firm, &data, &certs, &vets);
+    let graded = grading::grade_json(&input, &table).map_err(|e| AppError::validation(e.field, e.message))?;
+    let input_text = canonical_text(&grading::Assessment::from_json(&input, &table).map_err(AppError::internal)?.to_json())?;
+
+    let serial = head.size;
+    let iat = now.timestamp() as u64;
+    let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
+    let exp = code::expiry(iat, key_end);
+    let digest = graded.trace.digest();
+    let mut trace16 = [0u8; 16];
+    trace16.copy_from_slice(&digest[..16]);
+    let claims = Claims {
+        iss: keys.ring.issuer.clone(),
+        sub: firm.uscc.clone(),
+        exp,
+        iat,
+        grade: graded.grade,
+        score: graded.score_hundredths(),
+        period: u32::from(graded.trace.period),
+        methodology: graded.trace.methodology.clone(),
+        trace: trace16,
+        serial,
+    };
+    let cose_bytes = cose::sign(&claims, signing_key);
+    let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));
+    let previous = codes::active_of(&txn, firm.id).await?;
+    let entry = json!({
+        "type": "issue", "serial": serial, "uscc": firm.uscc, "grade": graded.grade.as_str(),
+        "score": graded.trace.score, "period": graded.trace.period, "methodology": graded.trace.methodology,
+        "benchmarks": graded.trace.benchmarks, "trace_hash": graded.trace_hash, "iat": iat, "exp": exp,
+        "kid": key_record.kid, "code_sha256": code_sha256, "supersedes": previous.as_ref().map(|p| p.serial),
+    });
+    let new_head = tlog::append(&txn, head, "issue", &canonical_text(&entry)?).await?;
+    checkpoint(&txn, keys, new_head).await?;
+
+    codes::ActiveModel {
+        serial: Set(serial as i64),
+        firm_id: Set(firm.id),
+        assessment_id: Set(assessment.id),
+        cose: Set(cose_bytes.clone()),
+        code_sha256: Set(code_sha256),
+        iat: Set(iat as i64),
+        exp: Set(exp as i64),
+        status: Set(ACTIVE.into()),
+        kid: Set(key_record.kid.clone()),
+        grade: Set(graded.grade.as_str().into()),
+        score: Set(graded.trace.score.clone()),
+        period: Set(i32::from(graded.trace.period)),
+        superseded_by: Set(None),
+        revoked_reason: Set(None),
+        revoked_at: Set(None),
+        revoke_entry: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let actor = caller.actor();
+    if let Some(previous) = &previous {
+        let mut old: codes::ActiveModel = previous.clone().into();
+        old.status = Set(SUPERSEDED.into());
+        old.superseded_by = Set(Some(serial as i64));
+        old.update(&txn).await?;
+        audit::record(
+            &txn,
+            &actor,
+            now,
+            Change {
+                action: "code.supersede",
+                target_type: "code",
+                target_id: previous.serial.to_string(),
+                before: Some(json!({"status": ACTIVE})),
+                after: Some(json!({"status": SUPERSEDED, "superseded_by": serial})),
+            },
+        )
+        .await?;
+    }
+    set_current(&txn, &firm, Some((graded.grade, &graded.trace.score, serial as i64, i32::from(graded.trace.period)))).await?;
+
+    let before = json!({"status": assessment.status, "trace_hash": assessment.trace_hash, "grade": assessment.grade});
+    let mut model: assessments::ActiveModel = assessment.clone().into();
+    model.status = Set(APPROVED.into());
+    model.input = Set(input_text);
+    model.trace = Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
+    model.trace_hash = Set(graded.trace_hash.clone());
+    model.score = Set(graded.trace.score.clone());
+    model.grade = Set(graded.grade.as_str().into());
+    model.benchmarks = Set(graded.trace.benchmarks.clone());
+    model.reviewed_by = Set(Some(caller.account_id));
+    model.reviewed_at = Set(Some(now));
+    model.code_serial = Set(Some(serial as i64));
+    model.update(&txn).await?;
+    audit::record(
+        &txn,
+        &actor,
+        now,
+        Change {
+            action: "assessment.approve",
+            target_type: "assessment",
+            target_id: id.to_string(),
+            before: Some(before),
+            after: Some(json!({"status": APPROVED, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &actor,
+        now,
+        Change {
+            action: "code.issue",
+            target_type: "code",
+            target_id: serial.to_string(),
+            before: None,
+            after: Some(entry),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(IssuedCode {
+        serial,
+        url: text::url(public_url, &cose_bytes),
+        uscc: firm.uscc,
+        grade: graded.grade.as_str().into(),
+        score: graded.trace.score.clone(),
+        period: i32::from(graded.trace.period),
+        iat,
+        exp,
+        kid: key_record.kid.clone(),
+        supersedes: previous.map(|p| p.serial),
+        assessment_id: id,
+        trace_hash: graded.trace_hash,
+    })
+}
+
+/// The firm's current grade and code, kept on the firm for lists and its public summary.
+async fn set_current<C: ConnectionTrait>(
+    txn: &C,
+    firm: &firms::Model,
+    current: Option<(Grade, &str, i64, i32)>,
+) -> AppResult<()> {
+    let mut model: firms::ActiveModel = firm.clone().into();
+    model.current_grade = Set(current.map(|c| c.0.as_str().to_owned()));
+    model.current_score = Set(current.map(|c| c.1.to_owned()));
+    model.current_serial = Set(current.map(|c| c.2));
+    model.current_period = Set(current.map(|c| c.3));
+    model.update(txn).await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevokedCode {
+    pub serial: i64,
+    pub status: &'static str,
+    pub reason: String,
+    pub log_index: u64,
+}
+
+/// Revokes a code (active or superseded) with a reason: a revoke entry in the log.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    caller: &Caller,
+    serial: i64,
+    request: RevokeRequest,
+) -> AppResult<RevokedCode> {
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::validation("reason", "must be 1 to 1000 characters"));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let head = tlog::lock_head(&txn).await?;
+    let code = codes::Entity::find_by_id(serial).one(&txn).await?.ok_or(AppError::NotFound)?;
+    if code.status == REVOKED {
+        return Err(AppError::Conflict(format!("code {serial} is already revoked")));
+    }
+    let now = Utc::now();
+    let entry = json!({"type": "revoke", "serial": head.size, "target": serial, "reason": reason, "at": now.timestamp()});
+    let new_head = tlog::append(&txn, head, "revoke", &canonical_text(&entry)?).await?;
+    checkpoint(&txn, keys, new_head).await?;
+    let was = code.status.clone();
+    let firm_id = code.firm_id;
+    let mut model: codes::ActiveModel = code.into();
+    model.status = Set(REVOKED.into());
+    model.revoked_reason = Set(Some(reason.clone()));
+    model.revoked_at = Set(Some(now));
+    model.revoke_entry = Set(Some(head.size as i64));
+    model.update(&txn).await?;
+    if was == ACTIVE {
+        let firm = firms::Entity::find_by_id(firm_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+        set_current(&txn, &firm, None).await?;
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "code.revoke",
+            target_type: "code",
+            target_id: serial.to_string(),
+            before: Some(json!({"status": was})),
+            after: Some(entry),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(RevokedCode { serial, status: REVOKED, reason, log_index: head.size })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Difference {
+    pub path: String,
+    pub stored: Value,
+    pub recomputed: Value,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Recomputed {
+    pub id: i64,
+    pub benchmarks: String,
+    pub stored_hash: String,
+    pub recomputed_hash: String,
+    #[serde(rename = "match")]
+    pub matches: bool,
+    pub differences: Vec<Difference>,
+}
+
+/// Recomputes an assessment from its stored input with the versions it recorded.
+pub async fn recompute(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<Recomputed> {
+    let (assessment, _) = visible(db, caller, id).await?;
+    let table = super::benchmarks::by_version(db, &assessment.benchmarks)
+        .await?
+        .ok_or_else(|| AppError::Conflict(format!("benchmark version {} is not on record", assessment.benchmarks)))?;
+    if assessment.methodology != grading::METHODOLOGY {
+        return Err(AppError::Conflict(format!("methodology {} is not implemented here", assessment.methodology)));
+    }
+    let input: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    let graded = grading::grade_json(&input, &table).map_err(|e| AppError::validation(e.field, e.message))?;
+    let stored: Value = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
+    let mut differences = Vec::new();
+    diff("", &stored, &graded.trace.to_json(), &mut differences);
+    Ok(Recomputed {
+        id,
+        benchmarks: assessment.benchmarks,
+        matches: graded.trace_hash == assessment.trace_hash,
+        stored_hash: assessment.trace_hash,
+        recomputed_hash: graded.trace_hash,
+        differences,
+    })
+}
+
+/// The paths at which two JSON documents differ (leaves only).
+fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Difference>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                diff(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (l, r)) in x.iter().zip(y).enumerate() {
+                diff(&format!("{path}[{i}]"), l, r, out);
+            }
+        }
+        _ if a != b => out.push(Difference { path: path.to_owned(), stored: a.clone(), recomputed: b.clone() }),
+        _ => {}
+    }
+}

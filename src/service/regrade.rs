@@ -1,0 +1,195 @@
+//! Dynamic management: recompute every firm's current grade with the benchmarks in force, on
+//! today's date, with the certifications and vetoes on record now, and report the grades that
+//! would change — optionally submitting the new grades for review.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::assessments::assemble_input;
+use crate::error::{AppError, AppResult};
+use crate::grading::{self, canonical};
+use crate::store::assessments::{self, SUBMITTED};
+use crate::store::audit::{self, Actor, Change};
+use crate::store::{certifications, codes, firms, vetoes};
+
+const PAGE: u64 = 1000;
+
+#[derive(Debug, Serialize)]
+pub struct GradeChange {
+    pub uscc: String,
+    pub serial: i64,
+    pub current: String,
+    pub recomputed: String,
+    pub current_score: String,
+    pub recomputed_score: String,
+    /// The submission created with `--apply` (or why none was).
+    pub submission: Option<i64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegradeReport {
+    pub firms: u64,
+    pub benchmarks: String,
+    pub changed: Vec<GradeChange>,
+}
+
+/// Recomputes the current grade of every firm holding an active code. With `apply`, each
+/// changed grade becomes a submission for review (unless one is under review already).
+pub async fn regrade(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    apply: bool,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> AppResult<RegradeReport> {
+    use sea_orm::PaginatorTrait;
+    let table = super::benchmarks::in_force(db).await?;
+    let total = firms::Entity::find().filter(firms::Column::CurrentSerial.is_not_null()).count(db).await?;
+    let today = super::records::today().to_string();
+    let mut report = RegradeReport { firms: 0, benchmarks: table.version.clone(), changed: Vec::new() };
+    let mut after = 0i64;
+    loop {
+        let page = firms::Entity::find()
+            .filter(firms::Column::CurrentSerial.is_not_null())
+            .filter(firms::Column::Id.gt(after))
+            .order_by_asc(firms::Column::Id)
+            .limit(PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let firm_ids: Vec<i64> = page.iter().map(|f| f.id).collect();
+        let serials: Vec<i64> = page.iter().filter_map(|f| f.current_serial).collect();
+        let code_rows: HashMap<i64, codes::Model> = codes::Entity::find()
+            .filter(codes::Column::Serial.is_in(serials))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.firm_id, c))
+            .collect();
+        let assessment_ids: Vec<i64> = code_rows.values().map(|c| c.assessment_id).collect();
+        let inputs: HashMap<i64, assessments::Model> = assessments::Entity::find()
+            .filter(assessments::Column::Id.is_in(assessment_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
+        for c in certifications::Entity::find().filter(certifications::Column::FirmId.is_in(firm_ids.clone())).order_by_asc(certifications::Column::Id).all(db).await? {
+            certs.entry(c.firm_id).or_default().push(c);
+        }
+        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
+        for v in vetoes::Entity::find().filter(vetoes::Column::FirmId.is_in(firm_ids.clone())).order_by_asc(vetoes::Column::Id).all(db).await? {
+            vets.entry(v.firm_id).or_default().push(v);
+        }
+        let under_review: HashSet<(i64, i32)> = assessments::Entity::find()
+            .filter(assessments::Column::FirmId.is_in(firm_ids))
+            .filter(assessments::Column::Status.eq(SUBMITTED))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.firm_id, a.period))
+            .collect();
+
+        let mut new_rows = Vec::new();
+        let mut page_changes = Vec::new();
+        for firm in &page {
+            report.firms += 1;
+            let Some(code) = code_rows.get(&firm.id) else { continue };
+            let Some(assessment) = inputs.get(&code.assessment_id) else { continue };
+            let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+            let mut data = stored.as_object().cloned().unwrap_or_default();
+            data.insert("assessed_on".into(), Value::String(today.clone()));
+            let none_c = Vec::new();
+            let none_v = Vec::new();
+            let input = assemble_input(firm, &data, certs.get(&firm.id).unwrap_or(&none_c), vets.get(&firm.id).unwrap_or(&none_v));
+            let graded = match grading::grade_json(&input, &table) {
+                Ok(g) => g,
+                Err(e) => {
+                    page_changes.push(GradeChange {
+                        uscc: firm.uscc.clone(),
+                        serial: code.serial,
+                        current: code.grade.clone(),
+                        recomputed: String::new(),
+                        current_score: code.score.clone(),
+                        recomputed_score: String::new(),
+                        submission: None,
+                        note: Some(format!("cannot be graded now: {e}")),
+                    });
+                    continue;
+                }
+            };
+            if graded.grade.as_str() == code.grade {
+                continue;
+            }
+            let mut change = GradeChange {
+                uscc: firm.uscc.clone(),
+                serial: code.serial,
+                current: code.grade.clone(),
+                recomputed: graded.grade.as_str().into(),
+                current_score: code.score.clone(),
+                recomputed_score: graded.trace.score.clone(),
+                submission: None,
+                note: None,
+            };
+            if apply {
+                if under_review.contains(&(firm.id, i32::from(graded.trace.period))) {
+                    change.note = Some("a submission for this period is already under review".into());
+                } else {
+                    let assessment = grading::Assessment::from_json(&input, &table).map_err(AppError::internal)?;
+                    let input_text = String::from_utf8(canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?)
+                        .map_err(AppError::internal)?;
+                    new_rows.push((page_changes.len(), firm.uscc.clone(), assessments::ActiveModel {
+                        firm_id: Set(firm.id),
+                        period: Set(i32::from(graded.trace.period)),
+                        status: Set(SUBMITTED.into()),
+                        input: Set(input_text),
+                        trace: Set(String::from_utf8(graded.trace.canonical_bytes()).unwrap_or_default()),
+                        trace_hash: Set(graded.trace_hash.clone()),
+                        score: Set(graded.trace.score.clone()),
+                        grade: Set(graded.grade.as_str().into()),
+                        methodology: Set(graded.trace.methodology.clone()),
+                        benchmarks: Set(graded.trace.benchmarks.clone()),
+                        submitted_by: Set(actor.id),
+                        submitted_at: Set(Utc::now()),
+                        reviewed_by: Set(None),
+                        reviewed_at: Set(None),
+                        reject_reason: Set(None),
+                        code_serial: Set(None),
+                        ..Default::default()
+                    }));
+                }
+            }
+            page_changes.push(change);
+        }
+        if !new_rows.is_empty() {
+            let txn = crate::db::begin_write(db).await?;
+            let now = Utc::now();
+            let inserted = assessments::Entity::insert_many(new_rows.iter().map(|(_, _, m)| m.clone())).exec_with_returning(&txn).await?;
+            let mut events = Vec::new();
+            for ((position, uscc, _), a) in new_rows.iter().zip(&inserted) {
+                page_changes[*position].submission = Some(a.id);
+                events.push(Change {
+                    action: "assessment.submit",
+                    target_type: "assessment",
+                    target_id: a.id.to_string(),
+                    before: None,
+                    after: Some(json!({"id": a.id, "uscc": uscc, "period": a.period, "grade": a.grade,
+                                       "score": a.score, "trace_hash": a.trace_hash, "source": "regrade"})),
+                });
+            }
+            audit::record_many(&txn, actor, now, events).await?;
+            txn.commit().await?;
+        }
+        report.changed.extend(page_changes);
+        progress(report.firms, total);
+    }
+    progress(report.firms, total);
+    Ok(report)
+}

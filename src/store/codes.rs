@@ -1,0 +1,53 @@
+//! `codes`: every code issued, with its COSE bytes and where it stands (active, superseded,
+//! revoked; expiry is read from `exp`). A code's serial is the index of its issue entry.
+
+use sea_orm::entity::prelude::*;
+
+pub const ACTIVE: &str = "active";
+pub const SUPERSEDED: &str = "superseded";
+pub const REVOKED: &str = "revoked";
+pub const EXPIRED: &str = "expired";
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "codes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub serial: i64,
+    pub firm_id: i64,
+    pub assessment_id: i64,
+    pub cose: Vec<u8>,
+    pub code_sha256: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub status: String,
+    pub kid: String,
+    pub grade: String,
+    pub score: String,
+    pub period: i32,
+    pub superseded_by: Option<i64>,
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub revoke_entry: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The status as a verifier sees it at `now`: an active code past `exp` is expired.
+    pub fn status_at(&self, now: i64) -> &str {
+        if self.status == ACTIVE && now > self.exp { EXPIRED } else { &self.status }
+    }
+}
+
+/// The firm's active code, if any.
+pub async fn active_of<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::FirmId.eq(firm_id))
+        .filter(Column::Status.eq(ACTIVE))
+        .one(db)
+        .await
+}

@@ -1,0 +1,227 @@
+//! The transparency log's tables: `log_entries` (the exact bytes of each entry), `log_nodes`
+//! (every complete subtree's hash), `log_head` (size and root, the row appends lock) and
+//! `checkpoints` (one signed note per size).
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{Condition, DatabaseBackend, ExprTrait, QuerySelect};
+use sea_orm::entity::prelude::*;
+
+use crate::tlog::merkle::{self, Hash, NodeId};
+
+pub mod entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "log_entries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idx: i64,
+        pub kind: String,
+        pub bytes: String,
+        pub leaf_hash: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod node {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "log_nodes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub level: i16,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub idx: i64,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod head {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "log_head")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub size: i64,
+        pub root: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod checkpoint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "checkpoints")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub size: i64,
+        pub root: String,
+        pub note: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+const HEAD_ID: i32 = 1;
+
+fn decode_hash(text: &str) -> Result<Hash, DbErr> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| DbErr::Custom(format!("stored hash {text:?} is not 32 bytes of hex")))
+}
+
+/// The log's size and root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// Creates the head of the empty log if there is none (idempotent, safe under concurrency).
+pub async fn ensure_head<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    head::Entity::insert(head::ActiveModel {
+        id: Set(HEAD_ID),
+        size: Set(0),
+        root: Set(hex::encode(merkle::empty_root())),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(OnConflict::column(head::Column::Id).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn read_head<C: ConnectionTrait>(db: &C) -> Result<Head, DbErr> {
+    let row = head::Entity::find_by_id(HEAD_ID).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
+    Ok(Head { size: row.size as u64, root: decode_hash(&row.root)? })
+}
+
+/// Reads the head for an append, locking it until the transaction ends: `FOR UPDATE` on
+/// PostgreSQL; on SQLite the `BEGIN IMMEDIATE` transaction already holds the write lock.
+pub async fn lock_head<C: ConnectionTrait>(txn: &C) -> Result<Head, DbErr> {
+    let mut select = head::Entity::find_by_id(HEAD_ID);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let row = select.one(txn).await?.ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
+    Ok(Head { size: row.size as u64, root: decode_hash(&row.root)? })
+}
+
+/// The stored hashes of these nodes (those that exist).
+pub async fn nodes<C: ConnectionTrait>(db: &C, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, DbErr> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for part in ids.chunks(200) {
+        let mut condition = Condition::any();
+        for id in part {
+            condition = condition.add(node::Column::Level.eq(i16::from(id.level)).and(node::Column::Idx.eq(id.index as i64)));
+        }
+        for row in node::Entity::find().filter(condition).all(db).await? {
+            found.insert(NodeId { level: row.level as u8, index: row.idx as u64 }, decode_hash(&row.hash)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Appends an entry at `head.size` on a transaction that holds the head's lock: stores the
+/// entry, the subtrees it completes, and the new head. Returns the new head.
+pub async fn append<C: ConnectionTrait>(txn: &C, head: Head, kind: &str, bytes: &str) -> Result<Head, DbErr> {
+    let index = head.size;
+    let leaf = merkle::leaf_hash(bytes.as_bytes());
+    let completions = merkle::completed_by_append(index);
+    let mut known: HashMap<NodeId, Hash> = nodes(txn, &completions.iter().map(|(_, left, _)| *left).collect::<Vec<_>>()).await?;
+    let leaf_id = NodeId { level: 0, index };
+    known.insert(leaf_id, leaf);
+    let mut created = vec![(leaf_id, leaf)];
+    for (parent, left, right) in &completions {
+        let (Some(l), Some(r)) = (known.get(left), known.get(right)) else {
+            return Err(DbErr::Custom(format!("log node {left:?} is missing")));
+        };
+        let hash = merkle::node_hash(l, r);
+        known.insert(*parent, hash);
+        created.push((*parent, hash));
+    }
+    let size = index + 1;
+    let plan = merkle::root_plan(size);
+    let missing: Vec<NodeId> = plan.nodes().into_iter().filter(|id| !known.contains_key(id)).collect();
+    known.extend(nodes(txn, &missing).await?);
+    let root = plan
+        .resolve(&known)
+        .and_then(|h| h.first().copied())
+        .ok_or_else(|| DbErr::Custom("a node of the new root is missing".into()))?;
+    let now = Utc::now();
+    entry::ActiveModel {
+        idx: Set(index as i64),
+        kind: Set(kind.to_owned()),
+        bytes: Set(bytes.to_owned()),
+        leaf_hash: Set(hex::encode(leaf)),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    node::Entity::insert_many(created.into_iter().map(|(id, hash)| node::ActiveModel {
+        level: Set(i16::from(id.level)),
+        idx: Set(id.index as i64),
+        hash: Set(hex::encode(hash)),
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    head::Entity::update_many()
+        .col_expr(head::Column::Size, Expr::value(size as i64))
+        .col_expr(head::Column::Root, Expr::value(hex::encode(root)))
+        .col_expr(head::Column::UpdatedAt, Expr::value(now))
+        .filter(head::Column::Id.eq(HEAD_ID))
+        .exec(txn)
+        .await?;
+    Ok(Head { size, root })
+}
+
+pub async fn entry_bytes<C: ConnectionTrait>(db: &C, index: u64) -> Result<Option<entry::Model>, DbErr> {
+    entry::Entity::find_by_id(index as i64).one(db).await
+}
+
+/// Stores the signed checkpoint of a size (once: a size has one root, and one note).
+pub async fn store_checkpoint<C: ConnectionTrait>(db: &C, head: Head, note: &str) -> Result<(), DbErr> {
+    checkpoint::Entity::insert(checkpoint::ActiveModel {
+        size: Set(head.size as i64),
+        root: Set(hex::encode(head.root)),
+        note: Set(note.to_owned()),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(OnConflict::column(checkpoint::Column::Size).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn latest_checkpoint<C: ConnectionTrait>(db: &C) -> Result<Option<checkpoint::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    checkpoint::Entity::find().order_by_desc(checkpoint::Column::Size).one(db).await
+}

@@ -1,0 +1,178 @@
+//! `/api/v1/codes/{serial}`: a code's claims and status, its images, and revocation.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use sea_orm::EntityTrait;
+use serde::Serialize;
+
+use super::{ApiJson, ApiPath};
+use crate::code::badge::{self, BadgeData};
+use crate::code::qr::{self, Level};
+use crate::code::{Claims, cose, text};
+use crate::error::{AppError, AppResult};
+use crate::service::issue::{self, RevokeRequest, RevokedCode};
+use crate::store::{codes, firms};
+use crate::web::AppState;
+use crate::web::auth::{Auth, Regulator};
+use crate::web::images::{self, Kind};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/codes/{serial}", get(show_code))
+        .route("/api/v1/codes/{serial}/status", get(show_code_status))
+        .route("/api/v1/codes/{serial}/qr.png", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::QrPng)))
+        .route("/api/v1/codes/{serial}/qr.svg", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::QrSvg)))
+        .route("/api/v1/codes/{serial}/badge.png", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::BadgePng)))
+        .route("/api/v1/codes/{serial}/badge.svg", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::BadgeSvg)))
+        .route("/api/v1/codes/{serial}/revoke", post(revoke_code))
+}
+
+/// A serial from a path: a non-negative integer, or the code is simply not found.
+pub fn parse_serial(text: &str) -> AppResult<i64> {
+    text.parse::<i64>().ok().filter(|s| *s >= 0).ok_or(AppError::NotFound)
+}
+
+pub async fn load(state: &AppState, serial: i64) -> AppResult<(codes::Model, firms::Model, Claims)> {
+    let code = codes::Entity::find_by_id(serial).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let firm = firms::Entity::find_by_id(code.firm_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    let claims = cose::decode(&code.cose).map_err(AppError::internal)?.claims;
+    Ok((code, firm, claims))
+}
+
+#[derive(Serialize)]
+pub struct FirmRef {
+    pub uscc: String,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+pub struct CodeResponse {
+    pub serial: i64,
+    pub status: String,
+    pub url: String,
+    pub code: String,
+    pub claims: Claims,
+    pub firm: FirmRef,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub kid: String,
+    pub log_index: i64,
+    pub superseded_by: Option<i64>,
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn time(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+async fn show_code(State(state): State<AppState>, ApiPath(serial): ApiPath<String>) -> AppResult<Json<CodeResponse>> {
+    let (code, firm, claims) = load(&state, parse_serial(&serial)?).await?;
+    Ok(Json(CodeResponse {
+        serial: code.serial,
+        status: code.status_at(Utc::now().timestamp()).to_owned(),
+        url: text::url(&state.config.public_url, &code.cose),
+        code: text::encode(&code.cose),
+        claims,
+        firm: FirmRef { uscc: firm.uscc, name: firm.name },
+        issued_at: time(code.iat),
+        valid_until: time(code.exp),
+        kid: code.kid,
+        log_index: code.serial,
+        superseded_by: code.superseded_by,
+        revoked_reason: code.revoked_reason,
+        revoked_at: code.revoked_at,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct StatusResponse {
+    pub serial: i64,
+    pub status: String,
+}
+
+async fn show_code_status(State(state): State<AppState>, ApiPath(serial): ApiPath<String>) -> AppResult<Json<StatusResponse>> {
+    let serial = parse_serial(&serial)?;
+    let code = codes::Entity::find_by_id(serial).one(&state.db).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(StatusResponse { serial, status: code.status_at(Utc::now().timestamp()).to_owned() }))
+}
+
+fn render(kind: Kind, code: &codes::Model, firm: &firms::Model, claims: &Claims, url: &str) -> AppResult<Vec<u8>> {
+    let date = |t: i64| time(t).format("%Y-%m-%d").to_string();
+    let data = BadgeData {
+        firm_name: &firm.name,
+        uscc: &firm.uscc,
+        grade: claims.grade,
+        score_text: &claims.score_text(),
+        period: claims.period,
+        issued_on: &date(code.iat),
+        valid_until: &date(code.exp),
+        serial: claims.serial,
+        url,
+    };
+    Ok(match kind {
+        Kind::QrPng => qr::png(&qr::encode(url, Level::M).map_err(AppError::internal)?, qr::PNG_MODULE_PX).map_err(AppError::internal)?,
+        Kind::QrSvg => qr::svg(&qr::encode(url, Level::M).map_err(AppError::internal)?).into_bytes(),
+        Kind::BadgeSvg => badge::svg(&data).map_err(AppError::internal)?.into_bytes(),
+        Kind::BadgePng => badge::png(&data, images::fonts(), 2.0).map_err(AppError::internal)?,
+    })
+}
+
+async fn show_image(
+    State(state): State<AppState>,
+    ApiPath(serial): ApiPath<String>,
+    headers: HeaderMap,
+    kind: Kind,
+) -> AppResult<Response> {
+    let serial = parse_serial(&serial)?;
+    let bytes = match state.images.get(serial, kind) {
+        Some(bytes) => bytes,
+        None => {
+            let (code, firm, claims) = load(&state, serial).await?;
+            let url = text::url(&state.config.public_url, &code.cose);
+            let rendered = tokio::task::spawn_blocking(move || render(kind, &code, &firm, &claims, &url))
+                .await
+                .map_err(AppError::internal)??;
+            let bytes = Bytes::from(rendered);
+            state.images.put(serial, kind, bytes.clone());
+            bytes
+        }
+    };
+    // A code's images never change: the serial, the kind and the public URL name them.
+    let etag = format!("\"{serial}-{}-{:016x}\"", kind.name(), fxhash(state.config.public_url.as_bytes()));
+    let etag_value = HeaderValue::from_str(&etag).map_err(AppError::internal)?;
+    let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind.content_type())),
+            (header::ETAG, etag_value),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A small stable hash (FNV-1a) of the public URL, so that an ETag changes if the URL does.
+fn fxhash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+async fn revoke_code(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    ApiPath(serial): ApiPath<String>,
+    ApiJson(request): ApiJson<RevokeRequest>,
+) -> AppResult<Json<RevokedCode>> {
+    let serial = parse_serial(&serial)?;
+    let keys = state.keys.current();
+    Ok(Json(issue::revoke(&state.db, &keys, &auth, serial, request).await?))
+}
