@@ -38,16 +38,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening and migrating the database")?;
     let demo = config.demo;
-    let state = AppState::open(db.clone(), config).await.context("opening the key ring and the log")?;
+    let state = AppState::open(db.clone(), config)
+        .await
+        .context("opening the key ring and the log")?;
     if demo {
-        let logins = service::demo::seed(&state).await.context("seeding the demo")?;
+        let logins = service::demo::seed(&state)
+            .await
+            .context("seeding the demo")?;
         println!("Demo logins (public demo passwords: never use --demo where real users reach):");
         for login in &logins {
-            println!("  {:<10} {:<18} password {}  {}", login.role, login.username, login.password, login.note);
+            println!(
+                "  {:<10} {:<18} password {}  {}",
+                login.role, login.username, login.password, login.note
+            );
         }
     }
     if !web::images::has_cjk_font() {
-        tracing::warn!("no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)");
+        tracing::warn!(
+            "no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)"
+        );
     }
     tokio::spawn(record_key_changes(state.clone()));
     let shutdown = shutdown_signal();

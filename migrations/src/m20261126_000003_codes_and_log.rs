@@ -77,15 +77,30 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("revoked_at"))
                     .col(big_integer_null("revoke_entry"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(ForeignKey::create().name("fk_codes_firm").from("codes", "firm_id").to("firms", "id"))
                     .foreign_key(
-                        ForeignKey::create().name("fk_codes_assessment").from("codes", "assessment_id").to("assessments", "id"),
+                        ForeignKey::create()
+                            .name("fk_codes_firm")
+                            .from("codes", "firm_id")
+                            .to("firms", "id"),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_codes_assessment")
+                            .from("codes", "assessment_id")
+                            .to("assessments", "id"),
                     )
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("ix_codes_firm_status").table("codes").col("firm_id").col("status").to_owned())
+            .create_index(
+                Index::create()
+                    .name("ix_codes_firm_status")
+                    .table("codes")
+                    .col("firm_id")
+                    .col("status")
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_table(
@@ -125,7 +140,10 @@ impl MigrationTrait for Migration {
                     .col(string("waste_leading"))
                     .primary_key(Index::create().col("version").col("division"))
                     .foreign_key(
-                        ForeignKey::create().name("fk_benchmarks_set").from("benchmarks", "version").to("benchmark_sets", "version"),
+                        ForeignKey::create()
+                            .name("fk_benchmarks_set")
+                            .from("benchmarks", "version")
+                            .to("benchmark_sets", "version"),
                     )
                     .to_owned(),
             )
@@ -134,8 +152,19 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["benchmarks", "benchmark_sets", "signing_keys", "codes", "checkpoints", "log_head", "log_nodes", "log_entries"] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+        for table in [
+            "benchmarks",
+            "benchmark_sets",
+            "signing_keys",
+            "codes",
+            "checkpoints",
+            "log_head",
+            "log_nodes",
+            "log_entries",
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

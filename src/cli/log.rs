@@ -25,12 +25,17 @@ pub struct RegradeArgs {
     apply: bool,
 }
 
-pub async fn run_regrade(db: &sea_orm::DatabaseConnection, args: &RegradeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_regrade(
+    db: &sea_orm::DatabaseConnection,
+    args: &RegradeArgs,
+) -> anyhow::Result<ExitCode> {
     let mut progress: Box<dyn FnMut(u64, u64) + Send> = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} regrading [{bar:40}] {pos}/{len} firms {elapsed_precise}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} regrading [{bar:40}] {pos}/{len} firms {elapsed_precise}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Box::new(move |done, total| {
             bar.set_length(total);
@@ -53,10 +58,19 @@ pub async fn run_regrade(db: &sea_orm::DatabaseConnection, args: &RegradeArgs) -
             change.current_score,
             change.recomputed,
             change.recomputed_score,
-            change.submission.map(|id| format!("  submitted as assessment {id}")).or(change.note.clone().map(|n| format!("  {n}"))).unwrap_or_default()
+            change
+                .submission
+                .map(|id| format!("  submitted as assessment {id}"))
+                .or(change.note.clone().map(|n| format!("  {n}")))
+                .unwrap_or_default()
         );
     }
-    eprintln!("{} firms regraded with {}: {} would change", report.firms, report.benchmarks, report.changed.len());
+    eprintln!(
+        "{} firms regraded with {}: {} would change",
+        report.firms,
+        report.benchmarks,
+        report.changed.len()
+    );
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -95,17 +109,28 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
     let LogCommand::Verify { server, state } = command;
     let base = server_base(server);
     let path = state.clone().unwrap_or_else(|| state_path(data_dir, &base));
-    let keys: KeySetDocument = serde_json::from_str(&http_get(&format!("{base}/.well-known/gec/keys.json"))?)
-        .context("the server's key set is not a key-set document")?;
-    let log = keys.log.ok_or_else(|| anyhow!("the key set publishes no log key"))?;
+    let keys: KeySetDocument =
+        serde_json::from_str(&http_get(&format!("{base}/.well-known/gec/keys.json"))?)
+            .context("the server's key set is not a key-set document")?;
+    let log = keys
+        .log
+        .ok_or_else(|| anyhow!("the key set publishes no log key"))?;
     let log_key = public_key_from_x(&log.x).map_err(anyhow::Error::msg)?;
     let note = http_get(&format!("{base}/log/checkpoint"))?;
-    let checkpoint = Checkpoint::verify(&note, &log.key_name, &log_key).map_err(|e| anyhow!("checkpoint: {e}"))?;
+    let checkpoint = Checkpoint::verify(&note, &log.key_name, &log_key)
+        .map_err(|e| anyhow!("checkpoint: {e}"))?;
     if checkpoint.origin != log.origin {
-        bail!("the checkpoint's origin {} is not the published {}", checkpoint.origin, log.origin);
+        bail!(
+            "the checkpoint's origin {} is not the published {}",
+            checkpoint.origin,
+            log.origin
+        );
     }
     let previous: Option<WitnessState> = match std::fs::read(&path) {
-        Ok(bytes) => Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?),
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("reading {}", path.display()))?,
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
@@ -119,12 +144,24 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
     if let Some(old) = &previous {
         let old_root = STANDARD.decode(&old.root).context("state file root")?;
         if old.origin != checkpoint.origin || old.log_key != log.x {
-            fail(&mut verdict, "the log's origin or key changed since the last check".into());
+            fail(
+                &mut verdict,
+                "the log's origin or key changed since the last check".into(),
+            );
         } else if checkpoint.size < old.size {
-            fail(&mut verdict, format!("the log shrank from {} to {} entries", old.size, checkpoint.size));
+            fail(
+                &mut verdict,
+                format!(
+                    "the log shrank from {} to {} entries",
+                    old.size, checkpoint.size
+                ),
+            );
         } else if checkpoint.size == old.size {
             if old_root != checkpoint.root {
-                fail(&mut verdict, "same size, different root: the log forked".into());
+                fail(
+                    &mut verdict,
+                    "same size, different root: the log forked".into(),
+                );
             }
         } else if old.size > 0 {
             let proof: serde_json::Value = serde_json::from_str(&http_get(&format!(
@@ -135,10 +172,23 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
                 .as_array()
                 .ok_or_else(|| anyhow!("the consistency proof has no hashes"))?
                 .iter()
-                .map(|h| STANDARD.decode(h.as_str().unwrap_or("")).unwrap_or_default())
+                .map(|h| {
+                    STANDARD
+                        .decode(h.as_str().unwrap_or(""))
+                        .unwrap_or_default()
+                })
                 .collect();
-            if let Err(e) = merkle::verify_consistency(old.size, checkpoint.size, &old_root, &checkpoint.root, &hashes) {
-                fail(&mut verdict, format!("not consistent with the checkpoint seen before: {e}"));
+            if let Err(e) = merkle::verify_consistency(
+                old.size,
+                checkpoint.size,
+                &old_root,
+                &checkpoint.root,
+                &hashes,
+            ) {
+                fail(
+                    &mut verdict,
+                    format!("not consistent with the checkpoint seen before: {e}"),
+                );
             }
         }
     }
@@ -147,9 +197,19 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let state = WitnessState { origin: checkpoint.origin, log_key: log.x, size: checkpoint.size, root: root_b64 };
-        std::fs::write(&path, serde_json::to_vec_pretty(&state)?).with_context(|| format!("writing {}", path.display()))?;
+        let state = WitnessState {
+            origin: checkpoint.origin,
+            log_key: log.x,
+            size: checkpoint.size,
+            root: root_b64,
+        };
+        std::fs::write(&path, serde_json::to_vec_pretty(&state)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{}", serde_json::to_string_pretty(&verdict)?);
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

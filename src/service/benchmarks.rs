@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -19,18 +21,27 @@ use crate::store::benchmarks::{row, set};
 
 /// Tables already read, by version (a published version never changes).
 fn cache() -> &'static Mutex<HashMap<String, Arc<BenchmarkTable>>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Arc<BenchmarkTable>>>> = std::sync::OnceLock::new();
+    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Arc<BenchmarkTable>>>> =
+        std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
 /// Records GEC-B 2025.1 as the first published version, if no version is recorded yet.
 pub async fn seed_default(db: &DatabaseConnection) -> AppResult<()> {
-    if set::Entity::find_by_id(DEFAULT_VERSION).one(db).await?.is_some() {
+    if set::Entity::find_by_id(DEFAULT_VERSION)
+        .one(db)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let table = BenchmarkTable::default_table();
     let txn = crate::db::begin_write(db).await?;
-    if set::Entity::find_by_id(DEFAULT_VERSION).one(&txn).await?.is_none() {
+    if set::Entity::find_by_id(DEFAULT_VERSION)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
         insert_table(&txn, table, None, DateTime::UNIX_EPOCH).await?;
     }
     txn.commit().await?;
@@ -66,16 +77,32 @@ async fn insert_table<C: ConnectionTrait>(
 }
 
 /// A published version, or `None`.
-pub async fn by_version<C: ConnectionTrait>(db: &C, version: &str) -> AppResult<Option<Arc<BenchmarkTable>>> {
-    if let Some(table) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(version) {
+pub async fn by_version<C: ConnectionTrait>(
+    db: &C,
+    version: &str,
+) -> AppResult<Option<Arc<BenchmarkTable>>> {
+    if let Some(table) = cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(version)
+    {
         return Ok(Some(table.clone()));
     }
     if set::Entity::find_by_id(version).one(db).await?.is_none() {
         return Ok(None);
     }
-    let rows = row::Entity::find().filter(row::Column::Version.eq(version)).all(db).await?;
-    let parse = |t: &str| parse_decimal(t).map_err(|e| AppError::internal(format!("stored benchmark {t:?}: {}", e.message())));
-    let mut table = BenchmarkTable { version: version.to_owned(), rows: Default::default() };
+    let rows = row::Entity::find()
+        .filter(row::Column::Version.eq(version))
+        .all(db)
+        .await?;
+    let parse = |t: &str| {
+        parse_decimal(t)
+            .map_err(|e| AppError::internal(format!("stored benchmark {t:?}: {}", e.message())))
+    };
+    let mut table = BenchmarkTable {
+        version: version.to_owned(),
+        rows: Default::default(),
+    };
     for r in rows {
         table.rows.insert(
             r.division.clone(),
@@ -90,7 +117,10 @@ pub async fn by_version<C: ConnectionTrait>(db: &C, version: &str) -> AppResult<
         );
     }
     let table = Arc::new(table);
-    cache().lock().unwrap_or_else(|p| p.into_inner()).insert(version.to_owned(), table.clone());
+    cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(version.to_owned(), table.clone());
     Ok(Some(table))
 }
 
@@ -102,7 +132,9 @@ pub async fn in_force<C: ConnectionTrait>(db: &C) -> AppResult<Arc<BenchmarkTabl
         .one(db)
         .await?;
     match newest {
-        Some(s) => by_version(db, &s.version).await?.ok_or_else(|| AppError::internal("benchmark set vanished")),
+        Some(s) => by_version(db, &s.version)
+            .await?
+            .ok_or_else(|| AppError::internal("benchmark set vanished")),
         None => Ok(Arc::new(BenchmarkTable::default_table().clone())),
     }
 }
@@ -116,7 +148,10 @@ pub struct BenchmarkSetView {
 }
 
 pub async fn view(db: &DatabaseConnection, version: &str) -> AppResult<BenchmarkSetView> {
-    let record = set::Entity::find_by_id(version).one(db).await?.ok_or(AppError::NotFound)?;
+    let record = set::Entity::find_by_id(version)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let table = by_version(db, version).await?.ok_or(AppError::NotFound)?;
     let current = in_force(db).await?;
     Ok(BenchmarkSetView {
@@ -138,10 +173,24 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<(String, DateTime<Ut
 }
 
 /// Publishes a new version from CSV: validated line by line, never replacing a version.
-pub async fn publish(db: &DatabaseConnection, actor: &Actor, actor_id: Option<i64>, version: &str, csv: &[u8]) -> AppResult<BenchmarkSetView> {
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    actor_id: Option<i64>,
+    version: &str,
+    csv: &[u8],
+) -> AppResult<BenchmarkSetView> {
     let version = version.trim();
-    if version.is_empty() || version.len() > 40 || !version.chars().all(|c| c.is_ascii_alphanumeric() || " .-_".contains(c)) {
-        return Err(AppError::validation("version", "must be 1 to 40 letters, digits, spaces, '.', '-' or '_'"));
+    if version.is_empty()
+        || version.len() > 40
+        || !version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " .-_".contains(c))
+    {
+        return Err(AppError::validation(
+            "version",
+            "must be 1 to 40 letters, digits, spaces, '.', '-' or '_'",
+        ));
     }
     let table = BenchmarkTable::from_csv(version, csv).map_err(|errors| AppError::Invalid {
         detail: format!(
@@ -157,7 +206,9 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, actor_id: Option<i6
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     if set::Entity::find_by_id(version).one(&txn).await?.is_some() {
-        return Err(AppError::Conflict(format!("version {version} is already published")));
+        return Err(AppError::Conflict(format!(
+            "version {version} is already published"
+        )));
     }
     insert_table(&txn, &table, actor_id, now).await?;
     audit::record(

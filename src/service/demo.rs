@@ -1,7 +1,6 @@
 //! The demo seed: a regulator, a bank and three firms with their accounts, so that a newcomer
 //! can sign in as each kind of user. Idempotent: a second start finds them and adds nothing.
 
-
 use crate::error::AppResult;
 use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
@@ -229,11 +228,13 @@ async fn seed_records(state: &crate::web::AppState) -> AppResult<()> {
         let public_url = &state.config.public_url;
         if i == 0 {
             // An earlier code, superseded by the 2025 one below.
-            let data: serde_json::Value = serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
+            let data: serde_json::Value =
+                serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
             let earlier = assessments::submit(db, &firm_caller, &data).await?;
             issue::approve(db, &keys, &regulator, earlier.id, public_url).await?;
         }
-        let data: serde_json::Value = serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
+        let data: serde_json::Value =
+            serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
         let submitted = assessments::submit(db, &firm_caller, &data).await?;
         issue::approve(db, &keys, &regulator, submitted.id, public_url).await?;
     }

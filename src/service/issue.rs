@@ -24,12 +24,18 @@ use crate::store::{certifications, firms, tlog, vetoes};
 use crate::tlog::Checkpoint;
 
 fn canonical_text(value: &Value) -> AppResult<String> {
-    String::from_utf8(canonical::to_vec(value).map_err(AppError::internal)?).map_err(AppError::internal)
+    String::from_utf8(canonical::to_vec(value).map_err(AppError::internal)?)
+        .map_err(AppError::internal)
 }
 
 /// Signs and stores the checkpoint of `head` (one per size; the size decides the root).
 async fn checkpoint<C: ConnectionTrait>(txn: &C, keys: &Keys, head: tlog::Head) -> AppResult<()> {
-    let note = Checkpoint { origin: keys.ring.log_origin.clone(), size: head.size, root: head.root }.sign(&keys.ring.log_key);
+    let note = Checkpoint {
+        origin: keys.ring.log_origin.clone(),
+        size: head.size,
+        root: head.root,
+    }
+    .sign(&keys.ring.log_key);
     tlog::store_checkpoint(txn, head, &note).await?;
     Ok(())
 }
@@ -62,7 +68,11 @@ fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
         .active
         .as_ref()
         .map(|(key, record)| (key, record))
-        .ok_or_else(|| AppError::Conflict("no active signing key: rotate in a new key (gec keys rotate)".into()))
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "no active signing key: rotate in a new key (gec keys rotate)".into(),
+            )
+        })
 }
 
 /// Approves a submitted assessment: recomputes it with the benchmarks in force on the approval
@@ -80,7 +90,10 @@ pub async fn approve(
     let head = tlog::lock_head(&txn).await?;
     let (assessment, firm) = visible(&txn, caller, id).await?;
     if assessment.status != SUBMITTED {
-        return Err(AppError::Conflict(format!("assessment {id} is {}, not submitted", assessment.status)));
+        return Err(AppError::Conflict(format!(
+            "assessment {id} is {}, not submitted",
+            assessment.status
+        )));
     }
     let now = Utc::now();
     let today = super::records::today();
@@ -92,8 +105,13 @@ pub async fn approve(
     let certs = certifications::of_firm(&txn, firm.id).await?;
     let vets = vetoes::of_firm(&txn, firm.id).await?;
     let input = assemble_input(&firm, &data, &certs, &vets);
-    let graded = grading::grade_json(&input, &table).map_err(|e| AppError::validation(e.field, e.message))?;
-    let input_text = canonical_text(&grading::Assessment::from_json(&input, &table).map_err(AppError::internal)?.to_json())?;
+    let graded = grading::grade_json(&input, &table)
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let input_text = canonical_text(
+        &grading::Assessment::from_json(&input, &table)
+            .map_err(AppError::internal)?
+            .to_json(),
+    )?;
 
     let serial = head.size;
     let iat = now.timestamp() as u64;
@@ -167,13 +185,24 @@ pub async fn approve(
         )
         .await?;
     }
-    set_current(&txn, &firm, Some((graded.grade, &graded.trace.score, serial as i64, i32::from(graded.trace.period)))).await?;
+    set_current(
+        &txn,
+        &firm,
+        Some((
+            graded.grade,
+            &graded.trace.score,
+            serial as i64,
+            i32::from(graded.trace.period),
+        )),
+    )
+    .await?;
 
     let before = json!({"status": assessment.status, "trace_hash": assessment.trace_hash, "grade": assessment.grade});
     let mut model: assessments::ActiveModel = assessment.clone().into();
     model.status = Set(APPROVED.into());
     model.input = Set(input_text);
-    model.trace = Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
+    model.trace =
+        Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
     model.trace_hash = Set(graded.trace_hash.clone());
     model.score = Set(graded.trace.score.clone());
     model.grade = Set(graded.grade.as_str().into());
@@ -264,13 +293,21 @@ pub async fn revoke(
 ) -> AppResult<RevokedCode> {
     let reason = request.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(AppError::validation("reason", "must be 1 to 1000 characters"));
+        return Err(AppError::validation(
+            "reason",
+            "must be 1 to 1000 characters",
+        ));
     }
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
-    let code = codes::Entity::find_by_id(serial).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let code = codes::Entity::find_by_id(serial)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if code.status == REVOKED {
-        return Err(AppError::Conflict(format!("code {serial} is already revoked")));
+        return Err(AppError::Conflict(format!(
+            "code {serial} is already revoked"
+        )));
     }
     let now = Utc::now();
     let entry = json!({"type": "revoke", "serial": head.size, "target": serial, "reason": reason, "at": now.timestamp()});
@@ -285,7 +322,10 @@ pub async fn revoke(
     model.revoke_entry = Set(Some(head.size as i64));
     model.update(&txn).await?;
     if was == ACTIVE {
-        let firm = firms::Entity::find_by_id(firm_id).one(&txn).await?.ok_or(AppError::NotFound)?;
+        let firm = firms::Entity::find_by_id(firm_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
         set_current(&txn, &firm, None).await?;
     }
     audit::record(
@@ -302,7 +342,12 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
-    Ok(RevokedCode { serial, status: REVOKED, reason, log_index: head.size })
+    Ok(RevokedCode {
+        serial,
+        status: REVOKED,
+        reason,
+        log_index: head.size,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -328,12 +373,21 @@ pub async fn recompute(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
     let (assessment, _) = visible(db, caller, id).await?;
     let table = super::benchmarks::by_version(db, &assessment.benchmarks)
         .await?
-        .ok_or_else(|| AppError::Conflict(format!("benchmark version {} is not on record", assessment.benchmarks)))?;
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "benchmark version {} is not on record",
+                assessment.benchmarks
+            ))
+        })?;
     if assessment.methodology != grading::METHODOLOGY {
-        return Err(AppError::Conflict(format!("methodology {} is not implemented here", assessment.methodology)));
+        return Err(AppError::Conflict(format!(
+            "methodology {} is not implemented here",
+            assessment.methodology
+        )));
     }
     let input: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
-    let graded = grading::grade_json(&input, &table).map_err(|e| AppError::validation(e.field, e.message))?;
+    let graded = grading::grade_json(&input, &table)
+        .map_err(|e| AppError::validation(e.field, e.message))?;
     let stored: Value = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
     let mut differences = Vec::new();
     diff("", &stored, &graded.trace.to_json(), &mut differences);
@@ -353,8 +407,17 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Difference>) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                diff(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff(
+                    &p,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
@@ -362,7 +425,11 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Difference>) {
                 diff(&format!("{path}[{i}]"), l, r, out);
             }
         }
-        _ if a != b => out.push(Difference { path: path.to_owned(), stored: a.clone(), recomputed: b.clone() }),
+        _ if a != b => out.push(Difference {
+            path: path.to_owned(),
+            stored: a.clone(),
+            recomputed: b.clone(),
+        }),
         _ => {}
     }
 }

@@ -29,13 +29,19 @@ pub struct KeyStore {
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 fn modified(data_dir: &Path) -> Option<SystemTime> {
-    std::fs::metadata(data_dir.join("keys").join("keyring.json")).and_then(|m| m.modified()).ok()
+    std::fs::metadata(data_dir.join("keys").join("keyring.json"))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 fn derive(ring: KeyRing) -> Arc<Keys> {
     let document = ring.document();
     let trusted = ring.trusted();
-    Arc::new(Keys { ring, document, trusted })
+    Arc::new(Keys {
+        ring,
+        document,
+        trusted,
+    })
 }
 
 impl KeyStore {
@@ -72,11 +78,16 @@ impl KeyStore {
                             *current = (derive(ring), stamp);
                         }
                     }
-                    Err(err) => tracing::error!(%err, "key ring changed but does not load; keeping the previous keys"),
+                    Err(err) => {
+                        tracing::error!(%err, "key ring changed but does not load; keeping the previous keys")
+                    }
                 }
             }
         }
-        self.current.read().map(|c| c.0.clone()).unwrap_or_else(|p| p.into_inner().0.clone())
+        self.current
+            .read()
+            .map(|c| c.0.clone())
+            .unwrap_or_else(|p| p.into_inner().0.clone())
     }
 
     /// Records the public halves in `signing_keys`.
@@ -98,7 +109,8 @@ impl KeyStore {
             .await?;
         }
         if let Some(log) = &keys.document.log {
-            let public = crate::code::keys::public_key_from_x(&log.x).map_err(sea_orm::DbErr::Custom)?;
+            let public =
+                crate::code::keys::public_key_from_x(&log.x).map_err(sea_orm::DbErr::Custom)?;
             key_rows::upsert(
                 db,
                 key_rows::Model {

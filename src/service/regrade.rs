@@ -49,9 +49,16 @@ pub async fn regrade(
 ) -> AppResult<RegradeReport> {
     use sea_orm::PaginatorTrait;
     let table = super::benchmarks::in_force(db).await?;
-    let total = firms::Entity::find().filter(firms::Column::CurrentSerial.is_not_null()).count(db).await?;
+    let total = firms::Entity::find()
+        .filter(firms::Column::CurrentSerial.is_not_null())
+        .count(db)
+        .await?;
     let today = super::records::today().to_string();
-    let mut report = RegradeReport { firms: 0, benchmarks: table.version.clone(), changed: Vec::new() };
+    let mut report = RegradeReport {
+        firms: 0,
+        benchmarks: table.version.clone(),
+        changed: Vec::new(),
+    };
     let mut after = 0i64;
     loop {
         let page = firms::Entity::find()
@@ -81,11 +88,21 @@ pub async fn regrade(
             .map(|a| (a.id, a))
             .collect();
         let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
-        for c in certifications::Entity::find().filter(certifications::Column::FirmId.is_in(firm_ids.clone())).order_by_asc(certifications::Column::Id).all(db).await? {
+        for c in certifications::Entity::find()
+            .filter(certifications::Column::FirmId.is_in(firm_ids.clone()))
+            .order_by_asc(certifications::Column::Id)
+            .all(db)
+            .await?
+        {
             certs.entry(c.firm_id).or_default().push(c);
         }
         let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
-        for v in vetoes::Entity::find().filter(vetoes::Column::FirmId.is_in(firm_ids.clone())).order_by_asc(vetoes::Column::Id).all(db).await? {
+        for v in vetoes::Entity::find()
+            .filter(vetoes::Column::FirmId.is_in(firm_ids.clone()))
+            .order_by_asc(vetoes::Column::Id)
+            .all(db)
+            .await?
+        {
             vets.entry(v.firm_id).or_default().push(v);
         }
         let under_review: HashSet<(i64, i32)> = assessments::Entity::find()
@@ -101,14 +118,24 @@ pub async fn regrade(
         let mut page_changes = Vec::new();
         for firm in &page {
             report.firms += 1;
-            let Some(code) = code_rows.get(&firm.id) else { continue };
-            let Some(assessment) = inputs.get(&code.assessment_id) else { continue };
-            let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+            let Some(code) = code_rows.get(&firm.id) else {
+                continue;
+            };
+            let Some(assessment) = inputs.get(&code.assessment_id) else {
+                continue;
+            };
+            let stored: Value =
+                serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
             let mut data = stored.as_object().cloned().unwrap_or_default();
             data.insert("assessed_on".into(), Value::String(today.clone()));
             let none_c = Vec::new();
             let none_v = Vec::new();
-            let input = assemble_input(firm, &data, certs.get(&firm.id).unwrap_or(&none_c), vets.get(&firm.id).unwrap_or(&none_v));
+            let input = assemble_input(
+                firm,
+                &data,
+                certs.get(&firm.id).unwrap_or(&none_c),
+                vets.get(&firm.id).unwrap_or(&none_v),
+            );
             let graded = match grading::grade_json(&input, &table) {
                 Ok(g) => g,
                 Err(e) => {
@@ -140,30 +167,39 @@ pub async fn regrade(
             };
             if apply {
                 if under_review.contains(&(firm.id, i32::from(graded.trace.period))) {
-                    change.note = Some("a submission for this period is already under review".into());
+                    change.note =
+                        Some("a submission for this period is already under review".into());
                 } else {
-                    let assessment = grading::Assessment::from_json(&input, &table).map_err(AppError::internal)?;
-                    let input_text = String::from_utf8(canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?)
+                    let assessment = grading::Assessment::from_json(&input, &table)
                         .map_err(AppError::internal)?;
-                    new_rows.push((page_changes.len(), firm.uscc.clone(), assessments::ActiveModel {
-                        firm_id: Set(firm.id),
-                        period: Set(i32::from(graded.trace.period)),
-                        status: Set(SUBMITTED.into()),
-                        input: Set(input_text),
-                        trace: Set(String::from_utf8(graded.trace.canonical_bytes()).unwrap_or_default()),
-                        trace_hash: Set(graded.trace_hash.clone()),
-                        score: Set(graded.trace.score.clone()),
-                        grade: Set(graded.grade.as_str().into()),
-                        methodology: Set(graded.trace.methodology.clone()),
-                        benchmarks: Set(graded.trace.benchmarks.clone()),
-                        submitted_by: Set(actor.id),
-                        submitted_at: Set(Utc::now()),
-                        reviewed_by: Set(None),
-                        reviewed_at: Set(None),
-                        reject_reason: Set(None),
-                        code_serial: Set(None),
-                        ..Default::default()
-                    }));
+                    let input_text = String::from_utf8(
+                        canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?,
+                    )
+                    .map_err(AppError::internal)?;
+                    new_rows.push((
+                        page_changes.len(),
+                        firm.uscc.clone(),
+                        assessments::ActiveModel {
+                            firm_id: Set(firm.id),
+                            period: Set(i32::from(graded.trace.period)),
+                            status: Set(SUBMITTED.into()),
+                            input: Set(input_text),
+                            trace: Set(String::from_utf8(graded.trace.canonical_bytes())
+                                .unwrap_or_default()),
+                            trace_hash: Set(graded.trace_hash.clone()),
+                            score: Set(graded.trace.score.clone()),
+                            grade: Set(graded.grade.as_str().into()),
+                            methodology: Set(graded.trace.methodology.clone()),
+                            benchmarks: Set(graded.trace.benchmarks.clone()),
+                            submitted_by: Set(actor.id),
+                            submitted_at: Set(Utc::now()),
+                            reviewed_by: Set(None),
+                            reviewed_at: Set(None),
+                            reject_reason: Set(None),
+                            code_serial: Set(None),
+                            ..Default::default()
+                        },
+                    ));
                 }
             }
             page_changes.push(change);
@@ -171,7 +207,10 @@ pub async fn regrade(
         if !new_rows.is_empty() {
             let txn = crate::db::begin_write(db).await?;
             let now = Utc::now();
-            let inserted = assessments::Entity::insert_many(new_rows.iter().map(|(_, _, m)| m.clone())).exec_with_returning(&txn).await?;
+            let inserted =
+                assessments::Entity::insert_many(new_rows.iter().map(|(_, _, m)| m.clone()))
+                    .exec_with_returning(&txn)
+                    .await?;
             let mut events = Vec::new();
             for ((position, uscc, _), a) in new_rows.iter().zip(&inserted) {
                 page_changes[*position].submission = Some(a.id);

@@ -39,7 +39,11 @@ impl ActiveModelBehavior for ActiveModel {}
 impl Model {
     /// The status as a verifier sees it at `now`: an active code past `exp` is expired.
     pub fn status_at(&self, now: i64) -> &str {
-        if self.status == ACTIVE && now > self.exp { EXPIRED } else { &self.status }
+        if self.status == ACTIVE && now > self.exp {
+            EXPIRED
+        } else {
+            &self.status
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{Condition, DatabaseBackend, ExprTrait, QuerySelect};
-use sea_orm::entity::prelude::*;
 
 use crate::tlog::merkle::{self, Hash, NodeId};
 
@@ -120,8 +120,14 @@ pub async fn ensure_head<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
 }
 
 pub async fn read_head<C: ConnectionTrait>(db: &C) -> Result<Head, DbErr> {
-    let row = head::Entity::find_by_id(HEAD_ID).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
-    Ok(Head { size: row.size as u64, root: decode_hash(&row.root)? })
+    let row = head::Entity::find_by_id(HEAD_ID)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
+    Ok(Head {
+        size: row.size as u64,
+        root: decode_hash(&row.root)?,
+    })
 }
 
 /// Reads the head for an append, locking it until the transaction ends: `FOR UPDATE` on
@@ -131,20 +137,39 @@ pub async fn lock_head<C: ConnectionTrait>(txn: &C) -> Result<Head, DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         select = select.lock_exclusive();
     }
-    let row = select.one(txn).await?.ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
-    Ok(Head { size: row.size as u64, root: decode_hash(&row.root)? })
+    let row = select
+        .one(txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("log head".into()))?;
+    Ok(Head {
+        size: row.size as u64,
+        root: decode_hash(&row.root)?,
+    })
 }
 
 /// The stored hashes of these nodes (those that exist).
-pub async fn nodes<C: ConnectionTrait>(db: &C, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, DbErr> {
+pub async fn nodes<C: ConnectionTrait>(
+    db: &C,
+    ids: &[NodeId],
+) -> Result<HashMap<NodeId, Hash>, DbErr> {
     let mut found = HashMap::with_capacity(ids.len());
     for part in ids.chunks(200) {
         let mut condition = Condition::any();
         for id in part {
-            condition = condition.add(node::Column::Level.eq(i16::from(id.level)).and(node::Column::Idx.eq(id.index as i64)));
+            condition = condition.add(
+                node::Column::Level
+                    .eq(i16::from(id.level))
+                    .and(node::Column::Idx.eq(id.index as i64)),
+            );
         }
         for row in node::Entity::find().filter(condition).all(db).await? {
-            found.insert(NodeId { level: row.level as u8, index: row.idx as u64 }, decode_hash(&row.hash)?);
+            found.insert(
+                NodeId {
+                    level: row.level as u8,
+                    index: row.idx as u64,
+                },
+                decode_hash(&row.hash)?,
+            );
         }
     }
     Ok(found)
@@ -152,11 +177,23 @@ pub async fn nodes<C: ConnectionTrait>(db: &C, ids: &[NodeId]) -> Result<HashMap
 
 /// Appends an entry at `head.size` on a transaction that holds the head's lock: stores the
 /// entry, the subtrees it completes, and the new head. Returns the new head.
-pub async fn append<C: ConnectionTrait>(txn: &C, head: Head, kind: &str, bytes: &str) -> Result<Head, DbErr> {
+pub async fn append<C: ConnectionTrait>(
+    txn: &C,
+    head: Head,
+    kind: &str,
+    bytes: &str,
+) -> Result<Head, DbErr> {
     let index = head.size;
     let leaf = merkle::leaf_hash(bytes.as_bytes());
     let completions = merkle::completed_by_append(index);
-    let mut known: HashMap<NodeId, Hash> = nodes(txn, &completions.iter().map(|(_, left, _)| *left).collect::<Vec<_>>()).await?;
+    let mut known: HashMap<NodeId, Hash> = nodes(
+        txn,
+        &completions
+            .iter()
+            .map(|(_, left, _)| *left)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     let leaf_id = NodeId { level: 0, index };
     known.insert(leaf_id, leaf);
     let mut created = vec![(leaf_id, leaf)];
@@ -170,7 +207,11 @@ pub async fn append<C: ConnectionTrait>(txn: &C, head: Head, kind: &str, bytes: 
     }
     let size = index + 1;
     let plan = merkle::root_plan(size);
-    let missing: Vec<NodeId> = plan.nodes().into_iter().filter(|id| !known.contains_key(id)).collect();
+    let missing: Vec<NodeId> = plan
+        .nodes()
+        .into_iter()
+        .filter(|id| !known.contains_key(id))
+        .collect();
     known.extend(nodes(txn, &missing).await?);
     let root = plan
         .resolve(&known)
@@ -203,25 +244,41 @@ pub async fn append<C: ConnectionTrait>(txn: &C, head: Head, kind: &str, bytes: 
     Ok(Head { size, root })
 }
 
-pub async fn entry_bytes<C: ConnectionTrait>(db: &C, index: u64) -> Result<Option<entry::Model>, DbErr> {
+pub async fn entry_bytes<C: ConnectionTrait>(
+    db: &C,
+    index: u64,
+) -> Result<Option<entry::Model>, DbErr> {
     entry::Entity::find_by_id(index as i64).one(db).await
 }
 
 /// Stores the signed checkpoint of a size (once: a size has one root, and one note).
-pub async fn store_checkpoint<C: ConnectionTrait>(db: &C, head: Head, note: &str) -> Result<(), DbErr> {
+pub async fn store_checkpoint<C: ConnectionTrait>(
+    db: &C,
+    head: Head,
+    note: &str,
+) -> Result<(), DbErr> {
     checkpoint::Entity::insert(checkpoint::ActiveModel {
         size: Set(head.size as i64),
         root: Set(hex::encode(head.root)),
         note: Set(note.to_owned()),
         created_at: Set(Utc::now()),
     })
-    .on_conflict(OnConflict::column(checkpoint::Column::Size).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(checkpoint::Column::Size)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(db)
     .await?;
     Ok(())
 }
 
-pub async fn latest_checkpoint<C: ConnectionTrait>(db: &C) -> Result<Option<checkpoint::Model>, DbErr> {
+pub async fn latest_checkpoint<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Option<checkpoint::Model>, DbErr> {
     use sea_orm::QueryOrder;
-    checkpoint::Entity::find().order_by_desc(checkpoint::Column::Size).one(db).await
+    checkpoint::Entity::find()
+        .order_by_desc(checkpoint::Column::Size)
+        .one(db)
+        .await
 }

@@ -45,7 +45,11 @@ pub struct ImageCache {
 
 impl ImageCache {
     pub fn get(&self, serial: i64, kind: Kind) -> Option<Bytes> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&(serial, kind)).cloned()
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(serial, kind))
+            .cloned()
     }
 
     pub fn put(&self, serial: i64, kind: Kind, bytes: Bytes) {
@@ -73,7 +77,10 @@ pub fn has_cjk_font() -> bool {
     fonts().faces().any(|f| {
         f.families.iter().any(|(name, _)| {
             let name = name.to_lowercase();
-            name.contains("cjk") || name.contains("wenquanyi") || name.contains("source han") || name.contains("noto sans sc")
+            name.contains("cjk")
+                || name.contains("wenquanyi")
+                || name.contains("source han")
+                || name.contains("noto sans sc")
         })
     })
 }

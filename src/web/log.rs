@@ -27,21 +27,37 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn show_checkpoint(State(state): State<AppState>) -> AppResult<Response> {
-    let checkpoint = tlog::latest_checkpoint(&state.db).await?.ok_or(AppError::NotFound)?;
+    let checkpoint = tlog::latest_checkpoint(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         checkpoint.note,
     )
         .into_response())
 }
 
-async fn show_entry(State(state): State<AppState>, ApiPath(index): ApiPath<String>) -> AppResult<Response> {
+async fn show_entry(
+    State(state): State<AppState>,
+    ApiPath(index): ApiPath<String>,
+) -> AppResult<Response> {
     let index: u64 = index.parse().map_err(|_| AppError::NotFound)?;
-    let entry = tlog::entry_bytes(&state.db, index).await?.ok_or(AppError::NotFound)?;
+    let entry = tlog::entry_bytes(&state.db, index)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
         ],
         entry.bytes,
     )
@@ -69,7 +85,8 @@ fn encode(hashes: &[merkle::Hash]) -> Vec<String> {
 
 async fn resolve(state: &AppState, plan: &merkle::Plan) -> AppResult<Vec<merkle::Hash>> {
     let nodes = tlog::nodes(&state.db, &plan.nodes()).await?;
-    plan.resolve(&nodes).ok_or_else(|| AppError::internal("a log node is missing"))
+    plan.resolve(&nodes)
+        .ok_or_else(|| AppError::internal("a log node is missing"))
 }
 
 async fn show_inclusion_proof(
@@ -79,15 +96,25 @@ async fn show_inclusion_proof(
     let head = tlog::read_head(&state.db).await?;
     let size = query.size.unwrap_or(head.size);
     if size > head.size {
-        return Err(AppError::validation("size", format!("the log has {} entries", head.size)));
+        return Err(AppError::validation(
+            "size",
+            format!("the log has {} entries", head.size),
+        ));
     }
     if query.index >= size {
         return Err(AppError::validation("index", "must be below size"));
     }
-    let entry = tlog::entry_bytes(&state.db, query.index).await?.ok_or(AppError::NotFound)?;
+    let entry = tlog::entry_bytes(&state.db, query.index)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let leaf = hex::decode(&entry.leaf_hash).map_err(AppError::internal)?;
     let proof = resolve(&state, &merkle::inclusion_plan(query.index, size)).await?;
-    Ok(Json(InclusionProof { index: query.index, size, leaf_hash: STANDARD.encode(leaf), proof: encode(&proof) }))
+    Ok(Json(InclusionProof {
+        index: query.index,
+        size,
+        leaf_hash: STANDARD.encode(leaf),
+        proof: encode(&proof),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -111,21 +138,36 @@ async fn show_consistency_proof(
     let head = tlog::read_head(&state.db).await?;
     let to = query.to.unwrap_or(head.size);
     if to > head.size {
-        return Err(AppError::validation("to", format!("the log has {} entries", head.size)));
+        return Err(AppError::validation(
+            "to",
+            format!("the log has {} entries", head.size),
+        ));
     }
     if query.from == 0 || query.from > to {
         return Err(AppError::validation("from", "must be from 1 to `to`"));
     }
     let proof = resolve(&state, &merkle::consistency_plan(query.from, to)).await?;
-    Ok(Json(ConsistencyProof { from: query.from, to, proof: encode(&proof) }))
+    Ok(Json(ConsistencyProof {
+        from: query.from,
+        to,
+        proof: encode(&proof),
+    }))
 }
 
 async fn show_keys(State(state): State<AppState>) -> Response {
     let keys = state.keys.current();
-    ([(header::CACHE_CONTROL, "public, max-age=60")], Json(keys.document.clone())).into_response()
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(keys.document.clone()),
+    )
+        .into_response()
 }
 
 async fn show_jwks(State(state): State<AppState>) -> Response {
     let keys = state.keys.current();
-    ([(header::CACHE_CONTROL, "public, max-age=60")], Json(keys.document.jwks())).into_response()
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(keys.document.jwks()),
+    )
+        .into_response()
 }

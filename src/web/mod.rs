@@ -36,8 +36,12 @@ impl AppState {
         let origin = crate::config::log_origin_for(&config.public_url);
         let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
         keys.record(&db).await?;
-        crate::service::benchmarks::seed_default(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::service::issue::prepare_log(&db, &keys.current()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::service::benchmarks::seed_default(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::service::issue::prepare_log(&db, &keys.current())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(AppState {
             db,
             config: Arc::new(config),

@@ -95,7 +95,9 @@ impl TestApp {
             public_url: "http://127.0.0.1:8080".into(),
             demo: false,
         };
-        let state = AppState::new(db.clone(), config);
+        let state = AppState::open(db.clone(), config)
+            .await
+            .expect("open the key ring and the log");
         TestApp {
             router: gec::router(state.clone()),
             state,
@@ -261,5 +263,58 @@ impl TestApp {
             out.push((table.to_owned(), self.count(table).await));
         }
         out
+    }
+}
+
+// ---- CSV rows for imports ----
+
+pub const HEADER: &str = "uscc,name,industry_code,district,period,assessed_on,value_added_10k_cny,electricity_kwh,raw_coal_t,washed_coal_t,coke_t,crude_oil_t,fuel_oil_t,gasoline_t,kerosene_t,diesel_t,lpg_t,natural_gas_m3,heat_gj,waste_generated_t,waste_stock_utilized_t,waste_utilized_t";
+
+/// A row for firm `n`, with energy and waste that vary with `n`.
+pub fn row(n: u32) -> String {
+    let industry = ["3670", "2614", "3982", "1310"][n as usize % 4];
+    format!(
+        "{},企业{n},{industry},{},2025,2026-03-31,{}.5,{},,,,,,,,{},,{},,{},{},{}",
+        uscc(n),
+        ["渝北区", "长寿区", "璧山区"][n as usize % 3],
+        1000 + n * 37,
+        1_000_000 + n * 7919,
+        if n.is_multiple_of(5) {
+            "12.25".to_owned()
+        } else {
+            String::new()
+        },
+        40_000 + n * 13,
+        150 + n % 300,
+        n % 50,
+        (150 + n % 300) * (n % 10) / 10,
+    )
+}
+
+pub fn csv_of(rows: impl IntoIterator<Item = String>) -> String {
+    let mut text = format!("{HEADER}\r\n");
+    for r in rows {
+        text.push_str(&r);
+        text.push_str("\r\n");
+    }
+    text
+}
+
+impl TestApp {
+    /// Imports `n` firms with a 2025 submission each (numbered from `first`); their ids.
+    pub async fn import_submissions(&self, regulator: &str, first: u32, n: u32) -> Vec<i64> {
+        let request = Request::post("/api/v1/import")
+            .header(header::AUTHORIZATION, format!("Bearer {regulator}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv_of((first..first + n).map(row))))
+            .unwrap();
+        let response = self.send(request).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["assessment_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
     }
 }

@@ -8,39 +8,7 @@ use gec::grading::{self, BenchmarkTable};
 use gec::service::accounts::Role;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, TestResponse, uscc};
-
-const HEADER: &str = "uscc,name,industry_code,district,period,assessed_on,value_added_10k_cny,electricity_kwh,raw_coal_t,washed_coal_t,coke_t,crude_oil_t,fuel_oil_t,gasoline_t,kerosene_t,diesel_t,lpg_t,natural_gas_m3,heat_gj,waste_generated_t,waste_stock_utilized_t,waste_utilized_t";
-
-/// A row for firm `n`, with energy and waste that vary with `n`.
-fn row(n: u32) -> String {
-    let industry = ["3670", "2614", "3982", "1310"][n as usize % 4];
-    format!(
-        "{},企业{n},{industry},{},2025,2026-03-31,{}.5,{},,,,,,,,{},,{},,{},{},{}",
-        uscc(n),
-        ["渝北区", "长寿区", "璧山区"][n as usize % 3],
-        1000 + n * 37,
-        1_000_000 + n * 7919,
-        if n.is_multiple_of(5) {
-            "12.25".to_owned()
-        } else {
-            String::new()
-        },
-        40_000 + n * 13,
-        150 + n % 300,
-        n % 50,
-        (150 + n % 300) * (n % 10) / 10,
-    )
-}
-
-fn csv_of(rows: impl IntoIterator<Item = String>) -> String {
-    let mut text = format!("{HEADER}\r\n");
-    for r in rows {
-        text.push_str(&r);
-        text.push_str("\r\n");
-    }
-    text
-}
+use crate::helpers::{HEADER, TestApp, TestResponse, csv_of, row, uscc};
 
 async fn post_csv(app: &TestApp, token: &str, body: Vec<u8>) -> TestResponse {
     let request = Request::post("/api/v1/import")

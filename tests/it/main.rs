@@ -9,6 +9,7 @@ mod codes;
 mod foundation;
 mod grading;
 mod import;
+mod issuance;
 mod keys;
 mod pages;
 mod submissions;

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::error::AppResult;
-use crate::service::issue::{self, IssuedCode, Recomputed};
 use crate::service::assessments::{
     self, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
 };
+use crate::service::issue::{self, IssuedCode, Recomputed};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 
@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/assessments/{id}", get(show_assessment))
         .route("/api/v1/assessments/{id}/reject", post(reject_assessment))
         .route("/api/v1/assessments/{id}/approve", post(approve_assessment))
-        .route("/api/v1/assessments/{id}/recompute", post(recompute_assessment))
+        .route(
+            "/api/v1/assessments/{id}/recompute",
+            post(recompute_assessment),
+        )
 }
 
 async fn preview_assessment(

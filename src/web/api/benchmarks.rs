@@ -16,7 +16,10 @@ use crate::web::auth::{Auth, Regulator};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/benchmarks", post(create_benchmarks).get(list_benchmarks))
+        .route(
+            "/api/v1/benchmarks",
+            post(create_benchmarks).get(list_benchmarks),
+        )
         .route("/api/v1/benchmarks/{version}", get(show_benchmarks))
 }
 
@@ -33,11 +36,23 @@ async fn create_benchmarks(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<BenchmarkSetView>)> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !content_type.starts_with("text/csv") {
-        return Err(AppError::UnsupportedMediaType("expected Content-Type: text/csv".into()));
+        return Err(AppError::UnsupportedMediaType(
+            "expected Content-Type: text/csv".into(),
+        ));
     }
-    let view = benchmarks::publish(&state.db, &auth.actor(), Some(auth.account_id), &query.version, &body).await?;
+    let view = benchmarks::publish(
+        &state.db,
+        &auth.actor(),
+        Some(auth.account_id),
+        &query.version,
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -58,12 +73,22 @@ async fn list_benchmarks(State(state): State<AppState>) -> AppResult<Json<Versio
     let items = benchmarks::list(&state.db)
         .await?
         .into_iter()
-        .map(|(version, published_at)| VersionItem { version, published_at })
+        .map(|(version, published_at)| VersionItem {
+            version,
+            published_at,
+        })
         .collect();
     let in_force = benchmarks::in_force(&state.db).await?.version.clone();
-    Ok(Json(VersionList { items, in_force, next_cursor: None }))
+    Ok(Json(VersionList {
+        items,
+        in_force,
+        next_cursor: None,
+    }))
 }
 
-async fn show_benchmarks(State(state): State<AppState>, ApiPath(version): ApiPath<String>) -> AppResult<Json<BenchmarkSetView>> {
+async fn show_benchmarks(
+    State(state): State<AppState>,
+    ApiPath(version): ApiPath<String>,
+) -> AppResult<Json<BenchmarkSetView>> {
     Ok(Json(benchmarks::view(&state.db, &version).await?))
 }

@@ -25,21 +25,53 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/codes/{serial}", get(show_code))
         .route("/api/v1/codes/{serial}/status", get(show_code_status))
-        .route("/api/v1/codes/{serial}/qr.png", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::QrPng)))
-        .route("/api/v1/codes/{serial}/qr.svg", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::QrSvg)))
-        .route("/api/v1/codes/{serial}/badge.png", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::BadgePng)))
-        .route("/api/v1/codes/{serial}/badge.svg", get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| show_image(s, p, h, Kind::BadgeSvg)))
+        .route(
+            "/api/v1/codes/{serial}/qr.png",
+            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
+                show_image(s, p, h, Kind::QrPng)
+            }),
+        )
+        .route(
+            "/api/v1/codes/{serial}/qr.svg",
+            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
+                show_image(s, p, h, Kind::QrSvg)
+            }),
+        )
+        .route(
+            "/api/v1/codes/{serial}/badge.png",
+            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
+                show_image(s, p, h, Kind::BadgePng)
+            }),
+        )
+        .route(
+            "/api/v1/codes/{serial}/badge.svg",
+            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
+                show_image(s, p, h, Kind::BadgeSvg)
+            }),
+        )
         .route("/api/v1/codes/{serial}/revoke", post(revoke_code))
 }
 
 /// A serial from a path: a non-negative integer, or the code is simply not found.
 pub fn parse_serial(text: &str) -> AppResult<i64> {
-    text.parse::<i64>().ok().filter(|s| *s >= 0).ok_or(AppError::NotFound)
+    text.parse::<i64>()
+        .ok()
+        .filter(|s| *s >= 0)
+        .ok_or(AppError::NotFound)
 }
 
-pub async fn load(state: &AppState, serial: i64) -> AppResult<(codes::Model, firms::Model, Claims)> {
-    let code = codes::Entity::find_by_id(serial).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    let firm = firms::Entity::find_by_id(code.firm_id).one(&state.db).await?.ok_or(AppError::NotFound)?;
+pub async fn load(
+    state: &AppState,
+    serial: i64,
+) -> AppResult<(codes::Model, firms::Model, Claims)> {
+    let code = codes::Entity::find_by_id(serial)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let firm = firms::Entity::find_by_id(code.firm_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let claims = cose::decode(&code.cose).map_err(AppError::internal)?.claims;
     Ok((code, firm, claims))
 }
@@ -71,7 +103,10 @@ fn time(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
-async fn show_code(State(state): State<AppState>, ApiPath(serial): ApiPath<String>) -> AppResult<Json<CodeResponse>> {
+async fn show_code(
+    State(state): State<AppState>,
+    ApiPath(serial): ApiPath<String>,
+) -> AppResult<Json<CodeResponse>> {
     let (code, firm, claims) = load(&state, parse_serial(&serial)?).await?;
     Ok(Json(CodeResponse {
         serial: code.serial,
@@ -79,7 +114,10 @@ async fn show_code(State(state): State<AppState>, ApiPath(serial): ApiPath<Strin
         url: text::url(&state.config.public_url, &code.cose),
         code: text::encode(&code.cose),
         claims,
-        firm: FirmRef { uscc: firm.uscc, name: firm.name },
+        firm: FirmRef {
+            uscc: firm.uscc,
+            name: firm.name,
+        },
         issued_at: time(code.iat),
         valid_until: time(code.exp),
         kid: code.kid,
@@ -96,13 +134,28 @@ pub struct StatusResponse {
     pub status: String,
 }
 
-async fn show_code_status(State(state): State<AppState>, ApiPath(serial): ApiPath<String>) -> AppResult<Json<StatusResponse>> {
+async fn show_code_status(
+    State(state): State<AppState>,
+    ApiPath(serial): ApiPath<String>,
+) -> AppResult<Json<StatusResponse>> {
     let serial = parse_serial(&serial)?;
-    let code = codes::Entity::find_by_id(serial).one(&state.db).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(StatusResponse { serial, status: code.status_at(Utc::now().timestamp()).to_owned() }))
+    let code = codes::Entity::find_by_id(serial)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(StatusResponse {
+        serial,
+        status: code.status_at(Utc::now().timestamp()).to_owned(),
+    }))
 }
 
-fn render(kind: Kind, code: &codes::Model, firm: &firms::Model, claims: &Claims, url: &str) -> AppResult<Vec<u8>> {
+fn render(
+    kind: Kind,
+    code: &codes::Model,
+    firm: &firms::Model,
+    claims: &Claims,
+    url: &str,
+) -> AppResult<Vec<u8>> {
     let date = |t: i64| time(t).format("%Y-%m-%d").to_string();
     let data = BadgeData {
         firm_name: &firm.name,
@@ -116,8 +169,14 @@ fn render(kind: Kind, code: &codes::Model, firm: &firms::Model, claims: &Claims,
         url,
     };
     Ok(match kind {
-        Kind::QrPng => qr::png(&qr::encode(url, Level::M).map_err(AppError::internal)?, qr::PNG_MODULE_PX).map_err(AppError::internal)?,
-        Kind::QrSvg => qr::svg(&qr::encode(url, Level::M).map_err(AppError::internal)?).into_bytes(),
+        Kind::QrPng => qr::png(
+            &qr::encode(url, Level::M).map_err(AppError::internal)?,
+            qr::PNG_MODULE_PX,
+        )
+        .map_err(AppError::internal)?,
+        Kind::QrSvg => {
+            qr::svg(&qr::encode(url, Level::M).map_err(AppError::internal)?).into_bytes()
+        }
         Kind::BadgeSvg => badge::svg(&data).map_err(AppError::internal)?.into_bytes(),
         Kind::BadgePng => badge::png(&data, images::fonts(), 2.0).map_err(AppError::internal)?,
     })
@@ -135,24 +194,39 @@ async fn show_image(
         None => {
             let (code, firm, claims) = load(&state, serial).await?;
             let url = text::url(&state.config.public_url, &code.cose);
-            let rendered = tokio::task::spawn_blocking(move || render(kind, &code, &firm, &claims, &url))
-                .await
-                .map_err(AppError::internal)??;
+            let rendered =
+                tokio::task::spawn_blocking(move || render(kind, &code, &firm, &claims, &url))
+                    .await
+                    .map_err(AppError::internal)??;
             let bytes = Bytes::from(rendered);
             state.images.put(serial, kind, bytes.clone());
             bytes
         }
     };
     // A code's images never change: the serial, the kind and the public URL name them.
-    let etag = format!("\"{serial}-{}-{:016x}\"", kind.name(), fxhash(state.config.public_url.as_bytes()));
+    let etag = format!(
+        "\"{serial}-{}-{:016x}\"",
+        kind.name(),
+        fxhash(state.config.public_url.as_bytes())
+    );
     let etag_value = HeaderValue::from_str(&etag).map_err(AppError::internal)?;
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)]).into_response());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
     }
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(kind.content_type())),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(kind.content_type()),
+            ),
             (header::ETAG, etag_value),
             (header::CACHE_CONTROL, cache),
         ],
@@ -163,7 +237,9 @@ async fn show_image(
 
 /// A small stable hash (FNV-1a) of the public URL, so that an ETag changes if the URL does.
 fn fxhash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 async fn revoke_code(
@@ -174,5 +250,7 @@ async fn revoke_code(
 ) -> AppResult<Json<RevokedCode>> {
     let serial = parse_serial(&serial)?;
     let keys = state.keys.current();
-    Ok(Json(issue::revoke(&state.db, &keys, &auth, serial, request).await?))
+    Ok(Json(
+        issue::revoke(&state.db, &keys, &auth, serial, request).await?,
+    ))
 }
