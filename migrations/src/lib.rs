@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_assessments;
 mod m20261126_000003_codes_and_log;
+mod m20261126_000004_watchlist_appeals;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_assessments::Migration),
             Box::new(m20261126_000003_codes_and_log::Migration),
+            Box::new(m20261126_000004_watchlist_appeals::Migration),
         ]
     }
 }

@@ -162,6 +162,7 @@ pub async fn approve(
         revoked_at: Set(None),
         revoke_entry: Set(None),
         created_at: Set(now),
+        waste_score: Set(graded.waste_score.map(|s| s.fixed_text())),
     }
     .insert(&txn)
     .await?;

@@ -1,6 +1,7 @@
 //! Use cases that touch several tables in one transaction, shared by the web and the CLI.
 
 pub mod accounts;
+pub mod appeals;
 pub mod assessments;
 pub mod benchmarks;
 pub mod credentials;
@@ -13,3 +14,5 @@ pub mod keystore;
 pub mod records;
 pub mod regrade;
 pub mod throttle;
+pub mod verification;
+pub mod watch;

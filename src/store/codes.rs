@@ -29,6 +29,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub revoke_entry: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The waste indicator's score (`None` when it did not apply).
+    pub waste_score: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! The database tables as sea-orm entities, and the queries on them, one file per table group.
 
 pub mod accounts;
+pub mod appeals;
 pub mod assessments;
 pub mod audit;
 pub mod benchmarks;
@@ -11,3 +12,4 @@ pub mod keys;
 pub mod tlog;
 pub mod tokens;
 pub mod vetoes;
+pub mod watchlist;

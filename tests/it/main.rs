@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod bank;
 mod codes;
 mod foundation;
 mod grading;

@@ -1,8 +1,10 @@
 //! The JSON API under `/api/v1`: bearer tokens in, JSON or problem+json out.
 
 mod accounts;
+mod appeals;
 mod assessments;
 mod audit;
+mod bank;
 mod benchmarks;
 mod codes;
 mod firms;
@@ -25,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(codes::router())
         .merge(benchmarks::router())
+        .merge(bank::router())
+        .merge(appeals::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)

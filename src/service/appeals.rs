@@ -1,0 +1,201 @@
+//! Appeals: a firm objects to an issued grade with a note; it lands in the regulators' queue
+//! and in the audit trail, and a regulator closes it with a resolution.
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::accounts::{Caller, Role};
+use crate::error::{AppError, AppResult};
+use crate::store::appeals::{self, CLOSED, OPEN};
+use crate::store::audit::{self, Change};
+use crate::store::{codes, firms};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    pub note: String,
+    #[serde(default)]
+    pub code_serial: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AppealView {
+    pub id: i64,
+    pub uscc: String,
+    pub firm_name: String,
+    pub code_serial: Option<i64>,
+    pub note: String,
+    pub status: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub resolution: Option<String>,
+}
+
+fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
+    AppealView {
+        id: a.id,
+        uscc: firm.uscc.clone(),
+        firm_name: firm.name.clone(),
+        code_serial: a.code_serial,
+        note: a.note.clone(),
+        status: a.status.clone(),
+        created_at: a.created_at,
+        resolution: a.resolution.clone(),
+    }
+}
+
+fn note_text(field: &str, text: &str) -> AppResult<String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(AppError::validation(field, "must be 1 to 2000 characters"));
+    }
+    Ok(text.to_owned())
+}
+
+/// A firm appeals against one of its codes (its current one when none is named).
+pub async fn raise(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    request: AppealRequest,
+) -> AppResult<AppealView> {
+    let note = note_text("note", &request.note)?;
+    let firm_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+    let firm = firms::Entity::find_by_id(firm_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let serial = match request.code_serial {
+        Some(serial) => {
+            let code = codes::Entity::find_by_id(serial).one(db).await?;
+            match code {
+                Some(c) if c.firm_id == firm.id => Some(serial),
+                _ => {
+                    return Err(AppError::validation(
+                        "code_serial",
+                        "not one of this firm's codes",
+                    ));
+                }
+            }
+        }
+        None => firm.current_serial,
+    };
+    if serial.is_none() {
+        return Err(AppError::validation(
+            "code_serial",
+            "the firm has no issued code to appeal against",
+        ));
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let appeal = appeals::ActiveModel {
+        firm_id: Set(firm.id),
+        code_serial: Set(serial),
+        note: Set(note),
+        status: Set(OPEN.into()),
+        raised_by: Set(Some(caller.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "appeal.raise",
+            target_type: "appeal",
+            target_id: appeal.id.to_string(),
+            before: None,
+            after: Some(json!({"uscc": firm.uscc, "code_serial": serial, "note": appeal.note})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(&appeal, &firm))
+}
+
+/// Open appeals for a regulator; a firm's own appeals for a firm.
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    only_open: bool,
+) -> AppResult<Vec<AppealView>> {
+    let mut select = appeals::Entity::find().order_by_asc(appeals::Column::Id);
+    if only_open {
+        select = select.filter(appeals::Column::Status.eq(OPEN));
+    }
+    match caller.role {
+        Role::Firm => {
+            select = select.filter(appeals::Column::FirmId.eq(caller.firm_id.unwrap_or(-1)))
+        }
+        Role::Regulator => {}
+        Role::Bank => return Err(AppError::Forbidden),
+    }
+    let rows = select.all(db).await?;
+    let ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();
+    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
+        .filter(firms::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    Ok(rows
+        .iter()
+        .filter_map(|a| firms.get(&a.firm_id).map(|f| view(a, f)))
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub resolution: String,
+}
+
+pub async fn close(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    request: CloseRequest,
+) -> AppResult<AppealView> {
+    let resolution = note_text("resolution", &request.resolution)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let appeal = appeals::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if appeal.status != OPEN {
+        return Err(AppError::Conflict(format!("appeal {id} is already closed")));
+    }
+    let firm = firms::Entity::find_by_id(appeal.firm_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut model: appeals::ActiveModel = appeal.into();
+    model.status = Set(CLOSED.into());
+    model.resolution = Set(Some(resolution.clone()));
+    model.resolved_by = Set(Some(caller.account_id));
+    model.resolved_at = Set(Some(now));
+    let updated = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "appeal.close",
+            target_type: "appeal",
+            target_id: id.to_string(),
+            before: Some(json!({"status": OPEN})),
+            after: Some(json!({"status": CLOSED, "resolution": resolution})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(&updated, &firm))
+}

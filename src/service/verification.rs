@@ -1,0 +1,248 @@
+//! Verifying codes for banks and the public: the offline checks of token.md §3, then the
+//! code's status on record (§3 step 6), the firm's name, and what the grade links to (§8).
+//! Many codes at once use Ed25519 batch verification.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use crate::code::verify::{self, Reason, Verdict};
+use crate::code::{TrustedKeys, cose, text};
+use crate::error::AppResult;
+use crate::grading::finance::{self, Finance, Item};
+use crate::store::codes;
+use crate::store::firms;
+
+/// The claims as the API shows them: times in RFC 3339, the score as the trace writes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimsView {
+    pub uscc: String,
+    pub grade: String,
+    pub score: String,
+    pub period: u32,
+    pub methodology: String,
+    pub iat: DateTime<Utc>,
+    pub exp: DateTime<Utc>,
+    pub serial: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmName {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyResult {
+    pub valid: bool,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    /// `active`, `superseded`, `revoked`, `expired`, or `unknown` when not on record.
+    pub status: Option<String>,
+    pub claims: Option<ClaimsView>,
+    pub firm: Option<FirmName>,
+    pub finance: Option<Finance>,
+    pub services: Vec<Item>,
+}
+
+fn time(seconds: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX), 0).unwrap_or_default()
+}
+
+/// One code's offline stage: the verdict, or the signature still to be checked.
+enum Stage {
+    Done(Verdict),
+    Pending {
+        decoded: cose::Decoded,
+        key: VerifyingKey,
+    },
+}
+
+fn offline_stage(code_or_url: &str, keys: &TrustedKeys) -> Stage {
+    let bytes = match text::decode(text::code_part(code_or_url)) {
+        Ok(b) => b,
+        Err(e) => return Stage::Done(invalid(Reason::Malformed, e)),
+    };
+    let decoded = match cose::decode(&bytes) {
+        Ok(d) => d,
+        Err(e) => return Stage::Done(invalid(Reason::Malformed, e)),
+    };
+    if let Err((reason, detail)) = verify::check_key(&decoded, keys) {
+        let mut verdict = invalid(reason, detail);
+        verdict.kid = Some(hex::encode(decoded.kid));
+        verdict.claims = Some(decoded.claims);
+        return Stage::Done(verdict);
+    }
+    match keys.get(&decoded.kid) {
+        Some(trusted) => Stage::Pending {
+            key: trusted.key,
+            decoded,
+        },
+        None => Stage::Done(invalid(Reason::UnknownKey, "no published key has this kid")),
+    }
+}
+
+fn invalid(reason: Reason, detail: impl Into<String>) -> Verdict {
+    Verdict {
+        valid: false,
+        reason: Some(reason),
+        detail: Some(detail.into()),
+        kid: None,
+        claims: None,
+    }
+}
+
+/// Verifies codes offline: signatures in batches (falling back to one by one to find a bad
+/// one), with exactly the verdicts of [`verify::verify`].
+pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Verdict> {
+    let stages: Vec<Stage> = codes.iter().map(|c| offline_stage(c, keys)).collect();
+    let pending: Vec<(usize, &cose::Decoded, &VerifyingKey)> = stages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Stage::Pending { decoded, key } => Some((i, decoded, key)),
+            Stage::Done(_) => None,
+        })
+        .collect();
+    let mut signature_ok: HashMap<usize, bool> = HashMap::new();
+    for chunk in pending.chunks(64) {
+        let messages: Vec<&[u8]> = chunk.iter().map(|(_, d, _)| d.signed.as_slice()).collect();
+        let signatures: Vec<Signature> = chunk.iter().map(|(_, d, _)| d.signature).collect();
+        let public: Vec<VerifyingKey> = chunk.iter().map(|(_, _, k)| **k).collect();
+        // A batch that passes proves every signature in it; one that fails is checked one by
+        // one with verify_strict to find the bad ones. (The only signatures a batch accepts and
+        // verify_strict refuses have a small-order R, which only the key's holder can make:
+        // they prove nothing a forger could use.)
+        let batch_ok =
+            chunk.len() > 1 && ed25519_dalek::verify_batch(&messages, &signatures, &public).is_ok();
+        for (i, decoded, key) in chunk {
+            let ok = batch_ok
+                || key
+                    .verify_strict(&decoded.signed, &decoded.signature)
+                    .is_ok();
+            signature_ok.insert(*i, ok);
+        }
+    }
+    stages
+        .into_iter()
+        .enumerate()
+        .map(|(i, stage)| match stage {
+            Stage::Done(verdict) => verdict,
+            Stage::Pending { decoded, .. } => {
+                if signature_ok.get(&i) == Some(&true) {
+                    verify::check_time(&decoded, now)
+                } else {
+                    let mut verdict =
+                        invalid(Reason::BadSignature, "the signature does not verify");
+                    verdict.kid = Some(hex::encode(decoded.kid));
+                    verdict.claims = Some(decoded.claims);
+                    verdict
+                }
+            }
+        })
+        .collect()
+}
+
+/// Verifies codes and adds what is on record: status, firm, finance and services.
+pub async fn verify_codes(
+    db: &DatabaseConnection,
+    keys: &TrustedKeys,
+    codes_in: &[String],
+) -> AppResult<Vec<VerifyResult>> {
+    let now = Utc::now().timestamp();
+    let verdicts = verify_offline(codes_in, keys, now);
+    let serials: Vec<i64> = verdicts
+        .iter()
+        .filter_map(|v| v.claims.as_ref())
+        .map(|c| c.serial as i64)
+        .collect();
+    let mut on_record: HashMap<i64, codes::Model> = HashMap::new();
+    for part in serials.chunks(500) {
+        for code in codes::Entity::find()
+            .filter(codes::Column::Serial.is_in(part.to_vec()))
+            .all(db)
+            .await?
+        {
+            on_record.insert(code.serial, code);
+        }
+    }
+    let firm_ids: Vec<i64> = on_record.values().map(|c| c.firm_id).collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for part in firm_ids.chunks(500) {
+        for firm in firms::Entity::find()
+            .filter(firms::Column::Id.is_in(part.to_vec()))
+            .all(db)
+            .await?
+        {
+            names.insert(firm.id, firm.name);
+        }
+    }
+    Ok(verdicts
+        .into_iter()
+        .map(|verdict| {
+            let Some(claims) = verdict.claims.clone() else {
+                return VerifyResult {
+                    valid: false,
+                    reason: verdict.reason.map(|r| r.as_str().to_owned()),
+                    detail: verdict.detail,
+                    status: None,
+                    claims: None,
+                    firm: None,
+                    finance: None,
+                    services: Vec::new(),
+                };
+            };
+            // A signed code whose serial names another code was not issued here as it stands.
+            let record = on_record.get(&(claims.serial as i64)).filter(|c| {
+                verdict.valid
+                    && c.kid == verdict.kid.clone().unwrap_or_default()
+                    && c.iat == claims.iat as i64
+            });
+            let status = match record {
+                Some(code) => code.status_at(now).to_owned(),
+                None if verdict.valid => "unknown".to_owned(),
+                None => on_record
+                    .get(&(claims.serial as i64))
+                    .map_or("unknown".into(), |c| c.status_at(now).to_owned()),
+            };
+            let (mut valid, mut reason) =
+                (verdict.valid, verdict.reason.map(|r| r.as_str().to_owned()));
+            if valid && status != codes::ACTIVE {
+                valid = false;
+                reason = Some(status.clone());
+            }
+            let firm = record
+                .and_then(|c| names.get(&c.firm_id))
+                .map(|n| FirmName { name: n.clone() });
+            let waste_score = record
+                .and_then(|c| c.waste_score.as_deref())
+                .and_then(|s| crate::grading::decimal::parse_decimal(s).ok())
+                .map(crate::grading::Fixed::from);
+            VerifyResult {
+                valid,
+                reason,
+                detail: verdict.detail,
+                status: Some(status),
+                finance: verdict.valid.then(|| finance::finance(claims.grade)),
+                services: if verdict.valid {
+                    finance::services(claims.grade, waste_score)
+                } else {
+                    Vec::new()
+                },
+                claims: Some(ClaimsView {
+                    uscc: claims.sub.clone(),
+                    grade: claims.grade.as_str().to_owned(),
+                    score: claims.score_text(),
+                    period: claims.period,
+                    methodology: claims.methodology.clone(),
+                    iat: time(claims.iat),
+                    exp: time(claims.exp),
+                    serial: claims.serial,
+                }),
+                firm,
+            }
+        })
+        .collect())
+}
