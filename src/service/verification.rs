@@ -55,7 +55,7 @@ fn time(seconds: u64) -> DateTime<Utc> {
 enum Stage {
     Done(Verdict),
     Pending {
-        decoded: cose::Decoded,
+        decoded: Box<cose::Decoded>,
         key: VerifyingKey,
     },
 }
@@ -78,7 +78,7 @@ fn offline_stage(code_or_url: &str, keys: &TrustedKeys) -> Stage {
     match keys.get(&decoded.kid) {
         Some(trusted) => Stage::Pending {
             key: trusted.key,
-            decoded,
+            decoded: Box::new(decoded),
         },
         None => Stage::Done(invalid(Reason::UnknownKey, "no published key has this kid")),
     }
@@ -102,7 +102,7 @@ pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Ver
         .iter()
         .enumerate()
         .filter_map(|(i, s)| match s {
-            Stage::Pending { decoded, key } => Some((i, decoded, key)),
+            Stage::Pending { decoded, key } => Some((i, &**decoded, key)),
             Stage::Done(_) => None,
         })
         .collect();
