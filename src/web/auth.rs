@@ -160,3 +160,26 @@ fn url_encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// The page visitor's session if there is a live one (pages anyone may open).
+pub struct MaybeSession(pub Option<(Caller, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession
+where
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(session) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+            return Ok(MaybeSession(None));
+        };
+        let caller = accounts::resolve_credential(&state.db, Kind::Session, &session)
+            .await
+            .ok()
+            .flatten();
+        Ok(MaybeSession(caller.map(|c| (c, session))))
+    }
+}

@@ -1,5 +1,9 @@
 //! The page language: Simplified Chinese first, English on `?lang=en`, remembered in a cookie.
-//! Every string a page shows lives in the tables below, one per language.
+//! Every string a page shows is in the two tables at the end of this file, one per language,
+//! under the same keys (a test checks that they match).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
@@ -28,9 +32,11 @@ impl Lang {
     }
 
     pub fn texts(self) -> &'static Texts {
+        static ZH_TEXTS: OnceLock<Texts> = OnceLock::new();
+        static EN_TEXTS: OnceLock<Texts> = OnceLock::new();
         match self {
-            Lang::Zh => &ZH,
-            Lang::En => &EN,
+            Lang::Zh => ZH_TEXTS.get_or_init(|| Texts::new(Lang::Zh, ZH)),
+            Lang::En => EN_TEXTS.get_or_init(|| Texts::new(Lang::En, EN)),
         }
     }
 
@@ -43,8 +49,9 @@ impl Lang {
     }
 
     fn from_cookie(parts: &Parts) -> Option<Lang> {
-        let cookies = parts.headers.get_all(header::COOKIE);
-        cookies
+        parts
+            .headers
+            .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
@@ -87,83 +94,49 @@ async fn set_language_cookie(request: Request, next: Next) -> Response {
     response
 }
 
-/// The words of the pages, in one language.
+/// The words of the pages in one language, looked up by key.
 pub struct Texts {
-    pub site_name: &'static str,
-    pub other_lang_label: &'static str,
-    pub other_lang_query: &'static str,
-    pub nav_home: &'static str,
-    pub nav_login: &'static str,
-    pub nav_logout: &'static str,
-    pub signed_in_as: &'static str,
-    pub home_title: &'static str,
-    pub home_intro_1: &'static str,
-    pub home_intro_2: &'static str,
-    pub login_title: &'static str,
-    pub username: &'static str,
-    pub password: &'static str,
-    pub login_button: &'static str,
-    pub login_failed: &'static str,
-    pub login_throttled: &'static str,
-    pub error_title: &'static str,
-    pub error_back: &'static str,
-    pub role_regulator: &'static str,
-    pub role_bank: &'static str,
-    pub role_firm: &'static str,
+    pub lang: Lang,
+    map: HashMap<&'static str, &'static str>,
 }
 
-pub static ZH: Texts = Texts {
-    site_name: "绿效码",
-    other_lang_label: "English",
-    other_lang_query: "en",
-    nav_home: "首页",
-    nav_login: "登录",
-    nav_logout: "退出",
-    signed_in_as: "当前账号",
-    home_title: "绿效码：绿色等级、绿色金融、绿色服务一码通",
-    home_intro_1: "绿效码是发给每一家工业企业的带签名二维码。它依据企业的年度能耗、工业增加值、\
-                   固体废物综合利用和绿色认证，对照行业基准计算出 A+、A、B、C、D 五级绿色等级，\
-                   并由监管部门审核后签发。",
-    home_intro_2: "银行扫码即可离线核验等级真伪，并据此办理绿色贷款；企业可以展示和打印自己的码；\
-                   每一张码都记录在公开、只增不改的透明日志中，任何人都可以核对。",
-    login_title: "登录",
-    username: "用户名",
-    password: "密码",
-    login_button: "登录",
-    login_failed: "用户名或密码错误。",
-    login_throttled: "尝试次数过多，请稍后再试。",
-    error_title: "出错了",
-    error_back: "返回首页",
-    role_regulator: "监管部门",
-    role_bank: "银行",
-    role_firm: "企业",
-};
+impl Texts {
+    fn new(lang: Lang, table: &'static [(&'static str, &'static str)]) -> Self {
+        Texts {
+            lang,
+            map: table.iter().copied().collect(),
+        }
+    }
 
-pub static EN: Texts = Texts {
-    site_name: "Green Efficiency Code",
-    other_lang_label: "中文",
-    other_lang_query: "zh",
-    nav_home: "Home",
-    nav_login: "Sign in",
-    nav_logout: "Sign out",
-    signed_in_as: "Signed in as",
-    home_title: "Green Efficiency Code: green grade, green finance and green services in one code",
-    home_intro_1: "The green efficiency code is a signed QR code given to every industrial firm. \
-                   From the firm's yearly energy use, value added, solid-waste utilisation and \
-                   green certifications it states a grade, A+, A, B, C or D, against its \
-                   industry's benchmark, issued after a regulator's review.",
-    home_intro_2: "A bank scans the code to check the grade offline before granting a green loan; \
-                   a firm displays and prints its code; every code is recorded in a public, \
-                   append-only transparency log that anyone can check.",
-    login_title: "Sign in",
-    username: "Username",
-    password: "Password",
-    login_button: "Sign in",
-    login_failed: "Wrong username or password.",
-    login_throttled: "Too many attempts; please try again later.",
-    error_title: "Something went wrong",
-    error_back: "Back to the home page",
-    role_regulator: "Regulator",
-    role_bank: "Bank",
-    role_firm: "Firm",
-};
+    /// The text of `key`; a missing key shows itself (and fails the tests).
+    pub fn get<'a>(&self, key: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        self.map.get(key).copied().unwrap_or(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// The name of a grade's colour (§4 of the methodology).
+    pub fn grade_name(&self, grade: &str) -> &'static str {
+        let g = crate::grading::Grade::parse(grade);
+        match (self.lang, g) {
+            (Lang::Zh, Some(g)) => g.name_zh(),
+            (Lang::En, Some(g)) => g.name_en(),
+            _ => "",
+        }
+    }
+
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys: Vec<_> = self.map.keys().copied().collect();
+        keys.sort_unstable();
+        keys
+    }
+}
+
+pub use tables::{EN, ZH};
+
+mod tables;

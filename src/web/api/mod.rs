@@ -4,7 +4,7 @@ mod accounts;
 mod appeals;
 mod assessments;
 mod audit;
-mod bank;
+pub mod bank;
 mod benchmarks;
 mod codes;
 mod firms;

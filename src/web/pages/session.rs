@@ -8,14 +8,14 @@ use axum::{Form, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
-use super::{PageError, render};
+use super::{Chrome, PageError, render};
 use crate::error::AppError;
 use crate::service::accounts::{self, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, SESSION_COOKIE};
 use crate::web::csrf;
-use crate::web::i18n::{Lang, Texts};
+use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,8 +26,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
-    pub t: &'static Texts,
-    pub lang: Lang,
+    pub c: Chrome,
     pub csrf: String,
     pub next: String,
     pub username: String,
@@ -80,8 +79,7 @@ async fn show_login(
 ) -> Result<Response, PageError> {
     let (jar, token) = pre_session_cookie(jar, state.config.secure_cookies())?;
     let page = LoginPage {
-        t: lang.texts(),
-        lang,
+        c: Chrome::anonymous(lang),
         csrf: token,
         next: safe_next(query.next.as_deref()),
         username: String::new(),
@@ -116,18 +114,16 @@ async fn create_session(
     {
         Ok(caller) => caller,
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
-            let t = lang.texts();
             let status = err.status();
             let (jar, token) = pre_session_cookie(jar, secure)?;
             let page = LoginPage {
-                t,
-                lang,
+                c: Chrome::anonymous(lang),
                 csrf: token,
                 next: safe_next(form.next.as_deref()),
                 username: form.username,
                 error: Some(match err {
-                    AppError::BadCredentials => t.login_failed,
-                    _ => t.login_throttled,
+                    AppError::BadCredentials => "login_failed",
+                    _ => "login_throttled",
                 }),
             };
             return Ok((status, jar, render(&page)).into_response());
@@ -157,18 +153,12 @@ fn time_of(duration: chrono::Duration) -> cookie::time::Duration {
 #[derive(Template)]
 #[template(path = "logout.html")]
 pub struct LogoutPage {
-    pub t: &'static Texts,
-    pub lang: Lang,
-    pub username: String,
-    pub csrf: String,
+    pub c: Chrome,
 }
 
 async fn show_logout(lang: Lang, auth: PageAuth) -> Response {
     render(&LogoutPage {
-        t: lang.texts(),
-        lang,
-        username: auth.caller.username.clone(),
-        csrf: csrf::session_token(&auth.session),
+        c: Chrome::of(lang, &auth),
     })
 }
 

@@ -1,0 +1,119 @@
+//! Server-rendered SVG charts: a firm's indicator scores, and the regulators' distribution of
+//! grades by industry division and by district. Text is escaped; colours follow the grades.
+
+use std::collections::BTreeMap;
+
+use crate::code::badge::grade_colours;
+use crate::grading::Grade;
+use crate::web::i18n::Texts;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Horizontal bars, 0–100, for the energy, waste and certification scores and the total.
+pub fn indicators(
+    t: &Texts,
+    energy: Option<&str>,
+    waste: Option<&str>,
+    cert: Option<&str>,
+    total: Option<&str>,
+) -> String {
+    let rows = [
+        (t.get("energy_score"), energy),
+        (t.get("waste_score"), waste),
+        (t.get("cert_score"), cert),
+        (t.get("score"), total),
+    ];
+    let (label_w, bar_w, row_h) = (150.0, 300.0, 34.0);
+    let height = row_h * rows.len() as f64 + 8.0;
+    let mut svg = format!(
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 520 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(t.get("chart_indicators"))
+    );
+    for (i, (label, value)) in rows.iter().enumerate() {
+        let y = 4.0 + i as f64 * row_h;
+        let number: f64 = value.and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let width = bar_w * number.clamp(0.0, 100.0) / 100.0;
+        let shown = value.map_or_else(|| t.get("not_applicable").to_owned(), str::to_owned);
+        let colour = if i == 3 { "#0b5d2a" } else { "#2e7d32" };
+        svg.push_str(&format!(
+            r##"<text x="0" y="{ty}" font-size="14" fill="#1a1a1a">{label}</text><rect x="{label_w}" y="{y}" width="{bar_w}" height="22" fill="#e6eee6"/><rect x="{label_w}" y="{y}" width="{width:.1}" height="22" fill="{colour}"/><text x="{tx}" y="{ty}" font-size="14" fill="#1a1a1a">{shown}</text>"##,
+            ty = y + 16.0,
+            label = escape(label),
+            tx = label_w + bar_w + 8.0,
+            shown = escape(&shown),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A stacked bar per group (division, district) with the count of firms per grade.
+pub fn distribution(
+    t: &Texts,
+    title: &str,
+    groups: &BTreeMap<String, BTreeMap<Grade, u64>>,
+) -> String {
+    if groups.is_empty() {
+        return format!("<p>{}</p>", escape(t.get("none_yet")));
+    }
+    let max = groups
+        .values()
+        .map(|g| g.values().sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (label_w, bar_w, row_h) = (220.0, 360.0, 26.0);
+    let height = row_h * groups.len() as f64 + 40.0;
+    let mut svg = format!(
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 660 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    for (i, (group, counts)) in groups.iter().enumerate() {
+        let y = i as f64 * row_h;
+        svg.push_str(&format!(
+            r##"<text x="0" y="{}" font-size="13" fill="#1a1a1a">{}</text>"##,
+            y + 17.0,
+            escape(group)
+        ));
+        let mut x = label_w;
+        for grade in Grade::ALL {
+            let n = counts.get(&grade).copied().unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let w = bar_w * n as f64 / max;
+            svg.push_str(&format!(
+                r#"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="20" fill="{}"><title>{} {}: {n}</title></rect>"#,
+                grade_colours(grade).0,
+                escape(group),
+                grade.as_str()
+            ));
+            x += w;
+        }
+        let total: u64 = counts.values().sum();
+        svg.push_str(&format!(
+            r##"<text x="{:.1}" y="{}" font-size="13" fill="#1a1a1a">{total}</text>"##,
+            x + 6.0,
+            y + 16.0
+        ));
+    }
+    // The legend.
+    let ly = groups.len() as f64 * row_h + 12.0;
+    for (i, grade) in Grade::ALL.iter().enumerate() {
+        let x = label_w + i as f64 * 80.0;
+        svg.push_str(&format!(
+            r##"<rect x="{x}" y="{ly}" width="14" height="14" fill="{}"/><text x="{}" y="{}" font-size="13" fill="#1a1a1a">{}</text>"##,
+            grade_colours(*grade).0,
+            x + 18.0,
+            ly + 12.0,
+            grade.as_str()
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}

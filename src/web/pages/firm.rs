@@ -1,0 +1,442 @@
+//! `/firm`: a firm's dashboard — its current code and downloads, the yearly data form with a
+//! grade preview, its submissions, its certifications, and an appeal against its grade.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Map, Value, json};
+
+use super::views::{self, Breakdown, breakdown, grade_class, status_key};
+use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
+use crate::code::text;
+use crate::error::AppError;
+use crate::grading::energy::Carrier;
+use crate::grading::input::CertificationKind;
+use crate::service::{appeals, assessments, records};
+use crate::store::{assessments as assessment_store, certifications, codes, firms};
+use crate::web::AppState;
+use crate::web::auth::{Firm, PageAuth};
+use crate::web::i18n::{Lang, Texts};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/firm", get(show_firm))
+        .route("/firm/preview", post(preview_firm_data))
+        .route("/firm/submit", post(submit_firm_data))
+        .route("/firm/certifications", post(declare_certification))
+        .route("/firm/appeal", post(create_appeal))
+}
+
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub unit: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub struct CodeCard {
+    pub serial: i64,
+    pub grade: String,
+    pub grade_class: String,
+    pub score: String,
+    pub period: i32,
+    pub valid_until: String,
+    pub scan_path: String,
+}
+
+pub struct SubmissionRow {
+    pub period: i32,
+    pub status_key: &'static str,
+    pub grade: String,
+    pub score: String,
+    pub submitted_at: String,
+    pub note: String,
+}
+
+pub struct CertRow {
+    pub kind: String,
+    pub number: String,
+    pub valid: String,
+    pub status_key: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "firm.html")]
+pub struct FirmPage {
+    pub c: Chrome,
+    pub firm_name: String,
+    pub uscc: String,
+    pub industry: String,
+    pub district: String,
+    pub current: Option<CodeCard>,
+    pub fields: Vec<FieldView>,
+    pub form_error: Option<String>,
+    pub preview: Option<Breakdown>,
+    pub submissions: Vec<SubmissionRow>,
+    pub certifications: Vec<CertRow>,
+    pub cert_error: Option<String>,
+    pub cert_kinds: Vec<(&'static str, String)>,
+}
+
+/// The form's inputs, in order: the year, the value added, one per carrier, then waste.
+fn field_specs(t: &Texts) -> Vec<(&'static str, String, &'static str)> {
+    let mut specs = vec![
+        ("period", t.get("period").to_owned(), ""),
+        ("assessed_on", t.get("assessed_on_optional").to_owned(), ""),
+        (
+            "value_added_10k_cny",
+            t.get("value_added").to_owned(),
+            "万元",
+        ),
+    ];
+    for carrier in Carrier::ALL {
+        specs.push((
+            carrier.name(),
+            views::carrier_name(t, carrier.name()),
+            carrier.unit(),
+        ));
+    }
+    specs.push((
+        "waste_generated_t",
+        t.get("waste_generated").to_owned(),
+        "t",
+    ));
+    specs.push((
+        "waste_stock_utilized_t",
+        t.get("waste_stock_utilized").to_owned(),
+        "t",
+    ));
+    specs.push(("waste_utilized_t", t.get("waste_utilized").to_owned(), "t"));
+    specs
+}
+
+/// The §1 members from the form (energy only for the carriers filled in).
+fn request_from(form: &HashMap<String, String>) -> (Value, Vec<&'static str>) {
+    let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let mut data = Map::new();
+    let period = get("period");
+    data.insert(
+        "period".into(),
+        if !period.is_empty() && period.len() <= 4 && period.bytes().all(|b| b.is_ascii_digit()) {
+            json!(period.parse::<u64>().unwrap_or(0))
+        } else {
+            Value::String(period)
+        },
+    );
+    let assessed_on = get("assessed_on");
+    if !assessed_on.is_empty() {
+        data.insert("assessed_on".into(), Value::String(assessed_on));
+    }
+    data.insert(
+        "value_added_10k_cny".into(),
+        Value::String(get("value_added_10k_cny")),
+    );
+    let mut carriers = Vec::new();
+    let mut energy = Vec::new();
+    for carrier in Carrier::ALL {
+        let q = get(carrier.name());
+        if !q.is_empty() {
+            carriers.push(carrier.name());
+            energy.push(json!({"carrier": carrier.name(), "quantity": q}));
+        }
+    }
+    data.insert("energy".into(), Value::Array(energy));
+    data.insert(
+        "waste".into(),
+        json!({"generated_t": get("waste_generated_t"), "stock_utilized_t": get("waste_stock_utilized_t"), "utilized_t": get("waste_utilized_t")}),
+    );
+    (Value::Object(data), carriers)
+}
+
+/// The form input a §1 field came from.
+fn input_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
+    if let Some(rest) = field.strip_prefix("energy[") {
+        let i: usize = rest.split(']').next()?.parse().ok()?;
+        return carriers.get(i).copied();
+    }
+    match field {
+        "period" => Some("period"),
+        "assessed_on" => Some("assessed_on"),
+        "value_added_10k_cny" => Some("value_added_10k_cny"),
+        "waste.generated_t" => Some("waste_generated_t"),
+        "waste.stock_utilized_t" => Some("waste_stock_utilized_t"),
+        "waste.utilized_t" => Some("waste_utilized_t"),
+        _ => None,
+    }
+}
+
+/// A validation message in the page's language.
+pub fn message(t: &Texts, message: &str) -> String {
+    let key = match message {
+        "must be a plain decimal number" => "err_decimal",
+        "must not be negative" => "err_negative",
+        "at most 6 digits after the point" => "err_precision",
+        "at most 10^12" => "err_too_large",
+        "must be greater than 0" => "err_positive",
+        "must be a year" => "err_year",
+        "must be a date YYYY-MM-DD" => "err_date",
+        "exceeds generated_t + stock_utilized_t" => "err_waste_bound",
+        "at least one entry is required" => "err_energy_required",
+        "is required" => "err_required",
+        "before valid_from" => "err_date_order",
+        _ => return message.to_owned(),
+    };
+    t.get(key).to_owned()
+}
+
+struct Outcome {
+    form: HashMap<String, String>,
+    field: Option<(String, String)>,
+    form_error: Option<String>,
+    preview: Option<Breakdown>,
+    cert_error: Option<String>,
+}
+
+impl Outcome {
+    fn empty() -> Self {
+        Outcome {
+            form: HashMap::new(),
+            field: None,
+            form_error: None,
+            preview: None,
+            cert_error: None,
+        }
+    }
+}
+
+async fn page(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Firm>,
+    outcome: Outcome,
+    msg: Option<&str>,
+) -> Result<FirmPage, PageError> {
+    let t = lang.texts();
+    let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
+    let firm = firms::Entity::find_by_id(firm_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let current = match firm.current_serial {
+        Some(serial) => codes::Entity::find_by_id(serial)
+            .one(&state.db)
+            .await?
+            .map(|code| CodeCard {
+                serial: code.serial,
+                grade_class: grade_class(&code.grade),
+                grade: code.grade.clone(),
+                score: code.score.clone(),
+                period: code.period,
+                valid_until: chrono::DateTime::from_timestamp(code.exp, 0)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                scan_path: format!("/c/{}", text::encode(&code.cose)),
+            }),
+        None => None,
+    };
+    let submissions = assessment_store::Entity::find()
+        .filter(assessment_store::Column::FirmId.eq(firm.id))
+        .order_by_desc(assessment_store::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| SubmissionRow {
+            period: a.period,
+            status_key: status_key(&a.status),
+            grade: a.grade,
+            score: a.score,
+            submitted_at: views::local_time(lang, a.submitted_at),
+            note: a.reject_reason.unwrap_or_default(),
+        })
+        .collect();
+    let certs = certifications::of_firm(&state.db, firm.id)
+        .await?
+        .iter()
+        .map(|c| {
+            let view = records::CertificationView::of(c, &firm.uscc);
+            CertRow {
+                kind: views::kind_name(t, &c.kind),
+                number: c.number.clone(),
+                valid: format!("{} – {}", c.valid_from, c.valid_until),
+                status_key: status_key(view.status),
+            }
+        })
+        .collect();
+    let fields = field_specs(t)
+        .into_iter()
+        .map(|(name, label, unit)| FieldView {
+            name,
+            label,
+            unit,
+            value: outcome.form.get(name).cloned().unwrap_or_default(),
+            error: outcome
+                .field
+                .as_ref()
+                .filter(|(f, _)| f == name)
+                .map(|(_, m)| m.clone()),
+        })
+        .collect();
+    Ok(FirmPage {
+        c: Chrome::of(lang, auth).with_flash(msg),
+        firm_name: firm.name.clone(),
+        uscc: firm.uscc.clone(),
+        industry: firm.industry_code.clone(),
+        district: firm.district.clone(),
+        current,
+        fields,
+        form_error: outcome.form_error,
+        preview: outcome.preview,
+        submissions,
+        certifications: certs,
+        cert_error: outcome.cert_error,
+        cert_kinds: CertificationKind::ALL
+            .iter()
+            .map(|k| (k.name(), views::kind_name(t, k.name())))
+            .collect(),
+    })
+}
+
+async fn show_firm(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Firm>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    Ok(render(
+        &page(&state, lang, &auth, Outcome::empty(), q.msg.as_deref()).await?,
+    ))
+}
+
+/// A refusal shown on the form: at the input it names, or above the form.
+type Refusal = (Option<(String, String)>, Option<String>);
+
+/// Maps a refusal to the field it names (or the form as a whole).
+fn refusal(t: &Texts, err: AppError, carriers: &[&'static str]) -> Result<Refusal, PageError> {
+    match err {
+        AppError::Validation { field, message: m } => match input_of(&field, carriers) {
+            Some(input) => Ok((Some((input.to_owned(), message(t, &m))), None)),
+            None => Ok((None, Some(message(t, &m)))),
+        },
+        AppError::Conflict(m) => Ok((None, Some(m))),
+        other => Err(PageError(other)),
+    }
+}
+
+async fn preview_firm_data(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Firm>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
+    let t = lang.texts();
+    let (request, carriers) = request_from(&form);
+    let mut outcome = Outcome {
+        form: form.clone(),
+        ..Outcome::empty()
+    };
+    let status = match assessments::preview(&state.db, &auth.caller, &request).await {
+        Ok(preview) => {
+            outcome.preview = Some(breakdown(&preview.trace, &preview.trace_hash, t));
+            StatusCode::OK
+        }
+        Err(err) => {
+            (outcome.field, outcome.form_error) = refusal(t, err, &carriers)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    Ok((
+        status,
+        render(&page(&state, lang, &auth, outcome, None).await?),
+    )
+        .into_response())
+}
+
+async fn submit_firm_data(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Firm>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
+    let (request, carriers) = request_from(&form);
+    match assessments::submit(&state.db, &auth.caller, &request).await {
+        Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
+        Err(err) => {
+            let mut outcome = Outcome {
+                form: form.clone(),
+                ..Outcome::empty()
+            };
+            (outcome.field, outcome.form_error) = refusal(lang.texts(), err, &carriers)?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(&state, lang, &auth, outcome, None).await?),
+            )
+                .into_response())
+        }
+    }
+}
+
+async fn declare_certification(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Firm>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
+    let firm = firms::Entity::find_by_id(firm_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let request = records::CertificationRequest {
+        kind: get("kind"),
+        number: get("number"),
+        issuer: get("issuer"),
+        valid_from: get("valid_from"),
+        valid_until: get("valid_until"),
+        evidence_note: Some(get("evidence_note")),
+    };
+    match records::add_certification(&state.db, &auth.caller, &firm, request).await {
+        Ok(_) => Ok(Redirect::to("/firm?msg=msg_cert_declared").into_response()),
+        Err(AppError::Validation { field, message: m }) => {
+            let t = lang.texts();
+            let outcome = Outcome {
+                cert_error: Some(format!(
+                    "{}: {}",
+                    t.get(&format!("cert_{field}")),
+                    message(t, &m)
+                )),
+                ..Outcome::empty()
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&page(&state, lang, &auth, outcome, None).await?),
+            )
+                .into_response())
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+async fn create_appeal(
+    State(state): State<AppState>,
+    auth: PageAuth<Firm>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
+    let request = appeals::AppealRequest {
+        note: form.get("note").cloned().unwrap_or_default(),
+        code_serial: None,
+    };
+    appeals::raise(&state.db, &auth.caller, request).await?;
+    Ok(Redirect::to("/firm?msg=msg_appeal_sent").into_response())
+}
