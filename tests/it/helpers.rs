@@ -318,3 +318,116 @@ impl TestApp {
             .collect()
     }
 }
+
+/// A signed-in page session: the cookie header to send and the session's CSRF token.
+pub struct PageSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    pub async fn page_session(&self, username: &str) -> PageSession {
+        let form = self.get("/login", None).await;
+        let pre = form
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix("gec_csrf=")
+                    .map(|r| r.split(';').next().unwrap_or("").to_owned())
+            })
+            .expect("pre-session cookie");
+        let body = format!("username={username}&password={PASSWORD}&csrf={pre}&next=");
+        let response = self
+            .form_post(
+                "/login",
+                &format!("gec_csrf={pre}"),
+                body.into_bytes(),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text()
+        );
+        let session = response
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix("gec_session=")
+                    .map(|r| r.split(';').next().unwrap_or("").to_owned())
+            })
+            .expect("session cookie");
+        PageSession {
+            csrf: gec::web::csrf::session_token(&session),
+            cookie: format!("gec_session={session}"),
+        }
+    }
+
+    pub async fn form_post(
+        &self,
+        path: &str,
+        cookie: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> TestResponse {
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, cookie)
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn page(&self, path: &str, session: Option<&PageSession>) -> TestResponse {
+        let mut builder = Request::get(path);
+        if let Some(s) = session {
+            builder = builder.header(header::COOKIE, &s.cookie);
+        }
+        self.send(builder.body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a urlencoded form with the session's CSRF token added.
+    pub async fn submit(
+        &self,
+        path: &str,
+        session: &PageSession,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut pairs: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        pairs.push(("csrf".into(), session.csrf.clone()));
+        let body = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.form_post(
+            path,
+            &session.cookie,
+            body.into_bytes(),
+            "application/x-www-form-urlencoded",
+        )
+        .await
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

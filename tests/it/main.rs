@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod bank;
+mod browser;
 mod codes;
 mod foundation;
 mod grading;
@@ -13,5 +14,6 @@ mod import;
 mod issuance;
 mod keys;
 mod pages;
+mod pages_desks;
 mod submissions;
 mod tlog;

@@ -187,7 +187,8 @@ async fn find_code(
     Query(query): Query<FindQuery>,
 ) -> PageResult {
     let part = text::code_part(&query.code).to_owned();
-    if !part.is_empty() && text::decode(&part).is_ok() {
+    let is_code = text::decode(&part).is_ok_and(|bytes| crate::code::cose::decode(&bytes).is_ok());
+    if is_code {
         return Ok(Redirect::to(&format!("/c/{}", part.to_ascii_uppercase())).into_response());
     }
     let page = HomePage {
