@@ -2,6 +2,9 @@
 //! public log of every code issued. `router` and `run` are the whole service; `main.rs` only
 //! calls [`cli::main`].
 
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod cli;
 pub mod code;
 pub mod config;

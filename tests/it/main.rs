@@ -13,6 +13,7 @@ mod grading;
 mod import;
 mod issuance;
 mod keys;
+mod openapi;
 mod pages;
 mod pages_desks;
 mod submissions;

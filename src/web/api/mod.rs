@@ -10,6 +10,7 @@ mod codes;
 mod firms;
 mod import;
 pub mod login;
+pub mod openapi;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(benchmarks::router())
         .merge(bank::router())
         .merge(appeals::router())
+        .merge(openapi::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)
