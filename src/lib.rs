@@ -90,34 +90,65 @@ async fn record_key_changes(state: AppState) {
     }
 }
 
+/// How long a client may take to send a request's headers: a slow-loris client that trickles
+/// them is cut off instead of holding a connection for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves `state` on `listener` until `shutdown` completes, then lets in-flight requests finish
-/// for at most [`SHUTDOWN_GRACE`].
+/// for at most [`SHUTDOWN_GRACE`]. Connections are served by hyper directly (rather than
+/// `axum::serve`) so that the header read timeout can be set.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(true);
-    });
-    let mut graceful = stopping.clone();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|stop| *stop).await;
-        tracing::info!("shutting down: finishing in-flight requests");
-    });
-    let mut deadline = stopping;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use tower::Service;
+
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(%err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                app.clone().call(request)
+            });
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
     tokio::select! {
-        result = server => result,
-        _ = async move {
-            let _ = deadline.wait_for(|stop| *stop).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => {
+        _ = graceful.shutdown() => {},
+        _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
             tracing::warn!("requests still running after the grace period; stopping anyway");
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM (what `docker stop` and systemd send). The handlers

@@ -13,6 +13,7 @@ use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::store::audit::Actor;
 
+mod backup;
 mod codes;
 mod grade;
 mod import;
@@ -63,6 +64,8 @@ enum Command {
     /// Witness the transparency log.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Write a consistent copy of the SQLite database (while the service runs).
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Args)]
@@ -175,6 +178,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             log::run_regrade(&db, &args).await
         }
         Some(Command::Log(command)) => log::run_log(&cli.data_dir, &command),
+        Some(Command::Backup(args)) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            backup::run(&db, &args).await
+        }
         Some(Command::Import(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             import::run(&db, &args).await

@@ -237,6 +237,10 @@ pub async fn authenticate(
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_owned());
     let password = password.to_owned();
+    // Password checks are deliberately slow: at most two at once, so that a flood of logins
+    // queues here instead of taking every core from the requests that do other work.
+    static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _permit = CHECKS.acquire().await.map_err(AppError::internal)?;
     let ok = tokio::task::spawn_blocking(move || credentials::verify_password(&password, &phc))
         .await
         .map_err(AppError::internal)?;

@@ -253,3 +253,45 @@ fn the_binary_exits_cleanly_on_sigterm() {
         "created its SQLite database"
     );
 }
+
+#[tokio::test]
+async fn gec_backup_writes_a_consistent_copy_that_opens_as_a_database() {
+    let app = TestApp::new().await;
+    if crate::helpers::is_postgres() {
+        return; // PostgreSQL is backed up with pg_dump; `gec backup` refuses and says so.
+    }
+    app.token_for(gec::service::accounts::Role::Bank, "bank")
+        .await;
+    let target = app.dir.path().join("backup.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))
+        .arg("backup")
+        .arg(&target)
+        .env("DATABASE_URL", &app.database_url)
+        .env("GEC_DATA_DIR", app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = gec::db::connect(&format!("sqlite://{}?mode=rw", target.display()))
+        .await
+        .unwrap();
+    use sea_orm::EntityTrait;
+    let accounts = gec::store::accounts::Entity::find()
+        .all(&copy)
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))
+        .arg("backup")
+        .arg(&target)
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing file is not overwritten"
+    );
+}

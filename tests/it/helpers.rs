@@ -431,3 +431,7 @@ pub fn enc(text: &str) -> String {
         })
         .collect()
 }
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}

@@ -5,11 +5,13 @@
 mod helpers;
 
 mod accounts;
+mod authz;
 mod bank;
 mod browser;
 mod codes;
 mod foundation;
 mod grading;
+mod hostile;
 mod import;
 mod issuance;
 mod keys;
