@@ -9,6 +9,7 @@ mod authz;
 mod bank;
 mod browser;
 mod codes;
+mod crash;
 mod foundation;
 mod grading;
 mod hostile;
