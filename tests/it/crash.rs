@@ -56,6 +56,8 @@ fn start(dir: &std::path::Path, url: &str) -> (Child, String) {
             break url.to_owned();
         }
     };
+    // Keep reading what it prints, so that it never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, base)
 }
 
