@@ -48,12 +48,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let logins = service::demo::seed(&state)
             .await
             .context("seeding the demo")?;
-        println!("Demo logins (public demo passwords: never use --demo where real users reach):");
+        say(format_args!("Demo logins (public demo passwords: never use --demo where real users reach):"));
         for login in &logins {
-            println!(
+            say(format_args!(
                 "  {:<10} {:<18} password {}  {}",
                 login.role, login.username, login.password, login.note
-            );
+            ));
         }
     }
     if !web::images::has_cjk_font() {
@@ -66,11 +66,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(state.config.bind)
         .await
         .with_context(|| format!("binding {}", state.config.bind))?;
-    println!("gec serving on http://{}", listener.local_addr()?);
-    println!("public URL in codes: {}", state.config.public_url);
+    say(format_args!("public URL in codes: {}", state.config.public_url));
+    say(format_args!("gec serving on http://{}", listener.local_addr()?));
     serve(listener, state, shutdown).await?;
     db.close().await.context("closing the database")?;
     Ok(())
+}
+
+/// Prints a line for the operator; a closed standard output is no reason to stop serving.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// Keeps `signing_keys` in step with key-ring changes made while the service runs.
