@@ -48,7 +48,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let logins = service::demo::seed(&state)
             .await
             .context("seeding the demo")?;
-        say(format_args!("Demo logins (public demo passwords: never use --demo where real users reach):"));
+        say(format_args!(
+            "Demo logins (public demo passwords: never use --demo where real users reach):"
+        ));
         for login in &logins {
             say(format_args!(
                 "  {:<10} {:<18} password {}  {}",
@@ -66,8 +68,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(state.config.bind)
         .await
         .with_context(|| format!("binding {}", state.config.bind))?;
-    say(format_args!("public URL in codes: {}", state.config.public_url));
-    say(format_args!("gec serving on http://{}", listener.local_addr()?));
+    say(format_args!(
+        "public URL in codes: {}",
+        state.config.public_url
+    ));
+    say(format_args!(
+        "gec serving on http://{}",
+        listener.local_addr()?
+    ));
     serve(listener, state, shutdown).await?;
     db.close().await.context("closing the database")?;
     Ok(())

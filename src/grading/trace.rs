@@ -7,53 +7,58 @@ use sha2::{Digest, Sha256};
 use super::canonical;
 use super::composite::Grade;
 
+// Every struct below declares its fields in the canonical order of RFC 8785 (keys sorted; all
+// keys are ASCII, so bytewise), so that serde_json writes the canonical bytes directly: its
+// strings are escaped as RFC 8785 wants and a trace holds no non-integer number. A test checks
+// these bytes against the general canonicaliser on every vector and on random inputs.
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
-    pub methodology: String,
-    pub benchmarks: String,
-    pub uscc: String,
-    pub industry_code: String,
-    pub division: String,
-    pub period: u16,
     pub assessed_on: String,
-    pub energy: EnergyTrace,
-    pub waste: WasteTrace,
+    pub benchmarks: String,
     pub certifications: CertificationsTrace,
-    pub vetoes: Vec<VetoTrace>,
-    pub score: String,
+    pub division: String,
+    pub energy: EnergyTrace,
     pub grade: Grade,
+    pub industry_code: String,
+    pub methodology: String,
+    pub period: u16,
+    pub score: String,
+    pub uscc: String,
+    pub vetoes: Vec<VetoTrace>,
+    pub waste: WasteTrace,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnergyTrace {
-    pub entries: Vec<EnergyEntryTrace>,
-    pub total_tce: String,
-    pub value_added_10k_cny: String,
-    pub intensity: String,
     pub baseline: String,
+    pub entries: Vec<EnergyEntryTrace>,
+    pub intensity: String,
     pub ratio: String,
     pub score: String,
+    pub total_tce: String,
+    pub value_added_10k_cny: String,
     pub weight: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnergyEntryTrace {
     pub carrier: String,
-    pub quantity: String,
     pub coefficient: String,
     pub kgce: String,
+    pub quantity: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WasteTrace {
     pub applicable: bool,
+    pub baseline: String,
     pub generated_t: String,
+    pub leading: String,
+    pub rate: Option<String>,
+    pub score: Option<String>,
     pub stock_utilized_t: String,
     pub utilized_t: String,
-    pub rate: Option<String>,
-    pub baseline: String,
-    pub leading: String,
-    pub score: Option<String>,
     pub weight: String,
 }
 
@@ -82,9 +87,13 @@ impl Trace {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The RFC 8785 bytes that the hash covers.
+    /// The RFC 8785 bytes that the hash covers (see the note on field order above).
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        // A trace holds only strings, small integers, booleans and null: always canonicalisable.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The same bytes through the general canonicaliser (slower; for checking).
+    pub fn canonical_bytes_checked(&self) -> Vec<u8> {
         canonical::to_vec(&self.to_json()).unwrap_or_default()
     }
 

@@ -415,3 +415,35 @@ fn json_value() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+#[test]
+fn the_trace_is_written_canonically_by_its_field_order() {
+    let table = BenchmarkTable::default_table();
+    for case in cases().iter().filter(|c| c.get("expected").is_some()) {
+        let graded = grading::grade_json(&case["input"], table).unwrap();
+        assert_eq!(
+            graded.trace.canonical_bytes(),
+            graded.trace.canonical_bytes_checked(),
+            "{}",
+            case["name"]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    fn random_traces_are_written_canonically(input in assessment()) {
+        let g = graded(&input);
+        prop_assert_eq!(g.trace.canonical_bytes(), g.trace.canonical_bytes_checked());
+    }
+}
+
+#[test]
+fn awkward_certificate_numbers_are_escaped_as_rfc_8785_wants() {
+    let mut input = cases()[0]["input"].clone();
+    input["certifications"][0]["number"] = json!("a\"b\\c\u{1}\u{1f}\u{7f}/é😀\u{2028}\n\t");
+    let g = graded(&input);
+    assert_eq!(g.trace.canonical_bytes(), g.trace.canonical_bytes_checked());
+}
