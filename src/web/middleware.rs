@@ -117,8 +117,17 @@ async fn problems_for_api_errors(request: Request, next: Next) -> Response {
             _ => status.canonical_reason().unwrap_or("error"),
         };
         let mut problem = problem_response(status, detail);
+        // Keep what still applies (Allow, Retry-After, WWW-Authenticate); never the old
+        // body's encoding, length or type.
         for (name, value) in response.headers() {
-            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            let about_the_body = [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+                header::TRANSFER_ENCODING,
+                header::VARY,
+            ];
+            if !about_the_body.contains(name) {
                 problem.headers_mut().insert(name.clone(), value.clone());
             }
         }

@@ -19,5 +19,6 @@ mod keys;
 mod openapi;
 mod pages;
 mod pages_desks;
+mod schemathesis;
 mod submissions;
 mod tlog;

@@ -1,12 +1,12 @@
 //! `/api/v1/assessments`: preview, submit, read, list (the review queue), reject.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::error::AppResult;
 use crate::service::assessments::{
     self, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
@@ -64,7 +64,7 @@ async fn show_assessment(
 async fn list_assessments(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Page<AssessmentView>>> {
     Ok(Json(assessments::list(&state.db, &auth, query).await?))
 }

@@ -1,6 +1,6 @@
 //! `GET /api/v1/audit/events`: the regulator's view of the append-only audit trail.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::ApiQuery;
 use crate::error::AppResult;
 use crate::service::assessments::{Page, page_cursor, page_limit};
 use crate::store::audit;
@@ -47,7 +48,7 @@ pub struct AuditEventView {
 async fn list_audit_events(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEventView>>> {
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref())?;

@@ -1,13 +1,13 @@
 //! Firms and what is recorded about them: `POST/GET /api/v1/firms`, a firm's certifications
 //! and vetoes, and the regulator's review of certifications.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, AppResult};
 use crate::grading::Uscc;
 use crate::service::assessments::{Page, firm_for, page_cursor, page_limit};
@@ -50,7 +50,7 @@ async fn create_firm(
 async fn list_firms(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,
-    Query(query): Query<FirmQuery>,
+    ApiQuery(query): ApiQuery<FirmQuery>,
 ) -> AppResult<Json<Page<FirmSummary>>> {
     Ok(Json(firms::list_firms(&state.db, query).await?))
 }
@@ -121,7 +121,7 @@ struct CertificationQuery {
 async fn list_certifications(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,
-    Query(query): Query<CertificationQuery>,
+    ApiQuery(query): ApiQuery<CertificationQuery>,
 ) -> AppResult<Json<Page<CertificationView>>> {
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref())?;
