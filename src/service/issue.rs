@@ -239,6 +239,10 @@ pub async fn approve(
     )
     .await?;
     txn.commit().await?;
+    let changed: Vec<i64> = std::iter::once(serial as i64)
+        .chain(previous.as_ref().map(|p| p.serial))
+        .collect();
+    super::verification::forget(&changed);
     Ok(IssuedCode {
         serial,
         url: text::url(public_url, &cose_bytes),
@@ -343,6 +347,7 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    super::verification::forget(&[serial]);
     Ok(RevokedCode {
         serial,
         status: REVOKED,

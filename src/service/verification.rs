@@ -145,30 +145,77 @@ pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Ver
         .collect()
 }
 
-/// Verifies codes and adds what is on record: status, firm, finance and services.
-pub async fn verify_codes(
-    db: &DatabaseConnection,
-    keys: &TrustedKeys,
-    codes_in: &[String],
-) -> AppResult<Vec<VerifyResult>> {
-    let now = Utc::now().timestamp();
-    let verdicts = verify_offline(codes_in, keys, now);
-    let serials: Vec<i64> = verdicts
-        .iter()
-        .filter_map(|v| v.claims.as_ref())
-        .map(|c| c.serial as i64)
-        .collect();
-    let mut on_record: HashMap<i64, codes::Model> = HashMap::new();
-    for part in serials.chunks(500) {
-        for code in codes::Entity::find()
-            .filter(codes::Column::Serial.is_in(part.to_vec()))
-            .all(db)
-            .await?
-        {
-            on_record.insert(code.serial, code);
+/// What verification needs of a code's record, kept for a moment: a busy bank or a popular
+/// scan page then costs no database round trip. Approving and revoking forget the codes they
+/// change, so this process answers a change at once; other replicas within [`FRESH_FOR`].
+#[derive(Clone)]
+struct Record {
+    status: String,
+    iat: i64,
+    exp: i64,
+    kid: String,
+    firm_name: Option<String>,
+    waste_score: Option<String>,
+}
+
+impl Record {
+    fn status_at(&self, now: i64) -> &str {
+        if self.status == codes::ACTIVE && now > self.exp {
+            codes::EXPIRED
+        } else {
+            &self.status
         }
     }
-    let firm_ids: Vec<i64> = on_record.values().map(|c| c.firm_id).collect();
+}
+
+pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+const CACHE_MAX: usize = 100_000;
+
+/// Records by (kid, serial): a serial is unique in one log, and the kid tells logs (and so
+/// databases sharing this process, as in the tests) apart.
+type Cache = HashMap<(String, i64), (std::time::Instant, Record)>;
+
+fn cache() -> &'static std::sync::Mutex<Cache> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Drops what is kept of these codes (after they were issued, superseded or revoked).
+pub fn forget(serials: &[i64]) {
+    let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+    cache.retain(|(_, serial), _| !serials.contains(serial));
+}
+
+async fn records(
+    db: &DatabaseConnection,
+    wanted: &[(String, i64)],
+) -> AppResult<HashMap<i64, Record>> {
+    let mut found = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+        for key in wanted {
+            match cache.get(key) {
+                Some((at, record)) if at.elapsed() < FRESH_FOR => {
+                    found.insert(key.1, record.clone());
+                }
+                _ => missing.push(key.1),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let mut rows: Vec<codes::Model> = Vec::new();
+    for part in missing.chunks(500) {
+        rows.extend(
+            codes::Entity::find()
+                .filter(codes::Column::Serial.is_in(part.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let firm_ids: Vec<i64> = rows.iter().map(|c| c.firm_id).collect();
     let mut names: HashMap<i64, String> = HashMap::new();
     for part in firm_ids.chunks(500) {
         for firm in firms::Entity::find()
@@ -179,6 +226,41 @@ pub async fn verify_codes(
             names.insert(firm.id, firm.name);
         }
     }
+    let now = std::time::Instant::now();
+    let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() > CACHE_MAX {
+        cache.clear();
+    }
+    for code in rows {
+        let record = Record {
+            firm_name: names.get(&code.firm_id).cloned(),
+            status: code.status,
+            iat: code.iat,
+            exp: code.exp,
+            kid: code.kid,
+            waste_score: code.waste_score,
+        };
+        cache.insert((record.kid.clone(), code.serial), (now, record.clone()));
+        found.insert(code.serial, record);
+    }
+    Ok(found)
+}
+
+/// Verifies codes and adds what is on record: status, firm, finance and services.
+pub async fn verify_codes(
+    db: &DatabaseConnection,
+    keys: &TrustedKeys,
+    codes_in: &[String],
+) -> AppResult<Vec<VerifyResult>> {
+    let now = Utc::now().timestamp();
+    let verdicts = verify_offline(codes_in, keys, now);
+    let mut wanted: Vec<(String, i64)> = verdicts
+        .iter()
+        .filter_map(|v| Some((v.kid.clone()?, v.claims.as_ref()?.serial as i64)))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let on_record = records(db, &wanted).await?;
     Ok(verdicts
         .into_iter()
         .map(|verdict| {
@@ -196,9 +278,7 @@ pub async fn verify_codes(
             };
             // A signed code whose serial names another code was not issued here as it stands.
             let record = on_record.get(&(claims.serial as i64)).filter(|c| {
-                verdict.valid
-                    && c.kid == verdict.kid.clone().unwrap_or_default()
-                    && c.iat == claims.iat as i64
+                verdict.valid && Some(&c.kid) == verdict.kid.as_ref() && c.iat == claims.iat as i64
             });
             let status = match record {
                 Some(code) => code.status_at(now).to_owned(),
@@ -214,8 +294,8 @@ pub async fn verify_codes(
                 reason = Some(status.clone());
             }
             let firm = record
-                .and_then(|c| names.get(&c.firm_id))
-                .map(|n| FirmName { name: n.clone() });
+                .and_then(|c| c.firm_name.clone())
+                .map(|name| FirmName { name });
             let waste_score = record
                 .and_then(|c| c.waste_score.as_deref())
                 .and_then(|s| crate::grading::decimal::parse_decimal(s).ok())
