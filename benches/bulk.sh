@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The two batch jobs of a city, on SQLite: `gec import` of N rows, and `gec regrade` of N firms
+# that each hold an active code (issued through the API first). Usage: bash benches/bulk.sh [N]
+# Targets: each ≤ 60 s for N = 100,000. Needs wrk. Loopback only; every step is bounded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}"
+cargo build --release --locked --quiet
+BIN="$PWD/target/release/gec"
+WORK="$(mktemp -d)"
+SERVER_PID=
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+export GEC_DATA_DIR="$WORK"
+unset DATABASE_URL
+python3 - "$WORK/rows.csv" "$N" <<'PY'
+import random, sys
+random.seed(11)
+alpha = "0123456789ABCDEFGHJKLMNPQRTUWXY"; w = [1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
+def uscc(n):
+    s = "91500000MA" + "%07d" % n
+    return s + alpha[(31 - sum(alpha.index(c) * w[i] for i, c in enumerate(s)) % 31) % 31]
+carriers = ["electricity_kwh","raw_coal_t","washed_coal_t","coke_t","crude_oil_t","fuel_oil_t","gasoline_t","kerosene_t","diesel_t","lpg_t","natural_gas_m3","heat_gj"]
+with open(sys.argv[1], "w") as f:
+    f.write("uscc,name,industry_code,district,period,assessed_on,value_added_10k_cny," + ",".join(carriers) + ",waste_generated_t,waste_stock_utilized_t,waste_utilized_t\n")
+    for n in range(int(sys.argv[2])):
+        e = [""] * 12; e[0] = str(random.randint(10**5, 9*10**7)); e[10] = str(random.randint(0, 2*10**6))
+        g = random.randint(0, 9000); u = random.randint(0, g)
+        f.write(",".join([uscc(n), "企业%d" % n, ["3670","2614","3982","1310","3311","2929"][n % 6], ["渝北区","长寿区","璧山区","江北区"][n % 4], "2025", "2026-03-31", str(random.randint(500, 200000))] + e + [str(g), "0", str(u)]) + "\n")
+PY
+echo 'bulk-password-1' | "$BIN" accounts add --role regulator --username reg >/dev/null
+start=$(date +%s.%N)
+"$BIN" import "$WORK/rows.csv" >/dev/null 2>&1
+printf '%-58s %s\n' "gec import of $N rows (SQLite)" "$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f} s')")   (target ≤ 60 s)"
+
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"$BIN" serve --bind "127.0.0.1:$PORT" >/dev/null 2>"$WORK/server.err" &
+SERVER_PID=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+TOKEN="$(curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/login" -H 'content-type: application/json' -d '{"username":"reg","password":"bulk-password-1"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')"
+SECONDS_FOR_APPROVALS=$(( N / 400 + 20 < 600 ? N / 400 + 20 : 600 ))
+echo "approving all $N submissions through the API (at most $SECONDS_FOR_APPROVALS s)…"
+FIRST_ID=1 COUNT="$N" THREADS=2 TOKEN="$TOKEN" timeout 700 wrk -t2 -c8 -d"${SECONDS_FOR_APPROVALS}s" -s benches/wrk/approve-all.lua "http://127.0.0.1:$PORT" | grep -E "^approved" || true
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+start=$(date +%s.%N)
+"$BIN" regrade >"$WORK/regrade.json" 2>/dev/null
+printf '%-58s %s\n' "gec regrade of $N firms (SQLite)" "$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f} s')")   (target ≤ 60 s)"
+python3 -c "import json; r = json.load(open('$WORK/regrade.json')); print('firms regraded:', r['firms'], ' grades that would change:', len(r['changed']))"
