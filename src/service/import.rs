@@ -8,7 +8,7 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::assessments::{Prepared, assemble_input};
 use super::firms::{FirmRecord, parse_new_firm};
@@ -28,11 +28,6 @@ const HEAD: [&str; 7] = [
     "assessed_on",
     "value_added_10k_cny",
 ];
-const WASTE: [(&str, &str); 3] = [
-    ("waste_generated_t", "generated_t"),
-    ("waste_stock_utilized_t", "stock_utilized_t"),
-    ("waste_utilized_t", "utilized_t"),
-];
 /// Rows validated and written at a time: bounds memory whatever the file's size.
 const CHUNK: usize = 1000;
 /// Errors listed at most (the first ones, in line order).
@@ -42,7 +37,7 @@ const MAX_ERRORS: usize = 1000;
 pub fn columns() -> Vec<&'static str> {
     let mut columns = HEAD.to_vec();
     columns.extend(Carrier::ALL.iter().map(|c| c.name()));
-    columns.extend(WASTE.iter().map(|(column, _)| *column));
+    columns.extend(super::flat::WASTE_CELLS.iter().map(|(column, _)| *column));
     columns
 }
 
@@ -159,65 +154,6 @@ fn read_header(record: &csv::ByteRecord) -> Result<Vec<Option<&'static str>>, Ve
     } else {
         Err(errors)
     }
-}
-
-/// Where a §1 field of a row's input came from in the file.
-fn column_of(field: &str, carriers: &[&'static str]) -> Option<String> {
-    if let Some(rest) = field.strip_prefix("energy[") {
-        let index: usize = rest.split(']').next()?.parse().ok()?;
-        return carriers.get(index).map(|c| (*c).to_owned());
-    }
-    if let Some(name) = field.strip_prefix("waste.") {
-        return WASTE
-            .iter()
-            .find(|(_, f)| *f == name)
-            .map(|(c, _)| (*c).to_owned());
-    }
-    HEAD.contains(&field).then(|| field.to_owned())
-}
-
-/// The firm's part of a row, as §1 members (period as a JSON integer when it is digits).
-fn row_data(row: &Row) -> (Map<String, Value>, Vec<&'static str>) {
-    let cell = |c: &str| {
-        row.cells
-            .get(c)
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let mut data = Map::new();
-    let period = cell("period");
-    data.insert(
-        "period".into(),
-        if !period.is_empty() && period.len() <= 4 && period.bytes().all(|b| b.is_ascii_digit()) {
-            json!(period.parse::<u64>().unwrap_or(0))
-        } else {
-            Value::String(period)
-        },
-    );
-    let assessed_on = cell("assessed_on");
-    if !assessed_on.is_empty() {
-        data.insert("assessed_on".into(), Value::String(assessed_on));
-    }
-    data.insert(
-        "value_added_10k_cny".into(),
-        Value::String(cell("value_added_10k_cny")),
-    );
-    let mut carriers = Vec::new();
-    let mut energy = Vec::new();
-    for carrier in Carrier::ALL {
-        let quantity = cell(carrier.name());
-        if !quantity.is_empty() {
-            carriers.push(carrier.name());
-            energy.push(json!({"carrier": carrier.name(), "quantity": quantity}));
-        }
-    }
-    data.insert("energy".into(), Value::Array(energy));
-    let waste: Map<String, Value> = WASTE
-        .iter()
-        .map(|(column, field)| ((*field).to_owned(), Value::String(cell(column))))
-        .collect();
-    data.insert("waste".into(), Value::Object(waste));
-    (data, carriers)
 }
 
 /// Imports a CSV file. `progress` is told how many bytes of the file have been read.
@@ -511,7 +447,7 @@ impl ImportState {
                     Err(other) => return Err(other.into()),
                 },
             };
-            let (data, carriers) = row_data(row);
+            let (data, carriers) = super::flat::from_cells(|c| cell(c));
             let no_certs = Vec::new();
             let no_vetoes = Vec::new();
             let input = assemble_input(
@@ -523,13 +459,13 @@ impl ImportState {
             let graded = match grading::grade_json(&input, table) {
                 Ok(g) => g,
                 Err(e) => {
-                    let column = column_of(&e.field, &carriers);
+                    let column = super::flat::cell_of(&e.field, &carriers);
                     let message = if e.field == "energy" {
                         "at least one energy column must be filled".to_owned()
                     } else {
                         e.message
                     };
-                    self.fail(error(row.line, column.as_deref(), message));
+                    self.fail(error(row.line, column, message));
                     continue;
                 }
             };

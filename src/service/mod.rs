@@ -7,6 +7,7 @@ pub mod benchmarks;
 pub mod credentials;
 pub mod demo;
 pub mod firms;
+pub mod flat;
 pub mod import;
 pub mod issue;
 pub mod keys;

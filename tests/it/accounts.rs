@@ -1,13 +1,10 @@
 //! Accounts, logging in, tokens and role checks, through the API and the CLI.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use axum::http::StatusCode;
 use gec::service::accounts::Role;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, gec_cli};
 
 #[tokio::test]
 async fn login_with_the_right_password_returns_a_working_token() {
@@ -145,25 +142,6 @@ async fn creating_an_account_writes_an_audit_event_and_hashes_with_argon2id() {
         .unwrap()
         .unwrap();
     assert!(account.password_hash.starts_with("$argon2id$"));
-}
-
-fn gec_cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("GEC_DATA_DIR", app.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[tokio::test]

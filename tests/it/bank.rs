@@ -2,34 +2,16 @@
 
 use axum::http::StatusCode;
 use gec::service::accounts::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, yearly_data};
-
-async fn issue(app: &TestApp, regulator: &str, firm: &str, uscc: &str) -> Value {
-    let id = app
-        .post("/api/v1/assessments", Some(firm), yearly_data(uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let response = app
-        .post(
-            &format!("/api/v1/assessments/{id}/approve"),
-            Some(regulator),
-            json!({}),
-        )
-        .await;
-    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
-    response.json()
-}
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn anyone_verifies_a_code_and_learns_its_status_firm_and_finance() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 1, "3670").await;
-    let issued = issue(&app, &regulator, &firm, &uscc).await;
+    let issued = app.issue_code(&regulator, &firm, &uscc).await;
     let url = issued["url"].as_str().unwrap();
     let result = app.post("/api/v1/verify", None, json!({"code": url})).await;
     assert_eq!(result.status, StatusCode::OK);
@@ -74,7 +56,7 @@ async fn anyone_verifies_a_code_and_learns_its_status_firm_and_finance() {
         .problem(422);
 
     // After supersession the old code is no longer valid, and says why.
-    issue(&app, &regulator, &firm, &uscc).await;
+    app.issue_code(&regulator, &firm, &uscc).await;
     let old = app
         .post("/api/v1/verify", None, json!({"code": url}))
         .await
@@ -189,9 +171,9 @@ async fn a_watchlist_feeds_issue_supersession_and_revocation_of_watched_firms_on
     .await
     .problem(404);
     let start = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let first = issue(&app, &regulator, &firm_a, &watched).await;
-    issue(&app, &regulator, &firm_b, &other).await;
-    let second = issue(&app, &regulator, &firm_a, &watched).await;
+    let first = app.issue_code(&regulator, &firm_a, &watched).await;
+    app.issue_code(&regulator, &firm_b, &other).await;
+    let second = app.issue_code(&regulator, &firm_a, &watched).await;
     let serial = second["serial"].as_u64().unwrap();
     app.post(
         &format!("/api/v1/codes/{serial}/revoke"),
@@ -302,7 +284,7 @@ async fn a_firm_appeals_and_a_regulator_closes_the_appeal() {
     app.post("/api/v1/appeals", Some(&firm), json!({"note": "尚未发码"}))
         .await
         .problem(422);
-    let issued = issue(&app, &regulator, &firm, &uscc).await;
+    let issued = app.issue_code(&regulator, &firm, &uscc).await;
     let appeal = app
         .post(
             "/api/v1/appeals",

@@ -2,8 +2,7 @@
 //! a Selenium script signs in as a firm and a regulator and scans a code at a phone's width.
 //! Screenshots are kept under target/artifacts/browser.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::helpers::fresh_database_url;
 
@@ -11,21 +10,7 @@ use crate::helpers::fresh_database_url;
 async fn firm_regulator_and_phone_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-        .env("GEC_DATA_DIR", dir.path())
-        .env("DATABASE_URL", &database_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("the server prints its URL").unwrap();
-        if let Some(url) = line.strip_prefix("gec serving on ") {
-            break url.to_owned();
-        }
-    };
+    let (mut server, base) = crate::helpers::spawn_server(dir.path(), &database_url, true);
     let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/artifacts/browser");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/browser.py");
     let result = tokio::task::spawn_blocking(move || {

@@ -3,7 +3,7 @@
 //! has at most one active code, and the log after the crash extends the log before it.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,24 +41,7 @@ fn gec(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) {
 }
 
 fn start(dir: &std::path::Path, url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("GEC_DATA_DIR", dir)
-        .env("DATABASE_URL", url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("the server prints its URL").unwrap();
-        if let Some(url) = line.strip_prefix("gec serving on ") {
-            break url.to_owned();
-        }
-    };
-    // Keep reading what it prints, so that it never writes to a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, base)
+    crate::helpers::spawn_server(dir, url, false)
 }
 
 fn agent() -> ureq::Agent {

@@ -435,3 +435,79 @@ pub fn enc(text: &str) -> String {
 pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
+
+/// Starts the `gec` binary on a free port with `dir` as its data directory; returns the child
+/// and its base URL. What it prints afterwards is drained, so it never writes to a closed pipe.
+pub fn spawn_server(
+    dir: &std::path::Path,
+    database_url: &str,
+    demo: bool,
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gec"));
+    command.args(["serve", "--bind", "127.0.0.1:0"]);
+    if demo {
+        command.arg("--demo");
+    }
+    let mut child = command
+        .env("GEC_DATA_DIR", dir)
+        .env("DATABASE_URL", database_url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start gec");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("the server prints its URL")
+            .expect("a line");
+        if let Some(url) = line.strip_prefix("gec serving on ") {
+            break url.to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, base)
+}
+
+/// Runs `gec ARGS` on the app's database and data directory, with `stdin` as its input.
+pub fn gec_cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("GEC_DATA_DIR", app.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gec");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("gec output")
+}
+
+impl TestApp {
+    /// A firm's 2025 data submitted and approved: the issued code's answer.
+    pub async fn issue_code(&self, regulator: &str, firm: &str, uscc: &str) -> Value {
+        let id = self
+            .post("/api/v1/assessments", Some(firm), yearly_data(uscc))
+            .await
+            .json()["id"]
+            .as_i64()
+            .expect("submitted");
+        let response = self
+            .post(
+                &format!("/api/v1/assessments/{id}/approve"),
+                Some(regulator),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()
+    }
+}

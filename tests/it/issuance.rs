@@ -1,8 +1,7 @@
 //! Issuing, superseding and revoking codes: everything a verifier relies on, checked with the
 //! published keys and the public log only — and concurrent approvals on one log.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -609,25 +608,6 @@ async fn log_queries_outside_the_log_are_refused() {
         .problem(400);
 }
 
-fn gec(args: &[&str], app: &TestApp, stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("GEC_DATA_DIR", app.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[tokio::test]
 async fn gec_verify_and_gec_log_verify_check_a_running_service() {
     let app = TestApp::new().await;
@@ -735,7 +715,7 @@ async fn gec_verify_and_gec_log_verify_check_a_running_service() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("forked"));
     stop.send(()).unwrap();
     handle.await.unwrap().unwrap();
-    let _ = gec(&["accounts", "list"], &app, "");
+    let _ = crate::helpers::gec_cli(&app, &["accounts", "list"], "");
 }
 
 #[tokio::test]
@@ -758,7 +738,7 @@ async fn gec_regrade_reports_changed_grades_and_submits_them_with_apply() {
         json!({"kind": "dishonest_entity", "occurred_on": "2026-01-05"}),
     )
     .await;
-    let out = gec(&["regrade"], &app, "");
+    let out = crate::helpers::gec_cli(&app, &["regrade"], "");
     assert!(
         out.status.success(),
         "{}",
@@ -774,7 +754,7 @@ async fn gec_regrade_reports_changed_grades_and_submits_them_with_apply() {
             .json()["items"],
         json!([])
     );
-    let out = gec(&["regrade", "--apply"], &app, "");
+    let out = crate::helpers::gec_cli(&app, &["regrade", "--apply"], "");
     assert!(out.status.success());
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let submission = report["changed"][0]["submission"].as_i64().unwrap();
@@ -787,7 +767,7 @@ async fn gec_regrade_reports_changed_grades_and_submits_them_with_apply() {
         .json();
     assert_eq!(queued["status"], "submitted");
     assert_eq!(queued["grade"], "D");
-    let again = gec(&["regrade", "--apply"], &app, "");
+    let again = crate::helpers::gec_cli(&app, &["regrade", "--apply"], "");
     let report: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert!(
         report["changed"][0]["note"]

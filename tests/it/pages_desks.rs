@@ -7,28 +7,12 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, enc, yearly_data};
 
-async fn issued(app: &TestApp, regulator: &str, firm: &str, uscc: &str) -> serde_json::Value {
-    let id = app
-        .post("/api/v1/assessments", Some(firm), yearly_data(uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    app.post(
-        &format!("/api/v1/assessments/{id}/approve"),
-        Some(regulator),
-        json!({}),
-    )
-    .await
-    .json()
-}
-
 #[tokio::test]
 async fn the_scan_page_shows_a_valid_code_and_plainly_refuses_a_bad_one() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 1, "3670").await;
-    let code = issued(&app, &regulator, &firm, &uscc).await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
     let path = code["url"]
         .as_str()
         .unwrap()
@@ -66,7 +50,7 @@ async fn the_scan_page_shows_a_valid_code_and_plainly_refuses_a_bad_one() {
     );
 
     // Superseded: a warning and a link to the current code.
-    issued(&app, &regulator, &firm, &uscc).await;
+    app.issue_code(&regulator, &firm, &uscc).await;
     let old = app.page(&path, None).await.text();
     assert!(
         old.contains("已被新码取代") && old.contains("查看现行绿效码"),
@@ -212,7 +196,7 @@ async fn a_bank_verifies_one_code_a_list_and_keeps_a_watchlist_on_its_page() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 3, "3670").await;
-    let code = issued(&app, &regulator, &firm, &uscc).await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
     let url = code["url"].as_str().unwrap();
     app.create_account(Role::Bank, "bank1", None).await;
     let bank = app.page_session("bank1").await;

@@ -2,8 +2,7 @@
 //! binary, as a regulator and as a bank, with a fixed number of deterministic examples: no
 //! answer may be a 5xx, and every answer must match its documented schema.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::helpers::fresh_database_url;
 
@@ -33,22 +32,7 @@ fn token(base: &str, username: &str) -> String {
 async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-        .env("GEC_DATA_DIR", dir.path())
-        .env("DATABASE_URL", &database_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("the server prints its URL").unwrap();
-        if let Some(url) = line.strip_prefix("gec serving on ") {
-            break url.to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut server, base) = crate::helpers::spawn_server(dir.path(), &database_url, true);
     let results = tokio::task::spawn_blocking(move || {
         ["regulator", "bank"]
             .iter()

@@ -2,14 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiPath, ApiQuery};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::benchmarks::{self, BenchmarkSetView};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
@@ -36,15 +36,7 @@ async fn create_benchmarks(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<BenchmarkSetView>)> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(AppError::UnsupportedMediaType(
-            "expected Content-Type: text/csv".into(),
-        ));
-    }
+    super::require_content_type(&headers, "text/csv")?;
     let view = benchmarks::publish(
         &state.db,
         &auth.actor(),

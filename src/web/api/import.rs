@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service::import::{self, ImportReport};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
@@ -30,15 +30,7 @@ async fn create_import(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<ImportReport>)> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("text/csv") {
-        return Err(AppError::UnsupportedMediaType(
-            "expected Content-Type: text/csv".into(),
-        ));
-    }
+    super::require_content_type(&headers, "text/csv")?;
     let report = import::import_csv(
         &state.db,
         &auth.actor(),

@@ -48,3 +48,21 @@ pub struct ApiQuery<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
+
+/// Refuses a body whose Content-Type is not `expected` (415).
+pub fn require_content_type(
+    headers: &axum::http::HeaderMap,
+    expected: &str,
+) -> Result<(), AppError> {
+    let given = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if given.starts_with(expected) {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType(format!(
+            "expected Content-Type: {expected}"
+        )))
+    }
+}

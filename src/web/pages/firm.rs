@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::views::{self, Breakdown, breakdown, grade_class, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
@@ -18,7 +18,7 @@ use crate::code::text;
 use crate::error::AppError;
 use crate::grading::energy::Carrier;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, records};
+use crate::service::{appeals, assessments, flat, records};
 use crate::store::{assessments as assessment_store, certifications, codes, firms};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
@@ -119,57 +119,9 @@ fn field_specs(t: &Texts) -> Vec<(&'static str, String, &'static str)> {
 
 /// The §1 members from the form (energy only for the carriers filled in).
 fn request_from(form: &HashMap<String, String>) -> (Value, Vec<&'static str>) {
-    let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let mut data = Map::new();
-    let period = get("period");
-    data.insert(
-        "period".into(),
-        if !period.is_empty() && period.len() <= 4 && period.bytes().all(|b| b.is_ascii_digit()) {
-            json!(period.parse::<u64>().unwrap_or(0))
-        } else {
-            Value::String(period)
-        },
-    );
-    let assessed_on = get("assessed_on");
-    if !assessed_on.is_empty() {
-        data.insert("assessed_on".into(), Value::String(assessed_on));
-    }
-    data.insert(
-        "value_added_10k_cny".into(),
-        Value::String(get("value_added_10k_cny")),
-    );
-    let mut carriers = Vec::new();
-    let mut energy = Vec::new();
-    for carrier in Carrier::ALL {
-        let q = get(carrier.name());
-        if !q.is_empty() {
-            carriers.push(carrier.name());
-            energy.push(json!({"carrier": carrier.name(), "quantity": q}));
-        }
-    }
-    data.insert("energy".into(), Value::Array(energy));
-    data.insert(
-        "waste".into(),
-        json!({"generated_t": get("waste_generated_t"), "stock_utilized_t": get("waste_stock_utilized_t"), "utilized_t": get("waste_utilized_t")}),
-    );
+    let (data, carriers) =
+        flat::from_cells(|k| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default());
     (Value::Object(data), carriers)
-}
-
-/// The form input a §1 field came from.
-fn input_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
-    if let Some(rest) = field.strip_prefix("energy[") {
-        let i: usize = rest.split(']').next()?.parse().ok()?;
-        return carriers.get(i).copied();
-    }
-    match field {
-        "period" => Some("period"),
-        "assessed_on" => Some("assessed_on"),
-        "value_added_10k_cny" => Some("value_added_10k_cny"),
-        "waste.generated_t" => Some("waste_generated_t"),
-        "waste.stock_utilized_t" => Some("waste_stock_utilized_t"),
-        "waste.utilized_t" => Some("waste_utilized_t"),
-        _ => None,
-    }
 }
 
 /// A validation message in the page's language.
@@ -320,7 +272,7 @@ type Refusal = (Option<(String, String)>, Option<String>);
 /// Maps a refusal to the field it names (or the form as a whole).
 fn refusal(t: &Texts, err: AppError, carriers: &[&'static str]) -> Result<Refusal, PageError> {
     match err {
-        AppError::Validation { field, message: m } => match input_of(&field, carriers) {
+        AppError::Validation { field, message: m } => match flat::cell_of(&field, carriers) {
             Some(input) => Ok((Some((input.to_owned(), message(t, &m))), None)),
             None => Ok((None, Some(message(t, &m)))),
         },

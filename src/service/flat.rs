@@ -1,0 +1,79 @@
+//! Yearly data as flat named cells — a CSV file's columns, a web form's inputs — turned into
+//! the members of methodology §1, and a §1 field path turned back into the cell it came from.
+//! The cells are named as §2's carriers and `waste_generated_t`, `waste_stock_utilized_t`,
+//! `waste_utilized_t`; an empty carrier cell means the carrier is not used.
+
+use serde_json::{Map, Value, json};
+
+use crate::grading::energy::Carrier;
+
+/// The waste cells and the §1 waste members they fill.
+pub const WASTE_CELLS: [(&str, &str); 3] = [
+    ("waste_generated_t", "generated_t"),
+    ("waste_stock_utilized_t", "stock_utilized_t"),
+    ("waste_utilized_t", "utilized_t"),
+];
+
+/// The §1 members from the cells, and the carriers used, in the order of `energy`.
+pub fn from_cells(cell: impl Fn(&str) -> String) -> (Map<String, Value>, Vec<&'static str>) {
+    let mut data = Map::new();
+    let period = cell("period");
+    // A year written as digits is a JSON integer; anything else stays text and is refused by §1.
+    let year =
+        !period.is_empty() && period.len() <= 4 && period.bytes().all(|b| b.is_ascii_digit());
+    data.insert(
+        "period".into(),
+        if year {
+            json!(period.parse::<u64>().unwrap_or(0))
+        } else {
+            Value::String(period)
+        },
+    );
+    let assessed_on = cell("assessed_on");
+    if !assessed_on.is_empty() {
+        data.insert("assessed_on".into(), Value::String(assessed_on));
+    }
+    data.insert(
+        "value_added_10k_cny".into(),
+        Value::String(cell("value_added_10k_cny")),
+    );
+    let mut carriers = Vec::new();
+    let mut energy = Vec::new();
+    for carrier in Carrier::ALL {
+        let quantity = cell(carrier.name());
+        if !quantity.is_empty() {
+            carriers.push(carrier.name());
+            energy.push(json!({"carrier": carrier.name(), "quantity": quantity}));
+        }
+    }
+    data.insert("energy".into(), Value::Array(energy));
+    let waste: Map<String, Value> = WASTE_CELLS
+        .iter()
+        .map(|(name, member)| ((*member).to_owned(), Value::String(cell(name))))
+        .collect();
+    data.insert("waste".into(), Value::Object(waste));
+    (data, carriers)
+}
+
+/// The cell a §1 field path came from (`energy[1].quantity` → the second carrier used).
+pub fn cell_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
+    if let Some(rest) = field.strip_prefix("energy[") {
+        let i: usize = rest.split(']').next()?.parse().ok()?;
+        return carriers.get(i).copied();
+    }
+    if let Some(member) = field.strip_prefix("waste.") {
+        return WASTE_CELLS
+            .iter()
+            .find(|(_, m)| *m == member)
+            .map(|(name, _)| *name);
+    }
+    [
+        "uscc",
+        "industry_code",
+        "period",
+        "assessed_on",
+        "value_added_10k_cny",
+    ]
+    .into_iter()
+    .find(|name| *name == field)
+}
