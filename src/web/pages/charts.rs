@@ -52,6 +52,23 @@ pub fn indicators(
     svg
 }
 
+/// The label cut to fit its column (a CJK character is about two Latin ones wide), with an
+/// ellipsis; the full text stays in the bar's tooltip.
+fn fit(label: &str, width: usize) -> String {
+    let mut used = 0;
+    let mut out = String::new();
+    for c in label.chars() {
+        let w = if c.is_ascii() { 1 } else { 2 };
+        if used + w > width {
+            out.push('…');
+            return out;
+        }
+        used += w;
+        out.push(c);
+    }
+    out
+}
+
 /// A stacked bar per group (division, district) with the count of firms per grade.
 pub fn distribution(
     t: &Texts,
@@ -76,9 +93,10 @@ pub fn distribution(
     for (i, (group, counts)) in groups.iter().enumerate() {
         let y = i as f64 * row_h;
         svg.push_str(&format!(
-            r##"<text x="0" y="{}" font-size="13" fill="#1a1a1a">{}</text>"##,
+            r##"<text x="0" y="{}" font-size="13" fill="#1a1a1a"><title>{}</title>{}</text>"##,
             y + 17.0,
-            escape(group)
+            escape(group),
+            escape(&fit(group, 32))
         ));
         let mut x = label_w;
         for grade in Grade::ALL {
@@ -116,4 +134,25 @@ pub fn distribution(
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn long_labels_are_cut_to_their_column() {
+        assert_eq!(
+            fit("36 Manufacture of automobiles", 32),
+            "36 Manufacture of automobiles"
+        );
+        assert_eq!(
+            fit("39 Manufacture of computers, communication", 32),
+            "39 Manufacture of computers, com…"
+        );
+        assert_eq!(
+            fit("39 计算机、通信和其他电子设备制造业", 16),
+            "39 计算机、通信…"
+        );
+    }
 }
