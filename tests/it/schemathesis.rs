@@ -44,10 +44,10 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
                     .args(["--checks", "not_a_server_error,response_schema_conformance"])
                     .args([
                         "--max-examples",
-                        "20",
+                        "25",
                         "--generation-deterministic",
                         "--workers",
-                        "2",
+                        "1",
                     ])
                     .args(["--phases", "examples,fuzzing"])
                     .args(["--header", &format!("Authorization: Bearer {token}")])
