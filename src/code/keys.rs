@@ -153,12 +153,4 @@ impl TrustedKeys {
     pub fn get(&self, kid: &Kid) -> Option<&TrustedKey> {
         self.keys.get(kid)
     }
-
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }

@@ -44,17 +44,6 @@ pub fn key_hash(name: &str, key: &VerifyingKey) -> [u8; 4] {
     [digest[0], digest[1], digest[2], digest[3]]
 }
 
-/// The note's verifier key in the `vkey` form of signed-note: `<name>+<hex key hash>+<base64(0x01 ‖ key)>`.
-pub fn verifier_key(name: &str, key: &VerifyingKey) -> String {
-    let mut bytes = vec![SIGNATURE_TYPE_ED25519];
-    bytes.extend_from_slice(key.as_bytes());
-    format!(
-        "{name}+{}+{}",
-        hex::encode(key_hash(name, key)),
-        STANDARD.encode(bytes)
-    )
-}
-
 impl Checkpoint {
     /// The signed text: origin, size and root, each on its own line.
     pub fn body(&self) -> String {

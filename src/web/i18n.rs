@@ -129,12 +129,6 @@ impl Texts {
             _ => "",
         }
     }
-
-    pub fn keys(&self) -> Vec<&'static str> {
-        let mut keys: Vec<_> = self.map.keys().copied().collect();
-        keys.sort_unstable();
-        keys
-    }
 }
 
 pub use tables::{EN, ZH};

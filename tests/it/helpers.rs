@@ -492,6 +492,15 @@ pub fn gec_cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Outpu
 }
 
 impl TestApp {
+    /// A firm's 2025 data ([`yearly_data`]) submitted: the assessment's id.
+    pub async fn submit_yearly(&self, firm: &str, uscc: &str) -> i64 {
+        let response = self
+            .post("/api/v1/assessments", Some(firm), yearly_data(uscc))
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["id"].as_i64().expect("an id")
+    }
+
     /// A firm's 2025 data submitted and approved: the issued code's answer.
     pub async fn issue_code(&self, regulator: &str, firm: &str, uscc: &str) -> Value {
         let id = self

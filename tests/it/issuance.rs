@@ -247,12 +247,7 @@ async fn approving_twice_issues_one_code() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 2, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     approve(&app, &regulator, id).await;
     let before = app.counts().await;
     app.post(
@@ -358,12 +353,7 @@ async fn recompute_matches_the_stored_trace_and_names_what_differs_when_not() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 3, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let result = app
         .post(
             &format!("/api/v1/assessments/{id}/recompute"),
@@ -423,12 +413,7 @@ async fn a_new_benchmark_version_is_used_for_new_grades_and_old_grades_still_rec
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 4, "3670").await;
-    let old_id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let old_id = app.submit_yearly(&firm, &uscc).await;
     approve(&app, &regulator, old_id).await;
 
     let csv = gec::grading::BenchmarkTable::default_table()
@@ -465,12 +450,7 @@ async fn a_new_benchmark_version_is_used_for_new_grades_and_old_grades_still_rec
     assert_eq!(read["in_force"], false);
     assert_eq!(read["rows"].as_array().unwrap().len(), 41);
 
-    let new_id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let new_id = app.submit_yearly(&firm, &uscc).await;
     let issued = approve(&app, &regulator, new_id).await;
     let stored = app
         .get(&format!("/api/v1/assessments/{new_id}"), Some(&regulator))
@@ -506,12 +486,7 @@ async fn keys_are_published_as_a_key_set_and_a_jwks_and_rotation_takes_effect_wi
 
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 5, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let first = approve(&app, &regulator, id).await;
 
     gec::service::keys::rotate(app.dir.path(), chrono::Utc::now(), None).unwrap();
@@ -519,12 +494,7 @@ async fn keys_are_published_as_a_key_set_and_a_jwks_and_rotation_takes_effect_wi
     let rotated = app.get("/.well-known/gec/keys.json", None).await.json();
     assert_eq!(rotated["keys"].as_array().unwrap().len(), 2);
     assert_eq!(rotated["keys"][0]["status"], "retired");
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let second = approve(&app, &regulator, id).await;
     assert_eq!(second["kid"], rotated["keys"][1]["kid"]);
     let doc: KeySetDocument = serde_json::from_value(rotated).unwrap();
@@ -542,12 +512,7 @@ async fn code_images_are_immutable_cached_and_revalidated_by_etag() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 6, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let serial = approve(&app, &regulator, id).await["serial"]
         .as_u64()
         .unwrap();
@@ -613,12 +578,7 @@ async fn gec_verify_and_gec_log_verify_check_a_running_service() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 7, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let issued = approve(&app, &regulator, id).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
@@ -723,12 +683,7 @@ async fn gec_regrade_reports_changed_grades_and_submits_them_with_apply() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 8, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let issued = approve(&app, &regulator, id).await;
     assert_ne!(issued["grade"], "D");
     // A veto recorded after issuance: the current grade would now be D.

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use gec::service::accounts::Role;
 use serde_json::json;
 
-use crate::helpers::{TestApp, enc, yearly_data};
+use crate::helpers::{TestApp, enc};
 
 #[tokio::test]
 async fn the_scan_page_shows_a_valid_code_and_plainly_refuses_a_bad_one() {
@@ -261,12 +261,7 @@ async fn a_regulator_reviews_verifies_revokes_and_audits_through_the_desk() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 4, "3670").await;
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), yearly_data(&uscc))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.submit_yearly(&firm, &uscc).await;
     let cert = app
         .post(&format!("/api/v1/firms/{uscc}/certifications"), Some(&firm), json!({"kind": "iso_14001", "number": "N", "issuer": "I", "valid_from": "2024-01-01", "valid_until": "2028-01-01"}))
         .await

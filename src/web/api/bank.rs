@@ -73,9 +73,7 @@ async fn verify_codes(
         )));
     }
     let keys = state.keys.current();
-    let db = state.db.clone();
-    // Signature checks are CPU work: keep them off the threads that serve other requests.
-    let results = verification::verify_codes(&db, &keys.trusted, &request.codes).await?;
+    let results = verification::verify_codes(&state.db, &keys.trusted, &request.codes).await?;
     Ok(Json(BulkResponse { results }))
 }
 
