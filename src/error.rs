@@ -4,12 +4,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::grading::{Fault, InputError};
+
 /// Everything a request can fail with. 4xx variants say what the caller did wrong; `Internal`
 /// is logged with its cause and shown without it.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// A field is invalid: `kind` says how (pages translate it), `message` says it in English.
     #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    Validation {
+        field: String,
+        message: String,
+        kind: Fault,
+    },
     #[error("{0}")]
     BadRequest(String),
     /// Many faults at once (a CSV file's rows), each an object in `errors`.
@@ -43,6 +50,16 @@ impl AppError {
         AppError::Validation {
             field: field.into(),
             message: message.into(),
+            kind: Fault::Other,
+        }
+    }
+
+    /// A field fault of a known kind, with that kind's English message.
+    pub fn fault(field: impl Into<String>, kind: Fault) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: kind.message().to_owned(),
+            kind,
         }
     }
 
@@ -113,7 +130,7 @@ impl AppError {
 }
 
 /// The RFC 9457 document, with the extension members `code` and (for validation) `field`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -124,6 +141,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub errors: Option<Vec<serde_json::Value>>,
 }
 
@@ -212,7 +230,7 @@ fn data_error(text: &str) -> AppError {
         _ => match message.split_once('`') {
             Some((_, rest)) if message.starts_with("missing field") => {
                 let field = rest.split('`').next().unwrap_or_default();
-                AppError::validation(field, "is required")
+                AppError::fault(field, Fault::Required)
             }
             _ => AppError::BadRequest(message.to_owned()),
         },
@@ -234,6 +252,16 @@ impl From<axum::extract::rejection::PathRejection> for AppError {
 impl From<axum::extract::rejection::FormRejection> for AppError {
     fn from(rejection: axum::extract::rejection::FormRejection) -> Self {
         AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<InputError> for AppError {
+    fn from(err: InputError) -> Self {
+        AppError::Validation {
+            field: err.field,
+            message: err.message,
+            kind: err.kind,
+        }
     }
 }
 

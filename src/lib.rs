@@ -63,7 +63,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             "no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)"
         );
     }
-    tokio::spawn(record_key_changes(state.clone()));
     let shutdown = shutdown_signal();
     let listener = TcpListener::bind(state.config.bind)
         .await
@@ -85,23 +84,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-/// Keeps `signing_keys` in step with key-ring changes made while the service runs.
-async fn record_key_changes(state: AppState) {
-    let mut interval = tokio::time::interval(Duration::from_secs(5));
-    let mut last = String::new();
-    loop {
-        interval.tick().await;
-        let keys = state.keys.current();
-        let fingerprint = serde_json::to_string(&keys.document).unwrap_or_default();
-        if fingerprint != last {
-            match state.keys.record(&state.db).await {
-                Ok(()) => last = fingerprint,
-                Err(err) => tracing::warn!(%err, "recording the keys in the database failed"),
-            }
-        }
-    }
 }
 
 /// How long a client may take to send a request's headers: a slow-loris client that trickles

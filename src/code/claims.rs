@@ -9,7 +9,7 @@ use crate::grading::Grade;
 pub const GEC_CLAIM: i64 = -70000;
 
 /// What a code states. `trace` is the first 16 bytes of the trace's SHA-256.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Claims {
     pub iss: String,
     pub sub: String,
@@ -21,6 +21,7 @@ pub struct Claims {
     pub period: u32,
     pub methodology: String,
     #[serde(serialize_with = "hex_bytes")]
+    #[schema(value_type = String)]
     pub trace: [u8; 16],
     pub serial: u64,
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cose::{Kid, kid_of};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     Active,
@@ -30,7 +30,7 @@ impl KeyStatus {
 }
 
 /// One code-signing key as published: a JWK (OKP, Ed25519) with its status and window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublishedKey {
     pub kid: String,
     pub kty: String,
@@ -60,7 +60,7 @@ impl PublishedKey {
 }
 
 /// The log's key as published with the code keys.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublishedLogKey {
     pub origin: String,
     pub key_name: String,
@@ -68,7 +68,7 @@ pub struct PublishedLogKey {
 }
 
 /// `/.well-known/gec/keys.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeySetDocument {
     pub issuer: String,
     pub keys: Vec<PublishedKey>,

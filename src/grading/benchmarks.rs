@@ -20,13 +20,16 @@ const COLUMNS: [&str; 6] = [
     "waste_leading",
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Benchmark {
     pub division: String,
     pub name_zh: String,
     pub name_en: String,
+    #[schema(value_type = String)]
     pub energy_baseline: Decimal,
+    #[schema(value_type = String)]
     pub waste_baseline: Decimal,
+    #[schema(value_type = String)]
     pub waste_leading: Decimal,
 }
 

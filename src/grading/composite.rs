@@ -99,7 +99,19 @@ pub fn counted_vetoes(vetoes: &[Veto], assessed_on: NaiveDate) -> Vec<&Veto> {
     counted
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Grade {
     #[serde(rename = "A+")]
     APlus,

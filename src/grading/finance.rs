@@ -9,7 +9,7 @@ use super::decimal::Fixed;
 pub const VERSION: &str = "GEC-F 2025.1";
 
 /// A finance product or a service, named in both languages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Item {
     pub code: &'static str,
     pub name_zh: &'static str,
@@ -93,7 +93,7 @@ const ONE_STOP_PLATFORM: Item = item(
 );
 
 /// The finance eligibility of a grade.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Finance {
     pub version: &'static str,
     pub eligible: bool,

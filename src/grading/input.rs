@@ -7,15 +7,50 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::benchmarks::BenchmarkTable;
-use super::decimal::parse_decimal;
+use super::decimal::{DecimalError, parse_decimal};
 use super::energy::Carrier;
 use super::uscc::Uscc;
 
-/// An input fault: the field's path (`energy[1].carrier`) and a message for people.
+/// What is wrong with a value, as a kind that front ends translate (the English `message` is
+/// the vectors' text, never something to match on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Decimal(DecimalError),
+    Required,
+    Date,
+    Year,
+    Positive,
+    EnergyRequired,
+    WasteBound,
+    DateOrder,
+    /// A fault whose message is its own (unknown carrier, not a USCC …).
+    Other,
+}
+
+impl Fault {
+    /// The English message of a known kind (the vectors' wording).
+    pub fn message(self) -> &'static str {
+        match self {
+            Fault::Decimal(e) => e.message(),
+            Fault::Required => "is required",
+            Fault::Date => "must be a date YYYY-MM-DD",
+            Fault::Year => "must be a year",
+            Fault::Positive => "must be greater than 0",
+            Fault::EnergyRequired => "at least one entry is required",
+            Fault::WasteBound => "exceeds generated_t + stock_utilized_t",
+            Fault::DateOrder => "before valid_from",
+            Fault::Other => "is not valid",
+        }
+    }
+}
+
+/// An input fault: the field's path (`energy[1].carrier`), a message for people, and its kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputError {
     pub field: String,
     pub message: String,
+    #[serde(skip)]
+    pub kind: Fault,
 }
 
 impl InputError {
@@ -23,6 +58,15 @@ impl InputError {
         InputError {
             field: field.into(),
             message: message.into(),
+            kind: Fault::Other,
+        }
+    }
+
+    fn of(field: impl Into<String>, kind: Fault) -> Self {
+        InputError {
+            field: field.into(),
+            message: kind.message().to_owned(),
+            kind,
         }
     }
 }
@@ -175,11 +219,9 @@ pub struct Veto {
 }
 
 const NOT_USCC: &str = "not a valid unified social credit code";
-const NOT_DATE: &str = "must be a date YYYY-MM-DD";
 const NOT_BOOL: &str = "must be true or false";
 const NOT_OBJECT: &str = "must be an object";
 const NOT_LIST: &str = "must be a list";
-const REQUIRED: &str = "is required";
 
 fn member<'a>(
     object: &'a Map<String, Value>,
@@ -188,7 +230,7 @@ fn member<'a>(
 ) -> Result<&'a Value, InputError> {
     object
         .get(name)
-        .ok_or_else(|| InputError::new(join(path, name), REQUIRED))
+        .ok_or_else(|| InputError::of(join(path, name), Fault::Required))
 }
 
 fn join(path: &str, name: &str) -> String {
@@ -210,9 +252,9 @@ pub fn decimal(value: &Value, path: &str) -> Result<Decimal, InputError> {
     let text = match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
-        _ => return Err(InputError::new(path, "must be a plain decimal number")),
+        _ => return Err(InputError::of(path, Fault::Decimal(DecimalError::NotPlain))),
     };
-    parse_decimal(&text).map_err(|e| InputError::new(path, e.message()))
+    parse_decimal(&text).map_err(|e| InputError::of(path, Fault::Decimal(e)))
 }
 
 /// `YYYY-MM-DD`, digits exactly so, and a real calendar date.
@@ -237,7 +279,7 @@ fn date(value: &Value, path: &str) -> Result<NaiveDate, InputError> {
     value
         .as_str()
         .and_then(parse_date)
-        .ok_or_else(|| InputError::new(path, NOT_DATE))
+        .ok_or_else(|| InputError::of(path, Fault::Date))
 }
 
 /// A flag that may be absent (= false).
@@ -290,7 +332,7 @@ impl Assessment {
             Value::Number(n) => n.as_u64().filter(|y| (1990..=2100).contains(y)),
             _ => None,
         }
-        .ok_or_else(|| InputError::new("period", "must be a year"))? as u16;
+        .ok_or_else(|| InputError::of("period", Fault::Year))? as u16;
 
         let assessed_on = date(member(root, "", "assessed_on")?, "assessed_on")?;
 
@@ -299,10 +341,7 @@ impl Assessment {
             "value_added_10k_cny",
         )?;
         if value_added_10k_cny.is_zero() {
-            return Err(InputError::new(
-                "value_added_10k_cny",
-                "must be greater than 0",
-            ));
+            return Err(InputError::of("value_added_10k_cny", Fault::Positive));
         }
 
         let energy = read_energy(member(root, "", "energy")?)?;
@@ -372,7 +411,7 @@ fn read_energy(value: &Value) -> Result<Vec<EnergyEntry>, InputError> {
         .as_array()
         .ok_or_else(|| InputError::new("energy", NOT_LIST))?;
     if items.is_empty() {
-        return Err(InputError::new("energy", "at least one entry is required"));
+        return Err(InputError::of("energy", Fault::EnergyRequired));
     }
     let mut entries: Vec<EnergyEntry> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -401,10 +440,7 @@ fn read_waste(value: &Value) -> Result<Waste, InputError> {
     let stock_utilized_t = amount("stock_utilized_t")?;
     let utilized_t = amount("utilized_t")?;
     if utilized_t > generated_t + stock_utilized_t {
-        return Err(InputError::new(
-            "waste.utilized_t",
-            "exceeds generated_t + stock_utilized_t",
-        ));
+        return Err(InputError::of("waste.utilized_t", Fault::WasteBound));
     }
     Ok(Waste {
         generated_t,
@@ -430,10 +466,7 @@ fn read_certification(value: &Value, path: &str) -> Result<Certification, InputE
         &join(path, "valid_until"),
     )?;
     if valid_until < valid_from {
-        return Err(InputError::new(
-            join(path, "valid_until"),
-            "before valid_from",
-        ));
+        return Err(InputError::of(join(path, "valid_until"), Fault::DateOrder));
     }
     let verified = flag(cert, path, "verified")?;
     let revoked = flag(cert, path, "revoked")?;

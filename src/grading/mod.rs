@@ -25,7 +25,7 @@ use serde_json::Value;
 pub use benchmarks::{Benchmark, BenchmarkTable};
 pub use composite::Grade;
 pub use decimal::Fixed;
-pub use input::{Assessment, InputError};
+pub use input::{Assessment, Fault, InputError};
 pub use trace::Trace;
 pub use uscc::Uscc;
 
@@ -63,6 +63,7 @@ pub fn grade(a: &Assessment, table: &BenchmarkTable) -> Result<Graded, InputErro
     let bench = table.get(division).ok_or_else(|| InputError {
         field: "industry_code".into(),
         message: "division not in the benchmark table".into(),
+        kind: input::Fault::Other,
     })?;
     let (energy_baseline, waste_baseline, waste_leading) = (
         Fixed::from(bench.energy_baseline),

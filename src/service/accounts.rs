@@ -18,7 +18,7 @@ use crate::store::{accounts, firms, tokens};
 pub const API_TOKEN_LIFETIME: Duration = Duration::days(30);
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Regulator,
@@ -93,7 +93,7 @@ pub fn check_username(username: &str) -> Result<(), String> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountSummary {
     pub id: i64,
     pub username: String,

@@ -15,7 +15,7 @@ use crate::store::appeals::{self, CLOSED, OPEN};
 use crate::store::audit::{self, Change};
 use crate::store::{codes, firms};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealRequest {
     pub note: String,
@@ -23,7 +23,7 @@ pub struct AppealRequest {
     pub code_serial: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppealView {
     pub id: i64,
     pub uscc: String,
@@ -151,7 +151,7 @@ pub async fn list(
         .collect())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
     pub resolution: String,

@@ -51,7 +51,7 @@ pub async fn firm_for<C: ConnectionTrait>(
             }
         }
         Role::Regulator => {
-            let text = uscc.ok_or_else(|| AppError::validation("uscc", "is required"))?;
+            let text = uscc.ok_or_else(|| AppError::fault("uscc", grading::Fault::Required))?;
             let uscc = Uscc::parse(text).map_err(|_| {
                 AppError::validation("uscc", "not a valid unified social credit code")
             })?;
@@ -106,10 +106,8 @@ pub async fn prepare<C: ConnectionTrait>(
     let certs = certifications::of_firm(db, firm.id).await?;
     let vetoes = vetoes::of_firm(db, firm.id).await?;
     let input = assemble_input(&firm, object, &certs, &vetoes);
-    let graded =
-        grading::grade_json(&input, table).map_err(|e| AppError::validation(e.field, e.message))?;
-    let assessment = grading::Assessment::from_json(&input, table)
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let graded = grading::grade_json(&input, table).map_err(AppError::from)?;
+    let assessment = grading::Assessment::from_json(&input, table).map_err(AppError::from)?;
     let input =
         String::from_utf8(canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?)
             .map_err(AppError::internal)?;
@@ -157,14 +155,39 @@ pub fn assemble_input(
     Value::Object(input)
 }
 
-#[derive(Serialize)]
+/// The members a client sends to preview or submit (methodology §1 without the members the
+/// service attaches). The body is read as JSON and parsed once by the grading input parser,
+/// which names the exact member at fault; this type describes it for the API document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssessmentRequest {
+    /// The firm's USCC; a firm account may leave it out (its own).
+    uscc: Option<String>,
+    /// The reporting year.
+    period: i32,
+    /// YYYY-MM-DD; defaults to today (China).
+    assessed_on: Option<String>,
+    /// Industrial value added, 10,000 CNY: a plain decimal (string or number).
+    #[schema(value_type = String)]
+    value_added_10k_cny: String,
+    /// One entry per energy carrier: `{"carrier", "quantity"}`.
+    #[schema(value_type = Vec<Object>)]
+    energy: Vec<String>,
+    /// `{"generated_t", "stock_utilized_t", "utilized_t"}`.
+    #[schema(value_type = Object)]
+    waste: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AssessmentView {
     pub id: i64,
     pub uscc: String,
     pub firm_name: String,
     pub period: i32,
     pub status: String,
+    #[schema(value_type = Object)]
     pub input: Value,
+    #[schema(value_type = Object)]
     pub trace: Value,
     pub trace_hash: String,
     pub score: String,
@@ -209,10 +232,12 @@ impl AssessmentView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviewResponse {
     pub uscc: String,
+    #[schema(value_type = Object)]
     pub input: Value,
+    #[schema(value_type = Object)]
     pub trace: Value,
     pub trace_hash: String,
     pub score: String,
@@ -346,7 +371,7 @@ pub async fn visible<C: ConnectionTrait>(
     Ok((assessment, firm))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     pub reason: String,
@@ -398,8 +423,9 @@ pub async fn reject(
     Ok(AssessmentView::of(&updated, &firm))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub status: Option<String>,
     pub uscc: Option<String>,
@@ -408,7 +434,7 @@ pub struct ListQuery {
     pub limit: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

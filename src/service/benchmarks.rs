@@ -139,7 +139,7 @@ pub async fn in_force<C: ConnectionTrait>(db: &C) -> AppResult<Arc<BenchmarkTabl
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct BenchmarkSetView {
     pub version: String,
     pub published_at: DateTime<Utc>,

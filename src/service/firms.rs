@@ -103,7 +103,7 @@ pub async fn insert_firm<C: ConnectionTrait>(
 }
 
 /// `POST /api/v1/firms`: a firm, and optionally its first user, in one transaction.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFirmRequest {
     pub uscc: String,
@@ -116,7 +116,7 @@ pub struct CreateFirmRequest {
     pub password: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedFirm {
     #[serde(flatten)]
     pub firm: FirmSummary,
@@ -206,7 +206,7 @@ pub async fn create_firm(
 }
 
 /// What anyone may read about a firm: identity, industry, and its current grade and code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FirmSummary {
     pub uscc: String,
     pub name: String,
@@ -241,8 +241,9 @@ impl FirmSummary {
     }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FirmQuery {
     pub grade: Option<String>,
     pub division: Option<String>,

@@ -97,7 +97,7 @@ impl From<sea_orm::DbErr> for ImportError {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub rows: u64,
     pub firms_created: u64,
@@ -440,7 +440,7 @@ impl ImportState {
                         new_firms.push(firm.clone());
                         firm
                     }
-                    Err(AppError::Validation { field, message }) => {
+                    Err(AppError::Validation { field, message, .. }) => {
                         self.fail(error(row.line, Some(&field), message));
                         continue;
                     }

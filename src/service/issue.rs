@@ -47,7 +47,7 @@ pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> 
     checkpoint(db, keys, head).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuedCode {
     pub serial: u64,
     pub url: String,
@@ -105,8 +105,7 @@ pub async fn approve(
     let certs = certifications::of_firm(&txn, firm.id).await?;
     let vets = vetoes::of_firm(&txn, firm.id).await?;
     let input = assemble_input(&firm, &data, &certs, &vets);
-    let graded = grading::grade_json(&input, &table)
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let graded = grading::grade_json(&input, &table).map_err(AppError::from)?;
     let input_text = canonical_text(
         &grading::Assessment::from_json(&input, &table)
             .map_err(AppError::internal)?
@@ -274,13 +273,13 @@ async fn set_current<C: ConnectionTrait>(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevokedCode {
     pub serial: i64,
     pub status: &'static str,
@@ -356,14 +355,16 @@ pub async fn revoke(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Difference {
     pub path: String,
+    #[schema(value_type = Object)]
     pub stored: Value,
+    #[schema(value_type = Object)]
     pub recomputed: Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Recomputed {
     pub id: i64,
     pub benchmarks: String,
@@ -392,8 +393,7 @@ pub async fn recompute(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
         )));
     }
     let input: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
-    let graded = grading::grade_json(&input, &table)
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let graded = grading::grade_json(&input, &table).map_err(AppError::from)?;
     let stored: Value = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
     let mut differences = Vec::new();
     diff("", &stored, &graded.trace.to_json(), &mut differences);

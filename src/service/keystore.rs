@@ -1,11 +1,12 @@
 //! The key ring as a running service holds it: loaded from the data directory, published, and
 //! reloaded when `gec keys rotate|compromise` rewrites `keyring.json` — so rotation and
 //! compromise take effect without a restart (within a second), on every replica that shares
-//! the key folder. Each (re)load records the public halves in `signing_keys`.
+//! the key folder. A background task watches the file (off the request path: a request only
+//! reads the keys in memory), and each reload records the public halves in `signing_keys`.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
 
 use sea_orm::DatabaseConnection;
 
@@ -23,13 +24,16 @@ pub struct Keys {
 pub struct KeyStore {
     data_dir: PathBuf,
     current: RwLock<(Arc<Keys>, Option<SystemTime>)>,
-    last_check: Mutex<Instant>,
 }
 
-const CHECK_EVERY: Duration = Duration::from_secs(1);
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+fn ring_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("keyring.json")
+}
 
 fn modified(data_dir: &Path) -> Option<SystemTime> {
-    std::fs::metadata(data_dir.join("keys").join("keyring.json"))
+    std::fs::metadata(ring_file(data_dir))
         .and_then(|m| m.modified())
         .ok()
 }
@@ -51,43 +55,59 @@ impl KeyStore {
         Ok(KeyStore {
             data_dir: data_dir.to_owned(),
             current: RwLock::new((derive(ring), modified(data_dir))),
-            last_check: Mutex::new(Instant::now()),
         })
     }
 
-    /// The keys in force, reloaded if the file changed since the last look (at most one look
-    /// a second). A file that fails to load leaves the previous keys in force, and says so.
+    /// The keys in force: a read of what is in memory, never a file system call.
     pub fn current(&self) -> Arc<Keys> {
-        let due = {
-            let mut last = self.last_check.lock().unwrap_or_else(|p| p.into_inner());
-            if last.elapsed() >= CHECK_EVERY {
-                *last = Instant::now();
-                true
-            } else {
-                false
-            }
-        };
-        if due {
-            let stamp = modified(&self.data_dir);
-            let changed = self.current.read().map(|c| c.1 != stamp).unwrap_or(false);
-            if changed {
-                match keys::load(&self.data_dir) {
-                    Ok(ring) => {
-                        tracing::info!("key ring changed on disk: reloaded");
-                        if let Ok(mut current) = self.current.write() {
-                            *current = (derive(ring), stamp);
-                        }
-                    }
-                    Err(err) => {
-                        tracing::error!(%err, "key ring changed but does not load; keeping the previous keys")
-                    }
-                }
-            }
-        }
         self.current
             .read()
             .map(|c| c.0.clone())
             .unwrap_or_else(|p| p.into_inner().0.clone())
+    }
+
+    /// Watches `keyring.json` from a background task for as long as the store lives: a changed
+    /// file is loaded (on the blocking pool) and put in force, and its public halves recorded.
+    /// A file that fails to load leaves the previous keys in force, and says so.
+    pub fn watch(self: &Arc<Self>, db: DatabaseConnection) {
+        let store: Weak<KeyStore> = Arc::downgrade(self);
+        let path = ring_file(&self.data_dir);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(CHECK_EVERY);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(store) = store.upgrade() else { return };
+                let stamp = tokio::fs::metadata(&path)
+                    .await
+                    .and_then(|m| m.modified())
+                    .ok();
+                let changed = store.current.read().map(|c| c.1 != stamp).unwrap_or(false);
+                if !changed {
+                    continue;
+                }
+                let dir = store.data_dir.clone();
+                match tokio::task::spawn_blocking(move || keys::load(&dir)).await {
+                    Ok(Ok(ring)) => {
+                        tracing::info!("key ring changed on disk: reloaded");
+                        if let Ok(mut current) = store.current.write() {
+                            *current = (derive(ring), stamp);
+                        }
+                        if let Err(err) = store.record(&db).await {
+                            tracing::warn!(%err, "recording the reloaded keys in the database failed");
+                        }
+                    }
+                    Ok(Err(err)) => {
+                        tracing::error!(%err, "key ring changed but does not load; keeping the previous keys");
+                        // Do not retry the same broken file every tick: wait for the next change.
+                        if let Ok(mut current) = store.current.write() {
+                            current.1 = stamp;
+                        }
+                    }
+                    Err(err) => tracing::error!(%err, "loading the key ring panicked"),
+                }
+            }
+        });
     }
 
     /// Records the public halves in `signing_keys`.

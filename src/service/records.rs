@@ -12,7 +12,7 @@ use crate::grading::input::{CertificationKind, VetoKind, parse_date};
 use crate::store::audit::{self, Change};
 use crate::store::{certifications, firms, vetoes};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertificationRequest {
     pub kind: String,
@@ -47,7 +47,7 @@ fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> 
 }
 
 fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {
-    parse_date(value).ok_or_else(|| AppError::validation(field, "must be a date YYYY-MM-DD"))
+    parse_date(value).ok_or_else(|| AppError::fault(field, crate::grading::Fault::Date))
 }
 
 /// Today's date in China (UTC+8), the date a grade is computed for unless another is given.
@@ -55,7 +55,7 @@ pub fn today() -> NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CertificationView {
     pub id: i64,
     pub uscc: String,
@@ -111,7 +111,10 @@ pub async fn add_certification(
     let valid_from = date_field("valid_from", &request.valid_from)?;
     let valid_until = date_field("valid_until", &request.valid_until)?;
     if valid_until < valid_from {
-        return Err(AppError::validation("valid_until", "before valid_from"));
+        return Err(AppError::fault(
+            "valid_until",
+            crate::grading::Fault::DateOrder,
+        ));
     }
     let evidence_note = optional_note("evidence_note", request.evidence_note.as_deref())?;
     let by_regulator = caller.role == Role::Regulator;
@@ -158,7 +161,7 @@ pub async fn add_certification(
     Ok(view)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     #[serde(default)]
@@ -246,7 +249,7 @@ pub async fn review_certification(
     Ok(after)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VetoRequest {
     pub kind: String,
@@ -255,7 +258,7 @@ pub struct VetoRequest {
     pub note: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VetoView {
     pub id: i64,
     pub uscc: String,

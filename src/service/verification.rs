@@ -17,7 +17,7 @@ use crate::store::codes;
 use crate::store::firms;
 
 /// The claims as the API shows them: times in RFC 3339, the score as the trace writes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClaimsView {
     pub uscc: String,
     pub grade: String,
@@ -29,12 +29,12 @@ pub struct ClaimsView {
     pub serial: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FirmName {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifyResult {
     pub valid: bool,
     pub reason: Option<String>,

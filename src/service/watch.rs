@@ -50,7 +50,7 @@ pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &str) -> Ap
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WatchedFirm {
     pub uscc: String,
     pub name: String,
@@ -89,7 +89,7 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Wat
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangeEvent {
     pub uscc: String,
     pub name: String,
@@ -106,7 +106,7 @@ pub struct ChangeEvent {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChangeFeed {
     pub items: Vec<ChangeEvent>,
     pub next_cursor: Option<String>,

@@ -1,31 +1,37 @@
 //! The public transparency log (token.md §5) and the published keys (§4): checkpoints,
 //! entries, inclusion and consistency proofs from stored subtree hashes.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::api::{ApiPath, ApiQuery};
-use crate::error::{AppError, AppResult};
+use crate::code::KeySetDocument;
+use crate::error::{AppError, AppResult, Problem};
 use crate::store::tlog;
 use crate::tlog::merkle;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/log/checkpoint", get(show_checkpoint))
-        .route("/log/entries/{index}", get(show_entry))
-        .route("/log/proof/inclusion", get(show_inclusion_proof))
-        .route("/log/proof/consistency", get(show_consistency_proof))
-        .route("/.well-known/gec/keys.json", get(show_keys))
-        .route("/.well-known/jwks.json", get(show_jwks))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_checkpoint))
+        .routes(routes!(show_entry))
+        .routes(routes!(show_inclusion_proof))
+        .routes(routes!(show_consistency_proof))
+        .routes(routes!(show_keys))
+        .routes(routes!(show_jwks))
 }
 
+/// The latest signed checkpoint (a C2SP signed note). Who may call it: anyone.
+#[utoipa::path(get, path = "/log/checkpoint", tag = "log",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
 async fn show_checkpoint(State(state): State<AppState>) -> AppResult<Response> {
     let checkpoint = tlog::latest_checkpoint(&state.db)
         .await?
@@ -40,6 +46,10 @@ async fn show_checkpoint(State(state): State<AppState>) -> AppResult<Response> {
         .into_response())
 }
 
+/// One log entry's exact bytes (its leaf hash is over them). Who may call it: anyone.
+#[utoipa::path(get, path = "/log/entries/{index}", tag = "log",
+    params(("index" = String, Path, max_length = 20)),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
 async fn show_entry(
     State(state): State<AppState>,
     ApiPath(index): ApiPath<String>,
@@ -64,14 +74,15 @@ async fn show_entry(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct InclusionQuery {
     index: u64,
     size: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InclusionProof {
     pub index: u64,
     pub size: u64,
@@ -89,6 +100,10 @@ async fn resolve(state: &AppState, plan: &merkle::Plan) -> AppResult<Vec<merkle:
         .ok_or_else(|| AppError::internal("a log node is missing"))
 }
 
+/// An inclusion proof of entry `index` in the tree of `size` (default: the latest). Who may
+/// call it: anyone.
+#[utoipa::path(get, path = "/log/proof/inclusion", tag = "log", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof)))]
 async fn show_inclusion_proof(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<InclusionQuery>,
@@ -117,20 +132,25 @@ async fn show_inclusion_proof(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ConsistencyQuery {
     from: u64,
     to: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ConsistencyProof {
     pub from: u64,
     pub to: u64,
     pub proof: Vec<String>,
 }
 
+/// A consistency proof between two tree sizes (`to` defaults to the latest). Who may call it:
+/// anyone.
+#[utoipa::path(get, path = "/log/proof/consistency", tag = "log", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof)))]
 async fn show_consistency_proof(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ConsistencyQuery>,
@@ -154,6 +174,10 @@ async fn show_consistency_proof(
     }))
 }
 
+/// The code-signing keys and the log key, with their status and windows. Who may call it:
+/// anyone.
+#[utoipa::path(get, path = "/.well-known/gec/keys.json", tag = "keys",
+    responses((status = 200, body = KeySetDocument)))]
 async fn show_keys(State(state): State<AppState>) -> Response {
     let keys = state.keys.current();
     (
@@ -163,6 +187,9 @@ async fn show_keys(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The code-signing keys as a plain JWKS. Who may call it: anyone.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
+    responses((status = 200, body = Object)))]
 async fn show_jwks(State(state): State<AppState>) -> Response {
     let keys = state.keys.current();
     (

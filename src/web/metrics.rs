@@ -11,14 +11,29 @@ use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sea_orm::DatabaseBackend;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 
+/// `/healthz`, described in the API document.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_health))
+}
+
+/// `/metrics`: for the operator's Prometheus, not part of the API.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(show_health))
-        .route("/metrics", get(show_metrics))
+    Router::new().route("/metrics", get(show_metrics))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    /// `ok` or `unreachable`.
+    pub database: &'static str,
 }
 
 /// The process-wide recorder (a metrics recorder can be installed once per process).
@@ -40,13 +55,23 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// 200 when the database answers. Who may call it: anyone.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, body = Health), (status = 503, body = Health, description = "The database does not answer")))]
 async fn show_health(State(state): State<AppState>) -> Response {
     if crate::db::ping(&state.db).await {
-        Json(json!({"status": "ok", "database": "ok"})).into_response()
+        Json(Health {
+            status: "ok",
+            database: "ok",
+        })
+        .into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": "unreachable"})),
+            Json(Health {
+                status: "unavailable",
+                database: "unreachable",
+            }),
         )
             .into_response()
     }

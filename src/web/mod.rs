@@ -36,6 +36,7 @@ impl AppState {
         let origin = crate::config::log_origin_for(&config.public_url);
         let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
         keys.record(&db).await?;
+        keys.watch(db.clone());
         crate::service::benchmarks::seed_default(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -57,9 +58,8 @@ pub fn router(state: AppState) -> Router {
     // Install the metrics recorder before the first request is counted.
     metrics::handle();
     let routes = Router::new()
-        .merge(api::router())
+        .merge(Router::from(api::openapi::routes()))
         .merge(pages::router())
-        .merge(log::router())
         .merge(metrics::router());
     middleware::wrap(routes).with_state(state)
 }

@@ -1,18 +1,17 @@
-//! Codes: the token vectors byte for byte, strict decoding, verification verdicts, `gec
-//! verify`, `gec qr` read back by a real scanner, the badge, and interop with pycose.
+//! Codes: the token vectors byte for byte, strict decoding, verification verdicts and `gec
+//! verify`. Scanning the images is in `scanning`, other COSE implementations in `interop`.
 
 use std::process::Command;
 
 use chrono::{TimeZone, Utc};
 use ed25519_dalek::SigningKey;
 use gec::code::keys::{KeySetDocument, PublishedKey};
-use gec::code::qr::{self, Level};
 use gec::code::{Claims, KeyStatus, Reason, TrustedKeys, cose, text, verify};
 use gec::grading::Grade;
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn token_vectors() -> Value {
+pub(crate) fn token_vectors() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/vectors/token.json"
@@ -21,7 +20,7 @@ fn token_vectors() -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn vector_key(v: &Value) -> SigningKey {
+pub(crate) fn vector_key(v: &Value) -> SigningKey {
     let secret: [u8; 32] = hex::decode(v["key"]["secret_hex"].as_str().unwrap())
         .unwrap()
         .try_into()
@@ -29,7 +28,7 @@ fn vector_key(v: &Value) -> SigningKey {
     SigningKey::from_bytes(&secret)
 }
 
-fn claims_of(c: &Value) -> Claims {
+pub(crate) fn claims_of(c: &Value) -> Claims {
     Claims {
         iss: c["iss"].as_str().unwrap().into(),
         sub: c["sub"].as_str().unwrap().into(),
@@ -48,7 +47,7 @@ fn claims_of(c: &Value) -> Claims {
 }
 
 /// A key set publishing `key` as active from the epoch.
-fn keyset(key: &SigningKey) -> KeySetDocument {
+pub(crate) fn keyset(key: &SigningKey) -> KeySetDocument {
     let not_before = Utc.timestamp_opt(0, 0).unwrap();
     KeySetDocument {
         issuer: "CQ-GEC".into(),
@@ -88,7 +87,7 @@ fn the_token_vectors_are_reproduced_byte_for_byte() {
     }
 }
 
-fn trusted(key: &SigningKey) -> TrustedKeys {
+pub(crate) fn trusted(key: &SigningKey) -> TrustedKeys {
     TrustedKeys::from_document(&keyset(key)).unwrap()
 }
 
@@ -394,7 +393,7 @@ proptest! {
 
 // ---- the CLI ----
 
-fn gec(args: &[&str]) -> std::process::Output {
+pub(crate) fn gec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gec"))
         .args(args)
         .output()
@@ -471,189 +470,4 @@ fn gec_verify_accepts_the_vectors_and_refuses_tampered_expired_and_unknown_key_c
             "unknown_key"
         );
     }
-}
-
-/// Reads every QR symbol in an image with zbar, a real decoder (Debian's zbar-tools).
-pub fn zbarimg(path: &std::path::Path) -> String {
-    let out = Command::new("zbarimg")
-        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
-        .arg(path)
-        .output()
-        .expect(
-            "zbarimg is needed for this test: apt-get install zbar-tools (.ci/run installs it)",
-        );
-    assert!(
-        out.status.success(),
-        "zbarimg found no code in {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim_end_matches('\n')
-        .to_owned()
-}
-
-#[test]
-fn gec_qr_pngs_scan_back_to_the_same_url() {
-    let v = token_vectors();
-    let dir = tempfile::tempdir().unwrap();
-    for case in v["cases"].as_array().unwrap() {
-        let url = case["url"].as_str().unwrap();
-        for level in ["M", "Q"] {
-            let path = dir.path().join(format!("qr-{level}.png"));
-            let out = gec(&[
-                "qr",
-                url,
-                "--format",
-                "png",
-                "--level",
-                level,
-                "-o",
-                path.to_str().unwrap(),
-            ]);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert_eq!(zbarimg(&path), url);
-        }
-        let svg = dir.path().join("qr.svg");
-        assert!(
-            gec(&["qr", url, "--format", "svg", "-o", svg.to_str().unwrap()])
-                .status
-                .success()
-        );
-        assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
-    }
-}
-
-#[test]
-fn a_code_url_is_one_alphanumeric_segment() {
-    let v = token_vectors();
-    let url = v["cases"][0]["url"].as_str().unwrap();
-    assert!(qr::is_alphanumeric(url));
-    let code = qr::encode(url, Level::M).unwrap();
-    // One alphanumeric segment of 309 characters fits version 10 at M; byte mode would need 13.
-    assert_eq!(code.version(), qrcode::Version::Normal(10));
-}
-
-fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
-    let mut db = resvg::usvg::fontdb::Database::new();
-    db.load_system_fonts();
-    std::sync::Arc::new(db)
-}
-
-#[test]
-fn the_badge_carries_the_firm_grade_and_a_scannable_qr_at_level_q() {
-    use gec::code::badge::{self, BadgeData};
-    let url = token_vectors()["cases"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let data = BadgeData {
-        firm_name: "重庆两江新能源汽车零部件有限公司",
-        uscc: "91500112MA5U2A1B3G",
-        grade: Grade::APlus,
-        score_text: "90.06",
-        period: 2025,
-        issued_on: "2026-03-31",
-        valid_until: "2027-05-01",
-        serial: 0,
-        url: &url,
-    };
-    let svg = badge::svg(&data).unwrap();
-    assert!(
-        svg.contains("重庆两江新能源汽车零部件有限公司")
-            && svg.contains(">A+<")
-            && svg.contains("深绿")
-    );
-    let fonts = fonts();
-    assert!(
-        fonts.faces().any(|f| f
-            .families
-            .iter()
-            .any(|(name, _)| name.contains("WenQuanYi") || name.contains("CJK"))),
-        "a CJK font is needed for the PNG badge: apt-get install fonts-wqy-microhei (.ci/run installs it)"
-    );
-    let png = badge::png(&data, fonts, 2.0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("badge.png");
-    std::fs::write(&path, &png).unwrap();
-    let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artifacts");
-    let _ = std::fs::create_dir_all(&keep);
-    let _ = std::fs::write(keep.join("badge.png"), &png);
-    assert_eq!(zbarimg(&path), url, "the badge's QR scans to the URL");
-    let image = image::load_from_memory(&png).unwrap();
-    assert_eq!((image.width(), image.height()), (1200, 1800));
-}
-
-// ---- interop ----
-
-fn python_interop(args: &[&str]) -> std::process::Output {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/interop/pycose_interop.py"
-    );
-    let out = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3");
-    if String::from_utf8_lossy(&out.stderr).contains("ModuleNotFoundError") {
-        panic!(
-            "pycose is needed for this test: pip install pycose 'cbor2<6' (.ci/run installs it)"
-        );
-    }
-    out
-}
-
-#[test]
-fn pycose_verifies_codes_made_by_the_service() {
-    let key = SigningKey::from_bytes(&[42u8; 32]);
-    let claims = claims_of(&token_vectors()["cases"][1]["claims"]);
-    let cose = cose::sign(&claims, &key);
-    let out = python_interop(&[
-        "verify",
-        &hex::encode(&cose),
-        &hex::encode(key.verifying_key().as_bytes()),
-    ]);
-    assert!(
-        out.status.success(),
-        "{} {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut bad = cose.clone();
-    let last = bad.len() - 1;
-    bad[last] ^= 1;
-    let out = python_interop(&[
-        "verify",
-        &hex::encode(&bad),
-        &hex::encode(key.verifying_key().as_bytes()),
-    ]);
-    assert!(!out.status.success(), "pycose must refuse a tampered code");
-}
-
-#[test]
-fn the_service_verifies_a_code_made_by_pycose() {
-    let key = SigningKey::from_bytes(&[43u8; 32]);
-    let claims = claims_of(&token_vectors()["cases"][0]["claims"]);
-    let mut payload = Vec::new();
-    ciborium::into_writer(&claims.to_cbor(), &mut payload).unwrap();
-    let out = python_interop(&["make", &hex::encode(key.to_bytes()), &hex::encode(&payload)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cose = hex::decode(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
-    assert_eq!(
-        cose,
-        cose::sign(&claims, &key),
-        "pycose makes the same bytes"
-    );
-    let verdict = verify::verify_bytes(&cose, &trusted(&key), claims.iat as i64);
-    assert!(verdict.valid, "{verdict:?}");
 }

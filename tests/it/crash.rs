@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ fn gec(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) {
     );
 }
 
-fn start(dir: &std::path::Path, url: &str) -> (Child, String) {
+fn start(dir: &std::path::Path, url: &str) -> (crate::helpers::ServerGuard, String) {
     crate::helpers::spawn_server(dir, url, false)
 }
 
@@ -160,8 +160,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
             std::thread::sleep(Duration::from_millis(5));
         }
         let before_crash = checkpoint(&base);
-        server.kill().unwrap(); // SIGKILL
-        server.wait().unwrap();
+        server.kill(); // SIGKILL
         for worker in workers {
             worker.join().unwrap();
         }
@@ -202,8 +201,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
                 "approval {id} has its code"
             );
         }
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.kill();
         (seen, before_crash, after_crash)
     })
     .await

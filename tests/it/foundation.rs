@@ -213,15 +213,18 @@ fn the_binary_exits_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut guard = crate::helpers::ServerGuard::new(
+        Command::new(env!("CARGO_BIN_EXE_gec"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = guard.child_mut();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = stdout.lines();
     let url = loop {

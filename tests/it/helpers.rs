@@ -436,27 +436,60 @@ pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
-/// Starts the `gec` binary on a free port with `dir` as its data directory; returns the child
-/// and its base URL. What it prints afterwards is drained, so it never writes to a closed pipe.
+/// A `gec` server process that is killed (SIGKILL) and reaped when the guard is dropped, so a
+/// test that fails or panics never leaves a server running after the suite.
+pub struct ServerGuard {
+    child: Option<std::process::Child>,
+}
+
+impl ServerGuard {
+    pub fn new(child: std::process::Child) -> Self {
+        ServerGuard { child: Some(child) }
+    }
+
+    /// Kills the server now (SIGKILL, as a crash would) and waits for it to exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn child_mut(&mut self) -> &mut std::process::Child {
+        self.child.as_mut().expect("the server is still running")
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts the `gec` binary on a free port with `dir` as its data directory; returns the guard
+/// that ends it and its base URL. What it prints afterwards is drained, so it never writes to a
+/// closed pipe.
 pub fn spawn_server(
     dir: &std::path::Path,
     database_url: &str,
     demo: bool,
-) -> (std::process::Child, String) {
+) -> (ServerGuard, String) {
     use std::io::BufRead;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gec"));
     command.args(["serve", "--bind", "127.0.0.1:0"]);
     if demo {
         command.arg("--demo");
     }
-    let mut child = command
+    let child = command
         .env("GEC_DATA_DIR", dir)
         .env("DATABASE_URL", database_url)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start gec");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut guard = ServerGuard::new(child);
+    let stdout = guard.child_mut().stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
     let base = loop {
         let line = lines
             .next()
@@ -467,7 +500,7 @@ pub fn spawn_server(
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, base)
+    (guard, base)
 }
 
 /// Runs `gec ARGS` on the app's database and data directory, with `stdin` as its input.

@@ -1,9 +1,11 @@
 //! `GET /api/v1/me` (who am I) and `GET /api/v1/accounts` (the regulator's list of accounts).
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::AppResult;
 use crate::service::accounts::{self, AccountSummary, Role};
@@ -11,19 +13,22 @@ use crate::store::firms;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(show_me))
-        .route("/api/v1/accounts", get(list_accounts))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_me))
+        .routes(routes!(list_accounts))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MeResponse {
     pub username: String,
     pub role: Role,
     pub firm_uscc: Option<String>,
 }
 
+/// Who the token belongs to. Who may call it: any account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse)))]
 async fn show_me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MeResponse>> {
     let firm_uscc = match auth.firm_id {
         Some(id) => {
@@ -42,12 +47,15 @@ async fn show_me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Me
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AccountsResponse {
     pub items: Vec<AccountSummary>,
     pub next_cursor: Option<String>,
 }
 
+/// Every account. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = AccountsResponse)))]
 async fn list_accounts(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,

@@ -1,36 +1,35 @@
 //! `/api/v1/assessments`: preview, submit, read, list (the review queue), reject.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
-use crate::error::AppResult;
+use crate::error::{AppResult, Problem};
 use crate::service::assessments::{
-    self, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
+    self, AssessmentRequest, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
 };
 use crate::service::issue::{self, IssuedCode, Recomputed};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/assessments/preview", post(preview_assessment))
-        .route(
-            "/api/v1/assessments",
-            post(create_assessment).get(list_assessments),
-        )
-        .route("/api/v1/assessments/{id}", get(show_assessment))
-        .route("/api/v1/assessments/{id}/reject", post(reject_assessment))
-        .route("/api/v1/assessments/{id}/approve", post(approve_assessment))
-        .route(
-            "/api/v1/assessments/{id}/recompute",
-            post(recompute_assessment),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(preview_assessment))
+        .routes(routes!(create_assessment, list_assessments))
+        .routes(routes!(show_assessment))
+        .routes(routes!(reject_assessment))
+        .routes(routes!(approve_assessment))
+        .routes(routes!(recompute_assessment))
 }
 
+/// Grades yearly data without storing anything. Who may call it: firm (own), regulator.
+#[utoipa::path(post, path = "/api/v1/assessments/preview", tag = "assessments",
+    security(("bearer" = [])), request_body = AssessmentRequest,
+    responses((status = 200, body = PreviewResponse)))]
 async fn preview_assessment(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -41,6 +40,11 @@ async fn preview_assessment(
     ))
 }
 
+/// Submits yearly data for review. Who may call it: firm (own), regulator.
+#[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments",
+    security(("bearer" = [])), request_body = AssessmentRequest,
+    responses((status = 201, body = AssessmentView),
+        (status = 409, body = Problem, description = "An assessment for this firm and period is already under review")))]
 async fn create_assessment(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -52,6 +56,10 @@ async fn create_assessment(
     ))
 }
 
+/// One assessment with its input and trace. Who may call it: firm (own), regulator.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = AssessmentView), (status = 404, body = Problem)))]
 async fn show_assessment(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -61,6 +69,11 @@ async fn show_assessment(
     Ok(Json(AssessmentView::of(&assessment, &firm)))
 }
 
+/// Assessments, oldest first (the review queue with `status=submitted`). Who may call it:
+/// firm (own), regulator.
+#[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments",
+    security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Page<AssessmentView>)))]
 async fn list_assessments(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -69,6 +82,11 @@ async fn list_assessments(
     Ok(Json(assessments::list(&state.db, &auth, query).await?))
 }
 
+/// Rejects a submission with a reason. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/reject", tag = "assessments",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)), request_body = RejectRequest,
+    responses((status = 200, body = AssessmentView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Not under review")))]
 async fn reject_assessment(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -80,6 +98,12 @@ async fn reject_assessment(
     ))
 }
 
+/// Approves a submission: recomputes it, signs the code and logs it. Who may call it:
+/// regulator.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/approve", tag = "assessments",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
+    responses((status = 201, body = IssuedCode), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Not under review")))]
 async fn approve_assessment(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -90,6 +114,11 @@ async fn approve_assessment(
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
+/// Recomputes an assessment from its stored input and recorded versions. Who may call it:
+/// regulator.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/recompute", tag = "assessments",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = Recomputed), (status = 404, body = Problem)))]
 async fn recompute_assessment(
     State(state): State<AppState>,
     auth: Auth<Regulator>,

@@ -1,12 +1,14 @@
 //! `GET /api/v1/audit/events`: the regulator's view of the append-only audit trail.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiQuery;
 use crate::error::AppResult;
@@ -15,12 +17,13 @@ use crate::store::audit;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/audit/events", get(list_audit_events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit_events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     target_type: Option<String>,
     target_id: Option<String>,
@@ -32,7 +35,7 @@ struct AuditQuery {
     limit: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuditEventView {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -41,10 +44,15 @@ pub struct AuditEventView {
     pub action: String,
     pub target_type: String,
     pub target_id: String,
+    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
 }
 
+/// The audit trail, oldest first, filtered. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", security(("bearer" = [])),
+    params(AuditQuery), responses((status = 200, body = Page<AuditEventView>)))]
 async fn list_audit_events(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,

@@ -1,16 +1,18 @@
 //! The banks' API: verify one code (anyone), verify up to 1,000 at once, and watch borrowers'
 //! grade changes.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::service::assessments::page_limit;
 use crate::service::verification::{self, VerifyResult};
 use crate::service::watch::{self, ChangeFeed, WatchedFirm};
@@ -20,24 +22,26 @@ use crate::web::auth::{Auth, Bank};
 /// The most codes one bulk request may carry.
 pub const BULK_MAX: usize = 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/verify", post(verify_code))
-        .route("/api/v1/verify/bulk", post(verify_codes))
-        .route("/api/v1/watchlist", get(list_watchlist))
-        .route("/api/v1/watchlist/changes", get(list_watchlist_changes))
-        .route(
-            "/api/v1/watchlist/{uscc}",
-            put(add_to_watchlist).delete(remove_from_watchlist),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify_code))
+        .routes(routes!(verify_codes))
+        .routes(routes!(list_watchlist))
+        .routes(routes!(list_watchlist_changes))
+        .routes(routes!(add_to_watchlist, remove_from_watchlist))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    /// The code's URL or its base32 text.
     pub code: String,
 }
 
+/// Verifies one code: the verdict, and for a valid code its claims, status and finance.
+/// Who may call it: anyone.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verification", request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResult)))]
 async fn verify_code(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<VerifyRequest>,
@@ -50,17 +54,21 @@ async fn verify_code(
         .ok_or_else(|| AppError::internal("no verdict"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
+    #[schema(max_items = 1000)]
     pub codes: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BulkResponse {
     pub results: Vec<VerifyResult>,
 }
 
+/// Verifies up to 1,000 codes, a verdict each in the order given. Who may call it: bank.
+#[utoipa::path(post, path = "/api/v1/verify/bulk", tag = "verification", security(("bearer" = [])),
+    request_body = BulkRequest, responses((status = 200, body = BulkResponse)))]
 async fn verify_codes(
     State(state): State<AppState>,
     _auth: Auth<Bank>,
@@ -77,12 +85,15 @@ async fn verify_codes(
     Ok(Json(BulkResponse { results }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WatchlistResponse {
     pub items: Vec<WatchedFirm>,
     pub next_cursor: Option<String>,
 }
 
+/// The bank's borrowers. Who may call it: bank.
+#[utoipa::path(get, path = "/api/v1/watchlist", tag = "watchlist", security(("bearer" = [])),
+    responses((status = 200, body = WatchlistResponse)))]
 async fn list_watchlist(
     State(state): State<AppState>,
     auth: Auth<Bank>,
@@ -93,6 +104,11 @@ async fn list_watchlist(
     }))
 }
 
+/// Watches a firm. Who may call it: bank.
+#[utoipa::path(put, path = "/api/v1/watchlist/{uscc}", tag = "watchlist", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)),
+    responses((status = 201, description = "Now watched"), (status = 204, description = "Already watched"),
+        (status = 404, body = Problem)))]
 async fn add_to_watchlist(
     State(state): State<AppState>,
     auth: Auth<Bank>,
@@ -107,6 +123,10 @@ async fn add_to_watchlist(
     .into_response())
 }
 
+/// Stops watching a firm. Who may call it: bank.
+#[utoipa::path(delete, path = "/api/v1/watchlist/{uscc}", tag = "watchlist", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)),
+    responses((status = 204, description = "Not watched any more"), (status = 404, body = Problem)))]
 async fn remove_from_watchlist(
     State(state): State<AppState>,
     auth: Auth<Bank>,
@@ -116,14 +136,20 @@ async fn remove_from_watchlist(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ChangesQuery {
     since: Option<DateTime<Utc>>,
+    #[param(max_length = 40)]
     cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
+/// Grade changes of the bank's borrowers, in log order. Who may call it: bank.
+#[utoipa::path(get, path = "/api/v1/watchlist/changes", tag = "watchlist", security(("bearer" = [])),
+    params(ChangesQuery), responses((status = 200, body = ChangeFeed)))]
 async fn list_watchlist_changes(
     State(state): State<AppState>,
     auth: Auth<Bank>,

@@ -1,55 +1,37 @@
 //! `/api/v1/codes/{serial}`: a code's claims and status, its images, and revocation.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiPath};
 use crate::code::badge::{self, BadgeData};
 use crate::code::qr::{self, Level};
 use crate::code::{Claims, cose, text};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::service::issue::{self, RevokeRequest, RevokedCode};
 use crate::store::{codes, firms};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 use crate::web::images::{self, Kind};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/codes/{serial}", get(show_code))
-        .route("/api/v1/codes/{serial}/status", get(show_code_status))
-        .route(
-            "/api/v1/codes/{serial}/qr.png",
-            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
-                show_image(s, p, h, Kind::QrPng)
-            }),
-        )
-        .route(
-            "/api/v1/codes/{serial}/qr.svg",
-            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
-                show_image(s, p, h, Kind::QrSvg)
-            }),
-        )
-        .route(
-            "/api/v1/codes/{serial}/badge.png",
-            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
-                show_image(s, p, h, Kind::BadgePng)
-            }),
-        )
-        .route(
-            "/api/v1/codes/{serial}/badge.svg",
-            get(|s: State<AppState>, p: ApiPath<String>, h: HeaderMap| {
-                show_image(s, p, h, Kind::BadgeSvg)
-            }),
-        )
-        .route("/api/v1/codes/{serial}/revoke", post(revoke_code))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_code))
+        .routes(routes!(show_code_status))
+        .routes(routes!(show_qr_png))
+        .routes(routes!(show_qr_svg))
+        .routes(routes!(show_badge_png))
+        .routes(routes!(show_badge_svg))
+        .routes(routes!(revoke_code))
 }
 
 /// A serial from a path: a non-negative integer, or the code is simply not found.
@@ -76,13 +58,13 @@ pub async fn load(
     Ok((code, firm, claims))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct FirmRef {
     pub uscc: String,
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CodeResponse {
     pub serial: i64,
     pub status: String,
@@ -103,6 +85,10 @@ fn time(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
+/// A code's claims, status and URL. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, body = CodeResponse), (status = 404, body = Problem)))]
 async fn show_code(
     State(state): State<AppState>,
     ApiPath(serial): ApiPath<String>,
@@ -128,12 +114,16 @@ async fn show_code(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
     pub serial: i64,
     pub status: String,
 }
 
+/// A code's status alone. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}/status", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, body = StatusResponse), (status = 404, body = Problem)))]
 async fn show_code_status(
     State(state): State<AppState>,
     ApiPath(serial): ApiPath<String>,
@@ -180,6 +170,58 @@ fn render(
         Kind::BadgeSvg => badge::svg(&data).map_err(AppError::internal)?.into_bytes(),
         Kind::BadgePng => badge::png(&data, images::fonts(), 2.0).map_err(AppError::internal)?,
     })
+}
+
+/// The QR code at level M as a PNG. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}/qr.png", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
+async fn show_qr_png(
+    state: State<AppState>,
+    serial: ApiPath<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    show_image(state, serial, headers, Kind::QrPng).await
+}
+
+/// The QR code at level M as an SVG. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}/qr.svg", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
+async fn show_qr_svg(
+    state: State<AppState>,
+    serial: ApiPath<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    show_image(state, serial, headers, Kind::QrSvg).await
+}
+
+/// The printable badge (QR at level Q) as a PNG. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}/badge.png", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
+async fn show_badge_png(
+    state: State<AppState>,
+    serial: ApiPath<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    show_image(state, serial, headers, Kind::BadgePng).await
+}
+
+/// The printable badge as an SVG. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/codes/{serial}/badge.svg", tag = "codes",
+    params(("serial" = String, Path, max_length = 40)),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
+async fn show_badge_svg(
+    state: State<AppState>,
+    serial: ApiPath<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    show_image(state, serial, headers, Kind::BadgeSvg).await
 }
 
 async fn show_image(
@@ -242,6 +284,11 @@ fn fxhash(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Revokes a code with a reason (a log entry). Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/codes/{serial}/revoke", tag = "codes", security(("bearer" = [])),
+    params(("serial" = String, Path, max_length = 40)), request_body = RevokeRequest,
+    responses((status = 200, body = RevokedCode), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Already revoked or superseded")))]
 async fn revoke_code(
     State(state): State<AppState>,
     auth: Auth<Regulator>,

@@ -1,14 +1,16 @@
 //! Firms and what is recorded about them: `POST/GET /api/v1/firms`, a firm's certifications
 //! and vetoes, and the regulator's review of certifications.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::grading::Uscc;
 use crate::service::assessments::{Page, firm_for, page_cursor, page_limit};
 use crate::service::firms::{self, CreateFirmRequest, CreatedFirm, FirmQuery, FirmSummary};
@@ -19,25 +21,21 @@ use crate::store::{certifications, firms as firm_store, vetoes};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/firms", post(create_firm).get(list_firms))
-        .route("/api/v1/firms/{uscc}", get(show_firm))
-        .route(
-            "/api/v1/firms/{uscc}/certifications",
-            post(create_certification).get(list_firm_certifications),
-        )
-        .route(
-            "/api/v1/firms/{uscc}/vetoes",
-            post(create_veto).get(list_vetoes),
-        )
-        .route("/api/v1/certifications", get(list_certifications))
-        .route(
-            "/api/v1/certifications/{id}/verify",
-            post(review_certification),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_firm, list_firms))
+        .routes(routes!(show_firm))
+        .routes(routes!(create_certification, list_firm_certifications))
+        .routes(routes!(create_veto, list_vetoes))
+        .routes(routes!(list_certifications))
+        .routes(routes!(review_certification))
 }
 
+/// Creates a firm (and, with `username` and `password`, its first account). Who may call it:
+/// regulator.
+#[utoipa::path(post, path = "/api/v1/firms", tag = "firms", security(("bearer" = [])),
+    request_body = CreateFirmRequest,
+    responses((status = 201, body = CreatedFirm), (status = 409, body = Problem, description = "The firm or username exists")))]
 async fn create_firm(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -47,6 +45,9 @@ async fn create_firm(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Firms, with filters. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/firms", tag = "firms", security(("bearer" = [])),
+    params(FirmQuery), responses((status = 200, body = Page<FirmSummary>)))]
 async fn list_firms(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,
@@ -55,7 +56,10 @@ async fn list_firms(
     Ok(Json(firms::list_firms(&state.db, query).await?))
 }
 
-/// The public summary: anyone may read it.
+/// A firm's public summary: name, industry, current grade and code. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/firms/{uscc}", tag = "firms",
+    params(("uscc" = String, Path, max_length = 40)),
+    responses((status = 200, body = FirmSummary), (status = 404, body = Problem)))]
 async fn show_firm(
     State(state): State<AppState>,
     Path(uscc): Path<String>,
@@ -69,6 +73,10 @@ async fn show_firm(
 }
 
 /// A firm declares its own certification; a regulator records a verified one for any firm.
+/// Who may call it: firm (own), regulator.
+#[utoipa::path(post, path = "/api/v1/firms/{uscc}/certifications", tag = "firms", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)), request_body = CertificationRequest,
+    responses((status = 201, body = CertificationView), (status = 404, body = Problem)))]
 async fn create_certification(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -90,6 +98,10 @@ fn not_found_for_path(err: AppError) -> AppError {
     }
 }
 
+/// A firm's certifications. Who may call it: firm (own), regulator.
+#[utoipa::path(get, path = "/api/v1/firms/{uscc}/certifications", tag = "firms", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)),
+    responses((status = 200, body = Page<CertificationView>), (status = 404, body = Problem)))]
 async fn list_firm_certifications(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
@@ -109,15 +121,22 @@ async fn list_firm_certifications(
     }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct CertificationQuery {
+    /// `declared` (awaiting verification), `verified` or `revoked`.
     status: Option<String>,
+    #[param(max_length = 40)]
     cursor: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
-/// The regulator's queue: certifications by status (`declared` awaits verification).
+/// The regulator's queue: certifications by status (`declared` awaits verification). Who may
+/// call it: regulator.
+#[utoipa::path(get, path = "/api/v1/certifications", tag = "firms", security(("bearer" = [])),
+    params(CertificationQuery), responses((status = 200, body = Page<CertificationView>)))]
 async fn list_certifications(
     State(state): State<AppState>,
     _auth: Auth<Regulator>,
@@ -169,6 +188,10 @@ async fn list_certifications(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// Marks a certification verified (it then counts) or revoked. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/certifications/{id}/verify", tag = "firms", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = ReviewRequest,
+    responses((status = 200, body = CertificationView), (status = 404, body = Problem)))]
 async fn review_certification(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -180,6 +203,10 @@ async fn review_certification(
     ))
 }
 
+/// Records a veto (a serious incident that caps the grade at D). Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/firms/{uscc}/vetoes", tag = "firms", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)), request_body = VetoRequest,
+    responses((status = 201, body = VetoView), (status = 404, body = Problem)))]
 async fn create_veto(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -195,6 +222,10 @@ async fn create_veto(
     ))
 }
 
+/// A firm's vetoes. Who may call it: firm (own), regulator.
+#[utoipa::path(get, path = "/api/v1/firms/{uscc}/vetoes", tag = "firms", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)),
+    responses((status = 200, body = Page<VetoView>), (status = 404, body = Problem)))]
 async fn list_vetoes(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,

@@ -1,11 +1,12 @@
 //! `POST /api/v1/import` (a CSV file of many firms' data) and its template.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::error::AppResult;
 use crate::service::import::{self, ImportReport};
@@ -15,15 +16,17 @@ use crate::web::auth::{Auth, Regulator};
 /// A city district's file: 100,000 rows are about 15 MB.
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/import",
-            post(create_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
-        )
-        .route("/api/v1/import/template.csv", get(show_template))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
+        .routes(routes!(show_template))
 }
 
+/// Imports a district's CSV file, all or nothing; faults are listed by line and column in
+/// the problem's `errors`. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/import", tag = "import", security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = ImportReport)))]
 async fn create_import(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
@@ -42,6 +45,9 @@ async fn create_import(
     Ok((StatusCode::CREATED, Json(report)))
 }
 
+/// The CSV template with its header and an example row. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/import/template.csv", tag = "import",
+    responses((status = 200, content_type = "text/csv", body = String)))]
 async fn show_template() -> Response {
     (
         [

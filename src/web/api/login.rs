@@ -2,36 +2,43 @@
 
 use std::time::Instant;
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ApiJson;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::service::accounts::{self, API_TOKEN_LIFETIME, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/login", post(create_login))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_login))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     pub token: String,
     pub role: Role,
     pub expires_at: DateTime<Utc>,
 }
 
+/// A username and password for an API token (shown once). Who may call it: anyone.
+#[utoipa::path(post, path = "/api/v1/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse),
+        (status = 401, body = Problem, description = "Wrong username or password"),
+        (status = 429, body = Problem, description = "Too many failed attempts; see Retry-After")))]
 async fn create_login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<LoginRequest>,

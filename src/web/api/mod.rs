@@ -12,14 +12,14 @@ mod import;
 pub mod login;
 pub mod openapi;
 
-use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
 use crate::error::AppError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(login::router())
         .merge(accounts::router())
         .merge(firms::router())
@@ -30,7 +30,6 @@ pub fn router() -> Router<AppState> {
         .merge(benchmarks::router())
         .merge(bank::router())
         .merge(appeals::router())
-        .merge(openapi::router())
 }
 
 /// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)

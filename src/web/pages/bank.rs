@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 
 use super::views::{self, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
@@ -19,6 +19,7 @@ use crate::service::watch;
 use crate::web::AppState;
 use crate::web::api::bank::BULK_MAX;
 use crate::web::auth::{Bank, PageAuth};
+use crate::web::csrf::CsrfForm;
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
@@ -176,14 +177,25 @@ async fn show_bank(
     ))
 }
 
+#[derive(serde::Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(serde::Deserialize)]
+struct UsccForm {
+    #[serde(default)]
+    uscc: String,
+}
+
 async fn verify_one(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Bank>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
-    let code = form.get("code").cloned().unwrap_or_default();
+    let code = form.code;
     let keys = state.keys.current();
     let results = verification::verify_codes(&state.db, &keys.trusted, &[code]).await?;
     Ok(render(
@@ -230,6 +242,7 @@ async fn verify_list(
             fields.insert(name, value);
         }
     }
+    // A multipart form (a file upload) is checked here; every urlencoded form through CsrfForm.
     check_csrf(&auth, fields.get("csrf").map_or("", String::as_str))?;
     let codes = codes_in(&text);
     if codes.is_empty() || codes.len() > BULK_MAX {
@@ -303,16 +316,9 @@ async fn add_watch(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Bank>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<UsccForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
-    match watch::watch(
-        &state.db,
-        &auth.caller,
-        form.get("uscc").map_or("", |s| s.trim()),
-    )
-    .await
-    {
+    match watch::watch(&state.db, &auth.caller, form.uscc.trim()).await {
         Ok(_) => Ok(Redirect::to("/bank?msg=msg_watch_added").into_response()),
         Err(AppError::NotFound) => {
             let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
@@ -326,16 +332,9 @@ async fn add_watch(
 async fn remove_watch(
     State(state): State<AppState>,
     auth: PageAuth<Bank>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<UsccForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
-    match watch::unwatch(
-        &state.db,
-        &auth.caller,
-        form.get("uscc").map_or("", String::as_str),
-    )
-    .await
-    {
+    match watch::unwatch(&state.db, &auth.caller, &form.uscc).await {
         Ok(()) | Err(AppError::NotFound) => {
             Ok(Redirect::to("/bank?msg=msg_watch_removed").into_response())
         }

@@ -4,24 +4,26 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 
 use super::views::{self, Breakdown, breakdown, grade_class, status_key};
-use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
+use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::code::text;
 use crate::error::AppError;
+use crate::grading::Fault;
 use crate::grading::energy::Carrier;
 use crate::grading::input::CertificationKind;
 use crate::service::{appeals, assessments, flat, records};
 use crate::store::{assessments as assessment_store, certifications, codes, firms};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
+use crate::web::csrf::CsrfForm;
 use crate::web::i18n::{Lang, Texts};
 
 pub fn router() -> Router<AppState> {
@@ -117,28 +119,56 @@ fn field_specs(t: &Texts) -> Vec<(&'static str, String, &'static str)> {
     specs
 }
 
+/// The yearly data form: flat cells named as in the CSV import (`period`, one per carrier,
+/// `waste_generated_t` …), turned into the §1 members by the same reader as a CSV row.
+type DataForm = HashMap<String, String>;
+
+#[derive(serde::Deserialize)]
+struct CertificationForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    valid_from: String,
+    #[serde(default)]
+    valid_until: String,
+    #[serde(default)]
+    evidence_note: String,
+}
+
+#[derive(serde::Deserialize)]
+struct AppealForm {
+    #[serde(default)]
+    note: String,
+}
+
 /// The §1 members from the form (energy only for the carriers filled in).
-fn request_from(form: &HashMap<String, String>) -> (Value, Vec<&'static str>) {
+fn request_from(form: &DataForm) -> (Value, Vec<&'static str>) {
     let (data, carriers) =
         flat::from_cells(|k| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default());
     (Value::Object(data), carriers)
 }
 
-/// A validation message in the page's language.
-pub fn message(t: &Texts, message: &str) -> String {
-    let key = match message {
-        "must be a plain decimal number" => "err_decimal",
-        "must not be negative" => "err_negative",
-        "at most 6 digits after the point" => "err_precision",
-        "at most 10^12" => "err_too_large",
-        "must be greater than 0" => "err_positive",
-        "must be a year" => "err_year",
-        "must be a date YYYY-MM-DD" => "err_date",
-        "exceeds generated_t + stock_utilized_t" => "err_waste_bound",
-        "at least one entry is required" => "err_energy_required",
-        "is required" => "err_required",
-        "before valid_from" => "err_date_order",
-        _ => return message.to_owned(),
+/// A validation message in the page's language: a known kind in its words, any other in the
+/// service's own message.
+pub fn message(t: &Texts, kind: Fault, message: &str) -> String {
+    use crate::grading::decimal::DecimalError;
+    let key = match kind {
+        Fault::Decimal(DecimalError::NotPlain) => "err_decimal",
+        Fault::Decimal(DecimalError::Negative) => "err_negative",
+        Fault::Decimal(DecimalError::TooPrecise) => "err_precision",
+        Fault::Decimal(DecimalError::TooLarge) => "err_too_large",
+        Fault::Positive => "err_positive",
+        Fault::Year => "err_year",
+        Fault::Date => "err_date",
+        Fault::WasteBound => "err_waste_bound",
+        Fault::EnergyRequired => "err_energy_required",
+        Fault::Required => "err_required",
+        Fault::DateOrder => "err_date_order",
+        Fault::Other => return message.to_owned(),
     };
     t.get(key).to_owned()
 }
@@ -272,9 +302,13 @@ type Refusal = (Option<(String, String)>, Option<String>);
 /// Maps a refusal to the field it names (or the form as a whole).
 fn refusal(t: &Texts, err: AppError, carriers: &[&'static str]) -> Result<Refusal, PageError> {
     match err {
-        AppError::Validation { field, message: m } => match flat::cell_of(&field, carriers) {
-            Some(input) => Ok((Some((input.to_owned(), message(t, &m))), None)),
-            None => Ok((None, Some(message(t, &m)))),
+        AppError::Validation {
+            field,
+            message: m,
+            kind,
+        } => match flat::cell_of(&field, carriers) {
+            Some(input) => Ok((Some((input.to_owned(), message(t, kind, &m))), None)),
+            None => Ok((None, Some(message(t, kind, &m)))),
         },
         AppError::Conflict(m) => Ok((None, Some(m))),
         other => Err(PageError(other)),
@@ -285,9 +319,8 @@ async fn preview_firm_data(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Firm>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<DataForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
     let t = lang.texts();
     let (request, carriers) = request_from(&form);
     let mut outcome = Outcome {
@@ -315,9 +348,8 @@ async fn submit_firm_data(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Firm>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<DataForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
     let (request, carriers) = request_from(&form);
     match assessments::submit(&state.db, &auth.caller, &request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
@@ -340,32 +372,34 @@ async fn declare_certification(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Firm>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<CertificationForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
-    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
     let firm = firms::Entity::find_by_id(firm_id)
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
     let request = records::CertificationRequest {
-        kind: get("kind"),
-        number: get("number"),
-        issuer: get("issuer"),
-        valid_from: get("valid_from"),
-        valid_until: get("valid_until"),
-        evidence_note: Some(get("evidence_note")),
+        kind: form.kind,
+        number: form.number,
+        issuer: form.issuer,
+        valid_from: form.valid_from,
+        valid_until: form.valid_until,
+        evidence_note: Some(form.evidence_note),
     };
     match records::add_certification(&state.db, &auth.caller, &firm, request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_cert_declared").into_response()),
-        Err(AppError::Validation { field, message: m }) => {
+        Err(AppError::Validation {
+            field,
+            message: m,
+            kind,
+        }) => {
             let t = lang.texts();
             let outcome = Outcome {
                 cert_error: Some(format!(
                     "{}: {}",
                     t.get(&format!("cert_{field}")),
-                    message(t, &m)
+                    message(t, kind, &m)
                 )),
                 ..Outcome::empty()
             };
@@ -382,11 +416,10 @@ async fn declare_certification(
 async fn create_appeal(
     State(state): State<AppState>,
     auth: PageAuth<Firm>,
-    Form(form): Form<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<AppealForm>,
 ) -> PageResult {
-    check_csrf(&auth, form.get("csrf").map_or("", String::as_str))?;
     let request = appeals::AppealRequest {
-        note: form.get("note").cloned().unwrap_or_default(),
+        note: form.note,
         code_serial: None,
     };
     appeals::raise(&state.db, &auth.caller, request).await?;

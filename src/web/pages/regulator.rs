@@ -5,16 +5,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use super::views::{self, Breakdown, breakdown, status_key};
-use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
+use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::error::AppError;
 use crate::grading::Grade;
 use crate::service::assessments::{self, ListQuery};
@@ -22,6 +22,7 @@ use crate::service::{appeals, firms as firm_service, issue, records};
 use crate::store::{audit, certifications, firms};
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, Regulator};
+use crate::web::csrf::CsrfForm;
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
@@ -51,10 +52,38 @@ pub fn router() -> Router<AppState> {
 }
 
 type Auth = PageAuth<Regulator>;
-type FormMap = Form<HashMap<String, String>>;
 
-fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
-    form.get(name).map_or("", String::as_str)
+/// A form with nothing but its CSRF token (approve, recompute).
+#[derive(serde::Deserialize)]
+struct EmptyForm {}
+
+/// A decision with a reason (reject, revoke; `back` is the assessment page to return to).
+#[derive(serde::Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    back: Option<i64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Decision {
+    Verify,
+    Revoke,
+}
+
+#[derive(serde::Deserialize)]
+struct ReviewForm {
+    decision: Decision,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(serde::Deserialize)]
+struct CloseForm {
+    #[serde(default)]
+    resolution: String,
 }
 
 pub struct QueueRow {
@@ -189,14 +218,21 @@ async fn show_refusal(
     id: i64,
     err: AppError,
 ) -> PageResult {
-    match err {
-        AppError::Validation { .. } | AppError::Conflict(_) => {
-            let mut page = assessment_page(state, lang, auth, id, None).await?;
-            page.action_error = Some(super::firm::message(lang.texts(), &err.public_detail()));
-            Ok((StatusCode::CONFLICT, render(&page)).into_response())
-        }
-        other => Err(PageError(other)),
-    }
+    let shown = match err {
+        AppError::Validation {
+            field,
+            message,
+            kind,
+        } => format!(
+            "{field}: {}",
+            super::firm::message(lang.texts(), kind, &message)
+        ),
+        AppError::Conflict(message) => message,
+        other => return Err(PageError(other)),
+    };
+    let mut page = assessment_page(state, lang, auth, id, None).await?;
+    page.action_error = Some(shown);
+    Ok((StatusCode::CONFLICT, render(&page)).into_response())
 }
 
 async fn approve_assessment(
@@ -204,9 +240,8 @@ async fn approve_assessment(
     lang: Lang,
     auth: Auth,
     Path(id): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
     let keys = state.keys.current();
     match issue::approve(&state.db, &keys, &auth.caller, id, &state.config.public_url).await {
         Ok(_) => Ok(
@@ -221,11 +256,10 @@ async fn reject_assessment(
     lang: Lang,
     auth: Auth,
     Path(id): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
     let request = assessments::RejectRequest {
-        reason: field(&form, "reason").to_owned(),
+        reason: form.reason,
     };
     match assessments::reject(&state.db, &auth.caller, id, request).await {
         Ok(_) => Ok(
@@ -240,9 +274,8 @@ async fn recompute_assessment(
     lang: Lang,
     auth: Auth,
     Path(id): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
     let result = issue::recompute(&state.db, &auth.caller, id).await?;
     let mut page = assessment_page(&state, lang, &auth, id, None).await?;
     page.recomputed = Some(RecomputeView {
@@ -263,13 +296,12 @@ async fn revoke_code(
     lang: Lang,
     auth: Auth,
     Path(serial): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
-    let back: i64 = field(&form, "back").parse().unwrap_or(0);
+    let back = form.back.unwrap_or(0);
     let keys = state.keys.current();
     let request = issue::RevokeRequest {
-        reason: field(&form, "reason").to_owned(),
+        reason: form.reason,
     };
     match issue::revoke(&state.db, &keys, &auth.caller, serial, request).await {
         Ok(_) if back > 0 => Ok(Redirect::to(&format!(
@@ -331,7 +363,7 @@ async fn show_firms(
     };
     let (rows, next, error) = match firm_service::list_firms(&state.db, query).await {
         Ok(page) => (page.items, page.next_cursor, None),
-        Err(AppError::Validation { field, message }) => {
+        Err(AppError::Validation { field, message, .. }) => {
             (Vec::new(), None, Some(format!("{field}: {message}")))
         }
         Err(other) => return Err(PageError(other)),
@@ -457,21 +489,19 @@ async fn review_certification(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(form): CsrfForm<ReviewForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
-    let request = match field(&form, "decision") {
-        "verify" => records::ReviewRequest {
+    let request = match form.decision {
+        Decision::Verify => records::ReviewRequest {
             verified: Some(true),
             revoked: None,
             reason: None,
         },
-        "revoke" => records::ReviewRequest {
+        Decision::Revoke => records::ReviewRequest {
             verified: None,
             revoked: Some(true),
-            reason: Some(field(&form, "reason").to_owned()),
+            reason: Some(form.reason),
         },
-        _ => return Err(PageError(AppError::BadRequest("unknown decision".into()))),
     };
     records::review_certification(&state.db, &auth.caller, id, request).await?;
     Ok(Redirect::to("/regulator/certifications?msg=msg_cert_reviewed").into_response())
@@ -523,15 +553,14 @@ async fn close_appeal(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<i64>,
-    Form(form): FormMap,
+    CsrfForm(form): CsrfForm<CloseForm>,
 ) -> PageResult {
-    check_csrf(&auth, field(&form, "csrf"))?;
     appeals::close(
         &state.db,
         &auth.caller,
         id,
         appeals::CloseRequest {
-            resolution: field(&form, "resolution").to_owned(),
+            resolution: form.resolution,
         },
     )
     .await?;

@@ -14,7 +14,7 @@ use crate::service::accounts::{self, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, SESSION_COOKIE};
-use crate::web::csrf;
+use crate::web::csrf::{self, CsrfForm};
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
@@ -163,19 +163,14 @@ async fn show_logout(lang: Lang, auth: PageAuth) -> Response {
 }
 
 #[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf: String,
-}
+pub struct LogoutForm {}
 
 async fn delete_session(
     State(state): State<AppState>,
     auth: PageAuth,
     jar: CookieJar,
-    Form(form): Form<LogoutForm>,
+    CsrfForm(LogoutForm {}): CsrfForm<LogoutForm>,
 ) -> Result<Response, PageError> {
-    if !csrf::matches(&csrf::session_token(&auth.session), &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
     accounts::end_session(&state.db, &auth.session).await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/")).into_response())
