@@ -138,13 +138,7 @@ pub async fn list(
     }
     let rows = select.all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();
-    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
+    let firms = firms::by_ids(db, ids).await?;
     Ok(rows
         .iter()
         .filter_map(|a| firms.get(&a.firm_id).map(|f| view(a, f)))

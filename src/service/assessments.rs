@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::accounts::{Caller, Role};
+pub use super::paging::{Page, page_cursor, page_limit};
 use super::records;
 use crate::error::{AppError, AppResult};
 use crate::grading::{self, BenchmarkTable, Graded, Uscc, canonical, finance};
@@ -434,38 +434,13 @@ pub struct ListQuery {
     pub limit: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
-
-pub fn page_limit(limit: Option<u64>) -> AppResult<u64> {
-    match limit {
-        None => Ok(50),
-        Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::validation("limit", "must be 1 to 500")),
-    }
-}
-
-pub fn page_cursor(cursor: Option<&str>) -> AppResult<i64> {
-    match cursor {
-        None | Some("") => Ok(0),
-        Some(text) => text
-            .parse::<i64>()
-            .map_err(|_| AppError::validation("cursor", "not a cursor from this list")),
-    }
-}
-
 /// Lists assessments, oldest first; a firm sees only its own.
 pub async fn list(
     db: &DatabaseConnection,
     caller: &Caller,
     query: ListQuery,
 ) -> AppResult<Page<AssessmentView>> {
-    let limit = page_limit(query.limit)?;
-    let after = page_cursor(query.cursor.as_deref())?;
-    let mut select = assessments::Entity::find().filter(assessments::Column::Id.gt(after));
+    let mut select = assessments::Entity::find();
     if let Some(status) = &query.status {
         if ![SUBMITTED, assessments::REJECTED, assessments::APPROVED].contains(&status.as_str()) {
             return Err(AppError::validation(
@@ -510,29 +485,23 @@ pub async fn list(
         }
         Role::Bank => return Err(AppError::Forbidden),
     }
-    let rows = select
-        .order_by_asc(assessments::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let firm_ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();
-    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(firm_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
-    let next_cursor = if more {
-        rows.last().map(|a| a.id.to_string())
-    } else {
-        None
-    };
-    let items = rows
+    let page = super::paging::keyset(
+        db,
+        select,
+        assessments::Column::Id,
+        |a| a.id,
+        query.cursor.as_deref(),
+        query.limit,
+    )
+    .await?;
+    let firms = firms::by_ids(db, page.items.iter().map(|a| a.firm_id)).await?;
+    let items = page
+        .items
         .iter()
         .filter_map(|a| firms.get(&a.firm_id).map(|f| AssessmentView::of(a, f)))
         .collect();
-    Ok(Page { items, next_cursor })
+    Ok(Page {
+        items,
+        next_cursor: page.next_cursor,
+    })
 }

@@ -257,10 +257,8 @@ pub async fn list_firms(
     db: &sea_orm::DatabaseConnection,
     query: FirmQuery,
 ) -> AppResult<super::assessments::Page<FirmSummary>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let limit = super::assessments::page_limit(query.limit)?;
-    let after = super::assessments::page_cursor(query.cursor.as_deref())?;
-    let mut select = firms::Entity::find().filter(firms::Column::Id.gt(after));
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut select = firms::Entity::find();
     if let Some(grade) = &query.grade {
         if grade == "none" {
             select = select.filter(firms::Column::CurrentGrade.is_null());
@@ -279,21 +277,15 @@ pub async fn list_firms(
     if let Some(district) = &query.district {
         select = select.filter(firms::Column::District.eq(district.as_str()));
     }
-    let rows = select
-        .order_by_asc(firms::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
+    let page = super::paging::keyset(
+        db,
+        select,
+        firms::Column::Id,
+        |f| f.id,
+        query.cursor.as_deref(),
+        query.limit,
+    )
+    .await?;
     let table = super::benchmarks::in_force(db).await?;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more {
-        rows.last().map(|f| f.id.to_string())
-    } else {
-        None
-    };
-    Ok(super::assessments::Page {
-        items: rows.iter().map(|f| FirmSummary::of(f, &table)).collect(),
-        next_cursor,
-    })
+    Ok(page.map(|f| FirmSummary::of(&f, &table)))
 }

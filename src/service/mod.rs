@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod appeals;
 pub mod assessments;
+pub mod audit;
 pub mod benchmarks;
 pub mod credentials;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod import;
 pub mod issue;
 pub mod keys;
 pub mod keystore;
+pub mod paging;
 pub mod records;
 pub mod regrade;
 pub mod throttle;

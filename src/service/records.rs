@@ -357,3 +357,43 @@ pub fn input_lists(
         serde_json::Value::Array(vetoes),
     )
 }
+
+/// Certifications by status (`declared` awaits verification), oldest first, a page at a time:
+/// the regulator's queue in the API and on the desk.
+pub async fn list_certifications(
+    db: &sea_orm::DatabaseConnection,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> AppResult<super::paging::Page<CertificationView>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let select = certifications::Entity::find();
+    let select = match status {
+        None => select,
+        Some("declared") => select
+            .filter(certifications::Column::Verified.eq(false))
+            .filter(certifications::Column::Revoked.eq(false)),
+        Some("verified") => select
+            .filter(certifications::Column::Verified.eq(true))
+            .filter(certifications::Column::Revoked.eq(false)),
+        Some("revoked") => select.filter(certifications::Column::Revoked.eq(true)),
+        Some(_) => {
+            return Err(AppError::validation(
+                "status",
+                "must be declared, verified or revoked",
+            ));
+        }
+    };
+    let page = super::paging::keyset(
+        db,
+        select,
+        certifications::Column::Id,
+        |c| c.id,
+        cursor,
+        limit,
+    )
+    .await?;
+    let firms = crate::store::firms::by_ids(db, page.items.iter().map(|c| c.firm_id)).await?;
+    Ok(page
+        .map(|c| CertificationView::of(&c, firms.get(&c.firm_id).map_or("", |f| f.uscc.as_str()))))
+}

@@ -67,13 +67,7 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Wat
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.firm_id).collect();
-    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
+    let firms = firms::by_ids(db, ids).await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -147,13 +141,7 @@ pub async fn changes(
             next_cursor: None,
         });
     }
-    let firms: std::collections::HashMap<i64, firms::Model> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(watched.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
+    let firms = firms::by_ids(db, watched.clone()).await?;
     let all = codes::Entity::find()
         .filter(codes::Column::FirmId.is_in(watched))
         .all(db)

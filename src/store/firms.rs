@@ -29,3 +29,24 @@ impl ActiveModelBehavior for ActiveModel {}
 pub async fn find_by_uscc<C: ConnectionTrait>(db: &C, uscc: &str) -> Result<Option<Model>, DbErr> {
     Entity::find().filter(Column::Uscc.eq(uscc)).one(db).await
 }
+
+/// The firms with these ids, by id (asked in chunks, so any number of ids is one call).
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, Model>, DbErr> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for part in ids.chunks(500) {
+        for firm in Entity::find()
+            .filter(Column::Id.is_in(part.to_vec()))
+            .all(db)
+            .await?
+        {
+            found.insert(firm.id, firm);
+        }
+    }
+    Ok(found)
+}

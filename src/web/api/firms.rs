@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -12,7 +11,7 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, AppResult, Problem};
 use crate::grading::Uscc;
-use crate::service::assessments::{Page, firm_for, page_cursor, page_limit};
+use crate::service::assessments::{Page, firm_for};
 use crate::service::firms::{self, CreateFirmRequest, CreatedFirm, FirmQuery, FirmSummary};
 use crate::service::records::{
     self, CertificationRequest, CertificationView, ReviewRequest, VetoRequest, VetoView,
@@ -142,50 +141,15 @@ async fn list_certifications(
     _auth: Auth<Regulator>,
     ApiQuery(query): ApiQuery<CertificationQuery>,
 ) -> AppResult<Json<Page<CertificationView>>> {
-    let limit = page_limit(query.limit)?;
-    let after = page_cursor(query.cursor.as_deref())?;
-    let mut select = certifications::Entity::find().filter(certifications::Column::Id.gt(after));
-    select = match query.status.as_deref() {
-        None => select,
-        Some("declared") => select
-            .filter(certifications::Column::Verified.eq(false))
-            .filter(certifications::Column::Revoked.eq(false)),
-        Some("verified") => select
-            .filter(certifications::Column::Verified.eq(true))
-            .filter(certifications::Column::Revoked.eq(false)),
-        Some("revoked") => select.filter(certifications::Column::Revoked.eq(true)),
-        Some(_) => {
-            return Err(AppError::validation(
-                "status",
-                "must be declared, verified or revoked",
-            ));
-        }
-    };
-    let rows = select
-        .order_by_asc(certifications::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let ids: Vec<i64> = rows.iter().map(|c| c.firm_id).collect();
-    let usccs: std::collections::HashMap<i64, String> = firm_store::Entity::find()
-        .filter(firm_store::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f.uscc))
-        .collect();
-    let next_cursor = if more {
-        rows.last().map(|c| c.id.to_string())
-    } else {
-        None
-    };
-    let items = rows
-        .iter()
-        .map(|c| CertificationView::of(c, usccs.get(&c.firm_id).map_or("", String::as_str)))
-        .collect();
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(
+        records::list_certifications(
+            &state.db,
+            query.status.as_deref(),
+            query.cursor.as_deref(),
+            query.limit,
+        )
+        .await?,
+    ))
 }
 
 /// Marks a certification verified (it then counts) or revoked. Who may call it: regulator.

@@ -2,7 +2,7 @@
 //! the trace), firms with filters, certifications awaiting verification, appeals, revocation,
 //! distribution charts, and the audit trail.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::views::{self, Breakdown, breakdown, status_key};
@@ -18,8 +18,9 @@ use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::error::AppError;
 use crate::grading::Grade;
 use crate::service::assessments::{self, ListQuery};
+use crate::service::audit::{self as audit_service, AuditFilter};
 use crate::service::{appeals, firms as firm_service, issue, records};
-use crate::store::{audit, certifications, firms};
+use crate::store::firms;
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, Regulator};
 use crate::web::csrf::CsrfForm;
@@ -451,26 +452,14 @@ async fn show_certifications(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let t = lang.texts();
-    let declared = certifications::Entity::find()
-        .filter(certifications::Column::Verified.eq(false))
-        .filter(certifications::Column::Revoked.eq(false))
-        .order_by_asc(certifications::Column::Id)
-        .limit(200)
-        .all(&state.db)
-        .await?;
-    let ids: Vec<i64> = declared.iter().map(|c| c.firm_id).collect();
-    let usccs: HashMap<i64, String> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f.uscc))
-        .collect();
+    let declared =
+        records::list_certifications(&state.db, Some("declared"), None, Some(200)).await?;
     let rows = declared
+        .items
         .into_iter()
         .map(|c| CertQueueRow {
             id: c.id,
-            uscc: usccs.get(&c.firm_id).cloned().unwrap_or_default(),
+            uscc: c.uscc,
             kind: views::kind_name(t, &c.kind),
             number: c.number,
             issuer: c.issuer,
@@ -636,7 +625,7 @@ pub struct AuditPage {
 }
 
 #[derive(Deserialize, Default)]
-struct AuditFilter {
+struct AuditForm {
     target_type: Option<String>,
     target_id: Option<String>,
     actor: Option<String>,
@@ -646,23 +635,15 @@ async fn show_audit(
     State(state): State<AppState>,
     lang: Lang,
     auth: Auth,
-    Query(q): Query<AuditFilter>,
+    Query(q): Query<AuditForm>,
 ) -> PageResult {
-    let mut select = audit::Entity::find()
-        .order_by_desc(audit::Column::Id)
-        .limit(200);
-    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    if let Some(v) = some(&q.target_type) {
-        select = select.filter(audit::Column::TargetType.eq(v));
-    }
-    if let Some(v) = some(&q.target_id) {
-        select = select.filter(audit::Column::TargetId.eq(v));
-    }
-    if let Some(v) = some(&q.actor) {
-        select = select.filter(audit::Column::Actor.eq(v));
-    }
-    let rows = select
-        .all(&state.db)
+    let filter = AuditFilter {
+        target_type: q.target_type.clone(),
+        target_id: q.target_id.clone(),
+        actor: q.actor.clone(),
+        ..AuditFilter::default()
+    };
+    let rows = audit_service::latest(&state.db, &filter, 200)
         .await?
         .into_iter()
         .map(|e| AuditRow {
@@ -670,7 +651,13 @@ async fn show_audit(
             actor: e.actor,
             action: e.action,
             target: format!("{} {}", e.target_type, e.target_id),
-            after: e.after.unwrap_or_default().chars().take(300).collect(),
+            after: e
+                .after
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect(),
         })
         .collect();
     Ok(render(&AuditPage {
