@@ -45,7 +45,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the key ring and the log")?;
     if demo {
-        let logins = service::demo::seed(&state)
+        let keys = state.keys.current();
+        let logins = service::demo::seed(&state.db, &keys, &state.config.public_url)
             .await
             .context("seeding the demo")?;
         say(format_args!(

@@ -1,6 +1,8 @@
 //! The demo seed: a regulator, a bank and three firms with their accounts, so that a newcomer
 //! can sign in as each kind of user. Idempotent: a second start finds them and adds nothing.
 
+use sea_orm::DatabaseConnection;
+
 use crate::error::AppResult;
 use crate::grading::Uscc;
 use crate::service::accounts::{self, NewAccount, Role};
@@ -75,8 +77,11 @@ const DATA_2024: &str = r#"{"period": 2024, "assessed_on": "2025-03-31", "value_
     "waste": {"generated_t": "3100", "stock_utilized_t": "0", "utilized_t": "2650"}}"#;
 
 /// Seeds what is missing and returns every demo login.
-pub async fn seed(state: &crate::web::AppState) -> AppResult<Vec<DemoLogin>> {
-    let db = &state.db;
+pub async fn seed(
+    db: &DatabaseConnection,
+    keys: &super::keystore::Keys,
+    public_url: &str,
+) -> AppResult<Vec<DemoLogin>> {
     let actor = Actor::system("demo-seed");
     let mut logins = Vec::new();
     for (username, role, org) in [
@@ -152,14 +157,17 @@ pub async fn seed(state: &crate::web::AppState) -> AppResult<Vec<DemoLogin>> {
             note: format!("{} {}", demo.name, uscc),
         });
     }
-    seed_records(state).await?;
+    seed_records(db, keys, public_url).await?;
     Ok(logins)
 }
 
 /// The firms' records and 2025 submissions: a verified national green factory for the first,
 /// an environmental-credit veto for the second, a declared (unverified) ISO 14001 for the third.
-async fn seed_records(state: &crate::web::AppState) -> AppResult<()> {
-    let db = &state.db;
+async fn seed_records(
+    db: &DatabaseConnection,
+    keys: &super::keystore::Keys,
+    public_url: &str,
+) -> AppResult<()> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let regulator = crate::store::accounts::find_by_username(db, "regulator")
         .await?
@@ -224,19 +232,17 @@ async fn seed_records(state: &crate::web::AppState) -> AppResult<()> {
                 records::add_certification(db, &firm_caller, &firm, cert).await?;
             }
         }
-        let keys = state.keys.current();
-        let public_url = &state.config.public_url;
         if i == 0 {
             // An earlier code, superseded by the 2025 one below.
             let data: serde_json::Value =
                 serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
             let earlier = assessments::submit(db, &firm_caller, &data).await?;
-            issue::approve(db, &keys, &regulator, earlier.id, public_url).await?;
+            issue::approve(db, keys, &regulator, earlier.id, public_url).await?;
         }
         let data: serde_json::Value =
             serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
         let submitted = assessments::submit(db, &firm_caller, &data).await?;
-        issue::approve(db, &keys, &regulator, submitted.id, public_url).await?;
+        issue::approve(db, keys, &regulator, submitted.id, public_url).await?;
     }
     Ok(())
 }
