@@ -56,7 +56,7 @@ pub async fn run_regrade(
             change.uscc,
             change.current,
             change.current_score,
-            change.recomputed,
+            change.recomputed.map_or("-", |g| g.as_str()),
             change.recomputed_score,
             change
                 .submission

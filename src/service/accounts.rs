@@ -1,9 +1,6 @@
 //! Accounts and logging in: creating accounts (with their audit event), checking passwords,
 //! and issuing and resolving API tokens and page sessions.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
@@ -18,43 +15,7 @@ use crate::store::{accounts, firms, tokens};
 pub const API_TOKEN_LIFETIME: Duration = Duration::days(30);
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Regulator,
-    Bank,
-    Firm,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Regulator => "regulator",
-            Role::Bank => "bank",
-            Role::Firm => "firm",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "regulator" => Ok(Role::Regulator),
-            "bank" => Ok(Role::Bank),
-            "firm" => Ok(Role::Firm),
-            other => Err(format!(
-                "unknown role {other:?}: expected regulator, bank or firm"
-            )),
-        }
-    }
-}
+pub use crate::store::accounts::Role;
 
 /// The authenticated caller of a request, as the handlers see it.
 #[derive(Clone, Debug)]
@@ -97,7 +58,7 @@ pub fn check_username(username: &str) -> Result<(), String> {
 pub struct AccountSummary {
     pub id: i64,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub firm_uscc: Option<String>,
     pub org: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -154,7 +115,7 @@ pub async fn insert_account<C: ConnectionTrait>(
     let account = accounts::ActiveModel {
         username: Set(new.username),
         password_hash: Set(password_hash),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         firm_id: Set(firm.as_ref().map(|f| f.id)),
         org: Set(new.org),
         disabled: Set(false),
@@ -260,7 +221,7 @@ fn dummy_hash() -> &'static str {
 }
 
 fn caller_of(account: accounts::Model) -> AppResult<Caller> {
-    let role = account.role.parse::<Role>().map_err(AppError::internal)?;
+    let role = account.role;
     Ok(Caller {
         account_id: account.id,
         username: account.username,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::accounts::{Caller, Role};
 use crate::error::{AppError, AppResult};
-use crate::store::appeals::{self, CLOSED, OPEN};
+use crate::store::appeals::{self, AppealStatus};
 use crate::store::audit::{self, Change};
 use crate::store::{codes, firms};
 
@@ -30,7 +30,7 @@ pub struct AppealView {
     pub firm_name: String,
     pub code_serial: Option<i64>,
     pub note: String,
-    pub status: String,
+    pub status: AppealStatus,
     pub created_at: chrono::DateTime<Utc>,
     pub resolution: Option<String>,
 }
@@ -42,7 +42,7 @@ fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
         firm_name: firm.name.clone(),
         code_serial: a.code_serial,
         note: a.note.clone(),
-        status: a.status.clone(),
+        status: a.status,
         created_at: a.created_at,
         resolution: a.resolution.clone(),
     }
@@ -95,7 +95,7 @@ pub async fn raise(
         firm_id: Set(firm.id),
         code_serial: Set(serial),
         note: Set(note),
-        status: Set(OPEN.into()),
+        status: Set(AppealStatus::Open),
         raised_by: Set(Some(caller.account_id)),
         created_at: Set(now),
         ..Default::default()
@@ -127,7 +127,7 @@ pub async fn list(
 ) -> AppResult<Vec<AppealView>> {
     let mut select = appeals::Entity::find().order_by_asc(appeals::Column::Id);
     if only_open {
-        select = select.filter(appeals::Column::Status.eq(OPEN));
+        select = select.filter(appeals::Column::Status.eq(AppealStatus::Open));
     }
     match caller.role {
         Role::Firm => {
@@ -164,7 +164,7 @@ pub async fn close(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if appeal.status != OPEN {
+    if appeal.status != AppealStatus::Open {
         return Err(AppError::Conflict(format!("appeal {id} is already closed")));
     }
     let firm = firms::Entity::find_by_id(appeal.firm_id)
@@ -172,7 +172,7 @@ pub async fn close(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut model: appeals::ActiveModel = appeal.into();
-    model.status = Set(CLOSED.into());
+    model.status = Set(AppealStatus::Closed);
     model.resolution = Set(Some(resolution.clone()));
     model.resolved_by = Set(Some(caller.account_id));
     model.resolved_at = Set(Some(now));
@@ -185,8 +185,8 @@ pub async fn close(
             action: "appeal.close",
             target_type: "appeal",
             target_id: id.to_string(),
-            before: Some(json!({"status": OPEN})),
-            after: Some(json!({"status": CLOSED, "resolution": resolution})),
+            before: Some(json!({"status": AppealStatus::Open})),
+            after: Some(json!({"status": AppealStatus::Closed, "resolution": resolution})),
         },
     )
     .await?;

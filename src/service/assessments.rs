@@ -15,8 +15,8 @@ use super::accounts::{Caller, Role};
 pub use super::paging::{Page, page_cursor, page_limit};
 use super::records;
 use crate::error::{AppError, AppResult};
-use crate::grading::{self, BenchmarkTable, Graded, Uscc, canonical, finance};
-use crate::store::assessments::{self, SUBMITTED};
+use crate::grading::{self, BenchmarkTable, Grade, Graded, Trace, Uscc, canonical, finance};
+use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
 
@@ -184,14 +184,15 @@ pub struct AssessmentView {
     pub uscc: String,
     pub firm_name: String,
     pub period: i32,
-    pub status: String,
+    pub status: AssessmentStatus,
     #[schema(value_type = Object)]
     pub input: Value,
+    /// The trace (methodology §6), parsed once from its stored canonical bytes.
     #[schema(value_type = Object)]
-    pub trace: Value,
+    pub trace: Option<Trace>,
     pub trace_hash: String,
     pub score: String,
-    pub grade: String,
+    pub grade: Grade,
     pub methodology: String,
     pub benchmarks: String,
     pub submitted_at: DateTime<Utc>,
@@ -207,12 +208,12 @@ impl AssessmentView {
             uscc: firm.uscc.clone(),
             firm_name: firm.name.clone(),
             period: a.period,
-            status: a.status.clone(),
+            status: a.status,
             input: serde_json::from_str(&a.input).unwrap_or(Value::Null),
-            trace: serde_json::from_str(&a.trace).unwrap_or(Value::Null),
+            trace: serde_json::from_str(&a.trace).ok(),
             trace_hash: a.trace_hash.clone(),
             score: a.score.clone(),
-            grade: a.grade.clone(),
+            grade: a.grade,
             methodology: a.methodology.clone(),
             benchmarks: a.benchmarks.clone(),
             submitted_at: a.submitted_at,
@@ -238,10 +239,10 @@ pub struct PreviewResponse {
     #[schema(value_type = Object)]
     pub input: Value,
     #[schema(value_type = Object)]
-    pub trace: Value,
+    pub trace: Trace,
     pub trace_hash: String,
     pub score: String,
-    pub grade: String,
+    pub grade: Grade,
     pub finance: finance::Finance,
     pub services: Vec<finance::Item>,
 }
@@ -257,10 +258,10 @@ pub async fn preview(
     Ok(PreviewResponse {
         uscc: prepared.firm.uscc.clone(),
         input: serde_json::from_str(&prepared.input).unwrap_or(Value::Null),
-        trace: g.trace.to_json(),
+        trace: g.trace.clone(),
         trace_hash: g.trace_hash.clone(),
         score: g.trace.score.clone(),
-        grade: g.grade.as_str().to_owned(),
+        grade: g.grade,
         finance: finance::finance(g.grade),
         services: finance::services(g.grade, g.waste_score),
     })
@@ -286,12 +287,12 @@ pub async fn insert_submission<C: ConnectionTrait>(
     let model = assessments::ActiveModel {
         firm_id: Set(prepared.firm.id),
         period: Set(period),
-        status: Set(SUBMITTED.into()),
+        status: Set(AssessmentStatus::Submitted),
         input: Set(prepared.input.clone()),
         trace: Set(String::from_utf8(trace.canonical_bytes()).map_err(AppError::internal)?),
         trace_hash: Set(prepared.graded.trace_hash.clone()),
         score: Set(trace.score.clone()),
-        grade: Set(trace.grade.as_str().into()),
+        grade: Set(trace.grade),
         methodology: Set(trace.methodology.clone()),
         benchmarks: Set(trace.benchmarks.clone()),
         submitted_by: Set(actor_id),
@@ -392,16 +393,16 @@ pub async fn reject(
     }
     let txn = crate::db::begin_write(db).await?;
     let (current, firm) = visible(&txn, caller, id).await?;
-    if current.status != SUBMITTED {
+    if current.status != AssessmentStatus::Submitted {
         return Err(AppError::Conflict(format!(
             "assessment {id} is {}, not submitted",
-            current.status
+            current.status.as_str()
         )));
     }
     let now = Utc::now();
     let before = AssessmentView::audit(&current, &firm.uscc);
     let mut model: assessments::ActiveModel = current.into();
-    model.status = Set(assessments::REJECTED.into());
+    model.status = Set(AssessmentStatus::Rejected);
     model.reject_reason = Set(Some(reason.to_owned()));
     model.reviewed_by = Set(Some(caller.account_id));
     model.reviewed_at = Set(Some(now));
@@ -442,13 +443,10 @@ pub async fn list(
 ) -> AppResult<Page<AssessmentView>> {
     let mut select = assessments::Entity::find();
     if let Some(status) = &query.status {
-        if ![SUBMITTED, assessments::REJECTED, assessments::APPROVED].contains(&status.as_str()) {
-            return Err(AppError::validation(
-                "status",
-                "must be submitted, rejected or approved",
-            ));
-        }
-        select = select.filter(assessments::Column::Status.eq(status.as_str()));
+        let status = AssessmentStatus::parse(status).ok_or_else(|| {
+            AppError::validation("status", "must be submitted, rejected or approved")
+        })?;
+        select = select.filter(assessments::Column::Status.eq(status));
     }
     if let Some(period) = query.period {
         select = select.filter(assessments::Column::Period.eq(period));

@@ -215,7 +215,7 @@ pub struct FirmSummary {
     pub division_name_zh: Option<String>,
     pub division_name_en: Option<String>,
     pub district: String,
-    pub grade: Option<String>,
+    pub grade: Option<crate::grading::Grade>,
     pub score: Option<String>,
     pub period: Option<i32>,
     pub code_serial: Option<i64>,
@@ -233,7 +233,7 @@ impl FirmSummary {
             division_name_en: bench.map(|b| b.name_en.clone()),
             division,
             district: f.district.clone(),
-            grade: f.current_grade.clone(),
+            grade: f.current_grade,
             score: f.current_score.clone(),
             period: f.current_period,
             code_serial: f.current_serial,
@@ -265,7 +265,7 @@ pub async fn list_firms(
         } else {
             let grade = crate::grading::Grade::parse(grade)
                 .ok_or_else(|| AppError::validation("grade", "must be A+, A, B, C, D or none"))?;
-            select = select.filter(firms::Column::CurrentGrade.eq(grade.as_str()));
+            select = select.filter(firms::Column::CurrentGrade.eq(grade));
         }
     }
     if let Some(division) = &query.division {

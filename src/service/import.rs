@@ -15,7 +15,7 @@ use super::firms::{FirmRecord, parse_new_firm};
 use crate::error::AppError;
 use crate::grading::energy::Carrier;
 use crate::grading::{self, BenchmarkTable, canonical};
-use crate::store::assessments::{self, SUBMITTED};
+use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
 
@@ -368,7 +368,7 @@ impl ImportState {
             }
             for a in assessments::Entity::find()
                 .filter(assessments::Column::FirmId.is_in(part.to_vec()))
-                .filter(assessments::Column::Status.eq(SUBMITTED))
+                .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
                 .all(txn)
                 .await?
             {
@@ -553,12 +553,12 @@ impl ImportState {
                 assessments::ActiveModel {
                     firm_id: Set(firm_id),
                     period: Set(i32::from(trace.period)),
-                    status: Set(SUBMITTED.into()),
+                    status: Set(AssessmentStatus::Submitted),
                     input: Set(p.input.clone()),
                     trace: Set(String::from_utf8(trace.canonical_bytes()).unwrap_or_default()),
                     trace_hash: Set(p.graded.trace_hash.clone()),
                     score: Set(trace.score.clone()),
-                    grade: Set(trace.grade.as_str().into()),
+                    grade: Set(trace.grade),
                     methodology: Set(trace.methodology.clone()),
                     benchmarks: Set(trace.benchmarks.clone()),
                     submitted_by: Set(actor_id),

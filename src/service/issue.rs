@@ -17,9 +17,9 @@ use super::keystore::Keys;
 use crate::code::{self, Claims, cose, text};
 use crate::error::{AppError, AppResult};
 use crate::grading::{self, Grade, canonical};
-use crate::store::assessments::{self, APPROVED, SUBMITTED};
+use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Change};
-use crate::store::codes::{self, ACTIVE, REVOKED, SUPERSEDED};
+use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
 use crate::tlog::Checkpoint;
 
@@ -89,10 +89,10 @@ pub async fn approve(
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     let (assessment, firm) = visible(&txn, caller, id).await?;
-    if assessment.status != SUBMITTED {
+    if assessment.status != AssessmentStatus::Submitted {
         return Err(AppError::Conflict(format!(
             "assessment {id} is {}, not submitted",
-            assessment.status
+            assessment.status.as_str()
         )));
     }
     let now = Utc::now();
@@ -151,9 +151,9 @@ pub async fn approve(
         code_sha256: Set(code_sha256),
         iat: Set(iat as i64),
         exp: Set(exp as i64),
-        status: Set(ACTIVE.into()),
+        status: Set(CodeStatus::Active),
         kid: Set(key_record.kid.clone()),
-        grade: Set(graded.grade.as_str().into()),
+        grade: Set(graded.grade),
         score: Set(graded.trace.score.clone()),
         period: Set(i32::from(graded.trace.period)),
         superseded_by: Set(None),
@@ -168,7 +168,7 @@ pub async fn approve(
     let actor = caller.actor();
     if let Some(previous) = &previous {
         let mut old: codes::ActiveModel = previous.clone().into();
-        old.status = Set(SUPERSEDED.into());
+        old.status = Set(CodeStatus::Superseded);
         old.superseded_by = Set(Some(serial as i64));
         old.update(&txn).await?;
         audit::record(
@@ -179,8 +179,8 @@ pub async fn approve(
                 action: "code.supersede",
                 target_type: "code",
                 target_id: previous.serial.to_string(),
-                before: Some(json!({"status": ACTIVE})),
-                after: Some(json!({"status": SUPERSEDED, "superseded_by": serial})),
+                before: Some(json!({"status": CodeStatus::Active})),
+                after: Some(json!({"status": CodeStatus::Superseded, "superseded_by": serial})),
             },
         )
         .await?;
@@ -199,13 +199,13 @@ pub async fn approve(
 
     let before = json!({"status": assessment.status, "trace_hash": assessment.trace_hash, "grade": assessment.grade});
     let mut model: assessments::ActiveModel = assessment.clone().into();
-    model.status = Set(APPROVED.into());
+    model.status = Set(AssessmentStatus::Approved);
     model.input = Set(input_text);
     model.trace =
         Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
     model.trace_hash = Set(graded.trace_hash.clone());
     model.score = Set(graded.trace.score.clone());
-    model.grade = Set(graded.grade.as_str().into());
+    model.grade = Set(graded.grade);
     model.benchmarks = Set(graded.trace.benchmarks.clone());
     model.reviewed_by = Set(Some(caller.account_id));
     model.reviewed_at = Set(Some(now));
@@ -220,7 +220,7 @@ pub async fn approve(
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
-            after: Some(json!({"status": APPROVED, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
+            after: Some(json!({"status": AssessmentStatus::Approved, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
         },
     )
     .await?;
@@ -265,7 +265,7 @@ async fn set_current<C: ConnectionTrait>(
     current: Option<(Grade, &str, i64, i32)>,
 ) -> AppResult<()> {
     let mut model: firms::ActiveModel = firm.clone().into();
-    model.current_grade = Set(current.map(|c| c.0.as_str().to_owned()));
+    model.current_grade = Set(current.map(|c| c.0));
     model.current_score = Set(current.map(|c| c.1.to_owned()));
     model.current_serial = Set(current.map(|c| c.2));
     model.current_period = Set(current.map(|c| c.3));
@@ -282,7 +282,7 @@ pub struct RevokeRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevokedCode {
     pub serial: i64,
-    pub status: &'static str,
+    pub status: CodeStatus,
     pub reason: String,
     pub log_index: u64,
 }
@@ -308,7 +308,7 @@ pub async fn revoke(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if code.status == REVOKED {
+    if code.status == CodeStatus::Revoked {
         return Err(AppError::Conflict(format!(
             "code {serial} is already revoked"
         )));
@@ -317,15 +317,15 @@ pub async fn revoke(
     let entry = json!({"type": "revoke", "serial": head.size, "target": serial, "reason": reason, "at": now.timestamp()});
     let new_head = tlog::append(&txn, head, "revoke", &canonical_text(&entry)?).await?;
     checkpoint(&txn, keys, new_head).await?;
-    let was = code.status.clone();
+    let was = code.status;
     let firm_id = code.firm_id;
     let mut model: codes::ActiveModel = code.into();
-    model.status = Set(REVOKED.into());
+    model.status = Set(CodeStatus::Revoked);
     model.revoked_reason = Set(Some(reason.clone()));
     model.revoked_at = Set(Some(now));
     model.revoke_entry = Set(Some(head.size as i64));
     model.update(&txn).await?;
-    if was == ACTIVE {
+    if was == CodeStatus::Active {
         let firm = firms::Entity::find_by_id(firm_id)
             .one(&txn)
             .await?
@@ -349,7 +349,7 @@ pub async fn revoke(
     super::verification::forget(&[serial]);
     Ok(RevokedCode {
         serial,
-        status: REVOKED,
+        status: CodeStatus::Revoked,
         reason,
         log_index: head.size,
     })

@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod assessments;
 pub mod audit;
 pub mod benchmarks;
+pub mod codes;
 pub mod credentials;
 pub mod demo;
 pub mod firms;

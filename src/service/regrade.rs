@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::assessments::assemble_input;
 use crate::error::{AppError, AppResult};
+use crate::grading::Grade;
 use crate::grading::{self, canonical};
-use crate::store::assessments::{self, SUBMITTED};
+use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, codes, firms, vetoes};
 
@@ -23,8 +24,9 @@ const PAGE: u64 = 1000;
 pub struct GradeChange {
     pub uscc: String,
     pub serial: i64,
-    pub current: String,
-    pub recomputed: String,
+    pub current: Grade,
+    /// `None` when the firm cannot be graded now (`note` says why).
+    pub recomputed: Option<Grade>,
     pub current_score: String,
     pub recomputed_score: String,
     /// The submission created with `--apply` (or why none was).
@@ -107,7 +109,7 @@ pub async fn regrade(
         }
         let under_review: HashSet<(i64, i32)> = assessments::Entity::find()
             .filter(assessments::Column::FirmId.is_in(firm_ids))
-            .filter(assessments::Column::Status.eq(SUBMITTED))
+            .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
             .all(db)
             .await?
             .into_iter()
@@ -142,8 +144,8 @@ pub async fn regrade(
                     page_changes.push(GradeChange {
                         uscc: firm.uscc.clone(),
                         serial: code.serial,
-                        current: code.grade.clone(),
-                        recomputed: String::new(),
+                        current: code.grade,
+                        recomputed: None,
                         current_score: code.score.clone(),
                         recomputed_score: String::new(),
                         submission: None,
@@ -152,14 +154,14 @@ pub async fn regrade(
                     continue;
                 }
             };
-            if graded.grade.as_str() == code.grade {
+            if graded.grade == code.grade {
                 continue;
             }
             let mut change = GradeChange {
                 uscc: firm.uscc.clone(),
                 serial: code.serial,
-                current: code.grade.clone(),
-                recomputed: graded.grade.as_str().into(),
+                current: code.grade,
+                recomputed: Some(graded.grade),
                 current_score: code.score.clone(),
                 recomputed_score: graded.trace.score.clone(),
                 submission: None,
@@ -182,13 +184,13 @@ pub async fn regrade(
                         assessments::ActiveModel {
                             firm_id: Set(firm.id),
                             period: Set(i32::from(graded.trace.period)),
-                            status: Set(SUBMITTED.into()),
+                            status: Set(AssessmentStatus::Submitted),
                             input: Set(input_text),
                             trace: Set(String::from_utf8(graded.trace.canonical_bytes())
                                 .unwrap_or_default()),
                             trace_hash: Set(graded.trace_hash.clone()),
                             score: Set(graded.trace.score.clone()),
-                            grade: Set(graded.grade.as_str().into()),
+                            grade: Set(graded.grade),
                             methodology: Set(graded.trace.methodology.clone()),
                             benchmarks: Set(graded.trace.benchmarks.clone()),
                             submitted_by: Set(actor.id),

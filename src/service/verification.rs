@@ -12,15 +12,16 @@ use serde::Serialize;
 use crate::code::verify::{self, Reason, Verdict};
 use crate::code::{TrustedKeys, cose, text};
 use crate::error::AppResult;
+use crate::grading::Grade;
 use crate::grading::finance::{self, Finance, Item};
-use crate::store::codes;
+use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
 
 /// The claims as the API shows them: times in RFC 3339, the score as the trace writes it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClaimsView {
     pub uscc: String,
-    pub grade: String,
+    pub grade: Grade,
     pub score: String,
     pub period: u32,
     pub methodology: String,
@@ -34,13 +35,112 @@ pub struct FirmName {
     pub name: String,
 }
 
+/// A code's status as a verifier sees it: on record, or `unknown` when not on record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    Active,
+    Superseded,
+    Revoked,
+    Expired,
+    Unknown,
+}
+
+impl RecordStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Active => "active",
+            RecordStatus::Superseded => "superseded",
+            RecordStatus::Revoked => "revoked",
+            RecordStatus::Expired => "expired",
+            RecordStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<CodeStatus> for RecordStatus {
+    fn from(status: CodeStatus) -> Self {
+        match status {
+            CodeStatus::Active => RecordStatus::Active,
+            CodeStatus::Superseded => RecordStatus::Superseded,
+            CodeStatus::Revoked => RecordStatus::Revoked,
+            CodeStatus::Expired => RecordStatus::Expired,
+        }
+    }
+}
+
+/// Why a code does not count: a reason of token.md §3 (it does not verify), or its status on
+/// record (it verifies but is no longer in force).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyReason {
+    Malformed,
+    UnknownKey,
+    BadSignature,
+    KeyCompromised,
+    NotYetValid,
+    Expired,
+    Superseded,
+    Revoked,
+    Unknown,
+}
+
+impl VerifyReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyReason::Malformed => "malformed",
+            VerifyReason::UnknownKey => "unknown_key",
+            VerifyReason::BadSignature => "bad_signature",
+            VerifyReason::KeyCompromised => "key_compromised",
+            VerifyReason::NotYetValid => "not_yet_valid",
+            VerifyReason::Expired => "expired",
+            VerifyReason::Superseded => "superseded",
+            VerifyReason::Revoked => "revoked",
+            VerifyReason::Unknown => "unknown",
+        }
+    }
+
+    /// The code is authentic (its signature holds); it is only no longer in force.
+    pub fn is_status(self) -> bool {
+        matches!(
+            self,
+            VerifyReason::Superseded | VerifyReason::Revoked | VerifyReason::Expired
+        )
+    }
+}
+
+impl From<Reason> for VerifyReason {
+    fn from(reason: Reason) -> Self {
+        match reason {
+            Reason::Malformed => VerifyReason::Malformed,
+            Reason::UnknownKey => VerifyReason::UnknownKey,
+            Reason::BadSignature => VerifyReason::BadSignature,
+            Reason::KeyCompromised => VerifyReason::KeyCompromised,
+            Reason::NotYetValid => VerifyReason::NotYetValid,
+            Reason::Expired => VerifyReason::Expired,
+        }
+    }
+}
+
+impl RecordStatus {
+    /// Why a code with this status does not count (`None`: active, it does).
+    fn refusal(self) -> Option<VerifyReason> {
+        match self {
+            RecordStatus::Active => None,
+            RecordStatus::Superseded => Some(VerifyReason::Superseded),
+            RecordStatus::Revoked => Some(VerifyReason::Revoked),
+            RecordStatus::Expired => Some(VerifyReason::Expired),
+            RecordStatus::Unknown => Some(VerifyReason::Unknown),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VerifyResult {
     pub valid: bool,
-    pub reason: Option<String>,
+    pub reason: Option<VerifyReason>,
     pub detail: Option<String>,
-    /// `active`, `superseded`, `revoked`, `expired`, or `unknown` when not on record.
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub claims: Option<ClaimsView>,
     pub firm: Option<FirmName>,
     pub finance: Option<Finance>,
@@ -150,7 +250,7 @@ pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Ver
 /// change, so this process answers a change at once; other replicas within [`FRESH_FOR`].
 #[derive(Clone)]
 struct Record {
-    status: String,
+    status: CodeStatus,
     iat: i64,
     exp: i64,
     kid: String,
@@ -159,11 +259,11 @@ struct Record {
 }
 
 impl Record {
-    fn status_at(&self, now: i64) -> &str {
-        if self.status == codes::ACTIVE && now > self.exp {
-            codes::EXPIRED
+    fn status_at(&self, now: i64) -> RecordStatus {
+        if self.status == CodeStatus::Active && now > self.exp {
+            RecordStatus::Expired
         } else {
-            &self.status
+            self.status.into()
         }
     }
 }
@@ -267,7 +367,7 @@ pub async fn verify_codes(
             let Some(claims) = verdict.claims.clone() else {
                 return VerifyResult {
                     valid: false,
-                    reason: verdict.reason.map(|r| r.as_str().to_owned()),
+                    reason: verdict.reason.map(VerifyReason::from),
                     detail: verdict.detail,
                     status: None,
                     claims: None,
@@ -281,17 +381,16 @@ pub async fn verify_codes(
                 verdict.valid && Some(&c.kid) == verdict.kid.as_ref() && c.iat == claims.iat as i64
             });
             let status = match record {
-                Some(code) => code.status_at(now).to_owned(),
-                None if verdict.valid => "unknown".to_owned(),
+                Some(code) => code.status_at(now),
+                None if verdict.valid => RecordStatus::Unknown,
                 None => on_record
                     .get(&(claims.serial as i64))
-                    .map_or("unknown".into(), |c| c.status_at(now).to_owned()),
+                    .map_or(RecordStatus::Unknown, |c| c.status_at(now)),
             };
-            let (mut valid, mut reason) =
-                (verdict.valid, verdict.reason.map(|r| r.as_str().to_owned()));
-            if valid && status != codes::ACTIVE {
+            let (mut valid, mut reason) = (verdict.valid, verdict.reason.map(VerifyReason::from));
+            if valid && let Some(refusal) = status.refusal() {
                 valid = false;
-                reason = Some(status.clone());
+                reason = Some(refusal);
             }
             let firm = record
                 .and_then(|c| c.firm_name.clone())
@@ -313,7 +412,7 @@ pub async fn verify_codes(
                 },
                 claims: Some(ClaimsView {
                     uscc: claims.sub.clone(),
-                    grade: claims.grade.as_str().to_owned(),
+                    grade: claims.grade,
                     score: claims.score_text(),
                     period: claims.period,
                     methodology: claims.methodology.clone(),

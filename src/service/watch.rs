@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::accounts::Caller;
 use crate::error::{AppError, AppResult};
+use crate::grading::Grade;
 use crate::grading::Uscc;
 use crate::store::{codes, firms, watchlist};
 
@@ -54,7 +55,7 @@ pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &str) -> Ap
 pub struct WatchedFirm {
     pub uscc: String,
     pub name: String,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
     pub score: Option<String>,
     pub code_serial: Option<i64>,
     pub since: DateTime<Utc>,
@@ -74,7 +75,7 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Wat
             firms.get(&r.firm_id).map(|f| WatchedFirm {
                 uscc: f.uscc.clone(),
                 name: f.name.clone(),
-                grade: f.current_grade.clone(),
+                grade: f.current_grade,
                 score: f.current_score.clone(),
                 code_serial: f.current_serial,
                 since: r.created_at,
@@ -83,14 +84,22 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Wat
         .collect())
 }
 
+/// What happened to a watched firm's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Issued,
+    Superseded,
+    Revoked,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangeEvent {
     pub uscc: String,
     pub name: String,
-    /// `issued`, `superseded` or `revoked`.
-    pub event: &'static str,
+    pub event: ChangeKind,
     pub serial: i64,
-    pub grade: String,
+    pub grade: Grade,
     pub score: String,
     pub period: i32,
     pub at: DateTime<Utc>,
@@ -155,12 +164,12 @@ pub async fn changes(
         let Some(firm) = firms.get(&code.firm_id) else {
             continue;
         };
-        let event = |event: &'static str, at: DateTime<Utc>, log_index: i64| ChangeEvent {
+        let event = |event: ChangeKind, at: DateTime<Utc>, log_index: i64| ChangeEvent {
             uscc: firm.uscc.clone(),
             name: firm.name.clone(),
             event,
             serial: code.serial,
-            grade: code.grade.clone(),
+            grade: code.grade,
             score: code.score.clone(),
             period: code.period,
             at,
@@ -171,14 +180,14 @@ pub async fn changes(
         events.push((
             code.serial,
             0,
-            event("issued", code.created_at, code.serial),
+            event(ChangeKind::Issued, code.created_at, code.serial),
         ));
         if let Some(newer) = code.superseded_by {
             let at = issued_at.get(&newer).copied().unwrap_or(code.created_at);
-            events.push((newer, 1, event("superseded", at, newer)));
+            events.push((newer, 1, event(ChangeKind::Superseded, at, newer)));
         }
         if let (Some(index), Some(at)) = (code.revoke_entry, code.revoked_at) {
-            events.push((index, 0, event("revoked", at, index)));
+            events.push((index, 0, event(ChangeKind::Revoked, at, index)));
         }
     }
     events.sort_by_key(|(index, order, _)| (*index, *order));

@@ -1,7 +1,55 @@
 //! `accounts`: who may log in, with which role, for which firm.
 
+use std::fmt;
+use std::str::FromStr;
+
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
+
+/// What an account may do.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    #[sea_orm(string_value = "regulator")]
+    Regulator,
+    #[sea_orm(string_value = "bank")]
+    Bank,
+    #[sea_orm(string_value = "firm")]
+    Firm,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Regulator => "regulator",
+            Role::Bank => "bank",
+            Role::Firm => "firm",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "regulator" => Ok(Role::Regulator),
+            "bank" => Ok(Role::Bank),
+            "firm" => Ok(Role::Firm),
+            other => Err(format!(
+                "unknown role {other:?}: expected regulator, bank or firm"
+            )),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "accounts")]
@@ -12,7 +60,7 @@ pub struct Model {
     pub username: String,
     #[serde(skip)]
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub firm_id: Option<i64>,
     pub org: Option<String>,
     pub disabled: bool,

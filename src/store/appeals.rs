@@ -3,8 +3,18 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-pub const OPEN: &str = "open";
-pub const CLOSED: &str = "closed";
+/// An appeal waits in the regulators' queue until one closes it with a resolution.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum AppealStatus {
+    #[sea_orm(string_value = "open")]
+    Open,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "appeals")]
@@ -14,7 +24,7 @@ pub struct Model {
     pub firm_id: i64,
     pub code_serial: Option<i64>,
     pub note: String,
-    pub status: String,
+    pub status: AppealStatus,
     pub raised_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub resolved_by: Option<i64>,

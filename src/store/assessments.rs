@@ -4,9 +4,41 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-pub const SUBMITTED: &str = "submitted";
-pub const REJECTED: &str = "rejected";
-pub const APPROVED: &str = "approved";
+use crate::grading::Grade;
+
+/// Where a submission stands in review.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum AssessmentStatus {
+    #[sea_orm(string_value = "submitted")]
+    Submitted,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+}
+
+impl AssessmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentStatus::Submitted => "submitted",
+            AssessmentStatus::Rejected => "rejected",
+            AssessmentStatus::Approved => "approved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "submitted" => Some(AssessmentStatus::Submitted),
+            "rejected" => Some(AssessmentStatus::Rejected),
+            "approved" => Some(AssessmentStatus::Approved),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "assessments")]
@@ -15,14 +47,14 @@ pub struct Model {
     pub id: i64,
     pub firm_id: i64,
     pub period: i32,
-    pub status: String,
+    pub status: AssessmentStatus,
     /// The canonical JSON of methodology §1's input.
     pub input: String,
     /// The canonical JSON of the trace (its SHA-256 is `trace_hash`).
     pub trace: String,
     pub trace_hash: String,
     pub score: String,
-    pub grade: String,
+    pub grade: Grade,
     pub methodology: String,
     pub benchmarks: String,
     pub submitted_by: Option<i64>,
@@ -47,7 +79,7 @@ pub async fn submitted_for<C: ConnectionTrait>(
     Entity::find()
         .filter(Column::FirmId.eq(firm_id))
         .filter(Column::Period.eq(period))
-        .filter(Column::Status.eq(SUBMITTED))
+        .filter(Column::Status.eq(AssessmentStatus::Submitted))
         .one(db)
         .await
 }

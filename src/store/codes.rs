@@ -2,11 +2,38 @@
 //! revoked; expiry is read from `exp`). A code's serial is the index of its issue entry.
 
 use sea_orm::entity::prelude::*;
+use serde::Serialize;
 
-pub const ACTIVE: &str = "active";
-pub const SUPERSEDED: &str = "superseded";
-pub const REVOKED: &str = "revoked";
-pub const EXPIRED: &str = "expired";
+use crate::grading::Grade;
+
+/// Where a code stands. `Expired` is never stored: it is an active code past its `exp`, as a
+/// verifier sees it ([`Model::status_at`]).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum CodeStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "superseded")]
+    Superseded,
+    #[sea_orm(string_value = "revoked")]
+    Revoked,
+    #[sea_orm(string_value = "expired")]
+    Expired,
+}
+
+impl CodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeStatus::Active => "active",
+            CodeStatus::Superseded => "superseded",
+            CodeStatus::Revoked => "revoked",
+            CodeStatus::Expired => "expired",
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "codes")]
@@ -19,9 +46,9 @@ pub struct Model {
     pub code_sha256: String,
     pub iat: i64,
     pub exp: i64,
-    pub status: String,
+    pub status: CodeStatus,
     pub kid: String,
-    pub grade: String,
+    pub grade: Grade,
     pub score: String,
     pub period: i32,
     pub superseded_by: Option<i64>,
@@ -40,11 +67,11 @@ impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
     /// The status as a verifier sees it at `now`: an active code past `exp` is expired.
-    pub fn status_at(&self, now: i64) -> &str {
-        if self.status == ACTIVE && now > self.exp {
-            EXPIRED
+    pub fn status_at(&self, now: i64) -> CodeStatus {
+        if self.status == CodeStatus::Active && now > self.exp {
+            CodeStatus::Expired
         } else {
-            &self.status
+            self.status
         }
     }
 }
@@ -53,7 +80,7 @@ impl Model {
 pub async fn active_of<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Option<Model>, DbErr> {
     Entity::find()
         .filter(Column::FirmId.eq(firm_id))
-        .filter(Column::Status.eq(ACTIVE))
+        .filter(Column::Status.eq(CodeStatus::Active))
         .one(db)
         .await
 }

@@ -242,7 +242,10 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
         "every issue entry has its code"
     );
     let mut active: HashMap<i64, u32> = HashMap::new();
-    for code in codes.iter().filter(|c| c.status == "active") {
+    for code in codes
+        .iter()
+        .filter(|c| c.status == gec::store::codes::CodeStatus::Active)
+    {
         *active.entry(code.firm_id).or_default() += 1;
     }
     assert!(active.values().all(|n| *n == 1));

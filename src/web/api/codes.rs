@@ -18,7 +18,8 @@ use crate::code::qr::{self, Level};
 use crate::code::{Claims, cose, text};
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::issue::{self, RevokeRequest, RevokedCode};
-use crate::store::{codes, firms};
+use crate::store::codes::{self, CodeStatus};
+use crate::store::firms;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 use crate::web::images::{self, Kind};
@@ -67,7 +68,7 @@ pub struct FirmRef {
 #[derive(Serialize, ToSchema)]
 pub struct CodeResponse {
     pub serial: i64,
-    pub status: String,
+    pub status: CodeStatus,
     pub url: String,
     pub code: String,
     pub claims: Claims,
@@ -96,7 +97,7 @@ async fn show_code(
     let (code, firm, claims) = load(&state, parse_serial(&serial)?).await?;
     Ok(Json(CodeResponse {
         serial: code.serial,
-        status: code.status_at(Utc::now().timestamp()).to_owned(),
+        status: code.status_at(Utc::now().timestamp()),
         url: text::url(&state.config.public_url, &code.cose),
         code: text::encode(&code.cose),
         claims,
@@ -117,7 +118,7 @@ async fn show_code(
 #[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
     pub serial: i64,
-    pub status: String,
+    pub status: CodeStatus,
 }
 
 /// A code's status alone. Who may call it: anyone.
@@ -135,7 +136,7 @@ async fn show_code_status(
         .ok_or(AppError::NotFound)?;
     Ok(Json(StatusResponse {
         serial,
-        status: code.status_at(Utc::now().timestamp()).to_owned(),
+        status: code.status_at(Utc::now().timestamp()),
     }))
 }
 

@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use super::views::{self, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
 use crate::error::AppError;
-use crate::service::verification::{self, VerifyResult};
-use crate::service::watch;
+use crate::service::verification::{self, RecordStatus, VerifyReason, VerifyResult};
+use crate::service::watch::{self, ChangeKind};
 use crate::web::AppState;
 use crate::web::api::bank::BULK_MAX;
 use crate::web::auth::{Bank, PageAuth};
@@ -56,7 +56,7 @@ pub struct ChangeRow {
     pub at: String,
     pub name: String,
     pub event_key: &'static str,
-    pub grade: String,
+    pub grade: crate::grading::Grade,
     pub score: String,
     pub serial: i64,
 }
@@ -76,10 +76,10 @@ fn verdict_key(r: &VerifyResult) -> &'static str {
     if r.valid {
         return "verdict_valid";
     }
-    match r.reason.as_deref() {
-        Some("superseded") => "status_superseded",
-        Some("revoked") => "status_revoked",
-        Some("expired") => "status_expired",
+    match r.reason {
+        Some(VerifyReason::Superseded) => "status_superseded",
+        Some(VerifyReason::Revoked) => "status_revoked",
+        Some(VerifyReason::Expired) => "status_expired",
         _ => "verdict_invalid",
     }
 }
@@ -100,17 +100,18 @@ fn rows(lang: Lang, results: &[VerifyResult]) -> Vec<ResultRow> {
             grade: r
                 .claims
                 .as_ref()
-                .map(|c| c.grade.clone())
+                .map(|c| c.grade.to_string())
                 .unwrap_or_default(),
             score: r
                 .claims
                 .as_ref()
                 .map(|c| c.score.clone())
                 .unwrap_or_default(),
-            status: r.status.as_deref().map_or_else(
-                || r.reason.clone().unwrap_or_default(),
-                |s| t.get(status_key(s)).to_owned(),
-            ),
+            status: match (r.status, r.reason) {
+                (Some(status), _) => t.get(status_key(status.as_str())).to_owned(),
+                (None, Some(reason)) => reason.as_str().to_owned(),
+                (None, None) => String::new(),
+            },
             valid_until: r
                 .claims
                 .as_ref()
@@ -133,7 +134,7 @@ async fn page(
         .map(|w| WatchRow {
             name: w.name,
             uscc: w.uscc,
-            grade: w.grade.unwrap_or_default(),
+            grade: w.grade.map(|g| g.to_string()).unwrap_or_default(),
             score: w.score.unwrap_or_default(),
         })
         .collect();
@@ -147,9 +148,9 @@ async fn page(
             at: views::local_time(lang, e.at),
             name: e.name,
             event_key: match e.event {
-                "issued" => "event_issued",
-                "superseded" => "event_superseded",
-                _ => "event_revoked",
+                ChangeKind::Issued => "event_issued",
+                ChangeKind::Superseded => "event_superseded",
+                ChangeKind::Revoked => "event_revoked",
             },
             grade: e.grade,
             score: e.score,
@@ -278,11 +279,11 @@ async fn verify_list(
                 (i + 1).to_string(),
                 code.clone(),
                 r.valid.to_string(),
-                r.reason.clone().unwrap_or_default(),
-                r.status.clone().unwrap_or_default(),
+                r.reason.map_or("", VerifyReason::as_str).to_owned(),
+                r.status.map_or("", RecordStatus::as_str).to_owned(),
                 claims.map(|c| c.uscc.clone()).unwrap_or_default(),
                 r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-                claims.map(|c| c.grade.clone()).unwrap_or_default(),
+                claims.map(|c| c.grade.to_string()).unwrap_or_default(),
                 claims.map(|c| c.score.clone()).unwrap_or_default(),
                 claims.map(|c| c.period.to_string()).unwrap_or_default(),
                 claims.map(|c| c.exp.to_rfc3339()).unwrap_or_default(),

@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 
 use super::views::{self, Breakdown, breakdown, grade_class, status_key};
@@ -19,8 +18,7 @@ use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::energy::Carrier;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, flat, records};
-use crate::store::{assessments as assessment_store, certifications, codes, firms};
+use crate::service::{appeals, assessments, codes, flat, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -202,44 +200,33 @@ async fn page(
 ) -> Result<FirmPage, PageError> {
     let t = lang.texts();
     let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
-    let firm = firms::Entity::find_by_id(firm_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let current = match firm.current_serial {
-        Some(serial) => codes::Entity::find_by_id(serial)
-            .one(&state.db)
-            .await?
-            .map(|code| CodeCard {
-                serial: code.serial,
-                grade_class: grade_class(&code.grade),
-                grade: code.grade.clone(),
-                score: code.score.clone(),
-                period: code.period,
-                valid_until: chrono::DateTime::from_timestamp(code.exp, 0)
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
-                scan_path: format!("/c/{}", text::encode(&code.cose)),
-            }),
-        None => None,
-    };
-    let submissions = assessment_store::Entity::find()
-        .filter(assessment_store::Column::FirmId.eq(firm.id))
-        .order_by_desc(assessment_store::Column::Id)
-        .all(&state.db)
-        .await?
+    let desk = codes::dashboard(&state.db, firm_id).await?;
+    let firm = desk.firm;
+    let current = desk.current.map(|code| CodeCard {
+        serial: code.serial,
+        grade_class: grade_class(code.grade).to_owned(),
+        grade: code.grade.to_string(),
+        score: code.score.clone(),
+        period: code.period,
+        valid_until: chrono::DateTime::from_timestamp(code.exp, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        scan_path: format!("/c/{}", text::encode(&code.cose)),
+    });
+    let submissions = desk
+        .submissions
         .into_iter()
         .map(|a| SubmissionRow {
             period: a.period,
-            status_key: status_key(&a.status),
-            grade: a.grade,
+            status_key: status_key(a.status.as_str()),
+            grade: a.grade.to_string(),
             score: a.score,
             submitted_at: views::local_time(lang, a.submitted_at),
             note: a.reject_reason.unwrap_or_default(),
         })
         .collect();
-    let certs = certifications::of_firm(&state.db, firm.id)
-        .await?
+    let certs = desk
+        .certifications
         .iter()
         .map(|c| {
             let view = records::CertificationView::of(c, &firm.uscc);
@@ -374,11 +361,7 @@ async fn declare_certification(
     auth: PageAuth<Firm>,
     CsrfForm(form): CsrfForm<CertificationForm>,
 ) -> PageResult {
-    let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
-    let firm = firms::Entity::find_by_id(firm_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let firm = assessments::firm_for(&state.db, &auth.caller, None).await?;
     let request = records::CertificationRequest {
         kind: form.kind,
         number: form.number,

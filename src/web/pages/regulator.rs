@@ -10,17 +10,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
 use serde::Deserialize;
 
 use super::views::{self, Breakdown, breakdown, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::error::AppError;
-use crate::grading::Grade;
+use crate::grading::{Grade, Trace};
 use crate::service::assessments::{self, ListQuery};
 use crate::service::audit::{self as audit_service, AuditFilter};
-use crate::service::{appeals, firms as firm_service, issue, records};
-use crate::store::firms;
+use crate::service::{appeals, codes, firms as firm_service, issue, records};
+
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, Regulator};
 use crate::web::csrf::CsrfForm;
@@ -133,7 +133,7 @@ async fn show_queue(
             firm: a.firm_name,
             uscc: a.uscc,
             period: a.period,
-            grade: a.grade,
+            grade: a.grade.to_string(),
             score: a.score,
             submitted_at: views::local_time(lang, a.submitted_at),
         })
@@ -180,7 +180,7 @@ async fn assessment_page(
     msg: Option<&str>,
 ) -> Result<AssessmentPage, PageError> {
     let (a, firm) = assessments::visible(&state.db, &auth.caller, id).await?;
-    let trace: serde_json::Value = serde_json::from_str(&a.trace).map_err(AppError::internal)?;
+    let trace: Trace = serde_json::from_str(&a.trace).map_err(AppError::internal)?;
     Ok(AssessmentPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
@@ -188,7 +188,7 @@ async fn assessment_page(
         firm: firm.name,
         uscc: firm.uscc,
         period: a.period,
-        status_key: status_key(&a.status),
+        status_key: status_key(a.status.as_str()),
         code_serial: a.code_serial,
         reject_reason: a.reject_reason,
         issued_url: None,
@@ -418,7 +418,7 @@ async fn show_firms(
                 name: f.name,
                 uscc: f.uscc,
                 district: f.district,
-                grade: f.grade.unwrap_or_default(),
+                grade: f.grade.map(|g| g.to_string()).unwrap_or_default(),
                 score: f.score.unwrap_or_default(),
                 serial: f.code_serial,
             })
@@ -568,14 +568,11 @@ pub struct ChartsPage {
 async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> PageResult {
     let t = lang.texts();
     let table = crate::service::benchmarks::in_force(&state.db).await?;
-    let graded = firms::Entity::find()
-        .filter(firms::Column::CurrentGrade.is_not_null())
-        .all(&state.db)
-        .await?;
+    let graded = codes::graded_firms(&state.db).await?;
     let mut by_division: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
     let mut by_district: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
     for firm in &graded {
-        let Some(grade) = firm.current_grade.as_deref().and_then(Grade::parse) else {
+        let Some(grade) = firm.current_grade else {
             continue;
         };
         let division = firm.industry_code.get(..2).unwrap_or_default();

@@ -8,14 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 use super::views::{self, grade_class, status_key};
 use super::{Chrome, HomePage, PageResult, render};
 use crate::code::text;
-use crate::service::verification;
-use crate::store::{assessments, codes, firms};
+use crate::grading::Trace;
+use crate::service::codes;
+use crate::service::verification::{self, RecordStatus, VerifyReason};
 use crate::web::AppState;
 use crate::web::auth::MaybeSession;
 use crate::web::i18n::Lang;
@@ -41,7 +41,7 @@ pub struct ScanPage {
     pub period: u32,
     pub issued_on: String,
     pub valid_until: String,
-    pub status: String,
+    pub status: &'static str,
     pub status_key: &'static str,
     pub revoked_reason: Option<String>,
     pub current_link: Option<String>,
@@ -55,17 +55,17 @@ pub struct ScanPage {
 #[template(path = "scan_invalid.html")]
 pub struct InvalidPage {
     pub c: Chrome,
-    pub reason: String,
+    pub reason: &'static str,
     pub reason_key: &'static str,
 }
 
-fn invalid_key(reason: &str) -> &'static str {
+fn invalid_key(reason: Option<VerifyReason>) -> &'static str {
     match reason {
-        "malformed" => "invalid_malformed",
-        "unknown_key" => "invalid_unknown_key",
-        "bad_signature" => "invalid_bad_signature",
-        "key_compromised" => "invalid_key_compromised",
-        "not_yet_valid" => "invalid_not_yet_valid",
+        Some(VerifyReason::Malformed) => "invalid_malformed",
+        Some(VerifyReason::UnknownKey) => "invalid_unknown_key",
+        Some(VerifyReason::BadSignature) => "invalid_bad_signature",
+        Some(VerifyReason::KeyCompromised) => "invalid_key_compromised",
+        Some(VerifyReason::NotYetValid) => "invalid_not_yet_valid",
         _ => "invalid_unknown",
     }
 }
@@ -82,48 +82,28 @@ async fn show_scan(
     let result = results
         .pop()
         .ok_or_else(|| crate::error::AppError::internal("no verdict"))?;
-    let status = result.status.clone().unwrap_or_else(|| "unknown".into());
-    let authentic = result.claims.is_some()
-        && matches!(
-            result.reason.as_deref(),
-            None | Some("superseded" | "revoked" | "expired")
-        );
+    let status = result.status.unwrap_or(RecordStatus::Unknown);
+    // Authentic: it verifies, or it verifies but is no longer in force.
+    let authentic = result.claims.is_some() && result.reason.is_none_or(VerifyReason::is_status);
     let record = match (&result.claims, authentic) {
-        (Some(claims), true) => {
-            codes::Entity::find_by_id(claims.serial as i64)
-                .one(&state.db)
-                .await?
-        }
+        (Some(claims), true) => codes::scan_record(&state.db, claims.serial as i64).await?,
         _ => None,
     };
     let (Some(claims), Some(record)) = (result.claims.clone(), record) else {
-        let reason = result.reason.clone().unwrap_or_else(|| "unknown".into());
         let page = InvalidPage {
             c: Chrome::maybe(lang, &session),
-            reason_key: invalid_key(&reason),
-            reason,
+            reason_key: invalid_key(result.reason),
+            reason: result.reason.unwrap_or(VerifyReason::Unknown).as_str(),
         };
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     };
     let t = lang.texts();
-    let firm = firms::Entity::find_by_id(record.firm_id)
-        .one(&state.db)
-        .await?;
-    let trace: serde_json::Value = assessments::Entity::find_by_id(record.assessment_id)
-        .one(&state.db)
-        .await?
-        .and_then(|a| serde_json::from_str(&a.trace).ok())
-        .unwrap_or_default();
-    let current_link = match (&firm, status.as_str()) {
-        (Some(f), "superseded") => match f.current_serial {
-            Some(serial) => codes::Entity::find_by_id(serial)
-                .one(&state.db)
-                .await?
-                .map(|c| format!("/c/{}", text::encode(&c.cose))),
-            None => None,
-        },
-        _ => None,
-    };
+    let current_link = record
+        .current
+        .as_ref()
+        .map(|c| format!("/c/{}", text::encode(&c.cose)));
+    let firm = record.firm;
+    let score_of = |f: fn(&Trace) -> Option<&str>| record.trace.as_ref().and_then(f);
     let name = |item: &crate::grading::finance::Item| {
         if lang == Lang::Zh {
             item.name_zh.to_owned()
@@ -136,27 +116,23 @@ async fn show_scan(
         c: Chrome::maybe(lang, &session),
         firm_name: firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
         uscc: claims.uscc.clone(),
-        grade_class: grade_class(&claims.grade),
-        grade_name: t.grade_name(&claims.grade).to_owned(),
-        grade: claims.grade.clone(),
+        grade_class: grade_class(claims.grade).to_owned(),
+        grade_name: t.grade_name(claims.grade.as_str()).to_owned(),
+        grade: claims.grade.to_string(),
         score: claims.score.clone(),
         chart: super::charts::indicators(
             t,
-            trace["energy"]["score"].as_str(),
-            trace["waste"]["score"].as_str(),
-            trace["certifications"]["score"].as_str(),
+            score_of(|tr| Some(&tr.energy.score)),
+            score_of(|tr| tr.waste.score.as_deref()),
+            score_of(|tr| Some(&tr.certifications.score)),
             Some(&claims.score),
         ),
         period: claims.period,
         issued_on: date(claims.iat),
         valid_until: date(claims.exp),
-        status_key: if status == "active" {
-            "status_active"
-        } else {
-            status_key(&status)
-        },
-        status,
-        revoked_reason: record.revoked_reason.clone(),
+        status_key: status_key(status.as_str()),
+        status: status.as_str(),
+        revoked_reason: record.code.revoked_reason.clone(),
         current_link,
         finance_items: result
             .finance

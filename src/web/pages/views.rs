@@ -1,7 +1,7 @@
 //! View models shared by pages: a trace as a readable breakdown, and names in the page's
 //! language for carriers, certification kinds, vetoes and statuses.
 
-use serde_json::Value;
+use crate::grading::{Grade, Trace};
 
 use super::charts;
 use crate::web::i18n::{Lang, Texts};
@@ -36,95 +36,83 @@ pub struct Breakdown {
 }
 
 /// The CSS class of a grade (`A+` is not a class name).
-pub fn grade_class(grade: &str) -> String {
-    grade.replace('+', "plus").to_lowercase()
+pub fn grade_class(grade: Grade) -> &'static str {
+    match grade {
+        Grade::APlus => "aplus",
+        Grade::A => "a",
+        Grade::B => "b",
+        Grade::C => "c",
+        Grade::D => "d",
+    }
 }
 
-fn s(v: &Value) -> String {
-    v.as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| v.to_string())
-}
-
-pub fn breakdown(trace: &Value, trace_hash: &str, t: &Texts) -> Breakdown {
-    let grade = s(&trace["grade"]);
-    let energy = &trace["energy"];
-    let waste = &trace["waste"];
-    let certs = &trace["certifications"];
-    let applicable = waste["applicable"].as_bool().unwrap_or(false);
+/// The breakdown of a trace, from its typed fields.
+pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
+    let (energy, waste, certs) = (&trace.energy, &trace.waste, &trace.certifications);
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".to_owned());
     Breakdown {
-        grade_class: grade_class(&grade),
-        grade_name: t.grade_name(&grade).to_owned(),
-        score: s(&trace["score"]),
+        grade_class: grade_class(trace.grade).to_owned(),
+        grade_name: t.grade_name(trace.grade.as_str()).to_owned(),
+        score: trace.score.clone(),
         chart: charts::indicators(
             t,
-            energy["score"].as_str(),
-            if applicable {
-                waste["score"].as_str()
+            Some(&energy.score),
+            if waste.applicable {
+                waste.score.as_deref()
             } else {
                 None
             },
-            certs["score"].as_str(),
-            trace["score"].as_str(),
+            Some(&certs.score),
+            Some(&trace.score),
         ),
-        energy_rows: energy["entries"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| {
-                        let carrier = s(&r["carrier"]);
-                        let unit = crate::grading::energy::Carrier::parse(&carrier)
-                            .map_or("", |c| c.unit())
-                            .to_owned();
-                        (
-                            carrier_name(t, &carrier),
-                            s(&r["quantity"]),
-                            unit,
-                            s(&r["coefficient"]),
-                            s(&r["kgce"]),
-                        )
-                    })
-                    .collect()
+        energy_rows: energy
+            .entries
+            .iter()
+            .map(|r| {
+                let unit = crate::grading::energy::Carrier::parse(&r.carrier)
+                    .map_or("", |c| c.unit())
+                    .to_owned();
+                (
+                    carrier_name(t, &r.carrier),
+                    r.quantity.clone(),
+                    unit,
+                    r.coefficient.clone(),
+                    r.kgce.clone(),
+                )
             })
-            .unwrap_or_default(),
-        total_tce: s(&energy["total_tce"]),
-        value_added: s(&energy["value_added_10k_cny"]),
-        intensity: s(&energy["intensity"]),
-        energy_baseline: s(&energy["baseline"]),
-        ratio: s(&energy["ratio"]),
-        energy_score: s(&energy["score"]),
-        waste_applicable: applicable,
-        waste_rate: s(&waste["rate"]),
-        waste_baseline: s(&waste["baseline"]),
-        waste_leading: s(&waste["leading"]),
-        waste_score: s(&waste["score"]),
-        cert_score: s(&certs["score"]),
-        cert_rows: certs["counted"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| {
-                        (
-                            kind_name(t, &s(&r["kind"])),
-                            s(&r["number"]),
-                            s(&r["points"]),
-                        )
-                    })
-                    .collect()
+            .collect(),
+        total_tce: energy.total_tce.clone(),
+        value_added: energy.value_added_10k_cny.clone(),
+        intensity: energy.intensity.clone(),
+        energy_baseline: energy.baseline.clone(),
+        ratio: energy.ratio.clone(),
+        energy_score: energy.score.clone(),
+        waste_applicable: waste.applicable,
+        waste_rate: or_dash(&waste.rate),
+        waste_baseline: waste.baseline.clone(),
+        waste_leading: waste.leading.clone(),
+        waste_score: or_dash(&waste.score),
+        cert_score: certs.score.clone(),
+        cert_rows: certs
+            .counted
+            .iter()
+            .map(|r| {
+                (
+                    kind_name(t, &r.kind),
+                    r.number.clone(),
+                    r.points.to_string(),
+                )
             })
-            .unwrap_or_default(),
-        vetoes: trace["vetoes"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| (veto_name(t, &s(&r["kind"])), s(&r["occurred_on"])))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        methodology: s(&trace["methodology"]),
-        benchmarks: s(&trace["benchmarks"]),
+            .collect(),
+        vetoes: trace
+            .vetoes
+            .iter()
+            .map(|r| (veto_name(t, &r.kind), r.occurred_on.clone()))
+            .collect(),
+        methodology: trace.methodology.clone(),
+        benchmarks: trace.benchmarks.clone(),
         trace_hash: trace_hash.to_owned(),
-        grade,
+        grade: trace.grade.as_str().to_owned(),
     }
 }
 
