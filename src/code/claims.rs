@@ -31,6 +31,32 @@ fn hex_bytes<S: serde::Serializer>(bytes: &[u8; 16], s: S) -> Result<S::Ok, S::E
 }
 
 impl Claims {
+    /// The claims of the code issued for `graded` at `iat` as log entry `serial` (token.md §1):
+    /// valid for [`super::VALIDITY_SECS`], never past the signing key's `not_after`.
+    pub fn issue(
+        issuer: &str,
+        graded: &crate::grading::Graded,
+        serial: u64,
+        iat: u64,
+        key_not_after: Option<u64>,
+    ) -> Claims {
+        let digest = graded.trace.digest();
+        let mut trace = [0u8; 16];
+        trace.copy_from_slice(&digest[..16]);
+        Claims {
+            iss: issuer.to_owned(),
+            sub: graded.trace.uscc.clone(),
+            exp: super::expiry(iat, key_not_after),
+            iat,
+            grade: graded.grade,
+            score: graded.score_hundredths(),
+            period: u32::from(graded.trace.period),
+            methodology: graded.trace.methodology.clone(),
+            trace,
+            serial,
+        }
+    }
+
     /// The score as the trace writes it (`"90.06"`).
     pub fn score_text(&self) -> String {
         format!("{}.{:02}", self.score / 100, self.score % 100)

@@ -7,12 +7,14 @@ pub mod claims;
 pub mod cose;
 pub mod keys;
 pub mod qr;
+pub mod serial;
 pub mod text;
 pub mod verify;
 
 pub use claims::Claims;
 pub use cose::{Kid, kid_of};
 pub use keys::{KeySetDocument, KeyStatus, PublishedKey, TrustedKeys};
+pub use serial::Serial;
 pub use verify::{Reason, Verdict};
 
 /// A yearly grade plus a month of grace (token.md §1).

@@ -174,6 +174,12 @@ impl Fixed {
         }
     }
 
+    /// The value rounded (half away from zero) to `places` decimals, as an integer count of
+    /// `10^-places` (90.06 at 2 places → 9006).
+    pub fn units(self, places: u32) -> i128 {
+        self.round(places).mantissa
+    }
+
     pub fn is_zero(self) -> bool {
         self.mantissa == 0
     }

@@ -47,8 +47,33 @@ pub struct Graded {
 impl Graded {
     /// The score in hundredths, as the code carries it (90.06 → 9006).
     pub fn score_hundredths(&self) -> u32 {
-        self.trace.score.replace('.', "").parse().unwrap_or(0)
+        u32::try_from(self.score.units(2)).unwrap_or(0)
     }
+}
+
+/// An input read once: the checked assessment and its grade.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub assessment: Assessment,
+    pub graded: Graded,
+}
+
+impl Checked {
+    /// The canonical §1 JSON of the checked value: what is stored is exactly what was graded.
+    pub fn canonical_input(&self) -> String {
+        // A checked assessment holds strings, integers and booleans only: always writable.
+        canonical::to_vec(&self.assessment.to_json())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Reads an assessment (§1) once and grades it against `table`.
+pub fn check(input: &Value, table: &BenchmarkTable) -> Result<Checked, InputError> {
+    let assessment = Assessment::from_json(input, table)?;
+    let graded = grade(&assessment, table)?;
+    Ok(Checked { assessment, graded })
 }
 
 /// Reads an assessment (§1) and grades it against `table`.

@@ -15,7 +15,7 @@ use super::accounts::{Caller, Role};
 pub use super::paging::{Page, page_cursor, page_limit};
 use super::records;
 use crate::error::{AppError, AppResult};
-use crate::grading::{self, BenchmarkTable, Grade, Graded, Trace, Uscc, canonical, finance};
+use crate::grading::{self, BenchmarkTable, Grade, Graded, Trace, Uscc, finance};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
@@ -63,6 +63,25 @@ pub async fn firm_for<C: ConnectionTrait>(
     }
 }
 
+/// The firm a path's USCC names, if the caller may act for it: a firm account its own
+/// (another firm's is "not found"), a regulator any; no such firm is "not found".
+pub async fn firm_at<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    uscc: &Uscc,
+) -> AppResult<firms::Model> {
+    let firm = match caller.role {
+        Role::Firm => {
+            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+            firms::Entity::find_by_id(own_id).one(db).await?
+        }
+        Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
+        Role::Bank => return Err(AppError::Forbidden),
+    };
+    firm.filter(|f| f.uscc == uscc.as_str())
+        .ok_or(AppError::NotFound)
+}
+
 /// A submission computed and checked, not yet stored.
 pub struct Prepared {
     pub firm: firms::Model,
@@ -105,16 +124,11 @@ pub async fn prepare<C: ConnectionTrait>(
     let firm = firm_for(db, caller, uscc).await?;
     let certs = certifications::of_firm(db, firm.id).await?;
     let vetoes = vetoes::of_firm(db, firm.id).await?;
-    let input = assemble_input(&firm, object, &certs, &vetoes);
-    let graded = grading::grade_json(&input, table).map_err(AppError::from)?;
-    let assessment = grading::Assessment::from_json(&input, table).map_err(AppError::from)?;
-    let input =
-        String::from_utf8(canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?)
-            .map_err(AppError::internal)?;
+    let checked = grading::check(&assemble_input(&firm, object, &certs, &vetoes), table)?;
     Ok(Prepared {
         firm,
-        input,
-        graded,
+        input: checked.canonical_input(),
+        graded: checked.graded,
     })
 }
 
@@ -283,26 +297,13 @@ pub async fn insert_submission<C: ConnectionTrait>(
             first.id, prepared.firm.uscc, period
         )));
     }
-    let trace = &prepared.graded.trace;
-    let model = assessments::ActiveModel {
-        firm_id: Set(prepared.firm.id),
-        period: Set(period),
-        status: Set(AssessmentStatus::Submitted),
-        input: Set(prepared.input.clone()),
-        trace: Set(String::from_utf8(trace.canonical_bytes()).map_err(AppError::internal)?),
-        trace_hash: Set(prepared.graded.trace_hash.clone()),
-        score: Set(trace.score.clone()),
-        grade: Set(trace.grade),
-        methodology: Set(trace.methodology.clone()),
-        benchmarks: Set(trace.benchmarks.clone()),
-        submitted_by: Set(actor_id),
-        submitted_at: Set(now),
-        reviewed_by: Set(None),
-        reviewed_at: Set(None),
-        reject_reason: Set(None),
-        code_serial: Set(None),
-        ..Default::default()
-    }
+    let model = assessments::submission(
+        prepared.firm.id,
+        prepared.input.clone(),
+        &prepared.graded,
+        actor_id,
+        now,
+    )
     .insert(txn)
     .await
     .map_err(|e| match e.sql_err() {

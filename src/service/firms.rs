@@ -106,7 +106,8 @@ pub async fn insert_firm<C: ConnectionTrait>(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateFirmRequest {
-    pub uscc: String,
+    #[schema(value_type = String)]
+    pub uscc: Uscc,
     pub name: String,
     pub industry_code: String,
     pub district: String,
@@ -133,6 +134,17 @@ pub fn parse_new_firm(
 ) -> AppResult<NewFirm> {
     let uscc = Uscc::parse(uscc)
         .map_err(|_| AppError::validation("uscc", "not a valid unified social credit code"))?;
+    new_firm(uscc, name, industry_code, district, table)
+}
+
+/// A new firm from its parsed USCC and the other fields as given.
+pub fn new_firm(
+    uscc: Uscc,
+    name: &str,
+    industry_code: &str,
+    district: &str,
+    table: &crate::grading::BenchmarkTable,
+) -> AppResult<NewFirm> {
     let code = crate::grading::input::IndustryCode::parse(industry_code)
         .map_err(|m| AppError::validation("industry_code", m))?;
     if table.get(code.division()).is_none() {
@@ -157,8 +169,8 @@ pub async fn create_firm(
     request: CreateFirmRequest,
 ) -> AppResult<CreatedFirm> {
     let table = super::benchmarks::in_force(db).await?;
-    let new = parse_new_firm(
-        &request.uscc,
+    let new = new_firm(
+        request.uscc,
         &request.name,
         &request.industry_code,
         &request.district,

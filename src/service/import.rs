@@ -14,7 +14,7 @@ use super::assessments::{Prepared, assemble_input};
 use super::firms::{FirmRecord, parse_new_firm};
 use crate::error::AppError;
 use crate::grading::energy::Carrier;
-use crate::grading::{self, BenchmarkTable, canonical};
+use crate::grading::{self, BenchmarkTable};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
@@ -456,8 +456,8 @@ impl ImportState {
                 certs.get(&firm.id).unwrap_or(&no_certs),
                 vets.get(&firm.id).unwrap_or(&no_vetoes),
             );
-            let graded = match grading::grade_json(&input, table) {
-                Ok(g) => g,
+            let checked = match grading::check(&input, table) {
+                Ok(c) => c,
                 Err(e) => {
                     let column = super::flat::cell_of(&e.field, &carriers);
                     let message = if e.field == "energy" {
@@ -469,7 +469,7 @@ impl ImportState {
                     continue;
                 }
             };
-            let period = i64::from(graded.trace.period);
+            let period = i64::from(checked.graded.trace.period);
             if let Some(first) = self.seen.insert((firm.uscc.clone(), period), row.line) {
                 self.fail(error(
                     row.line,
@@ -492,18 +492,10 @@ impl ImportState {
                 ));
                 continue;
             }
-            let assessment = match grading::Assessment::from_json(&input, table) {
-                Ok(a) => a,
-                Err(e) => return Err(AppError::internal(e).into()),
-            };
-            let input = String::from_utf8(
-                canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?,
-            )
-            .map_err(AppError::internal)?;
             prepared.push(Prepared {
                 firm,
-                input,
-                graded,
+                input: checked.canonical_input(),
+                graded: checked.graded,
             });
         }
         if !self.errors.is_empty() {
@@ -549,26 +541,7 @@ impl ImportState {
             .iter()
             .map(|p| {
                 let firm_id = self.firms.get(&p.firm.uscc).map_or(p.firm.id, |f| f.id);
-                let trace = &p.graded.trace;
-                assessments::ActiveModel {
-                    firm_id: Set(firm_id),
-                    period: Set(i32::from(trace.period)),
-                    status: Set(AssessmentStatus::Submitted),
-                    input: Set(p.input.clone()),
-                    trace: Set(String::from_utf8(trace.canonical_bytes()).unwrap_or_default()),
-                    trace_hash: Set(p.graded.trace_hash.clone()),
-                    score: Set(trace.score.clone()),
-                    grade: Set(trace.grade),
-                    methodology: Set(trace.methodology.clone()),
-                    benchmarks: Set(trace.benchmarks.clone()),
-                    submitted_by: Set(actor_id),
-                    submitted_at: Set(now),
-                    reviewed_by: Set(None),
-                    reviewed_at: Set(None),
-                    reject_reason: Set(None),
-                    code_serial: Set(None),
-                    ..Default::default()
-                }
+                assessments::submission(firm_id, p.input.clone(), &p.graded, actor_id, now)
             })
             .collect();
         let usccs: HashMap<i64, &str> = self

@@ -16,35 +16,29 @@ use super::assessments::{assemble_input, visible};
 use super::keystore::Keys;
 use crate::code::{self, Claims, cose, text};
 use crate::error::{AppError, AppResult};
-use crate::grading::{self, Grade, canonical};
+use crate::grading::{self, Grade};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
-use crate::tlog::Checkpoint;
+use crate::tlog::{Checkpoint, Entry, IssueEntry, RevokeEntry};
 
-fn canonical_text(value: &Value) -> AppResult<String> {
-    String::from_utf8(canonical::to_vec(value).map_err(AppError::internal)?)
-        .map_err(AppError::internal)
-}
-
-/// Signs and stores the checkpoint of `head` (one per size; the size decides the root).
-async fn checkpoint<C: ConnectionTrait>(txn: &C, keys: &Keys, head: tlog::Head) -> AppResult<()> {
-    let note = Checkpoint {
+/// The signed checkpoint of `head` (one per size; the size decides the root).
+fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
+    Checkpoint {
         origin: keys.ring.log_origin.clone(),
         size: head.size,
         root: head.root,
     }
-    .sign(&keys.ring.log_key);
-    tlog::store_checkpoint(txn, head, &note).await?;
-    Ok(())
+    .sign(&keys.ring.log_key)
 }
 
 /// At start: the log head exists and its size has a checkpoint.
 pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> {
     tlog::ensure_head(db).await?;
     let head = tlog::read_head(db).await?;
-    checkpoint(db, keys, head).await
+    tlog::store_checkpoint(db, head, &checkpoint_note(keys, head)).await?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -104,44 +98,33 @@ pub async fn approve(
     data.insert("assessed_on".into(), Value::String(today.to_string()));
     let certs = certifications::of_firm(&txn, firm.id).await?;
     let vets = vetoes::of_firm(&txn, firm.id).await?;
-    let input = assemble_input(&firm, &data, &certs, &vets);
-    let graded = grading::grade_json(&input, &table).map_err(AppError::from)?;
-    let input_text = canonical_text(
-        &grading::Assessment::from_json(&input, &table)
-            .map_err(AppError::internal)?
-            .to_json(),
-    )?;
+    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vets), &table)?;
+    let graded = &checked.graded;
 
     let serial = head.size;
     let iat = now.timestamp() as u64;
     let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
-    let exp = code::expiry(iat, key_end);
-    let digest = graded.trace.digest();
-    let mut trace16 = [0u8; 16];
-    trace16.copy_from_slice(&digest[..16]);
-    let claims = Claims {
-        iss: keys.ring.issuer.clone(),
-        sub: firm.uscc.clone(),
-        exp,
-        iat,
-        grade: graded.grade,
-        score: graded.score_hundredths(),
-        period: u32::from(graded.trace.period),
-        methodology: graded.trace.methodology.clone(),
-        trace: trace16,
-        serial,
-    };
+    let claims = Claims::issue(&keys.ring.issuer, graded, serial, iat, key_end);
+    let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));
     let previous = codes::active_of(&txn, firm.id).await?;
-    let entry = json!({
-        "type": "issue", "serial": serial, "uscc": firm.uscc, "grade": graded.grade.as_str(),
-        "score": graded.trace.score, "period": graded.trace.period, "methodology": graded.trace.methodology,
-        "benchmarks": graded.trace.benchmarks, "trace_hash": graded.trace_hash, "iat": iat, "exp": exp,
-        "kid": key_record.kid, "code_sha256": code_sha256, "supersedes": previous.as_ref().map(|p| p.serial),
+    let entry = Entry::Issue(IssueEntry {
+        serial,
+        uscc: firm.uscc.clone(),
+        grade: graded.grade,
+        score: graded.trace.score.clone(),
+        period: graded.trace.period,
+        methodology: graded.trace.methodology.clone(),
+        benchmarks: graded.trace.benchmarks.clone(),
+        trace_hash: graded.trace_hash.clone(),
+        iat,
+        exp,
+        kid: key_record.kid.clone(),
+        code_sha256: code_sha256.clone(),
+        supersedes: previous.as_ref().map(|p| p.serial),
     });
-    let new_head = tlog::append(&txn, head, "issue", &canonical_text(&entry)?).await?;
-    checkpoint(&txn, keys, new_head).await?;
+    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
 
     codes::ActiveModel {
         serial: Set(serial as i64),
@@ -200,7 +183,7 @@ pub async fn approve(
     let before = json!({"status": assessment.status, "trace_hash": assessment.trace_hash, "grade": assessment.grade});
     let mut model: assessments::ActiveModel = assessment.clone().into();
     model.status = Set(AssessmentStatus::Approved);
-    model.input = Set(input_text);
+    model.input = Set(checked.canonical_input());
     model.trace =
         Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
     model.trace_hash = Set(graded.trace_hash.clone());
@@ -233,7 +216,7 @@ pub async fn approve(
             target_type: "code",
             target_id: serial.to_string(),
             before: None,
-            after: Some(entry),
+            after: Some(entry.to_json()),
         },
     )
     .await?;
@@ -254,7 +237,7 @@ pub async fn approve(
         kid: key_record.kid.clone(),
         supersedes: previous.map(|p| p.serial),
         assessment_id: id,
-        trace_hash: graded.trace_hash,
+        trace_hash: graded.trace_hash.clone(),
     })
 }
 
@@ -314,9 +297,13 @@ pub async fn revoke(
         )));
     }
     let now = Utc::now();
-    let entry = json!({"type": "revoke", "serial": head.size, "target": serial, "reason": reason, "at": now.timestamp()});
-    let new_head = tlog::append(&txn, head, "revoke", &canonical_text(&entry)?).await?;
-    checkpoint(&txn, keys, new_head).await?;
+    let entry = Entry::Revoke(RevokeEntry {
+        serial: head.size,
+        target: serial,
+        reason: reason.clone(),
+        at: now.timestamp(),
+    });
+    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
     let was = code.status;
     let firm_id = code.firm_id;
     let mut model: codes::ActiveModel = code.into();
@@ -341,7 +328,7 @@ pub async fn revoke(
             target_type: "code",
             target_id: serial.to_string(),
             before: Some(json!({"status": was})),
-            after: Some(entry),
+            after: Some(entry.to_json()),
         },
     )
     .await?;

@@ -5,15 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::assessments::assemble_input;
 use crate::error::{AppError, AppResult};
+use crate::grading;
 use crate::grading::Grade;
-use crate::grading::{self, canonical};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, codes, firms, vetoes};
@@ -138,8 +137,8 @@ pub async fn regrade(
                 certs.get(&firm.id).unwrap_or(&none_c),
                 vets.get(&firm.id).unwrap_or(&none_v),
             );
-            let graded = match grading::grade_json(&input, &table) {
-                Ok(g) => g,
+            let checked = match grading::check(&input, &table) {
+                Ok(c) => c,
                 Err(e) => {
                     page_changes.push(GradeChange {
                         uscc: firm.uscc.clone(),
@@ -154,6 +153,7 @@ pub async fn regrade(
                     continue;
                 }
             };
+            let graded = &checked.graded;
             if graded.grade == code.grade {
                 continue;
             }
@@ -172,35 +172,16 @@ pub async fn regrade(
                     change.note =
                         Some("a submission for this period is already under review".into());
                 } else {
-                    let assessment = grading::Assessment::from_json(&input, &table)
-                        .map_err(AppError::internal)?;
-                    let input_text = String::from_utf8(
-                        canonical::to_vec(&assessment.to_json()).map_err(AppError::internal)?,
-                    )
-                    .map_err(AppError::internal)?;
                     new_rows.push((
                         page_changes.len(),
                         firm.uscc.clone(),
-                        assessments::ActiveModel {
-                            firm_id: Set(firm.id),
-                            period: Set(i32::from(graded.trace.period)),
-                            status: Set(AssessmentStatus::Submitted),
-                            input: Set(input_text),
-                            trace: Set(String::from_utf8(graded.trace.canonical_bytes())
-                                .unwrap_or_default()),
-                            trace_hash: Set(graded.trace_hash.clone()),
-                            score: Set(graded.trace.score.clone()),
-                            grade: Set(graded.grade),
-                            methodology: Set(graded.trace.methodology.clone()),
-                            benchmarks: Set(graded.trace.benchmarks.clone()),
-                            submitted_by: Set(actor.id),
-                            submitted_at: Set(Utc::now()),
-                            reviewed_by: Set(None),
-                            reviewed_at: Set(None),
-                            reject_reason: Set(None),
-                            code_serial: Set(None),
-                            ..Default::default()
-                        },
+                        assessments::submission(
+                            firm.id,
+                            checked.canonical_input(),
+                            graded,
+                            actor.id,
+                            Utc::now(),
+                        ),
                     ));
                 }
             }

@@ -13,15 +13,14 @@ use crate::grading::Grade;
 use crate::grading::Uscc;
 use crate::store::{codes, firms, watchlist};
 
-async fn firm_of(db: &DatabaseConnection, uscc: &str) -> AppResult<firms::Model> {
-    let uscc = Uscc::parse(uscc).map_err(|_| AppError::NotFound)?;
+async fn firm_of(db: &DatabaseConnection, uscc: &Uscc) -> AppResult<firms::Model> {
     firms::find_by_uscc(db, uscc.as_str())
         .await?
         .ok_or(AppError::NotFound)
 }
 
 /// Adds a firm to the caller's watchlist (idempotent); `true` when it was not there.
-pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &str) -> AppResult<bool> {
+pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> AppResult<bool> {
     let firm = firm_of(db, uscc).await?;
     let inserted = watchlist::Entity::insert(watchlist::ActiveModel {
         account_id: Set(caller.account_id),
@@ -38,7 +37,7 @@ pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &str) -> AppR
     Ok(inserted > 0)
 }
 
-pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &str) -> AppResult<()> {
+pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> AppResult<()> {
     let firm = firm_of(db, uscc).await?;
     let deleted = watchlist::Entity::delete_many()
         .filter(watchlist::Column::AccountId.eq(caller.account_id))

@@ -83,3 +83,35 @@ pub async fn submitted_for<C: ConnectionTrait>(
         .one(db)
         .await
 }
+
+/// The row of a new submission under review: the one place an assessment row is built (the
+/// API, the pages, the CSV import and `gec regrade --apply` all submit through it).
+pub fn submission(
+    firm_id: i64,
+    checked_input: String,
+    graded: &crate::grading::Graded,
+    submitted_by: Option<i64>,
+    at: DateTimeUtc,
+) -> ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    let trace = &graded.trace;
+    ActiveModel {
+        firm_id: Set(firm_id),
+        period: Set(i32::from(trace.period)),
+        status: Set(AssessmentStatus::Submitted),
+        input: Set(checked_input),
+        trace: Set(String::from_utf8_lossy(&trace.canonical_bytes()).into_owned()),
+        trace_hash: Set(graded.trace_hash.clone()),
+        score: Set(trace.score.clone()),
+        grade: Set(graded.grade),
+        methodology: Set(trace.methodology.clone()),
+        benchmarks: Set(trace.benchmarks.clone()),
+        submitted_by: Set(submitted_by),
+        submitted_at: Set(at),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        reject_reason: Set(None),
+        code_serial: Set(None),
+        ..Default::default()
+    }
+}

@@ -282,3 +282,16 @@ pub async fn latest_checkpoint<C: ConnectionTrait>(
         .one(db)
         .await
 }
+
+/// Appends `entry` and stores the new size's checkpoint, signed by `sign`, on a transaction
+/// that holds the head's lock: the log never has an entry without a checkpoint over it.
+pub async fn append_signed<C: ConnectionTrait>(
+    txn: &C,
+    head: Head,
+    entry: &crate::tlog::Entry,
+    sign: impl FnOnce(Head) -> String,
+) -> Result<Head, DbErr> {
+    let new_head = append(txn, head, entry.kind(), &entry.canonical_text()).await?;
+    store_checkpoint(txn, new_head, &sign(new_head)).await?;
+    Ok(new_head)
+}

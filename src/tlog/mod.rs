@@ -2,7 +2,9 @@
 //! proofs computed from stored subtree hashes, their verification, and C2SP checkpoints.
 
 pub mod checkpoint;
+pub mod entry;
 pub mod merkle;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use entry::{Entry, IssueEntry, RevokeEntry};
 pub use merkle::{Hash, NodeId};

@@ -11,13 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::assessments::page_limit;
 use crate::service::verification::{self, VerifyResult};
 use crate::service::watch::{self, ChangeFeed, WatchedFirm};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Bank};
+use crate::web::extract::UsccPath;
 
 /// The most codes one bulk request may carry.
 pub const BULK_MAX: usize = 1000;
@@ -112,7 +113,7 @@ async fn list_watchlist(
 async fn add_to_watchlist(
     State(state): State<AppState>,
     auth: Auth<Bank>,
-    ApiPath(uscc): ApiPath<String>,
+    UsccPath(uscc): UsccPath,
 ) -> AppResult<Response> {
     let added = watch::watch(&state.db, &auth, &uscc).await?;
     Ok(if added {
@@ -130,7 +131,7 @@ async fn add_to_watchlist(
 async fn remove_from_watchlist(
     State(state): State<AppState>,
     auth: Auth<Bank>,
-    ApiPath(uscc): ApiPath<String>,
+    UsccPath(uscc): UsccPath,
 ) -> AppResult<StatusCode> {
     watch::unwatch(&state.db, &auth, &uscc).await?;
     Ok(StatusCode::NO_CONTENT)

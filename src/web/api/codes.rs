@@ -6,22 +6,23 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath};
+use super::ApiJson;
 use crate::code::badge::{self, BadgeData};
 use crate::code::qr::{self, Level};
-use crate::code::{Claims, cose, text};
+use crate::code::{Claims, text};
 use crate::error::{AppError, AppResult, Problem};
+use crate::service::codes::{self as service_codes, CodeRecord};
 use crate::service::issue::{self, RevokeRequest, RevokedCode};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
+use crate::web::extract::SerialPath;
 use crate::web::images::{self, Kind};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,30 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show_badge_png))
         .routes(routes!(show_badge_svg))
         .routes(routes!(revoke_code))
-}
-
-/// A serial from a path: a non-negative integer, or the code is simply not found.
-pub fn parse_serial(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|s| *s >= 0)
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn load(
-    state: &AppState,
-    serial: i64,
-) -> AppResult<(codes::Model, firms::Model, Claims)> {
-    let code = codes::Entity::find_by_id(serial)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let firm = firms::Entity::find_by_id(code.firm_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let claims = cose::decode(&code.cose).map_err(AppError::internal)?.claims;
-    Ok((code, firm, claims))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -92,9 +69,9 @@ fn time(seconds: i64) -> DateTime<Utc> {
     responses((status = 200, body = CodeResponse), (status = 404, body = Problem)))]
 async fn show_code(
     State(state): State<AppState>,
-    ApiPath(serial): ApiPath<String>,
+    SerialPath(serial): SerialPath,
 ) -> AppResult<Json<CodeResponse>> {
-    let (code, firm, claims) = load(&state, parse_serial(&serial)?).await?;
+    let CodeRecord { code, firm, claims } = service_codes::load(&state.db, serial.get()).await?;
     Ok(Json(CodeResponse {
         serial: code.serial,
         status: code.status_at(Utc::now().timestamp()),
@@ -127,15 +104,11 @@ pub struct StatusResponse {
     responses((status = 200, body = StatusResponse), (status = 404, body = Problem)))]
 async fn show_code_status(
     State(state): State<AppState>,
-    ApiPath(serial): ApiPath<String>,
+    SerialPath(serial): SerialPath,
 ) -> AppResult<Json<StatusResponse>> {
-    let serial = parse_serial(&serial)?;
-    let code = codes::Entity::find_by_id(serial)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let code = service_codes::find(&state.db, serial.get()).await?;
     Ok(Json(StatusResponse {
-        serial,
+        serial: serial.get(),
         status: code.status_at(Utc::now().timestamp()),
     }))
 }
@@ -180,7 +153,7 @@ fn render(
         (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
 async fn show_qr_png(
     state: State<AppState>,
-    serial: ApiPath<String>,
+    serial: SerialPath,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     show_image(state, serial, headers, Kind::QrPng).await
@@ -193,7 +166,7 @@ async fn show_qr_png(
         (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
 async fn show_qr_svg(
     state: State<AppState>,
-    serial: ApiPath<String>,
+    serial: SerialPath,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     show_image(state, serial, headers, Kind::QrSvg).await
@@ -206,7 +179,7 @@ async fn show_qr_svg(
         (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
 async fn show_badge_png(
     state: State<AppState>,
-    serial: ApiPath<String>,
+    serial: SerialPath,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     show_image(state, serial, headers, Kind::BadgePng).await
@@ -219,7 +192,7 @@ async fn show_badge_png(
         (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
 async fn show_badge_svg(
     state: State<AppState>,
-    serial: ApiPath<String>,
+    serial: SerialPath,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     show_image(state, serial, headers, Kind::BadgeSvg).await
@@ -227,15 +200,15 @@ async fn show_badge_svg(
 
 async fn show_image(
     State(state): State<AppState>,
-    ApiPath(serial): ApiPath<String>,
+    SerialPath(serial): SerialPath,
     headers: HeaderMap,
     kind: Kind,
 ) -> AppResult<Response> {
-    let serial = parse_serial(&serial)?;
+    let serial = serial.get();
     let bytes = match state.images.get(serial, kind) {
         Some(bytes) => bytes,
         None => {
-            let (code, firm, claims) = load(&state, serial).await?;
+            let CodeRecord { code, firm, claims } = service_codes::load(&state.db, serial).await?;
             let url = text::url(&state.config.public_url, &code.cose);
             let rendered =
                 tokio::task::spawn_blocking(move || render(kind, &code, &firm, &claims, &url))
@@ -293,10 +266,10 @@ fn fxhash(bytes: &[u8]) -> u64 {
 async fn revoke_code(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
-    ApiPath(serial): ApiPath<String>,
+    SerialPath(serial): SerialPath,
     ApiJson(request): ApiJson<RevokeRequest>,
 ) -> AppResult<Json<RevokedCode>> {
-    let serial = parse_serial(&serial)?;
+    let serial = serial.get();
     let keys = state.keys.current();
     Ok(Json(
         issue::revoke(&state.db, &keys, &auth, serial, request).await?,

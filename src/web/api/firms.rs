@@ -3,6 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+
+use crate::web::extract::UsccPath;
 use axum::http::StatusCode;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -10,8 +12,8 @@ use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, AppResult, Problem};
-use crate::grading::Uscc;
-use crate::service::assessments::{Page, firm_for};
+
+use crate::service::assessments::{Page, firm_at};
 use crate::service::firms::{self, CreateFirmRequest, CreatedFirm, FirmQuery, FirmSummary};
 use crate::service::records::{
     self, CertificationRequest, CertificationView, ReviewRequest, VetoRequest, VetoView,
@@ -61,9 +63,8 @@ async fn list_firms(
     responses((status = 200, body = FirmSummary), (status = 404, body = Problem)))]
 async fn show_firm(
     State(state): State<AppState>,
-    Path(uscc): Path<String>,
+    UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<FirmSummary>> {
-    let uscc = Uscc::parse(&uscc).map_err(|_| AppError::NotFound)?;
     let firm = firm_store::find_by_uscc(&state.db, uscc.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -79,22 +80,12 @@ async fn show_firm(
 async fn create_certification(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    Path(uscc): Path<String>,
+    UsccPath(uscc): UsccPath,
     ApiJson(request): ApiJson<CertificationRequest>,
 ) -> AppResult<(StatusCode, Json<CertificationView>)> {
-    let firm = firm_for(&state.db, &auth, Some(&uscc))
-        .await
-        .map_err(not_found_for_path)?;
+    let firm = firm_at(&state.db, &auth, &uscc).await?;
     let view = records::add_certification(&state.db, &auth, &firm, request).await?;
     Ok((StatusCode::CREATED, Json(view)))
-}
-
-/// In a path, an unknown or malformed USCC is simply not found.
-fn not_found_for_path(err: AppError) -> AppError {
-    match err {
-        AppError::Validation { .. } => AppError::NotFound,
-        other => other,
-    }
 }
 
 /// A firm's certifications. Who may call it: firm (own), regulator.
@@ -104,11 +95,9 @@ fn not_found_for_path(err: AppError) -> AppError {
 async fn list_firm_certifications(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    Path(uscc): Path<String>,
+    UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Page<CertificationView>>> {
-    let firm = firm_for(&state.db, &auth, Some(&uscc))
-        .await
-        .map_err(not_found_for_path)?;
+    let firm = firm_at(&state.db, &auth, &uscc).await?;
     let items = certifications::of_firm(&state.db, firm.id)
         .await?
         .iter()
@@ -174,12 +163,10 @@ async fn review_certification(
 async fn create_veto(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
-    Path(uscc): Path<String>,
+    UsccPath(uscc): UsccPath,
     ApiJson(request): ApiJson<VetoRequest>,
 ) -> AppResult<(StatusCode, Json<VetoView>)> {
-    let firm = firm_for(&state.db, &auth, Some(&uscc))
-        .await
-        .map_err(not_found_for_path)?;
+    let firm = firm_at(&state.db, &auth, &uscc).await?;
     Ok((
         StatusCode::CREATED,
         Json(records::record_veto(&state.db, &auth, &firm, request).await?),
@@ -193,11 +180,9 @@ async fn create_veto(
 async fn list_vetoes(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    Path(uscc): Path<String>,
+    UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Page<VetoView>>> {
-    let firm = firm_for(&state.db, &auth, Some(&uscc))
-        .await
-        .map_err(not_found_for_path)?;
+    let firm = firm_at(&state.db, &auth, &uscc).await?;
     let items = vetoes::of_firm(&state.db, firm.id)
         .await?
         .iter()

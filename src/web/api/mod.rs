@@ -12,11 +12,10 @@ mod import;
 pub mod login;
 pub mod openapi;
 
-use axum::extract::{FromRequest, FromRequestParts};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
-use crate::error::AppError;
+pub use super::extract::{ApiJson, ApiPath, ApiQuery, require_content_type};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,38 +29,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(benchmarks::router())
         .merge(bank::router())
         .merge(appeals::router())
-}
-
-/// `axum::Json` whose rejections (wrong content type, malformed or mistyped body, too large)
-/// are problem documents naming what was wrong.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
-pub struct ApiJson<T>(pub T);
-
-/// `axum::extract::Query` whose rejections are problem documents.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
-pub struct ApiQuery<T>(pub T);
-
-/// `axum::extract::Path` whose rejections are problem documents.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
-pub struct ApiPath<T>(pub T);
-
-/// Refuses a body whose Content-Type is not `expected` (415).
-pub fn require_content_type(
-    headers: &axum::http::HeaderMap,
-    expected: &str,
-) -> Result<(), AppError> {
-    let given = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if given.starts_with(expected) {
-        Ok(())
-    } else {
-        Err(AppError::UnsupportedMediaType(format!(
-            "expected Content-Type: {expected}"
-        )))
-    }
 }

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use super::views::{self, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
 use crate::error::AppError;
+use crate::grading::Uscc;
 use crate::service::verification::{self, RecordStatus, VerifyReason, VerifyResult};
 use crate::service::watch::{self, ChangeKind};
 use crate::web::AppState;
@@ -319,7 +320,11 @@ async fn add_watch(
     auth: PageAuth<Bank>,
     CsrfForm(form): CsrfForm<UsccForm>,
 ) -> PageResult {
-    match watch::watch(&state.db, &auth.caller, form.uscc.trim()).await {
+    let added = match Uscc::parse(form.uscc.trim()) {
+        Ok(uscc) => watch::watch(&state.db, &auth.caller, &uscc).await,
+        Err(_) => Err(AppError::NotFound),
+    };
+    match added {
         Ok(_) => Ok(Redirect::to("/bank?msg=msg_watch_added").into_response()),
         Err(AppError::NotFound) => {
             let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
@@ -335,7 +340,11 @@ async fn remove_watch(
     auth: PageAuth<Bank>,
     CsrfForm(form): CsrfForm<UsccForm>,
 ) -> PageResult {
-    match watch::unwatch(&state.db, &auth.caller, &form.uscc).await {
+    let removed = match Uscc::parse(form.uscc.trim()) {
+        Ok(uscc) => watch::unwatch(&state.db, &auth.caller, &uscc).await,
+        Err(_) => Err(AppError::NotFound),
+    };
+    match removed {
         Ok(()) | Err(AppError::NotFound) => {
             Ok(Redirect::to("/bank?msg=msg_watch_removed").into_response())
         }
