@@ -69,6 +69,28 @@ impl fmt::Display for Uscc {
     }
 }
 
+impl std::str::FromStr for Uscc {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Uscc::parse(text)
+    }
+}
+
+impl serde::Serialize for Uscc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Uscc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Uscc::parse(&text).map_err(|reason| {
+            serde::de::Error::custom(format!("not a valid unified social credit code ({reason})"))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,27 +120,5 @@ mod tests {
                 .as_str(),
             "91500000MA5U00000W"
         );
-    }
-}
-
-impl std::str::FromStr for Uscc {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        Uscc::parse(text)
-    }
-}
-
-impl serde::Serialize for Uscc {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Uscc {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Uscc::parse(&text).map_err(|reason| {
-            serde::de::Error::custom(format!("not a valid unified social credit code ({reason})"))
-        })
     }
 }
