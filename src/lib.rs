@@ -46,7 +46,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("opening the key ring and the log")?;
     if demo {
         let keys = state.keys.current();
-        let logins = service::demo::seed(&state.db, &keys, &state.config.public_url)
+        let logins = service::demo::seed(&state.db, &state.caches, &keys, &state.config.public_url)
             .await
             .context("seeding the demo")?;
         say(format_args!(

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::service::cache::Caches;
 use crate::service::import::{self, ImportError};
 use crate::store::audit::Actor;
 
@@ -54,7 +55,16 @@ pub async fn run(db: &sea_orm::DatabaseConnection, args: &ImportArgs) -> anyhow:
             }
         })
     };
-    match import::import_csv(db, &Actor::system("cli"), None, &bytes, &mut *progress).await {
+    match import::import_csv(
+        db,
+        &Caches::default(),
+        &Actor::system("cli"),
+        None,
+        &bytes,
+        &mut *progress,
+    )
+    .await
+    {
         Ok(report) => {
             eprintln!(
                 "imported {} rows: {} firms created, {} assessments submitted",

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::codes::{http_get, server_base};
 use crate::code::KeySetDocument;
 use crate::code::keys::public_key_from_x;
+use crate::service::cache::Caches;
 use crate::service::regrade;
 use crate::store::audit::Actor;
 use crate::tlog::{Checkpoint, merkle};
@@ -47,9 +48,15 @@ pub async fn run_regrade(
     } else {
         Box::new(|done, total| eprintln!("regrade: {done}/{total} firms"))
     };
-    let report = regrade::regrade(db, &Actor::system("cli"), args.apply, &mut *progress)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let report = regrade::regrade(
+        db,
+        &Caches::default(),
+        &Actor::system("cli"),
+        args.apply,
+        &mut *progress,
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
     for change in &report.changed {
         eprintln!(
             "{}  {} ({}) -> {} ({}){}",

@@ -277,3 +277,12 @@ pub async fn end_session(db: &DatabaseConnection, token: &str) -> AppResult<()> 
     tokens::delete_session(db, &credentials::token_hash(token)).await?;
     Ok(())
 }
+
+/// The USCC of the caller's firm (firm accounts only).
+pub async fn firm_uscc(db: &DatabaseConnection, caller: &Caller) -> AppResult<Option<String>> {
+    use sea_orm::EntityTrait;
+    Ok(match caller.firm_id {
+        Some(id) => firms::Entity::find_by_id(id).one(db).await?.map(|f| f.uscc),
+        None => None,
+    })
+}

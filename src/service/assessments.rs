@@ -263,10 +263,11 @@ pub struct PreviewResponse {
 
 pub async fn preview(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     caller: &Caller,
     request: &Value,
 ) -> AppResult<PreviewResponse> {
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let prepared = prepare(db, caller, request, &table).await?;
     let g = &prepared.graded;
     Ok(PreviewResponse {
@@ -331,10 +332,11 @@ pub async fn insert_submission<C: ConnectionTrait>(
 
 pub async fn submit(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     caller: &Caller,
     request: &Value,
 ) -> AppResult<AssessmentView> {
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     // The records are read inside the transaction, so the stored input is what was on record.
     let prepared = prepare(&txn, caller, request, &table).await?;

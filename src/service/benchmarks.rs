@@ -2,8 +2,7 @@
 //! newer ones, grades are computed with the newest and record its version, and every version
 //! stays readable so that old grades can be recomputed.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
@@ -12,19 +11,13 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::cache::Caches;
 use crate::error::{AppError, AppResult};
 use crate::grading::benchmarks::DEFAULT_VERSION;
 use crate::grading::decimal::{normalised, parse_decimal};
 use crate::grading::{Benchmark, BenchmarkTable};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::benchmarks::{row, set};
-
-/// Tables already read, by version (a published version never changes).
-fn cache() -> &'static Mutex<HashMap<String, Arc<BenchmarkTable>>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Arc<BenchmarkTable>>>> =
-        std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
 
 /// Records GEC-B 2025.1 as the first published version, if no version is recorded yet.
 pub async fn seed_default(db: &DatabaseConnection) -> AppResult<()> {
@@ -79,14 +72,11 @@ async fn insert_table<C: ConnectionTrait>(
 /// A published version, or `None`.
 pub async fn by_version<C: ConnectionTrait>(
     db: &C,
+    caches: &Caches,
     version: &str,
 ) -> AppResult<Option<Arc<BenchmarkTable>>> {
-    if let Some(table) = cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(version)
-    {
-        return Ok(Some(table.clone()));
+    if let Some(table) = caches.benchmarks.get(version) {
+        return Ok(Some(table));
     }
     if set::Entity::find_by_id(version).one(db).await?.is_none() {
         return Ok(None);
@@ -117,22 +107,22 @@ pub async fn by_version<C: ConnectionTrait>(
         );
     }
     let table = Arc::new(table);
-    cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(version.to_owned(), table.clone());
+    caches.benchmarks.put(table.clone());
     Ok(Some(table))
 }
 
 /// The table grades are computed with now: the newest published version.
-pub async fn in_force<C: ConnectionTrait>(db: &C) -> AppResult<Arc<BenchmarkTable>> {
+pub async fn in_force<C: ConnectionTrait>(
+    db: &C,
+    caches: &Caches,
+) -> AppResult<Arc<BenchmarkTable>> {
     let newest = set::Entity::find()
         .order_by_desc(set::Column::PublishedAt)
         .order_by_desc(set::Column::Version)
         .one(db)
         .await?;
     match newest {
-        Some(s) => by_version(db, &s.version)
+        Some(s) => by_version(db, caches, &s.version)
             .await?
             .ok_or_else(|| AppError::internal("benchmark set vanished")),
         None => Ok(Arc::new(BenchmarkTable::default_table().clone())),
@@ -147,13 +137,19 @@ pub struct BenchmarkSetView {
     pub rows: Vec<Benchmark>,
 }
 
-pub async fn view(db: &DatabaseConnection, version: &str) -> AppResult<BenchmarkSetView> {
+pub async fn view(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    version: &str,
+) -> AppResult<BenchmarkSetView> {
     let record = set::Entity::find_by_id(version)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let table = by_version(db, version).await?.ok_or(AppError::NotFound)?;
-    let current = in_force(db).await?;
+    let table = by_version(db, caches, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let current = in_force(db, caches).await?;
     Ok(BenchmarkSetView {
         version: record.version,
         published_at: record.published_at,
@@ -175,6 +171,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<(String, DateTime<Ut
 /// Publishes a new version from CSV: validated line by line, never replacing a version.
 pub async fn publish(
     db: &DatabaseConnection,
+    caches: &Caches,
     actor: &Actor,
     actor_id: Option<i64>,
     version: &str,
@@ -225,5 +222,5 @@ pub async fn publish(
     )
     .await?;
     txn.commit().await?;
-    view(db, version).await
+    view(db, caches, version).await
 }

@@ -79,6 +79,7 @@ const DATA_2024: &str = r#"{"period": 2024, "assessed_on": "2025-03-31", "value_
 /// Seeds what is missing and returns every demo login.
 pub async fn seed(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     keys: &super::keystore::Keys,
     public_url: &str,
 ) -> AppResult<Vec<DemoLogin>> {
@@ -157,7 +158,7 @@ pub async fn seed(
             note: format!("{} {}", demo.name, uscc),
         });
     }
-    seed_records(db, keys, public_url).await?;
+    seed_records(db, caches, keys, public_url).await?;
     Ok(logins)
 }
 
@@ -165,6 +166,7 @@ pub async fn seed(
 /// an environmental-credit veto for the second, a declared (unverified) ISO 14001 for the third.
 async fn seed_records(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     keys: &super::keystore::Keys,
     public_url: &str,
 ) -> AppResult<()> {
@@ -236,13 +238,13 @@ async fn seed_records(
             // An earlier code, superseded by the 2025 one below.
             let data: serde_json::Value =
                 serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
-            let earlier = assessments::submit(db, &firm_caller, &data).await?;
-            issue::approve(db, keys, &regulator, earlier.id, public_url).await?;
+            let earlier = assessments::submit(db, caches, &firm_caller, &data).await?;
+            issue::approve(db, caches, keys, &regulator, earlier.id, public_url).await?;
         }
         let data: serde_json::Value =
             serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
-        let submitted = assessments::submit(db, &firm_caller, &data).await?;
-        issue::approve(db, keys, &regulator, submitted.id, public_url).await?;
+        let submitted = assessments::submit(db, caches, &firm_caller, &data).await?;
+        issue::approve(db, caches, keys, &regulator, submitted.id, public_url).await?;
     }
     Ok(())
 }

@@ -165,10 +165,11 @@ pub fn new_firm(
 
 pub async fn create_firm(
     db: &sea_orm::DatabaseConnection,
+    caches: &super::cache::Caches,
     actor: &Actor,
     request: CreateFirmRequest,
 ) -> AppResult<CreatedFirm> {
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let new = new_firm(
         request.uscc,
         &request.name,
@@ -267,6 +268,7 @@ pub struct FirmQuery {
 /// The regulator's list of firms, filtered by current grade, industry division and district.
 pub async fn list_firms(
     db: &sea_orm::DatabaseConnection,
+    caches: &super::cache::Caches,
     query: FirmQuery,
 ) -> AppResult<super::assessments::Page<FirmSummary>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -298,6 +300,19 @@ pub async fn list_firms(
         query.limit,
     )
     .await?;
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     Ok(page.map(|f| FirmSummary::of(&f, &table)))
+}
+
+/// A firm's public summary: name, industry, current grade and code.
+pub async fn summary(
+    db: &sea_orm::DatabaseConnection,
+    caches: &super::cache::Caches,
+    uscc: &Uscc,
+) -> AppResult<FirmSummary> {
+    let firm = firms::find_by_uscc(db, uscc.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let table = super::benchmarks::in_force(db, caches).await?;
+    Ok(FirmSummary::of(&firm, &table))
 }

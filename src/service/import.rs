@@ -159,6 +159,7 @@ fn read_header(record: &csv::ByteRecord) -> Result<Vec<Option<&'static str>>, Ve
 /// Imports a CSV file. `progress` is told how many bytes of the file have been read.
 pub async fn import_csv(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     actor: &Actor,
     actor_id: Option<i64>,
     bytes: &[u8],
@@ -184,7 +185,7 @@ pub async fn import_csv(
         None => return Err(ImportError::Rows(vec![error(1, None, "the file is empty")])),
     };
     let map = read_header(&header).map_err(ImportError::Rows)?;
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     let mut state = ImportState::default();
     let mut lines = crate::csvpos::LineCounter::new(bytes);

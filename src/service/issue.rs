@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::accounts::Caller;
 use super::assessments::{assemble_input, visible};
+use super::cache::Caches;
 use super::keystore::Keys;
 use crate::code::{self, Claims, cose, text};
 use crate::error::{AppError, AppResult};
@@ -73,13 +74,14 @@ fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
 /// date (records as they are now), signs its code and records it in the log.
 pub async fn approve(
     db: &DatabaseConnection,
+    caches: &Caches,
     keys: &Keys,
     caller: &Caller,
     id: i64,
     public_url: &str,
 ) -> AppResult<IssuedCode> {
     let (signing_key, key_record) = active_key(keys)?;
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     let (assessment, firm) = visible(&txn, caller, id).await?;
@@ -224,7 +226,7 @@ pub async fn approve(
     let changed: Vec<i64> = std::iter::once(serial as i64)
         .chain(previous.as_ref().map(|p| p.serial))
         .collect();
-    super::verification::forget(&changed);
+    caches.codes.forget(&changed);
     Ok(IssuedCode {
         serial,
         url: text::url(public_url, &cose_bytes),
@@ -273,6 +275,7 @@ pub struct RevokedCode {
 /// Revokes a code (active or superseded) with a reason: a revoke entry in the log.
 pub async fn revoke(
     db: &DatabaseConnection,
+    caches: &Caches,
     keys: &Keys,
     caller: &Caller,
     serial: i64,
@@ -333,7 +336,7 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
-    super::verification::forget(&[serial]);
+    caches.codes.forget(&[serial]);
     Ok(RevokedCode {
         serial,
         status: CodeStatus::Revoked,
@@ -363,9 +366,14 @@ pub struct Recomputed {
 }
 
 /// Recomputes an assessment from its stored input with the versions it recorded.
-pub async fn recompute(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<Recomputed> {
+pub async fn recompute(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<Recomputed> {
     let (assessment, _) = visible(db, caller, id).await?;
-    let table = super::benchmarks::by_version(db, &assessment.benchmarks)
+    let table = super::benchmarks::by_version(db, caches, &assessment.benchmarks)
         .await?
         .ok_or_else(|| {
             AppError::Conflict(format!(

@@ -397,3 +397,27 @@ pub async fn list_certifications(
     Ok(page
         .map(|c| CertificationView::of(&c, firms.get(&c.firm_id).map_or("", |f| f.uscc.as_str()))))
 }
+
+/// A firm's certifications, as its desk and the API list them.
+pub async fn certifications_of(
+    db: &sea_orm::DatabaseConnection,
+    firm: &firms::Model,
+) -> AppResult<Vec<CertificationView>> {
+    Ok(certifications::of_firm(db, firm.id)
+        .await?
+        .iter()
+        .map(|c| CertificationView::of(c, &firm.uscc))
+        .collect())
+}
+
+/// A firm's vetoes.
+pub async fn vetoes_of(
+    db: &sea_orm::DatabaseConnection,
+    firm: &firms::Model,
+) -> AppResult<Vec<VetoView>> {
+    Ok(vetoes::of_firm(db, firm.id)
+        .await?
+        .iter()
+        .map(|v| VetoView::of(v, &firm.uscc))
+        .collect())
+}

@@ -44,12 +44,13 @@ pub struct RegradeReport {
 /// changed grade becomes a submission for review (unless one is under review already).
 pub async fn regrade(
     db: &DatabaseConnection,
+    caches: &super::cache::Caches,
     actor: &Actor,
     apply: bool,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> AppResult<RegradeReport> {
     use sea_orm::PaginatorTrait;
-    let table = super::benchmarks::in_force(db).await?;
+    let table = super::benchmarks::in_force(db, caches).await?;
     let total = firms::Entity::find()
         .filter(firms::Column::CurrentSerial.is_not_null())
         .count(db)

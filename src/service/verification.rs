@@ -7,145 +7,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde::Serialize;
 
+use super::cache::{Caches, CodeCache, CodeFacts};
+pub use super::verdict::{ClaimsView, FirmName, RecordStatus, VerifyReason, VerifyResult};
 use crate::code::verify::{self, Reason, Verdict};
 use crate::code::{TrustedKeys, cose, text};
 use crate::error::AppResult;
-use crate::grading::Grade;
-use crate::grading::finance::{self, Finance, Item};
+use crate::grading::finance;
 use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
-
-/// The claims as the API shows them: times in RFC 3339, the score as the trace writes it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ClaimsView {
-    pub uscc: String,
-    pub grade: Grade,
-    pub score: String,
-    pub period: u32,
-    pub methodology: String,
-    pub iat: DateTime<Utc>,
-    pub exp: DateTime<Utc>,
-    pub serial: u64,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FirmName {
-    pub name: String,
-}
-
-/// A code's status as a verifier sees it: on record, or `unknown` when not on record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    Active,
-    Superseded,
-    Revoked,
-    Expired,
-    Unknown,
-}
-
-impl RecordStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordStatus::Active => "active",
-            RecordStatus::Superseded => "superseded",
-            RecordStatus::Revoked => "revoked",
-            RecordStatus::Expired => "expired",
-            RecordStatus::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<CodeStatus> for RecordStatus {
-    fn from(status: CodeStatus) -> Self {
-        match status {
-            CodeStatus::Active => RecordStatus::Active,
-            CodeStatus::Superseded => RecordStatus::Superseded,
-            CodeStatus::Revoked => RecordStatus::Revoked,
-            CodeStatus::Expired => RecordStatus::Expired,
-        }
-    }
-}
-
-/// Why a code does not count: a reason of token.md §3 (it does not verify), or its status on
-/// record (it verifies but is no longer in force).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VerifyReason {
-    Malformed,
-    UnknownKey,
-    BadSignature,
-    KeyCompromised,
-    NotYetValid,
-    Expired,
-    Superseded,
-    Revoked,
-    Unknown,
-}
-
-impl VerifyReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerifyReason::Malformed => "malformed",
-            VerifyReason::UnknownKey => "unknown_key",
-            VerifyReason::BadSignature => "bad_signature",
-            VerifyReason::KeyCompromised => "key_compromised",
-            VerifyReason::NotYetValid => "not_yet_valid",
-            VerifyReason::Expired => "expired",
-            VerifyReason::Superseded => "superseded",
-            VerifyReason::Revoked => "revoked",
-            VerifyReason::Unknown => "unknown",
-        }
-    }
-
-    /// The code is authentic (its signature holds); it is only no longer in force.
-    pub fn is_status(self) -> bool {
-        matches!(
-            self,
-            VerifyReason::Superseded | VerifyReason::Revoked | VerifyReason::Expired
-        )
-    }
-}
-
-impl From<Reason> for VerifyReason {
-    fn from(reason: Reason) -> Self {
-        match reason {
-            Reason::Malformed => VerifyReason::Malformed,
-            Reason::UnknownKey => VerifyReason::UnknownKey,
-            Reason::BadSignature => VerifyReason::BadSignature,
-            Reason::KeyCompromised => VerifyReason::KeyCompromised,
-            Reason::NotYetValid => VerifyReason::NotYetValid,
-            Reason::Expired => VerifyReason::Expired,
-        }
-    }
-}
-
-impl RecordStatus {
-    /// Why a code with this status does not count (`None`: active, it does).
-    fn refusal(self) -> Option<VerifyReason> {
-        match self {
-            RecordStatus::Active => None,
-            RecordStatus::Superseded => Some(VerifyReason::Superseded),
-            RecordStatus::Revoked => Some(VerifyReason::Revoked),
-            RecordStatus::Expired => Some(VerifyReason::Expired),
-            RecordStatus::Unknown => Some(VerifyReason::Unknown),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct VerifyResult {
-    pub valid: bool,
-    pub reason: Option<VerifyReason>,
-    pub detail: Option<String>,
-    pub status: Option<RecordStatus>,
-    pub claims: Option<ClaimsView>,
-    pub firm: Option<FirmName>,
-    pub finance: Option<Finance>,
-    pub services: Vec<Item>,
-}
 
 fn time(seconds: u64) -> DateTime<Utc> {
     DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX), 0).unwrap_or_default()
@@ -245,64 +115,21 @@ pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Ver
         .collect()
 }
 
-/// What verification needs of a code's record, kept for a moment: a busy bank or a popular
-/// scan page then costs no database round trip. Approving and revoking forget the codes they
-/// change, so this process answers a change at once; other replicas within [`FRESH_FOR`].
-#[derive(Clone)]
-struct Record {
-    status: CodeStatus,
-    iat: i64,
-    exp: i64,
-    kid: String,
-    firm_name: Option<String>,
-    waste_score: Option<String>,
-}
-
-impl Record {
-    fn status_at(&self, now: i64) -> RecordStatus {
-        if self.status == CodeStatus::Active && now > self.exp {
-            RecordStatus::Expired
-        } else {
-            self.status.into()
-        }
+fn status_at(facts: &CodeFacts, now: i64) -> RecordStatus {
+    if facts.status == CodeStatus::Active && now > facts.exp {
+        RecordStatus::Expired
+    } else {
+        facts.status.into()
     }
 }
 
-pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
-const CACHE_MAX: usize = 100_000;
-
-/// Records by (kid, serial): a serial is unique in one log, and the kid tells logs (and so
-/// databases sharing this process, as in the tests) apart.
-type Cache = HashMap<(String, i64), (std::time::Instant, Record)>;
-
-fn cache() -> &'static std::sync::Mutex<Cache> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<Cache>> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// Drops what is kept of these codes (after they were issued, superseded or revoked).
-pub fn forget(serials: &[i64]) {
-    let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
-    cache.retain(|(_, serial), _| !serials.contains(serial));
-}
-
+/// The facts of the wanted codes: fresh ones from the cache, the others read (and kept).
 async fn records(
     db: &DatabaseConnection,
+    cache: &CodeCache,
     wanted: &[(String, i64)],
-) -> AppResult<HashMap<i64, Record>> {
-    let mut found = HashMap::new();
-    let mut missing = Vec::new();
-    {
-        let cache = cache().lock().unwrap_or_else(|p| p.into_inner());
-        for key in wanted {
-            match cache.get(key) {
-                Some((at, record)) if at.elapsed() < FRESH_FOR => {
-                    found.insert(key.1, record.clone());
-                }
-                _ => missing.push(key.1),
-            }
-        }
-    }
+) -> AppResult<HashMap<i64, CodeFacts>> {
+    let (mut found, missing) = cache.fresh(wanted);
     if missing.is_empty() {
         return Ok(found);
     }
@@ -315,40 +142,30 @@ async fn records(
                 .await?,
         );
     }
-    let firm_ids: Vec<i64> = rows.iter().map(|c| c.firm_id).collect();
-    let mut names: HashMap<i64, String> = HashMap::new();
-    for part in firm_ids.chunks(500) {
-        for firm in firms::Entity::find()
-            .filter(firms::Column::Id.is_in(part.to_vec()))
-            .all(db)
-            .await?
-        {
-            names.insert(firm.id, firm.name);
-        }
-    }
-    let now = std::time::Instant::now();
-    let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
-    if cache.len() > CACHE_MAX {
-        cache.clear();
-    }
-    for code in rows {
-        let record = Record {
-            firm_name: names.get(&code.firm_id).cloned(),
-            status: code.status,
-            iat: code.iat,
-            exp: code.exp,
-            kid: code.kid,
-            waste_score: code.waste_score,
-        };
-        cache.insert((record.kid.clone(), code.serial), (now, record.clone()));
-        found.insert(code.serial, record);
-    }
+    let firms = firms::by_ids(db, rows.iter().map(|c| c.firm_id)).await?;
+    let read: Vec<(i64, CodeFacts)> = rows
+        .into_iter()
+        .map(|code| {
+            let facts = CodeFacts {
+                firm_name: firms.get(&code.firm_id).map(|f| f.name.clone()),
+                status: code.status,
+                iat: code.iat,
+                exp: code.exp,
+                kid: code.kid,
+                waste_score: code.waste_score,
+            };
+            (code.serial, facts)
+        })
+        .collect();
+    cache.put(read.iter().cloned());
+    found.extend(read);
     Ok(found)
 }
 
 /// Verifies codes and adds what is on record: status, firm, finance and services.
 pub async fn verify_codes(
     db: &DatabaseConnection,
+    caches: &Caches,
     keys: &TrustedKeys,
     codes_in: &[String],
 ) -> AppResult<Vec<VerifyResult>> {
@@ -360,7 +177,7 @@ pub async fn verify_codes(
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let on_record = records(db, &wanted).await?;
+    let on_record = records(db, &caches.codes, &wanted).await?;
     Ok(verdicts
         .into_iter()
         .map(|verdict| {
@@ -381,11 +198,11 @@ pub async fn verify_codes(
                 verdict.valid && Some(&c.kid) == verdict.kid.as_ref() && c.iat == claims.iat as i64
             });
             let status = match record {
-                Some(code) => code.status_at(now),
+                Some(code) => status_at(code, now),
                 None if verdict.valid => RecordStatus::Unknown,
                 None => on_record
                     .get(&(claims.serial as i64))
-                    .map_or(RecordStatus::Unknown, |c| c.status_at(now)),
+                    .map_or(RecordStatus::Unknown, |c| status_at(c, now)),
             };
             let (mut valid, mut reason) = (verdict.valid, verdict.reason.map(VerifyReason::from));
             if valid && let Some(refusal) = status.refusal() {

@@ -5,10 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,8 +14,7 @@ use super::AppState;
 use super::api::{ApiPath, ApiQuery};
 use crate::code::KeySetDocument;
 use crate::error::{AppError, AppResult, Problem};
-use crate::store::tlog;
-use crate::tlog::merkle;
+use crate::service::log::{self, ConsistencyProof, InclusionProof};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,15 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/log/checkpoint", tag = "log",
     responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
 async fn show_checkpoint(State(state): State<AppState>) -> AppResult<Response> {
-    let checkpoint = tlog::latest_checkpoint(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let note = log::checkpoint(&state.db).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        checkpoint.note,
+        note,
     )
         .into_response())
 }
@@ -55,9 +50,7 @@ async fn show_entry(
     ApiPath(index): ApiPath<String>,
 ) -> AppResult<Response> {
     let index: u64 = index.parse().map_err(|_| AppError::NotFound)?;
-    let entry = tlog::entry_bytes(&state.db, index)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let bytes = log::entry(&state.db, index).await?;
     Ok((
         [
             (
@@ -69,7 +62,7 @@ async fn show_entry(
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
         ],
-        entry.bytes,
+        bytes,
     )
         .into_response())
 }
@@ -82,24 +75,6 @@ struct InclusionQuery {
     size: Option<u64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct InclusionProof {
-    pub index: u64,
-    pub size: u64,
-    pub leaf_hash: String,
-    pub proof: Vec<String>,
-}
-
-fn encode(hashes: &[merkle::Hash]) -> Vec<String> {
-    hashes.iter().map(|h| STANDARD.encode(h)).collect()
-}
-
-async fn resolve(state: &AppState, plan: &merkle::Plan) -> AppResult<Vec<merkle::Hash>> {
-    let nodes = tlog::nodes(&state.db, &plan.nodes()).await?;
-    plan.resolve(&nodes)
-        .ok_or_else(|| AppError::internal("a log node is missing"))
-}
-
 /// An inclusion proof of entry `index` in the tree of `size` (default: the latest). Who may
 /// call it: anyone.
 #[utoipa::path(get, path = "/log/proof/inclusion", tag = "log", params(InclusionQuery),
@@ -108,28 +83,9 @@ async fn show_inclusion_proof(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<InclusionQuery>,
 ) -> AppResult<Json<InclusionProof>> {
-    let head = tlog::read_head(&state.db).await?;
-    let size = query.size.unwrap_or(head.size);
-    if size > head.size {
-        return Err(AppError::validation(
-            "size",
-            format!("the log has {} entries", head.size),
-        ));
-    }
-    if query.index >= size {
-        return Err(AppError::validation("index", "must be below size"));
-    }
-    let entry = tlog::entry_bytes(&state.db, query.index)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let leaf = hex::decode(&entry.leaf_hash).map_err(AppError::internal)?;
-    let proof = resolve(&state, &merkle::inclusion_plan(query.index, size)).await?;
-    Ok(Json(InclusionProof {
-        index: query.index,
-        size,
-        leaf_hash: STANDARD.encode(leaf),
-        proof: encode(&proof),
-    }))
+    Ok(Json(
+        log::inclusion(&state.db, query.index, query.size).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -140,13 +96,6 @@ struct ConsistencyQuery {
     to: Option<u64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ConsistencyProof {
-    pub from: u64,
-    pub to: u64,
-    pub proof: Vec<String>,
-}
-
 /// A consistency proof between two tree sizes (`to` defaults to the latest). Who may call it:
 /// anyone.
 #[utoipa::path(get, path = "/log/proof/consistency", tag = "log", params(ConsistencyQuery),
@@ -155,23 +104,9 @@ async fn show_consistency_proof(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> AppResult<Json<ConsistencyProof>> {
-    let head = tlog::read_head(&state.db).await?;
-    let to = query.to.unwrap_or(head.size);
-    if to > head.size {
-        return Err(AppError::validation(
-            "to",
-            format!("the log has {} entries", head.size),
-        ));
-    }
-    if query.from == 0 || query.from > to {
-        return Err(AppError::validation("from", "must be from 1 to `to`"));
-    }
-    let proof = resolve(&state, &merkle::consistency_plan(query.from, to)).await?;
-    Ok(Json(ConsistencyProof {
-        from: query.from,
-        to,
-        proof: encode(&proof),
-    }))
+    Ok(Json(
+        log::consistency(&state.db, query.from, query.to).await?,
+    ))
 }
 
 /// The code-signing keys and the log key, with their status and windows. Who may call it:

@@ -17,6 +17,7 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::service::cache::Caches;
 use crate::service::keystore::KeyStore;
 use crate::service::throttle::LoginThrottle;
 
@@ -28,6 +29,7 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub keys: Arc<KeyStore>,
     pub images: Arc<images::ImageCache>,
+    pub caches: Caches,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
     /// benchmark table, and makes sure the log has a head and a checkpoint.
     pub async fn open(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
         let origin = crate::config::log_origin_for(&config.public_url);
+        let caches = Caches::default();
         let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
         keys.record(&db).await?;
         keys.watch(db.clone());
@@ -50,6 +53,7 @@ impl AppState {
             login_throttle: Arc::new(LoginThrottle::default()),
             keys,
             images: Arc::new(images::ImageCache::default()),
+            caches,
         })
     }
 }

@@ -9,7 +9,6 @@ use utoipa_axum::routes;
 
 use crate::error::AppResult;
 use crate::service::accounts::{self, AccountSummary, Role};
-use crate::store::firms;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 
@@ -30,16 +29,7 @@ pub struct MeResponse {
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = MeResponse)))]
 async fn show_me(State(state): State<AppState>, auth: Auth) -> AppResult<Json<MeResponse>> {
-    let firm_uscc = match auth.firm_id {
-        Some(id) => {
-            use sea_orm::EntityTrait;
-            firms::Entity::find_by_id(id)
-                .one(&state.db)
-                .await?
-                .map(|f| f.uscc)
-        }
-        None => None,
-    };
+    let firm_uscc = accounts::firm_uscc(&state.db, &auth).await?;
     Ok(Json(MeResponse {
         username: auth.username.clone(),
         role: auth.role,

@@ -36,7 +36,7 @@ async fn preview_assessment(
     ApiJson(request): ApiJson<Value>,
 ) -> AppResult<Json<PreviewResponse>> {
     Ok(Json(
-        assessments::preview(&state.db, &auth, &request).await?,
+        assessments::preview(&state.db, &state.caches, &auth, &request).await?,
     ))
 }
 
@@ -52,7 +52,7 @@ async fn create_assessment(
 ) -> AppResult<(StatusCode, Json<AssessmentView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(assessments::submit(&state.db, &auth, &request).await?),
+        Json(assessments::submit(&state.db, &state.caches, &auth, &request).await?),
     ))
 }
 
@@ -110,7 +110,15 @@ async fn approve_assessment(
     Path(id): Path<i64>,
 ) -> AppResult<(StatusCode, Json<IssuedCode>)> {
     let keys = state.keys.current();
-    let issued = issue::approve(&state.db, &keys, &auth, id, &state.config.public_url).await?;
+    let issued = issue::approve(
+        &state.db,
+        &state.caches,
+        &keys,
+        &auth,
+        id,
+        &state.config.public_url,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -124,5 +132,7 @@ async fn recompute_assessment(
     auth: Auth<Regulator>,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Recomputed>> {
-    Ok(Json(issue::recompute(&state.db, &auth, id).await?))
+    Ok(Json(
+        issue::recompute(&state.db, &state.caches, &auth, id).await?,
+    ))
 }

@@ -48,7 +48,9 @@ async fn verify_code(
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> AppResult<Json<VerifyResult>> {
     let keys = state.keys.current();
-    let mut results = verification::verify_codes(&state.db, &keys.trusted, &[request.code]).await?;
+    let mut results =
+        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &[request.code])
+            .await?;
     results
         .pop()
         .map(Json)
@@ -82,7 +84,8 @@ async fn verify_codes(
         )));
     }
     let keys = state.keys.current();
-    let results = verification::verify_codes(&state.db, &keys.trusted, &request.codes).await?;
+    let results =
+        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &request.codes).await?;
     Ok(Json(BulkResponse { results }))
 }
 

@@ -46,6 +46,7 @@ async fn create_benchmarks(
     super::require_content_type(&headers, "text/csv")?;
     let view = benchmarks::publish(
         &state.db,
+        &state.caches,
         &auth.actor(),
         Some(auth.account_id),
         &query.version,
@@ -80,7 +81,10 @@ async fn list_benchmarks(State(state): State<AppState>) -> AppResult<Json<Versio
             published_at,
         })
         .collect();
-    let in_force = benchmarks::in_force(&state.db).await?.version.clone();
+    let in_force = benchmarks::in_force(&state.db, &state.caches)
+        .await?
+        .version
+        .clone();
     Ok(Json(VersionList {
         items,
         in_force,
@@ -96,5 +100,7 @@ async fn show_benchmarks(
     State(state): State<AppState>,
     ApiPath(version): ApiPath<String>,
 ) -> AppResult<Json<BenchmarkSetView>> {
-    Ok(Json(benchmarks::view(&state.db, &version).await?))
+    Ok(Json(
+        benchmarks::view(&state.db, &state.caches, &version).await?,
+    ))
 }

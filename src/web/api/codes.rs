@@ -272,6 +272,6 @@ async fn revoke_code(
     let serial = serial.get();
     let keys = state.keys.current();
     Ok(Json(
-        issue::revoke(&state.db, &keys, &auth, serial, request).await?,
+        issue::revoke(&state.db, &state.caches, &keys, &auth, serial, request).await?,
     ))
 }

@@ -11,14 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery};
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 
 use crate::service::assessments::{Page, firm_at};
 use crate::service::firms::{self, CreateFirmRequest, CreatedFirm, FirmQuery, FirmSummary};
 use crate::service::records::{
     self, CertificationRequest, CertificationView, ReviewRequest, VetoRequest, VetoView,
 };
-use crate::store::{certifications, firms as firm_store, vetoes};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 
@@ -42,7 +41,7 @@ async fn create_firm(
     auth: Auth<Regulator>,
     ApiJson(request): ApiJson<CreateFirmRequest>,
 ) -> AppResult<(StatusCode, Json<CreatedFirm>)> {
-    let created = firms::create_firm(&state.db, &auth.actor(), request).await?;
+    let created = firms::create_firm(&state.db, &state.caches, &auth.actor(), request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -54,7 +53,9 @@ async fn list_firms(
     _auth: Auth<Regulator>,
     ApiQuery(query): ApiQuery<FirmQuery>,
 ) -> AppResult<Json<Page<FirmSummary>>> {
-    Ok(Json(firms::list_firms(&state.db, query).await?))
+    Ok(Json(
+        firms::list_firms(&state.db, &state.caches, query).await?,
+    ))
 }
 
 /// A firm's public summary: name, industry, current grade and code. Who may call it: anyone.
@@ -65,11 +66,7 @@ async fn show_firm(
     State(state): State<AppState>,
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<FirmSummary>> {
-    let firm = firm_store::find_by_uscc(&state.db, uscc.as_str())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let table = crate::service::benchmarks::in_force(&state.db).await?;
-    Ok(Json(FirmSummary::of(&firm, &table)))
+    Ok(Json(firms::summary(&state.db, &state.caches, &uscc).await?))
 }
 
 /// A firm declares its own certification; a regulator records a verified one for any firm.
@@ -98,15 +95,9 @@ async fn list_firm_certifications(
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Page<CertificationView>>> {
     let firm = firm_at(&state.db, &auth, &uscc).await?;
-    let items = certifications::of_firm(&state.db, firm.id)
-        .await?
-        .iter()
-        .map(|c| CertificationView::of(c, &firm.uscc))
-        .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::all(
+        records::certifications_of(&state.db, &firm).await?,
+    )))
 }
 
 #[derive(serde::Deserialize, IntoParams)]
@@ -183,13 +174,5 @@ async fn list_vetoes(
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Page<VetoView>>> {
     let firm = firm_at(&state.db, &auth, &uscc).await?;
-    let items = vetoes::of_firm(&state.db, firm.id)
-        .await?
-        .iter()
-        .map(|v| VetoView::of(v, &firm.uscc))
-        .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::all(records::vetoes_of(&state.db, &firm).await?)))
 }

@@ -36,6 +36,7 @@ async fn create_import(
     super::require_content_type(&headers, "text/csv")?;
     let report = import::import_csv(
         &state.db,
+        &state.caches,
         &auth.actor(),
         Some(auth.account_id),
         &body,

@@ -199,7 +199,8 @@ async fn verify_one(
 ) -> PageResult {
     let code = form.code;
     let keys = state.keys.current();
-    let results = verification::verify_codes(&state.db, &keys.trusted, &[code]).await?;
+    let results =
+        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &[code]).await?;
     Ok(render(
         &page(&state, lang, &auth, rows(lang, &results), None).await?,
     ))
@@ -257,7 +258,8 @@ async fn verify_list(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
     }
     let keys = state.keys.current();
-    let results = verification::verify_codes(&state.db, &keys.trusted, &codes).await?;
+    let results =
+        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &codes).await?;
     if fields.get("format").map(String::as_str) == Some("csv") {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let _ = writer.write_record([

@@ -314,7 +314,8 @@ async fn preview_firm_data(
         form: form.clone(),
         ..Outcome::empty()
     };
-    let status = match assessments::preview(&state.db, &auth.caller, &request).await {
+    let status = match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await
+    {
         Ok(preview) => {
             outcome.preview = Some(breakdown(&preview.trace, &preview.trace_hash, t));
             StatusCode::OK
@@ -338,7 +339,7 @@ async fn submit_firm_data(
     CsrfForm(form): CsrfForm<DataForm>,
 ) -> PageResult {
     let (request, carriers) = request_from(&form);
-    match assessments::submit(&state.db, &auth.caller, &request).await {
+    match assessments::submit(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
         Err(err) => {
             let mut outcome = Outcome {

@@ -244,7 +244,16 @@ async fn approve_assessment(
     CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
 ) -> PageResult {
     let keys = state.keys.current();
-    match issue::approve(&state.db, &keys, &auth.caller, id, &state.config.public_url).await {
+    match issue::approve(
+        &state.db,
+        &state.caches,
+        &keys,
+        &auth.caller,
+        id,
+        &state.config.public_url,
+    )
+    .await
+    {
         Ok(_) => Ok(
             Redirect::to(&format!("/regulator/assessments/{id}?msg=msg_approved")).into_response(),
         ),
@@ -277,7 +286,7 @@ async fn recompute_assessment(
     Path(id): Path<i64>,
     CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
 ) -> PageResult {
-    let result = issue::recompute(&state.db, &auth.caller, id).await?;
+    let result = issue::recompute(&state.db, &state.caches, &auth.caller, id).await?;
     let mut page = assessment_page(&state, lang, &auth, id, None).await?;
     page.recomputed = Some(RecomputeView {
         matches: result.matches,
@@ -304,7 +313,16 @@ async fn revoke_code(
     let request = issue::RevokeRequest {
         reason: form.reason,
     };
-    match issue::revoke(&state.db, &keys, &auth.caller, serial, request).await {
+    match issue::revoke(
+        &state.db,
+        &state.caches,
+        &keys,
+        &auth.caller,
+        serial,
+        request,
+    )
+    .await
+    {
         Ok(_) if back > 0 => Ok(Redirect::to(&format!(
             "/regulator/assessments/{back}?msg=msg_revoked"
         ))
@@ -362,7 +380,8 @@ async fn show_firms(
         cursor: q.cursor.clone(),
         limit: Some(100),
     };
-    let (rows, next, error) = match firm_service::list_firms(&state.db, query).await {
+    let (rows, next, error) = match firm_service::list_firms(&state.db, &state.caches, query).await
+    {
         Ok(page) => (page.items, page.next_cursor, None),
         Err(AppError::Validation { field, message, .. }) => {
             (Vec::new(), None, Some(format!("{field}: {message}")))
@@ -567,7 +586,7 @@ pub struct ChartsPage {
 
 async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> PageResult {
     let t = lang.texts();
-    let table = crate::service::benchmarks::in_force(&state.db).await?;
+    let table = crate::service::benchmarks::in_force(&state.db, &state.caches).await?;
     let graded = codes::graded_firms(&state.db).await?;
     let mut by_division: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
     let mut by_district: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();

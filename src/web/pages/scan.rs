@@ -77,8 +77,13 @@ async fn show_scan(
     Path(code): Path<String>,
 ) -> PageResult {
     let keys = state.keys.current();
-    let mut results =
-        verification::verify_codes(&state.db, &keys.trusted, std::slice::from_ref(&code)).await?;
+    let mut results = verification::verify_codes(
+        &state.db,
+        &state.caches,
+        &keys.trusted,
+        std::slice::from_ref(&code),
+    )
+    .await?;
     let result = results
         .pop()
         .ok_or_else(|| crate::error::AppError::internal("no verdict"))?;

@@ -1,0 +1,107 @@
+//! Reading the public log (token.md §5): the latest checkpoint, an entry's bytes, and
+//! inclusion and consistency proofs planned by the pure maths over stored subtree hashes.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::store::tlog;
+use crate::tlog::merkle;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    pub leaf_hash: String,
+    pub proof: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+    pub proof: Vec<String>,
+}
+
+/// The latest signed checkpoint (a C2SP signed note).
+pub async fn checkpoint(db: &DatabaseConnection) -> AppResult<String> {
+    Ok(tlog::latest_checkpoint(db)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .note)
+}
+
+/// Entry `index`'s exact bytes.
+pub async fn entry(db: &DatabaseConnection, index: u64) -> AppResult<String> {
+    Ok(tlog::entry_bytes(db, index)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .bytes)
+}
+
+fn encode(hashes: &[merkle::Hash]) -> Vec<String> {
+    hashes.iter().map(|h| STANDARD.encode(h)).collect()
+}
+
+async fn resolve(db: &DatabaseConnection, plan: &merkle::Plan) -> AppResult<Vec<merkle::Hash>> {
+    let nodes = tlog::nodes(db, &plan.nodes()).await?;
+    plan.resolve(&nodes)
+        .ok_or_else(|| AppError::internal("a log node is missing"))
+}
+
+/// The proof that entry `index` is in the tree of `size` (default: the latest).
+pub async fn inclusion(
+    db: &DatabaseConnection,
+    index: u64,
+    size: Option<u64>,
+) -> AppResult<InclusionProof> {
+    let head = tlog::read_head(db).await?;
+    let size = size.unwrap_or(head.size);
+    if size > head.size {
+        return Err(AppError::validation(
+            "size",
+            format!("the log has {} entries", head.size),
+        ));
+    }
+    if index >= size {
+        return Err(AppError::validation("index", "must be below size"));
+    }
+    let entry = tlog::entry_bytes(db, index)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let leaf = hex::decode(&entry.leaf_hash).map_err(AppError::internal)?;
+    let proof = resolve(db, &merkle::inclusion_plan(index, size)).await?;
+    Ok(InclusionProof {
+        index,
+        size,
+        leaf_hash: STANDARD.encode(leaf),
+        proof: encode(&proof),
+    })
+}
+
+/// The proof that the tree of `to` (default: the latest) extends the tree of `from`.
+pub async fn consistency(
+    db: &DatabaseConnection,
+    from: u64,
+    to: Option<u64>,
+) -> AppResult<ConsistencyProof> {
+    let head = tlog::read_head(db).await?;
+    let to = to.unwrap_or(head.size);
+    if to > head.size {
+        return Err(AppError::validation(
+            "to",
+            format!("the log has {} entries", head.size),
+        ));
+    }
+    if from == 0 || from > to {
+        return Err(AppError::validation("from", "must be from 1 to `to`"));
+    }
+    let proof = resolve(db, &merkle::consistency_plan(from, to)).await?;
+    Ok(ConsistencyProof {
+        from,
+        to,
+        proof: encode(&proof),
+    })
+}
