@@ -286,3 +286,30 @@ pub async fn firm_uscc(db: &DatabaseConnection, caller: &Caller) -> AppResult<Op
         None => None,
     })
 }
+
+/// Checks a password under the per-username throttle (the API's login and the login page).
+pub async fn log_in(
+    db: &DatabaseConnection,
+    throttle: &super::throttle::LoginThrottle,
+    username: &str,
+    password: &str,
+) -> AppResult<Caller> {
+    use std::time::Instant;
+    if username.len() > 64 || password.len() > 1024 {
+        return Err(AppError::BadCredentials);
+    }
+    throttle
+        .check(username, Instant::now())
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    match authenticate(db, username, password).await {
+        Ok(caller) => {
+            throttle.succeeded(username);
+            Ok(caller)
+        }
+        Err(AppError::BadCredentials) => {
+            throttle.failed(username, Instant::now());
+            Err(AppError::BadCredentials)
+        }
+        Err(other) => Err(other),
+    }
+}

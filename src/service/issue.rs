@@ -1,4 +1,4 @@
-//! Issuing, superseding and revoking codes, each recorded in the transparency log, in one
+//! Issuing a code, superseding the firm's previous one, recorded in the transparency log in one
 //! transaction with everything it changes: the log entry and its subtrees, the new head and
 //! its signed checkpoint, the code, the previous code's status, the firm's current grade, the
 //! assessment, and the audit events. Appends are serialised on the log head.
@@ -6,8 +6,8 @@
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -22,10 +22,10 @@ use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
-use crate::tlog::{Checkpoint, Entry, IssueEntry, RevokeEntry};
+use crate::tlog::{Checkpoint, Entry, IssueEntry};
 
 /// The signed checkpoint of `head` (one per size; the size decides the root).
-fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
+pub(super) fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
     Checkpoint {
         origin: keys.ring.log_origin.clone(),
         size: head.size,
@@ -244,7 +244,7 @@ pub async fn approve(
 }
 
 /// The firm's current grade and code, kept on the firm for lists and its public summary.
-async fn set_current<C: ConnectionTrait>(
+pub(super) async fn set_current<C: ConnectionTrait>(
     txn: &C,
     firm: &firms::Model,
     current: Option<(Grade, &str, i64, i32)>,
@@ -256,181 +256,4 @@ async fn set_current<C: ConnectionTrait>(
     model.current_period = Set(current.map(|c| c.3));
     model.update(txn).await?;
     Ok(())
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RevokeRequest {
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RevokedCode {
-    pub serial: i64,
-    pub status: CodeStatus,
-    pub reason: String,
-    pub log_index: u64,
-}
-
-/// Revokes a code (active or superseded) with a reason: a revoke entry in the log.
-pub async fn revoke(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    keys: &Keys,
-    caller: &Caller,
-    serial: i64,
-    request: RevokeRequest,
-) -> AppResult<RevokedCode> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(AppError::validation(
-            "reason",
-            "must be 1 to 1000 characters",
-        ));
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let head = tlog::lock_head(&txn).await?;
-    let code = codes::Entity::find_by_id(serial)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if code.status == CodeStatus::Revoked {
-        return Err(AppError::Conflict(format!(
-            "code {serial} is already revoked"
-        )));
-    }
-    let now = Utc::now();
-    let entry = Entry::Revoke(RevokeEntry {
-        serial: head.size,
-        target: serial,
-        reason: reason.clone(),
-        at: now.timestamp(),
-    });
-    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
-    let was = code.status;
-    let firm_id = code.firm_id;
-    let mut model: codes::ActiveModel = code.into();
-    model.status = Set(CodeStatus::Revoked);
-    model.revoked_reason = Set(Some(reason.clone()));
-    model.revoked_at = Set(Some(now));
-    model.revoke_entry = Set(Some(head.size as i64));
-    model.update(&txn).await?;
-    if was == CodeStatus::Active {
-        let firm = firms::Entity::find_by_id(firm_id)
-            .one(&txn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        set_current(&txn, &firm, None).await?;
-    }
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
-            action: "code.revoke",
-            target_type: "code",
-            target_id: serial.to_string(),
-            before: Some(json!({"status": was})),
-            after: Some(entry.to_json()),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    caches.codes.forget(&[serial]);
-    Ok(RevokedCode {
-        serial,
-        status: CodeStatus::Revoked,
-        reason,
-        log_index: head.size,
-    })
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Difference {
-    pub path: String,
-    #[schema(value_type = Object)]
-    pub stored: Value,
-    #[schema(value_type = Object)]
-    pub recomputed: Value,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Recomputed {
-    pub id: i64,
-    pub benchmarks: String,
-    pub stored_hash: String,
-    pub recomputed_hash: String,
-    #[serde(rename = "match")]
-    pub matches: bool,
-    pub differences: Vec<Difference>,
-}
-
-/// Recomputes an assessment from its stored input with the versions it recorded.
-pub async fn recompute(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<Recomputed> {
-    let (assessment, _) = visible(db, caller, id).await?;
-    let table = super::benchmarks::by_version(db, caches, &assessment.benchmarks)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "benchmark version {} is not on record",
-                assessment.benchmarks
-            ))
-        })?;
-    if assessment.methodology != grading::METHODOLOGY {
-        return Err(AppError::Conflict(format!(
-            "methodology {} is not implemented here",
-            assessment.methodology
-        )));
-    }
-    let input: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
-    let graded = grading::grade_json(&input, &table).map_err(AppError::from)?;
-    let stored: Value = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
-    let mut differences = Vec::new();
-    diff("", &stored, &graded.trace.to_json(), &mut differences);
-    Ok(Recomputed {
-        id,
-        benchmarks: assessment.benchmarks,
-        matches: graded.trace_hash == assessment.trace_hash,
-        stored_hash: assessment.trace_hash,
-        recomputed_hash: graded.trace_hash,
-        differences,
-    })
-}
-
-/// The paths at which two JSON documents differ (leaves only).
-fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Difference>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-            for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                diff(
-                    &p,
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    out,
-                );
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (l, r)) in x.iter().zip(y).enumerate() {
-                diff(&format!("{path}[{i}]"), l, r, out);
-            }
-        }
-        _ if a != b => out.push(Difference {
-            path: path.to_owned(),
-            stored: a.clone(),
-            recomputed: b.clone(),
-        }),
-        _ => {}
-    }
 }

@@ -17,6 +17,9 @@ use crate::grading::finance;
 use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
 
+/// The most codes one bulk request may carry.
+pub const BULK_MAX: usize = 1000;
+
 fn time(seconds: u64) -> DateTime<Utc> {
     DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX), 0).unwrap_or_default()
 }

@@ -134,12 +134,12 @@ where
         };
         let caller = accounts::resolve_credential(&state.db, Kind::Session, &session)
             .await
-            .map_err(|e| super::pages::PageError(e).into_response())?;
+            .map_err(|e| super::page_error::PageError(e).into_response())?;
         let Some(caller) = caller else {
             return Err(to_login());
         };
         if !R::ROLES.contains(&caller.role) {
-            return Err(super::pages::PageError(AppError::Forbidden).into_response());
+            return Err(super::page_error::PageError(AppError::Forbidden).into_response());
         }
         Ok(PageAuth {
             caller,

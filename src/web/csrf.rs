@@ -34,18 +34,21 @@ where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = super::pages::PageError;
+    type Rejection = super::page_error::PageError;
 
     async fn from_request(
         request: axum::extract::Request,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
-        use super::pages::PageError;
+        use super::page_error::PageError;
         use crate::error::AppError;
         let session = axum_extra::extract::CookieJar::from_headers(request.headers())
             .get(super::auth::SESSION_COOKIE)
             .map(|c| c.value().to_owned());
-        super::api::require_content_type(request.headers(), "application/x-www-form-urlencoded")?;
+        super::extract::require_content_type(
+            request.headers(),
+            "application/x-www-form-urlencoded",
+        )?;
         let body = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|e| PageError(AppError::BadRequest(e.body_text())))?;

@@ -131,6 +131,54 @@ impl Texts {
     }
 }
 
-pub use tables::{EN, ZH};
+pub use en::EN;
+pub use zh::ZH;
 
-mod tables;
+mod en;
+mod zh;
+
+#[cfg(test)]
+mod tests {
+    use super::{EN, ZH};
+
+    #[test]
+    fn both_languages_have_the_same_keys_once() {
+        fn keys(table: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            let mut k: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
+            k.sort_unstable();
+            k
+        }
+        let (zh, en) = (keys(ZH), keys(EN));
+        let mut deduped = zh.clone();
+        deduped.dedup();
+        assert_eq!(deduped.len(), zh.len(), "a key is repeated");
+        assert_eq!(zh, en);
+    }
+
+    #[test]
+    fn every_key_the_templates_use_is_in_the_tables() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut used = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(path) = stack.pop() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "html") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for part in text.split("t.get(\"").skip(1) {
+                        used.push(part.split('"').next().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        let keys: std::collections::HashSet<&str> = ZH.iter().map(|(k, _)| *k).collect();
+        for key in &used {
+            assert!(
+                keys.contains(key.as_str()),
+                "template key {key} has no text"
+            );
+        }
+    }
+}

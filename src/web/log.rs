@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::api::{ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery};
 use crate::code::KeySetDocument;
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::log::{self, ConsistencyProof, InclusionProof};

@@ -89,7 +89,7 @@ async fn not_found(request: Request) -> Response {
     if is_api(request.uri().path()) {
         problem_response(StatusCode::NOT_FOUND, "no such resource")
     } else {
-        super::pages::error_page(StatusCode::NOT_FOUND, "页面不存在 / Page not found")
+        super::page_error::error_page(StatusCode::NOT_FOUND, "页面不存在 / Page not found")
     }
 }
 

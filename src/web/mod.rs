@@ -9,6 +9,7 @@ pub mod images;
 pub mod log;
 pub mod metrics;
 pub mod middleware;
+pub mod page_error;
 pub mod pages;
 
 use std::sync::Arc;

@@ -12,7 +12,8 @@ use crate::error::{AppResult, Problem};
 use crate::service::assessments::{
     self, AssessmentRequest, AssessmentView, ListQuery, Page, PreviewResponse, RejectRequest,
 };
-use crate::service::issue::{self, IssuedCode, Recomputed};
+use crate::service::issue::{self, IssuedCode};
+use crate::service::recompute::{self, Recomputed};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 
@@ -133,6 +134,6 @@ async fn recompute_assessment(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Recomputed>> {
     Ok(Json(
-        issue::recompute(&state.db, &state.caches, &auth, id).await?,
+        recompute::recompute(&state.db, &state.caches, &auth, id).await?,
     ))
 }

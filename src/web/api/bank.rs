@@ -14,14 +14,11 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery};
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::assessments::page_limit;
-use crate::service::verification::{self, VerifyResult};
+use crate::service::verification::{self, BULK_MAX, VerifyResult};
 use crate::service::watch::{self, ChangeFeed, WatchedFirm};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Bank};
 use crate::web::extract::UsccPath;
-
-/// The most codes one bulk request may carry.
-pub const BULK_MAX: usize = 1000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -17,7 +17,7 @@ use crate::code::qr::{self, Level};
 use crate::code::{Claims, text};
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::codes::{self as service_codes, CodeRecord};
-use crate::service::issue::{self, RevokeRequest, RevokedCode};
+use crate::service::revoke::{self, RevokeRequest, RevokedCode};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
 use crate::web::AppState;
@@ -272,6 +272,6 @@ async fn revoke_code(
     let serial = serial.get();
     let keys = state.keys.current();
     Ok(Json(
-        issue::revoke(&state.db, &state.caches, &keys, &auth, serial, request).await?,
+        revoke::revoke(&state.db, &state.caches, &keys, &auth, serial, request).await?,
     ))
 }

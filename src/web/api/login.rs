@@ -1,7 +1,5 @@
 //! `POST /api/v1/login`: a username and password for an API token.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -11,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ApiJson;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::service::accounts::{self, API_TOKEN_LIFETIME, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
@@ -43,37 +41,17 @@ async fn create_login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let caller = log_in(&state, &request.username, &request.password).await?;
+    let caller = accounts::log_in(
+        &state.db,
+        &state.login_throttle,
+        &request.username,
+        &request.password,
+    )
+    .await?;
     let token = accounts::issue_credential(&state.db, &caller, Kind::Api).await?;
     Ok(Json(LoginResponse {
         token,
         role: caller.role,
         expires_at: Utc::now() + API_TOKEN_LIFETIME,
     }))
-}
-
-/// Checks the password under the per-username throttle (shared by the API and the login page).
-pub async fn log_in(
-    state: &AppState,
-    username: &str,
-    password: &str,
-) -> AppResult<accounts::Caller> {
-    if username.len() > 64 || password.len() > 1024 {
-        return Err(AppError::BadCredentials);
-    }
-    state
-        .login_throttle
-        .check(username, Instant::now())
-        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    match accounts::authenticate(&state.db, username, password).await {
-        Ok(caller) => {
-            state.login_throttle.succeeded(username);
-            Ok(caller)
-        }
-        Err(AppError::BadCredentials) => {
-            state.login_throttle.failed(username, Instant::now());
-            Err(AppError::BadCredentials)
-        }
-        Err(other) => Err(other),
-    }
 }

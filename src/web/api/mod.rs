@@ -4,12 +4,12 @@ mod accounts;
 mod appeals;
 mod assessments;
 mod audit;
-pub mod bank;
+mod bank;
 mod benchmarks;
 mod codes;
 mod firms;
 mod import;
-pub mod login;
+mod login;
 pub mod openapi;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -11,14 +11,15 @@ mod views;
 
 use askama::Template;
 use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::AppState;
 use super::auth::{Allowed, MaybeSession, PageAuth};
 use super::csrf;
 use super::i18n::{Lang, Texts};
+pub use super::page_error::{PageError, PageResult, error_page, render};
 use crate::error::AppError;
 use crate::service::accounts::Caller;
 
@@ -102,17 +103,6 @@ pub fn check_csrf<R: Allowed>(auth: &PageAuth<R>, given: &str) -> Result<(), Pag
     }
 }
 
-/// Renders a template, or a plain 500 if the template itself fails.
-pub fn render(template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => {
-            tracing::error!(%err, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
-
 #[derive(serde::Deserialize, Default)]
 pub struct FlashQuery {
     #[serde(default)]
@@ -145,51 +135,3 @@ async fn show_stylesheet() -> Response {
     )
         .into_response()
 }
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage<'a> {
-    pub status: u16,
-    pub message: &'a str,
-}
-
-/// A bilingual error page (the language cookie is not at hand where errors are rendered).
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let mut response = render(&ErrorPage {
-        status: status.as_u16(),
-        message,
-    });
-    *response.status_mut() = status;
-    response
-}
-
-/// An [`AppError`] shown as a page rather than a problem document.
-pub struct PageError(pub AppError);
-
-impl From<AppError> for PageError {
-    fn from(err: AppError) -> Self {
-        PageError(err)
-    }
-}
-
-impl From<sea_orm::DbErr> for PageError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        PageError(err.into())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        if let AppError::Internal(cause) = &self.0 {
-            tracing::error!(%cause, "page failed");
-        }
-        let message = match &self.0 {
-            AppError::NotFound => "页面不存在 / Page not found".to_owned(),
-            AppError::Forbidden => "此账号无权访问该页面，或表单已过期 / Not allowed for this account, or the form expired".to_owned(),
-            other => other.public_detail(),
-        };
-        error_page(self.0.status(), &message)
-    }
-}
-
-pub type PageResult = Result<Response, PageError>;

@@ -110,7 +110,13 @@ async fn create_session(
         return Err(AppError::Forbidden.into());
     }
     let secure = state.config.secure_cookies();
-    let caller = match crate::web::api::login::log_in(&state, &form.username, &form.password).await
+    let caller = match accounts::log_in(
+        &state.db,
+        &state.login_throttle,
+        &form.username,
+        &form.password,
+    )
+    .await
     {
         Ok(caller) => caller,
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {

@@ -1,0 +1,105 @@
+//! Revoking a code (active or superseded) with a reason: a revoke entry in the log, in one
+//! transaction with the code's status, the firm's current grade and the audit event.
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::accounts::Caller;
+use super::cache::Caches;
+use super::issue::{checkpoint_note, set_current};
+use super::keystore::Keys;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, Change};
+use crate::store::codes::{self, CodeStatus};
+use crate::store::{firms, tlog};
+use crate::tlog::{Entry, RevokeEntry};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RevokedCode {
+    pub serial: i64,
+    pub status: CodeStatus,
+    pub reason: String,
+    pub log_index: u64,
+}
+
+/// Revokes a code (active or superseded) with a reason: a revoke entry in the log.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    keys: &Keys,
+    caller: &Caller,
+    serial: i64,
+    request: RevokeRequest,
+) -> AppResult<RevokedCode> {
+    let reason = request.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::validation(
+            "reason",
+            "must be 1 to 1000 characters",
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let head = tlog::lock_head(&txn).await?;
+    let code = codes::Entity::find_by_id(serial)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if code.status == CodeStatus::Revoked {
+        return Err(AppError::Conflict(format!(
+            "code {serial} is already revoked"
+        )));
+    }
+    let now = Utc::now();
+    let entry = Entry::Revoke(RevokeEntry {
+        serial: head.size,
+        target: serial,
+        reason: reason.clone(),
+        at: now.timestamp(),
+    });
+    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
+    let was = code.status;
+    let firm_id = code.firm_id;
+    let mut model: codes::ActiveModel = code.into();
+    model.status = Set(CodeStatus::Revoked);
+    model.revoked_reason = Set(Some(reason.clone()));
+    model.revoked_at = Set(Some(now));
+    model.revoke_entry = Set(Some(head.size as i64));
+    model.update(&txn).await?;
+    if was == CodeStatus::Active {
+        let firm = firms::Entity::find_by_id(firm_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        set_current(&txn, &firm, None).await?;
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "code.revoke",
+            target_type: "code",
+            target_id: serial.to_string(),
+            before: Some(json!({"status": was})),
+            after: Some(entry.to_json()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    caches.codes.forget(&[serial]);
+    Ok(RevokedCode {
+        serial,
+        status: CodeStatus::Revoked,
+        reason,
+        log_index: head.size,
+    })
+}

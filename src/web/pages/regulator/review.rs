@@ -1,0 +1,286 @@
+//! The review queue and one assessment: its trace, approve, reject, recompute, and revoking
+//! its code.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::super::views::{self, Breakdown, breakdown, status_key};
+use super::super::{Chrome, FlashQuery, PageError, PageResult, render};
+use super::{Auth, EmptyForm, ReasonForm};
+use crate::error::AppError;
+use crate::grading::Trace;
+use crate::service::assessments::{self, ListQuery};
+use crate::service::{issue, recompute, revoke};
+use crate::web::AppState;
+use crate::web::csrf::CsrfForm;
+use crate::web::i18n::Lang;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/regulator", get(show_queue))
+        .route("/regulator/assessments/{id}", get(show_assessment))
+        .route(
+            "/regulator/assessments/{id}/approve",
+            post(approve_assessment),
+        )
+        .route(
+            "/regulator/assessments/{id}/reject",
+            post(reject_assessment),
+        )
+        .route(
+            "/regulator/assessments/{id}/recompute",
+            post(recompute_assessment),
+        )
+        .route("/regulator/codes/{serial}/revoke", post(revoke_code))
+}
+
+pub struct QueueRow {
+    pub id: i64,
+    pub firm: String,
+    pub uscc: String,
+    pub period: i32,
+    pub grade: String,
+    pub score: String,
+    pub submitted_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "regulator_queue.html")]
+pub struct QueuePage {
+    pub c: Chrome,
+    pub tab: &'static str,
+    pub rows: Vec<QueueRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct CursorQuery {
+    cursor: Option<String>,
+    msg: Option<String>,
+}
+
+async fn show_queue(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Query(q): Query<CursorQuery>,
+) -> PageResult {
+    let query = ListQuery {
+        status: Some("submitted".into()),
+        cursor: q.cursor,
+        limit: Some(100),
+        ..Default::default()
+    };
+    let page = assessments::list(&state.db, &auth.caller, query).await?;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|a| QueueRow {
+            id: a.id,
+            firm: a.firm_name,
+            uscc: a.uscc,
+            period: a.period,
+            grade: a.grade.to_string(),
+            score: a.score,
+            submitted_at: views::local_time(lang, a.submitted_at),
+        })
+        .collect();
+    Ok(render(&QueuePage {
+        c: Chrome::of(lang, &auth).with_flash(q.msg.as_deref()),
+        tab: "queue",
+        rows,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+pub struct RecomputeView {
+    pub matches: bool,
+    pub stored: String,
+    pub recomputed: String,
+    pub differences: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "regulator_assessment.html")]
+pub struct AssessmentPage {
+    pub c: Chrome,
+    pub tab: &'static str,
+    pub id: i64,
+    pub firm: String,
+    pub uscc: String,
+    pub period: i32,
+    pub status_key: &'static str,
+    pub code_serial: Option<i64>,
+    pub reject_reason: Option<String>,
+    pub issued_url: Option<String>,
+    pub action_error: Option<String>,
+    pub bd: Breakdown,
+    pub trace_json: String,
+    pub recomputed: Option<RecomputeView>,
+}
+
+async fn assessment_page(
+    state: &AppState,
+    lang: Lang,
+    auth: &Auth,
+    id: i64,
+    msg: Option<&str>,
+) -> Result<AssessmentPage, PageError> {
+    let (a, firm) = assessments::visible(&state.db, &auth.caller, id).await?;
+    let trace: Trace = serde_json::from_str(&a.trace).map_err(AppError::internal)?;
+    Ok(AssessmentPage {
+        c: Chrome::of(lang, auth).with_flash(msg),
+        tab: "queue",
+        id,
+        firm: firm.name,
+        uscc: firm.uscc,
+        period: a.period,
+        status_key: status_key(a.status.as_str()),
+        code_serial: a.code_serial,
+        reject_reason: a.reject_reason,
+        issued_url: None,
+        action_error: None,
+        bd: breakdown(&trace, &a.trace_hash, lang.texts()),
+        trace_json: serde_json::to_string_pretty(&trace).unwrap_or_default(),
+        recomputed: None,
+    })
+}
+
+async fn show_assessment(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    Ok(render(
+        &assessment_page(&state, lang, &auth, id, q.msg.as_deref()).await?,
+    ))
+}
+
+/// An action that failed for a reason the regulator should read is shown on the page.
+async fn show_refusal(
+    state: &AppState,
+    lang: Lang,
+    auth: &Auth,
+    id: i64,
+    err: AppError,
+) -> PageResult {
+    let shown = match err {
+        AppError::Validation {
+            field,
+            message,
+            kind,
+        } => format!(
+            "{field}: {}",
+            super::super::firm::message(lang.texts(), kind, &message)
+        ),
+        AppError::Conflict(message) => message,
+        other => return Err(PageError(other)),
+    };
+    let mut page = assessment_page(state, lang, auth, id, None).await?;
+    page.action_error = Some(shown);
+    Ok((StatusCode::CONFLICT, render(&page)).into_response())
+}
+
+async fn approve_assessment(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
+) -> PageResult {
+    let keys = state.keys.current();
+    match issue::approve(
+        &state.db,
+        &state.caches,
+        &keys,
+        &auth.caller,
+        id,
+        &state.config.public_url,
+    )
+    .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/regulator/assessments/{id}?msg=msg_approved")).into_response(),
+        ),
+        Err(err) => show_refusal(&state, lang, &auth, id, err).await,
+    }
+}
+
+async fn reject_assessment(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> PageResult {
+    let request = assessments::RejectRequest {
+        reason: form.reason,
+    };
+    match assessments::reject(&state.db, &auth.caller, id, request).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/regulator/assessments/{id}?msg=msg_rejected")).into_response(),
+        ),
+        Err(err) => show_refusal(&state, lang, &auth, id, err).await,
+    }
+}
+
+async fn recompute_assessment(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
+) -> PageResult {
+    let result = recompute::recompute(&state.db, &state.caches, &auth.caller, id).await?;
+    let mut page = assessment_page(&state, lang, &auth, id, None).await?;
+    page.recomputed = Some(RecomputeView {
+        matches: result.matches,
+        stored: result.stored_hash,
+        recomputed: result.recomputed_hash,
+        differences: result
+            .differences
+            .iter()
+            .map(|d| format!("{}: {} → {}", d.path, d.stored, d.recomputed))
+            .collect(),
+    });
+    Ok(render(&page))
+}
+
+async fn revoke_code(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(serial): Path<i64>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> PageResult {
+    let back = form.back.unwrap_or(0);
+    let keys = state.keys.current();
+    let request = revoke::RevokeRequest {
+        reason: form.reason,
+    };
+    match revoke::revoke(
+        &state.db,
+        &state.caches,
+        &keys,
+        &auth.caller,
+        serial,
+        request,
+    )
+    .await
+    {
+        Ok(_) if back > 0 => Ok(Redirect::to(&format!(
+            "/regulator/assessments/{back}?msg=msg_revoked"
+        ))
+        .into_response()),
+        Ok(_) => Ok(Redirect::to("/regulator/firms?msg=msg_revoked").into_response()),
+        Err(err) if back > 0 => show_refusal(&state, lang, &auth, back, err).await,
+        Err(err) => Err(PageError(err)),
+    }
+}
