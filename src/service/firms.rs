@@ -6,10 +6,13 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
+use super::accounts::{Caller, Role};
 use crate::error::{AppError, AppResult};
+use crate::grading;
 use crate::grading::Uscc;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::firms;
+use sea_orm::EntityTrait;
 
 /// A new firm, parsed at the boundary.
 pub struct NewFirm {
@@ -315,4 +318,55 @@ pub async fn summary(
         .ok_or(AppError::NotFound)?;
     let table = super::benchmarks::in_force(db, caches).await?;
     Ok(FirmSummary::of(&firm, &table))
+}
+
+/// The firm a caller may act for: its own for a firm account (another firm's is "not found"),
+/// any for a regulator.
+pub async fn firm_for<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    uscc: Option<&str>,
+) -> AppResult<firms::Model> {
+    match caller.role {
+        Role::Firm => {
+            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+            let firm = firms::Entity::find_by_id(own_id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            match uscc {
+                Some(u) if !u.eq_ignore_ascii_case(&firm.uscc) => Err(AppError::NotFound),
+                _ => Ok(firm),
+            }
+        }
+        Role::Regulator => {
+            let text = uscc.ok_or_else(|| AppError::fault("uscc", grading::Fault::Required))?;
+            let uscc = Uscc::parse(text).map_err(|_| {
+                AppError::validation("uscc", "not a valid unified social credit code")
+            })?;
+            firms::find_by_uscc(db, uscc.as_str())
+                .await?
+                .ok_or_else(|| AppError::validation("uscc", "no firm with this USCC"))
+        }
+        Role::Bank => Err(AppError::Forbidden),
+    }
+}
+
+/// The firm a path's USCC names, if the caller may act for it: a firm account its own
+/// (another firm's is "not found"), a regulator any; no such firm is "not found".
+pub async fn firm_at<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    uscc: &Uscc,
+) -> AppResult<firms::Model> {
+    let firm = match caller.role {
+        Role::Firm => {
+            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+            firms::Entity::find_by_id(own_id).one(db).await?
+        }
+        Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
+        Role::Bank => return Err(AppError::Forbidden),
+    };
+    firm.filter(|f| f.uscc == uscc.as_str())
+        .ok_or(AppError::NotFound)
 }

@@ -2,6 +2,11 @@
 //! Every bad row is reported by line and column and nothing is stored; otherwise unknown firms
 //! are created and every row becomes a submission, with audit events, in one transaction.
 
+mod format;
+
+pub use format::{ImportError, RowError, columns, template};
+use format::{error, read_header};
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -10,92 +15,18 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
 use serde::Serialize;
 use serde_json::json;
 
-use super::assessments::{Prepared, assemble_input};
-use super::firms::{FirmRecord, parse_new_firm};
 use crate::error::AppError;
-use crate::grading::energy::Carrier;
 use crate::grading::{self, BenchmarkTable};
+use crate::service::assessments::{Prepared, assemble_input};
+use crate::service::firms::{FirmRecord, parse_new_firm};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
 
-const HEAD: [&str; 7] = [
-    "uscc",
-    "name",
-    "industry_code",
-    "district",
-    "period",
-    "assessed_on",
-    "value_added_10k_cny",
-];
 /// Rows validated and written at a time: bounds memory whatever the file's size.
 const CHUNK: usize = 1000;
 /// Errors listed at most (the first ones, in line order).
 const MAX_ERRORS: usize = 1000;
-
-/// The header, in order: the firm, the year, one column per energy carrier, then waste.
-pub fn columns() -> Vec<&'static str> {
-    let mut columns = HEAD.to_vec();
-    columns.extend(Carrier::ALL.iter().map(|c| c.name()));
-    columns.extend(super::flat::WASTE_CELLS.iter().map(|(column, _)| *column));
-    columns
-}
-
-/// The template offered for download: the header and one example row.
-pub fn template() -> String {
-    let mut example: Vec<String> = vec![
-        "91500000MA5U00000W".into(),
-        "重庆示例汽车零部件有限公司".into(),
-        "3670".into(),
-        "渝北区".into(),
-        "2025".into(),
-        "2026-03-31".into(),
-        "52000.5".into(),
-    ];
-    example.extend(Carrier::ALL.iter().map(|c| match c {
-        Carrier::ElectricityKwh => "18500000".to_owned(),
-        Carrier::NaturalGasM3 => "420000".to_owned(),
-        Carrier::DieselT => "35.5".to_owned(),
-        _ => String::new(),
-    }));
-    example.extend(["3200".to_owned(), "150".to_owned(), "3010".to_owned()]);
-    format!("{}\r\n{}\r\n", columns().join(","), example.join(","))
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(column) => write!(f, "line {}, column {column}: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub enum ImportError {
-    /// The file is refused: every fault found, by line and column.
-    Rows(Vec<RowError>),
-    Failed(AppError),
-}
-
-impl From<AppError> for ImportError {
-    fn from(e: AppError) -> Self {
-        ImportError::Failed(e)
-    }
-}
-
-impl From<sea_orm::DbErr> for ImportError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ImportError::Failed(e.into())
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
@@ -109,57 +40,10 @@ struct Row {
     cells: HashMap<&'static str, String>,
 }
 
-fn error(line: u64, column: Option<&str>, message: impl Into<String>) -> RowError {
-    RowError {
-        line,
-        column: column.map(str::to_owned),
-        message: message.into(),
-    }
-}
-
-/// Checks the header: comma-separated, every column once, no unknown column.
-fn read_header(record: &csv::ByteRecord) -> Result<Vec<Option<&'static str>>, Vec<RowError>> {
-    let expected = columns();
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut map = Vec::new();
-    for field in record.iter() {
-        let Ok(name) = std::str::from_utf8(field) else {
-            return Err(vec![error(
-                1,
-                None,
-                "the file is not UTF-8 (save it as CSV UTF-8)",
-            )]);
-        };
-        let name = name.trim();
-        match expected.iter().find(|c| **c == name) {
-            Some(column) if seen.insert(*column) => map.push(Some(*column)),
-            Some(column) => {
-                errors.push(error(1, Some(column), "column given twice"));
-                map.push(None);
-            }
-            None => {
-                errors.push(error(1, Some(name), "unknown column"));
-                map.push(None);
-            }
-        }
-    }
-    for column in &expected {
-        if !seen.contains(column) {
-            errors.push(error(1, Some(column), "missing column"));
-        }
-    }
-    if errors.is_empty() {
-        Ok(map)
-    } else {
-        Err(errors)
-    }
-}
-
 /// Imports a CSV file. `progress` is told how many bytes of the file have been read.
 pub async fn import_csv(
     db: &DatabaseConnection,
-    caches: &super::cache::Caches,
+    caches: &crate::service::cache::Caches,
     actor: &Actor,
     actor_id: Option<i64>,
     bytes: &[u8],
@@ -185,7 +69,7 @@ pub async fn import_csv(
         None => return Err(ImportError::Rows(vec![error(1, None, "the file is empty")])),
     };
     let map = read_header(&header).map_err(ImportError::Rows)?;
-    let table = super::benchmarks::in_force(db, caches).await?;
+    let table = crate::service::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     let mut state = ImportState::default();
     let mut lines = crate::csvpos::LineCounter::new(bytes);
@@ -448,7 +332,7 @@ impl ImportState {
                     Err(other) => return Err(other.into()),
                 },
             };
-            let (data, carriers) = super::flat::from_cells(|c| cell(c));
+            let (data, carriers) = crate::service::flat::from_cells(|c| cell(c));
             let no_certs = Vec::new();
             let no_vetoes = Vec::new();
             let input = assemble_input(
@@ -460,7 +344,7 @@ impl ImportState {
             let checked = match grading::check(&input, table) {
                 Ok(c) => c,
                 Err(e) => {
-                    let column = super::flat::cell_of(&e.field, &carriers);
+                    let column = crate::service::flat::cell_of(&e.field, &carriers);
                     let message = if e.field == "energy" {
                         "at least one energy column must be filled".to_owned()
                     } else {

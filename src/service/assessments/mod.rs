@@ -3,22 +3,26 @@
 //! plus its certifications and vetoes as recorded at that moment — so that the grade can be
 //! recomputed from the record alone.
 
+mod views;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::accounts::{Caller, Role};
+pub use super::firms::{firm_at, firm_for};
 pub use super::paging::{Page, page_cursor, page_limit};
 use super::records;
 use crate::error::{AppError, AppResult};
-use crate::grading::{self, BenchmarkTable, Grade, Graded, Trace, Uscc, finance};
+use crate::grading::{self, BenchmarkTable, Graded, finance};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
+pub use views::{AssessmentRequest, AssessmentView, PreviewResponse};
 
 /// The members a client sends; the service adds `industry_code`, certifications and vetoes.
 const CLIENT_FIELDS: [&str; 6] = [
@@ -30,57 +34,6 @@ const CLIENT_FIELDS: [&str; 6] = [
     "waste",
 ];
 const RECORD_FIELDS: [&str; 3] = ["industry_code", "certifications", "vetoes"];
-
-/// The firm a caller may act for: its own for a firm account (another firm's is "not found"),
-/// any for a regulator.
-pub async fn firm_for<C: ConnectionTrait>(
-    db: &C,
-    caller: &Caller,
-    uscc: Option<&str>,
-) -> AppResult<firms::Model> {
-    match caller.role {
-        Role::Firm => {
-            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
-            let firm = firms::Entity::find_by_id(own_id)
-                .one(db)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            match uscc {
-                Some(u) if !u.eq_ignore_ascii_case(&firm.uscc) => Err(AppError::NotFound),
-                _ => Ok(firm),
-            }
-        }
-        Role::Regulator => {
-            let text = uscc.ok_or_else(|| AppError::fault("uscc", grading::Fault::Required))?;
-            let uscc = Uscc::parse(text).map_err(|_| {
-                AppError::validation("uscc", "not a valid unified social credit code")
-            })?;
-            firms::find_by_uscc(db, uscc.as_str())
-                .await?
-                .ok_or_else(|| AppError::validation("uscc", "no firm with this USCC"))
-        }
-        Role::Bank => Err(AppError::Forbidden),
-    }
-}
-
-/// The firm a path's USCC names, if the caller may act for it: a firm account its own
-/// (another firm's is "not found"), a regulator any; no such firm is "not found".
-pub async fn firm_at<C: ConnectionTrait>(
-    db: &C,
-    caller: &Caller,
-    uscc: &Uscc,
-) -> AppResult<firms::Model> {
-    let firm = match caller.role {
-        Role::Firm => {
-            let own_id = caller.firm_id.ok_or(AppError::Forbidden)?;
-            firms::Entity::find_by_id(own_id).one(db).await?
-        }
-        Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
-        Role::Bank => return Err(AppError::Forbidden),
-    };
-    firm.filter(|f| f.uscc == uscc.as_str())
-        .ok_or(AppError::NotFound)
-}
 
 /// A submission computed and checked, not yet stored.
 pub struct Prepared {
@@ -167,98 +120,6 @@ pub fn assemble_input(
     input.insert("certifications".into(), certs);
     input.insert("vetoes".into(), vetoes);
     Value::Object(input)
-}
-
-/// The members a client sends to preview or submit (methodology §1 without the members the
-/// service attaches). The body is read as JSON and parsed once by the grading input parser,
-/// which names the exact member at fault; this type describes it for the API document.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct AssessmentRequest {
-    /// The firm's USCC; a firm account may leave it out (its own).
-    uscc: Option<String>,
-    /// The reporting year.
-    period: i32,
-    /// YYYY-MM-DD; defaults to today (China).
-    assessed_on: Option<String>,
-    /// Industrial value added, 10,000 CNY: a plain decimal (string or number).
-    #[schema(value_type = String)]
-    value_added_10k_cny: String,
-    /// One entry per energy carrier: `{"carrier", "quantity"}`.
-    #[schema(value_type = Vec<Object>)]
-    energy: Vec<String>,
-    /// `{"generated_t", "stock_utilized_t", "utilized_t"}`.
-    #[schema(value_type = Object)]
-    waste: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AssessmentView {
-    pub id: i64,
-    pub uscc: String,
-    pub firm_name: String,
-    pub period: i32,
-    pub status: AssessmentStatus,
-    #[schema(value_type = Object)]
-    pub input: Value,
-    /// The trace (methodology §6), parsed once from its stored canonical bytes.
-    #[schema(value_type = Object)]
-    pub trace: Option<Trace>,
-    pub trace_hash: String,
-    pub score: String,
-    pub grade: Grade,
-    pub methodology: String,
-    pub benchmarks: String,
-    pub submitted_at: DateTime<Utc>,
-    pub reviewed_at: Option<DateTime<Utc>>,
-    pub reject_reason: Option<String>,
-    pub code_serial: Option<i64>,
-}
-
-impl AssessmentView {
-    pub fn of(a: &assessments::Model, firm: &firms::Model) -> Self {
-        AssessmentView {
-            id: a.id,
-            uscc: firm.uscc.clone(),
-            firm_name: firm.name.clone(),
-            period: a.period,
-            status: a.status,
-            input: serde_json::from_str(&a.input).unwrap_or(Value::Null),
-            trace: serde_json::from_str(&a.trace).ok(),
-            trace_hash: a.trace_hash.clone(),
-            score: a.score.clone(),
-            grade: a.grade,
-            methodology: a.methodology.clone(),
-            benchmarks: a.benchmarks.clone(),
-            submitted_at: a.submitted_at,
-            reviewed_at: a.reviewed_at,
-            reject_reason: a.reject_reason.clone(),
-            code_serial: a.code_serial,
-        }
-    }
-
-    /// The audit record of a submission: what identifies it and what it concluded.
-    fn audit(a: &assessments::Model, uscc: &str) -> Value {
-        serde_json::json!({
-            "id": a.id, "uscc": uscc, "period": a.period, "status": a.status, "grade": a.grade,
-            "score": a.score, "trace_hash": a.trace_hash, "benchmarks": a.benchmarks,
-            "reject_reason": a.reject_reason, "code_serial": a.code_serial,
-        })
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PreviewResponse {
-    pub uscc: String,
-    #[schema(value_type = Object)]
-    pub input: Value,
-    #[schema(value_type = Object)]
-    pub trace: Trace,
-    pub trace_hash: String,
-    pub score: String,
-    pub grade: Grade,
-    pub finance: finance::Finance,
-    pub services: Vec<finance::Item>,
 }
 
 pub async fn preview(

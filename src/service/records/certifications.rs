@@ -1,16 +1,18 @@
-//! What regulators and firms record about a firm besides its yearly data: certifications
-//! (declared by the firm, counting once verified) and vetoes (recorded by regulators).
+//! Certifications: declared by a firm (they count once a regulator verifies them), or recorded
+//! verified by a regulator; reviewed, and listed.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 
-use super::accounts::{Caller, Role};
 use crate::error::{AppError, AppResult};
-use crate::grading::input::{CertificationKind, VetoKind, parse_date};
+use crate::grading::input::CertificationKind;
+use crate::service::accounts::{Caller, Role};
 use crate::store::audit::{self, Change};
-use crate::store::{certifications, firms, vetoes};
+use crate::store::{certifications, firms};
+
+use super::{date_field, optional_note, text_field};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,37 +24,6 @@ pub struct CertificationRequest {
     pub valid_until: String,
     #[serde(default)]
     pub evidence_note: Option<String>,
-}
-
-fn text_field(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control)
-    {
-        return Err(AppError::validation(
-            field,
-            format!("must be 1 to {max} characters, no control characters"),
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
-
-fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(note) if note.chars().count() > 2000 => {
-            Err(AppError::validation(field, "at most 2000 characters"))
-        }
-        Some(note) => Ok(Some(note.to_owned())),
-    }
-}
-
-fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {
-    parse_date(value).ok_or_else(|| AppError::fault(field, crate::grading::Fault::Date))
-}
-
-/// Today's date in China (UTC+8), the date a grade is computed for unless another is given.
-pub fn today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -249,115 +220,6 @@ pub async fn review_certification(
     Ok(after)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VetoRequest {
-    pub kind: String,
-    pub occurred_on: String,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VetoView {
-    pub id: i64,
-    pub uscc: String,
-    pub kind: String,
-    pub occurred_on: String,
-    pub note: Option<String>,
-}
-
-impl VetoView {
-    pub fn of(v: &vetoes::Model, uscc: &str) -> Self {
-        VetoView {
-            id: v.id,
-            uscc: uscc.to_owned(),
-            kind: v.kind.clone(),
-            occurred_on: v.occurred_on.to_string(),
-            note: v.note.clone(),
-        }
-    }
-}
-
-pub async fn record_veto(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    firm: &firms::Model,
-    request: VetoRequest,
-) -> AppResult<VetoView> {
-    let kind = VetoKind::parse(&request.kind)
-        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
-    let occurred_on = date_field("occurred_on", &request.occurred_on)?;
-    if occurred_on > today() {
-        return Err(AppError::validation(
-            "occurred_on",
-            "must not be in the future",
-        ));
-    }
-    let note = optional_note("note", request.note.as_deref())?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = vetoes::ActiveModel {
-        firm_id: Set(firm.id),
-        kind: Set(kind.name().to_owned()),
-        occurred_on: Set(occurred_on),
-        note: Set(note),
-        recorded_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let view = VetoView::of(&model, &firm.uscc);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
-            action: "veto.record",
-            target_type: "veto",
-            target_id: model.id.to_string(),
-            before: None,
-            after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
-}
-
-/// The certifications and vetoes on record, written as methodology §1 lists them.
-pub fn input_lists(
-    certs: &[certifications::Model],
-    vetoes: &[vetoes::Model],
-) -> (serde_json::Value, serde_json::Value) {
-    let certs = certs
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "kind": c.kind, "number": c.number,
-                "valid_from": c.valid_from.to_string(), "valid_until": c.valid_until.to_string(),
-                "verified": c.verified, "revoked": c.revoked,
-            })
-        })
-        .collect();
-    let vetoes = vetoes
-        .iter()
-        .map(|v| {
-            let mut veto =
-                serde_json::json!({"kind": v.kind, "occurred_on": v.occurred_on.to_string()});
-            if let Some(note) = &v.note {
-                veto["note"] = serde_json::Value::String(note.clone());
-            }
-            veto
-        })
-        .collect();
-    (
-        serde_json::Value::Array(certs),
-        serde_json::Value::Array(vetoes),
-    )
-}
-
 /// Certifications by status (`declared` awaits verification), oldest first, a page at a time:
 /// the regulator's queue in the API and on the desk.
 pub async fn list_certifications(
@@ -365,7 +227,7 @@ pub async fn list_certifications(
     status: Option<&str>,
     cursor: Option<&str>,
     limit: Option<u64>,
-) -> AppResult<super::paging::Page<CertificationView>> {
+) -> AppResult<crate::service::paging::Page<CertificationView>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let select = certifications::Entity::find();
     let select = match status {
@@ -384,7 +246,7 @@ pub async fn list_certifications(
             ));
         }
     };
-    let page = super::paging::keyset(
+    let page = crate::service::paging::keyset(
         db,
         select,
         certifications::Column::Id,
@@ -407,17 +269,5 @@ pub async fn certifications_of(
         .await?
         .iter()
         .map(|c| CertificationView::of(c, &firm.uscc))
-        .collect())
-}
-
-/// A firm's vetoes.
-pub async fn vetoes_of(
-    db: &sea_orm::DatabaseConnection,
-    firm: &firms::Model,
-) -> AppResult<Vec<VetoView>> {
-    Ok(vetoes::of_firm(db, firm.id)
-        .await?
-        .iter()
-        .map(|v| VetoView::of(v, &firm.uscc))
         .collect())
 }

@@ -1,0 +1,78 @@
+//! What regulators and firms record about a firm besides its yearly data: certifications
+//! (declared by the firm, counting once verified) and vetoes (recorded by regulators), and how
+//! both enter methodology §1's input.
+
+mod certifications;
+mod vetoes;
+
+pub use certifications::*;
+pub use vetoes::*;
+
+use chrono::{NaiveDate, Utc};
+
+use crate::error::{AppError, AppResult};
+use crate::grading::input::parse_date;
+use crate::store::{certifications as cert_rows, vetoes as veto_rows};
+
+pub(super) fn text_field(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control)
+    {
+        return Err(AppError::validation(
+            field,
+            format!("must be 1 to {max} characters, no control characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub(super) fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(note) if note.chars().count() > 2000 => {
+            Err(AppError::validation(field, "at most 2000 characters"))
+        }
+        Some(note) => Ok(Some(note.to_owned())),
+    }
+}
+
+pub(super) fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {
+    parse_date(value).ok_or_else(|| AppError::fault(field, crate::grading::Fault::Date))
+}
+
+/// Today's date in China (UTC+8), the date a grade is computed for unless another is given.
+pub fn today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The certifications and vetoes on record, written as methodology §1 lists them.
+pub fn input_lists(
+    certs: &[cert_rows::Model],
+    vetoes: &[veto_rows::Model],
+) -> (serde_json::Value, serde_json::Value) {
+    let certs = certs
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "kind": c.kind, "number": c.number,
+                "valid_from": c.valid_from.to_string(), "valid_until": c.valid_until.to_string(),
+                "verified": c.verified, "revoked": c.revoked,
+            })
+        })
+        .collect();
+    let vetoes = vetoes
+        .iter()
+        .map(|v| {
+            let mut veto =
+                serde_json::json!({"kind": v.kind, "occurred_on": v.occurred_on.to_string()});
+            if let Some(note) = &v.note {
+                veto["note"] = serde_json::Value::String(note.clone());
+            }
+            veto
+        })
+        .collect();
+    (
+        serde_json::Value::Array(certs),
+        serde_json::Value::Array(vetoes),
+    )
+}

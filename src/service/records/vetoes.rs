@@ -1,0 +1,103 @@
+//! Vetoes: serious incidents recorded by regulators; each caps the grade at D while it counts.
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, DatabaseConnection};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+use crate::grading::input::VetoKind;
+use crate::service::accounts::Caller;
+use crate::store::audit::{self, Change};
+use crate::store::{firms, vetoes};
+
+use super::{date_field, optional_note, today};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VetoRequest {
+    pub kind: String,
+    pub occurred_on: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VetoView {
+    pub id: i64,
+    pub uscc: String,
+    pub kind: String,
+    pub occurred_on: String,
+    pub note: Option<String>,
+}
+
+impl VetoView {
+    pub fn of(v: &vetoes::Model, uscc: &str) -> Self {
+        VetoView {
+            id: v.id,
+            uscc: uscc.to_owned(),
+            kind: v.kind.clone(),
+            occurred_on: v.occurred_on.to_string(),
+            note: v.note.clone(),
+        }
+    }
+}
+
+pub async fn record_veto(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    firm: &firms::Model,
+    request: VetoRequest,
+) -> AppResult<VetoView> {
+    let kind = VetoKind::parse(&request.kind)
+        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
+    let occurred_on = date_field("occurred_on", &request.occurred_on)?;
+    if occurred_on > today() {
+        return Err(AppError::validation(
+            "occurred_on",
+            "must not be in the future",
+        ));
+    }
+    let note = optional_note("note", request.note.as_deref())?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let model = vetoes::ActiveModel {
+        firm_id: Set(firm.id),
+        kind: Set(kind.name().to_owned()),
+        occurred_on: Set(occurred_on),
+        note: Set(note),
+        recorded_by: Set(Some(caller.account_id)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let view = VetoView::of(&model, &firm.uscc);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "veto.record",
+            target_type: "veto",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A firm's vetoes.
+pub async fn vetoes_of(
+    db: &sea_orm::DatabaseConnection,
+    firm: &firms::Model,
+) -> AppResult<Vec<VetoView>> {
+    Ok(vetoes::of_firm(db, firm.id)
+        .await?
+        .iter()
+        .map(|v| VetoView::of(v, &firm.uscc))
+        .collect())
+}
