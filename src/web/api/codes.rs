@@ -146,57 +146,58 @@ fn render(
     })
 }
 
-/// The QR code at level M as a PNG. Who may call it: anyone.
-#[utoipa::path(get, path = "/api/v1/codes/{serial}/qr.png", tag = "codes",
-    params(("serial" = String, Path, max_length = 40)),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>),
-        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
-async fn show_qr_png(
-    state: State<AppState>,
-    serial: SerialPath,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    show_image(state, serial, headers, Kind::QrPng).await
+/// One image route: its handler serves `show_image` of its kind, described with its own path
+/// and media type (utoipa describes each route from its own handler).
+macro_rules! image_route {
+    ($handler:ident, $file:literal, $kind:expr, $media:literal, $body:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(get, path = concat!("/api/v1/codes/{serial}/", $file), tag = "codes",
+                    params(("serial" = String, Path, max_length = 40)),
+                    responses((status = 200, content_type = $media, body = $body),
+                        (status = 304, description = "Not modified (If-None-Match)"),
+                        (status = 404, body = Problem)))]
+        async fn $handler(
+            state: State<AppState>,
+            serial: SerialPath,
+            headers: HeaderMap,
+        ) -> AppResult<Response> {
+            show_image(state, serial, headers, $kind).await
+        }
+    };
 }
 
-/// The QR code at level M as an SVG. Who may call it: anyone.
-#[utoipa::path(get, path = "/api/v1/codes/{serial}/qr.svg", tag = "codes",
-    params(("serial" = String, Path, max_length = 40)),
-    responses((status = 200, content_type = "image/svg+xml", body = String),
-        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
-async fn show_qr_svg(
-    state: State<AppState>,
-    serial: SerialPath,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    show_image(state, serial, headers, Kind::QrSvg).await
-}
-
-/// The printable badge (QR at level Q) as a PNG. Who may call it: anyone.
-#[utoipa::path(get, path = "/api/v1/codes/{serial}/badge.png", tag = "codes",
-    params(("serial" = String, Path, max_length = 40)),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>),
-        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
-async fn show_badge_png(
-    state: State<AppState>,
-    serial: SerialPath,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    show_image(state, serial, headers, Kind::BadgePng).await
-}
-
-/// The printable badge as an SVG. Who may call it: anyone.
-#[utoipa::path(get, path = "/api/v1/codes/{serial}/badge.svg", tag = "codes",
-    params(("serial" = String, Path, max_length = 40)),
-    responses((status = 200, content_type = "image/svg+xml", body = String),
-        (status = 304, description = "Not modified (If-None-Match)"), (status = 404, body = Problem)))]
-async fn show_badge_svg(
-    state: State<AppState>,
-    serial: SerialPath,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    show_image(state, serial, headers, Kind::BadgeSvg).await
-}
+image_route!(
+    show_qr_png,
+    "qr.png",
+    Kind::QrPng,
+    "image/png",
+    Vec<u8>,
+    "The QR code at level M as a PNG. Who may call it: anyone."
+);
+image_route!(
+    show_qr_svg,
+    "qr.svg",
+    Kind::QrSvg,
+    "image/svg+xml",
+    String,
+    "The QR code at level M as an SVG. Who may call it: anyone."
+);
+image_route!(
+    show_badge_png,
+    "badge.png",
+    Kind::BadgePng,
+    "image/png",
+    Vec<u8>,
+    "The printable badge (QR at level Q) as a PNG. Who may call it: anyone."
+);
+image_route!(
+    show_badge_svg,
+    "badge.svg",
+    Kind::BadgeSvg,
+    "image/svg+xml",
+    String,
+    "The printable badge as an SVG. Who may call it: anyone."
+);
 
 async fn show_image(
     State(state): State<AppState>,
