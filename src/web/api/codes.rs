@@ -152,10 +152,10 @@ macro_rules! image_route {
     ($handler:ident, $file:literal, $kind:expr, $media:literal, $body:ty, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(get, path = concat!("/api/v1/codes/{serial}/", $file), tag = "codes",
-                    params(("serial" = String, Path, max_length = 40)),
-                    responses((status = 200, content_type = $media, body = $body),
-                        (status = 304, description = "Not modified (If-None-Match)"),
-                        (status = 404, body = Problem)))]
+                            params(("serial" = String, Path, max_length = 40)),
+                            responses((status = 200, content_type = $media, body = $body),
+                                (status = 304, description = "Not modified (If-None-Match)"),
+                                (status = 404, body = Problem)))]
         async fn $handler(
             state: State<AppState>,
             serial: SerialPath,

@@ -46,6 +46,14 @@ fn problem(description: &str) -> RefOr<Response> {
 }
 
 fn complete(operation: &mut Operation) {
+    // An error a handler describes itself (`body = Problem`) is a problem document too.
+    for (status, response) in &mut operation.responses.responses {
+        if let (true, RefOr::T(response)) = (status.as_str() >= "400", response)
+            && let Some(content) = response.content.shift_remove("application/json")
+        {
+            response.content.insert(PROBLEM_JSON.to_owned(), content);
+        }
+    }
     let responses = &mut operation.responses.responses;
     let mut add = |status: &str, description: &str| {
         responses
