@@ -12,6 +12,8 @@ pub struct Config {
     /// `scheme://host[:port]`, no path, no trailing slash (token.md §2).
     pub public_url: String,
     pub demo: bool,
+    /// Where the operator's `/metrics` is served (off when `None`): never the public listener.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Config {

@@ -14,6 +14,10 @@ use sea_orm::{
 /// SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout, so that
 /// writers queue for the lock instead of failing with "database is locked".
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let sqlite_file = sqlite_path(url);
+    if let Some(path) = &sqlite_file {
+        private_file(path).map_err(|e| DbErr::Custom(format!("{}: {e}", path.display())))?;
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
@@ -29,7 +33,45 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
+    if let Some(path) = &sqlite_file {
+        // SQLite gives its -wal and -shm files the database's mode; make sure of it.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            let side = std::path::PathBuf::from(side);
+            if side.exists() {
+                private_file(&side)
+                    .map_err(|e| DbErr::Custom(format!("{}: {e}", side.display())))?;
+            }
+        }
+    }
     Ok(db)
+}
+
+/// The file of a SQLite URL (`sqlite://PATH?…` or `sqlite:PATH`), if it names one.
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// The database holds password hashes and every firm's figures: readable by its owner only.
+/// Creates the file with mode 0600 when missing, and tightens an existing one.
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is

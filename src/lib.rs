@@ -64,6 +64,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             "no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)"
         );
     }
+    if let Some(bind) = state.config.metrics_bind {
+        let listener = TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding the metrics address {bind}"))?;
+        say(format_args!(
+            "operator metrics on http://{}/metrics",
+            listener.local_addr()?
+        ));
+        let operator = web::operator_router(state.clone());
+        tokio::spawn(async move {
+            let serving = axum::serve(listener, operator).with_graceful_shutdown(shutdown_signal());
+            if let Err(err) = serving.await {
+                tracing::error!(%err, "the metrics listener stopped");
+            }
+        });
+    }
     let shutdown = shutdown_signal();
     let listener = TcpListener::bind(state.config.bind)
         .await

@@ -28,6 +28,13 @@ pub async fn run(db: &sea_orm::DatabaseConnection, args: &BackupArgs) -> anyhow:
     ))
     .await
     .with_context(|| format!("writing {}", target.display()))?;
+    #[cfg(unix)]
+    {
+        // The copy holds what the database holds: readable by its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", target.display()))?;
+    }
     eprintln!(
         "backup written to {} (restore: stop the service and put it in place of gec.db)",
         target.display()

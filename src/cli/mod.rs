@@ -79,6 +79,10 @@ struct ServeArgs {
     /// Seed demo accounts and firms (public passwords: for trying the service only).
     #[arg(long)]
     demo: bool,
+    /// Address of the operator's listener for Prometheus `/metrics` (off by default; keep it on
+    /// the operator's network, e.g. 127.0.0.1:9100).
+    #[arg(long, env = "GEC_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +207,13 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
         bind,
         public_url: std::env::var("GEC_PUBLIC_URL").ok(),
         demo: false,
+        metrics_bind: match std::env::var("GEC_METRICS_BIND") {
+            Ok(text) => Some(
+                text.parse()
+                    .with_context(|| format!("GEC_METRICS_BIND={text:?}"))?,
+            ),
+            Err(_) => None,
+        },
     })
 }
 
@@ -221,6 +232,7 @@ async fn serve(
         database_url,
         public_url,
         demo: args.demo,
+        metrics_bind: args.metrics_bind,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

@@ -67,6 +67,9 @@ pub struct AccountSummary {
 /// Checks a new account's fields and hashes its password (slow: call outside transactions).
 pub async fn prepare_account(new: &NewAccount) -> AppResult<String> {
     check_username(&new.username).map_err(|m| AppError::validation("username", m))?;
+    if let Some(org) = &new.org {
+        super::text::line("org", org, 200)?;
+    }
     credentials::check_new_password(&new.password)
         .map_err(|m| AppError::validation("password", m))?;
     if new.role == Role::Firm && new.firm.is_none() {

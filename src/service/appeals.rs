@@ -49,11 +49,7 @@ fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
 }
 
 fn note_text(field: &str, text: &str) -> AppResult<String> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > 2000 {
-        return Err(AppError::validation(field, "must be 1 to 2000 characters"));
-    }
-    Ok(text.to_owned())
+    super::text::note(field, text, 2000)
 }
 
 /// A firm appeals against one of its codes (its current one when none is named).

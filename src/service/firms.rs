@@ -44,14 +44,7 @@ impl From<&firms::Model> for FirmRecord {
 }
 
 pub fn check_name(field: &str, name: &str) -> AppResult<()> {
-    let chars = name.trim().chars().count();
-    if chars == 0 || chars > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::validation(
-            field,
-            "must be 1 to 200 characters, no control characters",
-        ));
-    }
-    Ok(())
+    super::text::line(field, name, 200).map(drop)
 }
 
 /// Inserts the firm and its audit event on `txn` (the caller commits).

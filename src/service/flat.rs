@@ -77,3 +77,35 @@ pub fn cell_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
     .into_iter()
     .find(|name| *name == field)
 }
+
+/// A cell as a spreadsheet must read it: text, never a formula (OWASP CSV injection). A cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, which
+/// spreadsheets show as text and do not display.
+pub fn spreadsheet_text(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+#[cfg(test)]
+mod spreadsheet_tests {
+    use super::spreadsheet_text;
+
+    #[test]
+    fn formulas_become_text_and_plain_cells_stay() {
+        for formula in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_text(formula.into()), format!("'{formula}"));
+        }
+        for plain in [
+            "91500112MA5U2A1B3G",
+            "重庆两江",
+            "90.06",
+            "",
+            "HTTP://X/C/ABC",
+        ] {
+            assert_eq!(spreadsheet_text(plain.into()), plain);
+        }
+    }
+}

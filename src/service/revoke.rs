@@ -40,13 +40,7 @@ pub async fn revoke(
     serial: i64,
     request: RevokeRequest,
 ) -> AppResult<RevokedCode> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 1000 {
-        return Err(AppError::validation(
-            "reason",
-            "must be 1 to 1000 characters",
-        ));
-    }
+    let reason = crate::service::text::note("reason", &request.reason, 1000)?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     let code = codes::Entity::find_by_id(serial)

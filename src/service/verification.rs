@@ -184,7 +184,12 @@ pub async fn verify_codes(
     Ok(verdicts
         .into_iter()
         .map(|verdict| {
-            let Some(claims) = verdict.claims.clone() else {
+            // Only a code whose signature holds says anything: a forged or unreadable one, or one
+            // under an unknown or compromised key, yields its verdict and reason alone — no
+            // claims, no status, no firm. (An expired or not yet valid code is authentic.)
+            let authentic = verdict.valid
+                || matches!(verdict.reason, Some(Reason::Expired | Reason::NotYetValid));
+            let Some(claims) = verdict.claims.clone().filter(|_| authentic) else {
                 return VerifyResult {
                     valid: false,
                     reason: verdict.reason.map(VerifyReason::from),
@@ -197,16 +202,10 @@ pub async fn verify_codes(
                 };
             };
             // A signed code whose serial names another code was not issued here as it stands.
-            let record = on_record.get(&(claims.serial as i64)).filter(|c| {
-                verdict.valid && Some(&c.kid) == verdict.kid.as_ref() && c.iat == claims.iat as i64
-            });
-            let status = match record {
-                Some(code) => status_at(code, now),
-                None if verdict.valid => RecordStatus::Unknown,
-                None => on_record
-                    .get(&(claims.serial as i64))
-                    .map_or(RecordStatus::Unknown, |c| status_at(c, now)),
-            };
+            let record = on_record
+                .get(&(claims.serial as i64))
+                .filter(|c| Some(&c.kid) == verdict.kid.as_ref() && c.iat == claims.iat as i64);
+            let status = record.map_or(RecordStatus::Unknown, |code| status_at(code, now));
             let (mut valid, mut reason) = (verdict.valid, verdict.reason.map(VerifyReason::from));
             if valid && let Some(refusal) = status.refusal() {
                 valid = false;

@@ -118,3 +118,32 @@ pub async fn delete_session<C: ConnectionTrait>(db: &C, token_hash: &str) -> Res
         .await?;
     Ok(())
 }
+
+/// An account's live API tokens, oldest first.
+pub async fn api_tokens_of<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    now: DateTimeUtc,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    api_token::Entity::find()
+        .filter(api_token::Column::AccountId.eq(account_id))
+        .filter(api_token::Column::ExpiresAt.gt(now))
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Deletes one of an account's API tokens; `false` when it has none with that id.
+pub async fn delete_api_token<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    id: i64,
+) -> Result<bool, DbErr> {
+    let deleted = api_token::Entity::delete_many()
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}

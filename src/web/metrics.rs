@@ -23,7 +23,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(show_health))
 }
 
-/// `/metrics`: for the operator's Prometheus, not part of the API.
+/// `/metrics` for the operator's Prometheus: served on `--metrics-bind`, never on the public
+/// listener.
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(show_metrics))
 }

@@ -41,7 +41,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 /// 8. timeout: no request holds a connection and a database handle for ever;
 /// 9. body limit, enforced while reading, so no handler buffers an oversized body;
 /// 10. (per route, after routing) metrics by route pattern.
-pub fn wrap(routes: Router<AppState>) -> Router<AppState> {
+pub fn wrap(routes: Router<AppState>, https: bool) -> Router<AppState> {
     let request_id = HeaderName::from_static("x-request-id");
     let routes = routes.route_layer(middleware::from_fn(super::metrics::track));
     let routes = super::i18n::remember_language(routes);
@@ -62,6 +62,13 @@ pub fn wrap(routes: Router<AppState>) -> Router<AppState> {
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn(problems_for_api_errors))
+                .layer(middleware::from_fn(private_when_signed_in))
+                .option_layer(https.then(|| {
+                    SetResponseHeaderLayer::overriding(
+                        header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                    )
+                }))
                 .layer(CatchPanicLayer::custom(answer_panic))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
@@ -83,6 +90,27 @@ pub fn wrap(routes: Router<AppState>) -> Router<AppState> {
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT)),
         )
+}
+
+/// A response to a signed-in request (a session cookie or a bearer token), or one that sets a
+/// cookie, is for that visitor alone: `Cache-Control: no-store`, unless the handler chose a
+/// policy itself (the public images keep theirs).
+async fn private_when_signed_in(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let signed_in = headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.contains(super::auth::SESSION_COOKIE));
+    let mut response = next.run(request).await;
+    let sets_cookie = response.headers().contains_key(header::SET_COOKIE);
+    if (signed_in || sets_cookie) && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn not_found(request: Request) -> Response {

@@ -65,7 +65,14 @@ pub fn router(state: AppState) -> Router {
     metrics::handle();
     let routes = Router::new()
         .merge(Router::from(api::openapi::routes()))
-        .merge(pages::router())
-        .merge(metrics::router());
-    middleware::wrap(routes).with_state(state)
+        .merge(pages::router());
+    let https = state.config.secure_cookies();
+    middleware::wrap(routes, https).with_state(state)
+}
+
+/// The operator's listener: Prometheus `/metrics`, apart from the public one so
+/// that nothing a visitor reaches exposes the service's internals.
+pub fn operator_router(state: AppState) -> Router {
+    metrics::handle();
+    metrics::router().with_state(state)
 }

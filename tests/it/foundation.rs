@@ -117,7 +117,7 @@ async fn a_panicking_handler_answers_500_and_the_service_lives_on() {
         .route("/api/v1/boom", axum::routing::get(boom))
         .route("/api/v1/fine", axum::routing::get(|| async { "fine" }));
     let app = TestApp::new().await;
-    let router = gec::web::middleware::wrap(routes).with_state(app.state.clone());
+    let router = gec::web::middleware::wrap(routes, false).with_state(app.state.clone());
     use tower::ServiceExt;
     let boom = router
         .clone()
@@ -137,12 +137,33 @@ async fn a_panicking_handler_answers_500_and_the_service_lives_on() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_by_route_and_status() {
+async fn metrics_count_requests_by_route_and_status_on_the_operator_listener_only() {
+    use tower::ServiceExt;
     let app = TestApp::new().await;
     app.get("/healthz", None).await;
-    let response = app.get("/metrics", None).await;
-    assert_eq!(response.status, StatusCode::OK);
-    let text = response.text();
+    assert_eq!(
+        app.get("/metrics", None).await.status,
+        StatusCode::NOT_FOUND,
+        "not on the public listener"
+    );
+    let operator = gec::web::operator_router(app.state.clone());
+    let response = operator
+        .oneshot(
+            axum::http::Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     assert!(text.contains("http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/healthz\""), "{text}");
     assert!(

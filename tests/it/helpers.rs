@@ -94,6 +94,7 @@ impl TestApp {
             database_url: database_url.clone(),
             public_url: "http://127.0.0.1:8080".into(),
             demo: false,
+            metrics_bind: None,
         };
         let state = AppState::open(db.clone(), config)
             .await

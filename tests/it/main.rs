@@ -14,6 +14,7 @@ mod codes;
 mod crash;
 mod foundation;
 mod grading;
+mod hardening;
 mod hostile;
 mod import;
 mod interop;

@@ -248,13 +248,7 @@ pub async fn reject(
     id: i64,
     request: RejectRequest,
 ) -> AppResult<AssessmentView> {
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::validation(
-            "reason",
-            "must be 1 to 2000 characters",
-        ));
-    }
+    let reason = super::text::note("reason", &request.reason, 2000)?;
     let txn = crate::db::begin_write(db).await?;
     let (current, firm) = visible(&txn, caller, id).await?;
     if current.status != AssessmentStatus::Submitted {

@@ -14,26 +14,10 @@ use crate::error::{AppError, AppResult};
 use crate::grading::input::parse_date;
 use crate::store::{certifications as cert_rows, vetoes as veto_rows};
 
-pub(super) fn text_field(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control)
-    {
-        return Err(AppError::validation(
-            field,
-            format!("must be 1 to {max} characters, no control characters"),
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
+pub(super) use crate::service::text::line as text_field;
 
 pub(super) fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(note) if note.chars().count() > 2000 => {
-            Err(AppError::validation(field, "at most 2000 characters"))
-        }
-        Some(note) => Ok(Some(note.to_owned())),
-    }
+    crate::service::text::optional_note(field, value, 2000)
 }
 
 pub(super) fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {

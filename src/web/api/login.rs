@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,7 +42,7 @@ pub struct LoginResponse {
 async fn create_login(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
+) -> AppResult<impl IntoResponse> {
     let caller = accounts::log_in(
         &state.db,
         &state.login_throttle,
@@ -49,9 +51,13 @@ async fn create_login(
     )
     .await?;
     let token = accounts::issue_credential(&state.db, &caller, Kind::Api).await?;
-    Ok(Json(LoginResponse {
-        token,
-        role: caller.role,
-        expires_at: Utc::now() + API_TOKEN_LIFETIME,
-    }))
+    // A token is shown once, to this caller: no cache may keep the answer.
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(LoginResponse {
+            token,
+            role: caller.role,
+            expires_at: Utc::now() + API_TOKEN_LIFETIME,
+        }),
+    ))
 }

@@ -11,6 +11,7 @@ mod firms;
 mod import;
 mod login;
 pub mod openapi;
+mod tokens;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -29,4 +30,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(benchmarks::router())
         .merge(bank::router())
         .merge(appeals::router())
+        .merge(tokens::router())
 }

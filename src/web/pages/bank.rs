@@ -15,6 +15,7 @@ use super::views::{self, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
 use crate::error::AppError;
 use crate::grading::Uscc;
+use crate::service::flat::spreadsheet_text;
 use crate::service::verification::{self, BULK_MAX, RecordStatus, VerifyReason, VerifyResult};
 use crate::service::watch::{self, ChangeKind};
 use crate::web::AppState;
@@ -109,8 +110,7 @@ fn rows(lang: Lang, results: &[VerifyResult]) -> Vec<ResultRow> {
                 .unwrap_or_default(),
             status: match (r.status, r.reason) {
                 (Some(status), _) => t.get(status_key(status.as_str())).to_owned(),
-                (None, Some(reason)) => reason.as_str().to_owned(),
-                (None, None) => String::new(),
+                (None, reason) => t.get(views::reason_key(reason)).to_owned(),
             },
             valid_until: r
                 .claims
@@ -277,20 +277,23 @@ async fn verify_list(
         ]);
         for (i, (code, r)) in codes.iter().zip(&results).enumerate() {
             let claims = r.claims.as_ref();
-            let _ = writer.write_record([
-                (i + 1).to_string(),
-                code.clone(),
-                r.valid.to_string(),
-                r.reason.map_or("", VerifyReason::as_str).to_owned(),
-                r.status.map_or("", RecordStatus::as_str).to_owned(),
-                claims.map(|c| c.uscc.clone()).unwrap_or_default(),
-                r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-                claims.map(|c| c.grade.to_string()).unwrap_or_default(),
-                claims.map(|c| c.score.clone()).unwrap_or_default(),
-                claims.map(|c| c.period.to_string()).unwrap_or_default(),
-                claims.map(|c| c.exp.to_rfc3339()).unwrap_or_default(),
-                claims.map(|c| c.serial.to_string()).unwrap_or_default(),
-            ]);
+            let _ = writer.write_record(
+                [
+                    (i + 1).to_string(),
+                    code.clone(),
+                    r.valid.to_string(),
+                    r.reason.map_or("", VerifyReason::as_str).to_owned(),
+                    r.status.map_or("", RecordStatus::as_str).to_owned(),
+                    claims.map(|c| c.uscc.clone()).unwrap_or_default(),
+                    r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+                    claims.map(|c| c.grade.to_string()).unwrap_or_default(),
+                    claims.map(|c| c.score.clone()).unwrap_or_default(),
+                    claims.map(|c| c.period.to_string()).unwrap_or_default(),
+                    claims.map(|c| c.exp.to_rfc3339()).unwrap_or_default(),
+                    claims.map(|c| c.serial.to_string()).unwrap_or_default(),
+                ]
+                .map(spreadsheet_text),
+            );
         }
         let mut body = "\u{feff}".as_bytes().to_vec();
         body.extend(

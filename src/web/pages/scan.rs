@@ -59,17 +59,6 @@ pub struct InvalidPage {
     pub reason_key: &'static str,
 }
 
-fn invalid_key(reason: Option<VerifyReason>) -> &'static str {
-    match reason {
-        Some(VerifyReason::Malformed) => "invalid_malformed",
-        Some(VerifyReason::UnknownKey) => "invalid_unknown_key",
-        Some(VerifyReason::BadSignature) => "invalid_bad_signature",
-        Some(VerifyReason::KeyCompromised) => "invalid_key_compromised",
-        Some(VerifyReason::NotYetValid) => "invalid_not_yet_valid",
-        _ => "invalid_unknown",
-    }
-}
-
 async fn show_scan(
     State(state): State<AppState>,
     lang: Lang,
@@ -97,7 +86,7 @@ async fn show_scan(
     let (Some(claims), Some(record)) = (result.claims.clone(), record) else {
         let page = InvalidPage {
             c: Chrome::maybe(lang, &session),
-            reason_key: invalid_key(result.reason),
+            reason_key: views::reason_key(result.reason),
             reason: result.reason.unwrap_or(VerifyReason::Unknown).as_str(),
         };
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());

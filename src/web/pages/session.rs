@@ -40,9 +40,21 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after login, never another site.
-fn safe_next(next: Option<&str>) -> String {
+/// A page of this site to go to after signing in: a path (`/…`, not `//…` or `/\…`, which a
+/// browser reads as another host) with no control or white-space character (a browser drops
+/// a tab or a newline, so `/\t/evil.example` would become `//evil.example`): visible ASCII
+/// only, as a Location header must be. Anything else goes to the desk.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic())
+                && n.len() <= 512 =>
+        {
+            n.to_owned()
+        }
         _ => String::new(),
     }
 }

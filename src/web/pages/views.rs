@@ -2,6 +2,7 @@
 //! language for carriers, certification kinds, vetoes and statuses.
 
 use crate::grading::{Grade, Trace};
+use crate::service::verification::VerifyReason;
 
 use super::charts;
 use crate::web::i18n::{Lang, Texts};
@@ -136,6 +137,21 @@ pub fn kind_name(t: &Texts, kind: &str) -> String {
 
 pub fn veto_name(t: &Texts, kind: &str) -> String {
     keyed(t, "veto_", kind)
+}
+
+/// The text key of why a code does not count.
+pub fn reason_key(reason: Option<VerifyReason>) -> &'static str {
+    match reason {
+        Some(VerifyReason::Malformed) => "invalid_malformed",
+        Some(VerifyReason::UnknownKey) => "invalid_unknown_key",
+        Some(VerifyReason::BadSignature) => "invalid_bad_signature",
+        Some(VerifyReason::KeyCompromised) => "invalid_key_compromised",
+        Some(VerifyReason::NotYetValid) => "invalid_not_yet_valid",
+        Some(VerifyReason::Expired) => "status_expired",
+        Some(VerifyReason::Superseded) => "status_superseded",
+        Some(VerifyReason::Revoked) => "status_revoked",
+        Some(VerifyReason::Unknown) | None => "invalid_unknown",
+    }
 }
 
 /// The text key of a status word (`status_active`, …).
