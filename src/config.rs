@@ -14,6 +14,9 @@ pub struct Config {
     pub demo: bool,
     /// Where the operator's `/metrics` is served (off when `None`): never the public listener.
     pub metrics_bind: Option<SocketAddr>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (the login throttle counts
+    /// per client address); a request from any other peer is that peer's own.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {

@@ -123,9 +123,9 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     // Out of file descriptors and the like: wait a moment rather than spin.
                     tracing::warn!(%err, "accepting a connection failed");
@@ -136,10 +136,15 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let app = app.clone();
-        let service =
-            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                // Who is on the other end (the login throttle counts per client address).
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 app.clone().call(request)
-            });
+            },
+        );
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()

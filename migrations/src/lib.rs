@@ -7,6 +7,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_assessments;
 mod m20261126_000003_codes_and_log;
 mod m20261126_000004_watchlist_appeals;
+mod m20261127_000005_login_throttle;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_assessments::Migration),
             Box::new(m20261126_000003_codes_and_log::Migration),
             Box::new(m20261126_000004_watchlist_appeals::Migration),
+            Box::new(m20261127_000005_login_throttle::Migration),
         ]
     }
 }

@@ -83,6 +83,14 @@ struct ServeArgs {
     /// the operator's network, e.g. 127.0.0.1:9100).
     #[arg(long, env = "GEC_METRICS_BIND")]
     metrics_bind: Option<SocketAddr>,
+    /// A reverse proxy in front of the service (repeatable, or comma-separated in the
+    /// environment): its X-Forwarded-For names the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "GEC_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -214,6 +222,18 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
             ),
             Err(_) => None,
         },
+        trusted_proxies: match std::env::var("GEC_TRUSTED_PROXIES") {
+            Ok(text) => text
+                .split(',')
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    t.trim()
+                        .parse()
+                        .with_context(|| format!("GEC_TRUSTED_PROXIES: {t:?}"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            Err(_) => Vec::new(),
+        },
     })
 }
 
@@ -233,6 +253,7 @@ async fn serve(
         public_url,
         demo: args.demo,
         metrics_bind: args.metrics_bind,
+        trusted_proxies: args.trusted_proxies,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

@@ -290,29 +290,30 @@ pub async fn firm_uscc(db: &DatabaseConnection, caller: &Caller) -> AppResult<Op
     })
 }
 
-/// Checks a password under the per-username throttle (the API's login and the login page).
+/// Checks a password under the shared throttle (the API's login and the login page): the
+/// attempt is reserved for the username and the client's address before the (slow) check, and
+/// its outcome recorded after it.
 pub async fn log_in(
     db: &DatabaseConnection,
-    throttle: &super::throttle::LoginThrottle,
     username: &str,
     password: &str,
+    address: Option<std::net::IpAddr>,
 ) -> AppResult<Caller> {
-    use std::time::Instant;
+    use super::throttle;
     if username.len() > 64 || password.len() > 1024 {
         return Err(AppError::BadCredentials);
     }
-    throttle
-        .check(username, Instant::now())
-        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    match authenticate(db, username, password).await {
-        Ok(caller) => {
-            throttle.succeeded(username);
-            Ok(caller)
-        }
-        Err(AppError::BadCredentials) => {
-            throttle.failed(username, Instant::now());
-            Err(AppError::BadCredentials)
-        }
-        Err(other) => Err(other),
+    let now_ms = || Utc::now().timestamp_millis();
+    let attempt = throttle::begin(db, username, address, now_ms())
+        .await?
+        .map_err(|refused| AppError::TooManyRequests {
+            retry_after_secs: refused.retry_after_secs,
+        })?;
+    let result = authenticate(db, username, password).await;
+    match &result {
+        Ok(_) => attempt.end(db, true, now_ms()).await?,
+        Err(AppError::BadCredentials) => attempt.end(db, false, now_ms()).await?,
+        Err(_) => attempt.abandon(db, now_ms()).await?,
     }
+    result
 }

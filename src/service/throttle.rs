@@ -1,84 +1,326 @@
-//! Slows down password guessing: after a few failures for one username, each further attempt
-//! must wait, the wait doubling up to a ceiling. Kept in memory, per process.
+//! Slows down password guessing, for every replica at once: the state lives in the database,
+//! one row per username and one per client address, and each attempt is *reserved* before its
+//! password is checked — in the same statement that reads the row — so that concurrent guesses
+//! past the free ones are refused unchecked, whatever replica they reach.
+//!
+//! A key (a username or an address) allows an attempt while its failures and the attempts in
+//! flight are fewer than [`FREE_FAILURES`]; past that, one attempt at a time, once its wait is
+//! over (1 s, doubling per failure up to 5 min). A username locked out by someone else's guesses
+//! still takes its correct password from an address that has not failed, one check at a time:
+//! one wrong password every few minutes cannot keep its owner out.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
 
-const FREE_FAILURES: u32 = 5;
-const MAX_WAIT: Duration = Duration::from_secs(300);
-const FORGET_AFTER: Duration = Duration::from_secs(3600);
-const MAX_TRACKED: usize = 100_000;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 
-#[derive(Default)]
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Entry>>,
+/// Failures a key may have before it must wait.
+pub const FREE_FAILURES: i64 = 5;
+const MAX_WAIT_MS: i64 = 300_000;
+/// A row untouched this long is forgotten (its failures no longer count).
+const FORGET_MS: i64 = 3_600_000;
+/// An attempt in flight this long was lost (its process died mid-check): it no longer blocks.
+const LOST_MS: i64 = 30_000;
+
+/// The throttle's key of a username (case folded).
+pub fn user_key(username: &str) -> String {
+    format!("u:{}", username.to_lowercase())
 }
 
-struct Entry {
-    failures: u32,
-    not_before: Instant,
-    last: Instant,
-}
-
-impl LoginThrottle {
-    /// `Err(seconds to wait)` when this username may not try yet.
-    pub fn check(&self, username: &str, now: Instant) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(&username.to_lowercase()) {
-            Some(e) if e.not_before > now => {
-                Err((e.not_before - now).as_secs_f64().ceil().max(1.0) as u64)
-            }
-            _ => Ok(()),
+/// The throttle's key of a client address: one IPv4 address, or one IPv6 /64 (what one
+/// subscriber holds).
+pub fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => format!("a:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("a:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-    }
-
-    pub fn failed(&self, username: &str, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_TRACKED {
-            entries.retain(|_, e| now.duration_since(e.last) < FORGET_AFTER);
-        }
-        let entry = entries.entry(username.to_lowercase()).or_insert(Entry {
-            failures: 0,
-            not_before: now,
-            last: now,
-        });
-        if now.duration_since(entry.last) >= FORGET_AFTER {
-            entry.failures = 0;
-        }
-        entry.failures += 1;
-        entry.last = now;
-        if entry.failures >= FREE_FAILURES {
-            let doublings = (entry.failures - FREE_FAILURES).min(16);
-            entry.not_before = now + Duration::from_secs(1 << doublings).min(MAX_WAIT);
-        }
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.remove(&username.to_lowercase());
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The lane through which a locked-out username's owner may still try from a clean address.
+fn owner_key(username: &str) -> String {
+    format!("o:{}", username.to_lowercase())
+}
 
-    #[test]
-    fn waits_grow_after_the_free_failures_and_reset_on_success() {
-        let throttle = LoginThrottle::default();
-        let t0 = Instant::now();
-        for _ in 0..4 {
-            throttle.failed("alice", t0);
-            assert!(throttle.check("alice", t0).is_ok());
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    // Written with `?`; PostgreSQL numbers its parameters.
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
         }
-        throttle.failed("alice", t0);
-        assert_eq!(throttle.check("ALICE", t0), Err(1));
-        throttle.failed("alice", t0);
-        assert_eq!(throttle.check("alice", t0), Err(2));
-        assert!(throttle.check("alice", t0 + Duration::from_secs(3)).is_ok());
-        assert!(throttle.check("bob", t0).is_ok());
-        throttle.succeeded("alice");
-        assert!(throttle.check("alice", t0).is_ok());
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Reserves an attempt on `key` if it allows one now; `false` leaves the row untouched.
+/// `owner_lane` keys allow one attempt at a time whatever their failures.
+async fn reserve<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now_ms: i64,
+    owner_lane: bool,
+) -> Result<bool, DbErr> {
+    let allowed = if owner_lane {
+        "(t.in_flight = 0 OR t.last_ms < ?)"
+    } else {
+        "((CASE WHEN t.last_ms < ? THEN 0 ELSE t.failures END) \
+           + (CASE WHEN t.last_ms < ? THEN 0 ELSE t.in_flight END) < ? \
+          OR ((t.in_flight = 0 OR t.last_ms < ?) AND t.not_before_ms <= ?))"
+    };
+    let sql = format!(
+        "INSERT INTO login_throttle AS t (key, failures, in_flight, not_before_ms, last_ms) \
+         VALUES (?, 0, 1, 0, ?) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN t.last_ms < ? THEN 0 ELSE t.failures END, \
+           in_flight = (CASE WHEN t.last_ms < ? THEN 0 ELSE t.in_flight END) + 1, \
+           last_ms = ? \
+         WHERE {allowed} \
+         RETURNING in_flight"
+    );
+    let forgotten = now_ms - FORGET_MS;
+    let lost = now_ms - LOST_MS;
+    let mut values: Vec<Value> = vec![
+        key.into(),
+        now_ms.into(),
+        forgotten.into(),
+        lost.into(),
+        now_ms.into(),
+    ];
+    if owner_lane {
+        values.push(lost.into());
+    } else {
+        values.extend([
+            forgotten.into(),
+            lost.into(),
+            FREE_FAILURES.into(),
+            lost.into(),
+            now_ms.into(),
+        ]);
     }
+    let row = db
+        .query_one_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Ends a reserved attempt on `key` (`release`) and counts a failure (setting the key's wait),
+/// or clears the key (`clear`).
+async fn finish<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now_ms: i64,
+    failed: bool,
+    clear: bool,
+) -> Result<(), DbErr> {
+    record(db, key, now_ms, failed, clear, true).await
+}
+
+async fn record<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    now_ms: i64,
+    failed: bool,
+    clear: bool,
+    release: bool,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    if clear {
+        db.execute_raw(statement(
+            backend,
+            "DELETE FROM login_throttle WHERE key = ?",
+            vec![key.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
+    let added = i64::from(failed);
+    let released = i64::from(release);
+    let row = db
+        .query_one_raw(statement(
+            backend,
+            "UPDATE login_throttle SET failures = failures + ?, \
+               in_flight = CASE WHEN in_flight >= ? THEN in_flight - ? ELSE 0 END, last_ms = ? \
+             WHERE key = ? RETURNING failures",
+            vec![
+                added.into(),
+                released.into(),
+                released.into(),
+                now_ms.into(),
+                key.into(),
+            ],
+        ))
+        .await?;
+    let failures: i64 = match row {
+        Some(row) => row.try_get_by_index::<i32>(0).map(i64::from)?,
+        None => return Ok(()),
+    };
+    if failed && failures >= FREE_FAILURES {
+        let wait = (1000i64 << (failures - FREE_FAILURES).min(16)).min(MAX_WAIT_MS);
+        db.execute_raw(statement(
+            backend,
+            "UPDATE login_throttle SET not_before_ms = ? WHERE key = ?",
+            vec![(now_ms + wait).into(), key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The seconds to wait before a key allows an attempt again (at least 1).
+async fn wait_secs<C: ConnectionTrait>(db: &C, key: &str, now_ms: i64) -> Result<u64, DbErr> {
+    let row = db
+        .query_one_raw(statement(
+            db.get_database_backend(),
+            "SELECT not_before_ms FROM login_throttle WHERE key = ?",
+            vec![key.into()],
+        ))
+        .await?;
+    let not_before = match row {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => now_ms,
+    };
+    Ok(((not_before - now_ms).max(0) as u64).div_ceil(1000).max(1))
+}
+
+/// What an attempt holds while its password is checked.
+pub struct Attempt {
+    username: String,
+    address: Option<String>,
+    /// Let through the owner's lane (the username was locked out; the address is clean).
+    owner_lane: bool,
+}
+
+/// Why an attempt may not be made now.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub retry_after_secs: u64,
+}
+
+/// Reserves an attempt for `username` from `address` (unknown when the service cannot tell
+/// one client from another), or says how long to wait.
+pub async fn begin<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+    address: Option<IpAddr>,
+    now_ms: i64,
+) -> Result<Result<Attempt, Refused>, DbErr> {
+    let address = address.map(address_key);
+    if let Some(key) = &address
+        && !reserve(db, key, now_ms, false).await?
+    {
+        let retry_after_secs = wait_secs(db, key, now_ms).await?;
+        return Ok(Err(Refused { retry_after_secs }));
+    }
+    let user = user_key(username);
+    if reserve(db, &user, now_ms, false).await? {
+        return Ok(Ok(Attempt {
+            username: username.to_owned(),
+            address,
+            owner_lane: false,
+        }));
+    }
+    // Locked out: only from an address that has never failed, one check at a time.
+    if let Some(key) = &address
+        && clean(db, key).await?
+        && reserve(db, &owner_key(username), now_ms, true).await?
+    {
+        return Ok(Ok(Attempt {
+            username: username.to_owned(),
+            address,
+            owner_lane: true,
+        }));
+    }
+    if let Some(key) = &address {
+        finish(db, key, now_ms, false, false).await?;
+    }
+    let retry_after_secs = wait_secs(db, &user, now_ms).await?;
+    Ok(Err(Refused { retry_after_secs }))
+}
+
+/// An address with no failure on record.
+async fn clean<C: ConnectionTrait>(db: &C, key: &str) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(statement(
+            db.get_database_backend(),
+            "SELECT failures FROM login_throttle WHERE key = ?",
+            vec![key.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get_by_index::<i32>(0)? == 0,
+        None => true,
+    })
+}
+
+impl Attempt {
+    /// Records how the check ended: a failure counts against the username and the address; a
+    /// success clears the username's record (not the address's: logging in to one's own
+    /// account must not wash an address that guesses at others).
+    pub async fn end<C: ConnectionTrait>(
+        self,
+        db: &C,
+        succeeded: bool,
+        now_ms: i64,
+    ) -> Result<(), DbErr> {
+        let failed = !succeeded;
+        if self.owner_lane {
+            finish(db, &owner_key(&self.username), now_ms, false, true).await?;
+            // The owner's lane held no attempt on the username: count, do not release.
+            record(
+                db,
+                &user_key(&self.username),
+                now_ms,
+                failed,
+                succeeded,
+                false,
+            )
+            .await?;
+        } else {
+            finish(db, &user_key(&self.username), now_ms, failed, succeeded).await?;
+        }
+        if let Some(key) = &self.address {
+            finish(db, key, now_ms, failed, false).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Attempt {
+    /// Ends the attempt without counting it (the check itself failed, not the password).
+    pub async fn abandon<C: ConnectionTrait>(self, db: &C, now_ms: i64) -> Result<(), DbErr> {
+        let lane = if self.owner_lane {
+            owner_key(&self.username)
+        } else {
+            user_key(&self.username)
+        };
+        finish(db, &lane, now_ms, false, false).await?;
+        if let Some(key) = &self.address {
+            finish(db, key, now_ms, false, false).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Forgets rows untouched for a day (a flood of made-up usernames leaves rows behind).
+pub async fn prune<C: ConnectionTrait>(db: &C, now_ms: i64) -> Result<u64, DbErr> {
+    let result = db
+        .execute_raw(statement(
+            db.get_database_backend(),
+            "DELETE FROM login_throttle WHERE last_ms < ?",
+            vec![(now_ms - 24 * FORGET_MS).into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
 }

@@ -20,14 +20,12 @@ use sea_orm::DatabaseConnection;
 use crate::config::Config;
 use crate::service::cache::Caches;
 use crate::service::keystore::KeyStore;
-use crate::service::throttle::LoginThrottle;
 
 /// Cheap handles shared by every request.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
-    pub login_throttle: Arc<LoginThrottle>,
     pub keys: Arc<KeyStore>,
     pub images: Arc<images::ImageCache>,
     pub caches: Caches,
@@ -42,6 +40,7 @@ impl AppState {
         let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
         keys.record(&db).await?;
         keys.watch(db.clone());
+        prune_throttle(db.clone());
         crate::service::benchmarks::seed_default(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -51,12 +50,25 @@ impl AppState {
         Ok(AppState {
             db,
             config: Arc::new(config),
-            login_throttle: Arc::new(LoginThrottle::default()),
             keys,
             images: Arc::new(images::ImageCache::default()),
             caches,
         })
     }
+}
+
+/// Forgets the login throttle's stale rows once an hour (harmless on every replica at once).
+fn prune_throttle(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            if let Err(err) = crate::service::throttle::prune(&db, now).await {
+                tracing::warn!(%err, "pruning the login throttle failed");
+            }
+        }
+    });
 }
 
 /// The whole application: every feature's routes, wrapped in the middleware stack.

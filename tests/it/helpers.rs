@@ -95,6 +95,7 @@ impl TestApp {
             public_url: "http://127.0.0.1:8080".into(),
             demo: false,
             metrics_bind: None,
+            trusted_proxies: Vec::new(),
         };
         let state = AppState::open(db.clone(), config)
             .await

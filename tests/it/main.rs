@@ -29,4 +29,5 @@ mod records;
 mod scanning;
 mod schemathesis;
 mod submissions;
+mod throttle;
 mod tlog;

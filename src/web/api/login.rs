@@ -15,6 +15,7 @@ use crate::error::{AppResult, Problem};
 use crate::service::accounts::{self, API_TOKEN_LIFETIME, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
+use crate::web::extract::ClientAddr;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_login))
@@ -41,15 +42,10 @@ pub struct LoginResponse {
         (status = 429, body = Problem, description = "Too many failed attempts; see Retry-After")))]
 async fn create_login(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
-    let caller = accounts::log_in(
-        &state.db,
-        &state.login_throttle,
-        &request.username,
-        &request.password,
-    )
-    .await?;
+    let caller = accounts::log_in(&state.db, &request.username, &request.password, address).await?;
     let token = accounts::issue_credential(&state.db, &caller, Kind::Api).await?;
     // A token is shown once, to this caller: no cache may keep the answer.
     Ok((

@@ -15,6 +15,7 @@ use crate::store::tokens::Kind;
 use crate::web::AppState;
 use crate::web::auth::{PageAuth, SESSION_COOKIE};
 use crate::web::csrf::{self, CsrfForm};
+use crate::web::extract::ClientAddr;
 use crate::web::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
@@ -113,6 +114,7 @@ async fn create_session(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    ClientAddr(address): ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let expected = jar
@@ -122,14 +124,7 @@ async fn create_session(
         return Err(AppError::Forbidden.into());
     }
     let secure = state.config.secure_cookies();
-    let caller = match accounts::log_in(
-        &state.db,
-        &state.login_throttle,
-        &form.username,
-        &form.password,
-    )
-    .await
-    {
+    let caller = match accounts::log_in(&state.db, &form.username, &form.password, address).await {
         Ok(caller) => caller,
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
             let status = err.status();
