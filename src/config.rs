@@ -17,6 +17,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client (the login throttle counts
     /// per client address); a request from any other peer is that peer's own.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a code's facts are kept for verification (`GEC_CODE_CACHE_MS`, default 1 s):
+    /// changes reach every replica by notice at once; this bounds a lost notice.
+    pub code_cache_ttl: std::time::Duration,
 }
 
 impl Config {

@@ -254,9 +254,23 @@ async fn serve(
         demo: args.demo,
         metrics_bind: args.metrics_bind,
         trusted_proxies: args.trusted_proxies,
+        code_cache_ttl: code_cache_ttl()?,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `GEC_CODE_CACHE_MS`: how long verification keeps a code's facts (default 1,000 ms).
+fn code_cache_ttl() -> anyhow::Result<std::time::Duration> {
+    match std::env::var("GEC_CODE_CACHE_MS") {
+        Ok(text) => {
+            let ms: u64 = text
+                .parse()
+                .with_context(|| format!("GEC_CODE_CACHE_MS={text:?}"))?;
+            Ok(std::time::Duration::from_millis(ms))
+        }
+        Err(_) => Ok(crate::service::cache::FRESH_FOR),
+    }
 }
 
 pub async fn open_db(

@@ -4,6 +4,7 @@
 //! makes its own.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,16 @@ use crate::store::codes::CodeStatus;
 pub struct Caches {
     pub codes: Arc<CodeCache>,
     pub benchmarks: Arc<BenchmarkCache>,
+}
+
+impl Caches {
+    /// Caches whose code facts are trusted for `fresh_for` (see [`FRESH_FOR`]).
+    pub fn with_code_ttl(fresh_for: Duration) -> Self {
+        Caches {
+            codes: Arc::new(CodeCache::new(fresh_for)),
+            benchmarks: Arc::default(),
+        }
+    }
 }
 
 /// What verification needs of a code's record.
@@ -27,26 +38,68 @@ pub struct CodeFacts {
     pub waste_score: Option<String>,
 }
 
-/// How long a code's facts are trusted: approving and revoking forget the codes they change,
-/// so this process answers a change at once; other replicas within this.
+/// How long a code's facts are trusted by default. Approving and revoking forget the codes they
+/// change here at once, and on PostgreSQL tell every other replica (LISTEN/NOTIFY), which
+/// forget them too; this bound only matters if a notice is lost.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 const CODES_MAX: usize = 100_000;
 
 /// Code facts by (kid, serial): a serial is unique in one log, and the kid tells logs apart.
-#[derive(Default)]
 pub struct CodeCache {
     entries: Mutex<HashMap<(String, i64), (Instant, CodeFacts)>>,
+    fresh_for: Duration,
+    /// False while this replica may be missing other replicas' notices (its notification
+    /// connection is down): then nothing kept is used.
+    trusted: AtomicBool,
+}
+
+impl Default for CodeCache {
+    fn default() -> Self {
+        CodeCache::new(FRESH_FOR)
+    }
 }
 
 impl CodeCache {
+    pub fn new(fresh_for: Duration) -> Self {
+        CodeCache {
+            entries: Mutex::default(),
+            fresh_for,
+            trusted: AtomicBool::new(true),
+        }
+    }
+
+    /// Stops using what is kept (and drops it) until [`CodeCache::trust`].
+    pub fn distrust(&self) {
+        self.trusted.store(false, Ordering::SeqCst);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub fn trust(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.trusted.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_trusted(&self) -> bool {
+        self.trusted.load(Ordering::SeqCst)
+    }
+
     /// The fresh facts of the wanted codes by serial, and the serials still to be read.
     pub fn fresh(&self, wanted: &[(String, i64)]) -> (HashMap<i64, CodeFacts>, Vec<i64>) {
+        if !self.is_trusted() {
+            return (HashMap::new(), wanted.iter().map(|k| k.1).collect());
+        }
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         for key in wanted {
             match entries.get(key) {
-                Some((at, facts)) if at.elapsed() < FRESH_FOR => {
+                Some((at, facts)) if at.elapsed() < self.fresh_for => {
                     found.insert(key.1, facts.clone());
                 }
                 _ => missing.push(key.1),
@@ -57,6 +110,9 @@ impl CodeCache {
 
     /// Keeps facts just read (by serial).
     pub fn put(&self, read: impl IntoIterator<Item = (i64, CodeFacts)>) {
+        if !self.is_trusted() {
+            return;
+        }
         let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > CODES_MAX {

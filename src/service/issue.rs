@@ -222,10 +222,11 @@ pub async fn approve(
         },
     )
     .await?;
-    txn.commit().await?;
     let changed: Vec<i64> = std::iter::once(serial as i64)
         .chain(previous.as_ref().map(|p| p.serial))
         .collect();
+    crate::store::notify::codes_changed(&txn, &changed).await?;
+    txn.commit().await?;
     caches.codes.forget(&changed);
     Ok(IssuedCode {
         serial,

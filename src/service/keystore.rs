@@ -66,48 +66,63 @@ impl KeyStore {
             .unwrap_or_else(|p| p.into_inner().0.clone())
     }
 
-    /// Watches `keyring.json` from a background task for as long as the store lives: a changed
-    /// file is loaded (on the blocking pool) and put in force, and its public halves recorded.
-    /// A file that fails to load leaves the previous keys in force, and says so.
+    /// Watches `keyring.json` from a background task for as long as the store lives (see
+    /// [`KeyStore::refresh`]).
     pub fn watch(self: &Arc<Self>, db: DatabaseConnection) {
         let store: Weak<KeyStore> = Arc::downgrade(self);
-        let path = ring_file(&self.data_dir);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(CHECK_EVERY);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
                 let Some(store) = store.upgrade() else { return };
-                let stamp = tokio::fs::metadata(&path)
-                    .await
-                    .and_then(|m| m.modified())
-                    .ok();
-                let changed = store.current.read().map(|c| c.1 != stamp).unwrap_or(false);
-                if !changed {
-                    continue;
-                }
-                let dir = store.data_dir.clone();
-                match tokio::task::spawn_blocking(move || keys::load(&dir)).await {
-                    Ok(Ok(ring)) => {
-                        tracing::info!("key ring changed on disk: reloaded");
-                        if let Ok(mut current) = store.current.write() {
-                            *current = (derive(ring), stamp);
-                        }
-                        if let Err(err) = store.record(&db).await {
-                            tracing::warn!(%err, "recording the reloaded keys in the database failed");
-                        }
+                if store.refresh(&db).await {
+                    // Other replicas sharing the key folder look now rather than at their tick.
+                    if let Err(err) = crate::store::notify::keys_changed(&db).await {
+                        tracing::warn!(%err, "telling the other replicas of the key change failed");
                     }
-                    Ok(Err(err)) => {
-                        tracing::error!(%err, "key ring changed but does not load; keeping the previous keys");
-                        // Do not retry the same broken file every tick: wait for the next change.
-                        if let Ok(mut current) = store.current.write() {
-                            current.1 = stamp;
-                        }
-                    }
-                    Err(err) => tracing::error!(%err, "loading the key ring panicked"),
                 }
             }
         });
+    }
+
+    /// Loads `keyring.json` if it changed (on the blocking pool), puts it in force and records
+    /// its public halves; `true` when it changed. A file that fails to load leaves the previous
+    /// keys in force, and says so.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> bool {
+        let stamp = tokio::fs::metadata(ring_file(&self.data_dir))
+            .await
+            .and_then(|m| m.modified())
+            .ok();
+        let changed = self.current.read().map(|c| c.1 != stamp).unwrap_or(false);
+        if !changed {
+            return false;
+        }
+        let dir = self.data_dir.clone();
+        match tokio::task::spawn_blocking(move || keys::load(&dir)).await {
+            Ok(Ok(ring)) => {
+                tracing::info!("key ring changed on disk: reloaded");
+                if let Ok(mut current) = self.current.write() {
+                    *current = (derive(ring), stamp);
+                }
+                if let Err(err) = self.record(db).await {
+                    tracing::warn!(%err, "recording the reloaded keys in the database failed");
+                }
+                true
+            }
+            Ok(Err(err)) => {
+                tracing::error!(%err, "key ring changed but does not load; keeping the previous keys");
+                // Do not retry the same broken file every tick: wait for the next change.
+                if let Ok(mut current) = self.current.write() {
+                    current.1 = stamp;
+                }
+                false
+            }
+            Err(err) => {
+                tracing::error!(%err, "loading the key ring panicked");
+                false
+            }
+        }
     }
 
     /// Records the public halves in `signing_keys`.

@@ -20,6 +20,7 @@ pub mod paging;
 pub mod recompute;
 pub mod records;
 pub mod regrade;
+pub mod replicas;
 pub mod revoke;
 pub mod text;
 pub mod throttle;

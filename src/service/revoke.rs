@@ -88,6 +88,7 @@ pub async fn revoke(
         },
     )
     .await?;
+    crate::store::notify::codes_changed(&txn, &[serial]).await?;
     txn.commit().await?;
     caches.codes.forget(&[serial]);
     Ok(RevokedCode {

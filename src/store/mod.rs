@@ -10,6 +10,7 @@ pub mod codes;
 mod columns;
 pub mod firms;
 pub mod keys;
+pub mod notify;
 pub mod tlog;
 pub mod tokens;
 pub mod vetoes;

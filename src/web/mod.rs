@@ -36,10 +36,11 @@ impl AppState {
     /// benchmark table, and makes sure the log has a head and a checkpoint.
     pub async fn open(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
         let origin = crate::config::log_origin_for(&config.public_url);
-        let caches = Caches::default();
+        let caches = Caches::with_code_ttl(config.code_cache_ttl);
         let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
         keys.record(&db).await?;
         keys.watch(db.clone());
+        crate::service::replicas::listen(&db, caches.clone(), keys.clone());
         prune_throttle(db.clone());
         crate::service::benchmarks::seed_default(&db)
             .await

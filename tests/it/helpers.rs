@@ -96,6 +96,7 @@ impl TestApp {
             demo: false,
             metrics_bind: None,
             trusted_proxies: Vec::new(),
+            code_cache_ttl: gec::service::cache::FRESH_FOR,
         };
         let state = AppState::open(db.clone(), config)
             .await
@@ -476,12 +477,23 @@ pub fn spawn_server(
     database_url: &str,
     demo: bool,
 ) -> (ServerGuard, String) {
+    spawn_server_with(dir, database_url, demo, &[])
+}
+
+/// [`spawn_server`] with more environment variables.
+pub fn spawn_server_with(
+    dir: &std::path::Path,
+    database_url: &str,
+    demo: bool,
+    env: &[(&str, &str)],
+) -> (ServerGuard, String) {
     use std::io::BufRead;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gec"));
     command.args(["serve", "--bind", "127.0.0.1:0"]);
     if demo {
         command.arg("--demo");
     }
+    command.envs(env.iter().copied());
     let child = command
         .env("GEC_DATA_DIR", dir)
         .env("DATABASE_URL", database_url)

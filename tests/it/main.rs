@@ -26,6 +26,7 @@ mod pages_desks;
 mod published;
 mod recompute;
 mod records;
+mod replicas;
 mod scanning;
 mod schemathesis;
 mod submissions;

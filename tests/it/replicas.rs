@@ -1,0 +1,249 @@
+//! Three replicas of the binary on one PostgreSQL (as behind a load balancer): approvals spread
+//! over all three make one gap-free log whose entries all verify; a revocation through one is
+//! answered at once by the others (by notice, not by their caches running out: they keep code
+//! facts for a minute here); failed logins spread over them are throttled as one.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use gec::tlog::merkle;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    PASSWORD, fresh_database_url, is_postgres, spawn_server_with, uscc, yearly_data,
+};
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    )
+}
+
+/// A JSON request: the status and the body.
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let agent = agent();
+    let mut response = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(url);
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            r.call()
+        }
+        (_, body) => {
+            let mut r = agent.post(url).header("Content-Type", "application/json");
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
+            }
+            r.send(body.unwrap_or(json!({})).to_string())
+        }
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn login(base: &str, username: &str, password: &str) -> (u16, Value) {
+    call(
+        "POST",
+        &format!("{base}/api/v1/login"),
+        None,
+        Some(json!({"username": username, "password": password})),
+    )
+}
+
+fn checkpoint(base: &str) -> (u64, Vec<u8>) {
+    let mut response = agent()
+        .get(&format!("{base}/log/checkpoint"))
+        .call()
+        .unwrap();
+    let note = response.body_mut().read_to_string().unwrap();
+    let lines: Vec<&str> = note.lines().collect();
+    (
+        lines[1].parse().unwrap(),
+        STANDARD.decode(lines[2]).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian: postgresql; TEST_DATABASE_URL names the server)"]
+async fn three_replicas_make_one_log_hear_each_revocation_and_throttle_as_one() {
+    if !is_postgres() {
+        eprintln!("replicas share one PostgreSQL: set TEST_DATABASE_URL to run this test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = gec::db::connect(&url).await.unwrap();
+    gec::service::accounts::create_account(
+        &db,
+        &gec::store::audit::Actor::system("test"),
+        gec::service::accounts::NewAccount {
+            username: "reg".into(),
+            password: PASSWORD.into(),
+            role: gec::service::accounts::Role::Regulator,
+            firm: None,
+            org: None,
+        },
+    )
+    .await
+    .unwrap();
+    // One after another: the first creates the key ring the others share.
+    let env = [("GEC_CODE_CACHE_MS", "60000")];
+    let replicas: Vec<_> = (0..3)
+        .map(|_| spawn_server_with(dir.path(), &url, false, &env))
+        .collect();
+    let bases: Vec<String> = replicas.iter().map(|(_, base)| base.clone()).collect();
+
+    let bases2 = bases.clone();
+    tokio::task::spawn_blocking(move || {
+        let bases = bases2;
+        let (_, reg) = login(&bases[0], "reg", PASSWORD);
+        let reg = reg["token"].as_str().unwrap().to_owned();
+
+        // Twelve firms submit through replica 1; their approvals go to all three at once.
+        let mut ids = Vec::new();
+        for n in 0..12u32 {
+            let u = uscc(700 + n);
+            let (status, _) = call(
+                "POST",
+                &format!("{}/api/v1/firms", bases[0]),
+                Some(&reg),
+                Some(json!({"uscc": u, "name": format!("副本企业{n}"), "industry_code": "3670",
+                            "district": "渝北区", "username": format!("rf{n}"), "password": PASSWORD})),
+            );
+            assert_eq!(status, 201);
+            let (_, firm) = login(&bases[(n % 3) as usize], &format!("rf{n}"), PASSWORD);
+            let firm = firm["token"].as_str().unwrap().to_owned();
+            let (status, submitted) = call(
+                "POST",
+                &format!("{}/api/v1/assessments", bases[(n % 3) as usize]),
+                Some(&firm),
+                Some(yearly_data(&u)),
+            );
+            assert_eq!(status, 201, "{submitted}");
+            ids.push(submitted["id"].as_i64().unwrap());
+        }
+        let workers: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let base = bases[i % 3].clone();
+                let reg = reg.clone();
+                let id = *id;
+                std::thread::spawn(move || {
+                    call(
+                        "POST",
+                        &format!("{base}/api/v1/assessments/{id}/approve"),
+                        Some(&reg),
+                        None,
+                    )
+                })
+            })
+            .collect();
+        let mut serials: Vec<u64> = workers
+            .into_iter()
+            .map(|w| {
+                let (status, issued) = w.join().unwrap();
+                assert_eq!(status, 201, "{issued}");
+                issued["serial"].as_u64().unwrap()
+            })
+            .collect();
+        serials.sort_unstable();
+        assert_eq!(serials, (0..12).collect::<Vec<u64>>(), "one gap-free log");
+
+        // Every replica serves the same checkpoint, and every entry is included in it.
+        let cp = checkpoint(&bases[0]);
+        assert_eq!(cp.0, 12);
+        for base in &bases[1..] {
+            assert_eq!(checkpoint(base), cp);
+        }
+        for (i, serial) in serials.iter().enumerate() {
+            let base = &bases[i % 3];
+            let mut entry = agent()
+                .get(&format!("{base}/log/entries/{serial}"))
+                .call()
+                .unwrap();
+            let bytes = entry.body_mut().read_to_vec().unwrap();
+            let (_, proof) = call(
+                "GET",
+                &format!("{base}/log/proof/inclusion?index={serial}&size={}", cp.0),
+                None,
+                None,
+            );
+            let hashes: Vec<Vec<u8>> = proof["proof"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap())
+                .collect();
+            merkle::verify_inclusion(*serial, cp.0, &merkle::leaf_hash(&bytes), &hashes, &cp.1)
+                .expect("the entry is in the log");
+        }
+
+        // Replicas 2 and 3 have the code's facts in hand (kept for a minute here) …
+        let (_, code) = call(
+            "GET",
+            &format!("{}/api/v1/codes/0", bases[0]),
+            None,
+            None,
+        );
+        let text = code["code"].as_str().unwrap().to_owned();
+        for base in &bases[1..] {
+            let (_, verdict) = call(
+                "POST",
+                &format!("{base}/api/v1/verify"),
+                None,
+                Some(json!({"code": text})),
+            );
+            assert_eq!(verdict["status"], "active");
+        }
+        // … and hear of its revocation through replica 1 at once.
+        let (status, _) = call(
+            "POST",
+            &format!("{}/api/v1/codes/0/revoke", bases[0]),
+            Some(&reg),
+            Some(json!({"reason": "数据造假"})),
+        );
+        assert_eq!(status, 200);
+        let revoked_at = Instant::now();
+        for base in &bases[1..] {
+            loop {
+                let (_, verdict) = call(
+                    "POST",
+                    &format!("{base}/api/v1/verify"),
+                    None,
+                    Some(json!({"code": text})),
+                );
+                if verdict["status"] == "revoked" {
+                    break;
+                }
+                assert!(
+                    revoked_at.elapsed() < Duration::from_secs(5),
+                    "{base} still answers {verdict} (its cache would keep it for a minute)"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        eprintln!(
+            "replicas 2 and 3 answered revoked {} ms after replica 1 revoked it",
+            revoked_at.elapsed().as_millis()
+        );
+
+        // Wrong passwords for one user, spread over the three, are counted as one.
+        let statuses: Vec<u16> = (0..12)
+            .map(|i| login(&bases[i % 3], "reg", "not-the-password").0)
+            .collect();
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert!(checked <= 5, "{statuses:?}");
+        assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    })
+    .await
+    .unwrap();
+    drop(replicas);
+}
