@@ -247,3 +247,42 @@ async fn three_replicas_make_one_log_hear_each_revocation_and_throttle_as_one() 
     .unwrap();
     drop(replicas);
 }
+
+/// A replica whose notice connection drops cannot know what it missed: it uses no cached code
+/// facts until it listens again, and then trusts them again.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (Debian: postgresql; TEST_DATABASE_URL names the server)"]
+async fn a_replica_that_stops_hearing_notices_stops_trusting_its_cache_until_it_hears_again() {
+    use sea_orm::ConnectionTrait;
+    if !is_postgres() {
+        eprintln!("notices are PostgreSQL's: set TEST_DATABASE_URL to run this test");
+        return;
+    }
+    let app = crate::helpers::TestApp::new().await;
+    let codes = app.state.caches.codes.clone();
+    let until = |want: bool| {
+        let codes = codes.clone();
+        async move {
+            let start = Instant::now();
+            while codes.is_trusted() != want {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "trusted != {want}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    until(true).await;
+    // Cut the listening connection from the server's side, as a network fault would.
+    app.db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND datname = current_database() \
+             AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .unwrap();
+    until(false).await;
+    until(true).await;
+}
