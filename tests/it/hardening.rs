@@ -7,7 +7,7 @@ use gec::code::text;
 use gec::service::accounts::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, enc};
+use crate::helpers::{PASSWORD, TestApp};
 
 /// A code whose signature no longer holds, though its claims are those of a real code.
 fn forged(url: &str) -> String {
@@ -76,29 +76,7 @@ async fn after_login_next_never_leaves_the_site() {
         ("https://evil.example/", "/bank"),
         ("/regulator/audit?x=1", "/regulator/audit?x=1"),
     ] {
-        let form = app.get("/login", None).await;
-        let pre = form
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| {
-                c.strip_prefix("gec_csrf=")
-                    .map(|r| r.split(';').next().unwrap_or("").to_owned())
-            })
-            .unwrap();
-        let body = format!(
-            "username=officer&password={PASSWORD}&csrf={pre}&next={}",
-            enc(next)
-        );
-        let signed_in = app
-            .form_post(
-                "/login",
-                &format!("gec_csrf={pre}"),
-                body.into_bytes(),
-                "application/x-www-form-urlencoded",
-            )
-            .await;
+        let signed_in = app.sign_in_form("officer", next).await;
         assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{next:?}");
         assert_eq!(signed_in.header("location"), expected, "{next:?}");
         assert_eq!(signed_in.header("cache-control"), "no-store");

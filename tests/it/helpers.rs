@@ -329,7 +329,9 @@ pub struct PageSession {
 }
 
 impl TestApp {
-    pub async fn page_session(&self, username: &str) -> PageSession {
+    /// Posts the login form as a browser would (after opening it, for its CSRF cookie), with
+    /// `next` as the page to go to afterwards.
+    pub async fn sign_in_form(&self, username: &str, next: &str) -> TestResponse {
         let form = self.get("/login", None).await;
         let pre = form
             .headers
@@ -341,15 +343,21 @@ impl TestApp {
                     .map(|r| r.split(';').next().unwrap_or("").to_owned())
             })
             .expect("pre-session cookie");
-        let body = format!("username={username}&password={PASSWORD}&csrf={pre}&next=");
-        let response = self
-            .form_post(
-                "/login",
-                &format!("gec_csrf={pre}"),
-                body.into_bytes(),
-                "application/x-www-form-urlencoded",
-            )
-            .await;
+        let body = format!(
+            "username={username}&password={PASSWORD}&csrf={pre}&next={}",
+            enc(next)
+        );
+        self.form_post(
+            "/login",
+            &format!("gec_csrf={pre}"),
+            body.into_bytes(),
+            "application/x-www-form-urlencoded",
+        )
+        .await
+    }
+
+    pub async fn page_session(&self, username: &str) -> PageSession {
+        let response = self.sign_in_form(username, "").await;
         assert_eq!(
             response.status,
             StatusCode::SEE_OTHER,
