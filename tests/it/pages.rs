@@ -100,6 +100,17 @@ async fn signing_in_through_the_form_sets_a_hardened_session_cookie() {
     .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("sessions").await, 0);
+    // Ended on the server: the same cookie, from anywhere, is signed out.
+    let again = app
+        .send(
+            Request::get("/bank")
+                .header(header::COOKIE, format!("gec_session={session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert!(again.header("location").starts_with("/login"));
 }
 
 #[tokio::test]
