@@ -34,7 +34,31 @@ pub fn run(args: &GradeArgs) -> ExitCode {
     code
 }
 
-fn grade(args: &GradeArgs) -> Result<String, (String, String)> {
+/// Prints the way-up object (exit 0) or `{"error": {"field", "message"}}` (exit 1).
+pub fn run_way_up(args: &GradeArgs) -> ExitCode {
+    let result = with_input(args, |value, table| {
+        let assessment =
+            grading::Assessment::from_json(value, table).map_err(|e| (e.field, e.message))?;
+        let way_up =
+            grading::way_up::way_up(&assessment, table).map_err(|e| (e.field, e.message))?;
+        serde_json::to_string(&way_up).map_err(|e| ("$".to_owned(), e.to_string()))
+    });
+    let (output, code) = match result {
+        Ok(text) => (text, ExitCode::SUCCESS),
+        Err((field, message)) => (
+            json!({"error": {"field": field, "message": message}}).to_string(),
+            ExitCode::FAILURE,
+        ),
+    };
+    println!("{output}");
+    code
+}
+
+/// Reads the table and the input as `gec grade` does, and applies `f` to them.
+fn with_input(
+    args: &GradeArgs,
+    f: impl FnOnce(&Value, &BenchmarkTable) -> Result<String, (String, String)>,
+) -> Result<String, (String, String)> {
     let table_owned;
     let table = match &args.benchmarks {
         Some(path) => {
@@ -46,13 +70,19 @@ fn grade(args: &GradeArgs) -> Result<String, (String, String)> {
     let text = read_input(&args.input).map_err(|m| ("$".to_owned(), m))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| ("$".to_owned(), format!("not valid JSON: {e}")))?;
-    let graded = grading::grade_json(&value, table).map_err(|e| (e.field, e.message))?;
-    let trace = String::from_utf8(graded.trace.canonical_bytes()).unwrap_or_default();
-    let hash = canonical::to_vec(&json!(graded.trace_hash)).unwrap_or_default();
-    Ok(format!(
-        "{{\"trace\":{trace},\"trace_hash\":{}}}",
-        String::from_utf8_lossy(&hash)
-    ))
+    f(&value, table)
+}
+
+fn grade(args: &GradeArgs) -> Result<String, (String, String)> {
+    with_input(args, |value, table| {
+        let graded = grading::grade_json(value, table).map_err(|e| (e.field, e.message))?;
+        let trace = String::from_utf8(graded.trace.canonical_bytes()).unwrap_or_default();
+        let hash = canonical::to_vec(&json!(graded.trace_hash)).unwrap_or_default();
+        Ok(format!(
+            "{{\"trace\":{trace},\"trace_hash\":{}}}",
+            String::from_utf8_lossy(&hash)
+        ))
+    })
 }
 
 fn read_input(path: &Path) -> Result<String, String> {

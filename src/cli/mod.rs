@@ -50,6 +50,8 @@ enum Command {
     Accounts(AccountsCommand),
     /// Grade an assessment (methodology GEC-M 2025.1) and print its trace and trace hash.
     Grade(grade::GradeArgs),
+    /// The way up (methodology §9): what single change reaches each higher grade.
+    WayUp(grade::GradeArgs),
     /// Verify a code offline against a key set, or against a service.
     Verify(codes::VerifyArgs),
     /// Write a QR image of a text (a code's URL).
@@ -169,6 +171,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve(args)) => serve(cli.data_dir, database_url, args).await,
         Some(Command::Grade(args)) => Ok(grade::run(&args)),
+        Some(Command::WayUp(args)) => Ok(grade::run_way_up(&args)),
         Some(Command::Verify(args)) => codes::run_verify(&args),
         Some(Command::Qr(args)) => codes::run_qr(&args),
         Some(Command::Keys(command)) => {

@@ -19,6 +19,7 @@ pub mod input;
 pub mod trace;
 pub mod uscc;
 pub mod waste;
+pub mod way_up;
 
 use serde_json::Value;
 

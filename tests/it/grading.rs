@@ -447,3 +447,63 @@ fn awkward_certificate_numbers_are_escaped_as_rfc_8785_wants() {
     let g = graded(&input);
     assert_eq!(g.trace.canonical_bytes(), g.trace.canonical_bytes_checked());
 }
+
+fn way_up_cases() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/way_up.json"
+    ))
+    .unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["cases"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_way_up_of_every_vector_is_its_expected_output() {
+    let table = gec::grading::BenchmarkTable::default_table();
+    for case in way_up_cases() {
+        let name = case["name"].as_str().unwrap();
+        let assessment = gec::grading::Assessment::from_json(&case["input"], table)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let way_up = gec::grading::way_up::way_up(&assessment, table).unwrap();
+        assert_eq!(
+            serde_json::to_value(&way_up).unwrap(),
+            case["expected"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn gec_way_up_prints_each_vectors_expected_output() {
+    for case in way_up_cases().iter().take(8) {
+        let name = case["name"].as_str().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
+            .args(["way-up", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(case["input"].to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{name}");
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed, case["expected"], "{name}");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
+        .args(["way-up", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"{}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(printed["error"]["field"].is_string());
+}

@@ -303,3 +303,34 @@ async fn a_firm_sees_and_changes_only_its_own_data() {
         .await
         .problem(404);
 }
+
+#[tokio::test]
+async fn the_preview_and_one_assessment_carry_the_way_up_and_lists_do_not() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 30, "3670").await;
+    let preview = app
+        .post(
+            "/api/v1/assessments/preview",
+            Some(&firm),
+            yearly_data(&uscc),
+        )
+        .await
+        .json();
+    let way_up = &preview["way_up"];
+    assert_eq!(way_up["way_up"], "GEC-P 2025.1");
+    assert_eq!(way_up["score"], preview["score"]);
+    let table = gec::grading::BenchmarkTable::default_table();
+    let assessment = gec::grading::Assessment::from_json(&preview["input"], table).unwrap();
+    let expected = gec::grading::way_up::way_up(&assessment, table).unwrap();
+    assert_eq!(*way_up, serde_json::to_value(&expected).unwrap());
+
+    let id = app.submit_yearly(&firm, &uscc).await;
+    let one = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&firm))
+        .await
+        .json();
+    assert_eq!(one["way_up"], *way_up, "the stored input's way up");
+    let list = app.get("/api/v1/assessments", Some(&firm)).await.json();
+    assert!(list["items"][0].get("way_up").is_none());
+}

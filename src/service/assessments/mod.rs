@@ -38,7 +38,8 @@ const RECORD_FIELDS: [&str; 3] = ["industry_code", "certifications", "vetoes"];
 /// A submission computed and checked, not yet stored.
 pub struct Prepared {
     pub firm: firms::Model,
-    /// The canonical JSON of the §1 input.
+    /// The §1 input as checked, and its canonical JSON.
+    pub assessment: grading::Assessment,
     pub input: String,
     pub graded: Graded,
 }
@@ -81,6 +82,7 @@ pub async fn prepare<C: ConnectionTrait>(
     Ok(Prepared {
         firm,
         input: checked.canonical_input(),
+        assessment: checked.assessment,
         graded: checked.graded,
     })
 }
@@ -131,9 +133,11 @@ pub async fn preview(
     let table = super::benchmarks::in_force(db, caches).await?;
     let prepared = prepare(db, caller, request, &table).await?;
     let g = &prepared.graded;
+    let way_up = grading::way_up::way_up(&prepared.assessment, &table)?;
     Ok(PreviewResponse {
         uscc: prepared.firm.uscc.clone(),
-        input: serde_json::from_str(&prepared.input).unwrap_or(Value::Null),
+        input: prepared.assessment.to_json(),
+        way_up,
         trace: g.trace.clone(),
         trace_hash: g.trace_hash.clone(),
         score: g.trace.score.clone(),
@@ -141,6 +145,21 @@ pub async fn preview(
         finance: finance::finance(g.grade),
         services: finance::services(g.grade, g.waste_score),
     })
+}
+
+/// The way up (methodology §9) of a stored assessment, from its recorded input and benchmark
+/// version; `None` when that version is no longer on record.
+pub async fn way_up_of(
+    db: &DatabaseConnection,
+    caches: &super::cache::Caches,
+    a: &assessments::Model,
+) -> AppResult<Option<grading::way_up::WayUp>> {
+    let Some(table) = super::benchmarks::by_version(db, caches, &a.benchmarks).await? else {
+        return Ok(None);
+    };
+    let input: Value = serde_json::from_str(&a.input).map_err(AppError::internal)?;
+    let assessment = grading::Assessment::from_json(&input, &table)?;
+    Ok(Some(grading::way_up::way_up(&assessment, &table)?))
 }
 
 /// Stores a prepared submission and its audit event on `txn`. A second submission for a firm

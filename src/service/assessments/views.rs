@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::grading::way_up::WayUp;
 use crate::grading::{Grade, Trace, finance};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::firms;
@@ -52,6 +53,9 @@ pub struct AssessmentView {
     pub reviewed_at: Option<DateTime<Utc>>,
     pub reject_reason: Option<String>,
     pub code_serial: Option<i64>,
+    /// The way up (methodology §9): on one assessment's own answer, not in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub way_up: Option<WayUp>,
 }
 
 impl AssessmentView {
@@ -73,6 +77,7 @@ impl AssessmentView {
             reviewed_at: a.reviewed_at,
             reject_reason: a.reject_reason.clone(),
             code_serial: a.code_serial,
+            way_up: None,
         }
     }
 
@@ -98,4 +103,6 @@ pub struct PreviewResponse {
     pub grade: Grade,
     pub finance: finance::Finance,
     pub services: Vec<finance::Item>,
+    /// What single change reaches each higher grade (methodology §9).
+    pub way_up: WayUp,
 }

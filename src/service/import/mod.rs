@@ -380,6 +380,7 @@ impl ImportState {
             prepared.push(Prepared {
                 firm,
                 input: checked.canonical_input(),
+                assessment: checked.assessment,
                 graded: checked.graded,
             });
         }

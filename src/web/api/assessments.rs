@@ -67,7 +67,9 @@ async fn show_assessment(
     Path(id): Path<i64>,
 ) -> AppResult<Json<AssessmentView>> {
     let (assessment, firm) = assessments::visible(&state.db, &auth, id).await?;
-    Ok(Json(AssessmentView::of(&assessment, &firm)))
+    let mut view = AssessmentView::of(&assessment, &firm);
+    view.way_up = assessments::way_up_of(&state.db, &state.caches, &assessment).await?;
+    Ok(Json(view))
 }
 
 /// Assessments, oldest first (the review queue with `status=submitted`). Who may call it:
