@@ -345,3 +345,62 @@ async fn a_regulator_reviews_verifies_revokes_and_audits_through_the_desk() {
         .text();
     assert!(firms.contains(&uscc));
 }
+
+#[tokio::test]
+async fn the_way_up_is_in_words_on_the_firm_desk_and_the_review_page_but_never_on_the_scan_page() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm_token) = app.firm_with_user(&regulator, 40, "3670").await;
+    let firm = app.page_session("firm40").await;
+    // Methodology §9's vector "energy ratio exactly 0.8 scores 80": 48.00, grade C.
+    let data = [
+        ("period", "2025"),
+        ("value_added_10k_cny", "1012.5"),
+        ("washed_coal_t", "72"),
+        ("waste_generated_t", "0"),
+        ("waste_stock_utilized_t", "0"),
+        ("waste_utilized_t", "0"),
+    ];
+    let line = "距 B 级：综合能源消费量降至 55.3599 吨标准煤（−14.57%），或取得绿色设计产品认证";
+    let preview = app.submit("/firm/preview", &firm, &data).await.text();
+    assert!(
+        preview.contains("如何提升等级") && preview.contains(line),
+        "{preview}"
+    );
+
+    let body = json!({"uscc": uscc, "period": 2025, "value_added_10k_cny": "1012.5",
+        "energy": [{"carrier": "washed_coal_t", "quantity": "72"}],
+        "waste": {"generated_t": "0", "stock_utilized_t": "0", "utilized_t": "0"}});
+    let id = app
+        .post("/api/v1/assessments", Some(&firm_token), body)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    app.create_account(Role::Regulator, "officer", None).await;
+    let desk = app.page_session("officer").await;
+    let review = app
+        .page(&format!("/regulator/assessments/{id}"), Some(&desk))
+        .await
+        .text();
+    assert!(review.contains(line), "{review}");
+
+    let issued = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await
+        .json();
+    let path = issued["url"]
+        .as_str()
+        .unwrap()
+        .split_once("/C/")
+        .map(|(_, c)| format!("/C/{c}"))
+        .unwrap();
+    let scan = app.page(&path, None).await.text();
+    assert!(
+        scan.contains("测试企业40") && !scan.contains("如何提升等级") && !scan.contains("距 B 级")
+    );
+}

@@ -312,4 +312,24 @@ pub static EN: &[(&str, &str)] = &[
     ("msg_appeal_closed", "Appeal closed."),
     ("msg_watch_added", "Watching."),
     ("msg_watch_removed", "No longer watching."),
+    ("wayup_title", "The way up"),
+    ("wayup_to", "To grade {grade}: "),
+    (
+        "wayup_energy",
+        "cut total energy consumption to {tce} tce (−{pct}%)",
+    ),
+    (
+        "wayup_waste",
+        "raise the general industrial solid waste utilisation rate to {rate}% ({t} t utilised)",
+    ),
+    ("wayup_cert", "obtain a {kind} certification"),
+    ("wayup_or", ", or "),
+    (
+        "wayup_none",
+        "no single change is enough; several are needed",
+    ),
+    (
+        "wayup_vetoed",
+        "The veto stops counting on {date}; until then the grade is D.",
+    ),
 ];

@@ -267,4 +267,21 @@ pub static ZH: &[(&str, &str)] = &[
     ("msg_appeal_closed", "申诉已办结。"),
     ("msg_watch_added", "已加入关注。"),
     ("msg_watch_removed", "已取消关注。"),
+    ("wayup_title", "如何提升等级"),
+    ("wayup_to", "距 {grade} 级："),
+    (
+        "wayup_energy",
+        "综合能源消费量降至 {tce} 吨标准煤（−{pct}%）",
+    ),
+    (
+        "wayup_waste",
+        "一般工业固体废物综合利用率提到 {rate}%（综合利用量 {t} 吨）",
+    ),
+    ("wayup_cert", "取得{kind}认证"),
+    ("wayup_or", "，或"),
+    ("wayup_none", "任何单项改变都不足以达到，需多项并举"),
+    (
+        "wayup_vetoed",
+        "否决事项自 {date} 起不再计入；在此之前等级为 D 级。",
+    ),
 ];

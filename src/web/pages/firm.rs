@@ -79,6 +79,8 @@ pub struct FirmPage {
     pub fields: Vec<FieldView>,
     pub form_error: Option<String>,
     pub preview: Option<Breakdown>,
+    /// The way up of the previewed data, in words (the firm's own: never on the scan page).
+    pub way_up: Vec<String>,
     pub submissions: Vec<SubmissionRow>,
     pub certifications: Vec<CertRow>,
     pub cert_error: Option<String>,
@@ -176,6 +178,7 @@ struct Outcome {
     field: Option<(String, String)>,
     form_error: Option<String>,
     preview: Option<Breakdown>,
+    way_up: Vec<String>,
     cert_error: Option<String>,
 }
 
@@ -186,6 +189,7 @@ impl Outcome {
             field: None,
             form_error: None,
             preview: None,
+            way_up: Vec::new(),
             cert_error: None,
         }
     }
@@ -262,6 +266,7 @@ async fn page(
         fields,
         form_error: outcome.form_error,
         preview: outcome.preview,
+        way_up: outcome.way_up,
         submissions,
         certifications: certs,
         cert_error: outcome.cert_error,
@@ -318,6 +323,7 @@ async fn preview_firm_data(
     {
         Ok(preview) => {
             outcome.preview = Some(breakdown(&preview.trace, &preview.trace_hash, t));
+            outcome.way_up = views::way_up_lines(t, &preview.way_up);
             StatusCode::OK
         }
         Err(err) => {

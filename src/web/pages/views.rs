@@ -1,6 +1,8 @@
 //! View models shared by pages: a trace as a readable breakdown, and names in the page's
 //! language for carriers, certification kinds, vetoes and statuses.
 
+use crate::grading::decimal::Fixed;
+use crate::grading::way_up::WayUp;
 use crate::grading::{Grade, Trace};
 use crate::service::verification::VerifyReason;
 
@@ -137,6 +139,52 @@ pub fn kind_name(t: &Texts, kind: &str) -> String {
 
 pub fn veto_name(t: &Texts, kind: &str) -> String {
     keyed(t, "veto_", kind)
+}
+
+/// The way up (methodology §9) in the page's words, one line a target grade, then the veto.
+pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
+    let percent = |fraction: &str| {
+        crate::grading::decimal::parse_decimal(fraction)
+            .map(|d| (Fixed::from(d) * Fixed::integer(100)).normalised())
+            .unwrap_or_else(|_| fraction.to_owned())
+    };
+    let mut lines: Vec<String> = way_up
+        .targets
+        .iter()
+        .map(|target| {
+            let mut ways = Vec::new();
+            if let Some(e) = &target.energy {
+                ways.push(
+                    t.get("wayup_energy")
+                        .replace("{tce}", &e.total_tce)
+                        .replace("{pct}", &e.cut_percent),
+                );
+            }
+            if let Some(w) = &target.waste {
+                ways.push(
+                    t.get("wayup_waste")
+                        .replace("{rate}", &percent(&w.rate))
+                        .replace("{t}", &w.utilized_t),
+                );
+            }
+            for c in &target.certifications {
+                ways.push(
+                    t.get("wayup_cert")
+                        .replace("{kind}", &kind_name(t, &c.kind)),
+                );
+            }
+            let head = t.get("wayup_to").replace("{grade}", target.grade.as_str());
+            if ways.is_empty() {
+                format!("{head}{}", t.get("wayup_none"))
+            } else {
+                format!("{head}{}", ways.join(t.get("wayup_or")))
+            }
+        })
+        .collect();
+    if let Some(date) = &way_up.vetoed_until {
+        lines.push(t.get("wayup_vetoed").replace("{date}", date));
+    }
+    lines
 }
 
 /// The text key of why a code does not count.

@@ -122,6 +122,8 @@ pub struct AssessmentPage {
     pub bd: Breakdown,
     pub trace_json: String,
     pub recomputed: Option<RecomputeView>,
+    /// The way up of the assessment as recorded, in words.
+    pub way_up: Vec<String>,
 }
 
 async fn assessment_page(
@@ -133,6 +135,10 @@ async fn assessment_page(
 ) -> Result<AssessmentPage, PageError> {
     let (a, firm) = assessments::visible(&state.db, &auth.caller, id).await?;
     let trace: Trace = serde_json::from_str(&a.trace).map_err(AppError::internal)?;
+    let way_up = assessments::way_up_of(&state.db, &state.caches, &a)
+        .await?
+        .map(|w| views::way_up_lines(lang.texts(), &w))
+        .unwrap_or_default();
     Ok(AssessmentPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
@@ -148,6 +154,7 @@ async fn assessment_page(
         bd: breakdown(&trace, &a.trace_hash, lang.texts()),
         trace_json: serde_json::to_string_pretty(&trace).unwrap_or_default(),
         recomputed: None,
+        way_up,
     })
 }
 
