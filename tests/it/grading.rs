@@ -1,8 +1,7 @@
 //! The grading engine against the shared vectors, through the library and `gec grade`, and
 //! the properties any grade must have.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use gec::grading::{self, BenchmarkTable};
 use proptest::prelude::*;
@@ -49,24 +48,11 @@ fn every_vector_gives_its_trace_hash_or_its_error_field() {
 }
 
 fn gec_grade(args: &[&str], stdin: &str) -> (Value, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .arg("grade")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let printed = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (printed, out.status.success())
+    let args: Vec<&str> = std::iter::once("grade")
+        .chain(args.iter().copied())
+        .collect();
+    let (printed, status) = crate::helpers::gec_json(&args, stdin);
+    (printed, status.success())
 }
 
 #[test]
@@ -478,32 +464,12 @@ fn the_way_up_of_every_vector_is_its_expected_output() {
 fn gec_way_up_prints_each_vectors_expected_output() {
     for case in way_up_cases().iter().take(8) {
         let name = case["name"].as_str().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-            .args(["way-up", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(case["input"].to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{name}");
-        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (printed, status) =
+            crate::helpers::gec_json(&["way-up", "-"], &case["input"].to_string());
+        assert!(status.success(), "{name}");
         assert_eq!(printed, case["expected"], "{name}");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["way-up", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"{}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (printed, status) = crate::helpers::gec_json(&["way-up", "-"], "{}");
+    assert_eq!(status.code(), Some(1));
     assert!(printed["error"]["field"].is_string());
 }

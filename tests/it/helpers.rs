@@ -575,3 +575,26 @@ impl TestApp {
         response.json()
     }
 }
+
+/// Runs `gec ARGS` (no database) with `stdin` as its input: what it printed, as JSON, and
+/// how it exited.
+pub fn gec_json(args: &[&str], stdin: &str) -> (Value, std::process::ExitStatus) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gec");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("gec output");
+    let printed = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (printed, out.status)
+}

@@ -1,9 +1,6 @@
 //! Submissions through the API: the review flow, one under review per period, and access
 //! between firms.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use axum::http::StatusCode;
 use gec::service::accounts::Role;
 use serde_json::{Value, json};
@@ -11,25 +8,9 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, yearly_data};
 
 fn gec_grade(input: &Value) -> Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["grade", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (printed, status) = crate::helpers::gec_json(&["grade", "-"], &input.to_string());
+    assert!(status.success(), "{printed}");
+    printed
 }
 
 #[tokio::test]
