@@ -93,7 +93,7 @@ fn smallest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
 
 /// The first day a veto that occurred on `day` no longer counts: three years on, where
 /// 29 February plus three years is 1 March (on 28 February it still counts, §4).
-fn veto_ends(day: NaiveDate) -> Option<NaiveDate> {
+pub fn veto_ends(day: NaiveDate) -> Option<NaiveDate> {
     if day.month() == 2 && day.day() == 29 {
         NaiveDate::from_ymd_opt(day.year() + 3, 3, 1)
     } else {

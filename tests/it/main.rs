@@ -12,6 +12,7 @@ mod browser;
 mod cli_checks;
 mod codes;
 mod crash;
+mod explaining;
 mod foundation;
 mod grading;
 mod hardening;

@@ -14,7 +14,7 @@ use super::views::{self, grade_class, status_key};
 use super::{Chrome, HomePage, PageResult, render};
 use crate::code::text;
 use crate::grading::Trace;
-use crate::service::codes;
+use crate::service::{benchmarks, codes};
 use crate::service::verification::{self, RecordStatus, VerifyReason};
 use crate::web::AppState;
 use crate::web::auth::MaybeSession;
@@ -25,6 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}", get(show_scan))
         .route("/C/{code}", get(show_scan))
         .route("/verify", get(find_code))
+}
+
+/// The code that replaced a superseded (or expired) one: what a scanner should look at instead.
+pub struct CurrentCode {
+    pub link: String,
+    pub grade: String,
+    pub grade_class: &'static str,
+    pub score: String,
+    pub period: i32,
 }
 
 #[derive(Template)]
@@ -43,8 +52,14 @@ pub struct ScanPage {
     pub valid_until: String,
     pub status: &'static str,
     pub status_key: &'static str,
+    /// The code may be relied on now (signature, dates and record all hold).
+    pub in_force: bool,
     pub revoked_reason: Option<String>,
-    pub current_link: Option<String>,
+    pub current: Option<CurrentCode>,
+    /// Why the grade is capped at D, in words, when a veto counts.
+    pub veto: Option<String>,
+    pub indicators: Vec<String>,
+    pub legend: Vec<views::LegendRow>,
     pub finance_items: Vec<String>,
     pub rate_step: Option<String>,
     pub services: Vec<String>,
@@ -55,7 +70,6 @@ pub struct ScanPage {
 #[template(path = "scan_invalid.html")]
 pub struct InvalidPage {
     pub c: Chrome,
-    pub reason: &'static str,
     pub reason_key: &'static str,
 }
 
@@ -87,25 +101,41 @@ async fn show_scan(
         let page = InvalidPage {
             c: Chrome::maybe(lang, &session),
             reason_key: views::reason_key(result.reason),
-            reason: result.reason.unwrap_or(VerifyReason::Unknown).as_str(),
         };
         return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
     };
     let t = lang.texts();
-    let current_link = record
-        .current
-        .as_ref()
-        .map(|c| format!("/c/{}", text::encode(&c.cose)));
+    let in_force = result.valid;
+    let current = record.current.as_ref().map(|c| CurrentCode {
+        link: format!("/c/{}", text::encode(&c.cose)),
+        grade: c.grade.to_string(),
+        grade_class: grade_class(c.grade),
+        score: c.score.clone(),
+        period: c.period,
+    });
     let firm = record.firm;
-    let score_of = |f: fn(&Trace) -> Option<&str>| record.trace.as_ref().and_then(f);
-    let name = |item: &crate::grading::finance::Item| {
-        if lang == Lang::Zh {
-            item.name_zh.to_owned()
-        } else {
-            item.name_en.to_owned()
-        }
+    let trace = record.trace.as_ref();
+    let industry = match trace {
+        Some(tr) => benchmarks::by_version(&state.db, &state.caches, &tr.benchmarks)
+            .await?
+            .and_then(|table| {
+                table.get(&tr.division).map(|b| match lang {
+                    Lang::Zh => b.name_zh.clone(),
+                    Lang::En => b.name_en.clone(),
+                })
+            })
+            .unwrap_or_else(|| tr.division.clone()),
+        None => String::new(),
+    };
+    let score_of = |f: fn(&Trace) -> Option<&str>| trace.and_then(f);
+    let name = |item: &crate::grading::finance::Item| match lang {
+        Lang::Zh => item.name_zh.to_owned(),
+        Lang::En => item.name_en.to_owned(),
     };
     let date = |at: chrono::DateTime<chrono::Utc>| views::local_time(lang, at);
+    // Finance and services follow a code in force only: never a revoked, superseded or
+    // expired code's.
+    let finance = result.finance.as_ref().filter(|_| in_force);
     let page = ScanPage {
         c: Chrome::maybe(lang, &session),
         firm_name: firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
@@ -126,19 +156,25 @@ async fn show_scan(
         valid_until: date(claims.exp),
         status_key: status_key(status.as_str()),
         status: status.as_str(),
+        in_force,
         revoked_reason: record.code.revoked_reason.clone(),
-        current_link,
-        finance_items: result
-            .finance
-            .as_ref()
+        current,
+        veto: trace.and_then(|tr| views::veto_note(t, tr)),
+        indicators: trace
+            .map(|tr| views::indicator_lines(t, tr, &industry))
+            .unwrap_or_default(),
+        legend: views::legend(t),
+        finance_items: finance
             .map(|f| f.products.iter().map(name).collect())
             .unwrap_or_default(),
-        rate_step: result
-            .finance
-            .as_ref()
+        rate_step: finance
             .and_then(|f| f.rate_step_bp)
-            .map(|bp| format!("{bp:+} bp")),
-        services: result.services.iter().map(name).collect(),
+            .map(|bp| views::rate_step_words(t, bp)),
+        services: if in_force {
+            result.services.iter().map(name).collect()
+        } else {
+            Vec::new()
+        },
         serial: claims.serial,
     };
     Ok(render(&page))

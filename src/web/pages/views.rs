@@ -227,3 +227,156 @@ pub fn local_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
         Lang::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
     }
 }
+
+/// Digits grouped by thousands (`1234567.5` → `1,234,567.5`), sign and fraction kept.
+pub fn grouped(text: &str) -> String {
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if !int.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A decimal text rounded (half away from zero) to `places`, grouped by thousands; text that is
+/// not a decimal is returned as it is.
+pub fn number(text: &str, places: u32) -> String {
+    match crate::grading::decimal::parse_decimal(text) {
+        Ok(d) => grouped(&Fixed::from(d).round(places).fixed_text()),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// A fraction (`0.6021`) as a percentage with `places` decimals (`60.21`), no `%` sign.
+pub fn percent(fraction: &str, places: u32) -> String {
+    match crate::grading::decimal::parse_decimal(fraction) {
+        Ok(d) => (Fixed::from(d) * Fixed::integer(100)).round(places).fixed_text(),
+        Err(_) => fraction.to_owned(),
+    }
+}
+
+/// A rate step in words: "参考：较同类贷款利率下浮 30 个基点".
+pub fn rate_step_words(t: &Texts, bp: i32) -> String {
+    match bp.cmp(&0) {
+        std::cmp::Ordering::Less => t.get("rate_down").replace("{bp}", &bp.unsigned_abs().to_string()),
+        std::cmp::Ordering::Greater => t.get("rate_up").replace("{bp}", &bp.to_string()),
+        std::cmp::Ordering::Equal => t.get("rate_flat").to_owned(),
+    }
+}
+
+/// One grade of the legend: the grade, its CSS class, colour name and score band.
+pub struct LegendRow {
+    pub grade: &'static str,
+    pub class: &'static str,
+    pub name: &'static str,
+    pub band: &'static str,
+}
+
+/// The five grades with their colours and score bands (methodology §4).
+pub fn legend(t: &Texts) -> Vec<LegendRow> {
+    Grade::ALL
+        .into_iter()
+        .map(|g| LegendRow {
+            grade: g.as_str(),
+            class: grade_class(g),
+            name: t.grade_name(g.as_str()),
+            band: t.get(match g {
+                Grade::APlus => "band_aplus",
+                Grade::A => "band_a",
+                Grade::B => "band_b",
+                Grade::C => "band_c",
+                Grade::D => "band_d",
+            }),
+        })
+        .collect()
+}
+
+/// The indicators of a trace in plain words, against the industry (`industry` is its name).
+pub fn indicator_lines(t: &Texts, trace: &Trace, industry: &str) -> Vec<String> {
+    let energy = &trace.energy;
+    let mut lines = vec![
+        t.get("ind_energy")
+            .replace("{intensity}", &number(&energy.intensity, 4))
+            .replace("{pct}", &percent(&energy.ratio, 0))
+            .replace("{baseline}", &number(&energy.baseline, 4))
+            .replace("{industry}", industry),
+        t.get("ind_energy_total")
+            .replace("{tce}", &number(&energy.total_tce, 2))
+            .replace("{va}", &number(&energy.value_added_10k_cny, 2)),
+    ];
+    let waste = &trace.waste;
+    lines.push(match (&waste.rate, waste.applicable) {
+        (Some(rate), true) => t
+            .get("ind_waste")
+            .replace("{rate}", &percent(rate, 2))
+            .replace("{baseline}", &percent(&waste.baseline, 0))
+            .replace("{leading}", &percent(&waste.leading, 0)),
+        _ => t.get("ind_waste_na").to_owned(),
+    });
+    let counted: Vec<String> = trace
+        .certifications
+        .counted
+        .iter()
+        .map(|c| kind_name(t, &c.kind))
+        .collect();
+    lines.push(if counted.is_empty() {
+        t.get("ind_certs_none").to_owned()
+    } else {
+        t.get("ind_certs").replace("{list}", &counted.join(t.get("list_sep")))
+    });
+    lines
+}
+
+/// Why a grade is capped at D: the counted vetoes in words, and the first day none counts.
+pub fn veto_note(t: &Texts, trace: &Trace) -> Option<String> {
+    let last = trace.vetoes.iter().map(|v| v.occurred_on.as_str()).max()?;
+    let kinds: Vec<String> = trace
+        .vetoes
+        .iter()
+        .map(|v| {
+            t.get("veto_item")
+                .replace("{kind}", &veto_name(t, &v.kind))
+                .replace("{date}", &v.occurred_on)
+        })
+        .collect();
+    let until = crate::grading::input::parse_date(last)
+        .and_then(crate::grading::way_up::veto_ends)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    Some(
+        t.get("veto_banner")
+            .replace("{vetoes}", &kinds.join(t.get("list_sep")))
+            .replace("{until}", &until),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_rounded_exactly() {
+        assert_eq!(grouped("1234567.891"), "1,234,567.891");
+        assert_eq!(grouped("-1000"), "-1,000");
+        assert_eq!(grouped("999"), "999");
+        assert_eq!(number("72000.0000", 2), "72,000.00");
+        assert_eq!(number("0.0725", 3), "0.073");
+        assert_eq!(percent("0.600750", 2), "60.08");
+        assert_eq!(percent("1.0588", 0), "106");
+    }
+}
