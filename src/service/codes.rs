@@ -108,3 +108,30 @@ pub async fn graded_firms<C: ConnectionTrait>(db: &C) -> AppResult<Vec<firms::Mo
         .all(db)
         .await?)
 }
+
+/// For each USCC: `None` when no firm has it, else the firm's current code (its COSE bytes), if
+/// it holds one. One read of firms and one of codes, however many.
+pub async fn current_by_uscc<C: ConnectionTrait>(
+    db: &C,
+    usccs: &[&str],
+) -> AppResult<std::collections::HashMap<String, Option<Vec<u8>>>> {
+    let found = firms::Entity::find()
+        .filter(firms::Column::Uscc.is_in(usccs.iter().copied()))
+        .all(db)
+        .await?;
+    let serials: Vec<i64> = found.iter().filter_map(|f| f.current_serial).collect();
+    let mut cose: std::collections::HashMap<i64, Vec<u8>> = codes::Entity::find()
+        .filter(codes::Column::Serial.is_in(serials))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.serial, c.cose))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let code = f.current_serial.and_then(|s| cose.remove(&s));
+            (f.uscc, code)
+        })
+        .collect())
+}

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 use serde::Serialize;
 
 use super::accounts::Caller;
@@ -35,6 +37,55 @@ pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> App
     .exec_without_returning(db)
     .await?;
     Ok(inserted > 0)
+}
+
+/// Adds many firms to the caller's watchlist at once, all or nothing: the positions (into
+/// `usccs`) of those that name no firm are the error, and then nothing is added. Returns how
+/// many were not watched before.
+pub async fn watch_many(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    usccs: &[Uscc],
+) -> AppResult<Result<u64, Vec<usize>>> {
+    let wanted: Vec<&str> = usccs.iter().map(Uscc::as_str).collect();
+    let found: std::collections::HashMap<String, i64> = firms::Entity::find()
+        .filter(firms::Column::Uscc.is_in(wanted))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.uscc, f.id))
+        .collect();
+    let missing: Vec<usize> = usccs
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !found.contains_key(u.as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Err(missing));
+    }
+    let mut ids: Vec<i64> = found.into_values().collect();
+    ids.sort_unstable();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let mut added = 0;
+    for chunk in ids.chunks(500) {
+        added +=
+            watchlist::Entity::insert_many(chunk.iter().map(|&firm_id| watchlist::ActiveModel {
+                account_id: Set(caller.account_id),
+                firm_id: Set(firm_id),
+                created_at: Set(now),
+            }))
+            .on_conflict(
+                OnConflict::columns([watchlist::Column::AccountId, watchlist::Column::FirmId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(Ok(added))
 }
 
 pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> AppResult<()> {

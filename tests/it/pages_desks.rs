@@ -204,7 +204,10 @@ async fn a_bank_verifies_one_code_a_list_and_keeps_a_watchlist_on_its_page() {
     let one = app.submit("/bank/verify", &bank, &[("code", url)]).await;
     assert_eq!(one.status, StatusCode::OK);
     assert!(
-        one.text().contains("测试企业3") && one.text().contains("<td>有效</td>"),
+        one.text().contains("测试企业3")
+            && one
+                .text()
+                .contains("<strong class=\"verdict\">有效</strong>"),
         "{}",
         one.text()
     );
@@ -226,7 +229,10 @@ async fn a_bank_verifies_one_code_a_list_and_keeps_a_watchlist_on_its_page() {
         .form_post("/bank/verify-list", &bank.cookie, body, &content_type)
         .await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text());
-    assert!(list.text().contains("(2)"), "two codes found in the file");
+    assert!(
+        list.text().contains("(3)"),
+        "the header line aside, one row per line"
+    );
     let (body, content_type) = multipart("csv");
     let csv = app
         .form_post("/bank/verify-list", &bank.cookie, body, &content_type)
@@ -235,10 +241,10 @@ async fn a_bank_verifies_one_code_a_list_and_keeps_a_watchlist_on_its_page() {
     let text = csv.text();
     assert_eq!(
         text.trim_start_matches('\u{feff}').lines().count(),
-        3,
+        4,
         "{text}"
     );
-    assert!(text.contains(&uscc) && text.contains(",true,"));
+    assert!(text.contains(&uscc) && text.contains(",有效,"), "{text}");
 
     let added = app.submit("/bank/watch", &bank, &[("uscc", &uscc)]).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);

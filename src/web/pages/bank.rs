@@ -11,12 +11,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
-use super::views::{self, status_key};
+use super::bank_list::{self, ListInput, ResultRow, Verdict};
+use super::views;
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
 use crate::error::AppError;
 use crate::grading::Uscc;
-use crate::service::flat::spreadsheet_text;
-use crate::service::verification::{self, BULK_MAX, RecordStatus, VerifyReason, VerifyResult};
+use crate::service::verification::BULK_MAX;
 use crate::service::watch::{self, ChangeKind};
 use crate::web::AppState;
 use crate::web::auth::{Bank, PageAuth};
@@ -32,18 +32,12 @@ pub fn router() -> Router<AppState> {
             post(verify_list).layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
         )
         .route("/bank/watch", post(add_watch))
+        .route("/bank/watch-many", post(watch_many))
+        .route(
+            "/bank/watch-import",
+            post(import_watch).layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
         .route("/bank/unwatch", post(remove_watch))
-}
-
-pub struct ResultRow {
-    pub valid: bool,
-    pub verdict_key: &'static str,
-    pub firm: String,
-    pub uscc: String,
-    pub grade: String,
-    pub score: String,
-    pub status: String,
-    pub valid_until: String,
 }
 
 pub struct WatchRow {
@@ -67,58 +61,16 @@ pub struct ChangeRow {
 pub struct BankPage {
     pub c: Chrome,
     pub results: Vec<ResultRow>,
+    pub extra_headers: Vec<String>,
+    pub counts: Vec<(Verdict, usize)>,
+    /// The USCCs of the valid rows, for "watch them all".
+    pub valid_usccs: String,
     pub list_error: Option<&'static str>,
+    /// Lines of a watchlist file that name no firm (nothing was imported).
+    pub import_faults: Vec<String>,
     pub watch_error: Option<&'static str>,
     pub watched: Vec<WatchRow>,
     pub changes: Vec<ChangeRow>,
-}
-
-fn verdict_key(r: &VerifyResult) -> &'static str {
-    if r.valid {
-        return "verdict_valid";
-    }
-    match r.reason {
-        Some(VerifyReason::Superseded) => "status_superseded",
-        Some(VerifyReason::Revoked) => "status_revoked",
-        Some(VerifyReason::Expired) => "status_expired",
-        _ => "verdict_invalid",
-    }
-}
-
-fn rows(lang: Lang, results: &[VerifyResult]) -> Vec<ResultRow> {
-    let t = lang.texts();
-    results
-        .iter()
-        .map(|r| ResultRow {
-            valid: r.valid,
-            verdict_key: verdict_key(r),
-            firm: r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-            uscc: r
-                .claims
-                .as_ref()
-                .map(|c| c.uscc.clone())
-                .unwrap_or_default(),
-            grade: r
-                .claims
-                .as_ref()
-                .map(|c| c.grade.to_string())
-                .unwrap_or_default(),
-            score: r
-                .claims
-                .as_ref()
-                .map(|c| c.score.clone())
-                .unwrap_or_default(),
-            status: match (r.status, r.reason) {
-                (Some(status), _) => t.get(status_key(status.as_str())).to_owned(),
-                (None, reason) => t.get(views::reason_key(reason)).to_owned(),
-            },
-            valid_until: r
-                .claims
-                .as_ref()
-                .map(|c| c.exp.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
-        })
-        .collect()
 }
 
 async fn page(
@@ -128,6 +80,14 @@ async fn page(
     results: Vec<ResultRow>,
     msg: Option<&str>,
 ) -> Result<BankPage, PageError> {
+    let mut valid: Vec<&str> = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Valid)
+        .map(|r| r.uscc.as_str())
+        .collect();
+    valid.sort_unstable();
+    valid.dedup();
+    let valid_usccs = valid.join(" ");
     let watched = watch::list(&state.db, &auth.caller)
         .await?
         .into_iter()
@@ -159,8 +119,12 @@ async fn page(
         .collect();
     Ok(BankPage {
         c: Chrome::of(lang, auth).with_flash(msg),
+        counts: bank_list::counts(&results),
         results,
+        extra_headers: Vec::new(),
+        valid_usccs,
         list_error: None,
+        import_faults: Vec::new(),
         watch_error: None,
         watched,
         changes,
@@ -196,36 +160,24 @@ async fn verify_one(
     auth: PageAuth<Bank>,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let code = form.code;
+    let input = ListInput::read(lang.texts(), "", &form.code.replace(['\r', '\n'], " "));
+    if input.lines.is_empty() {
+        let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
+        p.list_error = Some("bank_no_codes");
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
+    }
     let keys = state.keys.current();
-    let results =
-        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &[code]).await?;
-    Ok(render(
-        &page(&state, lang, &auth, rows(lang, &results), None).await?,
-    ))
+    let rows = bank_list::check(&state.db, &state.caches, &keys.trusted, lang, input).await?;
+    Ok(render(&page(&state, lang, &auth, rows, None).await?))
 }
 
-/// Every code in a text: each token that is a code URL, or long enough to be a bare code.
-pub fn codes_in(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '"')
-        .map(str::trim)
-        .filter(|token| {
-            token.contains("/C/")
-                || token.contains("/c/")
-                || (token.len() >= 100 && token.chars().all(|c| c.is_ascii_alphanumeric()))
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
-async fn verify_list(
-    State(state): State<AppState>,
-    lang: Lang,
-    auth: PageAuth<Bank>,
+/// A multipart form's text fields and files, each as text (a file's byte-order mark dropped);
+/// the CSRF token checked (urlencoded forms go through `CsrfForm`).
+async fn multipart_fields(
+    auth: &PageAuth<Bank>,
     mut multipart: Multipart,
-) -> PageResult {
+) -> Result<HashMap<String, String>, PageError> {
     let mut fields: HashMap<String, String> = HashMap::new();
-    let mut text = String::new();
     while let Some(field) = multipart
         .next_field()
         .await
@@ -236,86 +188,145 @@ async fn verify_list(
             .bytes()
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let value = String::from_utf8_lossy(&bytes).into_owned();
-        if name == "file" || name == "codes" {
-            text.push('\n');
-            text.push_str(value.trim_start_matches('\u{feff}'));
-        } else {
-            fields.insert(name, value);
-        }
+        let value = String::from_utf8_lossy(&bytes);
+        fields
+            .entry(name)
+            .or_default()
+            .push_str(value.trim_start_matches('\u{feff}'));
     }
-    // A multipart form (a file upload) is checked here; every urlencoded form through CsrfForm.
-    check_csrf(&auth, fields.get("csrf").map_or("", String::as_str))?;
-    let codes = codes_in(&text);
-    if codes.is_empty() || codes.len() > BULK_MAX {
+    check_csrf(auth, fields.get("csrf").map_or("", String::as_str))?;
+    Ok(fields)
+}
+
+async fn verify_list(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Bank>,
+    multipart: Multipart,
+) -> PageResult {
+    let fields = multipart_fields(&auth, multipart).await?;
+    let field = |name: &str| fields.get(name).map_or("", String::as_str);
+    let t = lang.texts();
+    let input = ListInput::read(t, field("file"), field("codes"));
+    if input.lines.is_empty() || input.lines.len() > BULK_MAX {
         let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
-        p.list_error = Some(if codes.is_empty() {
+        p.list_error = Some(if input.lines.is_empty() {
             "bank_no_codes"
         } else {
             "bank_too_many"
         });
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
     }
+    let mut headers = input.extra_headers.clone();
     let keys = state.keys.current();
-    let results =
-        verification::verify_codes(&state.db, &state.caches, &keys.trusted, &codes).await?;
-    if fields.get("format").map(String::as_str) == Some("csv") {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let _ = writer.write_record([
-            "row",
-            "code",
-            "valid",
-            "reason",
-            "status",
-            "uscc",
-            "firm",
-            "grade",
-            "score",
-            "period",
-            "valid_until",
-            "serial",
-        ]);
-        for (i, (code, r)) in codes.iter().zip(&results).enumerate() {
-            let claims = r.claims.as_ref();
-            let _ = writer.write_record(
-                [
-                    (i + 1).to_string(),
-                    code.clone(),
-                    r.valid.to_string(),
-                    r.reason.map_or("", VerifyReason::as_str).to_owned(),
-                    r.status.map_or("", RecordStatus::as_str).to_owned(),
-                    claims.map(|c| c.uscc.clone()).unwrap_or_default(),
-                    r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
-                    claims.map(|c| c.grade.to_string()).unwrap_or_default(),
-                    claims.map(|c| c.score.clone()).unwrap_or_default(),
-                    claims.map(|c| c.period.to_string()).unwrap_or_default(),
-                    claims.map(|c| c.exp.to_rfc3339()).unwrap_or_default(),
-                    claims.map(|c| c.serial.to_string()).unwrap_or_default(),
-                ]
-                .map(spreadsheet_text),
-            );
-        }
-        let mut body = "\u{feff}".as_bytes().to_vec();
-        body.extend(
-            writer
-                .into_inner()
-                .map_err(|e| AppError::internal(e.to_string()))?,
-        );
-        return Ok((
+    let mut rows = bank_list::check(&state.db, &state.caches, &keys.trusted, lang, input).await?;
+    bank_list::square(t, &mut headers, &mut rows);
+    let download = |body: Vec<u8>, content_type: &'static str, name: &'static str| {
+        (
             [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"gec-verdicts.csv\"",
-                ),
+                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_DISPOSITION, name),
             ],
             body,
         )
-            .into_response());
+            .into_response()
+    };
+    match field("format") {
+        "csv" => Ok(download(
+            bank_list::to_csv(t, &headers, &rows)?,
+            "text/csv; charset=utf-8",
+            "attachment; filename=\"gec-verdicts.csv\"",
+        )),
+        "xlsx" => Ok(download(
+            bank_list::to_xlsx(t, &headers, &rows)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "attachment; filename=\"gec-verdicts.xlsx\"",
+        )),
+        _ => {
+            let mut p = page(&state, lang, &auth, rows, None).await?;
+            p.extra_headers = headers;
+            Ok(render(&p))
+        }
     }
-    Ok(render(
-        &page(&state, lang, &auth, rows(lang, &results), None).await?,
-    ))
+}
+
+#[derive(serde::Deserialize)]
+struct ManyForm {
+    #[serde(default)]
+    usccs: String,
+}
+
+/// "Watch them all": every valid row's firm, in one action.
+async fn watch_many(
+    State(state): State<AppState>,
+    auth: PageAuth<Bank>,
+    CsrfForm(form): CsrfForm<ManyForm>,
+) -> PageResult {
+    let usccs: Vec<Uscc> = form
+        .usccs
+        .split_whitespace()
+        .take(BULK_MAX)
+        .filter_map(|u| Uscc::parse(u).ok())
+        .collect();
+    match watch::watch_many(&state.db, &auth.caller, &usccs).await? {
+        Ok(_) => Ok(Redirect::to("/bank?msg=msg_watch_many#watch-h").into_response()),
+        Err(_) => Err(PageError(AppError::NotFound)),
+    }
+}
+
+/// A watchlist from a file of USCCs (one a line, first column; a header line allowed): every
+/// line must name a firm, or nothing is added and the faulty lines are listed.
+async fn import_watch(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Bank>,
+    multipart: Multipart,
+) -> PageResult {
+    let fields = multipart_fields(&auth, multipart).await?;
+    let t = lang.texts();
+    let input = ListInput::read(t, fields.get("file").map_or("", String::as_str), "");
+    let mut faults = Vec::new();
+    let mut usccs = Vec::new();
+    let mut labels = Vec::new();
+    for line in &input.lines {
+        match Uscc::parse(&line.input.to_ascii_uppercase()) {
+            Ok(u) => {
+                usccs.push(u);
+                labels.push(line.label.clone());
+            }
+            Err(_) => faults.push(
+                t.get("bank_import_bad_line")
+                    .replace("{n}", &line.label)
+                    .replace("{text}", &line.input),
+            ),
+        }
+    }
+    if input.lines.is_empty() {
+        faults.push(t.get("bank_import_empty").to_owned());
+    }
+    if input.lines.len() > BULK_MAX {
+        faults = vec![t.get("bank_too_many").to_owned()];
+    }
+    if faults.is_empty() {
+        match watch::watch_many(&state.db, &auth.caller, &usccs).await? {
+            Ok(_) => {
+                return Ok(Redirect::to("/bank?msg=msg_watch_imported#watch-h").into_response());
+            }
+            Err(missing) => {
+                faults = missing
+                    .into_iter()
+                    .map(|i| {
+                        t.get("bank_import_unknown")
+                            .replace("{n}", &labels[i])
+                            .replace("{text}", usccs[i].as_str())
+                    })
+                    .collect();
+            }
+        }
+    }
+    let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
+    p.import_faults = faults;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
 }
 
 async fn add_watch(

@@ -2,6 +2,7 @@
 //! `?lang=en`, no JavaScript needed, every form protected against CSRF.
 
 mod bank;
+mod bank_list;
 mod charts;
 mod firm;
 mod regulator;

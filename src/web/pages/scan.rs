@@ -14,8 +14,8 @@ use super::views::{self, grade_class, status_key};
 use super::{Chrome, HomePage, PageResult, render};
 use crate::code::text;
 use crate::grading::Trace;
-use crate::service::{benchmarks, codes};
 use crate::service::verification::{self, RecordStatus, VerifyReason};
+use crate::service::{benchmarks, codes};
 use crate::web::AppState;
 use crate::web::auth::MaybeSession;
 use crate::web::i18n::Lang;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}", get(show_scan))
         .route("/C/{code}", get(show_scan))
         .route("/verify", get(find_code))
+        .route("/codes/{serial}", get(code_by_serial))
 }
 
 /// The code that replaced a superseded (or expired) one: what a scanner should look at instead.
@@ -203,4 +204,13 @@ async fn find_code(
         error: Some("home_not_a_code"),
     };
     Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+}
+
+/// A code named by its serial (links from desks and feeds) opens its scan page.
+async fn code_by_serial(State(state): State<AppState>, Path(serial): Path<String>) -> PageResult {
+    let serial: i64 = serial
+        .parse()
+        .map_err(|_| crate::error::AppError::NotFound)?;
+    let code = codes::find(&state.db, serial).await?;
+    Ok(Redirect::to(&format!("/c/{}", text::encode(&code.cose))).into_response())
 }

@@ -234,7 +234,9 @@ pub fn grouped(text: &str) -> String {
         Some(rest) => ("-", rest),
         None => ("", text),
     };
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     if !int.bytes().all(|b| b.is_ascii_digit()) {
         return text.to_owned();
     }
@@ -265,7 +267,9 @@ pub fn number(text: &str, places: u32) -> String {
 /// A fraction (`0.6021`) as a percentage with `places` decimals (`60.21`), no `%` sign.
 pub fn percent(fraction: &str, places: u32) -> String {
     match crate::grading::decimal::parse_decimal(fraction) {
-        Ok(d) => (Fixed::from(d) * Fixed::integer(100)).round(places).fixed_text(),
+        Ok(d) => (Fixed::from(d) * Fixed::integer(100))
+            .round(places)
+            .fixed_text(),
         Err(_) => fraction.to_owned(),
     }
 }
@@ -273,7 +277,9 @@ pub fn percent(fraction: &str, places: u32) -> String {
 /// A rate step in words: "参考：较同类贷款利率下浮 30 个基点".
 pub fn rate_step_words(t: &Texts, bp: i32) -> String {
     match bp.cmp(&0) {
-        std::cmp::Ordering::Less => t.get("rate_down").replace("{bp}", &bp.unsigned_abs().to_string()),
+        std::cmp::Ordering::Less => t
+            .get("rate_down")
+            .replace("{bp}", &bp.unsigned_abs().to_string()),
         std::cmp::Ordering::Greater => t.get("rate_up").replace("{bp}", &bp.to_string()),
         std::cmp::Ordering::Equal => t.get("rate_flat").to_owned(),
     }
@@ -337,7 +343,8 @@ pub fn indicator_lines(t: &Texts, trace: &Trace, industry: &str) -> Vec<String> 
     lines.push(if counted.is_empty() {
         t.get("ind_certs_none").to_owned()
     } else {
-        t.get("ind_certs").replace("{list}", &counted.join(t.get("list_sep")))
+        t.get("ind_certs")
+            .replace("{list}", &counted.join(t.get("list_sep")))
     });
     lines
 }
