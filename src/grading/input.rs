@@ -23,6 +23,8 @@ pub enum Fault {
     EnergyRequired,
     WasteBound,
     DateOrder,
+    /// A reporting year that has not ended (only completed years are graded).
+    YearOpen,
     /// A fault whose message is its own (unknown carrier, not a USCC …).
     Other,
 }
@@ -39,6 +41,7 @@ impl Fault {
             Fault::EnergyRequired => "at least one entry is required",
             Fault::WasteBound => "exceeds generated_t + stock_utilized_t",
             Fault::DateOrder => "before valid_from",
+            Fault::YearOpen => "is not a completed reporting year",
             Fault::Other => "is not valid",
         }
     }

@@ -74,6 +74,8 @@ pub async fn scan_record<C: ConnectionTrait>(db: &C, serial: i64) -> AppResult<O
 pub struct Dashboard {
     pub firm: firms::Model,
     pub current: Option<codes::Model>,
+    /// The firm's newest code, in force or not (a revoked one is named on the desk).
+    pub latest: Option<codes::Model>,
     pub submissions: Vec<assessments::Model>,
     pub certifications: Vec<certifications::Model>,
 }
@@ -87,6 +89,11 @@ pub async fn dashboard<C: ConnectionTrait>(db: &C, firm_id: i64) -> AppResult<Da
         Some(serial) => codes::Entity::find_by_id(serial).one(db).await?,
         None => None,
     };
+    let latest = codes::Entity::find()
+        .filter(codes::Column::FirmId.eq(firm.id))
+        .order_by_desc(codes::Column::Serial)
+        .one(db)
+        .await?;
     let submissions = assessments::Entity::find()
         .filter(assessments::Column::FirmId.eq(firm.id))
         .order_by_desc(assessments::Column::Id)
@@ -96,6 +103,7 @@ pub async fn dashboard<C: ConnectionTrait>(db: &C, firm_id: i64) -> AppResult<Da
     Ok(Dashboard {
         firm,
         current,
+        latest,
         submissions,
         certifications,
     })

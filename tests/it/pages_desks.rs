@@ -85,8 +85,8 @@ async fn a_firm_previews_submits_declares_and_appeals_through_its_page() {
     let data = [
         ("period", "2025"),
         ("value_added_10k_cny", "52000.50"),
-        ("electricity_kwh", "18500000"),
-        ("natural_gas_m3", "420000"),
+        ("electricity_10k_kwh", "1,850"),
+        ("natural_gas_10k_m3", "４２"),
         ("waste_generated_t", "3200"),
         ("waste_stock_utilized_t", "150"),
         ("waste_utilized_t", "3010"),
@@ -101,7 +101,7 @@ async fn a_firm_previews_submits_declares_and_appeals_through_its_page() {
     );
 
     let mut bad = data.to_vec();
-    bad[2] = ("electricity_kwh", "-5");
+    bad[2] = ("electricity_10k_kwh", "-5");
     let refused = app.submit("/firm/submit", &firm, &bad).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

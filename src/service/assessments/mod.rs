@@ -79,6 +79,10 @@ pub async fn prepare<C: ConnectionTrait>(
     let certs = certifications::of_firm(db, firm.id).await?;
     let vetoes = vetoes::of_firm(db, firm.id).await?;
     let checked = grading::check(&assemble_input(&firm, object, &certs, &vetoes), table)?;
+    // Only a completed reporting year is graded: its figures are final.
+    if i32::from(checked.assessment.period) >= chrono::Datelike::year(&records::today()) {
+        return Err(AppError::fault("period", grading::Fault::YearOpen));
+    }
     Ok(Prepared {
         firm,
         input: checked.canonical_input(),

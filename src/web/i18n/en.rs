@@ -124,7 +124,7 @@ pub static EN: &[(&str, &str)] = &[
     ("coefficient", "Coefficient (kgce/unit)"),
     ("total_tce", "Comprehensive energy use"),
     ("value_added", "Industrial value added"),
-    ("unit_10k_cny", "10k CNY"),
+    ("unit_10k_cny", "10,000 CNY"),
     ("intensity", "Intensity (tce per 10k CNY)"),
     ("baseline", "Baseline"),
     ("leading", "Leading"),
@@ -448,4 +448,46 @@ pub static EN: &[(&str, &str)] = &[
     ("msg_watch_imported", "The watchlist was imported."),
     ("see_code", "See the code"),
     ("col_firm", "Firm name"),
+    ("unit_10k_kwh", "10,000 kWh"),
+    ("unit_10k_m3", "10,000 m³"),
+    ("unit_t", "t"),
+    ("unit_gj", "GJ"),
+    (
+        "err_year_open",
+        "Only a completed reporting year can be submitted.",
+    ),
+    (
+        "err_grouping",
+        "The thousands separators are misplaced (one every three digits, as in 1,234,567.5).",
+    ),
+    (
+        "err_under_review",
+        "Data for this year is already under review; wait for the decision before submitting again.",
+    ),
+    (
+        "faults_title",
+        "Please correct the following and try again:",
+    ),
+    ("year_suffix", " "),
+    (
+        "firm_form_note",
+        "Units as in the statistics form 205-1 (energy purchase, consumption and stock); amounts may carry thousands separators or full-width digits; a blank amount counts as 0. The platform sets the assessment date to the day of submission.",
+    ),
+    (
+        "firm_code_revoked",
+        "Your code was revoked; it may not be relied on for financing.",
+    ),
+    (
+        "firm_revoked_detail",
+        "The {period} code (grade {grade}) was revoked on {at}.",
+    ),
+    (
+        "firm_revoked_route",
+        "If you disagree, appeal below; or correct your data and submit again for a new code after review.",
+    ),
+    (
+        "firm_cert_news",
+        "Your certification was verified: {certs}. Submitting your yearly data again may raise your grade.",
+    ),
+    ("firm_resubmit", "Submit again"),
 ];

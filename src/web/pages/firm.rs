@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde_json::Value;
 
+use super::data_form;
 use super::views::{self, Breakdown, breakdown, grade_class, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
-use crate::grading::energy::Carrier;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, codes, flat, records};
+use crate::service::{appeals, assessments, codes, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -39,6 +39,21 @@ pub struct FieldView {
     pub unit: &'static str,
     pub value: String,
     pub error: Option<String>,
+}
+
+/// A fault in the summary above the form: the input it names (for the link), its label and
+/// the message.
+pub struct FaultLine {
+    pub name: String,
+    pub label: String,
+    pub message: String,
+}
+
+/// The firm's newest code when it was revoked: said plainly, with the reason and the appeal.
+pub struct RevokedCard {
+    pub serial: i64,
+    pub detail: String,
+    pub reason: String,
 }
 
 pub struct CodeCard {
@@ -76,7 +91,14 @@ pub struct FirmPage {
     pub industry: String,
     pub district: String,
     pub current: Option<CodeCard>,
+    pub revoked: Option<RevokedCard>,
+    /// Certifications verified since the current grade: the grade may rise on resubmission.
+    pub cert_news: Option<String>,
+    pub period_error: bool,
+    pub years: Vec<i32>,
+    pub period: String,
     pub fields: Vec<FieldView>,
+    pub faults: Vec<FaultLine>,
     pub form_error: Option<String>,
     pub preview: Option<Breakdown>,
     /// The way up of the previewed data, in words (the firm's own: never on the scan page).
@@ -85,38 +107,6 @@ pub struct FirmPage {
     pub certifications: Vec<CertRow>,
     pub cert_error: Option<String>,
     pub cert_kinds: Vec<(&'static str, String)>,
-}
-
-/// The form's inputs, in order: the year, the value added, one per carrier, then waste.
-fn field_specs(t: &Texts) -> Vec<(&'static str, String, &'static str)> {
-    let mut specs = vec![
-        ("period", t.get("period").to_owned(), ""),
-        ("assessed_on", t.get("assessed_on_optional").to_owned(), ""),
-        (
-            "value_added_10k_cny",
-            t.get("value_added").to_owned(),
-            "万元",
-        ),
-    ];
-    for carrier in Carrier::ALL {
-        specs.push((
-            carrier.name(),
-            views::carrier_name(t, carrier.name()),
-            carrier.unit(),
-        ));
-    }
-    specs.push((
-        "waste_generated_t",
-        t.get("waste_generated").to_owned(),
-        "t",
-    ));
-    specs.push((
-        "waste_stock_utilized_t",
-        t.get("waste_stock_utilized").to_owned(),
-        "t",
-    ));
-    specs.push(("waste_utilized_t", t.get("waste_utilized").to_owned(), "t"));
-    specs
 }
 
 /// The yearly data form: flat cells named as in the CSV import (`period`, one per carrier,
@@ -143,39 +133,20 @@ struct CertificationForm {
 struct AppealForm {
     #[serde(default)]
     note: String,
+    /// The revoked code appealed against (absent: the current code).
+    #[serde(default)]
+    code_serial: String,
 }
 
-/// The §1 members from the form (energy only for the carriers filled in).
-fn request_from(form: &DataForm) -> (Value, Vec<&'static str>) {
-    let (data, carriers) =
-        flat::from_cells(|k| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default());
-    (Value::Object(data), carriers)
-}
-
-/// A validation message in the page's language: a known kind in its words, any other in the
-/// service's own message.
+/// A validation message in the page's language.
 pub fn message(t: &Texts, kind: Fault, message: &str) -> String {
-    use crate::grading::decimal::DecimalError;
-    let key = match kind {
-        Fault::Decimal(DecimalError::NotPlain) => "err_decimal",
-        Fault::Decimal(DecimalError::Negative) => "err_negative",
-        Fault::Decimal(DecimalError::TooPrecise) => "err_precision",
-        Fault::Decimal(DecimalError::TooLarge) => "err_too_large",
-        Fault::Positive => "err_positive",
-        Fault::Year => "err_year",
-        Fault::Date => "err_date",
-        Fault::WasteBound => "err_waste_bound",
-        Fault::EnergyRequired => "err_energy_required",
-        Fault::Required => "err_required",
-        Fault::DateOrder => "err_date_order",
-        Fault::Other => return message.to_owned(),
-    };
-    t.get(key).to_owned()
+    data_form::fault_message(t, kind, message)
 }
 
 struct Outcome {
-    form: HashMap<String, String>,
-    field: Option<(String, String)>,
+    /// The form as sent (`None`: start from the firm's last figures).
+    form: Option<HashMap<String, String>>,
+    faults: Vec<(String, String)>,
     form_error: Option<String>,
     preview: Option<Breakdown>,
     way_up: Vec<String>,
@@ -185,8 +156,8 @@ struct Outcome {
 impl Outcome {
     fn empty() -> Self {
         Outcome {
-            form: HashMap::new(),
-            field: None,
+            form: None,
+            faults: Vec::new(),
             form_error: None,
             preview: None,
             way_up: Vec::new(),
@@ -206,7 +177,7 @@ async fn page(
     let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
     let desk = codes::dashboard(&state.db, firm_id).await?;
     let firm = desk.firm;
-    let current = desk.current.map(|code| CodeCard {
+    let current = desk.current.as_ref().map(|code| CodeCard {
         serial: code.serial,
         grade_class: grade_class(code.grade).to_owned(),
         grade: code.grade.to_string(),
@@ -219,7 +190,8 @@ async fn page(
     });
     let submissions = desk
         .submissions
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|a| SubmissionRow {
             period: a.period,
             status_key: status_key(a.status.as_str()),
@@ -242,28 +214,95 @@ async fn page(
             }
         })
         .collect();
-    let fields = field_specs(t)
-        .into_iter()
-        .map(|(name, label, unit)| FieldView {
-            name,
-            label,
-            unit,
-            value: outcome.form.get(name).cloned().unwrap_or_default(),
+    let years = data_form::completed_years(crate::service::records::today());
+    // The form starts from the firm's last figures (a rejected submission's too).
+    let form = outcome.form.clone().unwrap_or_else(|| {
+        let mut form = desk
+            .submissions
+            .first()
+            .and_then(|a| serde_json::from_str::<Value>(&a.input).ok())
+            .map(|input| data_form::from_input(&input))
+            .unwrap_or_default();
+        form.insert("period".into(), years[0].to_string());
+        form
+    });
+    let inputs = data_form::inputs();
+    let fields = inputs
+        .iter()
+        .map(|input| FieldView {
+            name: input.name,
+            label: data_form::label(t, input),
+            unit: t.get(input.unit_key),
+            value: form.get(input.name).cloned().unwrap_or_default(),
             error: outcome
-                .field
-                .as_ref()
-                .filter(|(f, _)| f == name)
+                .faults
+                .iter()
+                .find(|(f, _)| f == input.name)
                 .map(|(_, m)| m.clone()),
         })
         .collect();
+    let faults = outcome
+        .faults
+        .iter()
+        .map(|(name, m)| FaultLine {
+            name: name.clone(),
+            label: inputs
+                .iter()
+                .find(|i| i.name == name)
+                .map_or_else(|| t.get("period").to_owned(), |i| data_form::label(t, i)),
+            message: m.clone(),
+        })
+        .collect();
+    let issued_at = desk.current.as_ref().map(|c| c.created_at);
+    let cert_news = desk
+        .certifications
+        .iter()
+        .filter(|c| c.verified && !c.revoked)
+        .filter(|c| match (c.reviewed_at, issued_at) {
+            (Some(verified), Some(issued)) => verified > issued,
+            (Some(_), None) => !desk.submissions.is_empty(),
+            _ => false,
+        })
+        .map(|c| views::kind_name(t, &c.kind))
+        .collect::<Vec<_>>();
+    let cert_news = (!cert_news.is_empty()).then(|| {
+        t.get("firm_cert_news")
+            .replace("{certs}", &cert_news.join(t.get("list_sep")))
+    });
+    let period_error = outcome.faults.iter().any(|(f, _)| f == "period");
+    let revoked = desk
+        .latest
+        .filter(|c| c.status == crate::store::codes::CodeStatus::Revoked)
+        .filter(|_| current.is_none())
+        .map(|c| RevokedCard {
+            serial: c.serial,
+            detail: t
+                .get("firm_revoked_detail")
+                .replace("{grade}", c.grade.as_str())
+                .replace("{period}", &c.period.to_string())
+                .replace(
+                    "{at}",
+                    &c.revoked_at
+                        .map(|at| views::local_time(lang, at))
+                        .unwrap_or_default(),
+                ),
+            reason: c.revoked_reason.unwrap_or_default(),
+        });
+    let industry = super::industry_name(state, lang, &firm.industry_code).await?;
     Ok(FirmPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         firm_name: firm.name.clone(),
         uscc: firm.uscc.clone(),
-        industry: firm.industry_code.clone(),
+        industry,
         district: firm.district.clone(),
         current,
+        revoked,
+        cert_news,
+        period_error,
+        period: form.get("period").cloned().unwrap_or_default(),
+        years,
         fields,
+        faults,
         form_error: outcome.form_error,
         preview: outcome.preview,
         way_up: outcome.way_up,
@@ -288,23 +327,60 @@ async fn show_firm(
     ))
 }
 
-/// A refusal shown on the form: at the input it names, or above the form.
-type Refusal = (Option<(String, String)>, Option<String>);
+/// The form read and checked input by input; with no fault there, the service's check. The
+/// outcome to show when anything is wrong, else the §1 request.
+fn checked_form(t: &Texts, form: &DataForm) -> Result<(Value, Vec<&'static str>), Outcome> {
+    let years = data_form::completed_years(crate::service::records::today());
+    let read = data_form::read(t, form, &years);
+    if !read.faults.is_empty() {
+        return Err(Outcome {
+            form: Some(form.clone()),
+            faults: read.faults,
+            ..Outcome::empty()
+        });
+    }
+    Ok(data_form::request(&read.cells))
+}
 
-/// Maps a refusal to the field it names (or the form as a whole).
-fn refusal(t: &Texts, err: AppError, carriers: &[&'static str]) -> Result<Refusal, PageError> {
+/// A refusal of the service, shown at the input it names or above the form.
+fn refused(
+    t: &Texts,
+    form: &DataForm,
+    err: AppError,
+    carriers: &[&'static str],
+) -> Result<Outcome, PageError> {
+    let mut outcome = Outcome {
+        form: Some(form.clone()),
+        ..Outcome::empty()
+    };
     match err {
         AppError::Validation {
             field,
             message: m,
             kind,
-        } => match flat::cell_of(&field, carriers) {
-            Some(input) => Ok((Some((input.to_owned(), message(t, kind, &m))), None)),
-            None => Ok((None, Some(message(t, kind, &m)))),
+        } => match data_form::service_fault(&field, carriers) {
+            Some(input) => outcome
+                .faults
+                .push((input.to_owned(), message(t, kind, &m))),
+            None => outcome.form_error = Some(message(t, kind, &m)),
         },
-        AppError::Conflict(m) => Ok((None, Some(m))),
-        other => Err(PageError(other)),
+        AppError::Conflict(_) => outcome.form_error = Some(t.get("err_under_review").to_owned()),
+        other => return Err(PageError(other)),
     }
+    Ok(outcome)
+}
+
+async fn refusal_page(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Firm>,
+    outcome: Outcome,
+) -> PageResult {
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&page(state, lang, auth, outcome, None).await?),
+    )
+        .into_response())
 }
 
 async fn preview_firm_data(
@@ -314,28 +390,25 @@ async fn preview_firm_data(
     CsrfForm(form): CsrfForm<DataForm>,
 ) -> PageResult {
     let t = lang.texts();
-    let (request, carriers) = request_from(&form);
-    let mut outcome = Outcome {
-        form: form.clone(),
-        ..Outcome::empty()
+    let (request, carriers) = match checked_form(t, &form) {
+        Ok(request) => request,
+        Err(outcome) => return refusal_page(&state, lang, &auth, outcome).await,
     };
-    let status = match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await
-    {
+    match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(preview) => {
-            outcome.preview = Some(breakdown(&preview.trace, &preview.trace_hash, t));
-            outcome.way_up = views::way_up_lines(t, &preview.way_up);
-            StatusCode::OK
+            let outcome = Outcome {
+                form: Some(form.clone()),
+                preview: Some(breakdown(&preview.trace, &preview.trace_hash, t)),
+                way_up: views::way_up_lines(t, &preview.way_up),
+                ..Outcome::empty()
+            };
+            Ok(render(&page(&state, lang, &auth, outcome, None).await?).into_response())
         }
         Err(err) => {
-            (outcome.field, outcome.form_error) = refusal(t, err, &carriers)?;
-            StatusCode::UNPROCESSABLE_ENTITY
+            let outcome = refused(t, &form, err, &carriers)?;
+            refusal_page(&state, lang, &auth, outcome).await
         }
-    };
-    Ok((
-        status,
-        render(&page(&state, lang, &auth, outcome, None).await?),
-    )
-        .into_response())
+    }
 }
 
 async fn submit_firm_data(
@@ -344,20 +417,16 @@ async fn submit_firm_data(
     auth: PageAuth<Firm>,
     CsrfForm(form): CsrfForm<DataForm>,
 ) -> PageResult {
-    let (request, carriers) = request_from(&form);
+    let t = lang.texts();
+    let (request, carriers) = match checked_form(t, &form) {
+        Ok(request) => request,
+        Err(outcome) => return refusal_page(&state, lang, &auth, outcome).await,
+    };
     match assessments::submit(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
         Err(err) => {
-            let mut outcome = Outcome {
-                form: form.clone(),
-                ..Outcome::empty()
-            };
-            (outcome.field, outcome.form_error) = refusal(lang.texts(), err, &carriers)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, lang, &auth, outcome, None).await?),
-            )
-                .into_response())
+            let outcome = refused(t, &form, err, &carriers)?;
+            refusal_page(&state, lang, &auth, outcome).await
         }
     }
 }
@@ -408,9 +477,13 @@ async fn create_appeal(
     auth: PageAuth<Firm>,
     CsrfForm(form): CsrfForm<AppealForm>,
 ) -> PageResult {
+    let code_serial = match form.code_serial.trim() {
+        "" => None,
+        serial => Some(serial.parse().map_err(|_| AppError::NotFound)?),
+    };
     let request = appeals::AppealRequest {
         note: form.note,
-        code_serial: None,
+        code_serial,
     };
     appeals::raise(&state.db, &auth.caller, request).await?;
     Ok(Redirect::to("/firm?msg=msg_appeal_sent").into_response())

@@ -4,6 +4,7 @@
 mod bank;
 mod bank_list;
 mod charts;
+mod data_form;
 mod firm;
 mod regulator;
 mod scan;
@@ -135,4 +136,22 @@ async fn show_stylesheet() -> Response {
         include_str!("../../../templates/app.css"),
     )
         .into_response()
+}
+
+/// The name of a firm's industry (its GB/T 4754 division) in the page's language, from the
+/// benchmark table in force; the code itself when the table lacks it.
+pub async fn industry_name(
+    state: &AppState,
+    lang: Lang,
+    industry_code: &str,
+) -> Result<String, PageError> {
+    let table = crate::service::benchmarks::in_force(&state.db, &state.caches).await?;
+    let division = industry_code.get(..2).unwrap_or(industry_code);
+    Ok(table.get(division).map_or_else(
+        || industry_code.to_owned(),
+        |b| match lang {
+            Lang::Zh => b.name_zh.clone(),
+            Lang::En => b.name_en.clone(),
+        },
+    ))
 }
