@@ -59,11 +59,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             ));
         }
     }
-    if !web::images::has_cjk_font() {
-        tracing::warn!(
-            "no CJK font found: badge PNGs will lack Chinese glyphs (install fonts-wqy-microhei)"
-        );
-    }
     if let Some(bind) = state.config.metrics_bind {
         let listener = TcpListener::bind(bind)
             .await

@@ -61,26 +61,25 @@ impl ImageCache {
     }
 }
 
-/// The system's fonts, loaded once (badge PNGs need a CJK font for the firm's name).
+/// WenQuanYi Micro Hei (Apache-2.0; `src/fonts/`), compiled in: a badge never lacks its text.
+const EMBEDDED_CJK: &[u8] = include_bytes!("../fonts/wqy-microhei.ttc");
+
+/// The embedded CJK font alone (what a machine with no fonts installed renders with).
+pub fn embedded_fonts() -> fontdb::Database {
+    let mut db = fontdb::Database::new();
+    db.load_font_data(EMBEDDED_CJK.to_vec());
+    db
+}
+
+/// The embedded CJK font and the system's fonts, loaded once (badge PNGs need a CJK font for
+/// the firm's name; the badge asks for the system's CJK fonts first, then the embedded one).
 pub fn fonts() -> Arc<fontdb::Database> {
     static FONTS: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
     FONTS
         .get_or_init(|| {
-            let mut db = fontdb::Database::new();
+            let mut db = embedded_fonts();
             db.load_system_fonts();
             Arc::new(db)
         })
         .clone()
-}
-
-pub fn has_cjk_font() -> bool {
-    fonts().faces().any(|f| {
-        f.families.iter().any(|(name, _)| {
-            let name = name.to_lowercase();
-            name.contains("cjk")
-                || name.contains("wenquanyi")
-                || name.contains("source han")
-                || name.contains("noto sans sc")
-        })
-    })
 }
