@@ -363,3 +363,16 @@ pub async fn firm_at<C: ConnectionTrait>(
     firm.filter(|f| f.uscc == uscc.as_str())
         .ok_or(AppError::NotFound)
 }
+
+/// The districts firms are registered in, sorted (the choices of the regulator's filter).
+pub async fn districts<C: sea_orm::ConnectionTrait>(db: &C) -> AppResult<Vec<String>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(firms::Entity::find()
+        .select_only()
+        .column(firms::Column::District)
+        .distinct()
+        .order_by_asc(firms::Column::District)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod keystore;
 pub mod log;
 pub mod paging;
+pub mod profile;
 pub mod recompute;
 pub mod records;
 pub mod regrade;

@@ -48,9 +48,20 @@ impl Lang {
         })
     }
 
+    /// The language a request asks for: `?lang=`, then the cookie, then Chinese.
+    pub fn of_request(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+        uri.query()
+            .and_then(Lang::from_query)
+            .or_else(|| Lang::from_headers(headers))
+            .unwrap_or_default()
+    }
+
     fn from_cookie(parts: &Parts) -> Option<Lang> {
-        parts
-            .headers
+        Lang::from_headers(&parts.headers)
+    }
+
+    fn from_headers(headers: &axum::http::HeaderMap) -> Option<Lang> {
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())

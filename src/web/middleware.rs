@@ -62,6 +62,7 @@ pub fn wrap(routes: Router<AppState>, https: bool) -> Router<AppState> {
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn(problems_for_api_errors))
+                .layer(middleware::from_fn(pages_for_page_errors))
                 .layer(middleware::from_fn(private_when_signed_in))
                 .option_layer(https.then(|| {
                     SetResponseHeaderLayer::overriding(
@@ -117,7 +118,7 @@ async fn not_found(request: Request) -> Response {
     if is_api(request.uri().path()) {
         problem_response(StatusCode::NOT_FOUND, "no such resource")
     } else {
-        super::page_error::error_page(StatusCode::NOT_FOUND, "页面不存在 / Page not found")
+        super::page_error::error_page(StatusCode::NOT_FOUND)
     }
 }
 
@@ -162,6 +163,45 @@ async fn problems_for_api_errors(request: Request, next: Next) -> Response {
         return problem;
     }
     response
+}
+
+/// Gives page errors a page in the visitor's language: those rendered where the language was
+/// not at hand, and those a layer or extractor produced without a page (405, 413, a timeout, a
+/// path that does not parse, a panic). Pages that answer an error with their own page (a form
+/// shown again with its faults, the scan page of an invalid code) keep it.
+async fn pages_for_page_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let page = !is_api(path) && path != "/healthz" && path != "/metrics";
+    let lang = super::i18n::Lang::of_request(request.uri(), request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !page || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html
+        && response
+            .extensions()
+            .get::<super::page_error::PageFault>()
+            .is_none()
+    {
+        return response;
+    }
+    let mut page = super::page_error::localised_error_page(lang, status);
+    for name in [
+        header::ALLOW,
+        header::RETRY_AFTER,
+        header::SET_COOKIE,
+        header::LOCATION,
+    ] {
+        for value in response.headers().get_all(&name) {
+            page.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    page
 }
 
 fn answer_panic(cause: Box<dyn Any + Send + 'static>) -> Response<Body> {

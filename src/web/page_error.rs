@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::AppError;
+use crate::web::i18n::{Lang, Texts};
 
 /// Renders a template, or a plain 500 if the template itself fails.
 pub fn render(template: &impl Template) -> Response {
@@ -21,18 +22,50 @@ pub fn render(template: &impl Template) -> Response {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-pub struct ErrorPage<'a> {
+pub struct ErrorPage {
+    pub t: &'static Texts,
+    pub lang: Lang,
     pub status: u16,
-    pub message: &'a str,
+    pub message_key: &'static str,
 }
 
-/// A bilingual error page (the language cookie is not at hand where errors are rendered).
-pub fn error_page(status: StatusCode, message: &str) -> Response {
+/// Marks an error page rendered without the visitor's language at hand: the pages' error layer
+/// renders it again in the language the request chose.
+#[derive(Clone, Copy, Debug)]
+pub struct PageFault;
+
+/// The words for an error status.
+fn message_key(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        404 => "err_page_404",
+        403 | 401 => "err_page_403",
+        405 => "err_page_405",
+        408 | 504 => "err_page_timeout",
+        409 => "err_page_409",
+        413 => "err_page_413",
+        429 => "err_page_429",
+        503 => "err_page_503",
+        400..=499 => "err_page_400",
+        _ => "err_page_500",
+    }
+}
+
+/// An error page in the visitor's language, with the error's status.
+pub fn localised_error_page(lang: Lang, status: StatusCode) -> Response {
     let mut response = render(&ErrorPage {
+        t: lang.texts(),
+        lang,
         status: status.as_u16(),
-        message,
+        message_key: message_key(status),
     });
     *response.status_mut() = status;
+    response
+}
+
+/// An error page where the language is not at hand (Chinese; the error layer localises it).
+pub fn error_page(status: StatusCode) -> Response {
+    let mut response = localised_error_page(Lang::Zh, status);
+    response.extensions_mut().insert(PageFault);
     response
 }
 
@@ -56,12 +89,7 @@ impl IntoResponse for PageError {
         if let AppError::Internal(cause) = &self.0 {
             tracing::error!(%cause, "page failed");
         }
-        let message = match &self.0 {
-            AppError::NotFound => "页面不存在 / Page not found".to_owned(),
-            AppError::Forbidden => "此账号无权访问该页面，或表单已过期 / Not allowed for this account, or the form expired".to_owned(),
-            other => other.public_detail(),
-        };
-        error_page(self.0.status(), &message)
+        error_page(self.0.status())
     }
 }
 

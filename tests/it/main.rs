@@ -28,6 +28,7 @@ mod pages_desks;
 mod published;
 mod recompute;
 mod records;
+mod regulator_desk;
 mod replicas;
 mod scanning;
 mod schemathesis;

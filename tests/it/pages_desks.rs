@@ -344,7 +344,8 @@ async fn a_regulator_reviews_verifies_revokes_and_audits_through_the_desk() {
         .page("/regulator/audit?target_type=code", Some(&desk))
         .await
         .text();
-    assert!(audit.contains("code.revoke"));
+    assert!(audit.contains("撤销了测试企业4的绿效码"), "{audit}");
+    assert!(!audit.contains(">code.revoke"), "no developer words");
     let firms = app
         .page("/regulator/firms?division=36", Some(&desk))
         .await

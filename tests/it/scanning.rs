@@ -181,8 +181,14 @@ fn the_badge_carries_its_chinese_text_on_a_machine_without_fonts() {
     .unwrap();
     // The firm's name (y 150) and the USCC line (y 186), at scale 2.
     let (name, none) = (ink(&png, 220, 390), ink(&blank, 220, 390));
-    assert_eq!(none, 0, "without any font the text is blank: the check sees text");
-    assert!(name > 2000, "the name and USCC are drawn: {name} dark pixels");
+    assert_eq!(
+        none, 0,
+        "without any font the text is blank: the check sees text"
+    );
+    assert!(
+        name > 2000,
+        "the name and USCC are drawn: {name} dark pixels"
+    );
     let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artifacts");
     let _ = std::fs::create_dir_all(&keep);
     let _ = std::fs::write(keep.join("badge-embedded-font.png"), &png);

@@ -72,9 +72,15 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
             .entries
             .iter()
             .map(|r| {
-                let unit = crate::grading::energy::Carrier::parse(&r.carrier)
-                    .map_or("", |c| c.unit())
-                    .to_owned();
+                use crate::grading::energy::Carrier;
+                let unit = match Carrier::parse(&r.carrier) {
+                    Some(Carrier::ElectricityKwh) => t.get("unit_kwh"),
+                    Some(Carrier::NaturalGasM3) => t.get("unit_m3"),
+                    Some(Carrier::HeatGj) => t.get("unit_gj"),
+                    Some(_) => t.get("unit_t"),
+                    None => "",
+                }
+                .to_owned();
                 (
                     carrier_name(t, &r.carrier),
                     r.quantity.clone(),
@@ -91,9 +97,10 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
         ratio: energy.ratio.clone(),
         energy_score: energy.score.clone(),
         waste_applicable: waste.applicable,
-        waste_rate: or_dash(&waste.rate),
-        waste_baseline: waste.baseline.clone(),
-        waste_leading: waste.leading.clone(),
+        // Percentages with the trace's exact digits (× 100 is exact).
+        waste_rate: waste.rate.as_deref().map(exact_percent).unwrap_or_default(),
+        waste_baseline: exact_percent(&waste.baseline),
+        waste_leading: exact_percent(&waste.leading),
         waste_score: or_dash(&waste.score),
         cert_score: certs.score.clone(),
         cert_rows: certs
@@ -117,6 +124,35 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
         trace_hash: trace_hash.to_owned(),
         grade: trace.grade.as_str().to_owned(),
     }
+}
+
+/// A fraction as a percentage with every digit kept (`0.898507` → `89.8507`).
+pub fn exact_percent(fraction: &str) -> String {
+    crate::grading::decimal::parse_decimal(fraction)
+        .map(|d| (Fixed::from(d) * Fixed::integer(100)).normalised())
+        .unwrap_or_else(|_| fraction.to_owned())
+}
+
+/// The name of a trace field (`energy.total_tce` → 综合能源消费量), or the path itself.
+pub fn trace_field_name(t: &Texts, path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let key = match last {
+        "total_tce" | "intensity" | "value_added_10k_cny" | "ratio" | "baseline" | "leading" => {
+            if last == "value_added_10k_cny" {
+                "value_added"
+            } else {
+                last
+            }
+        }
+        "rate" => "waste_rate",
+        "score" if path.starts_with("energy") => "energy_score",
+        "score" if path.starts_with("waste") => "waste_score",
+        "score" if path.starts_with("certifications") => "cert_score",
+        "score" => "score",
+        "grade" => "grade",
+        _ => return path.to_owned(),
+    };
+    t.get(key).to_owned()
 }
 
 pub fn carrier_name(t: &Texts, carrier: &str) -> String {

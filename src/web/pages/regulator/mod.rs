@@ -2,7 +2,9 @@
 //! the trace, and revocation), the firms and their records (certifications awaiting
 //! verification, appeals), and oversight (distribution charts, the audit trail).
 
+mod audit_words;
 mod oversight;
+mod profile;
 mod records;
 mod review;
 
@@ -16,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(review::router())
         .merge(records::router())
         .merge(oversight::router())
+        .merge(profile::router())
 }
 
 type Auth = PageAuth<Regulator>;

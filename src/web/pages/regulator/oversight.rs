@@ -8,11 +8,15 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::super::views::{self};
 use super::super::{Chrome, PageResult, render};
 use super::Auth;
 use crate::grading::Grade;
-use crate::service::audit::{self as audit_service, AuditFilter};
+use std::collections::HashMap;
+
+use super::super::PageError;
+use super::audit_words::{self, AuditRow, Names};
+use crate::error::AppError;
+use crate::service::audit::{self as audit_service, AuditEventView, AuditFilter};
 use crate::service::codes;
 use crate::web::AppState;
 use crate::web::i18n::Lang;
@@ -77,22 +81,18 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
     }))
 }
 
-pub struct AuditRow {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub after: String,
-}
-
 #[derive(Template)]
 #[template(path = "regulator_audit.html")]
 pub struct AuditPage {
     pub c: Chrome,
     pub tab: &'static str,
-    pub f_type: String,
-    pub f_id: String,
-    pub f_actor: String,
+    /// (value, shown, selected)
+    pub types: Vec<(&'static str, String, bool)>,
+    pub actions: Vec<(&'static str, String, bool)>,
+    pub f_since: String,
+    pub f_until: String,
+    /// The record the trail is narrowed to (from a firm's profile), shown, not typed.
+    pub f_target: Option<(String, String)>,
     pub rows: Vec<AuditRow>,
 }
 
@@ -100,7 +100,101 @@ pub struct AuditPage {
 struct AuditForm {
     target_type: Option<String>,
     target_id: Option<String>,
-    actor: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// A day chosen on the page, as the instant it starts in China (UTC+8).
+fn day_start(text: &Option<String>, days_after: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let day = chrono::NaiveDate::parse_from_str(text.as_deref()?.trim(), "%Y-%m-%d").ok()?;
+    let start = (day + chrono::Duration::days(days_after)).and_hms_opt(0, 0, 0)?;
+    Some(start.and_utc() - chrono::Duration::hours(8))
+}
+
+/// Who and whom the events name: accounts, firms, codes and appeals, each read once.
+async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, PageError> {
+    use crate::store::{accounts, appeals, codes as code_store, firms};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ids = |kind: &str| -> Vec<i64> {
+        events
+            .iter()
+            .filter(|e| e.target_type == kind)
+            .filter_map(|e| e.target_id.parse().ok())
+            .collect()
+    };
+    let code_rows = code_store::Entity::find()
+        .filter(code_store::Column::Serial.is_in(ids("code")))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?;
+    let appeal_rows = appeals::Entity::find()
+        .filter(appeals::Column::Id.is_in(ids("appeal")))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?;
+    let account_rows = accounts::Entity::find()
+        .filter(accounts::Column::Id.is_in(events.iter().filter_map(|e| e.actor_id)))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?;
+    let firm_ids: Vec<i64> = code_rows
+        .iter()
+        .map(|c| c.firm_id)
+        .chain(appeal_rows.iter().map(|a| a.firm_id))
+        .chain(account_rows.iter().filter_map(|a| a.firm_id))
+        .collect();
+    let mut names = Names {
+        actors: HashMap::new(),
+        firms: HashMap::new(),
+        code_firms: HashMap::new(),
+        appeal_firms: HashMap::new(),
+    };
+    let mut usccs: Vec<String> = Vec::new();
+    let by_id: HashMap<i64, firms::Model> = firms::Entity::find()
+        .filter(firms::Column::Id.is_in(firm_ids))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|f| (f.id, f))
+        .collect();
+    for c in &code_rows {
+        if let Some(f) = by_id.get(&c.firm_id) {
+            names.code_firms.insert(c.serial, f.uscc.clone());
+        }
+    }
+    for a in &appeal_rows {
+        if let Some(f) = by_id.get(&a.firm_id) {
+            names.appeal_firms.insert(a.id, f.uscc.clone());
+        }
+    }
+    for f in by_id.values() {
+        names.firms.insert(f.uscc.clone(), f.name.clone());
+    }
+    for e in events {
+        if let Some(u) = audit_words::uscc_of(e, &names)
+            && !names.firms.contains_key(&u)
+        {
+            usccs.push(u);
+        }
+    }
+    for f in firms::Entity::find()
+        .filter(firms::Column::Uscc.is_in(usccs))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?
+    {
+        names.firms.insert(f.uscc, f.name);
+    }
+    for a in account_rows {
+        let name = match a.firm_id.and_then(|id| by_id.get(&id)) {
+            Some(f) => f.name.clone(),
+            None => a.org.clone().unwrap_or_else(|| a.username.clone()),
+        };
+        names.actors.insert(a.id, name);
+    }
+    Ok(names)
 }
 
 async fn show_audit(
@@ -109,35 +203,56 @@ async fn show_audit(
     auth: Auth,
     Query(q): Query<AuditForm>,
 ) -> PageResult {
+    let t = lang.texts();
+    let chosen = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let target_type = chosen(&q.target_type).filter(|v| audit_words::TARGETS.contains(&v.as_str()));
+    let action = chosen(&q.action).filter(|v| audit_words::ACTIONS.contains(&v.as_str()));
+    let target_id = chosen(&q.target_id).filter(|_| target_type.is_some());
     let filter = AuditFilter {
-        target_type: q.target_type.clone(),
-        target_id: q.target_id.clone(),
-        actor: q.actor.clone(),
+        target_type: target_type.clone(),
+        target_id: target_id.clone(),
+        action: action.clone(),
+        since: day_start(&q.since, 0),
+        until: day_start(&q.until, 1),
         ..AuditFilter::default()
     };
-    let rows = audit_service::latest(&state.db, &filter, 200)
-        .await?
-        .into_iter()
-        .map(|e| AuditRow {
-            at: views::local_time(lang, e.at),
-            actor: e.actor,
-            action: e.action,
-            target: format!("{} {}", e.target_type, e.target_id),
-            after: e
-                .after
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-                .chars()
-                .take(300)
-                .collect(),
-        })
+    let events = audit_service::latest(&state.db, &filter, 200).await?;
+    let names = names_of(&state, &events).await?;
+    let rows = events
+        .iter()
+        .map(|e| audit_words::row(t, lang, e, &names))
         .collect();
+    let f_target = target_id.map(|id| {
+        let shown = names.firms.get(&id).cloned().unwrap_or_else(|| id.clone());
+        (id, shown)
+    });
     Ok(render(&AuditPage {
         c: Chrome::of(lang, &auth),
         tab: "audit",
-        f_type: q.target_type.unwrap_or_default(),
-        f_id: q.target_id.unwrap_or_default(),
-        f_actor: q.actor.unwrap_or_default(),
+        types: audit_words::TARGETS
+            .iter()
+            .map(|k| {
+                (
+                    *k,
+                    t.get(&format!("audit_t_{k}")).to_owned(),
+                    target_type.as_deref() == Some(*k),
+                )
+            })
+            .collect(),
+        actions: audit_words::ACTIONS
+            .iter()
+            .map(|k| {
+                (
+                    *k,
+                    t.get(&format!("audit_a_{}", k.replace('.', "_")))
+                        .to_owned(),
+                    action.as_deref() == Some(*k),
+                )
+            })
+            .collect(),
+        f_since: chosen(&q.since).unwrap_or_default(),
+        f_until: chosen(&q.until).unwrap_or_default(),
+        f_target,
         rows,
     }))
 }

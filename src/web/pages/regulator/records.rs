@@ -61,7 +61,10 @@ pub struct FirmRow {
 pub struct FirmsPage {
     pub c: Chrome,
     pub tab: &'static str,
-    pub grades: Vec<String>,
+    /// (value, shown)
+    pub grades: Vec<(String, String)>,
+    pub divisions: Vec<(String, String)>,
+    pub districts: Vec<String>,
     pub filter_grade: String,
     pub filter_division: String,
     pub filter_district: String,
@@ -96,9 +99,11 @@ async fn show_firms(
     let (rows, next, error) = match firm_service::list_firms(&state.db, &state.caches, query).await
     {
         Ok(page) => (page.items, page.next_cursor, None),
-        Err(AppError::Validation { field, message, .. }) => {
-            (Vec::new(), None, Some(format!("{field}: {message}")))
-        }
+        Err(AppError::Validation { .. }) => (
+            Vec::new(),
+            None,
+            Some(lang.texts().get("err_filter").to_owned()),
+        ),
         Err(other) => return Err(PageError(other)),
     };
     let next_cursor = next.map(|cursor| {
@@ -128,9 +133,22 @@ async fn show_firms(
         tab: "firms",
         grades: Grade::ALL
             .iter()
-            .map(|g| g.as_str().to_owned())
-            .chain(["none".to_owned()])
+            .map(|g| (g.as_str().to_owned(), g.as_str().to_owned()))
+            .chain([("none".to_owned(), lang.texts().get("ungraded").to_owned())])
             .collect(),
+        divisions: crate::service::benchmarks::in_force(&state.db, &state.caches)
+            .await?
+            .rows
+            .values()
+            .map(|b| {
+                let name = match lang {
+                    Lang::Zh => &b.name_zh,
+                    Lang::En => &b.name_en,
+                };
+                (b.division.clone(), format!("{} {name}", b.division))
+            })
+            .collect(),
+        districts: firm_service::districts(&state.db).await?,
         filter_grade: q.grade.unwrap_or_default(),
         filter_division: q.division.unwrap_or_default(),
         filter_district: q.district.unwrap_or_default(),
@@ -138,15 +156,11 @@ async fn show_firms(
         rows: rows
             .into_iter()
             .map(|f| FirmRow {
-                division: format!(
-                    "{} {}",
-                    f.division,
-                    if lang == Lang::Zh {
-                        f.division_name_zh.unwrap_or_default()
-                    } else {
-                        f.division_name_en.unwrap_or_default()
-                    }
-                ),
+                division: if lang == Lang::Zh {
+                    f.division_name_zh.unwrap_or(f.division)
+                } else {
+                    f.division_name_en.unwrap_or(f.division)
+                },
                 name: f.name,
                 uscc: f.uscc,
                 district: f.district,

@@ -15,10 +15,11 @@ use super::{Auth, EmptyForm, ReasonForm};
 use crate::error::AppError;
 use crate::grading::Trace;
 use crate::service::assessments::{self, ListQuery};
-use crate::service::{issue, recompute, revoke};
+use crate::service::{issue, profile, recompute, revoke};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::i18n::Lang;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,6 +38,10 @@ pub fn router() -> Router<AppState> {
             post(recompute_assessment),
         )
         .route("/regulator/codes/{serial}/revoke", post(revoke_code))
+        .route(
+            "/regulator/assessments/{id}/trace.json",
+            get(download_trace),
+        )
 }
 
 pub struct QueueRow {
@@ -47,6 +52,10 @@ pub struct QueueRow {
     pub grade: String,
     pub score: String,
     pub submitted_at: String,
+    /// The year already has an approved grade.
+    pub resubmission: bool,
+    /// Figures that moved more than 30 % from the year before, in words.
+    pub large_changes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -77,10 +86,28 @@ async fn show_queue(
         ..Default::default()
     };
     let page = assessments::list(&state.db, &auth.caller, query).await?;
+    let ids: Vec<i64> = page.items.iter().map(|a| a.id).collect();
+    let models = crate::store::assessments::Entity::find()
+        .filter(crate::store::assessments::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?;
+    let mut flags = profile::queue_flags(&state.db, &models).await?;
+    let t = lang.texts();
     let rows = page
         .items
         .into_iter()
-        .map(|a| QueueRow {
+        .map(|a| {
+            let f = flags.remove(&a.id).unwrap_or_default();
+            (a, f)
+        })
+        .map(|(a, f)| QueueRow {
+            resubmission: f.resubmission,
+            large_changes: f
+                .large_changes
+                .iter()
+                .map(|c| super::profile::change_words(t, c).0)
+                .collect(),
             id: a.id,
             firm: a.firm_name,
             uscc: a.uscc,
@@ -102,7 +129,8 @@ pub struct RecomputeView {
     pub matches: bool,
     pub stored: String,
     pub recomputed: String,
-    pub differences: Vec<String>,
+    /// (what, stored, recomputed)
+    pub differences: Vec<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -120,7 +148,6 @@ pub struct AssessmentPage {
     pub issued_url: Option<String>,
     pub action_error: Option<String>,
     pub bd: Breakdown,
-    pub trace_json: String,
     pub recomputed: Option<RecomputeView>,
     /// The way up of the assessment as recorded, in words.
     pub way_up: Vec<String>,
@@ -152,7 +179,6 @@ async fn assessment_page(
         issued_url: None,
         action_error: None,
         bd: breakdown(&trace, &a.trace_hash, lang.texts()),
-        trace_json: serde_json::to_string_pretty(&trace).unwrap_or_default(),
         recomputed: None,
         way_up,
     })
@@ -254,7 +280,18 @@ async fn recompute_assessment(
         differences: result
             .differences
             .iter()
-            .map(|d| format!("{}: {} → {}", d.path, d.stored, d.recomputed))
+            .map(|d| {
+                let text = |v: &serde_json::Value| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "—".to_owned(),
+                    other => other.to_string(),
+                };
+                (
+                    views::trace_field_name(lang.texts(), &d.path),
+                    text(&d.stored),
+                    text(&d.recomputed),
+                )
+            })
             .collect(),
     });
     Ok(render(&page))
@@ -290,4 +327,28 @@ async fn revoke_code(
         Err(err) if back > 0 => show_refusal(&state, lang, &auth, back, err).await,
         Err(err) => Err(PageError(err)),
     }
+}
+
+/// The trace as recorded, to download (its exact bytes: anyone can recompute and compare).
+async fn download_trace(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let (a, firm) = assessments::visible(&state.db, &auth.caller, id).await?;
+    let name = format!(
+        "attachment; filename=\"trace-{}-{}-{id}.json\"",
+        firm.uscc, a.period
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        a.trace,
+    )
+        .into_response())
 }

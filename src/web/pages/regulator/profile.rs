@@ -1,0 +1,183 @@
+//! `/regulator/firms/{uscc}`: one firm as a regulator audits it — every year's figures, grade
+//! and code, the year-on-year changes (over 30 % flagged), its certifications and vetoes.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+
+use super::super::views::{self, grade_class, status_key};
+use super::super::{Chrome, PageResult, industry_name, render};
+use super::Auth;
+use crate::service::profile::{self, Change};
+use crate::web::AppState;
+use crate::web::i18n::{Lang, Texts};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/regulator/firms/{uscc}", get(show_profile))
+}
+
+pub struct YearRow {
+    pub period: i32,
+    pub assessment_id: i64,
+    pub status_key: &'static str,
+    pub grade: String,
+    pub grade_class: &'static str,
+    pub score: String,
+    pub total_tce: String,
+    pub value_added: String,
+    pub intensity: String,
+    pub waste_rate: String,
+    pub submissions: usize,
+    /// (words, large)
+    pub changes: Vec<(String, bool)>,
+}
+
+pub struct CodeRow {
+    pub serial: i64,
+    pub period: i32,
+    pub grade: String,
+    pub grade_class: &'static str,
+    pub score: String,
+    pub status_key: &'static str,
+    pub issued: String,
+}
+
+pub struct RecordRow {
+    pub kind: String,
+    pub detail: String,
+    pub status_key: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "regulator_firm.html")]
+pub struct ProfilePage {
+    pub c: Chrome,
+    pub tab: &'static str,
+    pub name: String,
+    pub uscc: String,
+    pub industry: String,
+    pub district: String,
+    pub current: Option<CodeRow>,
+    pub years: Vec<YearRow>,
+    pub codes: Vec<CodeRow>,
+    pub certifications: Vec<RecordRow>,
+    pub vetoes: Vec<RecordRow>,
+}
+
+/// A change in words: "综合能源消费量 +35.2%".
+pub fn change_words(t: &Texts, c: &Change) -> (String, bool) {
+    let sign = if c.percent.starts_with('-') { "" } else { "+" };
+    (
+        format!(
+            "{} {sign}{}%",
+            t.get(match c.figure {
+                "total_tce" => "total_tce",
+                "value_added" => "value_added",
+                _ => "intensity",
+            }),
+            c.percent
+        ),
+        c.large,
+    )
+}
+
+async fn show_profile(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(uscc): Path<String>,
+) -> PageResult {
+    let t = lang.texts();
+    let p = profile::profile(&state.db, uscc.trim()).await?;
+    let code_row = |c: &crate::store::codes::Model| CodeRow {
+        serial: c.serial,
+        period: c.period,
+        grade: c.grade.to_string(),
+        grade_class: grade_class(c.grade),
+        score: c.score.clone(),
+        status_key: status_key(c.status.as_str()),
+        issued: views::local_time(lang, c.created_at),
+    };
+    let years = p
+        .years
+        .iter()
+        .map(|y| {
+            let a = &y.assessment;
+            let f = y.figures.as_ref();
+            YearRow {
+                period: a.period,
+                assessment_id: a.id,
+                status_key: status_key(a.status.as_str()),
+                grade: a.grade.to_string(),
+                grade_class: grade_class(a.grade),
+                score: a.score.clone(),
+                total_tce: f
+                    .map(|f| views::number(&f.total_tce, 2))
+                    .unwrap_or_default(),
+                value_added: f
+                    .map(|f| views::number(&f.value_added, 2))
+                    .unwrap_or_default(),
+                intensity: f
+                    .map(|f| views::number(&f.intensity, 4))
+                    .unwrap_or_default(),
+                waste_rate: f
+                    .and_then(|f| f.waste_rate.as_deref())
+                    .map(|r| format!("{}%", views::percent(r, 2)))
+                    .unwrap_or_else(|| t.get("not_applicable").to_owned()),
+                submissions: y.submissions,
+                changes: y.changes.iter().map(|c| change_words(t, c)).collect(),
+            }
+        })
+        .collect();
+    let current = p
+        .firm
+        .current_serial
+        .and_then(|s| p.codes.iter().find(|c| c.serial == s))
+        .map(code_row);
+    let certifications = p
+        .certifications
+        .iter()
+        .map(|c| {
+            let view = crate::service::records::CertificationView::of(c, &p.firm.uscc);
+            RecordRow {
+                kind: views::kind_name(t, &c.kind),
+                detail: format!(
+                    "{} · {} · {} – {}",
+                    c.number, c.issuer, c.valid_from, c.valid_until
+                ),
+                status_key: status_key(view.status),
+            }
+        })
+        .collect();
+    let vetoes = p
+        .vetoes
+        .iter()
+        .map(|v| RecordRow {
+            kind: views::veto_name(t, &v.kind),
+            detail: format!(
+                "{}{}",
+                v.occurred_on,
+                v.note
+                    .as_deref()
+                    .map(|n| format!(" · {n}"))
+                    .unwrap_or_default()
+            ),
+            status_key: "status_unknown",
+        })
+        .collect();
+    let industry = industry_name(&state, lang, &p.firm.industry_code).await?;
+    Ok(render(&ProfilePage {
+        c: Chrome::of(lang, &auth),
+        tab: "firms",
+        name: p.firm.name.clone(),
+        uscc: p.firm.uscc.clone(),
+        industry,
+        district: p.firm.district.clone(),
+        current,
+        years,
+        codes: p.codes.iter().map(code_row).collect(),
+        certifications,
+        vetoes,
+    }))
+}
