@@ -4,7 +4,10 @@
 
 A firm signs in, enters its data, sees the preview and submits; a regulator signs in and
 approves; a phone-sized window opens the scan page and finds the grade; each page switches to
-English. Screenshots go to OUT_DIR. Exits non-zero on the first failed expectation.
+English. Then every page, as each role sees it, is opened on a 360-px phone in both languages:
+nothing may scroll sideways (the document's scroll width must not exceed the viewport) and no
+chart text may be drawn smaller than 12 px. Screenshots go to OUT_DIR. Exits non-zero on the
+first failed expectation.
 """
 import os
 import sys
@@ -12,7 +15,7 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(OUT, exist_ok=True)
@@ -69,9 +72,11 @@ try:
     # A firm enters its data, previews the grade, and submits.
     sign_in(desk, "firm-bishan")
     expect(lands_on(desk, "/firm"), f"the firm lands on its desk ({desk.current_url})")
-    fields = {"f-period": "2026", "f-assessed_on": "2027-03-31", "f-value_added_10k_cny": "25000",
-              "f-electricity_kwh": "9000000", "f-natural_gas_m3": "120000",
-              "f-waste_generated_t": "300", "f-waste_stock_utilized_t": "0", "f-waste_utilized_t": "260"}
+    expect(desk.find_element(By.ID, "f-value_added_10k_cny").get_attribute("value") != "",
+           "the form starts from last year's figures")
+    Select(desk.find_element(By.ID, "f-period")).select_by_value("2025")
+    fields = {"f-value_added_10k_cny": "25,000", "f-electricity_10k_kwh": "９００", "f-natural_gas_10k_m3": "12",
+              "f-waste_generated_t": "300", "f-waste_stock_utilized_t": "", "f-waste_utilized_t": "260"}
     for field, value in fields.items():
         element = desk.find_element(By.ID, field)
         element.clear()
@@ -80,18 +85,19 @@ try:
     preview = desk.find_element(By.CSS_SELECTOR, "section.preview")
     grade = preview.find_element(By.CSS_SELECTOR, ".grade").text
     expect(grade in ("A+", "A", "B", "C", "D"), f"the preview shows a grade ({grade})")
+    expect(desk.current_url.endswith("#result"), f"the page lands on the result ({desk.current_url})")
     expect("能效得分" in preview.text, "the preview shows the breakdown")
     shot(desk, "firm-preview")
     desk.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
     expect("已提交" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the submission is confirmed")
-    expect("2026" in desk.find_element(By.ID, "subs-h").find_element(By.XPATH, "..").text, "the submission is listed")
+    expect("2025" in desk.find_element(By.ID, "subs-h").find_element(By.XPATH, "..").text, "the submission is listed")
     shot(desk, "firm-submitted")
     sign_out(desk)
 
     # A regulator approves it.
     sign_in(desk, "regulator")
     expect(lands_on(desk, "/regulator"), f"the regulator lands on the queue ({desk.current_url})")
-    desk.find_element(By.PARTIAL_LINK_TEXT, "重庆璧山智能电子科技有限公司").click()
+    desk.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
     expect("能效得分" in desk.page_source, "the review shows the trace")
     shot(desk, "regulator-review")
     desk.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
@@ -124,4 +130,67 @@ try:
     shot(phone, "scan-phone-invalid")
 finally:
     phone.quit()
+
+
+def fits_the_phone(driver, name):
+    """Nothing scrolls sideways and chart text is at least 12 px; keeps a screenshot."""
+    viewport = driver.execute_script("return window.innerWidth")
+    width = driver.execute_script("return document.documentElement.scrollWidth")
+    expect(width <= viewport, f"{name}: nothing is wider than the phone ({width}px in {viewport}px)")
+    small = driver.execute_script(
+        "return [...document.querySelectorAll('svg text')]"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
+        ".filter(px => px < 12).length")
+    expect(small == 0, f"{name}: no chart text under 12 px ({small} smaller)")
+    shot(driver, f"phone-{name}")
+
+
+def sweep(driver, lang, pages):
+    for name, path in pages:
+        sep = "&" if "?" in path else "?"
+        driver.get(f"{BASE}{path}{sep}lang={lang}")
+        fits_the_phone(driver, f"{name}-{lang}")
+
+
+# Every page, as each role sees it, on a 360-px phone, in both languages.
+bad_code = f"{code[:-2]}{'AB' if code.endswith('AA') else 'AA'}"
+for lang in ["zh", "en"]:
+    phone = browser(360, 800, phone=True)
+    try:
+        sweep(phone, lang, [("home", "/"), ("login", "/login"), ("scan", f"/c/{code}"),
+                            ("scan-invalid", f"/c/{bad_code}"), ("find-bad", "/verify?code=hello"),
+                            ("not-found", "/no/such/page")])
+        sign_in(phone, "firm-liangjiang")
+        lands_on(phone, "/firm")
+        sweep(phone, lang, [("firm", "/firm")])
+        phone.find_element(By.CSS_SELECTOR, "button[value=preview]").click()
+        fits_the_phone(phone, f"firm-preview-{lang}")
+        element = phone.find_element(By.ID, "f-value_added_10k_cny")
+        element.clear()
+        element.send_keys("12,34")
+        phone.find_element(By.CSS_SELECTOR, "button[value=preview]").click()
+        expect(phone.find_elements(By.CSS_SELECTOR, ".error-summary a"), "the faults are summarised")
+        fits_the_phone(phone, f"firm-faults-{lang}")
+        sign_out(phone)
+        sign_in(phone, "bank")
+        lands_on(phone, "/bank")
+        sweep(phone, lang, [("bank", "/bank")])
+        phone.find_element(By.ID, "list-text").send_keys(f"{BASE}/c/{code}\n{bad_code}\n91500227MAABL3X4FQ\n")
+        phone.find_element(By.CSS_SELECTOR, "form[action^='/bank/verify-list'] button[value=html]").click()
+        expect(len(phone.find_elements(By.CSS_SELECTOR, "table.results tbody tr")) == 3, "three lines, three rows")
+        fits_the_phone(phone, f"bank-list-{lang}")
+        sign_out(phone)
+        sign_in(phone, "regulator")
+        lands_on(phone, "/regulator")
+        sweep(phone, lang, [("regulator-queue", "/regulator"), ("regulator-firms", "/regulator/firms"),
+                            ("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
+                            ("regulator-certifications", "/regulator/certifications"),
+                            ("regulator-appeals", "/regulator/appeals"), ("regulator-charts", "/regulator/charts"),
+                            ("regulator-audit", "/regulator/audit")])
+        phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
+        phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
+        fits_the_phone(phone, f"regulator-assessment-{lang}")
+        sign_out(phone)
+    finally:
+        phone.quit()
 print("browser: all passed")

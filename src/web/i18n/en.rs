@@ -715,4 +715,5 @@ pub static EN: &[(&str, &str)] = &[
         "err_page_500",
         "The server failed; please try again later, and tell the platform's operators if it persists.",
     ),
+    ("cert_points", "Points"),
 ];

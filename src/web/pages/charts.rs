@@ -28,23 +28,27 @@ pub fn indicators(
         (t.get("cert_score"), cert),
         (t.get("score"), total),
     ];
-    let (label_w, bar_w, row_h) = (150.0, 300.0, 34.0);
-    let height = row_h * rows.len() as f64 + 8.0;
+    // 320 units wide, so that on a 360-px phone the chart is drawn at about 1:1 and its text
+    // stays at 13 px: each label on its own line, its bar below.
+    let (bar_w, row_h) = (250.0, 44.0);
+    let height = row_h * rows.len() as f64 + 4.0;
     let mut svg = format!(
-        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 520 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(t.get("chart_indicators"))
     );
     for (i, (label, value)) in rows.iter().enumerate() {
-        let y = 4.0 + i as f64 * row_h;
+        let y = i as f64 * row_h;
         let number: f64 = value.and_then(|v| v.parse().ok()).unwrap_or(0.0);
         let width = bar_w * number.clamp(0.0, 100.0) / 100.0;
         let shown = value.map_or_else(|| t.get("not_applicable").to_owned(), str::to_owned);
         let colour = if i == 3 { "#0b5d2a" } else { "#2e7d32" };
         svg.push_str(&format!(
-            r##"<text x="0" y="{ty}" font-size="14" fill="#1a1a1a">{label}</text><rect x="{label_w}" y="{y}" width="{bar_w}" height="22" fill="#e6eee6"/><rect x="{label_w}" y="{y}" width="{width:.1}" height="22" fill="{colour}"/><text x="{tx}" y="{ty}" font-size="14" fill="#1a1a1a">{shown}</text>"##,
-            ty = y + 16.0,
+            r##"<text x="0" y="{ty}" font-size="13" fill="#1a1a1a">{label}</text><rect x="0" y="{by}" width="{bar_w}" height="16" fill="#e6eee6"/><rect x="0" y="{by}" width="{width:.1}" height="16" fill="{colour}"/><text x="{tx}" y="{vy}" font-size="13" fill="#1a1a1a">{shown}</text>"##,
+            ty = y + 14.0,
+            by = y + 20.0,
+            vy = y + 33.0,
             label = escape(label),
-            tx = label_w + bar_w + 8.0,
+            tx = bar_w + 6.0,
             shown = escape(&shown),
         ));
     }
@@ -84,21 +88,22 @@ pub fn distribution(
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let (label_w, bar_w, row_h) = (220.0, 360.0, 26.0);
-    let height = row_h * groups.len() as f64 + 40.0;
+    // 320 units wide (see `indicators`): the group's name on its own line, the bar below.
+    let (bar_w, row_h) = (270.0, 42.0);
+    let height = row_h * groups.len() as f64 + 30.0;
     let mut svg = format!(
-        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 660 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(title)
     );
     for (i, (group, counts)) in groups.iter().enumerate() {
         let y = i as f64 * row_h;
         svg.push_str(&format!(
             r##"<text x="0" y="{}" font-size="13" fill="#1a1a1a"><title>{}</title>{}</text>"##,
-            y + 17.0,
+            y + 14.0,
             escape(group),
-            escape(&fit(group, 32))
+            escape(&fit(group, 46))
         ));
-        let mut x = label_w;
+        let mut x = 0.0;
         for grade in Grade::ALL {
             let n = counts.get(&grade).copied().unwrap_or(0);
             if n == 0 {
@@ -106,7 +111,8 @@ pub fn distribution(
             }
             let w = bar_w * n as f64 / max;
             svg.push_str(&format!(
-                r#"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="20" fill="{}"><title>{} {}: {n}</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{}" width="{w:.1}" height="16" fill="{}"><title>{} {}: {n}</title></rect>"#,
+                y + 20.0,
                 grade_colours(grade).0,
                 escape(group),
                 grade.as_str()
@@ -117,13 +123,13 @@ pub fn distribution(
         svg.push_str(&format!(
             r##"<text x="{:.1}" y="{}" font-size="13" fill="#1a1a1a">{total}</text>"##,
             x + 6.0,
-            y + 16.0
+            y + 33.0
         ));
     }
     // The legend.
-    let ly = groups.len() as f64 * row_h + 12.0;
+    let ly = groups.len() as f64 * row_h + 8.0;
     for (i, grade) in Grade::ALL.iter().enumerate() {
-        let x = label_w + i as f64 * 80.0;
+        let x = i as f64 * 62.0;
         svg.push_str(&format!(
             r##"<rect x="{x}" y="{ly}" width="14" height="14" fill="{}"/><text x="{}" y="{}" font-size="13" fill="#1a1a1a">{}</text>"##,
             grade_colours(*grade).0,

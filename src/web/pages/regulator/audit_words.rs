@@ -55,6 +55,8 @@ pub struct Names {
     pub code_firms: HashMap<i64, String>,
     /// Appeal id → USCC.
     pub appeal_firms: HashMap<i64, String>,
+    /// Assessment id → (USCC, reporting year).
+    pub assessments: HashMap<i64, (String, i32)>,
 }
 
 /// One event as the page shows it.
@@ -92,6 +94,11 @@ pub fn uscc_of(e: &AuditEventView, names: &Names) -> Option<String> {
                 .parse()
                 .ok()
                 .and_then(|s: i64| names.appeal_firms.get(&s).cloned()),
+            "assessment" => e
+                .target_id
+                .parse()
+                .ok()
+                .and_then(|s: i64| names.assessments.get(&s).map(|(u, _)| u.clone())),
             _ => None,
         })
 }
@@ -111,6 +118,12 @@ pub fn sentence(t: &Texts, e: &AuditEventView, names: &Names) -> String {
         .or(e.before.as_ref())
         .and_then(|v| v.get("period"))
         .map(|p| p.to_string())
+        .or_else(|| {
+            let id: i64 = e.target_id.parse().ok()?;
+            (e.target_type == "assessment")
+                .then(|| names.assessments.get(&id).map(|(_, p)| p.to_string()))
+                .flatten()
+        })
         .unwrap_or_default();
     let key = if ACTIONS.contains(&e.action.as_str()) {
         format!("audit_s_{}", e.action.replace('.', "_"))

@@ -114,7 +114,7 @@ fn day_start(text: &Option<String>, days_after: i64) -> Option<chrono::DateTime<
 
 /// Who and whom the events name: accounts, firms, codes and appeals, each read once.
 async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, PageError> {
-    use crate::store::{accounts, appeals, codes as code_store, firms};
+    use crate::store::{accounts, appeals, assessments, codes as code_store, firms};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids = |kind: &str| -> Vec<i64> {
         events
@@ -133,6 +133,11 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         .all(&state.db)
         .await
         .map_err(AppError::from)?;
+    let assessment_rows = assessments::Entity::find()
+        .filter(assessments::Column::Id.is_in(ids("assessment")))
+        .all(&state.db)
+        .await
+        .map_err(AppError::from)?;
     let account_rows = accounts::Entity::find()
         .filter(accounts::Column::Id.is_in(events.iter().filter_map(|e| e.actor_id)))
         .all(&state.db)
@@ -142,6 +147,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         .iter()
         .map(|c| c.firm_id)
         .chain(appeal_rows.iter().map(|a| a.firm_id))
+        .chain(assessment_rows.iter().map(|a| a.firm_id))
         .chain(account_rows.iter().filter_map(|a| a.firm_id))
         .collect();
     let mut names = Names {
@@ -149,6 +155,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         firms: HashMap::new(),
         code_firms: HashMap::new(),
         appeal_firms: HashMap::new(),
+        assessments: HashMap::new(),
     };
     let mut usccs: Vec<String> = Vec::new();
     let by_id: HashMap<i64, firms::Model> = firms::Entity::find()
@@ -167,6 +174,11 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
     for a in &appeal_rows {
         if let Some(f) = by_id.get(&a.firm_id) {
             names.appeal_firms.insert(a.id, f.uscc.clone());
+        }
+    }
+    for a in &assessment_rows {
+        if let Some(f) = by_id.get(&a.firm_id) {
+            names.assessments.insert(a.id, (f.uscc.clone(), a.period));
         }
     }
     for f in by_id.values() {
