@@ -107,8 +107,14 @@ async fn the_audit_trail_reads_as_sentences_with_before_and_after_and_choice_fil
     let desk = app.page_session("reg").await;
     let audit = app.page("/regulator/audit", Some(&desk)).await.text();
     assert!(audit.contains("测试企业6提交了 2025 年度数据"), "{audit}");
-    assert!(audit.contains("审核通过了测试企业6 2025 年度数据"), "{audit}");
-    assert!(audit.contains("为测试企业6签发了 2025 年度绿效码"), "{audit}");
+    assert!(
+        audit.contains("审核通过了测试企业6 2025 年度数据"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("为测试企业6签发了 2025 年度绿效码"),
+        "{audit}"
+    );
     assert!(audit.contains("退回了测试企业6 2025 年度数据"), "{audit}");
     assert!(audit.contains("增加值与统计局数据不符"));
     assert!(audit.contains("变更前") && audit.contains("变更后"));

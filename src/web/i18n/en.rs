@@ -716,4 +716,18 @@ pub static EN: &[(&str, &str)] = &[
         "The server failed; please try again later, and tell the platform's operators if it persists.",
     ),
     ("cert_points", "Points"),
+    ("field_other", "The entry"),
+    (
+        "err_invalid",
+        "This entry is not valid; check it and try again.",
+    ),
+    (
+        "reg_err_decided",
+        "This data has already been decided (its status is shown above); the action does not apply.",
+    ),
+    (
+        "reg_err_no_key",
+        "No signing key is active, so no code can be issued; ask the platform's operators to rotate in a key.",
+    ),
+    ("reg_err_revoked", "This code is already revoked."),
 ];

@@ -91,7 +91,7 @@ fn cells_of(raw: &str) -> Vec<String> {
         .trim(csv::Trim::All)
         .from_reader(raw.as_bytes());
     match reader.records().next() {
-        Some(Ok(record)) if record.len() > 0 => record.iter().map(str::to_owned).collect(),
+        Some(Ok(record)) if !record.is_empty() => record.iter().map(str::to_owned).collect(),
         _ => vec![raw.trim().to_owned()],
     }
 }

@@ -253,8 +253,8 @@ pub fn service_fault(field: &str, carriers: &[&'static str]) -> Option<&'static 
     flat::cell_of(field, carriers).map(input_of)
 }
 
-/// The words of a fault kind (the service's own message only for a kind without words).
-pub fn fault_message(t: &Texts, kind: Fault, message: &str) -> String {
+/// The words of a fault kind.
+pub fn fault_message(t: &Texts, kind: Fault) -> String {
     let key = match kind {
         Fault::Decimal(e) => decimal_key(e),
         Fault::Positive => "err_positive",
@@ -265,7 +265,9 @@ pub fn fault_message(t: &Texts, kind: Fault, message: &str) -> String {
         Fault::EnergyRequired => "err_energy_required",
         Fault::Required => "err_required",
         Fault::DateOrder => "err_date_order",
-        Fault::Other => return message.to_owned(),
+        // A fault without words of its own (an unknown field, a malformed value): never the
+        // service's English on a page.
+        Fault::Other => "err_invalid",
     };
     t.get(key).to_owned()
 }

@@ -139,8 +139,8 @@ struct AppealForm {
 }
 
 /// A validation message in the page's language.
-pub fn message(t: &Texts, kind: Fault, message: &str) -> String {
-    data_form::fault_message(t, kind, message)
+pub fn message(t: &Texts, kind: Fault) -> String {
+    data_form::fault_message(t, kind)
 }
 
 struct Outcome {
@@ -329,15 +329,15 @@ async fn show_firm(
 
 /// The form read and checked input by input; with no fault there, the service's check. The
 /// outcome to show when anything is wrong, else the §1 request.
-fn checked_form(t: &Texts, form: &DataForm) -> Result<(Value, Vec<&'static str>), Outcome> {
+fn checked_form(t: &Texts, form: &DataForm) -> Result<(Value, Vec<&'static str>), Box<Outcome>> {
     let years = data_form::completed_years(crate::service::records::today());
     let read = data_form::read(t, form, &years);
     if !read.faults.is_empty() {
-        return Err(Outcome {
+        return Err(Box::new(Outcome {
             form: Some(form.clone()),
             faults: read.faults,
             ..Outcome::empty()
-        });
+        }));
     }
     Ok(data_form::request(&read.cells))
 }
@@ -356,13 +356,11 @@ fn refused(
     match err {
         AppError::Validation {
             field,
-            message: m,
+            message: _,
             kind,
         } => match data_form::service_fault(&field, carriers) {
-            Some(input) => outcome
-                .faults
-                .push((input.to_owned(), message(t, kind, &m))),
-            None => outcome.form_error = Some(message(t, kind, &m)),
+            Some(input) => outcome.faults.push((input.to_owned(), message(t, kind))),
+            None => outcome.form_error = Some(message(t, kind)),
         },
         AppError::Conflict(_) => outcome.form_error = Some(t.get("err_under_review").to_owned()),
         other => return Err(PageError(other)),
@@ -392,7 +390,7 @@ async fn preview_firm_data(
     let t = lang.texts();
     let (request, carriers) = match checked_form(t, &form) {
         Ok(request) => request,
-        Err(outcome) => return refusal_page(&state, lang, &auth, outcome).await,
+        Err(outcome) => return refusal_page(&state, lang, &auth, *outcome).await,
     };
     match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(preview) => {
@@ -420,7 +418,7 @@ async fn submit_firm_data(
     let t = lang.texts();
     let (request, carriers) = match checked_form(t, &form) {
         Ok(request) => request,
-        Err(outcome) => return refusal_page(&state, lang, &auth, outcome).await,
+        Err(outcome) => return refusal_page(&state, lang, &auth, *outcome).await,
     };
     match assessments::submit(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
@@ -450,15 +448,15 @@ async fn declare_certification(
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_cert_declared").into_response()),
         Err(AppError::Validation {
             field,
-            message: m,
+            message: _,
             kind,
         }) => {
             let t = lang.texts();
             let outcome = Outcome {
                 cert_error: Some(format!(
                     "{}: {}",
-                    t.get(&format!("cert_{field}")),
-                    message(t, kind, &m)
+                    views::field_label(t, &field),
+                    message(t, kind)
                 )),
                 ..Outcome::empty()
             };

@@ -133,6 +133,16 @@ pub fn exact_percent(fraction: &str) -> String {
         .unwrap_or_else(|_| fraction.to_owned())
 }
 
+/// The name of a request field in the page's language (`reason` → 原因).
+pub fn field_label(t: &Texts, field: &str) -> String {
+    let key = format!("field_{}", field.replace(['.', '[', ']'], "_"));
+    if t.has(&key) {
+        t.get(&key).to_owned()
+    } else {
+        t.get("field_other").to_owned()
+    }
+}
+
 /// The name of a trace field (`energy.total_tce` → 综合能源消费量), or the path itself.
 pub fn trace_field_name(t: &Texts, path: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);

@@ -54,8 +54,14 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
                 b.name_en.clone()
             }
         });
+        // Industry names, not GB/T 4754 codes (the code only when the table lacks the name).
+        let label = if name.is_empty() {
+            division.to_owned()
+        } else {
+            name
+        };
         *by_division
-            .entry(format!("{division} {name}"))
+            .entry(label)
             .or_default()
             .entry(grade)
             .or_default() += 1;

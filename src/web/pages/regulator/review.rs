@@ -197,26 +197,43 @@ async fn show_assessment(
 }
 
 /// An action that failed for a reason the regulator should read is shown on the page.
+/// What the regulator tried, to say why it was refused.
+#[derive(Clone, Copy)]
+enum Action {
+    Decide,
+    Revoke,
+}
+
 async fn show_refusal(
     state: &AppState,
     lang: Lang,
     auth: &Auth,
     id: i64,
+    action: Action,
     err: AppError,
 ) -> PageResult {
+    let t = lang.texts();
+    let mut page = assessment_page(state, lang, auth, id, None).await?;
     let shown = match err {
         AppError::Validation {
             field,
-            message,
+            message: _,
             kind,
         } => format!(
-            "{field}: {}",
-            super::super::firm::message(lang.texts(), kind, &message)
+            "{}：{}",
+            views::field_label(t, &field),
+            super::super::firm::message(t, kind)
         ),
-        AppError::Conflict(message) => message,
+        // The page shows the record's state as it is now: say why the action does not apply.
+        AppError::Conflict(_) => t
+            .get(match action {
+                Action::Decide if page.status_key != "status_submitted" => "reg_err_decided",
+                Action::Decide => "reg_err_no_key",
+                Action::Revoke => "reg_err_revoked",
+            })
+            .to_owned(),
         other => return Err(PageError(other)),
     };
-    let mut page = assessment_page(state, lang, auth, id, None).await?;
     page.action_error = Some(shown);
     Ok((StatusCode::CONFLICT, render(&page)).into_response())
 }
@@ -242,7 +259,7 @@ async fn approve_assessment(
         Ok(_) => Ok(
             Redirect::to(&format!("/regulator/assessments/{id}?msg=msg_approved")).into_response(),
         ),
-        Err(err) => show_refusal(&state, lang, &auth, id, err).await,
+        Err(err) => show_refusal(&state, lang, &auth, id, Action::Decide, err).await,
     }
 }
 
@@ -260,7 +277,7 @@ async fn reject_assessment(
         Ok(_) => Ok(
             Redirect::to(&format!("/regulator/assessments/{id}?msg=msg_rejected")).into_response(),
         ),
-        Err(err) => show_refusal(&state, lang, &auth, id, err).await,
+        Err(err) => show_refusal(&state, lang, &auth, id, Action::Decide, err).await,
     }
 }
 
@@ -324,7 +341,7 @@ async fn revoke_code(
         ))
         .into_response()),
         Ok(_) => Ok(Redirect::to("/regulator/firms?msg=msg_revoked").into_response()),
-        Err(err) if back > 0 => show_refusal(&state, lang, &auth, back, err).await,
+        Err(err) if back > 0 => show_refusal(&state, lang, &auth, back, Action::Revoke, err).await,
         Err(err) => Err(PageError(err)),
     }
 }
