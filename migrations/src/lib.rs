@@ -8,6 +8,7 @@ mod m20261126_000002_assessments;
 mod m20261126_000003_codes_and_log;
 mod m20261126_000004_watchlist_appeals;
 mod m20261127_000005_login_throttle;
+mod m20261127_000006_services_policies;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_codes_and_log::Migration),
             Box::new(m20261126_000004_watchlist_appeals::Migration),
             Box::new(m20261127_000005_login_throttle::Migration),
+            Box::new(m20261127_000006_services_policies::Migration),
         ]
     }
 }

@@ -116,7 +116,7 @@ enum AccountsCommand {
 
 impl clap::ValueEnum for Role {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Role::Regulator, Role::Bank, Role::Firm]
+        &[Role::Regulator, Role::Bank, Role::Firm, Role::Provider]
     }
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.as_str()))

@@ -130,7 +130,7 @@ pub async fn list(
             select = select.filter(appeals::Column::FirmId.eq(caller.firm_id.unwrap_or(-1)))
         }
         Role::Regulator => {}
-        Role::Bank => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
     }
     let rows = select.all(db).await?;
     let ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();

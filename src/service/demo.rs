@@ -88,6 +88,16 @@ pub async fn seed(
     for (username, role, org) in [
         ("regulator", Role::Regulator, "重庆市经济和信息化委员会"),
         ("bank", Role::Bank, "重庆绿色发展银行（演示）"),
+        (
+            "provider-energy",
+            Role::Provider,
+            "重庆渝能节能技术服务有限公司（演示）",
+        ),
+        (
+            "provider-green",
+            Role::Provider,
+            "重庆绿证认证咨询有限公司（演示）",
+        ),
     ] {
         if crate::store::accounts::find_by_username(db, username)
             .await?
@@ -159,6 +169,7 @@ pub async fn seed(
         });
     }
     seed_records(db, caches, keys, public_url).await?;
+    seed_services_and_policies(db).await?;
     Ok(logins)
 }
 
@@ -245,6 +256,127 @@ async fn seed_records(
             serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
         let submitted = assessments::submit(db, caches, &firm_caller, &data).await?;
         issue::approve(db, caches, keys, &regulator, submitted.id, public_url).await?;
+    }
+    Ok(())
+}
+
+/// Providers' services (three approved, one awaiting approval) and two support policies, once.
+async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    if crate::store::services::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let caller_of = |account: crate::store::accounts::Model| accounts::Caller {
+        account_id: account.id,
+        username: account.username,
+        role: account.role,
+        firm_id: None,
+    };
+    let find = |name: &'static str| async move {
+        crate::store::accounts::find_by_username(db, name)
+            .await?
+            .ok_or(crate::error::AppError::NotFound)
+    };
+    let regulator = caller_of(find("regulator").await?);
+    let energy = caller_of(find("provider-energy").await?);
+    let green = caller_of(find("provider-green").await?);
+    let offers = [
+        (
+            &energy,
+            "能源审计与节能诊断",
+            "energy",
+            "按 GB/T 17166 开展企业能源审计，提出节能技改方案并测算节能量。",
+            vec![],
+            "023-6000 1001",
+            true,
+        ),
+        (
+            &energy,
+            "合同能源管理（EMC）",
+            "energy",
+            "以节能效益分享方式实施电机系统、余热余压利用等节能改造，企业零投入。",
+            vec![
+                "渝北区".to_owned(),
+                "两江新区".to_owned(),
+                "璧山区".to_owned(),
+            ],
+            "023-6000 1002",
+            true,
+        ),
+        (
+            &energy,
+            "碳排放核算与碳管理",
+            "carbon",
+            "按行业核算指南核算碳排放，建立碳管理台账。",
+            vec![],
+            "023-6000 1003",
+            false,
+        ),
+        (
+            &green,
+            "绿色工厂申报辅导",
+            "certification",
+            "对照 GB/T 36132 自评，辅导申报市级、国家级绿色工厂。",
+            vec![],
+            "023-6000 2001",
+            true,
+        ),
+    ];
+    for (provider, name, category, description, districts, contact, approve) in offers {
+        let service = super::green_services::publish(
+            db,
+            provider,
+            super::green_services::NewService {
+                name: name.to_owned(),
+                category: category.to_owned(),
+                description: description.to_owned(),
+                districts,
+                contact: contact.to_owned(),
+            },
+        )
+        .await?;
+        if approve {
+            super::green_services::review(db, &regulator, service.id, true).await?;
+        }
+    }
+    let this_year = chrono::Datelike::year(&super::records::today());
+    let policies = [
+        (
+            "绿色工厂梯度培育奖励",
+            "重庆市经济和信息化委员会",
+            vec!["A+", "A"],
+            None,
+            "对绿效码为深绿、绿色等级的企业，优先推荐申报国家级绿色工厂，并给予一次性奖励。",
+            Some("50"),
+        ),
+        (
+            "节能技术改造专项资金",
+            "重庆市经济和信息化委员会",
+            vec!["B", "C"],
+            None,
+            "对实施节能技术改造的企业，按项目投资额给予补助。",
+            Some("200"),
+        ),
+    ];
+    for (title, issuer, grades, cert, benefit, amount) in policies {
+        super::policies::publish(
+            db,
+            &regulator,
+            super::policies::NewPolicy {
+                title: title.to_owned(),
+                issuer: issuer.to_owned(),
+                grades: grades.into_iter().map(str::to_owned).collect(),
+                divisions: Vec::new(),
+                districts: Vec::new(),
+                requires_certification: cert,
+                benefit: benefit.to_owned(),
+                amount_10k_cny: amount.map(str::to_owned),
+                valid_from: format!("{this_year}-01-01"),
+                valid_until: format!("{}-12-31", this_year + 1),
+                url: None,
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -341,7 +341,7 @@ pub async fn firm_for<C: ConnectionTrait>(
                 .await?
                 .ok_or_else(|| AppError::validation("uscc", "no firm with this USCC"))
         }
-        Role::Bank => Err(AppError::Forbidden),
+        Role::Bank | Role::Provider => Err(AppError::Forbidden),
     }
 }
 
@@ -358,7 +358,7 @@ pub async fn firm_at<C: ConnectionTrait>(
             firms::Entity::find_by_id(own_id).one(db).await?
         }
         Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
-        Role::Bank => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
     };
     firm.filter(|f| f.uscc == uscc.as_str())
         .ok_or(AppError::NotFound)

@@ -89,6 +89,46 @@ pub fn spreadsheet_text(cell: String) -> String {
     }
 }
 
+/// Rows as CSV for spreadsheets: UTF-8 with a byte-order mark (so they read the Chinese), every
+/// cell text, never a formula.
+pub fn csv_bytes(rows: &[Vec<String>]) -> crate::error::AppResult<Vec<u8>> {
+    use crate::error::AppError;
+    let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    for row in rows {
+        writer
+            .write_record(row.iter().cloned().map(spreadsheet_text))
+            .map_err(|e| AppError::internal(e.to_string()))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// Rows as an Excel workbook of one sheet: the first row bold and frozen, every cell text.
+pub fn xlsx_bytes(sheet_name: &str, rows: &[Vec<String>]) -> crate::error::AppResult<Vec<u8>> {
+    use crate::error::AppError;
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name).map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (r, row) in rows.iter().enumerate() {
+        let r = u32::try_from(r).map_err(AppError::internal)?;
+        for (c, cell) in row.iter().enumerate() {
+            let c = u16::try_from(c).map_err(AppError::internal)?;
+            if r == 0 {
+                sheet
+                    .write_string_with_format(r, c, cell, &bold)
+                    .map_err(fail)?;
+            } else {
+                sheet.write_string(r, c, cell).map_err(fail)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
+}
+
 #[cfg(test)]
 mod spreadsheet_tests {
     use super::spreadsheet_text;

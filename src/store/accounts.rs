@@ -19,6 +19,9 @@ pub enum Role {
     Bank,
     #[sea_orm(string_value = "firm")]
     Firm,
+    /// A green-service provider (服务机构): publishes services, answers firms' requests.
+    #[sea_orm(string_value = "provider")]
+    Provider,
 }
 
 impl Role {
@@ -27,6 +30,7 @@ impl Role {
             Role::Regulator => "regulator",
             Role::Bank => "bank",
             Role::Firm => "firm",
+            Role::Provider => "provider",
         }
     }
 }
@@ -44,8 +48,9 @@ impl FromStr for Role {
             "regulator" => Ok(Role::Regulator),
             "bank" => Ok(Role::Bank),
             "firm" => Ok(Role::Firm),
+            "provider" => Ok(Role::Provider),
             other => Err(format!(
-                "unknown role {other:?}: expected regulator, bank or firm"
+                "unknown role {other:?}: expected regulator, bank, firm or provider"
             )),
         }
     }

@@ -26,9 +26,11 @@ pub struct Regulator;
 pub struct Bank;
 pub struct Firm;
 pub struct FirmOrRegulator;
+pub struct Provider;
+pub struct ProviderFirmOrRegulator;
 
 impl Allowed for AnyRole {
-    const ROLES: &'static [Role] = &[Role::Regulator, Role::Bank, Role::Firm];
+    const ROLES: &'static [Role] = &[Role::Regulator, Role::Bank, Role::Firm, Role::Provider];
 }
 impl Allowed for Regulator {
     const ROLES: &'static [Role] = &[Role::Regulator];
@@ -38,6 +40,12 @@ impl Allowed for Bank {
 }
 impl Allowed for Firm {
     const ROLES: &'static [Role] = &[Role::Firm];
+}
+impl Allowed for Provider {
+    const ROLES: &'static [Role] = &[Role::Provider];
+}
+impl Allowed for ProviderFirmOrRegulator {
+    const ROLES: &'static [Role] = &[Role::Provider, Role::Firm, Role::Regulator];
 }
 impl Allowed for FirmOrRegulator {
     const ROLES: &'static [Role] = &[Role::Firm, Role::Regulator];

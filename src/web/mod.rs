@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod page_error;
 pub mod pages;
+pub mod report;
 
 use std::sync::Arc;
 

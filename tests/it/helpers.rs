@@ -262,6 +262,9 @@ impl TestApp {
             "vetoes",
             "assessments",
             "audit_events",
+            "services",
+            "service_requests",
+            "policies",
         ] {
             out.push((table.to_owned(), self.count(table).await));
         }

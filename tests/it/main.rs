@@ -16,6 +16,7 @@ mod explaining;
 mod firm_form;
 mod foundation;
 mod grading;
+mod green;
 mod hardening;
 mod hostile;
 mod import;

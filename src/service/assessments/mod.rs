@@ -362,7 +362,7 @@ pub async fn list(
                 }
             }
         }
-        Role::Bank => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
     }
     let page = super::paging::keyset(
         db,

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview_assessment))
         .routes(routes!(create_assessment, list_assessments))
         .routes(routes!(show_assessment))
+        .routes(routes!(assessment_report))
         .routes(routes!(reject_assessment))
         .routes(routes!(approve_assessment))
         .routes(routes!(recompute_assessment))
@@ -55,6 +56,24 @@ async fn create_assessment(
         StatusCode::CREATED,
         Json(assessments::submit(&state.db, &state.caches, &auth, &request).await?),
     ))
+}
+
+/// The diagnosis report of an assessment: one A4 page of PDF, in Chinese (`?lang=en` for
+/// English) — the firm, its grade and code with the QR, each indicator against its industry,
+/// the way up, and the finance, services and policies it qualifies for. Who may call it: firm
+/// (own), regulator.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/report.pdf", tag = "assessments",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The report"),
+               (status = 404, body = Problem)))]
+async fn assessment_report(
+    State(state): State<AppState>,
+    auth: Auth<FirmOrRegulator>,
+    lang: crate::web::i18n::Lang,
+    Path(id): Path<i64>,
+) -> AppResult<impl axum::response::IntoResponse> {
+    let pdf = crate::web::report::for_assessment(&state, &auth, lang, id).await?;
+    Ok((crate::web::report::headers(id), pdf))
 }
 
 /// One assessment with its input and trace. Who may call it: firm (own), regulator.

@@ -8,6 +8,7 @@ mod bank;
 mod benchmarks;
 mod codes;
 mod firms;
+mod green;
 mod import;
 mod login;
 pub mod openapi;
@@ -30,5 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(benchmarks::router())
         .merge(bank::router())
         .merge(appeals::router())
+        .merge(green::router())
         .merge(tokens::router())
 }

@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::grading::Uscc;
 use crate::service::cache::Caches;
 use crate::service::codes;
-use crate::service::flat::spreadsheet_text;
+use crate::service::flat;
 use crate::service::verification::{self, VerifyReason, VerifyResult};
 use crate::web::i18n::{Lang, Texts};
 
@@ -395,39 +395,12 @@ fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec<Str
 
 /// The results as CSV (UTF-8 with a byte-order mark, so spreadsheets read the Chinese).
 pub fn to_csv(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> AppResult<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-    for row in table(t, extra_headers, rows) {
-        writer
-            .write_record(row.into_iter().map(spreadsheet_text))
-            .map_err(|e| AppError::internal(e.to_string()))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| AppError::internal(e.to_string()))
+    flat::csv_bytes(&table(t, extra_headers, rows))
 }
 
 /// The results as an Excel workbook (every cell text, never a formula).
 pub fn to_xlsx(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> AppResult<Vec<u8>> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(e.to_string());
-    sheet.set_name(t.get("bank_results")).map_err(fail)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (r, row) in table(t, extra_headers, rows).into_iter().enumerate() {
-        let r = u32::try_from(r).map_err(|e| AppError::internal(e.to_string()))?;
-        for (c, cell) in row.iter().enumerate() {
-            let c = u16::try_from(c).map_err(|e| AppError::internal(e.to_string()))?;
-            if r == 0 {
-                sheet
-                    .write_string_with_format(r, c, cell, &bold)
-                    .map_err(fail)?;
-            } else {
-                sheet.write_string(r, c, cell).map_err(fail)?;
-            }
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(fail)?;
-    book.save_to_buffer().map_err(fail)
+    flat::xlsx_bytes(t.get("bank_results"), &table(t, extra_headers, rows))
 }
 
 #[cfg(test)]

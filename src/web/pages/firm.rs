@@ -18,7 +18,7 @@ use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, codes, records};
+use crate::service::{appeals, assessments, codes, green_services, policies, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/firm/submit", post(submit_firm_data))
         .route("/firm/certifications", post(declare_certification))
         .route("/firm/appeal", post(create_appeal))
+        .route("/firm/service-requests", post(request_service))
+        .route("/firm/assessments/{id}/report.pdf", get(download_report))
 }
 
 pub struct FieldView {
@@ -82,6 +84,37 @@ pub struct CertRow {
     pub status_key: &'static str,
 }
 
+/// A service recommended to the firm.
+pub struct RecommendedRow {
+    pub id: i64,
+    pub name: String,
+    pub provider: String,
+    pub category: String,
+    pub description: String,
+    pub contact: String,
+    /// A request of the firm's for it is still open.
+    pub requested: bool,
+}
+
+/// A support policy the firm qualifies for.
+pub struct PolicyRow {
+    pub title: String,
+    pub issuer: String,
+    pub benefit: String,
+    pub amount: Option<String>,
+    pub valid_until: String,
+    pub url: Option<String>,
+}
+
+/// One of the firm's service requests and its state.
+pub struct MyRequestRow {
+    pub service: String,
+    pub provider: String,
+    pub status_key: &'static str,
+    pub answer: String,
+    pub at: String,
+}
+
 #[derive(Template)]
 #[template(path = "firm.html")]
 pub struct FirmPage {
@@ -107,6 +140,13 @@ pub struct FirmPage {
     pub certifications: Vec<CertRow>,
     pub cert_error: Option<String>,
     pub cert_kinds: Vec<(&'static str, String)>,
+    /// The levers of the way up in words, the smallest change first.
+    pub levers: Vec<String>,
+    pub recommended: Vec<RecommendedRow>,
+    pub my_requests: Vec<MyRequestRow>,
+    pub policies: Vec<PolicyRow>,
+    /// The diagnosis report of the assessment the grade stands on.
+    pub report_link: Option<String>,
 }
 
 /// The yearly data form: flat cells named as in the CSV import (`period`, one per carrier,
@@ -289,6 +329,7 @@ async fn page(
             reason: c.revoked_reason.unwrap_or_default(),
         });
     let industry = super::industry_name(state, lang, &firm.industry_code).await?;
+    let green = green_desk(state, lang, auth, &firm).await?;
     Ok(FirmPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         firm_name: firm.name.clone(),
@@ -313,7 +354,133 @@ async fn page(
             .iter()
             .map(|k| (k.name(), views::kind_name(t, k.name())))
             .collect(),
+        levers: green.levers,
+        recommended: green.recommended,
+        my_requests: green.my_requests,
+        policies: green.policies,
+        report_link: green.report_link,
     })
+}
+
+/// What the desk shows of the green services and policies.
+struct GreenDesk {
+    levers: Vec<String>,
+    recommended: Vec<RecommendedRow>,
+    my_requests: Vec<MyRequestRow>,
+    policies: Vec<PolicyRow>,
+    report_link: Option<String>,
+}
+
+async fn green_desk(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Firm>,
+    firm: &crate::store::firms::Model,
+) -> Result<GreenDesk, PageError> {
+    use crate::store::service_requests::RequestStatus;
+    let t = lang.texts();
+    let recs =
+        green_services::recommendations(&state.db, &state.caches, &auth.caller, &firm.uscc).await?;
+    let requests = green_services::list_requests(&state.db, &auth.caller).await?;
+    let open: Vec<i64> = requests
+        .iter()
+        .filter(|r| matches!(r.status, RequestStatus::Requested | RequestStatus::Accepted))
+        .map(|r| r.service_id)
+        .collect();
+    let levers = recs
+        .levers
+        .iter()
+        .map(|l| {
+            t.get(&format!("lever_{}", l.category.as_str()))
+                .replace("{grade}", l.grade.as_str())
+                .replace("{effort}", &l.effort)
+        })
+        .collect();
+    let recommended = recs
+        .services
+        .iter()
+        .map(|r| RecommendedRow {
+            id: r.service.id,
+            name: r.service.name.clone(),
+            provider: r.service.provider.clone(),
+            category: super::provider::category_name(t, r.service.category),
+            description: r.service.description.clone(),
+            contact: r.service.contact.clone(),
+            requested: open.contains(&r.service.id),
+        })
+        .collect();
+    let my_requests = requests
+        .iter()
+        .map(|r| MyRequestRow {
+            service: r.service_name.clone(),
+            provider: r.provider.clone(),
+            status_key: super::provider::request_status_key(r.status),
+            answer: r.answer.clone().unwrap_or_default(),
+            at: views::local_time(lang, r.updated_at),
+        })
+        .collect();
+    let policies = policies::for_firm(&state.db, &auth.caller, &firm.uscc)
+        .await?
+        .into_iter()
+        .map(|p| PolicyRow {
+            title: p.title,
+            issuer: p.issuer,
+            benefit: p.benefit,
+            amount: p.amount_10k_cny.map(|a| views::grouped(&a)),
+            valid_until: p.valid_until.to_string(),
+            url: p.url,
+        })
+        .collect();
+    let report_link = green_services::graded_assessment(&state.db, firm)
+        .await?
+        .map(|a| format!("/firm/assessments/{}/report.pdf", a.id));
+    Ok(GreenDesk {
+        levers,
+        recommended,
+        my_requests,
+        policies,
+        report_link,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ServiceRequestForm {
+    #[serde(default)]
+    service_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn request_service(
+    State(state): State<AppState>,
+    auth: PageAuth<Firm>,
+    CsrfForm(form): CsrfForm<ServiceRequestForm>,
+) -> PageResult {
+    let service_id = form
+        .service_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    let request = green_services::NewServiceRequest {
+        service_id,
+        note: form.note,
+    };
+    match green_services::request_service(&state.db, &auth.caller, request).await {
+        Ok(_) | Err(AppError::Conflict(_)) => {
+            Ok(Redirect::to("/firm?msg=msg_service_requested#services-h").into_response())
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+async fn download_report(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Firm>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> PageResult {
+    let pdf = crate::web::report::for_assessment(&state, &auth.caller, lang, id).await?;
+    Ok((crate::web::report::headers(id), pdf).into_response())
 }
 
 async fn show_firm(

@@ -6,10 +6,11 @@ mod bank_list;
 mod charts;
 mod data_form;
 mod firm;
+mod provider;
 mod regulator;
 mod scan;
 mod session;
-mod views;
+pub(crate) mod views;
 
 use askama::Template;
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(scan::router())
         .merge(firm::router())
         .merge(bank::router())
+        .merge(provider::router())
         .merge(regulator::router())
 }
 

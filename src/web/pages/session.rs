@@ -65,6 +65,7 @@ fn landing(role: Role) -> &'static str {
         Role::Regulator => "/regulator",
         Role::Bank => "/bank",
         Role::Firm => "/firm",
+        Role::Provider => "/provider",
     }
 }
 

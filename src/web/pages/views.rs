@@ -214,10 +214,13 @@ pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
                 );
             }
             for c in &target.certifications {
-                ways.push(
-                    t.get("wayup_cert")
-                        .replace("{kind}", &kind_name(t, &c.kind)),
-                );
+                // The park is a place, not a certificate (methodology §4: "located in").
+                let key = if c.kind == "national_green_park" {
+                    "wayup_park"
+                } else {
+                    "wayup_cert"
+                };
+                ways.push(t.get(key).replace("{kind}", &kind_name(t, &c.kind)));
             }
             let head = t.get("wayup_to").replace("{grade}", target.grade.as_str());
             if ways.is_empty() {

@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 18] = [
+pub const ACTIONS: [&str; 24] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -29,10 +29,16 @@ pub const ACTIONS: [&str; 18] = [
     "token.revoke",
     "benchmarks.publish",
     "import.csv",
+    "service.publish",
+    "service.approve",
+    "service.suspend",
+    "service_request.create",
+    "service_request.answer",
+    "policy.publish",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 13] = [
     "assessment",
     "code",
     "firm",
@@ -43,6 +49,9 @@ pub const TARGETS: [&str; 10] = [
     "api_token",
     "benchmark_set",
     "import",
+    "service",
+    "service_request",
+    "policy",
 ];
 
 /// What the sentence needs to name who and whom.

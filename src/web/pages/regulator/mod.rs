@@ -3,6 +3,7 @@
 //! verification, appeals), and oversight (distribution charts, the audit trail).
 
 mod audit_words;
+mod green;
 mod oversight;
 mod profile;
 mod records;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(records::router())
         .merge(oversight::router())
         .merge(profile::router())
+        .merge(green::router())
 }
 
 type Auth = PageAuth<Regulator>;

@@ -42,6 +42,10 @@ pub fn router() -> Router<AppState> {
             "/regulator/assessments/{id}/trace.json",
             get(download_trace),
         )
+        .route(
+            "/regulator/assessments/{id}/report.pdf",
+            get(download_report),
+        )
 }
 
 pub struct QueueRow {
@@ -368,4 +372,14 @@ async fn download_trace(
         a.trace,
     )
         .into_response())
+}
+
+async fn download_report(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let pdf = crate::web::report::for_assessment(&state, &auth.caller, lang, id).await?;
+    Ok((crate::web::report::headers(id), pdf).into_response())
 }

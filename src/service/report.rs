@@ -1,0 +1,64 @@
+//! What the diagnosis report of one assessment says: the firm, its grade and code, the trace,
+//! the way up, and the finance, services and policies it qualifies for. Read for the firm
+//! itself or a regulator; drawn by `web::report`.
+
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use super::accounts::Caller;
+use super::cache::Caches;
+use super::green_services::{self, Recommended};
+use super::policies::{self, PolicyView};
+use crate::error::{AppError, AppResult};
+use crate::grading::Trace;
+use crate::grading::finance::{self, Finance};
+use crate::grading::way_up::WayUp;
+use crate::store::{assessments, codes, firms};
+
+pub struct ReportData {
+    pub firm: firms::Model,
+    pub assessment: assessments::Model,
+    pub trace: Trace,
+    /// The code issued for this assessment, if any.
+    pub code: Option<codes::Model>,
+    pub way_up: Option<WayUp>,
+    pub finance: Finance,
+    pub services: Vec<Recommended>,
+    pub policies: Vec<PolicyView>,
+    /// The industry's name (zh, en).
+    pub industry: (String, String),
+}
+
+pub async fn data(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<ReportData> {
+    let (assessment, firm) = super::assessments::visible(db, caller, id).await?;
+    let trace: Trace = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
+    let code = match assessment.code_serial {
+        Some(serial) => codes::Entity::find_by_id(serial).one(db).await?,
+        None => None,
+    };
+    let way_up = super::assessments::way_up_of(db, caches, &assessment).await?;
+    let recommendations = green_services::recommendations(db, caches, caller, &firm.uscc).await?;
+    let policies = policies::for_firm(db, caller, &firm.uscc).await?;
+    let industry = super::benchmarks::by_version(db, caches, &trace.benchmarks)
+        .await?
+        .and_then(|t| {
+            t.get(&trace.division)
+                .map(|b| (b.name_zh.clone(), b.name_en.clone()))
+        })
+        .unwrap_or_else(|| (trace.division.clone(), trace.division.clone()));
+    Ok(ReportData {
+        finance: finance::finance(trace.grade),
+        services: recommendations.services,
+        firm,
+        assessment,
+        trace,
+        code,
+        way_up,
+        policies,
+        industry,
+    })
+}

@@ -1,0 +1,337 @@
+//! The diagnosis report as one A4 page: an SVG drawn here, turned into PDF in-process with
+//! `svg2pdf`. Text is set in the CJK font compiled into the binary (subset and embedded with
+//! its Unicode map, so `pdftotext` reads it back) and wrapped by hand, since SVG does not wrap.
+
+use crate::code::{badge, qr, text};
+use crate::error::{AppError, AppResult};
+use crate::service::report::ReportData;
+use crate::web::i18n::Lang;
+use crate::web::pages::views;
+
+/// A4 in points.
+const WIDTH: f64 = 595.0;
+const HEIGHT: f64 = 842.0;
+const MARGIN: f64 = 40.0;
+/// The most lines of one list (services, policies) the page shows.
+const LIST_MAX: usize = 5;
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The width of a character in ems: CJK and full-width ones are square, the rest narrower.
+fn em(c: char) -> f64 {
+    if c.is_ascii() { 0.55 } else { 1.0 }
+}
+
+/// Breaks a text into lines no wider than `width` points at `size`.
+pub fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0.0;
+    for c in text.chars() {
+        let w = em(c) * size;
+        if used + w > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            used = 0.0;
+        }
+        line.push(c);
+        used += w;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The page being drawn, top to bottom.
+struct Page {
+    svg: String,
+    y: f64,
+    /// Body text stops above this line (the footer's place).
+    bottom: f64,
+}
+
+impl Page {
+    fn text(&mut self, x: f64, size: f64, weight: &str, fill: &str, content: &str) {
+        self.svg.push_str(&format!(
+            r#"<text x="{x:.1}" y="{:.1}" font-size="{size}" font-weight="{weight}" fill="{fill}">{}</text>"#,
+            self.y,
+            escape(content)
+        ));
+    }
+
+    /// A paragraph, wrapped; stops (with an ellipsis) before the footer.
+    fn paragraph(&mut self, size: f64, content: &str, indent: f64) {
+        for line in wrap(content, size, WIDTH - 2.0 * MARGIN - indent) {
+            if self.y > self.bottom {
+                return;
+            }
+            self.y += size * 1.45;
+            self.text(MARGIN + indent, size, "400", "#1a1a1a", &line);
+        }
+    }
+
+    fn heading(&mut self, content: &str) {
+        self.y += 22.0;
+        self.text(MARGIN, 13.0, "700", "#1b6b35", content);
+        self.svg.push_str(&format!(
+            r##"<rect x="{MARGIN}" y="{:.1}" width="{:.1}" height="0.8" fill="#9cc8a4"/>"##,
+            self.y + 4.0,
+            WIDTH - 2.0 * MARGIN
+        ));
+        self.y += 4.0;
+    }
+
+    fn bullets(&mut self, items: &[String]) {
+        for item in items {
+            self.paragraph(10.5, &format!("· {item}"), 0.0);
+        }
+    }
+}
+
+/// The report as SVG, in the page's language.
+pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> String {
+    let t = lang.texts();
+    let trace = &data.trace;
+    let (ink_bg, ink_fg) = badge::grade_colours(trace.grade);
+    let mut page = Page {
+        svg: format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{}"><rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="64" fill="#1b6b35"/>"##,
+            badge::FONT_FAMILIES
+        ),
+        y: 40.0,
+        bottom: HEIGHT - 80.0,
+    };
+    page.text(MARGIN, 20.0, "700", "#ffffff", t.get("report_title"));
+    page.svg.push_str(&format!(
+        r##"<text x="{:.1}" y="40" font-size="10" fill="#ffffff" text-anchor="end">{}</text>"##,
+        WIDTH - MARGIN,
+        escape(&t.get("report_date").replace("{date}", today))
+    ));
+    page.y = 98.0;
+    page.text(MARGIN, 17.0, "700", "#1a1a1a", &data.firm.name);
+    page.y += 18.0;
+    let industry = match lang {
+        Lang::Zh => &data.industry.0,
+        Lang::En => &data.industry.1,
+    };
+    page.text(
+        MARGIN,
+        10.0,
+        "400",
+        "#444444",
+        &format!(
+            "{} {} · {} {} · {} {}",
+            t.get("uscc"),
+            data.firm.uscc,
+            t.get("industry"),
+            industry,
+            t.get("district"),
+            data.firm.district
+        ),
+    );
+    // The grade, the score and the code, with its QR on the right.
+    let top = page.y + 14.0;
+    page.svg.push_str(&format!(
+        r#"<rect x="{MARGIN}" y="{top:.1}" width="92" height="92" rx="8" fill="{ink_bg}"/><text x="{:.1}" y="{:.1}" font-size="44" font-weight="700" fill="{ink_fg}" text-anchor="middle">{}</text>"#,
+        MARGIN + 46.0,
+        top + 62.0,
+        trace.grade.as_str()
+    ));
+    let facts_x = MARGIN + 110.0;
+    page.y = top + 18.0;
+    page.text(
+        facts_x,
+        14.0,
+        "700",
+        "#1a1a1a",
+        &format!(
+            "{} · {} {}",
+            t.grade_name(trace.grade.as_str()),
+            t.get("score"),
+            trace.score
+        ),
+    );
+    let mut facts = vec![format!("{} {}", t.get("period"), trace.period)];
+    match &data.code {
+        Some(code) => {
+            let date = |s: i64| {
+                chrono::DateTime::from_timestamp(s, 0)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
+            };
+            facts.push(format!("{} {}", t.get("report_code_no"), code.serial));
+            facts.push(format!(
+                "{} {} · {} {}",
+                t.get("issued_on"),
+                date(code.iat),
+                t.get("valid_until"),
+                date(code.exp)
+            ));
+            facts.push(format!(
+                "{} {}",
+                t.get("status"),
+                t.get(views::status_key(
+                    code.status_at(chrono::Utc::now().timestamp()).as_str()
+                ))
+            ));
+            let url = text::url(public_url, &code.cose);
+            if let Ok(qr_code) = qr::encode(&url, qr::Level::M) {
+                let size = 104.0;
+                let unit = size / (qr_code.width() as f64 + 8.0);
+                let x0 = WIDTH - MARGIN - size;
+                page.svg.push_str(&format!(
+                    r##"<rect x="{x0:.1}" y="{top:.1}" width="{size}" height="{size}" fill="#ffffff"/><path fill="#000000" d="{}"/>"##,
+                    qr::module_path(&qr_code, x0 + 4.0 * unit, top + 4.0 * unit, unit)
+                ));
+            }
+        }
+        None => facts.push(t.get("report_no_code").to_owned()),
+    }
+    for fact in facts {
+        page.y += 17.0;
+        page.text(facts_x, 10.5, "400", "#333333", &fact);
+    }
+    page.y = top + 104.0;
+
+    if let Some(note) = views::veto_note(t, trace) {
+        page.heading(t.get("veto_title"));
+        page.paragraph(10.5, &note, 0.0);
+    }
+    page.heading(t.get("indicators_title"));
+    page.bullets(&views::indicator_lines(t, trace, industry));
+
+    page.heading(t.get("wayup_title"));
+    match &data.way_up {
+        Some(way_up) if !way_up.targets.is_empty() || way_up.vetoed_until.is_some() => {
+            page.bullets(&views::way_up_lines(t, way_up));
+        }
+        _ => page.paragraph(10.5, t.get("report_top_grade"), 0.0),
+    }
+
+    page.heading(t.get("finance_title"));
+    if data.finance.products.is_empty() {
+        page.paragraph(10.5, t.get("finance_none"), 0.0);
+    } else {
+        let mut items: Vec<String> = data
+            .finance
+            .products
+            .iter()
+            .map(|p| match lang {
+                Lang::Zh => p.name_zh.to_owned(),
+                Lang::En => p.name_en.to_owned(),
+            })
+            .collect();
+        if let Some(bp) = data.finance.rate_step_bp {
+            items.push(views::rate_step_words(t, bp));
+        }
+        page.bullets(&items);
+    }
+
+    page.heading(t.get("report_services"));
+    if data.services.is_empty() {
+        page.paragraph(10.5, t.get("firm_no_recommendations"), 0.0);
+    } else {
+        let items: Vec<String> = data
+            .services
+            .iter()
+            .take(LIST_MAX)
+            .map(|r| {
+                format!(
+                    "{}（{}，{}）{}",
+                    r.service.name,
+                    r.service.provider,
+                    t.get(&format!("cat_{}", r.service.category.as_str())),
+                    r.service.contact
+                )
+            })
+            .collect();
+        page.bullets(&items);
+    }
+
+    page.heading(t.get("firm_policies_title"));
+    if data.policies.is_empty() {
+        page.paragraph(10.5, t.get("firm_no_policies"), 0.0);
+    } else {
+        let items: Vec<String> = data
+            .policies
+            .iter()
+            .take(LIST_MAX)
+            .map(|p| format!("{}（{}）：{}", p.title, p.issuer, p.benefit))
+            .collect();
+        page.bullets(&items);
+    }
+
+    // The footer: what the grade rests on, and how to check it.
+    page.y = HEIGHT - 46.0;
+    page.bottom = HEIGHT;
+    page.paragraph(
+        8.0,
+        &format!(
+            "{} · {} · {} {}",
+            trace.methodology,
+            trace.benchmarks,
+            t.get("trace_hash"),
+            data.assessment.trace_hash
+        ),
+        0.0,
+    );
+    page.paragraph(8.0, t.get("report_footer"), 0.0);
+    page.svg.push_str("</svg>");
+    page.svg
+}
+
+/// The report as PDF.
+pub fn pdf(svg: &str) -> AppResult<Vec<u8>> {
+    let options = resvg::usvg::Options {
+        fontdb: super::images::fonts(),
+        ..Default::default()
+    };
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(AppError::internal)?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions::default(),
+    )
+    .map_err(|e| AppError::internal(format!("{e:?}")))
+}
+
+/// The report of an assessment, for the firm itself or a regulator, as PDF bytes.
+pub async fn for_assessment(
+    state: &super::AppState,
+    caller: &crate::service::accounts::Caller,
+    lang: Lang,
+    id: i64,
+) -> AppResult<Vec<u8>> {
+    let data = crate::service::report::data(&state.db, &state.caches, caller, id).await?;
+    let today = crate::service::records::today().to_string();
+    let svg = svg(lang, &data, &state.config.public_url, &today);
+    // Drawing and converting is CPU work: keep it off the async threads.
+    tokio::task::spawn_blocking(move || pdf(&svg))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// The headers of a PDF download.
+pub fn headers(id: i64) -> [(axum::http::HeaderName, String); 2] {
+    [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "application/pdf".to_owned(),
+        ),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"gec-report-{id}.pdf\""),
+        ),
+    ]
+}
