@@ -186,10 +186,16 @@ for lang in ["zh", "en"]:
                             ("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                             ("regulator-certifications", "/regulator/certifications"),
                             ("regulator-appeals", "/regulator/appeals"), ("regulator-charts", "/regulator/charts"),
+                            ("regulator-services", "/regulator/services"),
+                            ("regulator-policies", "/regulator/policies"),
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
         fits_the_phone(phone, f"regulator-assessment-{lang}")
+        sign_out(phone)
+        sign_in(phone, "provider-energy")
+        lands_on(phone, "/provider")
+        sweep(phone, lang, [("provider", "/provider")])
         sign_out(phone)
     finally:
         phone.quit()
