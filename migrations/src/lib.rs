@@ -9,6 +9,7 @@ mod m20261126_000003_codes_and_log;
 mod m20261126_000004_watchlist_appeals;
 mod m20261127_000005_login_throttle;
 mod m20261127_000006_services_policies;
+mod m20261127_000007_green_finance;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_watchlist_appeals::Migration),
             Box::new(m20261127_000005_login_throttle::Migration),
             Box::new(m20261127_000006_services_policies::Migration),
+            Box::new(m20261127_000007_green_finance::Migration),
         ]
     }
 }

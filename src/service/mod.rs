@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod demo;
 pub mod firms;
 pub mod flat;
+pub mod green_finance;
 pub mod green_services;
 pub mod import;
 pub mod issue;

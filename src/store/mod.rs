@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod appeals;
+pub mod applications;
 pub mod assessments;
 pub mod audit;
 pub mod benchmarks;
@@ -12,6 +13,7 @@ pub mod firms;
 pub mod keys;
 pub mod notify;
 pub mod policies;
+pub mod products;
 pub mod service_requests;
 pub mod services;
 pub mod tlog;

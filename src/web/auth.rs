@@ -28,6 +28,7 @@ pub struct Firm;
 pub struct FirmOrRegulator;
 pub struct Provider;
 pub struct ProviderFirmOrRegulator;
+pub struct BankFirmOrRegulator;
 
 impl Allowed for AnyRole {
     const ROLES: &'static [Role] = &[Role::Regulator, Role::Bank, Role::Firm, Role::Provider];
@@ -46,6 +47,9 @@ impl Allowed for Provider {
 }
 impl Allowed for ProviderFirmOrRegulator {
     const ROLES: &'static [Role] = &[Role::Provider, Role::Firm, Role::Regulator];
+}
+impl Allowed for BankFirmOrRegulator {
+    const ROLES: &'static [Role] = &[Role::Bank, Role::Firm, Role::Regulator];
 }
 impl Allowed for FirmOrRegulator {
     const ROLES: &'static [Role] = &[Role::Firm, Role::Regulator];

@@ -7,6 +7,7 @@ mod audit;
 mod bank;
 mod benchmarks;
 mod codes;
+mod finance;
 mod firms;
 mod green;
 mod import;
@@ -32,5 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(bank::router())
         .merge(appeals::router())
         .merge(green::router())
+        .merge(finance::router())
         .merge(tokens::router())
 }

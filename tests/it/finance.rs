@@ -1,0 +1,298 @@
+//! Issue 14 (in part): banks' products, firms' applications with consent, every read of
+//! consented data shown to the firm, decisions, and the regulators' figures.
+
+use axum::http::{Method, StatusCode};
+use gec::service::accounts::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn product(grades: Value, steps: Value) -> Value {
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    json!({"name": "绿效贷", "kind": "green_loan", "grades": grades, "rate_step_bp": steps,
+           "max_amount_10k_cny": "5000", "term_months": 36,
+           "valid_from": format!("{}-01-01", year - 1), "valid_until": format!("{}-12-31", year + 1),
+           "description": "面向绿效码 A 级以上企业"})
+}
+
+fn consent(scope: &str) -> Value {
+    let until = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    json!({"scope": scope, "expires_on": until})
+}
+
+#[tokio::test]
+async fn a_firm_applies_with_consent_the_bank_reads_and_decides_and_the_firm_sees_every_read() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let other_bank = app.token_for(Role::Bank, "bank2").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 1, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let grade = code["grade"].as_str().unwrap().to_owned();
+
+    // Products: checked at the boundary; listed to anyone while in force.
+    let bad = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            product(json!([grade]), json!({})),
+        )
+        .await
+        .problem(422);
+    assert_eq!(bad["field"], format!("rate_step_bp.{grade}"));
+    app.post(
+        "/api/v1/products",
+        Some(&firm),
+        product(json!([grade]), json!({grade.clone(): -20})),
+    )
+    .await
+    .problem(403);
+    let p = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            product(json!([grade]), json!({grade.clone(): -20})),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text());
+    let pid = p.json()["id"].as_i64().unwrap();
+    let other_grade = if grade == "A+" { "D" } else { "A+" };
+    let q = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            product(json!([other_grade]), json!({other_grade: -30})),
+        )
+        .await
+        .json();
+    assert_eq!(
+        app.get("/api/v1/products", None).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let offers = app
+        .get(&format!("/api/v1/firms/{uscc}/products"), Some(&firm))
+        .await
+        .json();
+    assert_eq!(offers["items"].as_array().unwrap().len(), 1, "{offers}");
+    assert_eq!(offers["items"][0]["rate_step_bp_for_grade"], -20);
+
+    // Applying: a product that does not take the grade, or too much, is refused by field.
+    let refused = app
+        .post("/api/v1/applications", Some(&firm), json!({"product_id": q["id"], "amount_10k_cny": "100", "purpose": "技改", "consent": consent("trace")}))
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "product_id");
+    let refused = app
+        .post("/api/v1/applications", Some(&firm), json!({"product_id": pid, "amount_10k_cny": "9000", "purpose": "技改", "consent": consent("trace")}))
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "amount_10k_cny");
+    let refused = app
+        .post("/api/v1/applications", Some(&firm), json!({"product_id": pid, "amount_10k_cny": "100", "purpose": "技改", "consent": {"scope": "all", "expires_on": "2030-01-01"}}))
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "consent.scope");
+    assert_eq!(app.count("applications").await, 0);
+    let applied = app
+        .post("/api/v1/applications", Some(&firm), json!({"product_id": pid, "amount_10k_cny": "1,000".replace(',', ""), "purpose": "电机系统节能改造", "consent": consent("trace")}))
+        .await;
+    assert_eq!(applied.status, StatusCode::CREATED, "{}", applied.text());
+    let aid = applied.json()["id"].as_i64().unwrap();
+    assert_eq!(applied.json()["code_serial"], code["serial"]);
+
+    // The bank reads it with the code verified and, under a trace consent, the figures.
+    let read = app
+        .get(&format!("/api/v1/applications/{aid}"), Some(&bank))
+        .await
+        .json();
+    assert_eq!(read["verification"]["valid"], true, "{read}");
+    assert!(
+        read["trace"]["energy"].is_object() && read["input"].is_object(),
+        "{read}"
+    );
+    app.get(&format!("/api/v1/applications/{aid}"), Some(&other_bank))
+        .await
+        .problem(404);
+    assert!(
+        app.get("/api/v1/applications", Some(&other_bank))
+            .await
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The firm withdraws its consent: the bank's reads carry no figures any more.
+    let withdrawn = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/applications/{aid}/consent"),
+            Some(&firm),
+            None,
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    let read = app
+        .get(&format!("/api/v1/applications/{aid}"), Some(&bank))
+        .await
+        .json();
+    assert!(
+        read.get("trace").is_none() && read.get("input").is_none(),
+        "{read}"
+    );
+    assert_eq!(read["consent"]["in_force"], false);
+    let accesses = app
+        .get(&format!("/api/v1/applications/{aid}/accesses"), Some(&firm))
+        .await
+        .json();
+    let what: Vec<&str> = accesses["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(what, ["application_trace", "application"], "{accesses}");
+
+    // The bank decides; a decided application is final.
+    let no_terms = app
+        .post(
+            &format!("/api/v1/applications/{aid}/decision"),
+            Some(&bank),
+            json!({"decision": "approved"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(no_terms["field"], "amount_10k_cny");
+    app.post(
+        &format!("/api/v1/applications/{aid}/decision"),
+        Some(&other_bank),
+        json!({"decision": "declined", "reason": "x"}),
+    )
+    .await
+    .problem(404);
+    let decided = app
+        .post(&format!("/api/v1/applications/{aid}/decision"), Some(&bank),
+              json!({"decision": "approved", "amount_10k_cny": "800", "rate_step_bp": -20, "term_months": 36}))
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    app.post(
+        &format!("/api/v1/applications/{aid}/decision"),
+        Some(&bank),
+        json!({"decision": "declined", "reason": "x"}),
+    )
+    .await
+    .problem(409);
+    let mine = app.get("/api/v1/applications", Some(&firm)).await.json();
+    assert_eq!(mine["items"][0]["decision"]["decision"], "approved");
+    assert_eq!(mine["items"][0]["decision"]["amount_10k_cny"], "800");
+
+    // The regulators' figures.
+    let year = chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(8)));
+    let summary = app
+        .get(
+            &format!("/api/v1/finance/summary?by=grade&period={year}"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(summary["rows"][0]["key"], grade.as_str(), "{summary}");
+    assert_eq!(summary["rows"][0]["applications"], 1);
+    assert_eq!(summary["rows"][0]["approved"], 1);
+    assert_eq!(summary["rows"][0]["amount_10k_cny"], "800");
+    assert_eq!(summary["rows"][0]["avg_rate_step_bp"], "-20.0");
+    let by_bank = app
+        .get(
+            &format!("/api/v1/finance/summary?by=bank&period={year}"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(by_bank["rows"][0]["key"], "bank1");
+    app.get(
+        &format!("/api/v1/finance/summary?by=colour&period={year}"),
+        Some(&regulator),
+    )
+    .await
+    .problem(422);
+    app.get(
+        &format!("/api/v1/finance/summary?by=grade&period={year}"),
+        Some(&bank),
+    )
+    .await
+    .problem(403);
+    // Every step is an audit event.
+    let audit = app
+        .get(
+            "/api/v1/audit/events?target_type=application",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "application.submit",
+            "application.consent_withdraw",
+            "application.decide"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_firm_without_a_code_in_force_cannot_apply_and_a_withdrawn_product_is_gone() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let (_, firm) = app.firm_with_user(&regulator, 2, "3670").await;
+    let pid = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            product(
+                json!(["A+", "A", "B", "C", "D"]),
+                json!({"A+": -30, "A": -20, "B": -10, "C": 0, "D": 10}),
+            ),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let refused = app
+        .post("/api/v1/applications", Some(&firm), json!({"product_id": pid, "amount_10k_cny": "100", "purpose": "技改", "consent": consent("grade")}))
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "code");
+    let other_bank = app.token_for(Role::Bank, "bank2").await;
+    app.post(
+        &format!("/api/v1/products/{pid}/withdraw"),
+        Some(&other_bank),
+        json!({}),
+    )
+    .await
+    .problem(404);
+    let gone = app
+        .post(
+            &format!("/api/v1/products/{pid}/withdraw"),
+            Some(&bank),
+            json!({}),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::OK);
+    assert!(
+        app.get("/api/v1/products", None).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
