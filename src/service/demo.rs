@@ -278,6 +278,7 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
             .ok_or(crate::error::AppError::NotFound)
     };
     let regulator = caller_of(find("regulator").await?);
+    let bank = caller_of(find("bank").await?);
     let energy = caller_of(find("provider-energy").await?);
     let green = caller_of(find("provider-green").await?);
     let offers = [
@@ -340,6 +341,30 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
         }
     }
     let this_year = chrono::Datelike::year(&super::records::today());
+    let products = [
+        ("工业绿效贷", "green_loan", vec![("A+", -30), ("A", -20), ("B", -10)], "5000", 36, "绿效码浅绿及以上企业的流动资金与项目贷款，利率按等级下浮。"),
+        ("节能技改贷", "retrofit_loan", vec![("B", -5), ("C", 0)], "2000", 60, "用于节能技术改造项目，按改造后节能量分期放款。"),
+    ];
+    for (name, kind, steps, max, term, description) in products {
+        super::green_finance::publish(
+            db,
+            &bank,
+            super::green_finance::NewProduct {
+                name: name.to_owned(),
+                kind: kind.to_owned(),
+                grades: steps.iter().map(|(g, _)| (*g).to_owned()).collect(),
+                rate_step_bp: steps.iter().map(|(g, bp)| ((*g).to_owned(), *bp)).collect(),
+                max_amount_10k_cny: max.to_owned(),
+                term_months: term,
+                divisions: Vec::new(),
+                districts: Vec::new(),
+                valid_from: format!("{this_year}-01-01"),
+                valid_until: format!("{}-12-31", this_year + 1),
+                description: description.to_owned(),
+            },
+        )
+        .await?;
+    }
     let policies = [
         (
             "绿色工厂梯度培育奖励",

@@ -82,7 +82,15 @@ pub fn cell_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
 /// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, which
 /// spreadsheets show as text and do not display.
 pub fn spreadsheet_text(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A plain negative number (`-25.0`) is a number, not a formula: kept as it is.
+    let negative_number = cell.strip_prefix('-').is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && rest.bytes().filter(|b| *b == b'.').count() <= 1
+            && !rest.starts_with('.')
+            && !rest.ends_with('.')
+    });
+    if !negative_number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell
@@ -135,7 +143,14 @@ mod spreadsheet_tests {
 
     #[test]
     fn formulas_become_text_and_plain_cells_stay() {
-        for formula in ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        assert_eq!(
+            spreadsheet_text("-25.0".into()),
+            "-25.0",
+            "a negative number"
+        );
+        for formula in [
+            "=1+1", "+cmd", "-2+3", "-1.", "-.5", "-", "@SUM(A1)", "\tx", "\rx",
+        ] {
             assert_eq!(spreadsheet_text(formula.into()), format!("'{formula}"));
         }
         for plain in [

@@ -457,8 +457,7 @@ pub struct ApplicationView {
     pub created_at: DateTime<Utc>,
     /// The attached code verified now (one application's read only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub verification: Option<Value>,
+    pub verification: Option<super::verification::VerifyResult>,
     /// The assessment's input and trace, while a `trace` consent is in force.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -720,9 +719,7 @@ pub async fn show(
         &[crate::code::text::encode(&code.cose)],
     )
     .await?;
-    view.verification = verified
-        .first()
-        .map(|v| serde_json::to_value(v).unwrap_or(Value::Null));
+    view.verification = verified.into_iter().next();
     let today = super::records::today();
     let figures =
         application.consent_in_force(today) && application.consent_scope == ConsentScope::Trace;

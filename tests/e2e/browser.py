@@ -188,6 +188,7 @@ for lang in ["zh", "en"]:
                             ("regulator-appeals", "/regulator/appeals"), ("regulator-charts", "/regulator/charts"),
                             ("regulator-services", "/regulator/services"),
                             ("regulator-policies", "/regulator/policies"),
+                            ("regulator-finance", "/regulator/finance"),
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()

@@ -296,3 +296,204 @@ async fn a_firm_without_a_code_in_force_cannot_apply_and_a_withdrawn_product_is_
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_desks_apply_decide_and_show_every_read_and_the_figures() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm_token) = app.firm_with_user(&regulator, 3, "3670").await;
+    let code = app.issue_code(&regulator, &firm_token, &uscc).await;
+    let grade = code["grade"].as_str().unwrap().to_owned();
+    app.create_account(Role::Bank, "bank1", None).await;
+    let bank = app.page_session("bank1").await;
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let step_field = match grade.as_str() {
+        "A+" => "step_aplus",
+        "A" => "step_a",
+        "B" => "step_b",
+        "C" => "step_c",
+        _ => "step_d",
+    };
+    let published = app
+        .submit(
+            "/bank/products",
+            &bank,
+            &[
+                ("name", "绿效贷"),
+                ("kind", "green_loan"),
+                (step_field, "-25"),
+                ("max_amount_10k_cny", "3,000"),
+                ("term_months", "24"),
+                ("districts", ""),
+                ("valid_from", &format!("{}-01-01", year - 1)),
+                ("valid_until", &format!("{}-12-31", year + 1)),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.text()
+    );
+    assert!(
+        published
+            .header("location")
+            .contains("msg_product_published")
+    );
+    // A refusal comes back as table keys, shown in words.
+    let refused = app
+        .submit(
+            "/bank/products",
+            &bank,
+            &[
+                ("name", "x"),
+                ("kind", "green_loan"),
+                (step_field, "-25"),
+                ("max_amount_10k_cny", "0"),
+                ("term_months", "24"),
+                ("valid_from", "2026-01-01"),
+                ("valid_until", "2026-12-31"),
+            ],
+        )
+        .await;
+    let location = refused.header("location").to_owned();
+    assert!(location.contains("err=err_positive"), "{location}");
+    let shown = app.page(&location, Some(&bank)).await.text();
+    assert!(
+        shown.contains("最高额度（万元）：") && shown.contains("必须大于 0"),
+        "{shown}"
+    );
+    let crafted = app
+        .page("/bank?err=%3Cb%3Ehello&field=x", Some(&bank))
+        .await
+        .text();
+    assert!(
+        !crafted.contains("hello"),
+        "a crafted link shows only the tables' words"
+    );
+
+    // The firm sees the product, with the rate step in words, and applies with consent.
+    let firm = app.page_session("firm3").await;
+    let desk = app.page("/firm", Some(&firm)).await.text();
+    assert!(
+        desk.contains("绿效贷") && desk.contains("下浮 25 个基点"),
+        "{desk}"
+    );
+    assert!(
+        desk.contains("仅提供绿效等级和绿效码"),
+        "consent in plain words"
+    );
+    let pid = app.get("/api/v1/products", None).await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let until = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let applied = app
+        .submit(
+            "/firm/applications",
+            &firm,
+            &[
+                ("product_id", &pid),
+                ("amount_10k_cny", "1,200"),
+                ("purpose", "余热回收改造"),
+                ("scope", "trace"),
+                ("expires_on", &until),
+            ],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER);
+    assert!(
+        applied.header("location").contains("msg_applied"),
+        "{}",
+        applied.header("location")
+    );
+
+    // The bank's inbox and the application page (a recorded read, with the figures).
+    let inbox = app.page("/bank", Some(&bank)).await.text();
+    assert!(
+        inbox.contains("测试企业3") && inbox.contains("/bank/applications/"),
+        "{inbox}"
+    );
+    let aid = app
+        .get("/api/v1/applications", Some(&firm_token))
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = app
+        .page(&format!("/bank/applications/{aid}"), Some(&bank))
+        .await
+        .text();
+    assert!(
+        page.contains("万元工业增加值能耗") && page.contains("签名核验通过"),
+        "{page}"
+    );
+    let decided = app
+        .submit(
+            &format!("/bank/applications/{aid}/decision"),
+            &bank,
+            &[
+                ("decision", "approved"),
+                ("amount_10k_cny", "1,000"),
+                ("rate_step_bp", "-25"),
+                ("term_months", "24"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.text());
+    assert!(decided.header("location").contains("msg_decided"));
+
+    // The firm sees the decision and every read.
+    let desk = app.page("/firm", Some(&firm)).await.text();
+    assert!(desk.contains("批准 1,000 万元"), "{desk}");
+    assert!(desk.contains("查看了申请和填报数据"), "{desk}");
+    let withdrawn = app
+        .submit(&format!("/firm/applications/{aid}/consent"), &firm, &[])
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    let page = app
+        .page(&format!("/bank/applications/{aid}"), Some(&bank))
+        .await
+        .text();
+    assert!(
+        !page.contains("万元工业增加值能耗") && page.contains("企业未授权查看填报数据"),
+        "{page}"
+    );
+
+    // The regulator's figures, with a chart and downloads.
+    let reg = app.page_session("reg").await;
+    let period = chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(8)));
+    let figures = app
+        .page(
+            &format!("/regulator/finance?by=bank&period={period}"),
+            Some(&reg),
+        )
+        .await
+        .text();
+    assert!(
+        figures.contains("bank1") && figures.contains("<svg class=\"chart\""),
+        "{figures}"
+    );
+    let csv = app
+        .page(
+            &format!("/regulator/finance?by=grade&period={period}&format=csv"),
+            Some(&reg),
+        )
+        .await
+        .text();
+    assert!(
+        csv.contains("绿效等级,申请笔数,获批笔数,获批金额（万元）,平均利率调整（基点）"),
+        "{csv}"
+    );
+    assert!(csv.contains(&format!("{grade},1,1,1000,-25.0")), "{csv}");
+    // The scan page lists the product publicly.
+    let url = code["url"].as_str().unwrap();
+    let (_, c) = url.split_once("/C/").unwrap();
+    let scan = app.page(&format!("/C/{c}"), None).await.text();
+    assert!(scan.contains("bank1 · 绿效贷"), "{scan}");
+}

@@ -71,6 +71,21 @@ pub struct BankPage {
     pub watch_error: Option<&'static str>,
     pub watched: Vec<WatchRow>,
     pub changes: Vec<ChangeRow>,
+    pub products: Vec<BankProductRow>,
+    pub applications: Vec<super::finance::ApplicationRow>,
+    pub kinds: Vec<(&'static str, String)>,
+    pub finance_error: Option<String>,
+}
+
+pub struct BankProductRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub steps: String,
+    pub max_amount: String,
+    pub term_months: i32,
+    pub valid: String,
+    pub withdrawn: bool,
 }
 
 async fn page(
@@ -80,6 +95,7 @@ async fn page(
     results: Vec<ResultRow>,
     msg: Option<&str>,
 ) -> Result<BankPage, PageError> {
+    let t = lang.texts();
     let mut valid: Vec<&str> = results
         .iter()
         .filter(|r| r.verdict == Verdict::Valid)
@@ -125,6 +141,35 @@ async fn page(
         valid_usccs,
         list_error: None,
         import_faults: Vec::new(),
+        products: crate::service::green_finance::of_bank(&state.db, &auth.caller)
+            .await?
+            .into_iter()
+            .map(|p| BankProductRow {
+                id: p.id,
+                kind: super::finance::kind_name(t, p.kind),
+                steps: p
+                    .rate_step_bp
+                    .iter()
+                    .map(|(g, bp)| format!("{g} {}", views::rate_step_words(t, *bp)))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                max_amount: views::grouped(&p.max_amount_10k_cny),
+                term_months: p.term_months,
+                valid: format!("{} – {}", p.valid_from, p.valid_until),
+                withdrawn: p.withdrawn,
+                name: p.name,
+            })
+            .collect(),
+        applications: super::finance::application_rows(
+            t,
+            lang,
+            &crate::service::green_finance::list(&state.db, &auth.caller).await?,
+        ),
+        kinds: crate::store::products::ProductKind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), super::finance::kind_name(t, k)))
+            .collect(),
+        finance_error: None,
         watch_error: None,
         watched,
         changes,
@@ -137,9 +182,10 @@ async fn show_bank(
     auth: PageAuth<Bank>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
-    Ok(render(
-        &page(&state, lang, &auth, Vec::new(), q.msg.as_deref()).await?,
-    ))
+    let mut p = page(&state, lang, &auth, Vec::new(), q.msg.as_deref()).await?;
+    p.finance_error =
+        super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    Ok(render(&p))
 }
 
 #[derive(serde::Deserialize)]

@@ -253,9 +253,9 @@ pub fn service_fault(field: &str, carriers: &[&'static str]) -> Option<&'static 
     flat::cell_of(field, carriers).map(input_of)
 }
 
-/// The words of a fault kind.
-pub fn fault_message(t: &Texts, kind: Fault) -> String {
-    let key = match kind {
+/// The text key of a fault kind's words.
+pub fn fault_key(kind: Fault) -> &'static str {
+    match kind {
         Fault::Decimal(e) => decimal_key(e),
         Fault::Positive => "err_positive",
         Fault::Year => "err_year",
@@ -268,8 +268,12 @@ pub fn fault_message(t: &Texts, kind: Fault) -> String {
         // A fault without words of its own (an unknown field, a malformed value): never the
         // service's English on a page.
         Fault::Other => "err_invalid",
-    };
-    t.get(key).to_owned()
+    }
+}
+
+/// The words of a fault kind.
+pub fn fault_message(t: &Texts, kind: Fault) -> String {
+    t.get(fault_key(kind)).to_owned()
 }
 
 #[cfg(test)]

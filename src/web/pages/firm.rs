@@ -147,6 +147,12 @@ pub struct FirmPage {
     pub policies: Vec<PolicyRow>,
     /// The diagnosis report of the assessment the grade stands on.
     pub report_link: Option<String>,
+    pub offers: Vec<super::finance::OfferRow>,
+    pub applications: Vec<super::finance::ApplicationRow>,
+    /// Each application's reads by its bank, in words (by application id).
+    pub accesses: Vec<(i64, Vec<String>)>,
+    pub finance_error: Option<String>,
+    pub consent_default: String,
 }
 
 /// The yearly data form: flat cells named as in the CSV import (`period`, one per carrier,
@@ -330,6 +336,7 @@ async fn page(
         });
     let industry = super::industry_name(state, lang, &firm.industry_code).await?;
     let green = green_desk(state, lang, auth, &firm).await?;
+    let finance = finance_desk(state, lang, auth, &firm).await?;
     Ok(FirmPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         firm_name: firm.name.clone(),
@@ -359,6 +366,53 @@ async fn page(
         my_requests: green.my_requests,
         policies: green.policies,
         report_link: green.report_link,
+        offers: finance.offers,
+        applications: finance.applications,
+        accesses: finance.accesses,
+        finance_error: None,
+        consent_default: (records::today() + chrono::Duration::days(90)).to_string(),
+    })
+}
+
+/// What the desk shows of green finance: the products the firm qualifies for, its
+/// applications and every read of its data.
+struct FinanceDesk {
+    offers: Vec<super::finance::OfferRow>,
+    applications: Vec<super::finance::ApplicationRow>,
+    accesses: Vec<(i64, Vec<String>)>,
+}
+
+async fn finance_desk(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Firm>,
+    firm: &crate::store::firms::Model,
+) -> Result<FinanceDesk, PageError> {
+    use crate::service::green_finance;
+    let t = lang.texts();
+    let offers = green_finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
+    let list = green_finance::list(&state.db, &auth.caller).await?;
+    let mut accesses = Vec::new();
+    for a in &list {
+        let reads = green_finance::access_log(&state.db, &auth.caller, a.id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                t.get(if r.what == "application_trace" {
+                    "access_trace"
+                } else {
+                    "access_grade"
+                })
+                .replace("{who}", &r.who)
+                .replace("{at}", &views::local_time(lang, r.at))
+            })
+            .collect();
+        accesses.push((a.id, reads));
+    }
+    Ok(FinanceDesk {
+        offers: super::finance::offer_rows(t, &offers),
+        applications: super::finance::application_rows(t, lang, &list),
+        accesses,
     })
 }
 
@@ -489,9 +543,10 @@ async fn show_firm(
     auth: PageAuth<Firm>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
-    Ok(render(
-        &page(&state, lang, &auth, Outcome::empty(), q.msg.as_deref()).await?,
-    ))
+    let mut p = page(&state, lang, &auth, Outcome::empty(), q.msg.as_deref()).await?;
+    p.finance_error =
+        super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    Ok(render(&p))
 }
 
 /// The form read and checked input by input; with no fault there, the service's check. The

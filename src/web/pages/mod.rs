@@ -5,6 +5,7 @@ mod bank;
 mod bank_list;
 mod charts;
 mod data_form;
+mod finance;
 mod firm;
 mod provider;
 mod regulator;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(firm::router())
         .merge(bank::router())
         .merge(provider::router())
+        .merge(finance::router())
         .merge(regulator::router())
 }
 
@@ -111,6 +113,11 @@ pub fn check_csrf<R: Allowed>(auth: &PageAuth<R>, given: &str) -> Result<(), Pag
 pub struct FlashQuery {
     #[serde(default)]
     pub msg: Option<String>,
+    /// A refusal sent back after a redirect, as table keys (see `finance::refusal_shown`).
+    #[serde(default)]
+    pub err: Option<String>,
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 #[derive(Template)]
@@ -157,3 +164,7 @@ pub async fn industry_name(
         },
     ))
 }
+
+/// A form with nothing but its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}

@@ -63,6 +63,8 @@ pub struct ScanPage {
     pub legend: Vec<views::LegendRow>,
     pub finance_items: Vec<String>,
     pub rate_step: Option<String>,
+    /// The banks' products in force that take this grade (public, like the grade).
+    pub products: Vec<String>,
     pub services: Vec<String>,
     pub serial: u64,
 }
@@ -137,6 +139,19 @@ async fn show_scan(
     // Finance and services follow a code in force only: never a revoked, superseded or
     // expired code's.
     let finance = result.finance.as_ref().filter(|_| in_force);
+    let products = match (&firm, in_force) {
+        (Some(f), true) => super::finance::offer_names(
+            t,
+            &crate::service::green_finance::offers_for(
+                &state.db,
+                claims.grade,
+                f.industry_code.get(..2).unwrap_or_default(),
+                &f.district,
+            )
+            .await?,
+        ),
+        _ => Vec::new(),
+    };
     let page = ScanPage {
         c: Chrome::maybe(lang, &session),
         firm_name: firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
@@ -171,6 +186,7 @@ async fn show_scan(
         rate_step: finance
             .and_then(|f| f.rate_step_bp)
             .map(|bp| views::rate_step_words(t, bp)),
+        products,
         services: if in_force {
             result.services.iter().map(name).collect()
         } else {
