@@ -20,6 +20,9 @@ pub struct Config {
     /// How long a code's facts are kept for verification (`GEC_CODE_CACHE_MS`, default 1 s):
     /// changes reach every replica by notice at once; this bounds a lost notice.
     pub code_cache_ttl: std::time::Duration,
+    /// Webhooks may target private, loopback and link-local addresses (on-premises bank
+    /// networks, tests); off by default (server-side request forgery).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {

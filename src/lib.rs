@@ -75,6 +75,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         });
     }
+    // Every replica sends the webhook outbox (claims keep them from sending one delivery twice).
+    tokio::spawn(service::webhooks::run_worker(
+        state.db.clone(),
+        state.config.webhook_allow_private,
+        shutdown_signal(),
+    ));
     let shutdown = shutdown_signal();
     let listener = TcpListener::bind(state.config.bind)
         .await

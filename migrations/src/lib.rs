@@ -10,6 +10,7 @@ mod m20261126_000004_watchlist_appeals;
 mod m20261127_000005_login_throttle;
 mod m20261127_000006_services_policies;
 mod m20261127_000007_green_finance;
+mod m20261127_000008_webhooks;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_login_throttle::Migration),
             Box::new(m20261127_000006_services_policies::Migration),
             Box::new(m20261127_000007_green_finance::Migration),
+            Box::new(m20261127_000008_webhooks::Migration),
         ]
     }
 }

@@ -93,6 +93,10 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Let webhooks target private, loopback and link-local addresses (an on-premises bank
+    /// network); refused by default.
+    #[arg(long, env = "GEC_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    webhook_allow_private: bool,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +241,10 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
                 .collect::<anyhow::Result<_>>()?,
             Err(_) => Vec::new(),
         },
+        webhook_allow_private: matches!(
+            std::env::var("GEC_WEBHOOK_ALLOW_PRIVATE").as_deref(),
+            Ok("1" | "true" | "yes" | "on")
+        ),
     })
 }
 
@@ -258,6 +266,7 @@ async fn serve(
         metrics_bind: args.metrics_bind,
         trusted_proxies: args.trusted_proxies,
         code_cache_ttl: code_cache_ttl()?,
+        webhook_allow_private: args.webhook_allow_private,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

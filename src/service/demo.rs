@@ -342,8 +342,22 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
     }
     let this_year = chrono::Datelike::year(&super::records::today());
     let products = [
-        ("工业绿效贷", "green_loan", vec![("A+", -30), ("A", -20), ("B", -10)], "5000", 36, "绿效码浅绿及以上企业的流动资金与项目贷款，利率按等级下浮。"),
-        ("节能技改贷", "retrofit_loan", vec![("B", -5), ("C", 0)], "2000", 60, "用于节能技术改造项目，按改造后节能量分期放款。"),
+        (
+            "工业绿效贷",
+            "green_loan",
+            vec![("A+", -30), ("A", -20), ("B", -10)],
+            "5000",
+            36,
+            "绿效码浅绿及以上企业的流动资金与项目贷款，利率按等级下浮。",
+        ),
+        (
+            "节能技改贷",
+            "retrofit_loan",
+            vec![("B", -5), ("C", 0)],
+            "2000",
+            60,
+            "用于节能技术改造项目，按改造后节能量分期放款。",
+        ),
     ];
     for (name, kind, steps, max, term, description) in products {
         super::green_finance::publish(

@@ -128,7 +128,7 @@ pub async fn approve(
     });
     tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
 
-    codes::ActiveModel {
+    let issued = codes::ActiveModel {
         serial: Set(serial as i64),
         firm_id: Set(firm.id),
         assessment_id: Set(assessment.id),
@@ -151,11 +151,26 @@ pub async fn approve(
     .insert(&txn)
     .await?;
     let actor = caller.actor();
+    // The banks that follow the firm are told, in this transaction (the outbox).
+    super::webhooks::enqueue(
+        &txn,
+        firm.id,
+        "code.issued",
+        super::webhooks::code_data(&issued, &firm.uscc, &firm.name),
+    )
+    .await?;
     if let Some(previous) = &previous {
         let mut old: codes::ActiveModel = previous.clone().into();
         old.status = Set(CodeStatus::Superseded);
         old.superseded_by = Set(Some(serial as i64));
-        old.update(&txn).await?;
+        let old = old.update(&txn).await?;
+        super::webhooks::enqueue(
+            &txn,
+            firm.id,
+            "code.superseded",
+            super::webhooks::code_data(&old, &firm.uscc, &firm.name),
+        )
+        .await?;
         audit::record(
             &txn,
             &actor,

@@ -33,3 +33,4 @@ pub mod tokens;
 pub mod verdict;
 pub mod verification;
 pub mod watch;
+pub mod webhooks;

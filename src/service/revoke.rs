@@ -67,7 +67,16 @@ pub async fn revoke(
     model.revoked_reason = Set(Some(reason.clone()));
     model.revoked_at = Set(Some(now));
     model.revoke_entry = Set(Some(head.size as i64));
-    model.update(&txn).await?;
+    let revoked = model.update(&txn).await?;
+    if let Some(firm) = firms::Entity::find_by_id(revoked.firm_id).one(&txn).await? {
+        super::webhooks::enqueue(
+            &txn,
+            firm.id,
+            "code.revoked",
+            super::webhooks::code_data(&revoked, &firm.uscc, &firm.name),
+        )
+        .await?;
+    }
     if was == CodeStatus::Active {
         let firm = firms::Entity::find_by_id(firm_id)
             .one(&txn)

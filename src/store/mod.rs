@@ -20,3 +20,4 @@ pub mod tlog;
 pub mod tokens;
 pub mod vetoes;
 pub mod watchlist;
+pub mod webhooks;

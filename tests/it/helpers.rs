@@ -83,6 +83,11 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_private_webhooks(false).await
+    }
+
+    /// A service whose webhooks may target this machine (the tests' receivers).
+    pub async fn with_private_webhooks(allow: bool) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database_url(dir.path()).await;
         let db = gec::db::connect(&database_url)
@@ -97,6 +102,7 @@ impl TestApp {
             metrics_bind: None,
             trusted_proxies: Vec::new(),
             code_cache_ttl: gec::service::cache::FRESH_FOR,
+            webhook_allow_private: allow,
         };
         let state = AppState::open(db.clone(), config)
             .await

@@ -37,3 +37,4 @@ mod schemathesis;
 mod submissions;
 mod throttle;
 mod tlog;
+mod webhooks;

@@ -14,6 +14,7 @@ mod import;
 mod login;
 pub mod openapi;
 mod tokens;
+mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -34,5 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(appeals::router())
         .merge(green::router())
         .merge(finance::router())
+        .merge(webhooks::router())
         .merge(tokens::router())
 }
