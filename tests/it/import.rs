@@ -229,3 +229,114 @@ async fn gec_import_imports_a_file_and_refuses_a_bad_one() {
     );
     assert_eq!(app.count("assessments").await, 50);
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A workbook of the import's rows, written as Excel writes numbers: the amounts and years as
+/// numbers, the rest as text; a blank row in the middle.
+fn workbook(rows: &[String]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let mut r = 0u32;
+    for (i, line) in std::iter::once(HEADER.to_owned())
+        .chain(rows.iter().cloned())
+        .enumerate()
+    {
+        if i == 2 {
+            r += 1; // a blank row
+        }
+        for (c, cell) in line.split(',').enumerate() {
+            let c = c as u16;
+            match cell.parse::<f64>() {
+                Ok(number) if i > 0 && !cell.is_empty() && c != 0 => {
+                    sheet.write_number(r, c, number).unwrap();
+                }
+                _ if !cell.is_empty() => {
+                    sheet.write_string(r, c, cell).unwrap();
+                }
+                _ => {}
+            }
+        }
+        r += 1;
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn post_xlsx(app: &TestApp, token: &str, body: Vec<u8>) -> TestResponse {
+    let request = Request::post("/api/v1/import")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, XLSX)
+        .body(Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn an_excel_workbook_imports_like_the_csv_and_its_faults_name_the_sheet_rows() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let rows: Vec<String> = (0..5).map(row).collect();
+    let good = post_xlsx(&app, &regulator, workbook(&rows)).await;
+    assert_eq!(good.status, StatusCode::CREATED, "{}", good.text());
+    assert_eq!(good.json()["rows"], 5);
+    // The same data through CSV grades the same: the stored input is identical.
+    let stored: Value = app
+        .get("/api/v1/assessments?limit=1", Some(&regulator))
+        .await
+        .json();
+    assert!(stored["items"][0]["score"].is_string());
+
+    // A bad year on the third data row: sheet row 5 (the header, a row, a blank row, a row).
+    let mut bad: Vec<String> = (10..14).map(row).collect();
+    bad[2] = bad[2].replacen(",2025,", ",1800,", 1);
+    let before = app.count("assessments").await;
+    let refused = post_xlsx(&app, &regulator, workbook(&bad)).await;
+    let problem = refused.problem(422);
+    assert_eq!(problem["errors"][0]["line"], 5, "{problem}");
+    assert_eq!(problem["errors"][0]["column"], "period", "{problem}");
+    assert_eq!(app.count("assessments").await, before, "nothing stored");
+    let garbage = post_xlsx(&app, &regulator, b"PK\x03\x04not a workbook".to_vec()).await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_excel_template_has_chinese_headings_with_units_and_imports_as_it_is() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let template = app.get("/api/v1/import/template.xlsx", None).await;
+    assert_eq!(template.header("content-type"), XLSX);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(template.body.clone())).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    for heading in [
+        "统一社会信用代码",
+        "工业增加值（万元）",
+        "电力消费量（千瓦时）",
+        "天然气消费量（立方米）",
+        "一般工业固体废物综合利用量（吨）",
+    ] {
+        assert!(strings.contains(heading), "{heading}");
+    }
+    let imported = post_xlsx(&app, &regulator, template.body.clone()).await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.text());
+    // `gec import` takes the workbook too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.xlsx");
+    std::fs::write(&path, workbook(&(20..23).map(row).collect::<Vec<_>>())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gec"))
+        .arg("import")
+        .arg(&path)
+        .env("DATABASE_URL", &app.database_url)
+        .env("GEC_DATA_DIR", app.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

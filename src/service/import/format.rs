@@ -30,6 +30,72 @@ pub fn columns() -> Vec<&'static str> {
     columns
 }
 
+/// A column's heading in Chinese, with its unit (the XLSX template's header; the import takes
+/// either this or the column's name).
+pub fn label_zh(column: &str) -> String {
+    let fixed = match column {
+        "uscc" => "统一社会信用代码",
+        "name" => "企业名称",
+        "industry_code" => "行业代码（GB/T 4754 四位）",
+        "district" => "区县",
+        "period" => "统计年度",
+        "assessed_on" => "评价日期（YYYY-MM-DD）",
+        "value_added_10k_cny" => "工业增加值（万元）",
+        "waste_generated_t" => "一般工业固体废物产生量（吨）",
+        "waste_stock_utilized_t" => "综合利用往年贮存量（吨）",
+        "waste_utilized_t" => "一般工业固体废物综合利用量（吨）",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_owned();
+    }
+    // The carriers as the energy statistics form names them.
+    let name = match Carrier::parse(column) {
+        Some(Carrier::ElectricityKwh) => "电力",
+        Some(Carrier::RawCoalT) => "原煤",
+        Some(Carrier::WashedCoalT) => "洗精煤",
+        Some(Carrier::CokeT) => "焦炭",
+        Some(Carrier::CrudeOilT) => "原油",
+        Some(Carrier::FuelOilT) => "燃料油",
+        Some(Carrier::GasolineT) => "汽油",
+        Some(Carrier::KeroseneT) => "煤油",
+        Some(Carrier::DieselT) => "柴油",
+        Some(Carrier::LpgT) => "液化石油气",
+        Some(Carrier::NaturalGasM3) => "天然气",
+        Some(Carrier::HeatGj) => "热力",
+        None => column,
+    };
+    let unit = match Carrier::parse(column) {
+        Some(Carrier::ElectricityKwh) => "千瓦时",
+        Some(Carrier::NaturalGasM3) => "立方米",
+        Some(Carrier::HeatGj) => "吉焦",
+        _ => "吨",
+    };
+    format!("{name}消费量（{unit}）")
+}
+
+/// The column a heading names: the column's own name, or its Chinese heading.
+pub fn column_of(heading: &str) -> Option<&'static str> {
+    let heading = heading.trim();
+    columns()
+        .into_iter()
+        .find(|c| *c == heading || label_zh(c) == heading)
+}
+
+/// The template as an Excel workbook: Chinese headings with units, one example row.
+pub fn template_xlsx() -> Result<Vec<u8>, AppError> {
+    let example = template();
+    let row: Vec<String> = example
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let header: Vec<String> = columns().iter().map(|c| label_zh(c)).collect();
+    crate::service::flat::xlsx_bytes("导入模板", &[header, row])
+}
+
 /// The template offered for download: the header and one example row.
 pub fn template() -> String {
     let mut example: Vec<String> = vec![
@@ -111,8 +177,8 @@ pub(super) fn read_header(
             )]);
         };
         let name = name.trim();
-        match expected.iter().find(|c| **c == name) {
-            Some(column) if seen.insert(*column) => map.push(Some(*column)),
+        match column_of(name) {
+            Some(column) if seen.insert(column) => map.push(Some(column)),
             Some(column) => {
                 errors.push(error(1, Some(column), "column given twice"));
                 map.push(None);

@@ -3,8 +3,9 @@
 //! are created and every row becomes a submission, with audit events, in one transaction.
 
 mod format;
+pub mod xlsx;
 
-pub use format::{ImportError, RowError, columns, template};
+pub use format::{ImportError, RowError, columns, template, template_xlsx};
 use format::{error, read_header};
 
 use std::collections::{HashMap, HashSet};
@@ -49,6 +50,14 @@ pub async fn import_csv(
     bytes: &[u8],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport, ImportError> {
+    // An Excel workbook is read as the CSV of its first sheet (rows keep their numbers).
+    let converted;
+    let bytes = if xlsx::is_xlsx(bytes) {
+        converted = xlsx::to_csv(bytes)?;
+        converted.as_slice()
+    } else {
+        bytes
+    };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     if !first_line.contains(&b',') && (first_line.contains(&b';') || first_line.contains(&b'\t')) {

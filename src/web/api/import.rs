@@ -20,12 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .routes(routes!(show_template))
+        .routes(routes!(show_template_xlsx))
 }
 
-/// Imports a district's CSV file, all or nothing; faults are listed by line and column in
+/// Imports a district's CSV file or Excel workbook (the first sheet), all or nothing; faults are listed by line and column in
 /// the problem's `errors`. Who may call it: regulator.
 #[utoipa::path(post, path = "/api/v1/import", tag = "import", security(("bearer" = [])),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 201, body = ImportReport)))]
 async fn create_import(
     State(state): State<AppState>,
@@ -33,7 +34,10 @@ async fn create_import(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<ImportReport>)> {
-    super::require_content_type(&headers, "text/csv")?;
+    // A CSV file, or an Excel workbook (its first sheet, read the same way).
+    if super::require_content_type(&headers, XLSX).is_err() {
+        super::require_content_type(&headers, "text/csv")?;
+    }
     let report = import::import_csv(
         &state.db,
         &state.caches,
@@ -47,6 +51,26 @@ async fn create_import(
 }
 
 /// The CSV template with its header and an example row. Who may call it: anyone.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The template as an Excel workbook: Chinese headings with their units, one example row. The
+/// import reads either the columns' names or these headings. Who may call it: anyone.
+#[utoipa::path(get, path = "/api/v1/import/template.xlsx", tag = "import",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+async fn show_template_xlsx() -> crate::error::AppResult<Response> {
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gec-import-template.xlsx\"",
+            ),
+        ],
+        import::template_xlsx()?,
+    )
+        .into_response())
+}
+
 #[utoipa::path(get, path = "/api/v1/import/template.csv", tag = "import",
     responses((status = 200, content_type = "text/csv", body = String)))]
 async fn show_template() -> Response {
