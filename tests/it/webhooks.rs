@@ -193,3 +193,47 @@ async fn a_watched_firms_code_events_reach_the_bank_signed_retried_and_after_a_r
         .await
         .problem(404);
 }
+
+#[tokio::test]
+async fn the_bank_desk_registers_a_webhook_shows_its_secret_once_and_refuses_private_targets() {
+    let app = TestApp::new().await;
+    app.create_account(Role::Bank, "bank1", None).await;
+    let desk = app.page_session("bank1").await;
+    let refused = app
+        .submit(
+            "/bank/webhooks",
+            &desk,
+            &[("url", "http://127.0.0.1:9/hook")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let shown = app
+        .page(refused.header("location"), Some(&desk))
+        .await
+        .text();
+    assert!(
+        shown.contains("接收地址") && !shown.contains("whsec_"),
+        "{shown}"
+    );
+    assert_eq!(app.count("webhooks").await, 0);
+    let added = app
+        .submit(
+            "/bank/webhooks",
+            &desk,
+            &[("url", "https://203.0.113.9/hook")],
+        )
+        .await;
+    // 203.0.113.0/24 is a documentation range: refused too.
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let public = app
+        .submit("/bank/webhooks", &desk, &[("url", "https://8.8.8.8/hook")])
+        .await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text());
+    let html = public.text();
+    assert!(
+        html.contains("只显示这一次") && html.contains("whsec_"),
+        "{html}"
+    );
+    let again = app.page("/bank", Some(&desk)).await.text();
+    assert!(again.contains("https://8.8.8.8/hook") && !again.contains("whsec_"));
+}

@@ -1016,4 +1016,26 @@ pub static EN: &[(&str, &str)] = &[
     ("product_term_input", "Term (months)"),
     ("product_publish_button", "Publish"),
     ("scan_products", "Banks' green-finance products"),
+    ("bank_webhooks", "Pushed alerts (webhooks)"),
+    (
+        "bank_webhooks_note",
+        "When a firm you watch or have lent to gets a new, superseded, revoked or expiring code, the platform posts a signed message to this address, retrying until it is received.",
+    ),
+    (
+        "webhook_secret_once",
+        "Keep this signing secret now: it is shown this once:",
+    ),
+    ("webhook_active", "active"),
+    ("webhook_stopped", "stopped"),
+    ("webhook_stop", "Stop"),
+    ("webhook_url", "Receiving URL"),
+    ("webhook_register", "Add"),
+    ("msg_webhook_registered", "The webhook was added."),
+    ("msg_webhook_stopped", "The webhook was stopped."),
+    ("delivery_done", "delivered ({at})"),
+    (
+        "delivery_retrying",
+        "attempt {n} failed (status {status}); retrying",
+    ),
+    ("delivery_queued", "queued"),
 ];

@@ -854,4 +854,26 @@ pub static ZH: &[(&str, &str)] = &[
     ("product_term_input", "期限（月）"),
     ("product_publish_button", "发布"),
     ("scan_products", "银行绿色金融产品"),
+    ("bank_webhooks", "变动推送（Webhook）"),
+    (
+        "bank_webhooks_note",
+        "关注的企业以及我行批准过贷款的企业，其绿效码签发、替换、撤销或即将到期时，平台向此地址推送签名消息，失败会自动重试。",
+    ),
+    (
+        "webhook_secret_once",
+        "请立即保存签名密钥，它只显示这一次：",
+    ),
+    ("webhook_active", "推送中"),
+    ("webhook_stopped", "已停止"),
+    ("webhook_stop", "停止推送"),
+    ("webhook_url", "接收地址"),
+    ("webhook_register", "添加"),
+    ("msg_webhook_registered", "推送地址已添加。"),
+    ("msg_webhook_stopped", "推送已停止。"),
+    ("delivery_done", "已送达（{at}）"),
+    (
+        "delivery_retrying",
+        "第 {n} 次尝试未成功（状态 {status}），将自动重试",
+    ),
+    ("delivery_queued", "排队中"),
 ];

@@ -72,9 +72,20 @@ pub struct BankPage {
     pub watched: Vec<WatchRow>,
     pub changes: Vec<ChangeRow>,
     pub products: Vec<BankProductRow>,
+    pub webhooks: Vec<WebhookRow>,
+    /// A webhook's secret, right after its registration (shown this once).
+    pub new_secret: Option<String>,
     pub applications: Vec<super::finance::ApplicationRow>,
     pub kinds: Vec<(&'static str, String)>,
     pub finance_error: Option<String>,
+}
+
+pub struct WebhookRow {
+    pub id: i64,
+    pub url: String,
+    pub active: bool,
+    /// The latest deliveries in words.
+    pub deliveries: Vec<String>,
 }
 
 pub struct BankProductRow {
@@ -88,7 +99,7 @@ pub struct BankProductRow {
     pub withdrawn: bool,
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     lang: Lang,
     auth: &PageAuth<Bank>,
@@ -170,6 +181,8 @@ async fn page(
             .map(|k| (k.as_str(), super::finance::kind_name(t, k)))
             .collect(),
         finance_error: None,
+        webhooks: webhook_rows(state, lang, auth).await?,
+        new_secret: None,
         watch_error: None,
         watched,
         changes,
@@ -411,4 +424,47 @@ async fn remove_watch(
         }
         Err(other) => Err(PageError(other)),
     }
+}
+
+/// The bank's webhooks with their latest deliveries in words.
+async fn webhook_rows(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Bank>,
+) -> Result<Vec<WebhookRow>, PageError> {
+    use crate::service::webhooks;
+    let t = lang.texts();
+    let mut rows = Vec::new();
+    for hook in webhooks::list(&state.db, &auth.caller).await? {
+        let deliveries = webhooks::deliveries_of(&state.db, &auth.caller, hook.id)
+            .await?
+            .into_iter()
+            .take(10)
+            .map(|d| {
+                let state_words = match (&d.delivered_at, d.attempts.last()) {
+                    (Some(at), _) => t
+                        .get("delivery_done")
+                        .replace("{at}", &views::local_time(lang, *at)),
+                    (None, Some(last)) => t
+                        .get("delivery_retrying")
+                        .replace("{n}", &d.attempts.len().to_string())
+                        .replace(
+                            "{status}",
+                            &last
+                                .status
+                                .map_or_else(|| "—".to_owned(), |s| s.to_string()),
+                        ),
+                    (None, None) => t.get("delivery_queued").to_owned(),
+                };
+                format!("{} · {} · {state_words}", d.event_type, d.message_id)
+            })
+            .collect();
+        rows.push(WebhookRow {
+            id: hook.id,
+            url: hook.url,
+            active: hook.active,
+            deliveries,
+        });
+    }
+    Ok(rows)
 }

@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/bank/applications/{id}", get(bank_application))
         .route("/bank/applications/{id}/decision", post(bank_decide))
         .route("/regulator/finance", get(regulator_finance))
+        .route("/bank/webhooks", post(bank_register_webhook))
+        .route("/bank/webhooks/{id}/stop", post(bank_stop_webhook))
 }
 
 pub fn kind_name(t: &Texts, k: ProductKind) -> String {
@@ -615,4 +617,50 @@ pub fn offer_names(t: &Texts, offers: &[ProductOffer]) -> Vec<String> {
             format!("{} · {}{rate}", o.product.bank, o.product.name)
         })
         .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct WebhookForm {
+    #[serde(default)]
+    url: String,
+}
+
+/// Registers a webhook and shows its secret on this page, once (never in a URL).
+async fn bank_register_webhook(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: PageAuth<Bank>,
+    CsrfForm(form): CsrfForm<WebhookForm>,
+) -> PageResult {
+    let new = crate::service::webhooks::NewWebhook { url: form.url };
+    let allow = state.config.webhook_allow_private;
+    match crate::service::webhooks::register(&state.db, &auth.caller, new, allow).await {
+        Ok(hook) => {
+            let mut p = super::bank::page(
+                &state,
+                lang,
+                &auth,
+                Vec::new(),
+                Some("msg_webhook_registered"),
+            )
+            .await?;
+            p.new_secret = hook.secret;
+            Ok(render(&p))
+        }
+        Err(err) => back("/bank", "webhooks-h", Err(refusal(err)?)),
+    }
+}
+
+async fn bank_stop_webhook(
+    State(state): State<AppState>,
+    auth: PageAuth<Bank>,
+    Path(id): Path<i64>,
+    CsrfForm(super::EmptyForm {}): CsrfForm<super::EmptyForm>,
+) -> PageResult {
+    match crate::service::webhooks::disable(&state.db, &auth.caller, id).await {
+        Ok(_) | Err(AppError::Conflict(_)) => {
+            back("/bank", "webhooks-h", Ok("msg_webhook_stopped"))
+        }
+        Err(other) => Err(PageError(other)),
+    }
 }
