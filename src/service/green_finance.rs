@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::accounts::{Caller, Role};
+use super::fields;
 use crate::error::{AppError, AppResult};
 use crate::grading::decimal::{Fixed, parse_decimal};
 use crate::grading::{Fault, Grade};
@@ -21,7 +22,7 @@ use crate::store::applications::{self, ApplicationStatus, ConsentScope, accesses
 use crate::store::audit::{self, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::products::{self, ProductKind};
-use crate::store::{accounts, assessments, firms};
+use crate::store::{assessments, firms};
 
 /// The largest rate step a product may state, either way (5 percentage points).
 const MAX_STEP_BP: i32 = 500;
@@ -93,19 +94,6 @@ pub struct ProductOffer {
     pub rate_step_bp_for_grade: Option<i32>,
 }
 
-async fn org_names<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<HashMap<i64, String>> {
-    Ok(accounts::Entity::find()
-        .filter(accounts::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.org.unwrap_or(a.username)))
-        .collect())
-}
-
 fn product_view(p: &products::Model, banks: &HashMap<i64, String>) -> ProductView {
     let list = |t: &str| -> Vec<String> { serde_json::from_str(t).unwrap_or_default() };
     ProductView {
@@ -133,13 +121,8 @@ async fn product_views<C: ConnectionTrait>(
     db: &C,
     list: &[products::Model],
 ) -> AppResult<Vec<ProductView>> {
-    let banks = org_names(db, list.iter().map(|p| p.bank_id)).await?;
+    let banks = fields::org_names(db, list.iter().map(|p| p.bank_id)).await?;
     Ok(list.iter().map(|p| product_view(p, &banks)).collect())
-}
-
-fn date(field: &str, text: &str) -> AppResult<NaiveDate> {
-    crate::grading::input::parse_date(text.trim())
-        .ok_or_else(|| AppError::fault(field, Fault::Date))
 }
 
 /// A positive amount in 10,000 CNY, normalised.
@@ -171,19 +154,7 @@ pub async fn publish(
             "must be green_loan, transition_loan, retrofit_loan, green_bond, credit_line or other",
         )
     })?;
-    if new.grades.is_empty() {
-        return Err(AppError::validation("grades", "name at least one grade"));
-    }
-    let mut grades: Vec<Grade> = Vec::new();
-    for (i, g) in new.grades.iter().enumerate() {
-        let grade = Grade::parse(g.trim()).ok_or_else(|| {
-            AppError::validation(format!("grades[{i}]"), "must be A+, A, B, C or D")
-        })?;
-        if !grades.contains(&grade) {
-            grades.push(grade);
-        }
-    }
-    grades.sort();
+    let grades = fields::grades("grades", &new.grades)?;
     for (g, bp) in &new.rate_step_bp {
         let field = format!("rate_step_bp.{g}");
         let grade = Grade::parse(g).ok_or_else(|| AppError::validation(&field, "not a grade"))?;
@@ -216,22 +187,10 @@ pub async fn publish(
             "must be 1 to 360 months",
         ));
     }
-    let mut divisions: Vec<String> = Vec::new();
-    for (i, d) in new.divisions.iter().enumerate() {
-        let d = d.trim();
-        if d.len() != 2 || !d.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
-                format!("divisions[{i}]"),
-                "must be a two-digit GB/T 4754 division",
-            ));
-        }
-        if !divisions.iter().any(|x| x == d) {
-            divisions.push(d.to_owned());
-        }
-    }
-    let districts = super::green_services::district_list("districts", &new.districts)?;
-    let valid_from = date("valid_from", &new.valid_from)?;
-    let valid_until = date("valid_until", &new.valid_until)?;
+    let divisions = fields::divisions("divisions", &new.divisions)?;
+    let districts = fields::districts("districts", &new.districts)?;
+    let valid_from = fields::date("valid_from", &new.valid_from)?;
+    let valid_until = fields::date("valid_until", &new.valid_until)?;
     if valid_until < valid_from {
         return Err(AppError::fault("valid_until", Fault::DateOrder));
     }
@@ -478,7 +437,7 @@ async fn application_views<C: ConnectionTrait>(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let banks = org_names(db, products.values().map(|p| p.bank_id)).await?;
+    let banks = fields::org_names(db, products.values().map(|p| p.bank_id)).await?;
     let firms = firms::by_ids(db, list.iter().map(|a| a.firm_id)).await?;
     let grades: HashMap<i64, Grade> = codes::Entity::find()
         .filter(codes::Column::Serial.is_in(list.iter().map(|a| a.code_serial)))
@@ -555,7 +514,7 @@ pub async fn apply(
         }
     };
     let today = super::records::today();
-    let expires_on = date("consent.expires_on", &new.consent.expires_on)?;
+    let expires_on = fields::date("consent.expires_on", &new.consent.expires_on)?;
     if expires_on < today {
         return Err(AppError::validation(
             "consent.expires_on",
@@ -770,23 +729,36 @@ pub async fn access_log(
     id: i64,
 ) -> AppResult<Vec<AccessView>> {
     visible(db, caller, id).await?;
+    Ok(accesses_of(db, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+/// The reads of these applications (already shown to be visible to the caller, e.g. from
+/// [`list`]), in one query, by application.
+pub async fn accesses_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<AccessView>>> {
     let rows = accesses::Entity::find()
-        .filter(accesses::Column::ApplicationId.eq(id))
+        .filter(accesses::Column::ApplicationId.is_in(ids.iter().copied()))
         .order_by_asc(accesses::Column::Id)
         .all(db)
         .await?;
-    let names = org_names(db, rows.iter().filter_map(|r| r.account_id)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AccessView {
+    let names = fields::org_names(db, rows.iter().filter_map(|r| r.account_id)).await?;
+    let mut out: HashMap<i64, Vec<AccessView>> = HashMap::new();
+    for r in rows {
+        out.entry(r.application_id).or_default().push(AccessView {
             who: r
                 .account_id
                 .and_then(|id| names.get(&id).cloned())
                 .unwrap_or(r.actor),
             at: r.at,
             what: r.what,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// The firm withdraws its consent: from now on the bank's reads carry no figures.

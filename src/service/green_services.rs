@@ -15,16 +15,14 @@ use serde_json::json;
 
 use super::accounts::{Caller, Role};
 use super::cache::Caches;
+use super::fields;
 use crate::error::{AppError, AppResult};
 use crate::grading::decimal::{Fixed, parse_decimal};
 use crate::grading::way_up::WayUp;
 use crate::store::audit::{self, Change};
 use crate::store::service_requests::{self, RequestStatus};
 use crate::store::services::{self, Category, ServiceStatus};
-use crate::store::{accounts, assessments, codes, firms};
-
-/// At most this many districts on one service.
-const MAX_DISTRICTS: usize = 50;
+use crate::store::{assessments, codes, firms};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,20 +51,6 @@ pub struct ServiceView {
     pub created_at: DateTime<Utc>,
 }
 
-/// The names providers go by (their organisation, else their username), by account id.
-async fn provider_names<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<HashMap<i64, String>> {
-    Ok(accounts::Entity::find()
-        .filter(accounts::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.org.unwrap_or(a.username)))
-        .collect())
-}
-
 fn view(s: &services::Model, names: &HashMap<i64, String>) -> ServiceView {
     ServiceView {
         id: s.id,
@@ -85,23 +69,8 @@ async fn views<C: ConnectionTrait>(
     db: &C,
     list: &[services::Model],
 ) -> AppResult<Vec<ServiceView>> {
-    let names = provider_names(db, list.iter().map(|s| s.provider_id)).await?;
+    let names = fields::org_names(db, list.iter().map(|s| s.provider_id)).await?;
     Ok(list.iter().map(|s| view(s, &names)).collect())
-}
-
-/// Districts as a checked list: each a short line, no repeats, at most 50.
-pub fn district_list(field: &str, districts: &[String]) -> AppResult<Vec<String>> {
-    if districts.len() > MAX_DISTRICTS {
-        return Err(AppError::validation(field, "at most 50 districts"));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for (i, d) in districts.iter().enumerate() {
-        let d = super::text::line(&format!("{field}[{i}]"), d, 40)?;
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    Ok(out)
 }
 
 /// A provider publishes a service; it waits for a regulator's approval.
@@ -121,7 +90,7 @@ pub async fn publish(
         )
     })?;
     let description = super::text::note("description", &new.description, 4000)?;
-    let districts = district_list("districts", &new.districts)?;
+    let districts = fields::districts("districts", &new.districts)?;
     let contact = super::text::line("contact", &new.contact, 200)?;
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -471,7 +440,7 @@ async fn request_views<C: ConnectionTrait>(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
-    let names = provider_names(db, services.values().map(|s| s.provider_id)).await?;
+    let names = fields::org_names(db, services.values().map(|s| s.provider_id)).await?;
     let firms = firms::by_ids(db, list.iter().map(|r| r.firm_id)).await?;
     Ok(list
         .iter()

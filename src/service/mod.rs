@@ -9,6 +9,7 @@ pub mod cache;
 pub mod codes;
 pub mod credentials;
 pub mod demo;
+pub mod fields;
 pub mod firms;
 pub mod flat;
 pub mod green_finance;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::accounts::{Caller, Role};
+use super::fields;
 use crate::error::{AppError, AppResult};
 use crate::grading::Grade;
 use crate::grading::input::CertificationKind;
@@ -84,11 +85,6 @@ pub fn view(p: &policies::Model) -> PolicyView {
     }
 }
 
-fn date(field: &str, text: &str) -> AppResult<NaiveDate> {
-    crate::grading::input::parse_date(text.trim())
-        .ok_or_else(|| AppError::fault(field, crate::grading::Fault::Date))
-}
-
 /// A regulator publishes a policy.
 pub async fn publish(
     db: &DatabaseConnection,
@@ -100,33 +96,9 @@ pub async fn publish(
     }
     let title = super::text::line("title", &new.title, 200)?;
     let issuer = super::text::line("issuer", &new.issuer, 200)?;
-    if new.grades.is_empty() {
-        return Err(AppError::validation("grades", "name at least one grade"));
-    }
-    let mut grades: Vec<Grade> = Vec::new();
-    for (i, g) in new.grades.iter().enumerate() {
-        let grade = Grade::parse(g.trim()).ok_or_else(|| {
-            AppError::validation(format!("grades[{i}]"), "must be A+, A, B, C or D")
-        })?;
-        if !grades.contains(&grade) {
-            grades.push(grade);
-        }
-    }
-    grades.sort();
-    let mut divisions: Vec<String> = Vec::new();
-    for (i, d) in new.divisions.iter().enumerate() {
-        let d = d.trim();
-        if d.len() != 2 || !d.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
-                format!("divisions[{i}]"),
-                "must be a two-digit GB/T 4754 division",
-            ));
-        }
-        if !divisions.iter().any(|x| x == d) {
-            divisions.push(d.to_owned());
-        }
-    }
-    let districts = super::green_services::district_list("districts", &new.districts)?;
+    let grades = fields::grades("grades", &new.grades)?;
+    let divisions = fields::divisions("divisions", &new.divisions)?;
+    let districts = fields::districts("districts", &new.districts)?;
     let requires_certification = match new.requires_certification.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(kind) => Some(
@@ -149,8 +121,8 @@ pub async fn publish(
                 })?,
         ),
     };
-    let valid_from = date("valid_from", &new.valid_from)?;
-    let valid_until = date("valid_until", &new.valid_until)?;
+    let valid_from = fields::date("valid_from", &new.valid_from)?;
+    let valid_until = fields::date("valid_until", &new.valid_until)?;
     if valid_until < valid_from {
         return Err(AppError::fault(
             "valid_until",

@@ -95,25 +95,24 @@ pub fn is_private(ip: IpAddr) -> bool {
 /// unless `allow_private`.
 pub async fn check_url(field: &str, url: &str, allow_private: bool) -> AppResult<String> {
     let url = super::text::line(field, url, 500)?;
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| AppError::validation(field, "must be an http or https URL"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') || url.contains(char::is_whitespace) {
+    // The URL as HTTP itself reads it (the `http` crate's parser, already a dependency).
+    let parsed: axum::http::Uri = url
+        .parse()
+        .map_err(|_| AppError::validation(field, "must be an http or https URL"))?;
+    let default_port = match parsed.scheme_str() {
+        Some("https") => 443,
+        Some("http") => 80,
+        _ => return Err(AppError::validation(field, "must be an http or https URL")),
+    };
+    let authority = parsed.authority().map(|a| a.as_str()).unwrap_or_default();
+    let host = parsed.host().unwrap_or_default();
+    if host.is_empty() || authority.contains('@') {
         return Err(AppError::validation(
             field,
             "must name a host, without credentials",
         ));
     }
-    let default_port = if url.starts_with("https://") { 443 } else { 80 };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => match p.parse::<u16>() {
-            Ok(port) if !h.contains(':') || h.starts_with('[') => (h, port),
-            _ => (authority, default_port),
-        },
-        _ => (authority, default_port),
-    };
+    let port = parsed.port_u16().unwrap_or(default_port);
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if !allow_private {
         let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {

@@ -132,7 +132,7 @@ finally:
     phone.quit()
 
 
-def fits_the_phone(driver, name):
+def fits_the_phone(driver, name, prefix="phone"):
     """Nothing scrolls sideways and chart text is at least 12 px; keeps a screenshot."""
     viewport = driver.execute_script("return window.innerWidth")
     width = driver.execute_script("return document.documentElement.scrollWidth")
@@ -142,7 +142,7 @@ def fits_the_phone(driver, name):
         ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
         ".filter(px => px < 12).length")
     expect(small == 0, f"{name}: no chart text under 12 px ({small} smaller)")
-    shot(driver, f"phone-{name}")
+    shot(driver, f"{prefix}-{name}")
 
 
 def sweep(driver, lang, pages):
@@ -200,4 +200,26 @@ for lang in ["zh", "en"]:
         sign_out(phone)
     finally:
         phone.quit()
+# The same desks on a desktop, in both languages.
+for lang in ["zh", "en"]:
+    desk = browser(1280, 1000)
+    try:
+        for user, pages in [
+            ("firm-liangjiang", [("firm", "/firm")]),
+            ("bank", [("bank", "/bank")]),
+            ("provider-energy", [("provider", "/provider")]),
+            ("regulator", [("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
+                           ("regulator-services", "/regulator/services"),
+                           ("regulator-policies", "/regulator/policies"),
+                           ("regulator-finance", "/regulator/finance"),
+                           ("regulator-audit", "/regulator/audit")]),
+        ]:
+            sign_in(desk, user)
+            for name, path in pages:
+                sep = "&" if "?" in path else "?"
+                desk.get(f"{BASE}{path}{sep}lang={lang}")
+                fits_the_phone(desk, f"{name}-{lang}", prefix="desktop")
+            sign_out(desk)
+    finally:
+        desk.quit()
 print("browser: all passed")

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
@@ -280,27 +280,13 @@ async fn verify_list(
     let keys = state.keys.current();
     let mut rows = bank_list::check(&state.db, &state.caches, &keys.trusted, lang, input).await?;
     bank_list::square(t, &mut headers, &mut rows);
-    let download = |body: Vec<u8>, content_type: &'static str, name: &'static str| {
-        (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CONTENT_DISPOSITION, name),
-            ],
-            body,
-        )
-            .into_response()
-    };
     match field("format") {
-        "csv" => Ok(download(
-            bank_list::to_csv(t, &headers, &rows)?,
-            "text/csv; charset=utf-8",
-            "attachment; filename=\"gec-verdicts.csv\"",
-        )),
-        "xlsx" => Ok(download(
-            bank_list::to_xlsx(t, &headers, &rows)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "attachment; filename=\"gec-verdicts.xlsx\"",
-        )),
+        format @ ("csv" | "xlsx") => super::table_download(
+            format,
+            t.get("bank_results"),
+            "gec-verdicts",
+            &bank_list::table(t, &headers, &rows),
+        ),
         _ => {
             let mut p = page(&state, lang, &auth, rows, None).await?;
             p.extra_headers = headers;

@@ -9,7 +9,6 @@ use crate::error::{AppError, AppResult};
 use crate::grading::Uscc;
 use crate::service::cache::Caches;
 use crate::service::codes;
-use crate::service::flat;
 use crate::service::verification::{self, VerifyReason, VerifyResult};
 use crate::web::i18n::{Lang, Texts};
 
@@ -355,7 +354,7 @@ pub fn square(t: &Texts, extra_headers: &mut Vec<String>, rows: &mut [ResultRow]
 }
 
 /// The download's header and rows: one row per input line, in the page's language.
-fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec<String>> {
+pub fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec<String>> {
     let mut header: Vec<String> = vec![t.get("col_line").into(), t.get("col_input").into()];
     header.extend(extra_headers.iter().cloned());
     for key in [
@@ -391,16 +390,6 @@ fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec<Str
         out.push(row);
     }
     out
-}
-
-/// The results as CSV (UTF-8 with a byte-order mark, so spreadsheets read the Chinese).
-pub fn to_csv(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> AppResult<Vec<u8>> {
-    flat::csv_bytes(&table(t, extra_headers, rows))
-}
-
-/// The results as an Excel workbook (every cell text, never a formula).
-pub fn to_xlsx(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> AppResult<Vec<u8>> {
-    flat::xlsx_bytes(t.get("bank_results"), &table(t, extra_headers, rows))
 }
 
 #[cfg(test)]

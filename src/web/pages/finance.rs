@@ -4,12 +4,11 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
 use super::views;
-use super::{Chrome, PageError, PageResult, render};
+use super::{Chrome, PageError, PageResult, Refusal, render};
 use crate::error::AppError;
 use crate::grading::Grade;
 use crate::service::green_finance::{
@@ -170,26 +169,6 @@ struct ApplyForm {
     expires_on: String,
 }
 
-/// A refusal as keys of the tables: the field at fault and why (never text from a request).
-pub struct Refusal {
-    pub field: String,
-    pub key: &'static str,
-}
-
-fn refusal(err: AppError) -> Result<Refusal, PageError> {
-    match err {
-        AppError::Validation { field, kind, .. } => Ok(Refusal {
-            field: field.split(['[', '.']).next().unwrap_or(&field).to_owned(),
-            key: super::data_form::fault_key(kind),
-        }),
-        AppError::Conflict(_) => Ok(Refusal {
-            field: String::new(),
-            key: "err_page_409",
-        }),
-        other => Err(PageError(other)),
-    }
-}
-
 /// Goes back to a desk: with the flash on success, with the refusal's keys otherwise.
 fn back(desk: &str, anchor: &str, result: Result<&str, Refusal>) -> PageResult {
     let url = match result {
@@ -211,11 +190,8 @@ pub fn refusal_shown(t: &Texts, err: Option<&str>, field: Option<&str>) -> Optio
             f.bytes()
                 .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
         })
-        .filter(|f| !f.is_empty());
-    Some(match field {
-        Some(f) => format!("{}：{}", views::field_label(t, f), t.get(key)),
-        None => t.get(key).to_owned(),
-    })
+        .unwrap_or_default();
+    Some(super::Refusal::words_of(t, field, key))
 }
 
 async fn firm_apply(
@@ -241,7 +217,7 @@ async fn firm_apply(
     };
     match green_finance::apply(&state.db, &auth.caller, new).await {
         Ok(_) => back("/firm", "finance-h", Ok("msg_applied")),
-        Err(err) => back("/firm", "finance-h", Err(refusal(err)?)),
+        Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
     }
 }
 
@@ -337,7 +313,7 @@ async fn bank_publish(
     };
     match green_finance::publish(&state.db, &auth.caller, new).await {
         Ok(_) => back("/bank", "products-h", Ok("msg_product_published")),
-        Err(err) => back("/bank", "products-h", Err(refusal(err)?)),
+        Err(err) => back("/bank", "products-h", Err(Refusal::of(err)?)),
     }
 }
 
@@ -469,7 +445,7 @@ async fn bank_decide(
     let desk = format!("/bank/applications/{id}");
     match green_finance::decide(&state.db, &auth.caller, id, request).await {
         Ok(_) => back("/bank", "applications-h", Ok("msg_decided")),
-        Err(err) => back(&desk, "decision-h", Err(refusal(err)?)),
+        Err(err) => back(&desk, "decision-h", Err(Refusal::of(err)?)),
     }
 }
 
@@ -555,30 +531,12 @@ async fn regulator_finance(
                 r.avg_rate_step_bp.clone().unwrap_or_default(),
             ]);
         }
-        let (body, kind, ext) = if format == "csv" {
-            (
-                crate::service::flat::csv_bytes(&out)?,
-                "text/csv; charset=utf-8",
-                "csv",
-            )
-        } else {
-            (
-                crate::service::flat::xlsx_bytes(t.get("reg_finance"), &out)?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            )
-        };
-        return Ok((
-            [
-                (header::CONTENT_TYPE, kind.to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"gec-finance-{by}-{period}.{ext}\""),
-                ),
-            ],
-            body,
-        )
-            .into_response());
+        return super::table_download(
+            format,
+            t.get("reg_finance"),
+            &format!("gec-finance-{by}-{period}"),
+            &out,
+        );
     }
     let chart = super::charts::amounts(
         t,
@@ -647,7 +605,7 @@ async fn bank_register_webhook(
             p.new_secret = hook.secret;
             Ok(render(&p))
         }
-        Err(err) => back("/bank", "webhooks-h", Err(refusal(err)?)),
+        Err(err) => back("/bank", "webhooks-h", Err(Refusal::of(err)?)),
     }
 }
 

@@ -392,23 +392,28 @@ async fn finance_desk(
     let t = lang.texts();
     let offers = green_finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
     let list = green_finance::list(&state.db, &auth.caller).await?;
-    let mut accesses = Vec::new();
-    for a in &list {
-        let reads = green_finance::access_log(&state.db, &auth.caller, a.id)
-            .await?
-            .into_iter()
-            .map(|r| {
-                t.get(if r.what == "application_trace" {
-                    "access_trace"
-                } else {
-                    "access_grade"
+    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    let mut reads = green_finance::accesses_of(&state.db, &ids).await?;
+    let accesses = ids
+        .iter()
+        .map(|id| {
+            let words = reads
+                .remove(id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| {
+                    t.get(if r.what == "application_trace" {
+                        "access_trace"
+                    } else {
+                        "access_grade"
+                    })
+                    .replace("{who}", &r.who)
+                    .replace("{at}", &views::local_time(lang, r.at))
                 })
-                .replace("{who}", &r.who)
-                .replace("{at}", &views::local_time(lang, r.at))
-            })
-            .collect();
-        accesses.push((a.id, reads));
-    }
+                .collect();
+            (*id, words)
+        })
+        .collect();
     Ok(FinanceDesk {
         offers: super::finance::offer_rows(t, &offers),
         applications: super::finance::application_rows(t, lang, &list),

@@ -168,3 +168,70 @@ pub async fn industry_name(
 /// A form with nothing but its CSRF token.
 #[derive(serde::Deserialize)]
 pub struct EmptyForm {}
+
+/// A table to download: `format` is `csv` (UTF-8 with a byte-order mark) or `xlsx`; `stem`
+/// names the file, `sheet` the workbook's sheet. Every cell is text, never a formula.
+pub fn table_download(
+    format: &str,
+    sheet: &str,
+    stem: &str,
+    rows: &[Vec<String>],
+) -> Result<Response, PageError> {
+    use crate::service::flat;
+    let (body, kind) = match format {
+        "xlsx" => (
+            flat::xlsx_bytes(sheet, rows)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => (flat::csv_bytes(rows)?, "text/csv; charset=utf-8"),
+    };
+    let ext = if format == "xlsx" { "xlsx" } else { "csv" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A refusal as keys of the tables: the field at fault and why (never text from a request, so
+/// it may travel in a redirect's query).
+pub struct Refusal {
+    pub field: String,
+    pub key: &'static str,
+}
+
+impl Refusal {
+    /// A refusal the page can word (a field's fault, a conflict); any other error stays one.
+    pub fn of(err: AppError) -> Result<Refusal, PageError> {
+        match err {
+            AppError::Validation { field, kind, .. } => Ok(Refusal {
+                field: field.split(['[', '.']).next().unwrap_or(&field).to_owned(),
+                key: data_form::fault_key(kind),
+            }),
+            AppError::Conflict(_) => Ok(Refusal {
+                field: String::new(),
+                key: "err_page_409",
+            }),
+            other => Err(PageError(other)),
+        }
+    }
+
+    /// "the field：why", in the page's language.
+    pub fn words(&self, t: &Texts) -> String {
+        Refusal::words_of(t, &self.field, self.key)
+    }
+
+    pub fn words_of(t: &Texts, field: &str, key: &str) -> String {
+        if field.is_empty() {
+            t.get(key).to_owned()
+        } else {
+            format!("{}：{}", views::field_label(t, field), t.get(key))
+        }
+    }
+}

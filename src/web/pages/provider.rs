@@ -10,7 +10,6 @@ use axum::routing::{get, post};
 
 use super::views;
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
-use crate::error::AppError;
 use crate::service::green_services::{self, Answer, NewService, ServiceRequestView, ServiceView};
 use crate::store::service_requests::RequestStatus;
 use crate::store::services::Category;
@@ -188,19 +187,6 @@ async fn show_desk(
     ))
 }
 
-/// A refusal of a form in the page's words: the field, then why.
-fn refusal(t: &Texts, err: AppError) -> Result<String, PageError> {
-    match err {
-        AppError::Validation { field, kind, .. } => Ok(format!(
-            "{}：{}",
-            views::field_label(t, &field),
-            super::firm::message(t, kind)
-        )),
-        AppError::Conflict(_) => Ok(t.get("err_page_409").to_owned()),
-        other => Err(PageError(other)),
-    }
-}
-
 async fn publish(
     State(state): State<AppState>,
     lang: Lang,
@@ -217,7 +203,7 @@ async fn publish(
     match green_services::publish(&state.db, &auth.caller, new).await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_service_published").into_response()),
         Err(err) => {
-            let shown = refusal(lang.texts(), err)?;
+            let shown = super::Refusal::of(err)?.words(lang.texts());
             let p = page(&state, lang, &auth, form, Some(shown), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }
@@ -238,7 +224,7 @@ async fn answer(
     match green_services::answer(&state.db, &auth.caller, id, answer).await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_request_answered#requests-h").into_response()),
         Err(err) => {
-            let shown = refusal(lang.texts(), err)?;
+            let shown = super::Refusal::of(err)?.words(lang.texts());
             let p = page(
                 &state,
                 lang,

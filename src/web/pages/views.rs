@@ -189,11 +189,6 @@ pub fn veto_name(t: &Texts, kind: &str) -> String {
 
 /// The way up (methodology §9) in the page's words, one line a target grade, then the veto.
 pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
-    let percent = |fraction: &str| {
-        crate::grading::decimal::parse_decimal(fraction)
-            .map(|d| (Fixed::from(d) * Fixed::integer(100)).normalised())
-            .unwrap_or_else(|_| fraction.to_owned())
-    };
     let mut lines: Vec<String> = way_up
         .targets
         .iter()
@@ -209,7 +204,7 @@ pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
             if let Some(w) = &target.waste {
                 ways.push(
                     t.get("wayup_waste")
-                        .replace("{rate}", &percent(&w.rate))
+                        .replace("{rate}", &exact_percent(&w.rate))
                         .replace("{t}", &w.utilized_t),
                 );
             }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
@@ -321,16 +321,11 @@ async fn publish_policy(
     };
     match policies::publish(&state.db, &auth.caller, new).await {
         Ok(_) => Ok(Redirect::to("/regulator/policies?msg=msg_policy_published").into_response()),
-        Err(AppError::Validation { field, kind, .. }) => {
-            let shown = format!(
-                "{}：{}",
-                views::field_label(t, field.split('[').next().unwrap_or(&field)),
-                super::super::firm::message(t, kind)
-            );
+        Err(err) => {
+            let shown = super::super::Refusal::of(err)?.words(t);
             let p = policies_page(&state, lang, &auth, form, Some(shown), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }
-        Err(other) => Err(PageError(other)),
     }
 }
 
@@ -361,19 +356,7 @@ async fn firms_csv(
     auth: Auth,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let (_, firms) = policies::qualifying_firms(&state.db, &auth.caller, id).await?;
-    let body = crate::service::flat::csv_bytes(&firm_rows(lang.texts(), &firms))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"policy-{id}-firms.csv\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    firms_table(&state, lang, &auth, id, "csv").await
 }
 
 async fn firms_xlsx(
@@ -382,22 +365,23 @@ async fn firms_xlsx(
     auth: Auth,
     Path(id): Path<i64>,
 ) -> PageResult {
+    firms_table(&state, lang, &auth, id, "xlsx").await
+}
+
+/// The firms that qualify for a policy today, as a table to download.
+async fn firms_table(
+    state: &AppState,
+    lang: Lang,
+    auth: &Auth,
+    id: i64,
+    format: &str,
+) -> PageResult {
     let t = lang.texts();
     let (_, firms) = policies::qualifying_firms(&state.db, &auth.caller, id).await?;
-    let body =
-        crate::service::flat::xlsx_bytes(t.get("policy_firms_sheet"), &firm_rows(t, &firms))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"policy-{id}-firms.xlsx\""),
-            ),
-        ],
-        body,
+    super::super::table_download(
+        format,
+        t.get("policy_firms_sheet"),
+        &format!("policy-{id}-firms"),
+        &firm_rows(t, &firms),
     )
-        .into_response())
 }
