@@ -204,17 +204,19 @@ for lang in ["zh", "en"]:
 for lang in ["zh", "en"]:
     desk = browser(1280, 1000)
     try:
-        for user, pages in [
-            ("firm-liangjiang", [("firm", "/firm")]),
-            ("bank", [("bank", "/bank")]),
-            ("provider-energy", [("provider", "/provider")]),
-            ("regulator", [("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
+        for user, home, pages in [
+            ("firm-liangjiang", "/firm", [("firm", "/firm")]),
+            ("bank", "/bank", [("bank", "/bank")]),
+            ("provider-energy", "/provider", [("provider", "/provider")]),
+            ("regulator", "/regulator", [("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                            ("regulator-services", "/regulator/services"),
                            ("regulator-policies", "/regulator/policies"),
                            ("regulator-finance", "/regulator/finance"),
                            ("regulator-audit", "/regulator/audit")]),
         ]:
             sign_in(desk, user)
+            # Wait for the sign-in to land before opening the next page.
+            expect(lands_on(desk, home), f"{user} is signed in ({desk.current_url})")
             for name, path in pages:
                 sep = "&" if "?" in path else "?"
                 desk.get(f"{BASE}{path}{sep}lang={lang}")
