@@ -22,7 +22,7 @@ pub fn kid_of(public_key: &[u8; 32]) -> Kid {
     kid
 }
 
-fn encode(value: &Cbor) -> Vec<u8> {
+pub fn encode(value: &Cbor) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     // Writing into a Vec cannot fail.
     let _ = ciborium::into_writer(value, &mut out);
@@ -51,19 +51,33 @@ pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// Signs the claims: the COSE bytes of the code. Deterministic for a key and claims.
 pub fn sign(claims: &Claims, key: &SigningKey) -> Vec<u8> {
+    sign_payload(&encode(&claims.to_cbor()), key)
+}
+
+/// A tagged COSE_Sign1 over `payload` (deterministic CBOR bytes) with the protected header
+/// `{1: -8, 4: kid}` and an empty unprotected header: the codes and the status list (§8).
+pub fn sign_payload(payload: &[u8], key: &SigningKey) -> Vec<u8> {
     let kid = kid_of(key.verifying_key().as_bytes());
     let protected = protected_header(&kid);
-    let payload = encode(&claims.to_cbor());
-    let signature = key.sign(&sig_structure(&protected, &payload));
+    let signature = key.sign(&sig_structure(&protected, payload));
     encode(&Cbor::Tag(
         COSE_SIGN1_TAG,
         Box::new(Cbor::Array(vec![
             Cbor::Bytes(protected),
             Cbor::Map(Vec::new()),
-            Cbor::Bytes(payload),
+            Cbor::Bytes(payload.to_vec()),
             Cbor::Bytes(signature.to_bytes().to_vec()),
         ])),
     ))
+}
+
+/// A COSE_Sign1 taken apart, its payload one deterministic CBOR item, not yet verified.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub kid: Kid,
+    pub payload: Cbor,
+    pub signed: Vec<u8>,
+    pub signature: Signature,
 }
 
 /// A code taken apart, not yet verified.
@@ -80,6 +94,19 @@ pub struct Decoded {
 /// protected header exactly `{1: -8, 4: kid(8)}`, unprotected header empty, a 64-byte
 /// signature, claims exactly as §1 — and every part in its one deterministic encoding.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    let envelope = open(bytes)?;
+    Ok(Decoded {
+        kid: envelope.kid,
+        claims: Claims::from_cbor(&envelope.payload)?,
+        signed: envelope.signed,
+        signature: envelope.signature,
+    })
+}
+
+/// Reads a COSE_Sign1 strictly (tag 18, an array of 4, nothing after it, protected header
+/// exactly `{1: -8, 4: kid(8)}`, empty unprotected header, a 64-byte signature, each part in
+/// its deterministic encoding), leaving the payload's meaning to the caller.
+pub fn open(bytes: &[u8]) -> Result<Envelope, String> {
     let value = decode_exact(bytes)?;
     let Cbor::Tag(tag, inner) = value else {
         return Err("not a tagged COSE_Sign1".into());
@@ -104,7 +131,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let payload = payload
         .into_bytes()
         .map_err(|_| "payload is not a byte string")?;
-    let claims = Claims::from_cbor(&decode_exact(&payload)?)?;
+    let value = decode_exact(&payload)?;
     let signature = signature
         .into_bytes()
         .map_err(|_| "signature is not a byte string")?;
@@ -112,9 +139,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
         .as_slice()
         .try_into()
         .map_err(|_| "signature is not 64 bytes")?;
-    Ok(Decoded {
+    Ok(Envelope {
         kid,
-        claims,
+        payload: value,
         signed: sig_structure(&protected, &payload),
         signature: Signature::from_bytes(&signature),
     })

@@ -8,6 +8,7 @@ pub mod cose;
 pub mod keys;
 pub mod qr;
 pub mod serial;
+pub mod status_list;
 pub mod text;
 pub mod verify;
 

@@ -104,10 +104,16 @@ pub fn verify_bytes(bytes: &[u8], keys: &TrustedKeys, now: i64) -> Verdict {
 
 /// Step 3: a published key whose window holds `iat`, and not compromised by then.
 pub fn check_key(decoded: &cose::Decoded, keys: &TrustedKeys) -> Result<(), (Reason, String)> {
-    let Some(trusted) = keys.get(&decoded.kid) else {
+    check_key_at(&decoded.kid, decoded.claims.iat, keys)
+}
+
+/// A published key `kid` whose window holds `iat`, and not compromised by then (also for the
+/// status list, §8).
+pub fn check_key_at(kid: &cose::Kid, iat: u64, keys: &TrustedKeys) -> Result<(), (Reason, String)> {
+    let Some(trusted) = keys.get(kid) else {
         return Err((Reason::UnknownKey, "no published key has this kid".into()));
     };
-    let iat = i64::try_from(decoded.claims.iat).unwrap_or(i64::MAX);
+    let iat = i64::try_from(iat).unwrap_or(i64::MAX);
     if iat < trusted.not_before || trusted.not_after.is_some_and(|end| iat > end) {
         return Err((
             Reason::UnknownKey,

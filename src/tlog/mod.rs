@@ -4,6 +4,8 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod tiles;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use entry::{Entry, IssueEntry, RevokeEntry};
