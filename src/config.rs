@@ -23,6 +23,8 @@ pub struct Config {
     /// Webhooks may target private, loopback and link-local addresses (on-premises bank
     /// networks, tests); off by default (server-side request forgery).
     pub webhook_allow_private: bool,
+    /// The witnesses that cosign the log's checkpoints (token.md §7).
+    pub witnesses: Vec<crate::service::log_guard::WitnessConfig>,
 }
 
 impl Config {

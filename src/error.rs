@@ -41,6 +41,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The database holds fewer log entries than a checkpoint the log has signed (a restored
+    /// backup): nothing may be appended until `gec log recover` restores them.
+    #[error("{0}")]
+    LogBehind(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -80,6 +84,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LogBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +102,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::LogBehind(_) => "log_behind",
             AppError::Internal(_) => "internal",
         }
     }

@@ -11,6 +11,7 @@ mod m20261127_000005_login_throttle;
 mod m20261127_000006_services_policies;
 mod m20261127_000007_green_finance;
 mod m20261127_000008_webhooks;
+mod m20261127_000009_cosignatures;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_services_policies::Migration),
             Box::new(m20261127_000007_green_finance::Migration),
             Box::new(m20261127_000008_webhooks::Migration),
+            Box::new(m20261127_000009_cosignatures::Migration),
         ]
     }
 }

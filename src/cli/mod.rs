@@ -97,6 +97,10 @@ struct ServeArgs {
     /// network); refused by default.
     #[arg(long, env = "GEC_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     webhook_allow_private: bool,
+    /// A witness that cosigns the log's checkpoints, as `VKEY=URL` (its verifier key and its
+    /// submission prefix); repeatable, or comma-separated in the environment.
+    #[arg(long = "witness", env = "GEC_WITNESSES", value_delimiter = ',', value_parser = crate::service::log_guard::WitnessConfig::parse)]
+    witnesses: Vec<crate::service::log_guard::WitnessConfig>,
 }
 
 #[derive(Subcommand)]
@@ -245,6 +249,17 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
             std::env::var("GEC_WEBHOOK_ALLOW_PRIVATE").as_deref(),
             Ok("1" | "true" | "yes" | "on")
         ),
+        witnesses: match std::env::var("GEC_WITNESSES") {
+            Ok(text) => text
+                .split(',')
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    crate::service::log_guard::WitnessConfig::parse(t.trim())
+                        .map_err(|e| anyhow::anyhow!("GEC_WITNESSES: {e}"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            Err(_) => Vec::new(),
+        },
     })
 }
 
@@ -267,6 +282,7 @@ async fn serve(
         trusted_proxies: args.trusted_proxies,
         code_cache_ttl: code_cache_ttl()?,
         webhook_allow_private: args.webhook_allow_private,
+        witnesses: args.witnesses,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

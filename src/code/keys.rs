@@ -65,6 +65,10 @@ pub struct PublishedLogKey {
     pub origin: String,
     pub key_name: String,
     pub x: String,
+    /// The key as a signed-note verifier key, `<origin>+<hex key id>+<base64(0x01 ‖ key)>`:
+    /// what witnesses are configured with (token.md §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vkey: Option<String>,
 }
 
 /// `/.well-known/gec/keys.json`.

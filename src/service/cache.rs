@@ -15,6 +15,7 @@ use crate::store::codes::CodeStatus;
 pub struct Caches {
     pub codes: Arc<CodeCache>,
     pub benchmarks: Arc<BenchmarkCache>,
+    pub status_list: Arc<super::status_list::StatusListCache>,
 }
 
 impl Caches {
@@ -23,6 +24,7 @@ impl Caches {
         Caches {
             codes: Arc::new(CodeCache::new(fresh_for)),
             benchmarks: Arc::default(),
+            status_list: Arc::default(),
         }
     }
 }

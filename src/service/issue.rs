@@ -3,6 +3,8 @@
 //! its signed checkpoint, the code, the previous code's status, the firm's current grade, the
 //! assessment, and the audit events. Appends are serialised on the log head.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
@@ -35,10 +37,36 @@ pub(super) fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
 }
 
 /// At start: the log head exists and its size has a checkpoint.
+/// At start: the log head exists and its size has a checkpoint, kept outside the database too
+/// — unless the database is behind the checkpoint kept there (a restored backup): then nothing
+/// is signed, and appends are refused until `gec log recover` (token.md §7).
 pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> {
     tlog::ensure_head(db).await?;
     let head = tlog::read_head(db).await?;
-    tlog::store_checkpoint(db, head, &checkpoint_note(keys, head)).await?;
+    if let Err(err) = keys.guard.check(head, &keys.ring) {
+        tracing::error!(%err, "the log is behind its signed checkpoint");
+        return Ok(());
+    }
+    let note = checkpoint_note(keys, head);
+    tlog::store_checkpoint(db, head, &note).await?;
+    keys.guard.keep(&note)?;
+    Ok(())
+}
+
+/// Commits an append: the new checkpoint is kept outside the database first, and put back if
+/// the commit fails; then the witnesses are asked to cosign it.
+pub(super) async fn commit_append(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    txn: sea_orm::DatabaseTransaction,
+    note: &str,
+) -> AppResult<()> {
+    let previous = keys.guard.keep(note)?;
+    if let Err(err) = txn.commit().await {
+        keys.guard.restore(previous);
+        return Err(err.into());
+    }
+    keys.guard.cosign_latest(db, &keys.ring).await;
     Ok(())
 }
 
@@ -84,6 +112,7 @@ pub async fn approve(
     let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
+    keys.guard.check(head, &keys.ring)?;
     let (assessment, firm) = visible(&txn, caller, id).await?;
     if assessment.status != AssessmentStatus::Submitted {
         return Err(AppError::Conflict(format!(
@@ -125,8 +154,10 @@ pub async fn approve(
         kid: key_record.kid.clone(),
         code_sha256: code_sha256.clone(),
         supersedes: previous.as_ref().map(|p| p.serial),
+        code: Some(URL_SAFE_NO_PAD.encode(&cose_bytes)),
     });
-    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
+    let (_, note) =
+        tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
 
     let issued = codes::ActiveModel {
         serial: Set(serial as i64),
@@ -241,7 +272,7 @@ pub async fn approve(
         .chain(previous.as_ref().map(|p| p.serial))
         .collect();
     crate::store::notify::codes_changed(&txn, &changed).await?;
-    txn.commit().await?;
+    commit_append(db, keys, txn, &note).await?;
     caches.codes.forget(&changed);
     Ok(IssuedCode {
         serial,

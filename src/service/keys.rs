@@ -250,6 +250,13 @@ impl KeyRing {
                 origin: self.log_origin.clone(),
                 key_name: self.log_origin.clone(),
                 x: base64_url(self.log_key.verifying_key().as_bytes()),
+                vkey: Some(
+                    crate::tlog::witness::VerifierKey::of_log(
+                        &self.log_origin,
+                        &self.log_key.verifying_key(),
+                    )
+                    .encode(),
+                ),
             }),
         }
     }

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use sea_orm::DatabaseConnection;
 
 use super::keys::{self, KeyRing};
+use super::log_guard::{LogGuard, WitnessConfig};
 use crate::code::{KeySetDocument, TrustedKeys};
 use crate::store::keys as key_rows;
 
@@ -19,10 +20,13 @@ pub struct Keys {
     pub ring: KeyRing,
     pub document: KeySetDocument,
     pub trusted: TrustedKeys,
+    /// What keeps the log this ring signs from forking (shared by every generation).
+    pub guard: Arc<LogGuard>,
 }
 
 pub struct KeyStore {
     data_dir: PathBuf,
+    guard: Arc<LogGuard>,
     current: RwLock<(Arc<Keys>, Option<SystemTime>)>,
 }
 
@@ -38,24 +42,35 @@ fn modified(data_dir: &Path) -> Option<SystemTime> {
         .ok()
 }
 
-fn derive(ring: KeyRing) -> Arc<Keys> {
+fn derive(ring: KeyRing, guard: &Arc<LogGuard>) -> Arc<Keys> {
     let document = ring.document();
     let trusted = ring.trusted();
     Arc::new(Keys {
         ring,
         document,
         trusted,
+        guard: guard.clone(),
     })
 }
 
 impl KeyStore {
     /// Opens (creating on first start) the key ring of `data_dir`.
-    pub fn open(data_dir: &Path, log_origin: &str) -> anyhow::Result<KeyStore> {
+    pub fn open(
+        data_dir: &Path,
+        log_origin: &str,
+        witnesses: Vec<WitnessConfig>,
+    ) -> anyhow::Result<KeyStore> {
         let ring = keys::load_or_create(data_dir, log_origin)?;
+        let guard = Arc::new(LogGuard::new(data_dir, witnesses));
         Ok(KeyStore {
             data_dir: data_dir.to_owned(),
-            current: RwLock::new((derive(ring), modified(data_dir))),
+            current: RwLock::new((derive(ring, &guard), modified(data_dir))),
+            guard,
         })
+    }
+
+    pub fn guard(&self) -> &Arc<LogGuard> {
+        &self.guard
     }
 
     /// The keys in force: a read of what is in memory, never a file system call.
@@ -103,7 +118,7 @@ impl KeyStore {
             Ok(Ok(ring)) => {
                 tracing::info!("key ring changed on disk: reloaded");
                 if let Ok(mut current) = self.current.write() {
-                    *current = (derive(ring), stamp);
+                    *current = (derive(ring, &self.guard), stamp);
                 }
                 if let Err(err) = self.record(db).await {
                     tracing::warn!(%err, "recording the reloaded keys in the database failed");

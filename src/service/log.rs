@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::error::{AppError, AppResult};
 use crate::store::tlog;
 use crate::tlog::merkle;
+use crate::tlog::tiles::{self, Tile, TileKind};
+use super::keystore::Keys;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InclusionProof {
@@ -25,12 +27,48 @@ pub struct ConsistencyProof {
     pub proof: Vec<String>,
 }
 
-/// The latest signed checkpoint (a C2SP signed note).
-pub async fn checkpoint(db: &DatabaseConnection) -> AppResult<String> {
-    Ok(tlog::latest_checkpoint(db)
+/// The latest signed checkpoint (a C2SP signed note) with the witnesses' cosignatures on it.
+/// While the database is behind the checkpoint kept outside it (a restored backup), that one is
+/// served: the log never shows a smaller tree than one it has signed.
+pub async fn checkpoint(db: &DatabaseConnection, keys: &Keys) -> AppResult<String> {
+    if keys.guard.behind().is_some()
+        && let Ok(note) = std::fs::read_to_string(keys.guard.anchor())
+    {
+        return Ok(note);
+    }
+    let latest = tlog::latest_checkpoint(db)
         .await?
-        .ok_or(AppError::NotFound)?
-        .note)
+        .ok_or(AppError::NotFound)?;
+    let mut note = latest.note;
+    for (_, line) in tlog::cosignatures(db, latest.size as u64).await? {
+        note.push_str(&line);
+    }
+    Ok(note)
+}
+
+/// A tile's bytes (hashes concatenated, or an entry bundle), when the log has all of it.
+pub async fn tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
+    let head = tlog::read_head(db).await?;
+    if !tile.within(head.size) {
+        return Err(AppError::NotFound);
+    }
+    let (from, to) = (tile.first(), tile.first() + tile.width);
+    match tile.kind {
+        TileKind::Hashes(_) => {
+            let hashes = tlog::node_range(db, tile.node_level(), from, to).await?;
+            if hashes.len() as u64 != tile.width {
+                return Err(AppError::internal("a log node is missing"));
+            }
+            Ok(tiles::hash_tile_bytes(&hashes))
+        }
+        TileKind::Entries => {
+            let entries = tlog::entry_range(db, from, to).await?;
+            if entries.len() as u64 != tile.width {
+                return Err(AppError::internal("a log entry is missing"));
+            }
+            tiles::bundle(entries.iter().map(|e| e.as_bytes())).map_err(AppError::internal)
+        }
+    }
 }
 
 /// Entry `index`'s exact bytes.

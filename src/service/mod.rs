@@ -19,6 +19,8 @@ pub mod issue;
 pub mod keys;
 pub mod keystore;
 pub mod log;
+pub mod log_guard;
+pub mod status_list;
 pub mod paging;
 pub mod policies;
 pub mod profile;

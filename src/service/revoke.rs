@@ -43,6 +43,7 @@ pub async fn revoke(
     let reason = crate::service::text::note("reason", &request.reason, 1000)?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
+    keys.guard.check(head, &keys.ring)?;
     let code = codes::Entity::find_by_id(serial)
         .one(&txn)
         .await?
@@ -59,7 +60,8 @@ pub async fn revoke(
         reason: reason.clone(),
         at: now.timestamp(),
     });
-    tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
+    let (_, note) =
+        tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
     let was = code.status;
     let firm_id = code.firm_id;
     let mut model: codes::ActiveModel = code.into();
@@ -98,7 +100,7 @@ pub async fn revoke(
     )
     .await?;
     crate::store::notify::codes_changed(&txn, &[serial]).await?;
-    txn.commit().await?;
+    super::issue::commit_append(db, keys, txn, &note).await?;
     caches.codes.forget(&[serial]);
     Ok(RevokedCode {
         serial,

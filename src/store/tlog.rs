@@ -290,8 +290,106 @@ pub async fn append_signed<C: ConnectionTrait>(
     head: Head,
     entry: &crate::tlog::Entry,
     sign: impl FnOnce(Head) -> String,
-) -> Result<Head, DbErr> {
+) -> Result<(Head, String), DbErr> {
     let new_head = append(txn, head, entry.kind(), &entry.canonical_text()).await?;
-    store_checkpoint(txn, new_head, &sign(new_head)).await?;
-    Ok(new_head)
+    let note = sign(new_head);
+    store_checkpoint(txn, new_head, &note).await?;
+    Ok((new_head, note))
+}
+
+/// The stored hashes of nodes `(level, from…to-1)`, in order (those that exist).
+pub async fn node_range<C: ConnectionTrait>(
+    db: &C,
+    level: u8,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, DbErr> {
+    use sea_orm::QueryOrder;
+    node::Entity::find()
+        .filter(node::Column::Level.eq(i16::from(level)))
+        .filter(node::Column::Idx.gte(from as i64))
+        .filter(node::Column::Idx.lt(to as i64))
+        .order_by_asc(node::Column::Idx)
+        .all(db)
+        .await?
+        .iter()
+        .map(|row| decode_hash(&row.hash))
+        .collect()
+}
+
+/// The bytes of entries `from…to-1`, in order (those that exist).
+pub async fn entry_range<C: ConnectionTrait>(
+    db: &C,
+    from: u64,
+    to: u64,
+) -> Result<Vec<String>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(entry::Entity::find()
+        .filter(entry::Column::Idx.gte(from as i64))
+        .filter(entry::Column::Idx.lt(to as i64))
+        .order_by_asc(entry::Column::Idx)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.bytes)
+        .collect())
+}
+
+pub mod cosignature {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "checkpoint_cosignatures")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub size: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub witness: String,
+        pub line: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The witnesses' cosignature lines on the checkpoint of `size`: `(verifier key, line)`.
+pub async fn cosignatures<C: ConnectionTrait>(
+    db: &C,
+    size: u64,
+) -> Result<Vec<(String, String)>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(cosignature::Entity::find()
+        .filter(cosignature::Column::Size.eq(size as i64))
+        .order_by_asc(cosignature::Column::Witness)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.witness, row.line))
+        .collect())
+}
+
+/// Keeps a witness's cosignature on the checkpoint of `size` (the latest one it gave).
+pub async fn store_cosignature<C: ConnectionTrait>(
+    db: &C,
+    size: u64,
+    witness: &str,
+    line: &str,
+) -> Result<(), DbErr> {
+    cosignature::Entity::insert(cosignature::ActiveModel {
+        size: Set(size as i64),
+        witness: Set(witness.to_owned()),
+        line: Set(line.to_owned()),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([cosignature::Column::Size, cosignature::Column::Witness])
+            .update_columns([cosignature::Column::Line, cosignature::Column::CreatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }

@@ -23,6 +23,10 @@ pub struct IssueEntry {
     pub code_sha256: String,
     /// The firm's code this one replaces, if any.
     pub supersedes: Option<i64>,
+    /// The code itself, base64url of its COSE bytes (token.md §7; absent from entries written
+    /// before it was added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// A code was revoked, with the regulator's reason.

@@ -15,6 +15,7 @@ use super::extract::{ApiPath, ApiQuery};
 use crate::code::KeySetDocument;
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::log::{self, ConsistencyProof, InclusionProof};
+use crate::tlog::tiles::{self, Tile};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,13 +25,70 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show_consistency_proof))
         .routes(routes!(show_keys))
         .routes(routes!(show_jwks))
+        .routes(routes!(show_status_list))
+}
+
+/// The log as C2SP tlog-tiles: `/log/tile/<L>/<N>[.p/<W>]` and `/log/tile/entries/<N>[.p/<W>]`
+/// (a path of several segments, so outside the API document, which describes it in words).
+pub fn tiles() -> axum::Router<AppState> {
+    axum::Router::new().route("/log/tile/{*path}", axum::routing::get(show_tile))
+}
+
+/// One tile (`{path}` is `<L>/<N>[.p/<W>]`: 256 hashes of tree level 8·L, or W of them for a
+/// partial tile) or entry bundle (`entries/<N>[.p/<W>]`: entries prefixed by their 2-byte
+/// length), `<N>` written as `x001/234`. Full tiles never change. Who may call it: anyone.
+#[utoipa::path(get, path = "/log/tile/{path}", tag = "log",
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (several path segments)")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem)))]
+pub(crate) async fn show_tile(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> AppResult<Response> {
+    let tile = Tile::parse(&path).ok_or(AppError::NotFound)?;
+    let bytes = log::tile(&state.db, &tile).await?;
+    let cache = if tile.width == tiles::WIDTH {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=10"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The signed status list (token.md §8): every code's status, 2 bits per serial, in one
+/// COSE_Sign1; its version is the log's size and never goes back. Who may call it: anyone.
+#[utoipa::path(get, path = "/.well-known/gec/status", tag = "keys",
+    responses((status = 200, content_type = "application/cose", body = Vec<u8>),
+              (status = 503, body = Problem, description = "The log is behind its signed checkpoint")))]
+async fn show_status_list(State(state): State<AppState>) -> AppResult<Response> {
+    let keys = state.keys.current();
+    let (version, bytes) =
+        crate::service::status_list::signed(&state.db, &keys, &state.caches.status_list).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/cose")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")),
+            (
+                header::ETAG,
+                HeaderValue::from_str(&format!("\"{version}\"")).map_err(AppError::internal)?,
+            ),
+        ],
+        bytes.as_ref().clone(),
+    )
+        .into_response())
 }
 
 /// The latest signed checkpoint (a C2SP signed note). Who may call it: anyone.
 #[utoipa::path(get, path = "/log/checkpoint", tag = "log",
     responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
 async fn show_checkpoint(State(state): State<AppState>) -> AppResult<Response> {
-    let note = log::checkpoint(&state.db).await?;
+    let note = log::checkpoint(&state.db, &state.keys.current()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),

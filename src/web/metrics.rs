@@ -35,6 +35,12 @@ pub struct Health {
     pub status: &'static str,
     /// `ok` or `unreachable`.
     pub database: &'static str,
+    /// `ok`, or `behind` when the database holds fewer log entries than a checkpoint the log
+    /// has signed (a restored backup: codes are not issued or revoked until `gec log recover`).
+    pub log: &'static str,
+    /// Why the log is behind, and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_detail: Option<String>,
 }
 
 /// The process-wide recorder (a metrics recorder can be installed once per process).
@@ -60,10 +66,15 @@ pub fn handle() -> &'static PrometheusHandle {
 #[utoipa::path(get, path = "/healthz", tag = "meta",
     responses((status = 200, body = Health), (status = 503, body = Health, description = "The database does not answer")))]
 async fn show_health(State(state): State<AppState>) -> Response {
+    let behind = state.keys.guard().behind();
+    let log = if behind.is_some() { "behind" } else { "ok" };
     if crate::db::ping(&state.db).await {
         Json(Health {
-            status: "ok",
+            // Serving (scans, verification) goes on; issuing waits for the recovery.
+            status: if behind.is_some() { "degraded" } else { "ok" },
             database: "ok",
+            log,
+            log_detail: behind,
         })
         .into_response()
     } else {
@@ -72,6 +83,8 @@ async fn show_health(State(state): State<AppState>) -> Response {
             Json(Health {
                 status: "unavailable",
                 database: "unreachable",
+                log,
+                log_detail: behind,
             }),
         )
             .into_response()

@@ -38,7 +38,11 @@ impl AppState {
     pub async fn open(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
         let origin = crate::config::log_origin_for(&config.public_url);
         let caches = Caches::with_code_ttl(config.code_cache_ttl);
-        let keys = Arc::new(KeyStore::open(&config.data_dir, &origin)?);
+        let keys = Arc::new(KeyStore::open(
+            &config.data_dir,
+            &origin,
+            config.witnesses.clone(),
+        )?);
         keys.record(&db).await?;
         keys.watch(db.clone());
         crate::service::replicas::listen(&db, caches.clone(), keys.clone());
@@ -46,9 +50,13 @@ impl AppState {
         crate::service::benchmarks::seed_default(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Witnesses first: one that holds more than the database makes it behind.
+        keys.guard().cosign_latest(&db, &keys.current().ring).await;
         crate::service::issue::prepare_log(&db, &keys.current())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        keys.guard().cosign_latest(&db, &keys.current().ring).await;
+        keys.guard().watch(db.clone(), Arc::downgrade(&keys));
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -79,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     metrics::handle();
     let routes = Router::new()
         .merge(Router::from(api::openapi::routes()))
+        .merge(log::tiles())
         .merge(pages::router());
     let https = state.config.secure_cookies();
     middleware::wrap(routes, https).with_state(state)

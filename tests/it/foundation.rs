@@ -14,7 +14,10 @@ async fn healthz_answers_ok_when_the_database_answers() {
     let app = TestApp::new().await;
     let response = app.get("/healthz", None).await;
     assert_eq!(response.status, StatusCode::OK);
-    assert_eq!(response.json(), json!({"status": "ok", "database": "ok"}));
+    assert_eq!(
+        response.json(),
+        json!({"status": "ok", "database": "ok", "log": "ok"})
+    );
 }
 
 #[tokio::test]

@@ -103,6 +103,7 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             code_cache_ttl: gec::service::cache::FRESH_FOR,
             webhook_allow_private: allow,
+            witnesses: Vec::new(),
         };
         let state = AppState::open(db.clone(), config)
             .await

@@ -49,7 +49,7 @@ async fn the_openapi_document_is_3_1_and_every_path_in_it_is_routed() {
             );
         }
     }
-    assert_eq!(operations, 80, "every operation of the API");
+    assert_eq!(operations, 82, "every operation of the API");
 }
 
 /// The document comes from the router: on every documented path, each documented method is
@@ -88,6 +88,7 @@ async fn the_router_and_the_document_agree() {
             }
         }
     }
+    assert!(doc["paths"]["/log/tile/{path}"]["get"].is_object());
     let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
     let mut stack = vec![web];
     while let Some(dir) = stack.pop() {
@@ -97,7 +98,11 @@ async fn the_router_and_the_document_agree() {
                 stack.push(path);
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
+            // The tiles take several path segments, which OpenAPI cannot template: routed as
+            // `{*path}` and described as `{path}`.
+            let text = std::fs::read_to_string(&path)
+                .unwrap()
+                .replace(".route(\"/log/tile/{*path}\"", "");
             for prefix in ["/api/", "/log/", "/.well-known/", "/healthz"] {
                 assert!(
                     !text.contains(&format!(".route(\"{prefix}")),

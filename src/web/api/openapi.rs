@@ -91,6 +91,10 @@ impl Modify for Shared {
     }
 }
 
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(crate::web::log::show_tile))]
+struct TileDoc;
+
 /// Every documented route of the service, with its description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(Base::openapi())
@@ -105,6 +109,9 @@ pub fn document() -> &'static Document {
     static DOCUMENT: OnceLock<Document> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let (_, mut doc) = routes().split_for_parts();
+        // The tiles' route takes several path segments (`{*path}`), which OpenAPI cannot
+        // template: it is routed by `web::log::tiles` and described here.
+        doc.merge(TileDoc::openapi());
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
         for item in doc.paths.paths.values_mut() {
             for operation in [
