@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::code::keys::KeySetDocument;
 use crate::code::qr::{self, Level};
+use crate::code::status_list::{ListedStatus, StatusList};
 use crate::code::{TrustedKeys, verify};
 use crate::service::keys;
 
@@ -26,6 +27,17 @@ pub struct VerifyArgs {
     /// Verify as of this time (RFC 3339) instead of now.
     #[arg(long)]
     at: Option<DateTime<Utc>>,
+    /// The service's signed status list (`/.well-known/gec/status`), to check the status
+    /// offline (token.md §8).
+    #[arg(long)]
+    status: Option<PathBuf>,
+    /// Where the highest status-list version seen is kept (a lower one is refused); by default
+    /// under the data directory.
+    #[arg(long)]
+    status_state: Option<PathBuf>,
+    /// With --server: the code must be in the log's checkpoint, cosigned as required.
+    #[command(flatten)]
+    witnesses: super::log::WitnessPolicy,
 }
 
 pub fn http_get(url: &str) -> anyhow::Result<String> {
@@ -49,7 +61,7 @@ pub fn server_base(server: &str) -> String {
 }
 
 /// Prints the verdict and claims as JSON; exit 0 when valid.
-pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+pub fn run_verify(data_dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let document: KeySetDocument = match (&args.keys, &args.server) {
         (Some(path), _) => serde_json::from_slice(
             &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
@@ -88,6 +100,46 @@ pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         output["status"] = json!(status);
     }
+    if let (Some(path), Some(claims)) = (&args.status, &verdict.claims)
+        && valid
+    {
+        let state = args
+            .status_state
+            .clone()
+            .unwrap_or_else(|| data_dir.join("verifier").join("status-version.json"));
+        match offline_status(path, &state, &trusted, claims.serial) {
+            Ok((status, version)) => {
+                output["status"] = json!(status.as_str());
+                output["status_list_version"] = json!(version);
+                if status != ListedStatus::Active {
+                    valid = false;
+                    output["valid"] = json!(false);
+                    output["reason"] = json!(status.as_str());
+                }
+            }
+            Err(e) => {
+                valid = false;
+                output["valid"] = json!(false);
+                output["reason"] = json!("status_unknown");
+                output["detail"] = json!(e.to_string());
+            }
+        }
+    }
+    if (!args.witnesses.witnesses.is_empty() || args.witnesses.min_cosignatures > 0) && valid {
+        let result = match (&args.server, &verdict.claims) {
+            (Some(server), Some(_)) => in_witnessed_log(server, &args.code, &document, &args.witnesses),
+            _ => Err(anyhow!("checking the log's cosignatures needs --server")),
+        };
+        match result {
+            Ok(names) => output["cosigned_by"] = json!(names),
+            Err(e) => {
+                valid = false;
+                output["valid"] = json!(false);
+                output["reason"] = json!("not_in_witnessed_log");
+                output["detail"] = json!(e.to_string());
+            }
+        }
+    }
     if trusted.issuer
         != verdict
             .claims
@@ -103,6 +155,104 @@ pub fn run_verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The code's status from a signed list file, refusing a list older than one seen before.
+fn offline_status(
+    list: &Path,
+    state: &Path,
+    trusted: &TrustedKeys,
+    serial: u64,
+) -> anyhow::Result<(ListedStatus, u64)> {
+    let bytes = std::fs::read(list).with_context(|| format!("reading {}", list.display()))?;
+    let list = StatusList::open(&bytes, trusted).map_err(|e| anyhow!("status list: {e}"))?;
+    let seen: u64 = std::fs::read_to_string(state)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v[&list.issuer]["version"].as_u64())
+        .unwrap_or(0);
+    if list.version < seen {
+        bail!(
+            "the status list's version {} is older than version {seen} seen before",
+            list.version
+        );
+    }
+    let status = list.get(serial).ok_or_else(|| {
+        anyhow!(
+            "the status list (version {}) covers serials below {}, not {serial}: fetch a newer one",
+            list.version,
+            list.size
+        )
+    })?;
+    if list.version > seen {
+        let mut all: serde_json::Value = std::fs::read_to_string(state)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| json!({}));
+        all[&list.issuer] = json!({"version": list.version, "iat": list.iat});
+        if let Some(dir) = state.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(state, serde_json::to_vec_pretty(&all)?)
+            .with_context(|| format!("writing {}", state.display()))?;
+    }
+    Ok((status, list.version))
+}
+
+/// The code is entry `serial` of the log, included in its checkpoint, which carries the log's
+/// signature and the cosignatures the policy needs.
+fn in_witnessed_log(
+    server: &str,
+    code: &str,
+    document: &KeySetDocument,
+    policy: &super::log::WitnessPolicy,
+) -> anyhow::Result<Vec<String>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use sha2::{Digest, Sha256};
+    let base = server_base(server);
+    let log = document
+        .log
+        .as_ref()
+        .ok_or_else(|| anyhow!("the key set publishes no log key"))?;
+    let log_key = crate::tlog::witness::VerifierKey::of_log(
+        &log.key_name,
+        &crate::code::keys::public_key_from_x(&log.x).map_err(anyhow::Error::msg)?,
+    );
+    let note = http_get(&format!("{base}/log/checkpoint"))?;
+    let checkpoint =
+        crate::tlog::witness::verify_log(&note, &log_key).map_err(|e| anyhow!("checkpoint: {e}"))?;
+    let names = policy.check(&note)?;
+    let cose = crate::code::text::decode(crate::code::text::code_part(code))
+        .map_err(|e| anyhow!("the code: {e}"))?;
+    let serial = crate::code::cose::decode(&cose)
+        .map_err(|e| anyhow!("the code: {e}"))?
+        .claims
+        .serial;
+    let entry = http_get(&format!("{base}/log/entries/{serial}"))?;
+    let stated: serde_json::Value = serde_json::from_str(&entry)?;
+    if stated["code_sha256"].as_str() != Some(hex::encode(Sha256::digest(&cose)).as_str()) {
+        bail!("log entry {serial} is not this code");
+    }
+    let proof: serde_json::Value = serde_json::from_str(&http_get(&format!(
+        "{base}/log/proof/inclusion?index={serial}&size={}",
+        checkpoint.size
+    ))?)?;
+    let hashes: Vec<Vec<u8>> = proof["proof"]
+        .as_array()
+        .ok_or_else(|| anyhow!("the inclusion proof has no hashes"))?
+        .iter()
+        .map(|h| STANDARD.decode(h.as_str().unwrap_or("")).unwrap_or_default())
+        .collect();
+    crate::tlog::merkle::verify_inclusion(
+        serial,
+        checkpoint.size,
+        &crate::tlog::merkle::leaf_hash(entry.as_bytes()),
+        &hashes,
+        &checkpoint.root,
+    )
+    .map_err(|e| anyhow!("inclusion in the checkpoint: {e}"))?;
+    Ok(names)
 }
 
 #[derive(Args)]

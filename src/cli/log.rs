@@ -92,7 +92,62 @@ pub enum LogCommand {
         /// Where the last checkpoint seen is kept; by default under the data directory.
         #[arg(long)]
         state: Option<PathBuf>,
+        #[command(flatten)]
+        witnesses: WitnessPolicy,
     },
+    /// Keep a verified copy of the log's tiles in a folder that any static host can serve.
+    Mirror {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Restore the log entries a restored database lacks from a copy of the log (the service's
+    /// tiles, a mirror's URL or folder), checked against the checkpoint the log signed.
+    Recover {
+        #[arg(long)]
+        from: String,
+    },
+}
+
+/// Which witnesses' cosignatures a checkpoint needs.
+#[derive(clap::Args, Clone, Default)]
+pub struct WitnessPolicy {
+    /// A witness whose cosignature counts, by its verifier key (repeatable).
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// How many of those must have cosigned the checkpoint.
+    #[arg(long = "min-cosignatures", default_value_t = 0)]
+    pub min_cosignatures: usize,
+}
+
+impl WitnessPolicy {
+    /// Checks the note's cosignatures: `Ok(names of the witnesses that cosigned)`.
+    pub fn check(&self, note: &str) -> anyhow::Result<Vec<String>> {
+        let keys = self
+            .witnesses
+            .iter()
+            .map(|t| crate::tlog::witness::VerifierKey::parse(t).map_err(|e| anyhow!("--witness {t}: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if self.min_cosignatures > keys.len() {
+            bail!(
+                "--min-cosignatures {} needs at least as many --witness keys",
+                self.min_cosignatures
+            );
+        }
+        let found: Vec<String> = crate::tlog::witness::cosigners(note, &keys)
+            .into_iter()
+            .map(|(vkey, _)| vkey.split('+').next().unwrap_or("").to_owned())
+            .collect();
+        if found.len() < self.min_cosignatures {
+            bail!(
+                "the checkpoint has {} valid cosignatures of the {} required",
+                found.len(),
+                self.min_cosignatures
+            );
+        }
+        Ok(found)
+    }
 }
 
 /// What a witness remembers of a log between runs.
@@ -113,7 +168,14 @@ fn state_path(data_dir: &Path, server: &str) -> PathBuf {
 }
 
 pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode> {
-    let LogCommand::Verify { server, state } = command;
+    let LogCommand::Verify {
+        server,
+        state,
+        witnesses,
+    } = command
+    else {
+        bail!("not a verify command");
+    };
     let base = server_base(server);
     let path = state.clone().unwrap_or_else(|| state_path(data_dir, &base));
     let keys: KeySetDocument =
@@ -144,11 +206,18 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
     let root_b64 = STANDARD.encode(checkpoint.root);
     let mut verdict = json!({"ok": true, "origin": checkpoint.origin, "size": checkpoint.size, "root": root_b64,
                              "previous_size": previous.as_ref().map(|p| p.size)});
+    match witnesses.check(&note) {
+        Ok(names) => verdict["cosigned_by"] = json!(names),
+        Err(e) => {
+            verdict["ok"] = json!(false);
+            verdict["error"] = json!(e.to_string());
+        }
+    }
     let fail = |verdict: &mut serde_json::Value, why: String| {
         verdict["ok"] = json!(false);
         verdict["error"] = json!(why);
     };
-    if let Some(old) = &previous {
+    if let Some(old) = previous.as_ref().filter(|_| verdict["ok"] == json!(true)) {
         let old_root = STANDARD.decode(&old.root).context("state file root")?;
         if old.origin != checkpoint.origin || old.log_key != log.x {
             fail(

@@ -18,6 +18,8 @@ mod codes;
 mod grade;
 mod import;
 mod log;
+mod tiles;
+mod witness;
 
 #[derive(Parser)]
 #[command(
@@ -63,9 +65,12 @@ enum Command {
     Import(import::ImportArgs),
     /// Recompute every firm's current grade and report which would change.
     Regrade(log::RegradeArgs),
-    /// Witness the transparency log.
+    /// Witness, mirror and recover the transparency log.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Run a witness that cosigns logs' checkpoints (c2sp.org/tlog-witness).
+    #[command(subcommand)]
+    Witness(witness::WitnessCommand),
     /// Write a consistent copy of the SQLite database (while the service runs).
     Backup(backup::BackupArgs),
 }
@@ -180,7 +185,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Serve(args)) => serve(cli.data_dir, database_url, args).await,
         Some(Command::Grade(args)) => Ok(grade::run(&args)),
         Some(Command::WayUp(args)) => Ok(grade::run_way_up(&args)),
-        Some(Command::Verify(args)) => codes::run_verify(&args),
+        Some(Command::Verify(args)) => codes::run_verify(&cli.data_dir, &args),
         Some(Command::Qr(args)) => codes::run_qr(&args),
         Some(Command::Keys(command)) => {
             let public_url = std::env::var("GEC_PUBLIC_URL")
@@ -200,7 +205,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open_db(&cli.data_dir, &database_url).await?;
             log::run_regrade(&db, &args).await
         }
-        Some(Command::Log(command)) => log::run_log(&cli.data_dir, &command),
+        Some(Command::Log(log::LogCommand::Recover { from })) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            tiles::run_recover(&cli.data_dir, &db, &from).await
+        }
+        Some(Command::Log(log::LogCommand::Mirror { server, dir })) => {
+            tokio::task::spawn_blocking(move || tiles::run_mirror(&server, &dir)).await?
+        }
+        Some(Command::Log(command)) => {
+            let data_dir = cli.data_dir.clone();
+            tokio::task::spawn_blocking(move || log::run_log(&data_dir, &command)).await?
+        }
+        Some(Command::Witness(command)) => witness::run(&command).await,
         Some(Command::Backup(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             backup::run(&db, &args).await

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod policies;
 pub mod profile;
 pub mod recompute;
+pub mod recover;
 pub mod records;
 pub mod regrade;
 pub mod replicas;

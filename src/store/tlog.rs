@@ -393,3 +393,86 @@ pub async fn store_cosignature<C: ConnectionTrait>(
     .await?;
     Ok(())
 }
+
+/// Appends many entries at `head.size` on a transaction that holds the head's lock (a
+/// recovery): the new subtrees are computed in memory from the frontier of the stored tree and
+/// written in batches. Returns the new head.
+pub async fn append_many<C: ConnectionTrait>(
+    txn: &C,
+    head: Head,
+    entries: &[(String, String)],
+) -> Result<Head, DbErr> {
+    let mut known: HashMap<NodeId, Hash> = if head.size == 0 {
+        HashMap::new()
+    } else {
+        nodes(txn, &merkle::root_plan(head.size).nodes()).await?
+    };
+    let mut created: Vec<(NodeId, Hash)> = Vec::with_capacity(entries.len() * 2);
+    let mut rows = Vec::with_capacity(entries.len());
+    let now = Utc::now();
+    for (offset, (kind, bytes)) in entries.iter().enumerate() {
+        let index = head.size + offset as u64;
+        let leaf = merkle::leaf_hash(bytes.as_bytes());
+        let leaf_id = NodeId { level: 0, index };
+        known.insert(leaf_id, leaf);
+        created.push((leaf_id, leaf));
+        for (parent, left, right) in merkle::completed_by_append(index) {
+            let (Some(l), Some(r)) = (known.get(&left), known.get(&right)) else {
+                return Err(DbErr::Custom(format!("log node {left:?} is missing")));
+            };
+            let hash = merkle::node_hash(l, r);
+            known.insert(parent, hash);
+            created.push((parent, hash));
+        }
+        rows.push(entry::ActiveModel {
+            idx: Set(index as i64),
+            kind: Set(kind.clone()),
+            bytes: Set(bytes.clone()),
+            leaf_hash: Set(hex::encode(leaf)),
+            created_at: Set(now),
+        });
+    }
+    let size = head.size + entries.len() as u64;
+    let root = if size == 0 {
+        merkle::empty_root()
+    } else {
+        merkle::root_plan(size)
+            .resolve(&known)
+            .and_then(|h| h.first().copied())
+            .ok_or_else(|| DbErr::Custom("a node of the new root is missing".into()))?
+    };
+    for part in rows.chunks(500) {
+        entry::Entity::insert_many(part.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for part in created.chunks(2000) {
+        node::Entity::insert_many(part.iter().map(|(id, hash)| node::ActiveModel {
+            level: Set(i16::from(id.level)),
+            idx: Set(id.index as i64),
+            hash: Set(hex::encode(hash)),
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    head::Entity::update_many()
+        .col_expr(head::Column::Size, Expr::value(size as i64))
+        .col_expr(head::Column::Root, Expr::value(hex::encode(root)))
+        .col_expr(head::Column::UpdatedAt, Expr::value(now))
+        .filter(head::Column::Id.eq(HEAD_ID))
+        .exec(txn)
+        .await?;
+    Ok(Head { size, root })
+}
+
+/// The root of the first `size` entries, from the stored nodes.
+pub async fn root_at<C: ConnectionTrait>(db: &C, size: u64) -> Result<Hash, DbErr> {
+    if size == 0 {
+        return Ok(merkle::empty_root());
+    }
+    let plan = merkle::root_plan(size);
+    let nodes = nodes(db, &plan.nodes()).await?;
+    plan.resolve(&nodes)
+        .map(|h| h[0])
+        .ok_or_else(|| DbErr::Custom("a node of the root is missing".into()))
+}
