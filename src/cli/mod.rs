@@ -216,7 +216,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let data_dir = cli.data_dir.clone();
             tokio::task::spawn_blocking(move || log::run_log(&data_dir, &command)).await?
         }
-        Some(Command::Witness(command)) => witness::run(&command).await,
+        Some(Command::Witness(command)) => witness::run(&cli.data_dir, &command).await,
         Some(Command::Backup(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             backup::run(&db, &args).await

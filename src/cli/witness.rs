@@ -32,9 +32,6 @@ pub enum WitnessCommand {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8090")]
         bind: SocketAddr,
-        /// Where the witness keeps its key and the last checkpoint of each log.
-        #[arg(long = "data-dir")]
-        dir: PathBuf,
         /// A log to witness, by its verifier key (`"vkey"` of keys.json's `"log"`); repeatable.
         #[arg(long = "log", required = true)]
         logs: Vec<String>,
@@ -110,13 +107,10 @@ impl Witness {
     }
 }
 
-pub async fn run(command: &WitnessCommand) -> anyhow::Result<ExitCode> {
-    let WitnessCommand::Serve {
-        bind,
-        dir,
-        logs,
-        name,
-    } = command;
+/// Serves the witness; `--data-dir` (the global option) is where it keeps its key and the
+/// last checkpoint of each log.
+pub async fn run(dir: &Path, command: &WitnessCommand) -> anyhow::Result<ExitCode> {
+    let WitnessCommand::Serve { bind, logs, name } = command;
     if name.is_empty() || name.contains(['+', ' ', '\n']) {
         anyhow::bail!("--name must be a key name without spaces or '+'");
     }
@@ -129,7 +123,7 @@ pub async fn run(command: &WitnessCommand) -> anyhow::Result<ExitCode> {
     let witness = Arc::new(Witness {
         name: name.clone(),
         key,
-        dir: dir.clone(),
+        dir: dir.to_owned(),
         logs: known,
         lock: tokio::sync::Mutex::new(()),
     });

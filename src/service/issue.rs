@@ -53,18 +53,19 @@ pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> 
     Ok(())
 }
 
-/// Commits an append: the new checkpoint is kept outside the database first, and put back if
-/// the commit fails; then the witnesses are asked to cosign it.
+/// Commits an append, then keeps its checkpoint outside the database (only once committed: a
+/// crash before the commit must not leave a kept checkpoint the database never had) and asks
+/// the witnesses to cosign it.
 pub(super) async fn commit_append(
     db: &DatabaseConnection,
     keys: &Keys,
     txn: sea_orm::DatabaseTransaction,
     note: &str,
 ) -> AppResult<()> {
-    let previous = keys.guard.keep(note)?;
-    if let Err(err) = txn.commit().await {
-        keys.guard.restore(previous);
-        return Err(err.into());
+    txn.commit().await?;
+    if let Err(err) = keys.guard.keep(note) {
+        // The change is made; the next append or start keeps a newer checkpoint.
+        tracing::error!(%err, "keeping the checkpoint outside the database failed");
     }
     keys.guard.cosign_latest(db, &keys.ring).await;
     Ok(())

@@ -86,7 +86,8 @@ pub fn read_anchor(path: &Path, ring: &KeyRing) -> AppResult<Option<Checkpoint>>
 pub fn write_anchor(path: &Path, note: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!("checkpoint.{}.tmp", std::process::id()));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint");
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
     {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(note.as_bytes())?;
@@ -183,25 +184,34 @@ impl LogGuard {
         Ok(())
     }
 
-    /// Keeps `note` (just signed, not yet committed) as the latest checkpoint; returns what to
-    /// put back if the commit fails.
-    pub fn keep(&self, note: &str) -> AppResult<Option<String>> {
-        let previous = std::fs::read_to_string(&self.anchor).ok();
-        write_anchor(&self.anchor, note).map_err(|e| {
+    /// Keeps `note` (just committed) as the latest checkpoint, unless the one kept is larger
+    /// already (another replica sharing the data directory committed after it). Replicas take
+    /// turns on a lock file; the write is flushed to disk before the rename.
+    pub fn keep(&self, note: &str) -> AppResult<()> {
+        let size_of = |note: &str| -> Option<u64> { note.lines().nth(1)?.parse().ok() };
+        let new_size = size_of(note).ok_or_else(|| AppError::internal("a checkpoint without a size"))?;
+        let fail = |e: std::io::Error| {
             AppError::internal(format!("keeping the checkpoint in {}: {e}", self.anchor.display()))
-        })?;
-        Ok(previous)
-    }
-
-    /// Puts back the kept checkpoint after a failed commit.
-    pub fn restore(&self, previous: Option<String>) {
-        let result = match previous {
-            Some(note) => write_anchor(&self.anchor, &note),
-            None => std::fs::remove_file(&self.anchor),
         };
-        if let Err(err) = result {
-            tracing::error!(%err, "putting back the kept checkpoint failed");
-        }
+        let dir = self.anchor.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("checkpoint.lock"))
+            .map_err(fail)?;
+        lock.lock().map_err(fail)?;
+        let kept = std::fs::read_to_string(&self.anchor)
+            .ok()
+            .and_then(|k| size_of(&k));
+        let result = if kept.is_none_or(|k| new_size > k) {
+            write_anchor(&self.anchor, note).map_err(fail)
+        } else {
+            Ok(())
+        };
+        let _ = lock.unlock();
+        result
     }
 
     /// Checks the database against the kept checkpoint and the witnesses (start-up and every

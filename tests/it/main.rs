@@ -24,6 +24,7 @@ mod import;
 mod interop;
 mod issuance;
 mod keys;
+mod log_scale;
 mod openapi;
 mod pages;
 mod pages_desks;
