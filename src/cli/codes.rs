@@ -127,7 +127,9 @@ pub fn run_verify(data_dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode
     }
     if (!args.witnesses.witnesses.is_empty() || args.witnesses.min_cosignatures > 0) && valid {
         let result = match (&args.server, &verdict.claims) {
-            (Some(server), Some(_)) => in_witnessed_log(server, &args.code, &document, &args.witnesses),
+            (Some(server), Some(_)) => {
+                in_witnessed_log(server, &args.code, &document, &args.witnesses)
+            }
             _ => Err(anyhow!("checking the log's cosignatures needs --server")),
         };
         match result {
@@ -220,8 +222,8 @@ fn in_witnessed_log(
         &crate::code::keys::public_key_from_x(&log.x).map_err(anyhow::Error::msg)?,
     );
     let note = http_get(&format!("{base}/log/checkpoint"))?;
-    let checkpoint =
-        crate::tlog::witness::verify_log(&note, &log_key).map_err(|e| anyhow!("checkpoint: {e}"))?;
+    let checkpoint = crate::tlog::witness::verify_log(&note, &log_key)
+        .map_err(|e| anyhow!("checkpoint: {e}"))?;
     let names = policy.check(&note)?;
     let cose = crate::code::text::decode(crate::code::text::code_part(code))
         .map_err(|e| anyhow!("the code: {e}"))?;
@@ -242,7 +244,11 @@ fn in_witnessed_log(
         .as_array()
         .ok_or_else(|| anyhow!("the inclusion proof has no hashes"))?
         .iter()
-        .map(|h| STANDARD.decode(h.as_str().unwrap_or("")).unwrap_or_default())
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap_or(""))
+                .unwrap_or_default()
+        })
         .collect();
     crate::tlog::merkle::verify_inclusion(
         serial,

@@ -127,7 +127,10 @@ impl WitnessPolicy {
         let keys = self
             .witnesses
             .iter()
-            .map(|t| crate::tlog::witness::VerifierKey::parse(t).map_err(|e| anyhow!("--witness {t}: {e}")))
+            .map(|t| {
+                crate::tlog::witness::VerifierKey::parse(t)
+                    .map_err(|e| anyhow!("--witness {t}: {e}"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         if self.min_cosignatures > keys.len() {
             bail!(

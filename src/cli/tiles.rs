@@ -42,7 +42,9 @@ impl Source {
             if log.get("checkpoint")?.is_some() {
                 return Ok(log);
             }
-            bail!("{base} serves no checkpoint (neither {base}/checkpoint nor {base}/log/checkpoint)");
+            bail!(
+                "{base} serves no checkpoint (neither {base}/checkpoint nor {base}/log/checkpoint)"
+            );
         }
         Ok(Source::Dir(PathBuf::from(text)))
     }
@@ -52,7 +54,10 @@ impl Source {
         match self {
             Source::Http(base) => {
                 let url = format!("{base}/{relative}");
-                let mut response = agent().get(&url).call().with_context(|| format!("GET {url}"))?;
+                let mut response = agent()
+                    .get(&url)
+                    .call()
+                    .with_context(|| format!("GET {url}"))?;
                 match response.status().as_u16() {
                     200 => Ok(Some(
                         response
@@ -88,7 +93,10 @@ impl Source {
         }
         // A partial tile may be gone once its full tile exists: a full tile's prefix is the same.
         if tile.width < WIDTH {
-            let full = Tile { width: WIDTH, ..*tile };
+            let full = Tile {
+                width: WIDTH,
+                ..*tile
+            };
             if let Some(bytes) = self.get(&format!("tile/{}", full.path()))? {
                 return Ok(bytes);
             }
@@ -98,7 +106,12 @@ impl Source {
 }
 
 /// The entries `from…to−1` of a tree of `size`, from its entry bundles.
-pub fn fetch_entries(source: &Source, from: u64, to: u64, size: u64) -> anyhow::Result<Vec<Vec<u8>>> {
+pub fn fetch_entries(
+    source: &Source,
+    from: u64,
+    to: u64,
+    size: u64,
+) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut out = Vec::with_capacity((to - from) as usize);
     if from >= to {
         return Ok(out);
@@ -110,10 +123,14 @@ pub fn fetch_entries(source: &Source, from: u64, to: u64, size: u64) -> anyhow::
             index,
             width,
         };
-        let entries = tiles::unbundle(&source.tile(&tile)?)
-            .map_err(|e| anyhow!("{}: {e}", tile.path()))?;
+        let entries =
+            tiles::unbundle(&source.tile(&tile)?).map_err(|e| anyhow!("{}: {e}", tile.path()))?;
         if (entries.len() as u64) < width {
-            bail!("{} holds {} entries, not {width}", tile.path(), entries.len());
+            bail!(
+                "{} holds {} entries, not {width}",
+                tile.path(),
+                entries.len()
+            );
         }
         let first = index * WIDTH;
         for (i, entry) in entries.into_iter().take(width as usize).enumerate() {
@@ -133,7 +150,9 @@ pub fn log_key_of(server: &str) -> anyhow::Result<witness::VerifierKey> {
         "{base}/.well-known/gec/keys.json"
     ))?)
     .context("the server's key set is not a key-set document")?;
-    let log = doc.log.ok_or_else(|| anyhow!("the key set publishes no log key"))?;
+    let log = doc
+        .log
+        .ok_or_else(|| anyhow!("the key set publishes no log key"))?;
     Ok(witness::VerifierKey::of_log(
         &log.key_name,
         &public_key_from_x(&log.x).map_err(anyhow::Error::msg)?,
@@ -141,9 +160,15 @@ pub fn log_key_of(server: &str) -> anyhow::Result<witness::VerifierKey> {
 }
 
 fn hashes(bytes: &[u8], tile: &Tile) -> anyhow::Result<Vec<Hash>> {
-    let all = tiles::parse_hash_tile(bytes).ok_or_else(|| anyhow!("{} is not a hash tile", tile.path()))?;
+    let all = tiles::parse_hash_tile(bytes)
+        .ok_or_else(|| anyhow!("{} is not a hash tile", tile.path()))?;
     if (all.len() as u64) < tile.width {
-        bail!("{} holds {} hashes, not {}", tile.path(), all.len(), tile.width);
+        bail!(
+            "{} holds {} hashes, not {}",
+            tile.path(),
+            all.len(),
+            tile.width
+        );
     }
     Ok(all[..tile.width as usize].to_vec())
 }
@@ -218,20 +243,30 @@ pub fn run_mirror(server: &str, dir: &Path) -> anyhow::Result<ExitCode> {
                     .map(|e| merkle::leaf_hash(e))
                     .collect();
                 if Some(leaves) != lookup(&level0) {
-                    bail!("{}: the entries do not hash to tile 0/{}", tile.path(), tiles::encode_index(tile.index));
+                    bail!(
+                        "{}: the entries do not hash to tile 0/{}",
+                        tile.path(),
+                        tiles::encode_index(tile.index)
+                    );
                 }
             }
             TileKind::Hashes(level) if level > 0 => {
-                let above = lookup(&tile).ok_or_else(|| anyhow!("{} is not a hash tile", tile.path()))?;
+                let above =
+                    lookup(&tile).ok_or_else(|| anyhow!("{} is not a hash tile", tile.path()))?;
                 for (i, hash) in above.iter().enumerate() {
                     let below = Tile {
                         kind: TileKind::Hashes(level - 1),
                         index: tile.first() + i as u64,
                         width: WIDTH,
                     };
-                    let run = lookup(&below).ok_or_else(|| anyhow!("{} is missing", below.path()))?;
+                    let run =
+                        lookup(&below).ok_or_else(|| anyhow!("{} is missing", below.path()))?;
                     if merkle::root_from_leaves(&run) != *hash {
-                        bail!("{}: hash {i} is not the root of {}", tile.path(), below.path());
+                        bail!(
+                            "{}: hash {i} is not the root of {}",
+                            tile.path(),
+                            below.path()
+                        );
                     }
                 }
             }

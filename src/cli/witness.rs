@@ -64,8 +64,10 @@ fn key_file(dir: &Path) -> PathBuf {
 }
 
 fn state_file(dir: &Path, origin: &str) -> PathBuf {
-    dir.join("logs")
-        .join(format!("{}.json", hex::encode(Sha256::digest(origin.as_bytes()))))
+    dir.join("logs").join(format!(
+        "{}.json",
+        hex::encode(Sha256::digest(origin.as_bytes()))
+    ))
 }
 
 fn load_or_create_key(dir: &Path) -> anyhow::Result<SigningKey> {
@@ -148,7 +150,12 @@ async fn show_key(State(witness): State<Arc<Witness>>) -> String {
 }
 
 fn answer(status: StatusCode, text: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text.into()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text.into(),
+    )
+        .into_response()
 }
 
 fn conflict(size: u64) -> Response {
@@ -177,10 +184,16 @@ async fn add_checkpoint(State(witness): State<Arc<Witness>>, body: Bytes) -> Res
         Err(e) => return answer(StatusCode::FORBIDDEN, format!("{e}\n")),
     };
     if request.old > checkpoint.size {
-        return answer(StatusCode::BAD_REQUEST, "the old size is above the checkpoint's\n");
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "the old size is above the checkpoint's\n",
+        );
     }
     if request.old == 0 && !request.proof.is_empty() {
-        return answer(StatusCode::BAD_REQUEST, "a proof from size 0 must be empty\n");
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "a proof from size 0 must be empty\n",
+        );
     }
     let _atomic = witness.lock.lock().await;
     let path = state_file(&witness.dir, origin);

@@ -84,7 +84,9 @@ impl StatusList {
             return None;
         }
         let shift = 6 - 2 * (serial % 4) as u8;
-        Some(ListedStatus::from_bits(self.bits[(serial / 4) as usize] >> shift))
+        Some(ListedStatus::from_bits(
+            self.bits[(serial / 4) as usize] >> shift,
+        ))
     }
 
     fn payload(&self) -> Vec<u8> {

@@ -6,11 +6,11 @@ use base64::engine::general_purpose::STANDARD;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
+use super::keystore::Keys;
 use crate::error::{AppError, AppResult};
 use crate::store::tlog;
 use crate::tlog::merkle;
 use crate::tlog::tiles::{self, Tile, TileKind};
-use super::keystore::Keys;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InclusionProof {

@@ -70,7 +70,12 @@ pub fn read_anchor(path: &Path, ring: &KeyRing) -> AppResult<Option<Checkpoint>>
     let note = match std::fs::read_to_string(path) {
         Ok(note) => note,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(AppError::internal(format!("reading {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(AppError::internal(format!(
+                "reading {}: {e}",
+                path.display()
+            )));
+        }
     };
     Checkpoint::verify(&note, &ring.log_origin, &ring.log_key.verifying_key())
         .map(Some)
@@ -86,7 +91,10 @@ pub fn read_anchor(path: &Path, ring: &KeyRing) -> AppResult<Option<Checkpoint>>
 pub fn write_anchor(path: &Path, note: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("checkpoint");
     let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
     {
         let mut file = std::fs::File::create(&tmp)?;
@@ -129,7 +137,10 @@ impl LogGuard {
     fn set_behind(&self, why: Option<String>) {
         if let Ok(mut behind) = self.behind.write() {
             if why.is_some() && *behind != why {
-                tracing::error!(why = why.as_deref().unwrap_or(""), "the log refuses appends");
+                tracing::error!(
+                    why = why.as_deref().unwrap_or(""),
+                    "the log refuses appends"
+                );
             }
             *behind = why;
         }
@@ -189,9 +200,13 @@ impl LogGuard {
     /// turns on a lock file; the write is flushed to disk before the rename.
     pub fn keep(&self, note: &str) -> AppResult<()> {
         let size_of = |note: &str| -> Option<u64> { note.lines().nth(1)?.parse().ok() };
-        let new_size = size_of(note).ok_or_else(|| AppError::internal("a checkpoint without a size"))?;
+        let new_size =
+            size_of(note).ok_or_else(|| AppError::internal("a checkpoint without a size"))?;
         let fail = |e: std::io::Error| {
-            AppError::internal(format!("keeping the checkpoint in {}: {e}", self.anchor.display()))
+            AppError::internal(format!(
+                "keeping the checkpoint in {}: {e}",
+                self.anchor.display()
+            ))
         };
         let dir = self.anchor.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(fail)?;
@@ -286,7 +301,11 @@ impl LogGuard {
 
     /// Every few seconds: witnesses that missed a checkpoint get it again, and the check that
     /// `/healthz` reports is refreshed.
-    pub fn watch(self: &std::sync::Arc<Self>, db: DatabaseConnection, keys: std::sync::Weak<super::keystore::KeyStore>) {
+    pub fn watch(
+        self: &std::sync::Arc<Self>,
+        db: DatabaseConnection,
+        keys: std::sync::Weak<super::keystore::KeyStore>,
+    ) {
         let guard = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));

@@ -83,11 +83,10 @@ pub async fn recover(
         let index = head.size + offset as u64;
         let text = String::from_utf8(bytes.clone())
             .map_err(|_| bad(format!("entry {index} is not UTF-8")))?;
-        let value: Value = serde_json::from_str(&text)
-            .map_err(|_| bad(format!("entry {index} is not JSON")))?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|_| bad(format!("entry {index} is not JSON")))?;
         let kind = value["type"].as_str().unwrap_or("").to_owned();
-        if !matches!(kind.as_str(), "issue" | "revoke") || value["serial"].as_u64() != Some(index)
-        {
+        if !matches!(kind.as_str(), "issue" | "revoke") || value["serial"].as_u64() != Some(index) {
             return Err(bad(format!("entry {index} is not an entry of this log")));
         }
         typed.push((kind, text));
@@ -134,9 +133,9 @@ async fn restore_issue(
     report: &mut Recovered,
 ) -> AppResult<()> {
     let Some(code) = entry["code"].as_str() else {
-        report
-            .notes
-            .push(format!("code {serial}: its entry predates the code bytes; not restored"));
+        report.notes.push(format!(
+            "code {serial}: its entry predates the code bytes; not restored"
+        ));
         return Ok(());
     };
     let cose_bytes = URL_SAFE_NO_PAD
@@ -147,7 +146,9 @@ async fn restore_issue(
         .map_err(|e| bad(format!("entry {serial}: the code does not decode: {e}")))?
         .claims;
     if Some(sha.as_str()) != entry["code_sha256"].as_str() || claims.serial != serial {
-        return Err(bad(format!("entry {serial}: the code is not the one the entry names")));
+        return Err(bad(format!(
+            "entry {serial}: the code is not the one the entry names"
+        )));
     }
     let Some(firm) = firms::find_by_uscc(txn, &claims.sub).await? else {
         report.notes.push(format!(

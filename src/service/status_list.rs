@@ -24,10 +24,11 @@ pub struct StatusListCache {
 
 impl StatusListCache {
     fn get(&self, size: u64) -> Option<Arc<Vec<u8>>> {
-        self.current
-            .read()
-            .ok()
-            .and_then(|c| c.as_ref().filter(|(s, _)| *s == size).map(|(_, b)| b.clone()))
+        self.current.read().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(s, _)| *s == size)
+                .map(|(_, b)| b.clone())
+        })
     }
 }
 

@@ -96,8 +96,7 @@ impl Tile {
             TileKind::Entries
         } else {
             let level: u8 = first.parse().ok()?;
-            if level > 63 || (first.len() > 1 && first.starts_with('0')) || first.starts_with('+')
-            {
+            if level > 63 || (first.len() > 1 && first.starts_with('0')) || first.starts_with('+') {
                 return None;
             }
             TileKind::Hashes(level)
@@ -130,7 +129,11 @@ impl Tile {
 
 /// How many complete subtrees of tree level `node_level` a tree of `size` has.
 fn available(node_level: u8, size: u64) -> u64 {
-    if node_level >= 64 { 0 } else { size >> node_level }
+    if node_level >= 64 {
+        0
+    } else {
+        size >> node_level
+    }
 }
 
 /// Every tile of a tree of `size` entries: full tiles and the partial one of each level that
@@ -145,7 +148,7 @@ pub fn tiles_of(size: u64) -> Vec<Tile> {
                 width: WIDTH,
             });
         }
-        if count % WIDTH > 0 {
+        if !count.is_multiple_of(WIDTH) {
             out.push(Tile {
                 kind,
                 index: count / WIDTH,
@@ -195,7 +198,7 @@ pub fn nodes_from_tiles(
             return Err(format!("node {id:?} is not in a tree of size {size}"));
         }
         let (tile, at) = tile_of(base, first, size);
-        if !tiles.contains_key(&tile) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = tiles.entry(tile) {
             let hashes = fetch(&tile).ok_or_else(|| format!("tile {} is missing", tile.path()))?;
             if hashes.len() as u64 != tile.width {
                 return Err(format!(
@@ -205,7 +208,7 @@ pub fn nodes_from_tiles(
                     tile.width
                 ));
             }
-            tiles.insert(tile, hashes);
+            slot.insert(hashes);
         }
         let run = &tiles[&tile][at..at + span as usize];
         out.insert(*id, merkle::root_from_leaves(run));
@@ -303,8 +306,20 @@ mod tests {
             })
         );
         for bad in [
-            "0/1", "0/0001", "00/000", "64/000", "0/x000/001", "0/001/002", "0/000.p/0",
-            "0/000.p/256", "0/000.p/07", "0/x1/000", "", "0", "entries", "0/000/",
+            "0/1",
+            "0/0001",
+            "00/000",
+            "64/000",
+            "0/x000/001",
+            "0/001/002",
+            "0/000.p/0",
+            "0/000.p/256",
+            "0/000.p/07",
+            "0/x1/000",
+            "",
+            "0",
+            "entries",
+            "0/000/",
         ] {
             assert_eq!(Tile::parse(bad), None, "{bad}");
         }
@@ -350,7 +365,11 @@ mod tests {
                 .collect()
         };
         for size in [1, 2, 255, 256, 257, 65_535, 65_536, 65_537, 70_000] {
-            assert_eq!(root_from_tiles(size, fetch).unwrap(), tree.root(size), "{size}");
+            assert_eq!(
+                root_from_tiles(size, fetch).unwrap(),
+                tree.root(size),
+                "{size}"
+            );
         }
     }
 
@@ -359,7 +378,10 @@ mod tests {
         let entries: Vec<&[u8]> = vec![b"{}", b"", b"abc"];
         let bytes = bundle(entries.iter().copied()).unwrap();
         assert_eq!(&bytes[..4], &[0, 2, b'{', b'}']);
-        assert_eq!(unbundle(&bytes).unwrap(), vec![b"{}".to_vec(), vec![], b"abc".to_vec()]);
+        assert_eq!(
+            unbundle(&bytes).unwrap(),
+            vec![b"{}".to_vec(), vec![], b"abc".to_vec()]
+        );
         assert!(unbundle(&bytes[..bytes.len() - 1]).is_err());
         assert!(bundle([vec![0u8; 70_000].as_slice()]).is_err());
     }

@@ -85,10 +85,7 @@ impl VerifierKey {
 
     /// The verifier key of a log's checkpoint key.
     pub fn of_log(origin: &str, key: &VerifyingKey) -> VerifierKey {
-        debug_assert_eq!(
-            key_hash(origin, key),
-            key_id(origin, TYPE_ED25519, key)
-        );
+        debug_assert_eq!(key_hash(origin, key), key_id(origin, TYPE_ED25519, key));
         VerifierKey {
             name: origin.to_owned(),
             kind: TYPE_ED25519,
@@ -266,7 +263,10 @@ mod tests {
         .sign(&log);
         let body = note_body(&note).unwrap();
         assert!(body.ends_with("\n") && !body.ends_with("\n\n"));
-        let cosigned = format!("{note}{}", cosign(body, &vkey.name, &witness, 1_700_000_000));
+        let cosigned = format!(
+            "{note}{}",
+            cosign(body, &vkey.name, &witness, 1_700_000_000)
+        );
         assert_eq!(
             cosigners(&cosigned, std::slice::from_ref(&vkey)),
             vec![(text.clone(), 1_700_000_000)]

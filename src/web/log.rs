@@ -72,8 +72,14 @@ async fn show_status_list(State(state): State<AppState>) -> AppResult<Response> 
         crate::service::status_list::signed(&state.db, &keys, &state.caches.status_list).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/cose")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/cose"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            ),
             (
                 header::ETAG,
                 HeaderValue::from_str(&format!("\"{version}\"")).map_err(AppError::internal)?,

@@ -86,7 +86,14 @@ fn gec(dir: &Path, url: &str, args: &[&str], stdin: &str) -> String {
 /// `gec witness serve` on a free port: its guard, URL and verifier key.
 fn start_witness(dir: &Path, log_vkey: &str) -> (ServerGuard, String, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(["witness", "serve", "--bind", "127.0.0.1:0", "--name", "witness.test/w1"])
+        .args([
+            "witness",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--name",
+            "witness.test/w1",
+        ])
         .arg("--data-dir")
         .arg(dir)
         .args(["--log", log_vkey])
@@ -117,7 +124,9 @@ fn login(base: &str) -> String {
 
 fn submitted(base: &str, token: &str) -> Vec<i64> {
     let mut response = agent()
-        .get(&format!("{base}/api/v1/assessments?status=submitted&limit=100"))
+        .get(&format!(
+            "{base}/api/v1/assessments?status=submitted&limit=100"
+        ))
         .header("Authorization", &format!("Bearer {token}"))
         .call()
         .unwrap();
@@ -133,7 +142,12 @@ fn submitted(base: &str, token: &str) -> Vec<i64> {
 }
 
 fn approve(base: &str, token: &str, id: i64) -> (u16, Value) {
-    send("POST", &format!("{base}/api/v1/assessments/{id}/approve"), token, json!({}))
+    send(
+        "POST",
+        &format!("{base}/api/v1/assessments/{id}/approve"),
+        token,
+        json!({}),
+    )
 }
 
 /// Every checkpoint seen, by size: a log that forks shows two roots for one size.
@@ -146,7 +160,10 @@ impl Seen {
         let size: u64 = lines[1].parse().unwrap();
         let root = STANDARD.decode(lines[2]).unwrap();
         if let Some(before) = self.0.get(&size) {
-            assert_eq!(before, &root, "two checkpoints of size {size} with different roots");
+            assert_eq!(
+                before, &root,
+                "two checkpoints of size {size} with different roots"
+            );
         }
         self.0.insert(size, root);
         size
@@ -169,7 +186,11 @@ fn backup(dir: &Path, url: &str) -> std::path::PathBuf {
             .arg(url)
             .output()
             .expect("pg_dump (postgresql-client)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     } else {
         gec(dir, url, &["backup", file.to_str().unwrap()], "");
     }
@@ -180,11 +201,21 @@ fn backup(dir: &Path, url: &str) -> std::path::PathBuf {
 fn restore(dir: &Path, url: &str, file: &Path) {
     if is_postgres() {
         let out = Command::new("pg_restore")
-            .args(["--clean", "--if-exists", "--single-transaction", "--dbname", url])
+            .args([
+                "--clean",
+                "--if-exists",
+                "--single-transaction",
+                "--dbname",
+                url,
+            ])
             .arg(file)
             .output()
             .expect("pg_restore (postgresql-client)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     } else {
         for suffix in ["-wal", "-shm"] {
             let _ = std::fs::remove_file(dir.join(format!("gec.db{suffix}")));
@@ -216,13 +247,26 @@ async fn a_restored_backup_never_forks_the_log() {
 fn scenario(data: &Path, url: &str) {
     let csv = data.join("firms.csv");
     std::fs::write(&csv, csv_of((7000..7006).map(row))).unwrap();
-    gec(data, url, &["accounts", "add", "--role", "regulator", "--username", "reg"], &format!("{PASSWORD}\n"));
+    gec(
+        data,
+        url,
+        &[
+            "accounts",
+            "add",
+            "--role",
+            "regulator",
+            "--username",
+            "reg",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
     gec(data, url, &["import", csv.to_str().unwrap()], "");
     let mut seen = Seen::default();
 
     // First start: the log key exists; a witness is set up for it.
     let (server, base) = spawn_server_with(data, url, false, &[]);
-    let keys: Value = serde_json::from_str(&get_text(&format!("{base}/.well-known/gec/keys.json")).1).unwrap();
+    let keys: Value =
+        serde_json::from_str(&get_text(&format!("{base}/.well-known/gec/keys.json")).1).unwrap();
     let log_vkey = keys["log"]["vkey"].as_str().unwrap().to_owned();
     drop(server);
     let witness_dir = tempfile::tempdir().unwrap();
@@ -257,7 +301,19 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(size, 5);
     // A mirror of the log as it is now, in a folder any static host could serve.
     let mirror = data.join("mirror");
-    gec(data, url, &["log", "mirror", "--server", &base, "--dir", mirror.to_str().unwrap()], "");
+    gec(
+        data,
+        url,
+        &[
+            "log",
+            "mirror",
+            "--server",
+            &base,
+            "--dir",
+            mirror.to_str().unwrap(),
+        ],
+        "",
+    );
     let code_url = fifth["url"].as_str().unwrap().to_owned();
     server.kill();
 
@@ -280,7 +336,10 @@ fn scenario(data: &Path, url: &str) {
         let health = health(base);
         assert_eq!(health["log"], "behind", "{health}");
         assert!(
-            health["log_detail"].as_str().unwrap().contains("gec log recover"),
+            health["log_detail"]
+                .as_str()
+                .unwrap()
+                .contains("gec log recover"),
             "{health}"
         );
     };
@@ -297,9 +356,12 @@ fn scenario(data: &Path, url: &str) {
     server.kill();
 
     // Recovery from the mirror, checked against the signed checkpoint.
-    let report: Value = serde_json::from_str(
-        &gec(data, url, &["log", "recover", "--from", mirror.to_str().unwrap()], ""),
-    )
+    let report: Value = serde_json::from_str(&gec(
+        data,
+        url,
+        &["log", "recover", "--from", mirror.to_str().unwrap()],
+        "",
+    ))
     .unwrap();
     assert_eq!(report["from"], 4);
     assert_eq!(report["to"], 5);
@@ -314,7 +376,10 @@ fn scenario(data: &Path, url: &str) {
             .send(json!({"code": code_url}).to_string())
             .unwrap();
         let status = response.status().as_u16();
-        (status, serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap()).unwrap())
+        (
+            status,
+            serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap()).unwrap(),
+        )
     };
     assert_eq!(status, 200);
     assert_eq!(verdict["valid"], true, "{verdict}");
@@ -334,19 +399,42 @@ fn scenario(data: &Path, url: &str) {
     let out = gec(
         data,
         url,
-        &["log", "verify", "--server", &base, "--witness", &witness_vkey, "--min-cosignatures", "1"],
+        &[
+            "log",
+            "verify",
+            "--server",
+            &base,
+            "--witness",
+            &witness_vkey,
+            "--min-cosignatures",
+            "1",
+        ],
         "",
     );
     let verdict: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(verdict["ok"], true, "{verdict}");
     // The mirror follows the recovered log (its previous checkpoint rebuilt from the new
     // tiles), and every checkpoint seen rebuilds from the service's tiles: one root per size.
-    let mirrored = gec(data, url, &["log", "mirror", "--server", &base, "--dir", mirror.to_str().unwrap()], "");
+    let mirrored = gec(
+        data,
+        url,
+        &[
+            "log",
+            "mirror",
+            "--server",
+            &base,
+            "--dir",
+            mirror.to_str().unwrap(),
+        ],
+        "",
+    );
     assert!(mirrored.contains("\"ok\":true"), "{mirrored}");
     for (size, root) in &seen.0 {
         let rebuilt = tiles::root_from_tiles(*size, |t| {
             let (status, bytes) = get(&format!("{base}/log/tile/{}", t.path()));
-            (status == 200).then(|| tiles::parse_hash_tile(&bytes)).flatten()
+            (status == 200)
+                .then(|| tiles::parse_hash_tile(&bytes))
+                .flatten()
         })
         .unwrap();
         assert_eq!(rebuilt.to_vec(), *root, "size {size}");
@@ -364,7 +452,8 @@ async fn tile_hashes(app: &TestApp, tile: &Tile) -> Vec<Hash> {
 #[tokio::test]
 async fn the_tiles_rebuild_the_checkpoint() {
     let app = TestApp::new().await;
-    app.create_account(gec::service::accounts::Role::Regulator, "reg", None).await;
+    app.create_account(gec::service::accounts::Role::Regulator, "reg", None)
+        .await;
     let reg = app.login("reg").await;
     // 300 real approvals would take long in a debug build: the log gets 297 more entries
     // appended as the service appends them, with a checkpoint signed over them.
@@ -376,16 +465,25 @@ async fn the_tiles_rebuild_the_checkpoint() {
     let txn = gec::db::begin_write(&app.db).await.unwrap();
     let mut head = gec::store::tlog::lock_head(&txn).await.unwrap();
     let extra: Vec<(String, String)> = (head.size..300)
-        .map(|i| ("revoke".to_owned(), format!("{{\"serial\":{i},\"type\":\"revoke\"}}")))
+        .map(|i| {
+            (
+                "revoke".to_owned(),
+                format!("{{\"serial\":{i},\"type\":\"revoke\"}}"),
+            )
+        })
         .collect();
-    head = gec::store::tlog::append_many(&txn, head, &extra).await.unwrap();
+    head = gec::store::tlog::append_many(&txn, head, &extra)
+        .await
+        .unwrap();
     let note = gec::tlog::Checkpoint {
         origin: keys.ring.log_origin.clone(),
         size: head.size,
         root: head.root,
     }
     .sign(&keys.ring.log_key);
-    gec::store::tlog::store_checkpoint(&txn, head, &note).await.unwrap();
+    gec::store::tlog::store_checkpoint(&txn, head, &note)
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
 
     let checkpoint = app.get("/log/checkpoint", None).await.text();
@@ -400,7 +498,10 @@ async fn the_tiles_rebuild_the_checkpoint() {
     assert_eq!(root, head.root);
 
     let full = app.get("/log/tile/0/000", None).await;
-    assert_eq!(full.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        full.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(full.header("content-type"), "application/octet-stream");
     assert_eq!(full.body.len(), 256 * 32);
     let partial = app.get("/log/tile/0/001.p/44", None).await;
@@ -414,9 +515,20 @@ async fn the_tiles_rebuild_the_checkpoint() {
     assert_eq!(leaves, tiles::parse_hash_tile(&full.body).unwrap());
     let first: Value = serde_json::from_slice(&entries[0]).unwrap();
     assert_eq!(first["type"], "issue");
-    assert!(first["code"].as_str().unwrap().len() > 100, "issue entries carry the code");
+    assert!(
+        first["code"].as_str().unwrap().len() > 100,
+        "issue entries carry the code"
+    );
     // Beyond the log, or not a tile path: not found.
-    for path in ["0/001", "0/001.p/45", "1/000", "entries/002", "0/1", "9/x000/001", "entries"] {
+    for path in [
+        "0/001",
+        "0/001.p/45",
+        "1/000",
+        "entries/002",
+        "0/1",
+        "9/x000/001",
+        "entries",
+    ] {
         let response = app.get(&format!("/log/tile/{path}"), None).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
     }
@@ -433,7 +545,8 @@ fn trusted(app: &TestApp) -> (TrustedKeys, KeySetDocument) {
 #[tokio::test]
 async fn the_status_list_checks_codes_offline() {
     let app = TestApp::new().await;
-    app.create_account(gec::service::accounts::Role::Regulator, "reg", None).await;
+    app.create_account(gec::service::accounts::Role::Regulator, "reg", None)
+        .await;
     let reg = app.login("reg").await;
     let (uscc1, f1) = app.firm_with_user(&reg, 7201, "3670").await;
     let (uscc2, f2) = app.firm_with_user(&reg, 7202, "3670").await;
@@ -445,7 +558,11 @@ async fn the_status_list_checks_codes_offline() {
     assert_eq!(older.status, StatusCode::OK);
     assert_eq!(older.header("content-type"), "application/cose");
     let response = app
-        .post("/api/v1/codes/2/revoke", Some(&reg), json!({"reason": "数据造假"}))
+        .post(
+            "/api/v1/codes/2/revoke",
+            Some(&reg),
+            json!({"reason": "数据造假"}),
+        )
         .await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text());
     let newer = app.get("/.well-known/gec/status", None).await;
@@ -500,5 +617,16 @@ async fn the_status_list_checks_codes_offline() {
     let (ok, verdict) = verify(&other, &older_file);
     assert!(!ok);
     assert_eq!(verdict["reason"], "status_unknown", "{verdict}");
-    assert!(verdict["detail"].as_str().unwrap().contains("older"), "{verdict}");
+    assert!(
+        verdict["detail"].as_str().unwrap().contains("older"),
+        "{verdict}"
+    );
+
+    // The bank desk offers the list and the keys, with a line on how to use them.
+    app.create_account(gec::service::accounts::Role::Bank, "bank", None)
+        .await;
+    let session = app.page_session("bank").await;
+    let desk = app.page("/bank", Some(&session)).await.text();
+    assert!(desk.contains("href=\"/.well-known/gec/status\""), "{desk}");
+    assert!(desk.contains("离线核验状态清单") && desk.contains("--status gec-status.cose"));
 }

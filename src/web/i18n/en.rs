@@ -1038,4 +1038,16 @@ pub static EN: &[(&str, &str)] = &[
         "attempt {n} failed (status {status}); retrying",
     ),
     ("delivery_queued", "queued"),
+    ("bank_status_list", "Status list for offline checks"),
+    (
+        "bank_status_list_note",
+        "The status list, signed by this service, gives every code's current status (valid, superseded, revoked). With it a code can be checked without a connection; it is renewed with every issue or revocation, and its version only ever grows.",
+    ),
+    ("bank_status_list_download", "Download the status list"),
+    ("bank_status_list_keys", "Download the signing keys"),
+    (
+        "bank_status_list_how",
+        "How to use it: download the list and the keys once a day and check codes offline with the service's tool:",
+    ),
+    ("bank_status_list_code_url", "CODE-URL"),
 ];

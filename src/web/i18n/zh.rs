@@ -876,4 +876,16 @@ pub static ZH: &[(&str, &str)] = &[
         "第 {n} 次尝试未成功（状态 {status}），将自动重试",
     ),
     ("delivery_queued", "排队中"),
+    ("bank_status_list", "离线核验状态清单"),
+    (
+        "bank_status_list_note",
+        "状态清单由本平台签名，列出每一个绿效码的当前状态（有效、已替换、已撤销）。下载后即可在不联网的情况下核验绿效码是否仍然有效；清单随每次签发或撤销更新，版本号只增不减。",
+    ),
+    ("bank_status_list_download", "下载状态清单"),
+    ("bank_status_list_keys", "下载验签公钥"),
+    (
+        "bank_status_list_how",
+        "使用方法：每日下载一次清单和公钥，用本平台的核验工具离线核验：",
+    ),
+    ("bank_status_list_code_url", "绿效码链接"),
 ];
