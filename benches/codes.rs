@@ -81,5 +81,65 @@ fn bench_codes(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_codes);
+/// The status list of 1,000,000 codes as a city's would be after years: 4 % superseded, 0.5 %
+/// revoked (each revocation also a log entry, "not a code"), spread at random; its size, and
+/// checking one code against it offline (signature, inflate, look-up).
+fn bench_status_list(c: &mut Criterion) {
+    use gec::code::status_list::{ListedStatus, StatusList};
+    let key = SigningKey::from_bytes(&[9u8; 32]);
+    let doc = KeySetDocument {
+        issuer: "CQ-GEC".into(),
+        keys: vec![PublishedKey::new(
+            &key.verifying_key(),
+            KeyStatus::Active,
+            chrono::DateTime::UNIX_EPOCH,
+        )],
+        log: None,
+    };
+    let trusted = TrustedKeys::from_document(&doc).unwrap();
+    let size = 1_000_000u64;
+    let mut list = StatusList::new("CQ-GEC", size, 1_800_000_000, size);
+    // A small deterministic generator (xorshift), so every run measures the same list.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut superseded, mut revoked) = (0, 0);
+    for serial in 0..size {
+        match next() % 1000 {
+            0..40 => {
+                list.set(serial, ListedStatus::Superseded);
+                superseded += 1;
+            }
+            40..45 => {
+                list.set(serial, ListedStatus::Revoked);
+                revoked += 1;
+            }
+            45..50 => list.set(serial, ListedStatus::NotACode),
+            _ => {}
+        }
+    }
+    let signed = list.sign(&key);
+    eprintln!(
+        "status list of {size} serials ({superseded} superseded, {revoked} revoked): {} bytes signed",
+        signed.len()
+    );
+    c.bench_function("status list: open 1M (verify, inflate) + look up one", |b| {
+        b.iter(|| {
+            StatusList::open(std::hint::black_box(&signed), &trusted)
+                .unwrap()
+                .get(654_321)
+        })
+    });
+    let opened = StatusList::open(&signed, &trusted).unwrap();
+    c.bench_function("status list: look up one in an opened list", |b| {
+        b.iter(|| opened.get(std::hint::black_box(654_321)))
+    });
+    c.bench_function("status list: build and sign 1M", |b| b.iter(|| list.sign(&key)));
+}
+
+criterion_group!(benches, bench_codes, bench_status_list);
 criterion_main!(benches);
