@@ -127,18 +127,23 @@ fn bench_status_list(c: &mut Criterion) {
         "status list of {size} serials ({superseded} superseded, {revoked} revoked): {} bytes signed",
         signed.len()
     );
-    c.bench_function("status list: open 1M (verify, inflate) + look up one", |b| {
-        b.iter(|| {
-            StatusList::open(std::hint::black_box(&signed), &trusted)
-                .unwrap()
-                .get(654_321)
-        })
-    });
+    c.bench_function(
+        "status list: open 1M (verify, inflate) + look up one",
+        |b| {
+            b.iter(|| {
+                StatusList::open(std::hint::black_box(&signed), &trusted)
+                    .unwrap()
+                    .get(654_321)
+            })
+        },
+    );
     let opened = StatusList::open(&signed, &trusted).unwrap();
     c.bench_function("status list: look up one in an opened list", |b| {
         b.iter(|| opened.get(std::hint::black_box(654_321)))
     });
-    c.bench_function("status list: build and sign 1M", |b| b.iter(|| list.sign(&key)));
+    c.bench_function("status list: build and sign 1M", |b| {
+        b.iter(|| list.sign(&key))
+    });
 }
 
 criterion_group!(benches, bench_codes, bench_status_list);

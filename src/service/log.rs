@@ -55,7 +55,8 @@ pub async fn tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
     let (from, to) = (tile.first(), tile.first() + tile.width);
     match tile.kind {
         TileKind::Hashes(_) => {
-            let hashes = tlog::node_range(db, tile.node_level(), from, to).await?;
+            let level = u8::try_from(tile.node_level()).map_err(|_| AppError::NotFound)?;
+            let hashes = tlog::node_range(db, level, from, to).await?;
             if hashes.len() as u64 != tile.width {
                 return Err(AppError::internal("a log node is missing"));
             }

@@ -109,26 +109,30 @@ impl Tile {
     }
 
     /// The tree level of the hashes this tile holds (entries: their leaves, level 0).
-    pub fn node_level(&self) -> u8 {
+    /// (At most 63 · 8; a tree of `u64` entries has no level above 63.)
+    pub fn node_level(&self) -> u32 {
         match self.kind {
-            TileKind::Hashes(level) => level * HEIGHT,
+            TileKind::Hashes(level) => u32::from(level) * u32::from(HEIGHT),
             TileKind::Entries => 0,
         }
     }
 
     /// The index (at [`Tile::node_level`]) of the tile's first hash or entry.
     pub fn first(&self) -> u64 {
-        self.index * WIDTH
+        self.index.saturating_mul(WIDTH)
     }
 
     /// Whether a tree of `size` entries has all of this tile.
     pub fn within(&self, size: u64) -> bool {
-        available(self.node_level(), size) >= self.first() + self.width
+        self.index
+            .checked_mul(WIDTH)
+            .and_then(|first| first.checked_add(self.width))
+            .is_some_and(|end| available(self.node_level(), size) >= end)
     }
 }
 
 /// How many complete subtrees of tree level `node_level` a tree of `size` has.
-fn available(node_level: u8, size: u64) -> u64 {
+fn available(node_level: u32, size: u64) -> u64 {
     if node_level >= 64 {
         0
     } else {
@@ -157,8 +161,11 @@ pub fn tiles_of(size: u64) -> Vec<Tile> {
         }
     };
     let mut level = 0u8;
-    while level <= 63 && available(level * HEIGHT, size) > 0 {
-        push(TileKind::Hashes(level), available(level * HEIGHT, size));
+    while level <= 7 && available(u32::from(level * HEIGHT), size) > 0 {
+        push(
+            TileKind::Hashes(level),
+            available(u32::from(level * HEIGHT), size),
+        );
         level += 1;
     }
     push(TileKind::Entries, size);
@@ -168,8 +175,9 @@ pub fn tiles_of(size: u64) -> Vec<Tile> {
 /// The tile (as a tree of `size` has it) holding node `(level, index)` for a level that is a
 /// multiple of 8, and the node's position in it.
 fn tile_of(node_level: u8, index: u64, size: u64) -> (Tile, usize) {
+    let node_level_wide = u32::from(node_level);
     let tile_index = index / WIDTH;
-    let width = (available(node_level, size) - tile_index * WIDTH).min(WIDTH);
+    let width = (available(node_level_wide, size) - tile_index * WIDTH).min(WIDTH);
     (
         Tile {
             kind: TileKind::Hashes(node_level / HEIGHT),
@@ -194,7 +202,7 @@ pub fn nodes_from_tiles(
         let base = id.level - id.level % HEIGHT;
         let span = 1u64 << (id.level - base);
         let first = id.index * span;
-        if available(base, size) < first + span {
+        if available(u32::from(base), size) < first + span {
             return Err(format!("node {id:?} is not in a tree of size {size}"));
         }
         let (tile, at) = tile_of(base, first, size);
@@ -359,7 +367,7 @@ mod tests {
             tree.append(merkle::leaf_hash(&i.to_be_bytes()));
         }
         let fetch = |tile: &Tile| -> Option<Vec<Hash>> {
-            let level = tile.node_level();
+            let level = tile.node_level() as u8;
             (tile.first()..tile.first() + tile.width)
                 .map(|i| tree.nodes.get(&NodeId { level, index: i }).copied())
                 .collect()

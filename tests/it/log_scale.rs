@@ -630,3 +630,113 @@ async fn the_status_list_checks_codes_offline() {
     assert!(desk.contains("href=\"/.well-known/gec/status\""), "{desk}");
     assert!(desk.contains("离线核验状态清单") && desk.contains("--status gec-status.cose"));
 }
+
+/// The witness keeps to c2sp.org/tlog-witness: an unknown log 404, a bad signature 403, a
+/// wrong old size 409 with its own size, a proof that does not hold 422 — and it never cosigns
+/// a checkpoint inconsistent with the last one it cosigned, also after a restart.
+#[test]
+fn the_witness_cosigns_only_consistent_checkpoints() {
+    use ed25519_dalek::SigningKey;
+    use gec::tlog::Checkpoint;
+    use gec::tlog::witness::{VerifierKey, cosigners, request_body};
+    let log = SigningKey::from_bytes(&[21u8; 32]);
+    let origin = "gec.test/log";
+    let log_vkey = VerifierKey::of_log(origin, &log.verifying_key()).encode();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut guard, url, vkey) = start_witness(dir.path(), &log_vkey);
+    let witness = VerifierKey::parse(&vkey).unwrap();
+    assert_eq!(get_text(&format!("{url}/")).1.trim(), vkey);
+
+    let tree = |entries: &[&str]| {
+        let mut t = merkle::MemoryTree::default();
+        for e in entries {
+            t.append(merkle::leaf_hash(e.as_bytes()));
+        }
+        t
+    };
+    let honest = tree(&["a", "b", "c", "d", "e"]);
+    let forked = tree(&["a", "X", "c", "d", "e"]);
+    let note = |t: &merkle::MemoryTree, size: u64, key: &SigningKey| {
+        Checkpoint {
+            origin: origin.into(),
+            size,
+            root: t.root(size),
+        }
+        .sign(key)
+    };
+    let post = |url: &str, body: String| {
+        let mut response = agent()
+            .post(&format!("{url}/add-checkpoint"))
+            .send(body)
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            response.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let proof = |t: &merkle::MemoryTree, old: u64, new: u64| {
+        merkle::consistency_plan(old, new)
+            .resolve(&t.nodes)
+            .unwrap()
+    };
+
+    // Unknown log, and a known origin signed by another key.
+    let stranger = SigningKey::from_bytes(&[22u8; 32]);
+    let other = Checkpoint {
+        origin: "other/log".into(),
+        size: 3,
+        root: honest.root(3),
+    }
+    .sign(&stranger);
+    assert_eq!(post(&url, request_body(0, &[], &other)).0, 404);
+    assert_eq!(
+        post(&url, request_body(0, &[], &note(&honest, 3, &stranger))).0,
+        403
+    );
+    // The first checkpoint, from old size 0.
+    let three = note(&honest, 3, &log);
+    let (status, _, lines) = post(&url, request_body(0, &[], &three));
+    assert_eq!(status, 200, "{lines}");
+    assert_eq!(
+        cosigners(&format!("{three}{lines}"), std::slice::from_ref(&witness)).len(),
+        1
+    );
+    // A client that does not know the witness's size learns it.
+    let (status, content_type, body) = post(&url, request_body(0, &[], &note(&honest, 5, &log)));
+    assert_eq!(
+        (status, content_type.as_str(), body.as_str()),
+        (409, "text/x.tlog.size", "3\n")
+    );
+    // A fork: size 5 of another tree, with a proof from 3 of that tree — refused.
+    let (status, _, _) = post(
+        &url,
+        request_body(3, &proof(&forked, 3, 5), &note(&forked, 5, &log)),
+    );
+    assert_eq!(status, 422);
+    // Old size above the checkpoint's: a bad request.
+    assert_eq!(post(&url, request_body(4, &[], &three)).0, 400);
+    // After a restart, the witness still holds 3 and cosigns the honest 5 only.
+    guard.kill();
+    let (_guard, url, _) = start_witness(dir.path(), &log_vkey);
+    let (status, _, body) = post(&url, request_body(0, &[], &three));
+    assert_eq!((status, body.as_str()), (409, "3\n"));
+    let five = note(&honest, 5, &log);
+    let (status, _, lines) = post(&url, request_body(3, &proof(&honest, 3, 5), &five));
+    assert_eq!(status, 200, "{lines}");
+    assert_eq!(
+        cosigners(&format!("{five}{lines}"), std::slice::from_ref(&witness)).len(),
+        1
+    );
+    // The same size with another root: a conflict, not a cosignature.
+    let (status, _, body) = post(&url, request_body(5, &[], &note(&forked, 5, &log)));
+    assert_eq!((status, body.as_str()), (409, "5\n"));
+    // Never a smaller tree after a larger one.
+    assert_eq!(post(&url, request_body(5, &[], &three)).0, 400);
+}
