@@ -108,7 +108,8 @@ async fn list_assessments(
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/reject", tag = "assessments",
     security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)), request_body = RejectRequest,
     responses((status = 200, body = AssessmentView), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Not under review")))]
+        (status = 409, body = Problem, description = "Not under review"),
+        (status = 503, body = Problem, description = "`log_behind`: the database is behind the log's signed checkpoint (a restored backup); see `gec log recover`")))]
 async fn reject_assessment(
     State(state): State<AppState>,
     auth: Auth<Regulator>,

@@ -263,7 +263,8 @@ fn fxhash(bytes: &[u8]) -> u64 {
 #[utoipa::path(post, path = "/api/v1/codes/{serial}/revoke", tag = "codes", security(("bearer" = [])),
     params(("serial" = String, Path, max_length = 40)), request_body = RevokeRequest,
     responses((status = 200, body = RevokedCode), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Already revoked or superseded")))]
+        (status = 409, body = Problem, description = "Already revoked or superseded"),
+        (status = 503, body = Problem, description = "`log_behind`: the database is behind the log's signed checkpoint (a restored backup); see `gec log recover`")))]
 async fn revoke_code(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
