@@ -37,13 +37,19 @@ echo 'bulk-password-1' | "$BIN" accounts add --role regulator --username reg >/d
 serve
 TOKEN="$(curl -fs -X POST "$BASE/api/v1/login" -H 'content-type: application/json' -d '{"username":"reg","password":"bulk-password-1"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')"
 echo "approving all $N submissions through the API…"
-FIRST_ID=1 COUNT="$N" THREADS=2 TOKEN="$TOKEN" timeout 900 wrk -t2 -c8 -d"$(( N / 400 + 20 ))s" -s benches/wrk/approve-all.lua "$BASE" | grep -E "^approved" || true
+FIRST_ID=1 COUNT="$N" THREADS=2 TOKEN="$TOKEN" timeout 900 wrk -t2 -c8 -d"$(( N / 300 + 30 ))s" -s benches/wrk/approve-all.lua "$BASE" | grep -E "^approved" || true
 curl -fs "$BASE/log/checkpoint" | head -2 | tail -1 | sed 's/^/log size: /'
 
 echo "== tiles vs /healthz (32 connections, 10 s each, one after the other)"
 printf '%-40s %s\n' "GET /healthz" "$(rate "$BASE/healthz")"
 printf '%-40s %s\n' "GET /log/tile/0/000 (full, 8 KiB)" "$(rate "$BASE/log/tile/0/000")"
-printf '%-40s %s\n' "GET /log/tile/1/000 (full, 8 KiB)" "$(rate "$BASE/log/tile/1/000")"
+SIZE="$(curl -fs "$BASE/log/checkpoint" | sed -n 2p)"
+W=$(( SIZE % 256 )); P=$(( SIZE / 256 ))
+INDEX="$(python3 -c 'import sys
+n = int(sys.argv[1]); g = ["%03d" % (n % 1000)]; n //= 1000
+while n: g.append("x%03d" % (n % 1000)); n //= 1000
+print("/".join(reversed(g)))' "$P")"
+printf '%-40s %s\n' "GET /log/tile/0/$INDEX.p/$W (partial)" "$(rate "$BASE/log/tile/0/$INDEX.p/$W")"
 printf '%-40s %s\n' "GET /log/tile/entries/000 (full)" "$(rate "$BASE/log/tile/entries/000")"
 printf '%-40s %s\n' "GET /log/checkpoint" "$(rate "$BASE/log/checkpoint")"
 printf '%-40s %s\n' "GET /healthz (again)" "$(rate "$BASE/healthz")"
@@ -75,7 +81,7 @@ cp "$WORK/before.db" "$GEC_DATA_DIR/gec.db"
 MPORT="$(free_port)"
 (cd "$WORK/mirror" && python3 -m http.server "$MPORT" --bind 127.0.0.1 >/dev/null 2>&1) & PIDS+=($!)
 sleep 1
-start=$(date +%s.%N); "$BIN" log recover --from "http://127.0.0.1:$MPORT" >/dev/null 2>"$WORK/recover.err"
+start=$(date +%s.%N); "$BIN" log recover --from "http://127.0.0.1:$MPORT" >/dev/null 2>"$WORK/recover.err" || { cat "$WORK/recover.err"; exit 1; }
 echo "gec log recover of $N entries from the mirror over HTTP: $(elapsed "$start")  ($(tail -1 "$WORK/recover.err"))"
 serve
 echo "healthz after the recovery: $(curl -fs "$BASE/healthz")"

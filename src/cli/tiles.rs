@@ -319,6 +319,7 @@ pub async fn run_recover(
     .await??;
     let signed = Checkpoint::verify(&note, &ring.log_origin, &ring.log_key.verifying_key())
         .map_err(|e| anyhow!("the copy's checkpoint is not this log's: {e}"))?;
+    crate::store::tlog::ensure_head(db).await?;
     let have = crate::store::tlog::read_head(db).await?.size;
     if signed.size < have {
         bail!("the copy has {} entries, the database {have}", signed.size);

@@ -16,6 +16,7 @@ pub struct Caches {
     pub codes: Arc<CodeCache>,
     pub benchmarks: Arc<BenchmarkCache>,
     pub status_list: Arc<super::status_list::StatusListCache>,
+    pub tiles: Arc<super::log::TileCache>,
 }
 
 impl Caches {
@@ -25,6 +26,7 @@ impl Caches {
             codes: Arc::new(CodeCache::new(fresh_for)),
             benchmarks: Arc::default(),
             status_list: Arc::default(),
+            tiles: Arc::default(),
         }
     }
 }

@@ -54,10 +54,9 @@ pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> 
 }
 
 /// Commits an append, then keeps its checkpoint outside the database (only once committed: a
-/// crash before the commit must not leave a kept checkpoint the database never had) and asks
-/// the witnesses to cosign it.
+/// crash before the commit must not leave a kept checkpoint the database never had) and wakes
+/// the task that asks the witnesses to cosign it.
 pub(super) async fn commit_append(
-    db: &DatabaseConnection,
     keys: &Keys,
     txn: sea_orm::DatabaseTransaction,
     note: &str,
@@ -67,7 +66,7 @@ pub(super) async fn commit_append(
         // The change is made; the next append or start keeps a newer checkpoint.
         tracing::error!(%err, "keeping the checkpoint outside the database failed");
     }
-    keys.guard.cosign_latest(db, &keys.ring).await;
+    keys.guard.wake();
     Ok(())
 }
 
@@ -273,7 +272,7 @@ pub async fn approve(
         .chain(previous.as_ref().map(|p| p.serial))
         .collect();
     crate::store::notify::codes_changed(&txn, &changed).await?;
-    commit_append(db, keys, txn, &note).await?;
+    commit_append(keys, txn, &note).await?;
     caches.codes.forget(&changed);
     Ok(IssuedCode {
         serial,

@@ -1,6 +1,9 @@
 //! Reading the public log (token.md §5): the latest checkpoint, an entry's bytes, and
 //! inclusion and consistency proofs planned by the pure maths over stored subtree hashes.
 
+use std::collections::HashMap;
+
+use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sea_orm::DatabaseConnection;
@@ -46,8 +49,54 @@ pub async fn checkpoint(db: &DatabaseConnection, keys: &Keys) -> AppResult<Strin
     Ok(note)
 }
 
-/// A tile's bytes (hashes concatenated, or an entry bundle), when the log has all of it.
-pub async fn tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
+/// Tiles already served. A tile — full or partial, of a given width — never changes once the
+/// log has it, so it is kept until the budget is spent (then the oldest half goes).
+#[derive(Default)]
+pub struct TileCache {
+    tiles: std::sync::RwLock<(HashMap<Tile, Bytes>, std::collections::VecDeque<Tile>, usize)>,
+}
+
+/// What the tile cache may hold: 4,096 hash tiles, or some 200 entry bundles.
+const TILE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+impl TileCache {
+    fn get(&self, tile: &Tile) -> Option<Bytes> {
+        self.tiles.read().ok()?.0.get(tile).cloned()
+    }
+
+    fn put(&self, tile: Tile, bytes: Bytes) {
+        let Ok(mut guard) = self.tiles.write() else {
+            return;
+        };
+        let (map, order, total) = &mut *guard;
+        if map.contains_key(&tile) {
+            return;
+        }
+        *total += bytes.len();
+        map.insert(tile, bytes);
+        order.push_back(tile);
+        while *total > TILE_CACHE_BYTES && order.len() > 1 {
+            if let Some(old) = order.pop_front()
+                && let Some(gone) = map.remove(&old)
+            {
+                *total -= gone.len();
+            }
+        }
+    }
+}
+
+/// A tile's bytes (hashes concatenated, or an entry bundle), when the log has all of it: from
+/// memory once served.
+pub async fn tile(db: &DatabaseConnection, cache: &TileCache, tile: &Tile) -> AppResult<Bytes> {
+    if let Some(bytes) = cache.get(tile) {
+        return Ok(bytes);
+    }
+    let bytes = Bytes::from(read_tile(db, tile).await?);
+    cache.put(*tile, bytes.clone());
+    Ok(bytes)
+}
+
+async fn read_tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
     let head = tlog::read_head(db).await?;
     if !tile.within(head.size) {
         return Err(AppError::NotFound);

@@ -58,6 +58,8 @@ pub struct LogGuard {
     witness_sizes: Mutex<HashMap<String, u64>>,
     /// Why appending is refused now, if it is (for `/healthz`, refreshed in the background).
     behind: RwLock<Option<String>>,
+    /// Wakes the background task that asks the witnesses to cosign (after each append).
+    wake: tokio::sync::Notify,
 }
 
 /// Where the latest signed checkpoint is kept.
@@ -117,6 +119,7 @@ impl LogGuard {
             witnesses,
             witness_sizes: Mutex::new(HashMap::new()),
             behind: RwLock::new(None),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -299,8 +302,14 @@ impl LogGuard {
         self.refresh(db, ring).await;
     }
 
-    /// Every few seconds: witnesses that missed a checkpoint get it again, and the check that
-    /// `/healthz` reports is refreshed.
+    /// Asks the background task to send the latest checkpoint to the witnesses now (an append
+    /// never waits for them).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// After each append, and every few seconds: the witnesses get the latest checkpoint (one
+    /// that missed one gets it again), and the check that `/healthz` reports is refreshed.
     pub fn watch(
         self: &std::sync::Arc<Self>,
         db: DatabaseConnection,
@@ -311,7 +320,12 @@ impl LogGuard {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                let Some(woken) = guard.upgrade() else { return };
+                tokio::select! {
+                    _ = tick.tick() => {},
+                    _ = woken.wake.notified() => {},
+                }
+                drop(woken);
                 let (Some(guard), Some(keys)) = (guard.upgrade(), keys.upgrade()) else {
                     return;
                 };

@@ -23,7 +23,9 @@ use crate::error::{AppError, AppResult};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::codes::{self, CodeStatus};
-use crate::store::{firms, tlog};
+use crate::store::{certifications, firms, tlog, vetoes};
+use crate::grading::{self, BenchmarkTable};
+use super::assessments::assemble_input;
 use crate::tlog::Checkpoint;
 
 #[derive(Debug, Default, Serialize)]
@@ -55,6 +57,8 @@ pub async fn recover(
 ) -> AppResult<Recovered> {
     let signed = Checkpoint::verify(note, &ring.log_origin, &ring.log_key.verifying_key())
         .map_err(|e| bad(format!("the copy's checkpoint: {e}")))?;
+    // A database the service never served has no log head yet.
+    tlog::ensure_head(db).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     if signed.size < head.size {
@@ -112,11 +116,12 @@ pub async fn recover(
         ..Recovered::default()
     };
     let actor = Actor::system("recover");
+    let table = super::benchmarks::in_force(db, &super::cache::Caches::default()).await?;
     for (offset, (kind, text)) in typed.iter().enumerate() {
         let index = head.size + offset as u64;
         let value: Value = serde_json::from_str(text).map_err(AppError::internal)?;
         if kind == "issue" {
-            restore_issue(&txn, &actor, index, &value, &mut report).await?;
+            restore_issue(&txn, &table, &actor, index, &value, &mut report).await?;
         } else {
             restore_revoke(&txn, &actor, index, &value, &mut report).await?;
         }
@@ -127,6 +132,7 @@ pub async fn recover(
 
 async fn restore_issue(
     txn: &sea_orm::DatabaseTransaction,
+    table: &BenchmarkTable,
     actor: &Actor,
     serial: u64,
     entry: &Value,
@@ -166,8 +172,31 @@ async fn restore_issue(
         .order_by_desc(assessments::Column::Id)
         .all(txn)
         .await?;
-    let matching = of_period.iter().find(|a| a.trace_hash == trace_hash);
-    let Some(assessment) = matching.or(of_period.first()) else {
+    let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
+    // The approval graded the submission again as of its day (China time): do the same, and the
+    // assessment whose grading gives the entry's trace is the one that was approved.
+    let approved_on = (at + chrono::Duration::hours(8)).date_naive();
+    let certs = certifications::of_firm(txn, firm.id).await?;
+    let vets = vetoes::of_firm(txn, firm.id).await?;
+    let mut regraded = None;
+    for candidate in &of_period {
+        if candidate.trace_hash == trace_hash {
+            regraded = Some((candidate, None));
+            break;
+        }
+        let Ok(stored) = serde_json::from_str::<Value>(&candidate.input) else {
+            continue;
+        };
+        let mut data = stored.as_object().cloned().unwrap_or_default();
+        data.insert("assessed_on".into(), Value::String(approved_on.to_string()));
+        if let Ok(checked) = grading::check(&assemble_input(&firm, &data, &certs, &vets), table)
+            && checked.graded.trace_hash == trace_hash
+        {
+            regraded = Some((candidate, Some(checked)));
+            break;
+        }
+    }
+    let Some((assessment, checked)) = regraded.or(of_period.first().map(|a| (a, None))) else {
         report.notes.push(format!(
             "code {serial}: firm {} has no {period} assessment in the database; the code is in \
              the log but its record is not restored",
@@ -175,17 +204,27 @@ async fn restore_issue(
         ));
         return Ok(());
     };
-    let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
-    if matching.is_some() && assessment.status == AssessmentStatus::Submitted {
+    if assessment.trace_hash == trace_hash || checked.is_some() {
         let mut model: assessments::ActiveModel = assessment.clone().into();
+        if let Some(checked) = &checked {
+            let graded = &checked.graded;
+            model.input = Set(checked.canonical_input());
+            model.trace = Set(
+                String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?,
+            );
+            model.trace_hash = Set(graded.trace_hash.clone());
+            model.score = Set(graded.trace.score.clone());
+            model.grade = Set(graded.grade);
+            model.benchmarks = Set(graded.trace.benchmarks.clone());
+        }
         model.status = Set(AssessmentStatus::Approved);
         model.reviewed_at = Set(Some(at));
         model.code_serial = Set(Some(serial as i64));
         model.update(txn).await?;
-    } else if matching.is_none() {
+    } else {
         report.notes.push(format!(
-            "code {serial}: no assessment of firm {} has the code's trace; linked to assessment \
-             {} as it is (review it)",
+            "code {serial}: no assessment of firm {} grades to the code's trace; linked to \
+             assessment {} as it is (review it)",
             claims.sub, assessment.id
         ));
     }

@@ -100,7 +100,7 @@ pub async fn revoke(
     )
     .await?;
     crate::store::notify::codes_changed(&txn, &[serial]).await?;
-    super::issue::commit_append(db, keys, txn, &note).await?;
+    super::issue::commit_append(keys, txn, &note).await?;
     caches.codes.forget(&[serial]);
     Ok(RevokedCode {
         serial,

@@ -45,7 +45,7 @@ pub(crate) async fn show_tile(
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> AppResult<Response> {
     let tile = Tile::parse(&path).ok_or(AppError::NotFound)?;
-    let bytes = log::tile(&state.db, &tile).await?;
+    let bytes = log::tile(&state.db, &state.caches.tiles, &tile).await?;
     let cache = if tile.width == tiles::WIDTH {
         "public, max-age=31536000, immutable"
     } else {
