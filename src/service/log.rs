@@ -53,7 +53,11 @@ pub async fn checkpoint(db: &DatabaseConnection, keys: &Keys) -> AppResult<Strin
 /// log has it, so it is kept until the budget is spent (then the oldest half goes).
 #[derive(Default)]
 pub struct TileCache {
-    tiles: std::sync::RwLock<(HashMap<Tile, Bytes>, std::collections::VecDeque<Tile>, usize)>,
+    tiles: std::sync::RwLock<(
+        HashMap<Tile, Bytes>,
+        std::collections::VecDeque<Tile>,
+        usize,
+    )>,
 }
 
 /// What the tile cache may hold: 4,096 hash tiles, or some 200 entry bundles.

@@ -16,16 +16,16 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::assessments::assemble_input;
 use super::issue::set_current;
 use super::keys::KeyRing;
 use crate::code::cose;
 use crate::error::{AppError, AppResult};
+use crate::grading::{self, BenchmarkTable};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
-use crate::grading::{self, BenchmarkTable};
-use super::assessments::assemble_input;
 use crate::tlog::Checkpoint;
 
 #[derive(Debug, Default, Serialize)]
@@ -209,9 +209,9 @@ async fn restore_issue(
         if let Some(checked) = &checked {
             let graded = &checked.graded;
             model.input = Set(checked.canonical_input());
-            model.trace = Set(
-                String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?,
-            );
+            model.trace =
+                Set(String::from_utf8(graded.trace.canonical_bytes())
+                    .map_err(AppError::internal)?);
             model.trace_hash = Set(graded.trace_hash.clone());
             model.score = Set(graded.trace.score.clone());
             model.grade = Set(graded.grade);

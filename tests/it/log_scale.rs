@@ -374,6 +374,9 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(report["from"], 4);
     assert_eq!(report["to"], 5);
     assert_eq!(report["codes"], json!([4]));
+    // The submission graded again as of the approval's day gives the code's trace: it is the
+    // approved one again (not left in the queue to be approved twice).
+    assert_eq!(report["notes"], json!([]), "{report}");
 
     let (_server, base) = spawn_server_with(data, url, false, &env);
     assert_eq!(health(&base)["log"], "ok");
@@ -393,6 +396,7 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert_eq!(verdict["status"], "active", "{verdict}");
     let token = login(&base);
+    assert_eq!(submitted(&base, &token), vec![ids[5]]);
     let (status, sixth) = approve(&base, &token, ids[5]);
     assert_eq!(status, 201, "{sixth}");
     assert_eq!(sixth["serial"], 5);
