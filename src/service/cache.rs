@@ -48,9 +48,23 @@ pub struct CodeFacts {
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 const CODES_MAX: usize = 100_000;
 
+/// A scan page as an anonymous visitor sees it, rendered once (and gzipped once).
+#[derive(Clone)]
+pub struct CachedPage {
+    pub html: axum::body::Bytes,
+    pub gzip: axum::body::Bytes,
+}
+
+/// What a kept scan page is for: the code's text, the language, and the key ring it was
+/// verified with (a key change makes every page old).
+type PageKey = (String, &'static str, usize);
+const PAGES_MAX: usize = 20_000;
+
 /// Code facts by (kid, serial): a serial is unique in one log, and the kid tells logs apart.
+/// Also the scan pages of those codes, under the same freshness rules.
 pub struct CodeCache {
     entries: Mutex<HashMap<(String, i64), (Instant, CodeFacts)>>,
+    pages: std::sync::RwLock<HashMap<PageKey, (Instant, i64, CachedPage)>>,
     fresh_for: Duration,
     /// False while this replica may be missing other replicas' notices (its notification
     /// connection is down): then nothing kept is used.
@@ -67,6 +81,7 @@ impl CodeCache {
     pub fn new(fresh_for: Duration) -> Self {
         CodeCache {
             entries: Mutex::default(),
+            pages: std::sync::RwLock::default(),
             fresh_for,
             trusted: AtomicBool::new(true),
         }
@@ -79,6 +94,7 @@ impl CodeCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.pages.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     pub fn trust(&self) {
@@ -86,7 +102,36 @@ impl CodeCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.pages.write().unwrap_or_else(|p| p.into_inner()).clear();
         self.trusted.store(true, Ordering::SeqCst);
+    }
+
+    /// The scan page kept for this code text, language and key ring, while fresh.
+    pub fn page(&self, code: &str, lang: &'static str, keys: usize) -> Option<CachedPage> {
+        if !self.is_trusted() {
+            return None;
+        }
+        let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
+        pages
+            .get(&(code.to_owned(), lang, keys))
+            .filter(|(at, _, _)| at.elapsed() < self.fresh_for)
+            .map(|(_, _, page)| page.clone())
+    }
+
+    /// Keeps a scan page just rendered (of code `serial`).
+    pub fn put_page(&self, code: &str, lang: &'static str, keys: usize, serial: i64, page: CachedPage) {
+        if !self.is_trusted() {
+            return;
+        }
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= PAGES_MAX {
+            let fresh_for = self.fresh_for;
+            pages.retain(|_, (at, _, _)| at.elapsed() < fresh_for);
+            if pages.len() >= PAGES_MAX {
+                pages.clear();
+            }
+        }
+        pages.insert((code.to_owned(), lang, keys), (Instant::now(), serial, page));
     }
 
     pub fn is_trusted(&self) -> bool {
@@ -131,6 +176,13 @@ impl CodeCache {
     pub fn forget(&self, serials: &[i64]) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|(_, serial), _| !serials.contains(serial));
+        drop(entries);
+        // A page names the firm's current code too: a new code makes every page of the firm
+        // old, so pages go with any change (approvals are rare next to scans).
+        let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
+        if !serials.is_empty() {
+            pages.clear();
+        }
     }
 }
 

@@ -340,3 +340,50 @@ async fn a_watchlist_file_is_imported_whole_or_not_at_all() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
     assert_eq!(app.count("watchlist").await, before + 2);
 }
+
+/// Issue 17: an anonymous visitor's scan page is rendered once and kept, gzipped once; what a
+/// phone gets is the same page either way, and a signed-in visitor's page is their own.
+#[tokio::test]
+async fn the_kept_scan_page_is_the_page_gzipped_or_not_and_never_a_signed_in_one() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use std::io::Read;
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 4, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let path = scan_path(&code);
+    let plain = app.page(&path, None).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.header("content-type"), "text/html; charset=utf-8");
+    let gzipped = app
+        .send(
+            Request::get(&path)
+                .header("Accept-Encoding", "gzip, br;q=0")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gzipped.header("content-encoding"), "gzip");
+    assert_eq!(gzipped.header("vary"), "accept-encoding");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(gzipped.body.as_slice())
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.text(), "gzipped once, not twice, and the same page");
+    let refused = app
+        .send(
+            Request::get(&path)
+                .header("Accept-Encoding", "gzip;q=0")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(refused.headers.get("content-encoding").is_none());
+    assert_eq!(refused.text(), plain.text());
+    // The firm signed in sees its own chrome, not the kept anonymous page.
+    let session = app.page_session("firm4").await;
+    let own = app.page(&path, Some(&session)).await.text();
+    assert!(own.contains("firm4"), "{own}");
+    assert!(!plain.text().contains("firm4"));
+}

@@ -57,6 +57,17 @@ fn login(base: &str, username: &str, password: &str) -> (u16, Value) {
     )
 }
 
+/// The scan page an anonymous phone gets.
+fn scan_page(base: &str, code: &str) -> String {
+    agent()
+        .get(&format!("{base}/c/{code}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
 fn checkpoint(base: &str) -> (u64, Vec<u8>) {
     let mut response = agent()
         .get(&format!("{base}/log/checkpoint"))
@@ -202,6 +213,9 @@ async fn three_replicas_make_one_log_hear_each_revocation_and_throttle_as_one() 
                 Some(json!({"code": text})),
             );
             assert_eq!(verdict["status"], "active");
+            // The scan page is kept too (rendered once), and must not outlive the revocation.
+            let page = scan_page(base, &text);
+            assert!(page.contains("可获得的绿色金融"), "{page}");
         }
         // … and hear of its revocation through replica 1 at once.
         let (status, _) = call(
@@ -220,7 +234,7 @@ async fn three_replicas_make_one_log_hear_each_revocation_and_throttle_as_one() 
                     None,
                     Some(json!({"code": text})),
                 );
-                if verdict["status"] == "revoked" {
+                if verdict["status"] == "revoked" && scan_page(base, &text).contains("已撤销") {
                     break;
                 }
                 assert!(

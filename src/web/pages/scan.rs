@@ -15,7 +15,9 @@ use super::{Chrome, HomePage, PageResult, render};
 use crate::code::text;
 use crate::grading::Trace;
 use crate::service::verification::{self, RecordStatus, VerifyReason};
+use crate::service::cache::CachedPage;
 use crate::service::{benchmarks, codes};
+use axum::body::Bytes;
 use crate::web::AppState;
 use crate::web::auth::MaybeSession;
 use crate::web::i18n::Lang;
@@ -76,13 +78,24 @@ pub struct InvalidPage {
     pub reason_key: &'static str,
 }
 
+/// The scan page. An anonymous visitor's page (nearly every scan) is rendered once and kept,
+/// gzipped too, under the verification cache's rules: gone at once when this replica issues,
+/// supersedes or revokes any code, on notice from the others, and after `GEC_CODE_CACHE_MS`
+/// (1 s) at most; never kept while the replica may miss notices.
 async fn show_scan(
     State(state): State<AppState>,
     lang: Lang,
     session: MaybeSession,
     Path(code): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> PageResult {
     let keys = state.keys.current();
+    let anonymous = session.0.is_none();
+    let keys_id = std::sync::Arc::as_ptr(&keys) as usize;
+    let gzip = accepts_gzip(&headers);
+    if anonymous && let Some(page) = state.caches.codes.page(&code, lang.code(), keys_id) {
+        return Ok(page_response(page, gzip));
+    }
     let mut results = verification::verify_codes(
         &state.db,
         &state.caches,
@@ -194,7 +207,67 @@ async fn show_scan(
         },
         serial: claims.serial,
     };
-    Ok(render(&page))
+    if !anonymous {
+        return Ok(render(&page));
+    }
+    let html = page.render().map_err(crate::error::AppError::internal)?;
+    let kept = CachedPage {
+        gzip: Bytes::from(gzipped(html.as_bytes())),
+        html: Bytes::from(html),
+    };
+    state
+        .caches
+        .codes
+        .put_page(&code, lang.code(), keys_id, claims.serial as i64, kept.clone());
+    Ok(page_response(kept, gzip))
+}
+
+/// Whether the request takes a gzip body (`Accept-Encoding` names gzip without `q=0`).
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+fn gzipped(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// A kept page as a response: gzipped when the client takes it (the compression layer leaves a
+/// body that has its encoding alone).
+fn page_response(page: CachedPage, gzip: bool) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = if gzip {
+        let mut response = page.gzip.into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response
+    } else {
+        page.html.into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 #[derive(Deserialize)]
