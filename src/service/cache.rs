@@ -58,6 +58,8 @@ pub struct CachedPage {
 /// What a kept scan page is for: the code's text, the language, and the key ring it was
 /// verified with (a key change makes every page old).
 type PageKey = (String, &'static str, usize);
+/// Who is rendering which page (code text and language).
+type RenderLocks = HashMap<(String, &'static str), Arc<tokio::sync::Mutex<()>>>;
 const PAGES_MAX: usize = 20_000;
 
 /// Code facts by (kid, serial): a serial is unique in one log, and the kid tells logs apart.
@@ -65,6 +67,9 @@ const PAGES_MAX: usize = 20_000;
 pub struct CodeCache {
     entries: Mutex<HashMap<(String, i64), (Instant, CodeFacts)>>,
     pages: std::sync::RwLock<HashMap<PageKey, (Instant, i64, CachedPage)>>,
+    /// One render per page at a time: when a kept page goes, the requests that missed it wait
+    /// for one of them to render it instead of all reading the database at once.
+    rendering: Mutex<RenderLocks>,
     fresh_for: Duration,
     /// False while this replica may be missing other replicas' notices (its notification
     /// connection is down): then nothing kept is used.
@@ -82,6 +87,7 @@ impl CodeCache {
         CodeCache {
             entries: Mutex::default(),
             pages: std::sync::RwLock::default(),
+            rendering: Mutex::default(),
             fresh_for,
             trusted: AtomicBool::new(true),
         }
@@ -94,7 +100,10 @@ impl CodeCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        self.pages.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.pages
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     pub fn trust(&self) {
@@ -102,24 +111,45 @@ impl CodeCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
-        self.pages.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.pages
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.trusted.store(true, Ordering::SeqCst);
     }
 
-    /// The scan page kept for this code text, language and key ring, while fresh.
-    pub fn page(&self, code: &str, lang: &'static str, keys: usize) -> Option<CachedPage> {
+    /// The scan page kept for this code text, language and key ring, and whether it is fresh
+    /// (younger than the code facts' time). An older one is given too, not fresh: the caller
+    /// serves it only while another request is rendering the page again. A page forgotten for
+    /// a change is never given.
+    pub fn page(&self, code: &str, lang: &'static str, keys: usize) -> Option<(CachedPage, bool)> {
         if !self.is_trusted() {
             return None;
         }
         let pages = self.pages.read().unwrap_or_else(|p| p.into_inner());
-        pages
-            .get(&(code.to_owned(), lang, keys))
-            .filter(|(at, _, _)| at.elapsed() < self.fresh_for)
-            .map(|(_, _, page)| page.clone())
+        let (at, _, page) = pages.get(&(code.to_owned(), lang, keys))?;
+        Some((page.clone(), at.elapsed() < self.fresh_for))
+    }
+
+    /// The lock that lets one request at a time render this page (see `rendering`).
+    pub fn render_lock(&self, code: &str, lang: &'static str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() >= PAGES_MAX {
+            // Whoever holds a dropped lock still holds it; at worst a page renders twice.
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry((code.to_owned(), lang)).or_default().clone()
     }
 
     /// Keeps a scan page just rendered (of code `serial`).
-    pub fn put_page(&self, code: &str, lang: &'static str, keys: usize, serial: i64, page: CachedPage) {
+    pub fn put_page(
+        &self,
+        code: &str,
+        lang: &'static str,
+        keys: usize,
+        serial: i64,
+        page: CachedPage,
+    ) {
         if !self.is_trusted() {
             return;
         }
@@ -131,7 +161,10 @@ impl CodeCache {
                 pages.clear();
             }
         }
-        pages.insert((code.to_owned(), lang, keys), (Instant::now(), serial, page));
+        pages.insert(
+            (code.to_owned(), lang, keys),
+            (Instant::now(), serial, page),
+        );
     }
 
     pub fn is_trusted(&self) -> bool {

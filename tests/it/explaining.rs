@@ -370,7 +370,11 @@ async fn the_kept_scan_page_is_the_page_gzipped_or_not_and_never_a_signed_in_one
     flate2::read::GzDecoder::new(gzipped.body.as_slice())
         .read_to_string(&mut unzipped)
         .unwrap();
-    assert_eq!(unzipped, plain.text(), "gzipped once, not twice, and the same page");
+    assert_eq!(
+        unzipped,
+        plain.text(),
+        "gzipped once, not twice, and the same page"
+    );
     let refused = app
         .send(
             Request::get(&path)

@@ -14,13 +14,13 @@ use super::views::{self, grade_class, status_key};
 use super::{Chrome, HomePage, PageResult, render};
 use crate::code::text;
 use crate::grading::Trace;
-use crate::service::verification::{self, RecordStatus, VerifyReason};
 use crate::service::cache::CachedPage;
+use crate::service::verification::{self, RecordStatus, VerifyReason};
 use crate::service::{benchmarks, codes};
-use axum::body::Bytes;
 use crate::web::AppState;
 use crate::web::auth::MaybeSession;
 use crate::web::i18n::Lang;
+use axum::body::Bytes;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -93,8 +93,30 @@ async fn show_scan(
     let anonymous = session.0.is_none();
     let keys_id = std::sync::Arc::as_ptr(&keys) as usize;
     let gzip = accepts_gzip(&headers);
-    if anonymous && let Some(page) = state.caches.codes.page(&code, lang.code(), keys_id) {
-        return Ok(page_response(page, gzip));
+    // An anonymous visitor's kept page, or the right to render it (one request at a time).
+    let mut _rendering = None;
+    if anonymous {
+        let kept = state.caches.codes.page(&code, lang.code(), keys_id);
+        if let Some((page, true)) = &kept {
+            // A kept page needs no I/O: let the other connections' requests have their turn, so
+            // that a burst of phones is served in turn rather than some connections first.
+            return Ok(page_response(page.clone(), gzip));
+        }
+        let lock = state.caches.codes.render_lock(&code, lang.code());
+        match (kept, lock.clone().try_lock_owned()) {
+            // Old, but another request is rendering it again right now: this one takes the page
+            // kept (it is as old as that render takes; a change would have removed it).
+            (Some((page, _)), Err(_)) => {
+                return Ok(page_response(page, gzip));
+            }
+            (_, Ok(guard)) => _rendering = Some(guard),
+            (None, Err(_)) => {
+                _rendering = Some(lock.lock_owned().await);
+                if let Some((page, _)) = state.caches.codes.page(&code, lang.code(), keys_id) {
+                    return Ok(page_response(page, gzip));
+                }
+            }
+        }
     }
     let mut results = verification::verify_codes(
         &state.db,
@@ -215,10 +237,13 @@ async fn show_scan(
         gzip: Bytes::from(gzipped(html.as_bytes())),
         html: Bytes::from(html),
     };
-    state
-        .caches
-        .codes
-        .put_page(&code, lang.code(), keys_id, claims.serial as i64, kept.clone());
+    state.caches.codes.put_page(
+        &code,
+        lang.code(),
+        keys_id,
+        claims.serial as i64,
+        kept.clone(),
+    );
     Ok(page_response(kept, gzip))
 }
 
