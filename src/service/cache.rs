@@ -66,7 +66,8 @@ const PAGES_MAX: usize = 20_000;
 /// Also the scan pages of those codes, under the same freshness rules.
 pub struct CodeCache {
     entries: Mutex<HashMap<(String, i64), (Instant, CodeFacts)>>,
-    pages: std::sync::RwLock<HashMap<PageKey, (Instant, i64, CachedPage)>>,
+    /// Each page with the codes it shows: its own, and the firm's current one it points to.
+    pages: std::sync::RwLock<HashMap<PageKey, (Instant, Vec<i64>, CachedPage)>>,
     /// One render per page at a time: when a kept page goes, the requests that missed it wait
     /// for one of them to render it instead of all reading the database at once.
     rendering: Mutex<RenderLocks>,
@@ -141,13 +142,13 @@ impl CodeCache {
         locks.entry((code.to_owned(), lang)).or_default().clone()
     }
 
-    /// Keeps a scan page just rendered (of code `serial`).
+    /// Keeps a scan page just rendered, with the codes it shows (its own, the current one).
     pub fn put_page(
         &self,
         code: &str,
         lang: &'static str,
         keys: usize,
-        serial: i64,
+        shows: Vec<i64>,
         page: CachedPage,
     ) {
         if !self.is_trusted() {
@@ -161,10 +162,7 @@ impl CodeCache {
                 pages.clear();
             }
         }
-        pages.insert(
-            (code.to_owned(), lang, keys),
-            (Instant::now(), serial, page),
-        );
+        pages.insert((code.to_owned(), lang, keys), (Instant::now(), shows, page));
     }
 
     pub fn is_trusted(&self) -> bool {
@@ -210,12 +208,11 @@ impl CodeCache {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|(_, serial), _| !serials.contains(serial));
         drop(entries);
-        // A page names the firm's current code too: a new code makes every page of the firm
-        // old, so pages go with any change (approvals are rare next to scans).
+        // A page goes when a code it shows changes: its own, or the current code it points to
+        // (a new code is issued with the code it supersedes, so every older page of the firm,
+        // which points to that one, goes too).
         let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
-        if !serials.is_empty() {
-            pages.clear();
-        }
+        pages.retain(|_, (_, shows, _)| !shows.iter().any(|s| serials.contains(s)));
     }
 }
 

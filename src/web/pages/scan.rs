@@ -151,6 +151,9 @@ async fn show_scan(
         score: c.score.clone(),
         period: c.period,
     });
+    let shows: Vec<i64> = std::iter::once(record.code.serial)
+        .chain(record.current.as_ref().map(|c| c.serial))
+        .collect();
     let firm = record.firm;
     let trace = record.trace.as_ref();
     let industry = match trace {
@@ -237,13 +240,10 @@ async fn show_scan(
         gzip: Bytes::from(gzipped(html.as_bytes())),
         html: Bytes::from(html),
     };
-    state.caches.codes.put_page(
-        &code,
-        lang.code(),
-        keys_id,
-        claims.serial as i64,
-        kept.clone(),
-    );
+    state
+        .caches
+        .codes
+        .put_page(&code, lang.code(), keys_id, shows, kept.clone());
     Ok(page_response(kept, gzip))
 }
 
