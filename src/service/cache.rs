@@ -58,6 +58,8 @@ pub struct CachedPage {
 /// What a kept scan page is for: the code's text, the language, and the key ring it was
 /// verified with (a key change makes every page old).
 type PageKey = (String, &'static str, usize);
+/// A kept page: when it was rendered, the codes it shows, and the page.
+type KeptPage = (Instant, Vec<i64>, CachedPage);
 /// Who is rendering which page (code text and language).
 type RenderLocks = HashMap<(String, &'static str), Arc<tokio::sync::Mutex<()>>>;
 const PAGES_MAX: usize = 20_000;
@@ -67,7 +69,7 @@ const PAGES_MAX: usize = 20_000;
 pub struct CodeCache {
     entries: Mutex<HashMap<(String, i64), (Instant, CodeFacts)>>,
     /// Each page with the codes it shows: its own, and the firm's current one it points to.
-    pages: std::sync::RwLock<HashMap<PageKey, (Instant, Vec<i64>, CachedPage)>>,
+    pages: std::sync::RwLock<HashMap<PageKey, KeptPage>>,
     /// One render per page at a time: when a kept page goes, the requests that missed it wait
     /// for one of them to render it instead of all reading the database at once.
     rendering: Mutex<RenderLocks>,
