@@ -248,9 +248,11 @@ impl LogGuard {
     /// behind).
     pub async fn cosign_latest(&self, db: &DatabaseConnection, ring: &KeyRing) {
         if self.witnesses.is_empty() {
+            self.refresh(db, ring).await;
             return;
         }
         let Ok(Some(latest)) = tlog::latest_checkpoint(db).await else {
+            self.refresh(db, ring).await;
             return;
         };
         let size = latest.size as u64;
@@ -330,8 +332,8 @@ impl LogGuard {
                     return;
                 };
                 let current = keys.current();
+                // Refreshes what `/healthz` reports too.
                 guard.cosign_latest(&db, &current.ring).await;
-                guard.refresh(&db, &current.ring).await;
             }
         });
     }

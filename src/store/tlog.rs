@@ -183,65 +183,7 @@ pub async fn append<C: ConnectionTrait>(
     kind: &str,
     bytes: &str,
 ) -> Result<Head, DbErr> {
-    let index = head.size;
-    let leaf = merkle::leaf_hash(bytes.as_bytes());
-    let completions = merkle::completed_by_append(index);
-    let mut known: HashMap<NodeId, Hash> = nodes(
-        txn,
-        &completions
-            .iter()
-            .map(|(_, left, _)| *left)
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    let leaf_id = NodeId { level: 0, index };
-    known.insert(leaf_id, leaf);
-    let mut created = vec![(leaf_id, leaf)];
-    for (parent, left, right) in &completions {
-        let (Some(l), Some(r)) = (known.get(left), known.get(right)) else {
-            return Err(DbErr::Custom(format!("log node {left:?} is missing")));
-        };
-        let hash = merkle::node_hash(l, r);
-        known.insert(*parent, hash);
-        created.push((*parent, hash));
-    }
-    let size = index + 1;
-    let plan = merkle::root_plan(size);
-    let missing: Vec<NodeId> = plan
-        .nodes()
-        .into_iter()
-        .filter(|id| !known.contains_key(id))
-        .collect();
-    known.extend(nodes(txn, &missing).await?);
-    let root = plan
-        .resolve(&known)
-        .and_then(|h| h.first().copied())
-        .ok_or_else(|| DbErr::Custom("a node of the new root is missing".into()))?;
-    let now = Utc::now();
-    entry::ActiveModel {
-        idx: Set(index as i64),
-        kind: Set(kind.to_owned()),
-        bytes: Set(bytes.to_owned()),
-        leaf_hash: Set(hex::encode(leaf)),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
-    node::Entity::insert_many(created.into_iter().map(|(id, hash)| node::ActiveModel {
-        level: Set(i16::from(id.level)),
-        idx: Set(id.index as i64),
-        hash: Set(hex::encode(hash)),
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    head::Entity::update_many()
-        .col_expr(head::Column::Size, Expr::value(size as i64))
-        .col_expr(head::Column::Root, Expr::value(hex::encode(root)))
-        .col_expr(head::Column::UpdatedAt, Expr::value(now))
-        .filter(head::Column::Id.eq(HEAD_ID))
-        .exec(txn)
-        .await?;
-    Ok(Head { size, root })
+    append_many(txn, head, &[(kind.to_owned(), bytes.to_owned())]).await
 }
 
 pub async fn entry_bytes<C: ConnectionTrait>(

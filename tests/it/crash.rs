@@ -3,8 +3,6 @@
 //! has at most one active code, and the log after the crash extends the log before it.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,31 +12,7 @@ use gec::tlog::merkle;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, csv_of, fresh_database_url, row};
-
-fn gec(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(args)
-        .env("GEC_DATA_DIR", dir)
-        .env("DATABASE_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gec {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::helpers::{PASSWORD, csv_of, fresh_database_url, gec_in, row};
 
 fn start(dir: &std::path::Path, url: &str) -> (crate::helpers::ServerGuard, String) {
     crate::helpers::spawn_server(dir, url, false)
@@ -86,7 +60,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
     std::fs::write(&csv, csv_of((5000..5400).map(row))).unwrap();
     let (url2, data_dir2) = (url.clone(), data_dir.clone());
     tokio::task::spawn_blocking(move || {
-        gec(
+        gec_in(
             &data_dir2,
             &url2,
             &[
@@ -99,7 +73,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
             ],
             &format!("{PASSWORD}\n"),
         );
-        gec(&data_dir2, &url2, &["import", csv.to_str().unwrap()], "");
+        gec_in(&data_dir2, &url2, &["import", csv.to_str().unwrap()], "");
     })
     .await
     .unwrap();

@@ -535,6 +535,34 @@ pub fn spawn_server_with(
     (guard, base)
 }
 
+/// Runs `gec ARGS` with this data directory and database and `stdin` as its input; panics
+/// unless it succeeds; what it printed.
+pub fn gec_in(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))
+        .args(args)
+        .env("GEC_DATA_DIR", dir)
+        .env("DATABASE_URL", url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gec");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("gec output");
+    assert!(
+        out.status.success(),
+        "gec {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Runs `gec ARGS` on the app's database and data directory, with `stdin` as its input.
 pub fn gec_cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;

@@ -3,7 +3,7 @@
 //! offline.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -18,7 +18,7 @@ use gec::tlog::tiles::{self, Tile, TileKind};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, ServerGuard, TestApp, csv_of, fresh_database_url, gec_cli, is_postgres, row,
+    PASSWORD, ServerGuard, TestApp, csv_of, fresh_database_url, gec_cli, gec_in, is_postgres, row,
     spawn_server_with,
 };
 
@@ -55,32 +55,6 @@ fn send(method: &str, url: &str, token: &str, body: Value) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Runs `gec ARGS` with this data directory and database; panics unless it succeeds.
-fn gec(dir: &Path, url: &str, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gec"))
-        .args(args)
-        .env("GEC_DATA_DIR", dir)
-        .env("DATABASE_URL", url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gec {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// `gec witness serve` on a free port: its guard, URL and verifier key.
@@ -205,7 +179,7 @@ fn backup(dir: &Path, url: &str) -> std::path::PathBuf {
             String::from_utf8_lossy(&out.stderr)
         );
     } else {
-        gec(dir, url, &["backup", file.to_str().unwrap()], "");
+        gec_in(dir, url, &["backup", file.to_str().unwrap()], "");
     }
     file
 }
@@ -260,7 +234,7 @@ async fn a_restored_backup_never_forks_the_log() {
 fn scenario(data: &Path, url: &str) {
     let csv = data.join("firms.csv");
     std::fs::write(&csv, csv_of((7000..7006).map(row))).unwrap();
-    gec(
+    gec_in(
         data,
         url,
         &[
@@ -273,7 +247,7 @@ fn scenario(data: &Path, url: &str) {
         ],
         &format!("{PASSWORD}\n"),
     );
-    gec(data, url, &["import", csv.to_str().unwrap()], "");
+    gec_in(data, url, &["import", csv.to_str().unwrap()], "");
     let mut seen = Seen::default();
 
     // First start: the log key exists; a witness is set up for it.
@@ -309,7 +283,7 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(size, 5);
     // A mirror of the log as it is now, in a folder any static host could serve.
     let mirror = data.join("mirror");
-    gec(
+    gec_in(
         data,
         url,
         &[
@@ -364,7 +338,7 @@ fn scenario(data: &Path, url: &str) {
     server.kill();
 
     // Recovery from the mirror, checked against the signed checkpoint.
-    let report: Value = serde_json::from_str(&gec(
+    let report: Value = serde_json::from_str(&gec_in(
         data,
         url,
         &["log", "recover", "--from", mirror.to_str().unwrap()],
@@ -404,7 +378,7 @@ fn scenario(data: &Path, url: &str) {
     let (size, _) = seen.cosigned(&base, &witness_key);
     assert_eq!(size, 6);
     // The log verifies with the witness's cosignature required.
-    let out = gec(
+    let out = gec_in(
         data,
         url,
         &[
@@ -423,7 +397,7 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(verdict["ok"], true, "{verdict}");
     // The mirror follows the recovered log (its previous checkpoint rebuilt from the new
     // tiles), and every checkpoint seen rebuilds from the service's tiles: one root per size.
-    let mirrored = gec(
+    let mirrored = gec_in(
         data,
         url,
         &[
