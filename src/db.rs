@@ -1,13 +1,17 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and opening write transactions that queue.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
+use tokio::sync::OwnedMutexGuard;
 
 /// Opens the pool for `url` and brings the schema up to date.
 ///
@@ -74,15 +78,126 @@ fn private_file(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
-/// taken up front, so two writers never both read and then deadlock upgrading their locks.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// A transaction that will write. On SQLite it waits its turn in this process first (one
+/// writer at a time, first come first served), then begins `BEGIN IMMEDIATE`: the write lock is
+/// taken up front, so two writers never both read and then deadlock upgrading their locks, and
+/// no writer of this process waits in SQLite's busy handler, whose growing sleeps let a newcomer
+/// overtake a writer that has waited for long (the mixed load's approvals saw a p99 of a second
+/// that way). The busy timeout still covers other processes (the command line). PostgreSQL's
+/// row locks already queue fairly.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+/// Begins a write transaction (see [`WriteTxn`]).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        let txn = db.begin().await?;
+        return Ok(WriteTxn { txn, _turn: None });
+    }
+    let queue = {
+        let mut queues = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        queues.entry(identity(db)).or_default().clone()
+    };
+    let turn = queue.lock_owned().await;
     let options = TransactionOptions {
-        sqlite_transaction_mode: (db.get_database_backend() == DatabaseBackend::Sqlite)
-            .then_some(SqliteTransactionMode::Immediate),
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    db.begin_with_options(options).await
+    let txn = db.begin_with_options(options).await?;
+    Ok(WriteTxn {
+        txn,
+        _turn: Some(turn),
+    })
+}
+
+/// Runs a write on the writer thread: a runtime of its own, so that the holder of the write
+/// turn is woken at once after each statement instead of queueing behind every request that
+/// became ready meanwhile (on two cores under the mixed load of `benches/load.sh`, approvals
+/// ran at 101/s with a p99 of 126 ms on the request runtime, 168/s and 60 ms here). The work
+/// goes on if the caller goes away; a panic in it is raised again in the caller.
+pub async fn on_writer<F>(work: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Should the thread not start, the work runs on the caller's runtime.
+    static WRITER: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("gec-writer")
+            .enable_all()
+            .build()
+            .map_err(|err| tracing::error!(%err, "the writer thread did not start"))
+            .ok()
+    });
+    let task = match WRITER.as_ref() {
+        Some(writer) => writer.spawn(work),
+        None => tokio::spawn(work),
+    };
+    match task.await {
+        Ok(output) => output,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}
+
+/// This process's queue of writers, one per SQLite file.
+static WRITERS: LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+/// Which database `db` is, for the queues a process keeps per database: the SQLite file, or
+/// PostgreSQL's host, port and database.
+pub fn identity(db: &DatabaseConnection) -> String {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            format!("sqlite:{}", pool.connect_options().get_filename().display())
+        }
+        DatabaseBackend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            format!(
+                "postgres:{}:{}/{}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or_default()
+            )
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
 }
 
 /// Whether the database answers (for `/healthz`).

@@ -80,7 +80,7 @@ const DATA_2024: &str = r#"{"period": 2024, "assessed_on": "2025-03-31", "value_
 pub async fn seed(
     db: &DatabaseConnection,
     caches: &super::cache::Caches,
-    keys: &super::keystore::Keys,
+    keys: &std::sync::Arc<super::keystore::Keys>,
     public_url: &str,
 ) -> AppResult<Vec<DemoLogin>> {
     let actor = Actor::system("demo-seed");
@@ -178,7 +178,7 @@ pub async fn seed(
 async fn seed_records(
     db: &DatabaseConnection,
     caches: &super::cache::Caches,
-    keys: &super::keystore::Keys,
+    keys: &std::sync::Arc<super::keystore::Keys>,
     public_url: &str,
 ) -> AppResult<()> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

@@ -5,6 +5,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
@@ -14,14 +17,14 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::accounts::Caller;
-use super::assessments::{assemble_input, visible};
+use super::assessments::{assemble_input, may_see, visible};
 use super::cache::Caches;
 use super::keystore::Keys;
 use crate::code::{self, Claims, cose, text};
 use crate::error::{AppError, AppResult};
 use crate::grading::{self, Grade};
 use crate::store::assessments::{self, AssessmentStatus};
-use crate::store::audit::{self, Change};
+use crate::store::audit::{self, Actor, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
 use crate::tlog::{Checkpoint, Entry, IssueEntry};
@@ -49,7 +52,7 @@ pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> 
     }
     let note = checkpoint_note(keys, head);
     tlog::store_checkpoint(db, head, &note).await?;
-    keys.guard.keep(&note)?;
+    keys.guard.keep(&note).await?;
     Ok(())
 }
 
@@ -58,11 +61,11 @@ pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> 
 /// the task that asks the witnesses to cosign it.
 pub(super) async fn commit_append(
     keys: &Keys,
-    txn: sea_orm::DatabaseTransaction,
+    txn: crate::db::WriteTxn,
     note: &str,
 ) -> AppResult<()> {
     txn.commit().await?;
-    if let Err(err) = keys.guard.keep(note) {
+    if let Err(err) = keys.guard.keep(note).await {
         // The change is made; the next append or start keeps a newer checkpoint.
         tracing::error!(%err, "keeping the checkpoint outside the database failed");
     }
@@ -100,46 +103,358 @@ fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
 
 /// Approves a submitted assessment: recomputes it with the benchmarks in force on the approval
 /// date (records as they are now), signs its code and records it in the log.
+///
+/// Approvals commit in groups: each joins this process's queue, and the first to get the turn
+/// takes every approval waiting and issues them in one transaction — each read and checked in
+/// turn (a refusal refuses that one alone and writes nothing of it), their entries appended to
+/// the log together under one signed checkpoint, kept outside the database with one flush. The
+/// turn runs on the writer thread, so a caller that goes away never stops the group. A group
+/// that fails in the database is tried again one approval at a time.
 pub async fn approve(
     db: &DatabaseConnection,
     caches: &Caches,
-    keys: &Keys,
+    keys: &Arc<Keys>,
     caller: &Caller,
     id: i64,
     public_url: &str,
 ) -> AppResult<IssuedCode> {
+    let queue = queue_of(db);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    lock(&queue.waiting).push(Approval {
+        caller: caller.clone(),
+        id,
+        reply,
+    });
+    let (db, caches, keys, url) = (
+        db.clone(),
+        caches.clone(),
+        keys.clone(),
+        public_url.to_owned(),
+    );
+    crate::db::on_writer(async move {
+        let _turn = queue.turn.lock().await;
+        let group = std::mem::take(&mut *lock(&queue.waiting));
+        issue_group(&db, &caches, &keys, &url, group).await;
+    })
+    .await;
+    answer
+        .await
+        .unwrap_or_else(|_| Err(AppError::internal("the approval was not answered")))
+}
+
+/// One approval waiting in the queue.
+struct Approval {
+    caller: Caller,
+    id: i64,
+    reply: tokio::sync::oneshot::Sender<AppResult<IssuedCode>>,
+}
+
+/// A process's approvals for one database: those waiting, and the turn to issue them.
+#[derive(Default)]
+struct Queue {
+    waiting: Mutex<Vec<Approval>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+fn queue_of(db: &DatabaseConnection) -> Arc<Queue> {
+    static QUEUES: LazyLock<Mutex<HashMap<String, Arc<Queue>>>> = LazyLock::new(Default::default);
+    lock(&QUEUES)
+        .entry(crate::db::identity(db))
+        .or_default()
+        .clone()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Issues a group and answers each approval in it.
+async fn issue_group(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    keys: &Keys,
+    public_url: &str,
+    group: Vec<Approval>,
+) {
+    if group.is_empty() {
+        return;
+    }
+    let asked: Vec<(&Caller, i64)> = group.iter().map(|a| (&a.caller, a.id)).collect();
+    match issue_all(db, caches, keys, public_url, &asked).await {
+        Ok(outcomes) => {
+            for (approval, outcome) in group.into_iter().zip(outcomes) {
+                let _ = approval.reply.send(outcome);
+            }
+        }
+        Err(err) if group.len() == 1 => {
+            if let Some(approval) = group.into_iter().next() {
+                let _ = approval.reply.send(Err(err));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(%err, size = group.len(), "a group of approvals failed; one at a time");
+            for approval in group {
+                let one = [(&approval.caller, approval.id)];
+                let outcome = match issue_all(db, caches, keys, public_url, &one).await {
+                    Ok(mut outcomes) => outcomes.pop().unwrap_or_else(|| {
+                        Err(AppError::internal("the approval was not answered"))
+                    }),
+                    Err(err) => Err(err),
+                };
+                let _ = approval.reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// Issues the approvals asked in one transaction; each gets its outcome. An error that is not
+/// one approval's own (the database, the log, the keys) fails the whole group.
+async fn issue_all(
+    db: &DatabaseConnection,
+    caches: &Caches,
+    keys: &Keys,
+    public_url: &str,
+    asked: &[(&Caller, i64)],
+) -> AppResult<Vec<AppResult<IssuedCode>>> {
     let (signing_key, key_record) = active_key(keys)?;
     let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     keys.guard.check(head, &keys.ring)?;
-    let (assessment, firm) = visible(&txn, caller, id).await?;
+    let signer = Signer {
+        keys,
+        signing_key,
+        key_record,
+        public_url,
+        table: &table,
+        now: Utc::now(),
+    };
+    let ids: Vec<i64> = asked.iter().map(|(_, id)| *id).collect();
+    let mut known = Known::read(&txn, &ids).await?;
+    let mut outcomes = Vec::with_capacity(asked.len());
+    let mut entries = Vec::new();
+    let mut changed = Vec::new();
+    let mut audits = Vec::new();
+    for &(caller, id) in asked {
+        let serial = head.size + entries.len() as u64;
+        let found = known.take(id);
+        match issue_one(&txn, &signer, caller, id, found, serial, &mut audits).await {
+            Ok((issued, entry, firm_id)) => {
+                known.written(firm_id);
+                changed.push(issued.serial as i64);
+                changed.extend(issued.supersedes);
+                entries.push((entry.kind().to_owned(), entry.canonical_text()));
+                outcomes.push(Ok(issued));
+            }
+            Err(err @ (AppError::Internal(_) | AppError::LogBehind(_))) => return Err(err),
+            Err(refused) => outcomes.push(Err(refused)),
+        }
+    }
+    if entries.is_empty() {
+        txn.rollback().await?;
+        return Ok(outcomes);
+    }
+    // The group's audit events, in order, one statement per run of one actor's.
+    for run in audits.chunk_by(|a, b| a.0.id == b.0.id) {
+        let at = signer.now;
+        let changes = run.iter().map(|(_, change)| change.clone()).collect();
+        audit::record_many(&txn, &run[0].0, at, changes).await?;
+    }
+    let new_head = tlog::append_many(&txn, head, &entries).await?;
+    let note = checkpoint_note(keys, new_head);
+    tlog::store_checkpoint(&txn, new_head, &note).await?;
+    crate::store::notify::codes_changed(&txn, &changed).await?;
+    commit_append(keys, txn, &note).await?;
+    caches.codes.forget(&changed);
+    Ok(outcomes)
+}
+
+/// What every approval of a group is graded and signed with.
+struct Signer<'a> {
+    keys: &'a Keys,
+    signing_key: &'a SigningKey,
+    key_record: &'a code::PublishedKey,
+    public_url: &'a str,
+    /// The benchmarks in force on the approval date.
+    table: &'a grading::BenchmarkTable,
+    now: chrono::DateTime<Utc>,
+}
+
+/// What one approval reads before it writes.
+struct Found {
+    assessment: assessments::Model,
+    firm: firms::Model,
+    certs: Vec<certifications::Model>,
+    vetoes: Vec<vetoes::Model>,
+    /// The firm's active code, which the new one supersedes.
+    previous: Option<codes::Model>,
+    /// The banks told of the firm's codes.
+    followers: BTreeSet<i64>,
+}
+
+impl Found {
+    /// One approval's reads, one statement each.
+    async fn read(txn: &crate::db::WriteTxn, caller: &Caller, id: i64) -> AppResult<Found> {
+        let (assessment, firm) = visible(txn, caller, id).await?;
+        Ok(Found {
+            certs: certifications::of_firm(txn, firm.id).await?,
+            vetoes: vetoes::of_firm(txn, firm.id).await?,
+            previous: codes::active_of(txn, firm.id).await?,
+            followers: super::webhooks::banks_following(txn, &[firm.id])
+                .await?
+                .remove(&firm.id)
+                .unwrap_or_default(),
+            assessment,
+            firm,
+        })
+    }
+}
+
+/// A group's reads, made once for all its approvals (a statement per table, not per
+/// approval). An approval whose firm an earlier one of the group has written to reads again
+/// (`take` gives nothing for it): two approvals of one firm in a group see each other.
+struct Known {
+    found: HashMap<i64, Found>,
+    written_firms: HashSet<i64>,
+}
+
+impl Known {
+    async fn read(txn: &crate::db::WriteTxn, ids: &[i64]) -> AppResult<Known> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let assessments = assessments::Entity::find()
+            .filter(assessments::Column::Id.is_in(ids.iter().copied()))
+            .all(txn)
+            .await?;
+        let firm_ids: Vec<i64> = assessments
+            .iter()
+            .map(|a| a.firm_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut firms: HashMap<i64, firms::Model> = firms::Entity::find()
+            .filter(firms::Column::Id.is_in(firm_ids.iter().copied()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f))
+            .collect();
+        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
+        for cert in certifications::Entity::find()
+            .filter(certifications::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .order_by_asc(certifications::Column::Id)
+            .all(txn)
+            .await?
+        {
+            certs.entry(cert.firm_id).or_default().push(cert);
+        }
+        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
+        for veto in vetoes::Entity::find()
+            .filter(vetoes::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .order_by_asc(vetoes::Column::Id)
+            .all(txn)
+            .await?
+        {
+            vets.entry(veto.firm_id).or_default().push(veto);
+        }
+        let mut active: HashMap<i64, codes::Model> = codes::Entity::find()
+            .filter(codes::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .filter(codes::Column::Status.eq(CodeStatus::Active))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.firm_id, c))
+            .collect();
+        let mut followers = super::webhooks::banks_following(txn, &firm_ids).await?;
+        let mut found = HashMap::new();
+        let mut firms_seen = HashSet::new();
+        for assessment in assessments {
+            let firm_id = assessment.firm_id;
+            // A firm's records go to its first approval in the group; the others read again.
+            let Some(firm) = firms.remove(&firm_id) else {
+                continue;
+            };
+            firms_seen.insert(firm_id);
+            found.insert(
+                assessment.id,
+                Found {
+                    firm,
+                    certs: certs.remove(&firm_id).unwrap_or_default(),
+                    vetoes: vets.remove(&firm_id).unwrap_or_default(),
+                    previous: active.remove(&firm_id),
+                    followers: followers.remove(&firm_id).unwrap_or_default(),
+                    assessment,
+                },
+            );
+        }
+        Ok(Known {
+            found,
+            written_firms: HashSet::new(),
+        })
+    }
+
+    /// Approval `id`'s reads, unless an earlier approval of the group wrote to its firm or
+    /// asked for the same assessment.
+    fn take(&mut self, id: i64) -> Option<Found> {
+        let found = self.found.remove(&id)?;
+        (!self.written_firms.contains(&found.firm.id)).then_some(found)
+    }
+
+    /// An approval of the group wrote to `firm_id`.
+    fn written(&mut self, firm_id: i64) {
+        self.written_firms.insert(firm_id);
+    }
+}
+
+/// One approval of a group, as serial `serial`: its checks first (a refusal writes nothing),
+/// then its code, the previous code superseded, the firm's current grade, the assessment and
+/// the audit events. Returns the log entry to append.
+async fn issue_one(
+    txn: &crate::db::WriteTxn,
+    signer: &Signer<'_>,
+    caller: &Caller,
+    id: i64,
+    found: Option<Found>,
+    serial: u64,
+    audits: &mut Vec<(Actor, Change<'static>)>,
+) -> AppResult<(IssuedCode, Entry, i64)> {
+    let found = match found {
+        Some(found) => {
+            may_see(caller, &found.assessment)?;
+            found
+        }
+        None => Found::read(txn, caller, id).await?,
+    };
+    let Found {
+        assessment,
+        firm,
+        certs,
+        vetoes: vets,
+        previous,
+        followers,
+    } = found;
     if assessment.status != AssessmentStatus::Submitted {
         return Err(AppError::Conflict(format!(
             "assessment {id} is {}, not submitted",
             assessment.status.as_str()
         )));
     }
-    let now = Utc::now();
+    let now = signer.now;
     let today = super::records::today();
 
     // The stored input, brought to the approval date with the records as they are now.
     let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
     let mut data = stored.as_object().cloned().unwrap_or_default();
     data.insert("assessed_on".into(), Value::String(today.to_string()));
-    let certs = certifications::of_firm(&txn, firm.id).await?;
-    let vets = vetoes::of_firm(&txn, firm.id).await?;
-    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vets), &table)?;
+    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vets), signer.table)?;
     let graded = &checked.graded;
 
-    let serial = head.size;
+    let key_record = signer.key_record;
     let iat = now.timestamp() as u64;
     let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
-    let claims = Claims::issue(&keys.ring.issuer, graded, serial, iat, key_end);
+    let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end);
     let exp = claims.exp;
-    let cose_bytes = cose::sign(&claims, signing_key);
+    let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));
-    let previous = codes::active_of(&txn, firm.id).await?;
     let entry = Entry::Issue(IssueEntry {
         serial,
         uscc: firm.uscc.clone(),
@@ -156,8 +471,6 @@ pub async fn approve(
         supersedes: previous.as_ref().map(|p| p.serial),
         code: Some(URL_SAFE_NO_PAD.encode(&cose_bytes)),
     });
-    let (_, note) =
-        tlog::append_signed(&txn, head, &entry, |new| checkpoint_note(keys, new)).await?;
 
     let issued = codes::ActiveModel {
         serial: Set(serial as i64),
@@ -179,13 +492,13 @@ pub async fn approve(
         created_at: Set(now),
         waste_score: Set(graded.waste_score.map(|s| s.fixed_text())),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let actor = caller.actor();
     // The banks that follow the firm are told, in this transaction (the outbox).
-    super::webhooks::enqueue(
-        &txn,
-        firm.id,
+    super::webhooks::enqueue_for(
+        txn,
+        &followers,
         "code.issued",
         super::webhooks::code_data(&issued, &firm.uscc, &firm.name),
     )
@@ -194,18 +507,16 @@ pub async fn approve(
         let mut old: codes::ActiveModel = previous.clone().into();
         old.status = Set(CodeStatus::Superseded);
         old.superseded_by = Set(Some(serial as i64));
-        let old = old.update(&txn).await?;
-        super::webhooks::enqueue(
-            &txn,
-            firm.id,
+        let old = old.update(txn).await?;
+        super::webhooks::enqueue_for(
+            txn,
+            &followers,
             "code.superseded",
             super::webhooks::code_data(&old, &firm.uscc, &firm.name),
         )
         .await?;
-        audit::record(
-            &txn,
-            &actor,
-            now,
+        audits.push((
+            actor.clone(),
             Change {
                 action: "code.supersede",
                 target_type: "code",
@@ -213,11 +524,10 @@ pub async fn approve(
                 before: Some(json!({"status": CodeStatus::Active})),
                 after: Some(json!({"status": CodeStatus::Superseded, "superseded_by": serial})),
             },
-        )
-        .await?;
+        ));
     }
     set_current(
-        &txn,
+        txn,
         &firm,
         Some((
             graded.grade,
@@ -241,24 +551,16 @@ pub async fn approve(
     model.reviewed_by = Set(Some(caller.account_id));
     model.reviewed_at = Set(Some(now));
     model.code_serial = Set(Some(serial as i64));
-    model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &actor,
-        now,
-        Change {
+    model.update(txn).await?;
+    audits.push((actor.clone(), Change {
             action: "assessment.approve",
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
             after: Some(json!({"status": AssessmentStatus::Approved, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
-        },
-    )
-    .await?;
-    audit::record(
-        &txn,
-        &actor,
-        now,
+        }));
+    audits.push((
+        actor.clone(),
         Change {
             action: "code.issue",
             target_type: "code",
@@ -266,17 +568,10 @@ pub async fn approve(
             before: None,
             after: Some(entry.to_json()),
         },
-    )
-    .await?;
-    let changed: Vec<i64> = std::iter::once(serial as i64)
-        .chain(previous.as_ref().map(|p| p.serial))
-        .collect();
-    crate::store::notify::codes_changed(&txn, &changed).await?;
-    commit_append(keys, txn, &note).await?;
-    caches.codes.forget(&changed);
-    Ok(IssuedCode {
+    ));
+    let issued = IssuedCode {
         serial,
-        url: text::url(public_url, &cose_bytes),
+        url: text::url(signer.public_url, &cose_bytes),
         uscc: firm.uscc,
         grade: graded.grade.as_str().into(),
         score: graded.trace.score.clone(),
@@ -287,7 +582,8 @@ pub async fn approve(
         supersedes: previous.map(|p| p.serial),
         assessment_id: id,
         trace_hash: graded.trace_hash.clone(),
-    })
+    };
+    Ok((issued, entry, firm.id))
 }
 
 /// The firm's current grade and code, kept on the firm for lists and its public summary.

@@ -60,6 +60,47 @@ pub struct LogGuard {
     behind: RwLock<Option<String>>,
     /// Wakes the background task that asks the witnesses to cosign (after each append).
     wake: tokio::sync::Notify,
+    /// The kept checkpoint as last read, with the file's identity then: read and verified
+    /// again only when the file changed (one `stat` per append otherwise).
+    anchor_seen: Mutex<Option<(AnchorStamp, Checkpoint)>>,
+    /// The largest committed checkpoint not yet kept, for the next write to take.
+    pending: Mutex<Option<(u64, String)>>,
+    /// The size this process last kept; also the turn of the writes (one at a time, off the
+    /// request's thread, each write covering every append committed before it: appends that
+    /// commit together share one flush).
+    kept: tokio::sync::Mutex<u64>,
+}
+
+/// What tells one version of the kept file from another (a write renames a new file over it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct AnchorStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    /// Inode and change time (which no one can set back) on Unix.
+    inode: u64,
+    changed: (i64, i64),
+}
+
+impl AnchorStamp {
+    fn of(meta: &std::fs::Metadata) -> AnchorStamp {
+        #[cfg(unix)]
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let (inode, changed) = (0, (0, 0));
+        AnchorStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+            changed,
+        }
+    }
+}
+
+fn size_of_note(note: &str) -> Option<u64> {
+    note.lines().nth(1)?.parse().ok()
 }
 
 /// Where the latest signed checkpoint is kept.
@@ -87,6 +128,37 @@ pub fn read_anchor(path: &Path, ring: &KeyRing) -> AppResult<Option<Checkpoint>>
                 path.display()
             ))
         })
+}
+
+/// Keeps `note` of `size` in `anchor` unless the one there is larger already (another replica
+/// sharing the data directory committed after it). Replicas take turns on a lock file; the
+/// write is flushed to disk before the rename.
+fn keep_file(anchor: &Path, note: &str, size: u64) -> AppResult<()> {
+    let fail = |e: std::io::Error| {
+        AppError::internal(format!(
+            "keeping the checkpoint in {}: {e}",
+            anchor.display()
+        ))
+    };
+    let dir = anchor.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("checkpoint.lock"))
+        .map_err(fail)?;
+    lock.lock().map_err(fail)?;
+    let kept = std::fs::read_to_string(anchor)
+        .ok()
+        .and_then(|k| size_of_note(&k));
+    let result = if kept.is_none_or(|k| size > k) {
+        write_anchor(anchor, note).map_err(fail)
+    } else {
+        Ok(())
+    };
+    let _ = lock.unlock();
+    result
 }
 
 /// Replaces the kept checkpoint: written beside, flushed to disk, then renamed over it.
@@ -120,7 +192,38 @@ impl LogGuard {
             witness_sizes: Mutex::new(HashMap::new()),
             behind: RwLock::new(None),
             wake: tokio::sync::Notify::new(),
+            anchor_seen: Mutex::new(None),
+            pending: Mutex::new(None),
+            kept: tokio::sync::Mutex::new(0),
         }
+    }
+
+    /// The kept checkpoint, verified; from memory while the file is the one last read.
+    fn kept_checkpoint(&self, ring: &KeyRing) -> AppResult<Option<Checkpoint>> {
+        let stamp = match std::fs::metadata(&self.anchor) {
+            Ok(meta) => AnchorStamp::of(&meta),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(AppError::internal(format!(
+                    "reading {}: {e}",
+                    self.anchor.display()
+                )));
+            }
+        };
+        if let Ok(seen) = self.anchor_seen.lock()
+            && let Some((seen_stamp, checkpoint)) = seen.as_ref()
+            && *seen_stamp == stamp
+        {
+            return Ok(Some(checkpoint.clone()));
+        }
+        let checkpoint = read_anchor(&self.anchor, ring)?;
+        // The stamp is taken again after reading: a file replaced meanwhile is read next time.
+        if let (Some(checkpoint), Ok(meta)) = (&checkpoint, std::fs::metadata(&self.anchor))
+            && let Ok(mut seen) = self.anchor_seen.lock()
+        {
+            *seen = Some((AnchorStamp::of(&meta), checkpoint.clone()));
+        }
+        Ok(checkpoint)
     }
 
     /// Where the latest signed checkpoint is kept.
@@ -167,7 +270,7 @@ impl LogGuard {
     }
 
     fn find_behind(&self, head: Head, ring: &KeyRing) -> AppResult<()> {
-        if let Some(kept) = read_anchor(&self.anchor, ring)? {
+        if let Some(kept) = self.kept_checkpoint(ring)? {
             if head.size < kept.size {
                 return Err(AppError::LogBehind(format!(
                     "the database holds {} log entries but the log has signed a checkpoint of {} \
@@ -199,37 +302,31 @@ impl LogGuard {
     }
 
     /// Keeps `note` (just committed) as the latest checkpoint, unless the one kept is larger
-    /// already (another replica sharing the data directory committed after it). Replicas take
-    /// turns on a lock file; the write is flushed to disk before the rename.
-    pub fn keep(&self, note: &str) -> AppResult<()> {
-        let size_of = |note: &str| -> Option<u64> { note.lines().nth(1)?.parse().ok() };
-        let new_size =
-            size_of(note).ok_or_else(|| AppError::internal("a checkpoint without a size"))?;
-        let fail = |e: std::io::Error| {
-            AppError::internal(format!(
-                "keeping the checkpoint in {}: {e}",
-                self.anchor.display()
-            ))
+    /// already; returns once a checkpoint at least as large is kept. Writes take turns: one
+    /// waiting for its turn finds its checkpoint kept by a larger one, or writes the largest
+    /// committed so far (appends committed meanwhile share its flush). The write runs off the
+    /// request's thread.
+    pub async fn keep(&self, note: &str) -> AppResult<()> {
+        let size =
+            size_of_note(note).ok_or_else(|| AppError::internal("a checkpoint without a size"))?;
+        if let Ok(mut pending) = self.pending.lock()
+            && pending.as_ref().is_none_or(|(s, _)| size > *s)
+        {
+            *pending = Some((size, note.to_owned()));
+        }
+        let mut kept = self.kept.lock().await;
+        if *kept >= size {
+            return Ok(());
+        }
+        let Some((largest, note)) = self.pending.lock().ok().and_then(|mut p| p.take()) else {
+            return Ok(());
         };
-        let dir = self.anchor.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("checkpoint.lock"))
-            .map_err(fail)?;
-        lock.lock().map_err(fail)?;
-        let kept = std::fs::read_to_string(&self.anchor)
-            .ok()
-            .and_then(|k| size_of(&k));
-        let result = if kept.is_none_or(|k| new_size > k) {
-            write_anchor(&self.anchor, note).map_err(fail)
-        } else {
-            Ok(())
-        };
-        let _ = lock.unlock();
-        result
+        let anchor = self.anchor.clone();
+        tokio::task::spawn_blocking(move || keep_file(&anchor, &note, largest))
+            .await
+            .map_err(AppError::internal)??;
+        *kept = largest;
+        Ok(())
     }
 
     /// Checks the database against the kept checkpoint and the witnesses (start-up and every

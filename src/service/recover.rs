@@ -131,7 +131,7 @@ pub async fn recover(
 }
 
 async fn restore_issue(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &crate::db::WriteTxn,
     table: &BenchmarkTable,
     actor: &Actor,
     serial: u64,
@@ -286,7 +286,7 @@ async fn restore_issue(
 }
 
 async fn restore_revoke(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &crate::db::WriteTxn,
     actor: &Actor,
     index: u64,
     entry: &Value,

@@ -8,7 +8,7 @@
 //! A webhook URL is a request made on a bank's behalf: private, loopback, link-local and other
 //! special addresses are refused (server-side request forgery) unless the operator allows them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use base64::Engine;
@@ -342,33 +342,41 @@ pub async fn deliveries_of(
         .collect())
 }
 
-/// The banks that follow a firm: those watching it, and those that approved an application
-/// from it.
-async fn banks_following<C: ConnectionTrait>(db: &C, firm_id: i64) -> AppResult<BTreeSet<i64>> {
-    let mut banks: BTreeSet<i64> = watchlist::Entity::find()
-        .filter(watchlist::Column::FirmId.eq(firm_id))
+/// The banks that follow each of these firms: those watching it, and those that approved an
+/// application from it (three statements for any number of firms).
+pub async fn banks_following<C: ConnectionTrait>(
+    db: &C,
+    firm_ids: &[i64],
+) -> AppResult<HashMap<i64, BTreeSet<i64>>> {
+    let mut banks: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for watch in watchlist::Entity::find()
+        .filter(watchlist::Column::FirmId.is_in(firm_ids.iter().copied()))
         .all(db)
         .await?
-        .into_iter()
-        .map(|w| w.account_id)
-        .collect();
-    let approved: Vec<i64> = applications::Entity::find()
-        .filter(applications::Column::FirmId.eq(firm_id))
+    {
+        banks
+            .entry(watch.firm_id)
+            .or_default()
+            .insert(watch.account_id);
+    }
+    let approved = applications::Entity::find()
+        .filter(applications::Column::FirmId.is_in(firm_ids.iter().copied()))
         .filter(applications::Column::Status.eq(ApplicationStatus::Approved))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.product_id)
-        .collect();
+        .await?;
     if !approved.is_empty() {
-        banks.extend(
-            products::Entity::find()
-                .filter(products::Column::Id.is_in(approved))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| p.bank_id),
-        );
+        let bank_of: HashMap<i64, i64> = products::Entity::find()
+            .filter(products::Column::Id.is_in(approved.iter().map(|a| a.product_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.bank_id))
+            .collect();
+        for application in approved {
+            if let Some(bank) = bank_of.get(&application.product_id) {
+                banks.entry(application.firm_id).or_default().insert(*bank);
+            }
+        }
     }
     Ok(banks)
 }
@@ -381,12 +389,25 @@ pub async fn enqueue<C: ConnectionTrait>(
     event_type: &str,
     data: Value,
 ) -> AppResult<usize> {
-    let banks = banks_following(txn, firm_id).await?;
+    let banks = banks_following(txn, &[firm_id])
+        .await?
+        .remove(&firm_id)
+        .unwrap_or_default();
+    enqueue_for(txn, &banks, event_type, data).await
+}
+
+/// Queues an event for every active webhook of these banks (the firm's followers, known).
+pub async fn enqueue_for<C: ConnectionTrait>(
+    txn: &C,
+    banks: &BTreeSet<i64>,
+    event_type: &str,
+    data: Value,
+) -> AppResult<usize> {
     if banks.is_empty() {
         return Ok(0);
     }
     let hooks = webhooks::Entity::find()
-        .filter(webhooks::Column::BankId.is_in(banks))
+        .filter(webhooks::Column::BankId.is_in(banks.iter().copied()))
         .filter(webhooks::Column::DisabledAt.is_null())
         .all(txn)
         .await?;

@@ -49,6 +49,7 @@ impl Actor {
 }
 
 /// One change: what was done to which record, with its state before and after.
+#[derive(Clone)]
 pub struct Change<'a> {
     pub action: &'a str,
     pub target_type: &'a str,

@@ -306,8 +306,39 @@ async fn two_hundred_concurrent_approvals_make_a_gap_free_log_with_a_consistent_
         leaves.push(merkle::leaf_hash(&entry.body));
     }
     assert_eq!(merkle::root_from_leaves(&leaves), cp.root);
-    // Every size the log passed through has one checkpoint, consistent with the last.
-    assert_eq!(app.count("checkpoints").await, 201);
+    // Approvals that wait together are issued together (one transaction, one checkpoint):
+    // every size the log passed through has one signed checkpoint, whose root is the root of
+    // exactly its first entries — the empty log's, and a larger one per group up to 200.
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT size, root FROM checkpoints ORDER BY size",
+        ))
+        .await
+        .unwrap();
+    let sizes: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("", "size").unwrap())
+        .collect();
+    assert_eq!(sizes.first(), Some(&0));
+    assert_eq!(sizes.last(), Some(&200));
+    assert!(
+        sizes.windows(2).all(|w| w[0] < w[1]),
+        "one checkpoint per size: {sizes:?}"
+    );
+    for (row, size) in rows.iter().zip(&sizes) {
+        let root: String = row.try_get("", "root").unwrap();
+        let leaves = &leaves[..*size as usize];
+        let expected = if leaves.is_empty() {
+            merkle::empty_root()
+        } else {
+            merkle::root_from_leaves(leaves)
+        };
+        assert_eq!(root, hex::encode(expected), "the checkpoint of size {size}");
+    }
+    // Consistency proofs hold from any size to the last (whether or not it was signed).
     for old in [1u64, 7, 64, 199] {
         let proof = app
             .get(&format!("/log/proof/consistency?from={old}&to=200"), None)
@@ -354,4 +385,98 @@ async fn an_issued_code_scans_with_zbar_and_verifies_with_pycose() {
         crate::interop::pycose_verifies(&cose_bytes, &public),
         "pycose verifies the issued code"
     );
+}
+
+/// Approvals that wait together are issued together, yet each answers for itself: a refusal
+/// (an assessment approved twice, one that does not exist) refuses that approval alone, and
+/// two approvals of one firm in the same group see each other (the second supersedes the
+/// first).
+#[tokio::test]
+async fn approvals_issued_together_each_answer_for_themselves() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let ids = app.import_submissions(&regulator, 2000, 30).await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 2100, "3670").await;
+    let first = app.submit_yearly(&firm, &uscc).await;
+    let mut earlier_year = yearly_data(&uscc);
+    earlier_year["period"] = json!(2024);
+    let second = app
+        .post("/api/v1/assessments", Some(&firm), earlier_year)
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("submitted");
+    let mut asked: Vec<i64> = ids.clone();
+    asked.extend(&ids[..5]); // each of these asked twice
+    asked.extend([first, second, 999_999]);
+    let mut tasks = Vec::new();
+    for id in asked.clone() {
+        let router = app.router.clone();
+        let token = regulator.clone();
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let request = Request::post(format!("/api/v1/assessments/{id}/approve"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (id, status, serde_json::from_slice::<Value>(&body).unwrap())
+        }));
+    }
+    let mut issued = std::collections::HashMap::new();
+    let mut refused = Vec::new();
+    for task in tasks {
+        let (id, status, body) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                assert!(
+                    issued.insert(id, body).is_none(),
+                    "assessment {id} issued twice"
+                );
+            }
+            StatusCode::CONFLICT | StatusCode::NOT_FOUND => refused.push((id, status)),
+            other => panic!("assessment {id}: {other} {body}"),
+        }
+    }
+    // Every distinct existing assessment issued once; each repeat and the missing one refused.
+    assert_eq!(issued.len(), 32);
+    refused.sort_unstable();
+    let mut expected: Vec<(i64, StatusCode)> = ids[..5]
+        .iter()
+        .map(|id| (*id, StatusCode::CONFLICT))
+        .collect();
+    expected.push((999_999, StatusCode::NOT_FOUND));
+    expected.sort_unstable();
+    assert_eq!(refused, expected);
+    let mut serials: Vec<u64> = issued
+        .values()
+        .map(|v| v["serial"].as_u64().unwrap())
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(serials, (0..32).collect::<Vec<u64>>());
+    assert_eq!(app.count("log_entries").await, 32);
+    assert_eq!(app.count("codes").await, 32);
+    // The firm's two approvals: the later supersedes the earlier, which is superseded.
+    let (a, b) = (&issued[&first], &issued[&second]);
+    let (earlier, later) = if a["serial"].as_u64() < b["serial"].as_u64() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert_eq!(later["supersedes"], earlier["serial"]);
+    let status = app
+        .get(&format!("/api/v1/codes/{}/status", earlier["serial"]), None)
+        .await
+        .json();
+    assert_eq!(status["status"], "superseded", "{status}");
+    let status = app
+        .get(&format!("/api/v1/codes/{}/status", later["serial"]), None)
+        .await
+        .json();
+    assert_eq!(status["status"], "active", "{status}");
 }

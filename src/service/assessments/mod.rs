@@ -246,17 +246,23 @@ pub async fn visible<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    may_see(caller, &assessment)?;
+    let firm = firms::Entity::find_by_id(assessment.firm_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((assessment, firm))
+}
+
+/// Whether `caller` may see `assessment`: a firm its own, a bank none.
+pub fn may_see(caller: &Caller, assessment: &assessments::Model) -> AppResult<()> {
     if caller.role == Role::Firm && caller.firm_id != Some(assessment.firm_id) {
         return Err(AppError::NotFound);
     }
     if caller.role == Role::Bank {
         return Err(AppError::Forbidden);
     }
-    let firm = firms::Entity::find_by_id(assessment.firm_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((assessment, firm))
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -201,7 +201,7 @@ impl ImportState {
     /// Validates and grades a chunk; writes it only while the file has no fault.
     async fn process(
         &mut self,
-        txn: &DatabaseTransaction,
+        txn: &crate::db::WriteTxn,
         actor: &Actor,
         actor_id: Option<i64>,
         table: &BenchmarkTable,
