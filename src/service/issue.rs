@@ -131,12 +131,17 @@ pub async fn approve(
         keys.clone(),
         public_url.to_owned(),
     );
-    crate::db::on_writer(async move {
+    // The answer may come from a group another approval's task issues: this one's task then
+    // finds nothing waiting. Only the answer is awaited — waiting for this task's own turn
+    // too would let one approval in per group.
+    crate::db::spawn_on_writer(async move {
+        if lock(&queue.waiting).is_empty() {
+            return;
+        }
         let _turn = queue.turn.lock().await;
         let group = std::mem::take(&mut *lock(&queue.waiting));
         issue_group(&db, &caches, &keys, &url, group).await;
-    })
-    .await;
+    });
     answer
         .await
         .unwrap_or_else(|_| Err(AppError::internal("the approval was not answered")))
@@ -322,7 +327,7 @@ impl Known {
     async fn read(txn: &crate::db::WriteTxn, ids: &[i64]) -> AppResult<Known> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         let assessments = assessments::Entity::find()
-            .filter(assessments::Column::Id.is_in(ids.iter().copied()))
+            .filter(assessments::Column::Id.is_in(crate::db::in_list(ids)))
             .all(txn)
             .await?;
         let firm_ids: Vec<i64> = assessments
@@ -332,7 +337,7 @@ impl Known {
             .into_iter()
             .collect();
         let mut firms: HashMap<i64, firms::Model> = firms::Entity::find()
-            .filter(firms::Column::Id.is_in(firm_ids.iter().copied()))
+            .filter(firms::Column::Id.is_in(crate::db::in_list(&firm_ids)))
             .all(txn)
             .await?
             .into_iter()
@@ -340,7 +345,7 @@ impl Known {
             .collect();
         let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
         for cert in certifications::Entity::find()
-            .filter(certifications::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .filter(certifications::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .order_by_asc(certifications::Column::Id)
             .all(txn)
             .await?
@@ -349,7 +354,7 @@ impl Known {
         }
         let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
         for veto in vetoes::Entity::find()
-            .filter(vetoes::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .filter(vetoes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .order_by_asc(vetoes::Column::Id)
             .all(txn)
             .await?
@@ -357,7 +362,7 @@ impl Known {
             vets.entry(veto.firm_id).or_default().push(veto);
         }
         let mut active: HashMap<i64, codes::Model> = codes::Entity::find()
-            .filter(codes::Column::FirmId.is_in(firm_ids.iter().copied()))
+            .filter(codes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .filter(codes::Column::Status.eq(CodeStatus::Active))
             .all(txn)
             .await?

@@ -350,7 +350,7 @@ pub async fn banks_following<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, BTreeSet<i64>>> {
     let mut banks: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     for watch in watchlist::Entity::find()
-        .filter(watchlist::Column::FirmId.is_in(firm_ids.iter().copied()))
+        .filter(watchlist::Column::FirmId.is_in(crate::db::in_list(firm_ids)))
         .all(db)
         .await?
     {
@@ -360,7 +360,7 @@ pub async fn banks_following<C: ConnectionTrait>(
             .insert(watch.account_id);
     }
     let approved = applications::Entity::find()
-        .filter(applications::Column::FirmId.is_in(firm_ids.iter().copied()))
+        .filter(applications::Column::FirmId.is_in(crate::db::in_list(firm_ids)))
         .filter(applications::Column::Status.eq(ApplicationStatus::Approved))
         .all(db)
         .await?;
