@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::Utc;
@@ -104,12 +105,13 @@ fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
 /// Approves a submitted assessment: recomputes it with the benchmarks in force on the approval
 /// date (records as they are now), signs its code and records it in the log.
 ///
-/// Approvals commit in groups: each joins this process's queue, and the first to get the turn
-/// takes every approval waiting and issues them in one transaction — each read and checked in
-/// turn (a refusal refuses that one alone and writes nothing of it), their entries appended to
-/// the log together under one signed checkpoint, kept outside the database with one flush. The
-/// turn runs on the writer thread, so a caller that goes away never stops the group. A group
-/// that fails in the database is tried again one approval at a time.
+/// Approvals commit in groups: each joins this process's queue, and one task takes every
+/// approval waiting and issues them in one transaction — each read and checked in turn (a
+/// refusal refuses that one alone and writes nothing of it), their entries appended to the log
+/// together under one signed checkpoint, kept outside the database with one flush — then the
+/// approvals that came meanwhile, until none waits. The task runs on the writer thread, so a
+/// caller that goes away never stops a group. A group that fails in the database is tried
+/// again one approval at a time.
 pub async fn approve(
     db: &DatabaseConnection,
     caches: &Caches,
@@ -125,23 +127,34 @@ pub async fn approve(
         id,
         reply,
     });
-    let (db, caches, keys, url) = (
-        db.clone(),
-        caches.clone(),
-        keys.clone(),
-        public_url.to_owned(),
-    );
-    // The answer may come from a group another approval's task issues: this one's task then
-    // finds nothing waiting. Only the answer is awaited — waiting for this task's own turn
-    // too would let one approval in per group.
-    crate::db::spawn_on_writer(async move {
-        if lock(&queue.waiting).is_empty() {
-            return;
-        }
-        let _turn = queue.turn.lock().await;
-        let group = std::mem::take(&mut *lock(&queue.waiting));
-        issue_group(&db, &caches, &keys, &url, group).await;
-    });
+    // One task issues the queue's groups while there are any; an approval starts it only
+    // when none is running (a task per approval would each wait their turn, thousands of them
+    // under load, each holding its state).
+    if !queue.issuing.swap(true, Ordering::SeqCst) {
+        let (db, caches, keys, url) = (
+            db.clone(),
+            caches.clone(),
+            keys.clone(),
+            public_url.to_owned(),
+        );
+        crate::db::spawn_on_writer(async move {
+            let _unless_it_panics = Issuing(queue.clone());
+            loop {
+                let group = std::mem::take(&mut *lock(&queue.waiting));
+                if group.is_empty() {
+                    queue.issuing.store(false, Ordering::SeqCst);
+                    // An approval that came after the take and saw this task running: take it
+                    // too, unless it started a task of its own.
+                    if lock(&queue.waiting).is_empty() || queue.issuing.swap(true, Ordering::SeqCst)
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                issue_group(&db, &caches, &keys, &url, group).await;
+            }
+        });
+    }
     answer
         .await
         .unwrap_or_else(|_| Err(AppError::internal("the approval was not answered")))
@@ -154,11 +167,22 @@ struct Approval {
     reply: tokio::sync::oneshot::Sender<AppResult<IssuedCode>>,
 }
 
-/// A process's approvals for one database: those waiting, and the turn to issue them.
+/// Should the issuing task panic, the next approval starts another.
+struct Issuing(Arc<Queue>);
+
+impl Drop for Issuing {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.issuing.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A process's approvals for one database: those waiting, and whether a task is issuing them.
 #[derive(Default)]
 struct Queue {
     waiting: Mutex<Vec<Approval>>,
-    turn: tokio::sync::Mutex<()>,
+    issuing: AtomicBool,
 }
 
 fn queue_of(db: &DatabaseConnection) -> Arc<Queue> {
