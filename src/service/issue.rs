@@ -125,18 +125,14 @@ pub async fn approve(
     lock(&queue.waiting).push(Approval {
         caller: caller.clone(),
         id,
+        keys: keys.clone(),
         reply,
     });
     // One task issues the queue's groups while there are any; an approval starts it only
     // when none is running (a task per approval would each wait their turn, thousands of them
     // under load, each holding its state).
     if !queue.issuing.swap(true, Ordering::SeqCst) {
-        let (db, caches, keys, url) = (
-            db.clone(),
-            caches.clone(),
-            keys.clone(),
-            public_url.to_owned(),
-        );
+        let (db, caches, url) = (db.clone(), caches.clone(), public_url.to_owned());
         crate::db::spawn_on_writer(async move {
             let _unless_it_panics = Issuing(queue.clone());
             loop {
@@ -151,6 +147,11 @@ pub async fn approve(
                     }
                     continue;
                 }
+                // The key ring as the newest approval of the group found it (a rotation while
+                // this task runs applies from the next group on).
+                let Some(keys) = group.last().map(|a| a.keys.clone()) else {
+                    continue;
+                };
                 issue_group(&db, &caches, &keys, &url, group).await;
             }
         });
@@ -164,6 +165,7 @@ pub async fn approve(
 struct Approval {
     caller: Caller,
     id: i64,
+    keys: Arc<Keys>,
     reply: tokio::sync::oneshot::Sender<AppResult<IssuedCode>>,
 }
 
