@@ -40,7 +40,6 @@ pub(super) fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
     .sign(&keys.ring.log_key)
 }
 
-/// At start: the log head exists and its size has a checkpoint.
 /// At start: the log head exists and its size has a checkpoint, kept outside the database too
 /// — unless the database is behind the checkpoint kept there (a restored backup): then nothing
 /// is signed, and appends are refused until `gec log recover` (token.md §7).
@@ -369,24 +368,22 @@ impl Known {
             .into_iter()
             .map(|f| (f.id, f))
             .collect();
-        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
-        for cert in certifications::Entity::find()
-            .filter(certifications::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
-            .order_by_asc(certifications::Column::Id)
-            .all(txn)
-            .await?
-        {
-            certs.entry(cert.firm_id).or_default().push(cert);
-        }
-        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
-        for veto in vetoes::Entity::find()
-            .filter(vetoes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
-            .order_by_asc(vetoes::Column::Id)
-            .all(txn)
-            .await?
-        {
-            vets.entry(veto.firm_id).or_default().push(veto);
-        }
+        let mut certs = by_firm(
+            certifications::Entity::find()
+                .filter(certifications::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
+                .order_by_asc(certifications::Column::Id)
+                .all(txn)
+                .await?,
+            |c| c.firm_id,
+        );
+        let mut vets = by_firm(
+            vetoes::Entity::find()
+                .filter(vetoes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
+                .order_by_asc(vetoes::Column::Id)
+                .all(txn)
+                .await?,
+            |v| v.firm_id,
+        );
         let mut active: HashMap<i64, codes::Model> = codes::Entity::find()
             .filter(codes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .filter(codes::Column::Status.eq(CodeStatus::Active))
@@ -434,6 +431,15 @@ impl Known {
     fn written(&mut self, firm_id: i64) {
         self.written_firms.insert(firm_id);
     }
+}
+
+/// Rows grouped by their firm, in their order.
+fn by_firm<T>(rows: Vec<T>, firm_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
+    for row in rows {
+        grouped.entry(firm_of(&row)).or_default().push(row);
+    }
+    grouped
 }
 
 /// One approval of a group, as serial `serial`: its checks first (a refusal writes nothing),

@@ -246,6 +246,26 @@ async fn approving_twice_issues_one_code() {
     .problem(403);
 }
 
+/// One approval through the router, to be spawned with many others at once: status and body.
+async fn approve_at_once(
+    router: axum::Router,
+    token: String,
+    id: i64,
+) -> (StatusCode, axum::body::Bytes) {
+    use tower::ServiceExt;
+    let request = Request::post(format!("/api/v1/assessments/{id}/approve"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, body)
+}
+
 #[tokio::test]
 async fn two_hundred_concurrent_approvals_make_a_gap_free_log_with_a_consistent_checkpoint() {
     let app = TestApp::new().await;
@@ -255,20 +275,7 @@ async fn two_hundred_concurrent_approvals_make_a_gap_free_log_with_a_consistent_
     for id in ids {
         let router = app.router.clone();
         let token = regulator.clone();
-        tasks.push(tokio::spawn(async move {
-            use tower::ServiceExt;
-            let request = Request::post(format!("/api/v1/assessments/{id}/approve"))
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap();
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let body = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (status, body)
-        }));
+        tasks.push(tokio::spawn(approve_at_once(router, token, id)));
     }
     let mut serials = Vec::new();
     for task in tasks {
@@ -414,17 +421,7 @@ async fn approvals_issued_together_each_answer_for_themselves() {
         let router = app.router.clone();
         let token = regulator.clone();
         tasks.push(tokio::spawn(async move {
-            use tower::ServiceExt;
-            let request = Request::post(format!("/api/v1/assessments/{id}/approve"))
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap();
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let body = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
+            let (status, body) = approve_at_once(router, token, id).await;
             (id, status, serde_json::from_slice::<Value>(&body).unwrap())
         }));
     }
