@@ -267,10 +267,7 @@ pub async fn resolve_credential(
         return Ok(None);
     }
     let hash = credentials::token_hash(token);
-    let Some(account_id) = tokens::account_for(db, kind, &hash, Utc::now()).await? else {
-        return Ok(None);
-    };
-    match accounts::Entity::find_by_id(account_id).one(db).await? {
+    match tokens::account_for(db, kind, &hash, Utc::now()).await? {
         Some(account) if !account.disabled => caller_of(account).map(Some),
         _ => Ok(None),
     }

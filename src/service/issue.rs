@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, TryIntoModel};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -264,11 +264,15 @@ async fn issue_all(
     let mut outcomes = Vec::with_capacity(asked.len());
     let mut entries = Vec::new();
     let mut changed = Vec::new();
-    let mut audits = Vec::new();
+    let mut writes = Writes::default();
     for &(caller, id) in asked {
         let serial = head.size + entries.len() as u64;
         let found = known.take(id);
-        match issue_one(&txn, &signer, caller, id, found, serial, &mut audits).await {
+        if found.is_none() {
+            // It reads again, after what the group has written so far.
+            writes.flush(&txn).await?;
+        }
+        match issue_one(&txn, &signer, caller, id, found, serial, &mut writes).await {
             Ok((issued, entry, firm_id)) => {
                 known.written(firm_id);
                 changed.push(issued.serial as i64);
@@ -284,7 +288,9 @@ async fn issue_all(
         txn.rollback().await?;
         return Ok(outcomes);
     }
+    writes.flush(&txn).await?;
     // The group's audit events, in order, one statement per run of one actor's.
+    let audits = writes.audits;
     for run in audits.chunk_by(|a, b| a.0.id == b.0.id) {
         let at = signer.now;
         let changes = run.iter().map(|(_, change)| change.clone()).collect();
@@ -452,7 +458,7 @@ async fn issue_one(
     id: i64,
     found: Option<Found>,
     serial: u64,
-    audits: &mut Vec<(Actor, Change<'static>)>,
+    writes: &mut Writes,
 ) -> AppResult<(IssuedCode, Entry, i64)> {
     let found = match found {
         Some(found) => {
@@ -528,9 +534,9 @@ async fn issue_one(
         revoke_entry: Set(None),
         created_at: Set(now),
         waste_score: Set(graded.waste_score.map(|s| s.fixed_text())),
-    }
-    .insert(txn)
-    .await?;
+    };
+    let issued: codes::Model = issued.clone().try_into_model()?;
+    writes.codes.push(issued.clone());
     let actor = caller.actor();
     // The banks that follow the firm are told, in this transaction (the outbox).
     super::webhooks::enqueue_for(
@@ -541,10 +547,12 @@ async fn issue_one(
     )
     .await?;
     if let Some(previous) = &previous {
-        let mut old: codes::ActiveModel = previous.clone().into();
-        old.status = Set(CodeStatus::Superseded);
-        old.superseded_by = Set(Some(serial as i64));
-        let old = old.update(txn).await?;
+        let old = codes::Model {
+            status: CodeStatus::Superseded,
+            superseded_by: Some(serial as i64),
+            ..previous.clone()
+        };
+        writes.superseded.push(old.clone());
         super::webhooks::enqueue_for(
             txn,
             &followers,
@@ -552,7 +560,7 @@ async fn issue_one(
             super::webhooks::code_data(&old, &firm.uscc, &firm.name),
         )
         .await?;
-        audits.push((
+        writes.audits.push((
             actor.clone(),
             Change {
                 action: "code.supersede",
@@ -563,40 +571,36 @@ async fn issue_one(
             },
         ));
     }
-    set_current(
-        txn,
-        &firm,
-        Some((
-            graded.grade,
-            &graded.trace.score,
-            serial as i64,
-            i32::from(graded.trace.period),
-        )),
-    )
-    .await?;
+    writes.firms.push(firms::Model {
+        current_grade: Some(graded.grade),
+        current_score: Some(graded.trace.score.clone()),
+        current_serial: Some(serial as i64),
+        current_period: Some(i32::from(graded.trace.period)),
+        ..firm.clone()
+    });
 
     let before = json!({"status": assessment.status, "trace_hash": assessment.trace_hash, "grade": assessment.grade});
-    let mut model: assessments::ActiveModel = assessment.clone().into();
-    model.status = Set(AssessmentStatus::Approved);
-    model.input = Set(checked.canonical_input());
-    model.trace =
-        Set(String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?);
-    model.trace_hash = Set(graded.trace_hash.clone());
-    model.score = Set(graded.trace.score.clone());
-    model.grade = Set(graded.grade);
-    model.benchmarks = Set(graded.trace.benchmarks.clone());
-    model.reviewed_by = Set(Some(caller.account_id));
-    model.reviewed_at = Set(Some(now));
-    model.code_serial = Set(Some(serial as i64));
-    model.update(txn).await?;
-    audits.push((actor.clone(), Change {
+    writes.assessments.push(assessments::Model {
+        status: AssessmentStatus::Approved,
+        input: checked.canonical_input(),
+        trace: String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?,
+        trace_hash: graded.trace_hash.clone(),
+        score: graded.trace.score.clone(),
+        grade: graded.grade,
+        benchmarks: graded.trace.benchmarks.clone(),
+        reviewed_by: Some(caller.account_id),
+        reviewed_at: Some(now),
+        code_serial: Some(serial as i64),
+        ..assessment.clone()
+    });
+    writes.audits.push((actor.clone(), Change {
             action: "assessment.approve",
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
             after: Some(json!({"status": AssessmentStatus::Approved, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
         }));
-    audits.push((
+    writes.audits.push((
         actor.clone(),
         Change {
             action: "code.issue",
@@ -621,6 +625,95 @@ async fn issue_one(
         trace_hash: graded.trace_hash.clone(),
     };
     Ok((issued, entry, firm.id))
+}
+
+/// What a group's approvals write, held until the group (or an approval that must read again
+/// after them) needs it: a statement per table, not per approval. Rows are whole models; the
+/// updates are written as inserts that update the columns an approval changes when the row
+/// exists (as it always does here), which both databases take in one statement.
+#[derive(Default)]
+struct Writes {
+    codes: Vec<codes::Model>,
+    superseded: Vec<codes::Model>,
+    firms: Vec<firms::Model>,
+    assessments: Vec<assessments::Model>,
+    /// Written last, with the log: the audit trail's own order.
+    audits: Vec<(Actor, Change<'static>)>,
+}
+
+impl Writes {
+    async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
+        use sea_orm::sea_query::OnConflict;
+        use sea_orm::{EntityTrait, IntoActiveModel};
+        fn all_set<A: ActiveModelTrait>(model: A) -> A {
+            model.reset_all()
+        }
+        if !self.codes.is_empty() {
+            codes::Entity::insert_many(
+                self.codes.drain(..).map(|c| all_set(c.into_active_model())),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        if !self.superseded.is_empty() {
+            codes::Entity::insert_many(
+                self.superseded
+                    .drain(..)
+                    .map(|c| all_set(c.into_active_model())),
+            )
+            .on_conflict(
+                OnConflict::column(codes::Column::Serial)
+                    .update_columns([codes::Column::Status, codes::Column::SupersededBy])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        if !self.firms.is_empty() {
+            firms::Entity::insert_many(
+                self.firms.drain(..).map(|f| all_set(f.into_active_model())),
+            )
+            .on_conflict(
+                OnConflict::column(firms::Column::Id)
+                    .update_columns([
+                        firms::Column::CurrentGrade,
+                        firms::Column::CurrentScore,
+                        firms::Column::CurrentSerial,
+                        firms::Column::CurrentPeriod,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        if !self.assessments.is_empty() {
+            use assessments::Column as A;
+            assessments::Entity::insert_many(
+                self.assessments
+                    .drain(..)
+                    .map(|a| all_set(a.into_active_model())),
+            )
+            .on_conflict(
+                OnConflict::column(A::Id)
+                    .update_columns([
+                        A::Status,
+                        A::Input,
+                        A::Trace,
+                        A::TraceHash,
+                        A::Score,
+                        A::Grade,
+                        A::Benchmarks,
+                        A::ReviewedBy,
+                        A::ReviewedAt,
+                        A::CodeSerial,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The firm's current grade and code, kept on the firm for lists and its public summary.

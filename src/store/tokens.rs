@@ -51,28 +51,33 @@ pub enum Kind {
     Session,
 }
 
-/// The account id behind a live (unexpired) credential with this hash.
+/// The account behind a live (unexpired) credential with this hash, in one statement (every
+/// authenticated request asks).
 pub async fn account_for<C: ConnectionTrait>(
     db: &C,
     kind: Kind,
     token_hash: &str,
     now: DateTimeUtc,
-) -> Result<Option<i64>, DbErr> {
-    let found = match kind {
-        Kind::Api => api_token::Entity::find()
-            .filter(api_token::Column::TokenHash.eq(token_hash))
-            .filter(api_token::Column::ExpiresAt.gt(now))
-            .one(db)
-            .await?
-            .map(|t| t.account_id),
-        Kind::Session => session::Entity::find()
-            .filter(session::Column::TokenHash.eq(token_hash))
-            .filter(session::Column::ExpiresAt.gt(now))
-            .one(db)
-            .await?
-            .map(|t| t.account_id),
+) -> Result<Option<super::accounts::Model>, DbErr> {
+    use sea_orm::sea_query::Query;
+    let live = match kind {
+        Kind::Api => Query::select()
+            .column(api_token::Column::AccountId)
+            .from(api_token::Entity)
+            .and_where(api_token::Column::TokenHash.eq(token_hash))
+            .and_where(api_token::Column::ExpiresAt.gt(now))
+            .to_owned(),
+        Kind::Session => Query::select()
+            .column(session::Column::AccountId)
+            .from(session::Entity)
+            .and_where(session::Column::TokenHash.eq(token_hash))
+            .and_where(session::Column::ExpiresAt.gt(now))
+            .to_owned(),
     };
-    Ok(found)
+    super::accounts::Entity::find()
+        .filter(super::accounts::Column::Id.in_subquery(live))
+        .one(db)
+        .await
 }
 
 pub async fn insert<C: ConnectionTrait>(
