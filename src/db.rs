@@ -138,6 +138,36 @@ where
     }
 }
 
+/// The connections the writer thread's work uses (call it on that thread). On PostgreSQL a
+/// small pool of its own, opened on the writer thread so that its sockets wake that thread's
+/// runtime: a connection of the shared pool is driven by the request threads' runtime, which
+/// under load looks for its answers only between requests, so each of an approval group's
+/// round trips waited behind them. On SQLite the shared pool (its connections run on threads
+/// of their own).
+pub fn for_writer(db: &DatabaseConnection) -> DatabaseConnection {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return db.clone();
+    }
+    static POOLS: LazyLock<std::sync::Mutex<HashMap<String, DatabaseConnection>>> =
+        LazyLock::new(Default::default);
+    let Ok(mut pools) = POOLS.lock() else {
+        return db.clone();
+    };
+    pools
+        .entry(identity(db))
+        .or_insert_with(|| {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .min_connections(0)
+                .idle_timeout(Duration::from_secs(30))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with((*options).clone());
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        })
+        .clone()
+}
+
 /// `ids` for an `IN (…)` list, lengthened to a power of two by repeating the last: a group's
 /// reads then take one of a few statement shapes, which each connection keeps prepared,
 /// instead of one per length (which pushed each other out of the statement cache).

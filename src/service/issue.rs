@@ -248,7 +248,7 @@ async fn issue_all(
 ) -> AppResult<Vec<AppResult<IssuedCode>>> {
     let (signing_key, key_record) = active_key(keys)?;
     let table = super::benchmarks::in_force(db, caches).await?;
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::db::begin_write(&crate::db::for_writer(db)).await?;
     let head = tlog::lock_head(&txn).await?;
     keys.guard.check(head, &keys.ring)?;
     let signer = Signer {
@@ -357,22 +357,21 @@ struct Known {
 impl Known {
     async fn read(txn: &crate::db::WriteTxn, ids: &[i64]) -> AppResult<Known> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        let assessments = assessments::Entity::find()
+        // Each assessment with its firm, in one statement.
+        let (assessments, firms): (Vec<_>, Vec<_>) = assessments::Entity::find()
             .filter(assessments::Column::Id.is_in(crate::db::in_list(ids)))
-            .all(txn)
-            .await?;
-        let firm_ids: Vec<i64> = assessments
-            .iter()
-            .map(|a| a.firm_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut firms: HashMap<i64, firms::Model> = firms::Entity::find()
-            .filter(firms::Column::Id.is_in(crate::db::in_list(&firm_ids)))
+            .find_also_related(firms::Entity)
             .all(txn)
             .await?
             .into_iter()
-            .map(|f| (f.id, f))
+            .unzip();
+        let mut firms: HashMap<i64, firms::Model> =
+            firms.into_iter().flatten().map(|f| (f.id, f)).collect();
+        let firm_ids: Vec<i64> = firms
+            .keys()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
         let mut certs = by_firm(
             certifications::Entity::find()

@@ -66,7 +66,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::firms::Entity",
+        from = "Column::FirmId",
+        to = "super::firms::Column::Id"
+    )]
+    Firm,
+}
+
+impl Related<super::firms::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Firm.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
 

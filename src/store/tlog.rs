@@ -344,10 +344,10 @@ pub async fn append_many<C: ConnectionTrait>(
     head: Head,
     entries: &[(String, String)],
 ) -> Result<Head, DbErr> {
-    let mut known: HashMap<NodeId, Hash> = if head.size == 0 {
-        HashMap::new()
-    } else {
-        nodes(txn, &merkle::root_plan(head.size).nodes()).await?
+    let mut known: HashMap<NodeId, Hash> = match frontier::of(head) {
+        Some(known) => known,
+        None if head.size == 0 => HashMap::new(),
+        None => nodes(txn, &merkle::root_plan(head.size).nodes()).await?,
     };
     let mut created: Vec<(NodeId, Hash)> = Vec::with_capacity(entries.len() * 2);
     let mut rows = Vec::with_capacity(entries.len());
@@ -404,7 +404,42 @@ pub async fn append_many<C: ConnectionTrait>(
         .filter(head::Column::Id.eq(HEAD_ID))
         .exec(txn)
         .await?;
-    Ok(Head { size, root })
+    let new_head = Head { size, root };
+    frontier::remember(new_head, &known);
+    Ok(new_head)
+}
+
+/// The nodes an append starts from (those of the head's root plan), as this process's last
+/// append left them: the next append needs not read them while the head is still that head.
+/// A log never forks, so a size and a root name one tree and its nodes, whichever database
+/// or transaction they came from; one that rolled back is never asked for again (the head
+/// stays the one before it), or if it is, it names the same tree.
+mod frontier {
+    use super::{Hash, Head, NodeId, merkle};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    static LAST: Mutex<Option<(Head, HashMap<NodeId, Hash>)>> = Mutex::new(None);
+
+    pub(super) fn of(head: Head) -> Option<HashMap<NodeId, Hash>> {
+        let last = LAST.lock().ok()?;
+        let (at, nodes) = last.as_ref()?;
+        (*at == head && head.size > 0).then(|| nodes.clone())
+    }
+
+    pub(super) fn remember(head: Head, known: &HashMap<NodeId, Hash>) {
+        if head.size == 0 {
+            return;
+        }
+        let plan = merkle::root_plan(head.size).nodes();
+        let nodes: Option<HashMap<NodeId, Hash>> = plan
+            .iter()
+            .map(|id| known.get(id).map(|hash| (*id, *hash)))
+            .collect();
+        if let (Some(nodes), Ok(mut last)) = (nodes, LAST.lock()) {
+            *last = Some((head, nodes));
+        }
+    }
 }
 
 /// The root of the first `size` entries, from the stored nodes.
