@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 DB_URL="${1:-}"
 DURATION="${DURATION:-10}"       # seconds per rate measurement
 MIXED_DURATION="${MIXED_DURATION:-60}"
-SUBMISSIONS="${SUBMISSIONS:-30000}"
+SUBMISSIONS="${SUBMISSIONS:-80000}"   # enough that the mixed load never runs out of submissions
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 cargo build --release --locked --quiet
