@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The public path as the data grows (issue 17), on SQLite: the scan page, verify and the QR image
-# of a small database (1,000 firms with codes, a log of 1,000 entries) beside a large one
+# of a small database (1,000 firms with codes, a log of 1,000 entries; and the same behind 65,536
+# padding entries, so that its codes are as long as the large one's) beside a large one
 # (100,000 firms with codes, a log of 1,000,000 entries: 900,000 padding entries appended by
 # `benches/fill_log.rs` through the store's append path, then the 100,000 codes issued through
 # the API). Each rate: wrk, DURATION s; one code again and again at 32 connections (the kept
@@ -88,4 +89,8 @@ PY
 }
 
 case_ small 1000 0
+# The same small database behind 65,536 padding entries: its codes' serials take as many bytes
+# as the large one's (CBOR: 5 bytes from 65,536 on), so its codes, QR images and pages are as
+# long, and the comparison with the large database is of the data alone.
+case_ small-long 1000 65536
 case_ large 100000 900000
