@@ -642,77 +642,65 @@ struct Writes {
 
 impl Writes {
     async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
-        use sea_orm::sea_query::OnConflict;
-        use sea_orm::{EntityTrait, IntoActiveModel};
-        fn all_set<A: ActiveModelTrait>(model: A) -> A {
-            model.reset_all()
-        }
-        if !self.codes.is_empty() {
-            codes::Entity::insert_many(
-                self.codes.drain(..).map(|c| all_set(c.into_active_model())),
-            )
-            .exec_without_returning(txn)
+        use assessments::Column as A;
+        use codes::Column as C;
+        use firms::Column as F;
+        insert_rows::<codes::Entity>(txn, &mut self.codes, None).await?;
+        let superseded = [C::Status, C::SupersededBy];
+        insert_rows::<codes::Entity>(txn, &mut self.superseded, Some((C::Serial, &superseded)))
             .await?;
-        }
-        if !self.superseded.is_empty() {
-            codes::Entity::insert_many(
-                self.superseded
-                    .drain(..)
-                    .map(|c| all_set(c.into_active_model())),
-            )
-            .on_conflict(
-                OnConflict::column(codes::Column::Serial)
-                    .update_columns([codes::Column::Status, codes::Column::SupersededBy])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
-        if !self.firms.is_empty() {
-            firms::Entity::insert_many(
-                self.firms.drain(..).map(|f| all_set(f.into_active_model())),
-            )
-            .on_conflict(
-                OnConflict::column(firms::Column::Id)
-                    .update_columns([
-                        firms::Column::CurrentGrade,
-                        firms::Column::CurrentScore,
-                        firms::Column::CurrentSerial,
-                        firms::Column::CurrentPeriod,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
-        if !self.assessments.is_empty() {
-            use assessments::Column as A;
-            assessments::Entity::insert_many(
-                self.assessments
-                    .drain(..)
-                    .map(|a| all_set(a.into_active_model())),
-            )
-            .on_conflict(
-                OnConflict::column(A::Id)
-                    .update_columns([
-                        A::Status,
-                        A::Input,
-                        A::Trace,
-                        A::TraceHash,
-                        A::Score,
-                        A::Grade,
-                        A::Benchmarks,
-                        A::ReviewedBy,
-                        A::ReviewedAt,
-                        A::CodeSerial,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
-        Ok(())
+        let current = [
+            F::CurrentGrade,
+            F::CurrentScore,
+            F::CurrentSerial,
+            F::CurrentPeriod,
+        ];
+        insert_rows::<firms::Entity>(txn, &mut self.firms, Some((F::Id, &current))).await?;
+        let approved = [
+            A::Status,
+            A::Input,
+            A::Trace,
+            A::TraceHash,
+            A::Score,
+            A::Grade,
+            A::Benchmarks,
+            A::ReviewedBy,
+            A::ReviewedAt,
+            A::CodeSerial,
+        ];
+        insert_rows::<assessments::Entity>(txn, &mut self.assessments, Some((A::Id, &approved)))
+            .await
     }
+}
+
+/// Inserts `rows` (taking them) in one statement; with `(key, columns)`, a row whose key
+/// exists has those columns updated instead.
+async fn insert_rows<E: sea_orm::EntityTrait>(
+    txn: &crate::db::WriteTxn,
+    rows: &mut Vec<E::Model>,
+    updating: Option<(E::Column, &[E::Column])>,
+) -> AppResult<()>
+where
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+{
+    use sea_orm::IntoActiveModel;
+    use sea_orm::sea_query::OnConflict;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut insert = E::insert_many(
+        rows.drain(..)
+            .map(|row| row.into_active_model().reset_all()),
+    );
+    if let Some((key, columns)) = updating {
+        insert = insert.on_conflict(
+            OnConflict::column(key)
+                .update_columns(columns.iter().copied())
+                .to_owned(),
+        );
+    }
+    insert.exec_without_returning(txn).await?;
+    Ok(())
 }
 
 /// The firm's current grade and code, kept on the firm for lists and its public summary.

@@ -424,7 +424,7 @@ mod frontier {
     pub(super) fn of(head: Head) -> Option<HashMap<NodeId, Hash>> {
         let last = LAST.lock().ok()?;
         let (at, nodes) = last.as_ref()?;
-        (*at == head && head.size > 0).then(|| nodes.clone())
+        (*at == head).then(|| nodes.clone())
     }
 
     pub(super) fn remember(head: Head, known: &HashMap<NodeId, Hash>) {
