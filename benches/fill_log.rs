@@ -6,7 +6,6 @@
 //!   GEC_FILL_DATABASE=sqlite://…/gec.db?mode=rwc GEC_FILL_ENTRIES=900000 cargo bench --bench fill_log
 
 use gec::store::tlog;
-use sea_orm::TransactionTrait;
 
 const CHUNK: u64 = 10_000;
 
@@ -25,7 +24,7 @@ fn main() {
         tlog::ensure_head(&db).await.expect("log head");
         let mut done = 0;
         while done < count {
-            let txn = db.begin().await.expect("transaction");
+            let txn = gec::db::begin_write(&db).await.expect("transaction");
             let head = tlog::lock_head(&txn).await.expect("head");
             let entries: Vec<(String, String)> = (0..CHUNK.min(count - done))
                 .map(|i| {

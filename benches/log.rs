@@ -13,7 +13,7 @@ use sea_orm::{EntityTrait, TransactionTrait};
 
 const SIZE: u64 = 1_000_000;
 
-async fn build(url: &str) -> sea_orm::DatabaseConnection {
+async fn build(url: &str) -> gec::db::Db {
     let db = gec::db::connect(url).await.expect("database");
     tlog::ensure_head(&db).await.unwrap();
     if tlog::read_head(&db).await.unwrap().size == SIZE {

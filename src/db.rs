@@ -1,8 +1,11 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and opening write transactions that queue.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use gec_core::tlog::merkle::{self, Hash, NodeId};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -13,11 +16,193 @@ use sea_orm::{
 };
 use tokio::sync::OwnedMutexGuard;
 
+/// The database and the machinery this process keeps for it: the queue of SQLite writers, the
+/// writer thread and its PostgreSQL pool, the log's frontier, and the parts that the layers
+/// above keep per database (the approval queue). A cheap handle (`Clone`); every clone shares
+/// the machinery, and the machinery goes with the last clone. It derefs to the
+/// `DatabaseConnection` for reads.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    machinery: Arc<Machinery>,
+}
+
+struct Machinery {
+    /// This process's writers on a SQLite file take turns (see [`WriteTxn`]).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// The writer thread (see [`Db::spawn_on_writer`]), started on first use.
+    writer: OnceLock<WriterThread>,
+    /// The writer thread's PostgreSQL connections (see [`Db::for_writer`]).
+    writer_pool: OnceLock<DatabaseConnection>,
+    /// The log's frontier as the last append through this handle left it.
+    frontier: LogFrontier,
+    /// Machinery of the layers above, one of each type (the approval queue of
+    /// `service::issue`): kept here so that it lives and dies with this database's handle.
+    parts: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Db {
+    /// A handle on an open pool, with machinery of its own.
+    pub fn new(conn: DatabaseConnection) -> Db {
+        Db {
+            conn,
+            machinery: Arc::new(Machinery {
+                write_turn: Arc::default(),
+                writer: OnceLock::new(),
+                writer_pool: OnceLock::new(),
+                frontier: LogFrontier::default(),
+                parts: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The pool.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Closes the pool (every clone's: they share it).
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    /// The part of type `T` that a layer above keeps for this database, made on first use.
+    pub fn part<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut parts = self
+            .machinery
+            .parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let part = parts
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        match part.clone().downcast::<T>() {
+            Ok(part) => part,
+            // Unreachable: the entry of a type holds that type.
+            Err(_) => Arc::new(T::default()),
+        }
+    }
+
+    /// Starts a write on the writer thread: a runtime of its own, so that the holder of the
+    /// write turn is woken at once after each statement instead of queueing behind every
+    /// request that became ready meanwhile (on two cores under the mixed load of
+    /// `benches/load.sh`, approvals ran at 101/s with a p99 of 126 ms on the request runtime,
+    /// 168/s and 60 ms here). The work goes on whether or not anyone awaits it.
+    pub fn spawn_on_writer<F>(&self, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let writer = self.machinery.writer.get_or_init(WriterThread::start);
+        match &writer.0 {
+            Some(runtime) => runtime.spawn(work),
+            // Should the thread not start, the work runs on the caller's runtime.
+            None => tokio::spawn(work),
+        }
+    }
+
+    /// The connections the writer thread's work uses (call it on that thread). On PostgreSQL
+    /// a small pool of its own, opened on the writer thread so that its sockets wake that
+    /// thread's runtime: a connection of the shared pool is driven by the request threads'
+    /// runtime, which under load looks for its answers only between requests, so each of an
+    /// approval group's round trips waited behind them. On SQLite the shared pool (its
+    /// connections run on threads of their own).
+    pub fn for_writer(&self) -> Db {
+        if self.conn.get_database_backend() != DatabaseBackend::Postgres {
+            return self.clone();
+        }
+        let pool = self.machinery.writer_pool.get_or_init(|| {
+            let options = self.conn.get_postgres_connection_pool().connect_options();
+            let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .min_connections(0)
+                .idle_timeout(Duration::from_secs(30))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with((*options).clone());
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        });
+        Db {
+            conn: pool.clone(),
+            machinery: self.machinery.clone(),
+        }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = DatabaseConnection;
+
+    fn deref(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+/// The writer thread's runtime. Shut down without waiting when its database's handle goes
+/// (a runtime may not be dropped, blocking, from inside another).
+struct WriterThread(Option<tokio::runtime::Runtime>);
+
+impl WriterThread {
+    fn start() -> WriterThread {
+        WriterThread(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("gec-writer")
+                .enable_all()
+                .build()
+                .map_err(|err| tracing::error!(%err, "the writer thread did not start"))
+                .ok(),
+        )
+    }
+}
+
+impl Drop for WriterThread {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The nodes an append starts from (those of the head's root plan), as the last append left
+/// them: the next append needs not read them while the head (a size and a root) is still that
+/// head. A log never forks, so a size and a root name one tree and its nodes; an append that
+/// rolled back is never asked for again (the head stays the one before it), or if it is, it
+/// names the same tree.
+#[derive(Default)]
+pub struct LogFrontier(Mutex<Option<(TreeHead, HashMap<NodeId, Hash>)>>);
+
+/// A tree's size and root.
+type TreeHead = (u64, Hash);
+
+impl LogFrontier {
+    /// The nodes of the root plan of the tree of `size` and `root`, if the last append left it.
+    pub fn of(&self, size: u64, root: Hash) -> Option<HashMap<NodeId, Hash>> {
+        let last = self.0.lock().ok()?;
+        let (at, nodes) = last.as_ref()?;
+        (*at == (size, root)).then(|| nodes.clone())
+    }
+
+    /// Keeps the nodes of the root plan of the tree of `size` and `root` from `known` (all of
+    /// them, or nothing).
+    pub fn remember(&self, size: u64, root: Hash, known: &HashMap<NodeId, Hash>) {
+        if size == 0 {
+            return;
+        }
+        let plan = merkle::root_plan(size).nodes();
+        let nodes: Option<HashMap<NodeId, Hash>> = plan
+            .iter()
+            .map(|id| known.get(id).map(|hash| (*id, *hash)))
+            .collect();
+        if let (Some(nodes), Ok(mut last)) = (nodes, self.0.lock()) {
+            *last = Some(((size, root), nodes));
+        }
+    }
+}
+
 /// Opens the pool for `url` and brings the schema up to date.
 ///
 /// SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout, so that
 /// writers queue for the lock instead of failing with "database is locked".
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let sqlite_file = sqlite_path(url);
     if let Some(path) = &sqlite_file {
         private_file(path).map_err(|e| DbErr::Custom(format!("{}: {e}", path.display())))?;
@@ -49,7 +234,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             }
         }
     }
-    Ok(db)
+    Ok(Db::new(db))
 }
 
 /// The file of a SQLite URL (`sqlite://PATH?…` or `sqlite:PATH`), if it names one.
@@ -88,84 +273,30 @@ fn private_file(path: &std::path::Path) -> std::io::Result<()> {
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     _turn: Option<OwnedMutexGuard<()>>,
+    machinery: Arc<Machinery>,
 }
 
 /// Begins a write transaction (see [`WriteTxn`]).
-pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+pub async fn begin_write(db: &Db) -> Result<WriteTxn, DbErr> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
-        let txn = db.begin().await?;
-        return Ok(WriteTxn { txn, _turn: None });
+        let txn = db.conn.begin().await?;
+        return Ok(WriteTxn {
+            txn,
+            _turn: None,
+            machinery: db.machinery.clone(),
+        });
     }
-    let queue = {
-        let mut queues = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-        queues.entry(identity(db)).or_default().clone()
-    };
-    let turn = queue.lock_owned().await;
+    let turn = db.machinery.write_turn.clone().lock_owned().await;
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     };
-    let txn = db.begin_with_options(options).await?;
+    let txn = db.conn.begin_with_options(options).await?;
     Ok(WriteTxn {
         txn,
         _turn: Some(turn),
+        machinery: db.machinery.clone(),
     })
-}
-
-/// Starts a write on the writer thread: a runtime of its own, so that the holder of the write
-/// turn is woken at once after each statement instead of queueing behind every request that
-/// became ready meanwhile (on two cores under the mixed load of `benches/load.sh`, approvals
-/// ran at 101/s with a p99 of 126 ms on the request runtime, 168/s and 60 ms here). The work
-/// goes on whether or not anyone awaits it.
-pub fn spawn_on_writer<F>(work: F) -> tokio::task::JoinHandle<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    // Should the thread not start, the work runs on the caller's runtime.
-    static WRITER: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("gec-writer")
-            .enable_all()
-            .build()
-            .map_err(|err| tracing::error!(%err, "the writer thread did not start"))
-            .ok()
-    });
-    match WRITER.as_ref() {
-        Some(writer) => writer.spawn(work),
-        None => tokio::spawn(work),
-    }
-}
-
-/// The connections the writer thread's work uses (call it on that thread). On PostgreSQL a
-/// small pool of its own, opened on the writer thread so that its sockets wake that thread's
-/// runtime: a connection of the shared pool is driven by the request threads' runtime, which
-/// under load looks for its answers only between requests, so each of an approval group's
-/// round trips waited behind them. On SQLite the shared pool (its connections run on threads
-/// of their own).
-pub fn for_writer(db: &DatabaseConnection) -> DatabaseConnection {
-    if db.get_database_backend() != DatabaseBackend::Postgres {
-        return db.clone();
-    }
-    static POOLS: LazyLock<std::sync::Mutex<HashMap<String, DatabaseConnection>>> =
-        LazyLock::new(Default::default);
-    let Ok(mut pools) = POOLS.lock() else {
-        return db.clone();
-    };
-    pools
-        .entry(identity(db))
-        .or_insert_with(|| {
-            let options = db.get_postgres_connection_pool().connect_options();
-            let pool = sea_orm::sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .min_connections(0)
-                .idle_timeout(Duration::from_secs(30))
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_lazy_with((*options).clone());
-            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
-        })
-        .clone()
 }
 
 /// `ids` for an `IN (…)` list, lengthened to a power of two by repeating the last: a group's
@@ -179,31 +310,6 @@ pub fn in_list(ids: &[i64]) -> Vec<i64> {
     list
 }
 
-/// This process's queue of writers, one per SQLite file.
-static WRITERS: LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Default::default);
-
-/// Which database `db` is, for the queues a process keeps per database: the SQLite file, or
-/// PostgreSQL's host, port and database.
-pub fn identity(db: &DatabaseConnection) -> String {
-    match db.get_database_backend() {
-        DatabaseBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            format!("sqlite:{}", pool.connect_options().get_filename().display())
-        }
-        DatabaseBackend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
-            format!(
-                "postgres:{}:{}/{}",
-                options.get_host(),
-                options.get_port(),
-                options.get_database().unwrap_or_default()
-            )
-        }
-        other => format!("{other:?}"),
-    }
-}
-
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await
@@ -211,6 +317,11 @@ impl WriteTxn {
 
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
+    }
+
+    /// The log's frontier kept for this transaction's database.
+    pub fn log_frontier(&self) -> &LogFrontier {
+        &self.machinery.frontier
     }
 }
 
@@ -237,8 +348,35 @@ impl ConnectionTrait for WriteTxn {
     }
 }
 
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.conn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.conn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.conn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.conn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.conn.support_returning()
+    }
+}
+
 /// Whether the database answers (for `/healthz`).
-pub async fn ping(db: &DatabaseConnection) -> bool {
+pub async fn ping(db: &Db) -> bool {
     db.ping().await.is_ok()
 }
 

@@ -13,7 +13,7 @@ pub struct BackupArgs {
     file: PathBuf,
 }
 
-pub async fn run(db: &sea_orm::DatabaseConnection, args: &BackupArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(db: &crate::db::Db, args: &BackupArgs) -> anyhow::Result<ExitCode> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         bail!("this database is PostgreSQL: back it up with pg_dump (see the README)");
     }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::http::{http_get, server_base};
 use crate::code::keys::KeySetDocument;
 use crate::code::qr::{self, Level};
 use crate::code::status_list::{ListedStatus, StatusList};
@@ -38,26 +39,6 @@ pub struct VerifyArgs {
     /// With --server: the code must be in the log's checkpoint, cosigned as required.
     #[command(flatten)]
     witnesses: super::log::WitnessPolicy,
-}
-
-pub fn http_get(url: &str) -> anyhow::Result<String> {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(20)))
-            .build(),
-    );
-    let mut response = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("GET {url}"))?;
-    response
-        .body_mut()
-        .read_to_string()
-        .with_context(|| format!("reading {url}"))
-}
-
-pub fn server_base(server: &str) -> String {
-    server.trim_end_matches('/').to_owned()
 }
 
 /// Prints the verdict and claims as JSON; exit 0 when valid.

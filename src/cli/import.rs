@@ -21,7 +21,7 @@ pub struct ImportArgs {
     template: bool,
 }
 
-pub async fn run(db: &sea_orm::DatabaseConnection, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(db: &crate::db::Db, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if args.template {
         print!("{}", import::template());
         return Ok(ExitCode::SUCCESS);

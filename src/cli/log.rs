@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::codes::{http_get, server_base};
+use super::http::{http_get, server_base};
 use crate::code::KeySetDocument;
 use crate::code::keys::public_key_from_x;
 use crate::service::cache::Caches;
@@ -26,10 +26,7 @@ pub struct RegradeArgs {
     apply: bool,
 }
 
-pub async fn run_regrade(
-    db: &sea_orm::DatabaseConnection,
-    args: &RegradeArgs,
-) -> anyhow::Result<ExitCode> {
+pub async fn run_regrade(db: &crate::db::Db, args: &RegradeArgs) -> anyhow::Result<ExitCode> {
     let mut progress: Box<dyn FnMut(u64, u64) + Send> = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(

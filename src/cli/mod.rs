@@ -16,6 +16,7 @@ use crate::store::audit::Actor;
 mod backup;
 mod codes;
 mod grade;
+mod http;
 mod import;
 mod log;
 mod tiles;
@@ -320,7 +321,7 @@ fn code_cache_ttl() -> anyhow::Result<std::time::Duration> {
 pub async fn open_db(
     data_dir: &std::path::Path,
     database_url: &str,
-) -> anyhow::Result<sea_orm::DatabaseConnection> {
+) -> anyhow::Result<crate::db::Db> {
     if database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -331,7 +332,7 @@ pub async fn open_db(
 }
 
 async fn accounts_command(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     command: AccountsCommand,
 ) -> anyhow::Result<ExitCode> {
     match command {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::codes::server_base;
+use super::http::server_base;
 use crate::code::KeySetDocument;
 use crate::code::keys::public_key_from_x;
 use crate::tlog::merkle::{self, Hash};
@@ -146,7 +146,7 @@ pub fn fetch_entries(
 /// The log's name and key, from a service's key set.
 pub fn log_key_of(server: &str) -> anyhow::Result<witness::VerifierKey> {
     let base = server_base(server);
-    let doc: KeySetDocument = serde_json::from_str(&super::codes::http_get(&format!(
+    let doc: KeySetDocument = serde_json::from_str(&super::http::http_get(&format!(
         "{base}/.well-known/gec/keys.json"
     ))?)
     .context("the server's key set is not a key-set document")?;
@@ -301,7 +301,7 @@ pub fn run_mirror(server: &str, dir: &Path) -> anyhow::Result<ExitCode> {
 /// [`crate::service::recover`]).
 pub async fn run_recover(
     data_dir: &Path,
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     from: &str,
 ) -> anyhow::Result<ExitCode> {
     let ring = crate::service::keys::load(data_dir)?;

@@ -1,9 +1,10 @@
 //! Accounts and logging in: creating accounts (with their audit event), checking passwords,
 //! and issuing and resolving API tokens and page sessions.
 
+use crate::db::Db;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -152,11 +153,7 @@ pub async fn insert_account<C: ConnectionTrait>(
 }
 
 /// Creates an account and its audit event in one transaction.
-pub async fn create_account(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    new: NewAccount,
-) -> AppResult<AccountSummary> {
+pub async fn create_account(db: &Db, actor: &Actor, new: NewAccount) -> AppResult<AccountSummary> {
     let hash = prepare_account(&new).await?;
     let txn = crate::db::begin_write(db).await?;
     let summary = insert_account(&txn, actor, new, hash).await?;
@@ -164,7 +161,7 @@ pub async fn create_account(
     Ok(summary)
 }
 
-pub async fn list_accounts(db: &DatabaseConnection) -> AppResult<Vec<AccountSummary>> {
+pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
     let all = accounts::Entity::find()
         .order_by_asc(accounts::Column::Id)
         .all(db)
@@ -190,11 +187,7 @@ pub async fn list_accounts(db: &DatabaseConnection) -> AppResult<Vec<AccountSumm
 
 /// Checks a username and password. Unknown usernames cost as much as wrong passwords, so that
 /// timing does not tell which accounts exist.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    username: &str,
-    password: &str,
-) -> AppResult<Caller> {
+pub async fn authenticate(db: &Db, username: &str, password: &str) -> AppResult<Caller> {
     let account = accounts::find_by_username(db, username).await?;
     let phc = account
         .as_ref()
@@ -234,11 +227,7 @@ fn caller_of(account: accounts::Model) -> AppResult<Caller> {
 }
 
 /// Issues a credential of `kind` for the caller; the token is returned once and stored hashed.
-pub async fn issue_credential(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    kind: tokens::Kind,
-) -> AppResult<String> {
+pub async fn issue_credential(db: &Db, caller: &Caller, kind: tokens::Kind) -> AppResult<String> {
     let token = credentials::new_token().map_err(AppError::internal)?;
     let now = Utc::now();
     let lifetime = match kind {
@@ -259,7 +248,7 @@ pub async fn issue_credential(
 
 /// The caller behind a presented token, if it is live and its account enabled.
 pub async fn resolve_credential(
-    db: &DatabaseConnection,
+    db: &Db,
     kind: tokens::Kind,
     token: &str,
 ) -> AppResult<Option<Caller>> {
@@ -273,13 +262,13 @@ pub async fn resolve_credential(
     }
 }
 
-pub async fn end_session(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+pub async fn end_session(db: &Db, token: &str) -> AppResult<()> {
     tokens::delete_session(db, &credentials::token_hash(token)).await?;
     Ok(())
 }
 
 /// The USCC of the caller's firm (firm accounts only).
-pub async fn firm_uscc(db: &DatabaseConnection, caller: &Caller) -> AppResult<Option<String>> {
+pub async fn firm_uscc(db: &Db, caller: &Caller) -> AppResult<Option<String>> {
     use sea_orm::EntityTrait;
     Ok(match caller.firm_id {
         Some(id) => firms::Entity::find_by_id(id).one(db).await?.map(|f| f.uscc),
@@ -291,7 +280,7 @@ pub async fn firm_uscc(db: &DatabaseConnection, caller: &Caller) -> AppResult<Op
 /// attempt is reserved for the username and the client's address before the (slow) check, and
 /// its outcome recorded after it.
 pub async fn log_in(
-    db: &DatabaseConnection,
+    db: &Db,
     username: &str,
     password: &str,
     address: Option<std::net::IpAddr>,

@@ -1,11 +1,10 @@
 //! Appeals: a firm objects to an issued grade with a note; it lands in the regulators' queue
 //! and in the audit trail, and a regulator closes it with a resolution.
 
+use crate::db::Db;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -53,11 +52,7 @@ fn note_text(field: &str, text: &str) -> AppResult<String> {
 }
 
 /// A firm appeals against one of its codes (its current one when none is named).
-pub async fn raise(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    request: AppealRequest,
-) -> AppResult<AppealView> {
+pub async fn raise(db: &Db, caller: &Caller, request: AppealRequest) -> AppResult<AppealView> {
     let note = note_text("note", &request.note)?;
     let firm_id = caller.firm_id.ok_or(AppError::Forbidden)?;
     let firm = firms::Entity::find_by_id(firm_id)
@@ -116,11 +111,7 @@ pub async fn raise(
 }
 
 /// Open appeals for a regulator; a firm's own appeals for a firm.
-pub async fn list(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    only_open: bool,
-) -> AppResult<Vec<AppealView>> {
+pub async fn list(db: &Db, caller: &Caller, only_open: bool) -> AppResult<Vec<AppealView>> {
     let mut select = appeals::Entity::find().order_by_asc(appeals::Column::Id);
     if only_open {
         select = select.filter(appeals::Column::Status.eq(AppealStatus::Open));
@@ -148,7 +139,7 @@ pub struct CloseRequest {
 }
 
 pub async fn close(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     id: i64,
     request: CloseRequest,

@@ -1,10 +1,9 @@
 //! Reading the audit trail, for the regulator's API and desk alike: one filter, two orders
 //! (the API pages oldest first; the desk shows the newest).
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -86,10 +85,7 @@ fn filtered(filter: &AuditFilter) -> Select<audit::Entity> {
 }
 
 /// A page of matching events, oldest first.
-pub async fn list(
-    db: &DatabaseConnection,
-    filter: &AuditFilter,
-) -> AppResult<Page<AuditEventView>> {
+pub async fn list(db: &Db, filter: &AuditFilter) -> AppResult<Page<AuditEventView>> {
     let page = keyset(
         db,
         filtered(filter),
@@ -103,11 +99,7 @@ pub async fn list(
 }
 
 /// The newest `n` matching events, newest first.
-pub async fn latest(
-    db: &DatabaseConnection,
-    filter: &AuditFilter,
-    n: u64,
-) -> AppResult<Vec<AuditEventView>> {
+pub async fn latest(db: &Db, filter: &AuditFilter, n: u64) -> AppResult<Vec<AuditEventView>> {
     Ok(filtered(filter)
         .order_by_desc(audit::Column::Id)
         .limit(n)

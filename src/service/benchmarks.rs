@@ -2,13 +2,12 @@
 //! newer ones, grades are computed with the newest and record its version, and every version
 //! stays readable so that old grades can be recomputed.
 
+use crate::db::Db;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use super::cache::Caches;
@@ -20,7 +19,7 @@ use crate::store::audit::{self, Actor, Change};
 use crate::store::benchmarks::{row, set};
 
 /// Records GEC-B 2025.1 as the first published version, if no version is recorded yet.
-pub async fn seed_default(db: &DatabaseConnection) -> AppResult<()> {
+pub async fn seed_default(db: &Db) -> AppResult<()> {
     if set::Entity::find_by_id(DEFAULT_VERSION)
         .one(db)
         .await?
@@ -137,11 +136,7 @@ pub struct BenchmarkSetView {
     pub rows: Vec<Benchmark>,
 }
 
-pub async fn view(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    version: &str,
-) -> AppResult<BenchmarkSetView> {
+pub async fn view(db: &Db, caches: &Caches, version: &str) -> AppResult<BenchmarkSetView> {
     let record = set::Entity::find_by_id(version)
         .one(db)
         .await?
@@ -158,7 +153,7 @@ pub async fn view(
     })
 }
 
-pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<(String, DateTime<Utc>)>> {
+pub async fn list(db: &Db) -> AppResult<Vec<(String, DateTime<Utc>)>> {
     Ok(set::Entity::find()
         .order_by_asc(set::Column::PublishedAt)
         .all(db)
@@ -170,7 +165,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<(String, DateTime<Ut
 
 /// Publishes a new version from CSV: validated line by line, never replacing a version.
 pub async fn publish(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &Caches,
     actor: &Actor,
     actor_id: Option<i64>,

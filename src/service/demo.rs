@@ -1,7 +1,7 @@
 //! The demo seed: a regulator, a bank and three firms with their accounts, so that a newcomer
 //! can sign in as each kind of user. Idempotent: a second start finds them and adds nothing.
 
-use sea_orm::DatabaseConnection;
+use crate::db::Db;
 
 use crate::error::AppResult;
 use crate::grading::Uscc;
@@ -78,7 +78,7 @@ const DATA_2024: &str = r#"{"period": 2024, "assessed_on": "2025-03-31", "value_
 
 /// Seeds what is missing and returns every demo login.
 pub async fn seed(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     keys: &std::sync::Arc<super::keystore::Keys>,
     public_url: &str,
@@ -176,7 +176,7 @@ pub async fn seed(
 /// The firms' records and 2025 submissions: a verified national green factory for the first,
 /// an environmental-credit veto for the second, a declared (unverified) ISO 14001 for the third.
 async fn seed_records(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     keys: &std::sync::Arc<super::keystore::Keys>,
     public_url: &str,
@@ -261,7 +261,7 @@ async fn seed_records(
 }
 
 /// Providers' services (three approved, one awaiting approval) and two support policies, once.
-async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
+async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
     use sea_orm::{EntityTrait, PaginatorTrait};
     if crate::store::services::Entity::find().count(db).await? > 0 {
         return Ok(());
@@ -324,10 +324,10 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
         ),
     ];
     for (provider, name, category, description, districts, contact, approve) in offers {
-        let service = super::green_services::publish(
+        let service = super::services::publish(
             db,
             provider,
-            super::green_services::NewService {
+            super::services::NewService {
                 name: name.to_owned(),
                 category: category.to_owned(),
                 description: description.to_owned(),
@@ -337,7 +337,7 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
         )
         .await?;
         if approve {
-            super::green_services::review(db, &regulator, service.id, true).await?;
+            super::services::review(db, &regulator, service.id, true).await?;
         }
     }
     let this_year = chrono::Datelike::year(&super::records::today());
@@ -360,10 +360,10 @@ async fn seed_services_and_policies(db: &DatabaseConnection) -> AppResult<()> {
         ),
     ];
     for (name, kind, steps, max, term, description) in products {
-        super::green_finance::publish(
+        super::finance::publish(
             db,
             &bank,
-            super::green_finance::NewProduct {
+            super::finance::NewProduct {
                 name: name.to_owned(),
                 kind: kind.to_owned(),
                 grades: steps.iter().map(|(g, _)| (*g).to_owned()).collect(),

@@ -160,7 +160,7 @@ pub fn new_firm(
 }
 
 pub async fn create_firm(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     caches: &super::cache::Caches,
     actor: &Actor,
     request: CreateFirmRequest,
@@ -242,7 +242,7 @@ impl FirmSummary {
             division_name_en: bench.map(|b| b.name_en.clone()),
             division,
             district: f.district.clone(),
-            grade: f.current_grade,
+            grade: f.current_grade.map(crate::grading::Grade::from),
             score: f.current_score.clone(),
             period: f.current_period,
             code_serial: f.current_serial,
@@ -263,7 +263,7 @@ pub struct FirmQuery {
 
 /// The regulator's list of firms, filtered by current grade, industry division and district.
 pub async fn list_firms(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     caches: &super::cache::Caches,
     query: FirmQuery,
 ) -> AppResult<super::assessments::Page<FirmSummary>> {
@@ -275,7 +275,8 @@ pub async fn list_firms(
         } else {
             let grade = crate::grading::Grade::parse(grade)
                 .ok_or_else(|| AppError::validation("grade", "must be A+, A, B, C, D or none"))?;
-            select = select.filter(firms::Column::CurrentGrade.eq(grade));
+            select = select
+                .filter(firms::Column::CurrentGrade.eq(crate::store::columns::StoredGrade(grade)));
         }
     }
     if let Some(division) = &query.division {
@@ -302,7 +303,7 @@ pub async fn list_firms(
 
 /// A firm's public summary: name, industry, current grade and code.
 pub async fn summary(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     caches: &super::cache::Caches,
     uscc: &Uscc,
 ) -> AppResult<FirmSummary> {

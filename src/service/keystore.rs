@@ -4,11 +4,10 @@
 //! the key folder. A background task watches the file (off the request path: a request only
 //! reads the keys in memory), and each reload records the public halves in `signing_keys`.
 
+use crate::db::Db;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, SystemTime};
-
-use sea_orm::DatabaseConnection;
 
 use super::keys::{self, KeyRing};
 use super::log_guard::{LogGuard, WitnessConfig};
@@ -17,7 +16,7 @@ use crate::store::keys as key_rows;
 
 /// One loaded generation of the key ring, with what is derived from it once.
 pub struct Keys {
-    pub ring: KeyRing,
+    pub ring: Arc<KeyRing>,
     pub document: KeySetDocument,
     pub trusted: TrustedKeys,
     /// What keeps the log this ring signs from forking (shared by every generation).
@@ -46,7 +45,7 @@ fn derive(ring: KeyRing, guard: &Arc<LogGuard>) -> Arc<Keys> {
     let document = ring.document();
     let trusted = ring.trusted();
     Arc::new(Keys {
-        ring,
+        ring: Arc::new(ring),
         document,
         trusted,
         guard: guard.clone(),
@@ -83,7 +82,7 @@ impl KeyStore {
 
     /// Watches `keyring.json` from a background task for as long as the store lives (see
     /// [`KeyStore::refresh`]).
-    pub fn watch(self: &Arc<Self>, db: DatabaseConnection) {
+    pub fn watch(self: &Arc<Self>, db: Db) {
         let store: Weak<KeyStore> = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(CHECK_EVERY);
@@ -104,7 +103,7 @@ impl KeyStore {
     /// Loads `keyring.json` if it changed (on the blocking pool), puts it in force and records
     /// its public halves; `true` when it changed. A file that fails to load leaves the previous
     /// keys in force, and says so.
-    pub async fn refresh(&self, db: &DatabaseConnection) -> bool {
+    pub async fn refresh(&self, db: &Db) -> bool {
         let stamp = tokio::fs::metadata(ring_file(&self.data_dir))
             .await
             .and_then(|m| m.modified())
@@ -141,7 +140,7 @@ impl KeyStore {
     }
 
     /// Records the public halves in `signing_keys`.
-    pub async fn record(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    pub async fn record(&self, db: &Db) -> Result<(), sea_orm::DbErr> {
         let keys = self.current();
         for key in &keys.document.keys {
             key_rows::upsert(

@@ -1,12 +1,12 @@
 //! Reading the public log (token.md §5): the latest checkpoint, an entry's bytes, and
 //! inclusion and consistency proofs planned by the pure maths over stored subtree hashes.
 
+use crate::db::Db;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use super::keystore::Keys;
@@ -33,7 +33,7 @@ pub struct ConsistencyProof {
 /// The latest signed checkpoint (a C2SP signed note) with the witnesses' cosignatures on it.
 /// While the database is behind the checkpoint kept outside it (a restored backup), that one is
 /// served: the log never shows a smaller tree than one it has signed.
-pub async fn checkpoint(db: &DatabaseConnection, keys: &Keys) -> AppResult<String> {
+pub async fn checkpoint(db: &Db, keys: &Keys) -> AppResult<String> {
     if keys.guard.behind().is_some()
         && let Ok(note) = std::fs::read_to_string(keys.guard.anchor())
     {
@@ -91,7 +91,7 @@ impl TileCache {
 
 /// A tile's bytes (hashes concatenated, or an entry bundle), when the log has all of it: from
 /// memory once served.
-pub async fn tile(db: &DatabaseConnection, cache: &TileCache, tile: &Tile) -> AppResult<Bytes> {
+pub async fn tile(db: &Db, cache: &TileCache, tile: &Tile) -> AppResult<Bytes> {
     if let Some(bytes) = cache.get(tile) {
         return Ok(bytes);
     }
@@ -100,7 +100,7 @@ pub async fn tile(db: &DatabaseConnection, cache: &TileCache, tile: &Tile) -> Ap
     Ok(bytes)
 }
 
-async fn read_tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
+async fn read_tile(db: &Db, tile: &Tile) -> AppResult<Vec<u8>> {
     let head = tlog::read_head(db).await?;
     if !tile.within(head.size) {
         return Err(AppError::NotFound);
@@ -126,7 +126,7 @@ async fn read_tile(db: &DatabaseConnection, tile: &Tile) -> AppResult<Vec<u8>> {
 }
 
 /// Entry `index`'s exact bytes.
-pub async fn entry(db: &DatabaseConnection, index: u64) -> AppResult<String> {
+pub async fn entry(db: &Db, index: u64) -> AppResult<String> {
     Ok(tlog::entry_bytes(db, index)
         .await?
         .ok_or(AppError::NotFound)?
@@ -137,18 +137,14 @@ fn encode(hashes: &[merkle::Hash]) -> Vec<String> {
     hashes.iter().map(|h| STANDARD.encode(h)).collect()
 }
 
-async fn resolve(db: &DatabaseConnection, plan: &merkle::Plan) -> AppResult<Vec<merkle::Hash>> {
+async fn resolve(db: &Db, plan: &merkle::Plan) -> AppResult<Vec<merkle::Hash>> {
     let nodes = tlog::nodes(db, &plan.nodes()).await?;
     plan.resolve(&nodes)
         .ok_or_else(|| AppError::internal("a log node is missing"))
 }
 
 /// The proof that entry `index` is in the tree of `size` (default: the latest).
-pub async fn inclusion(
-    db: &DatabaseConnection,
-    index: u64,
-    size: Option<u64>,
-) -> AppResult<InclusionProof> {
+pub async fn inclusion(db: &Db, index: u64, size: Option<u64>) -> AppResult<InclusionProof> {
     let head = tlog::read_head(db).await?;
     let size = size.unwrap_or(head.size);
     if size > head.size {
@@ -174,11 +170,7 @@ pub async fn inclusion(
 }
 
 /// The proof that the tree of `to` (default: the latest) extends the tree of `from`.
-pub async fn consistency(
-    db: &DatabaseConnection,
-    from: u64,
-    to: Option<u64>,
-) -> AppResult<ConsistencyProof> {
+pub async fn consistency(db: &Db, from: u64, to: Option<u64>) -> AppResult<ConsistencyProof> {
     let head = tlog::read_head(db).await?;
     let to = to.unwrap_or(head.size);
     if to > head.size {

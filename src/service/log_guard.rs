@@ -4,13 +4,12 @@
 //! restores the missing entries. The witnesses cosign each new checkpoint
 //! (c2sp.org/tlog-witness), and their cosignatures are kept with it.
 
+use crate::db::Db;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
-
-use sea_orm::DatabaseConnection;
 
 use super::keys::KeyRing;
 use crate::error::{AppError, AppResult};
@@ -331,7 +330,7 @@ impl LogGuard {
 
     /// Checks the database against the kept checkpoint and the witnesses (start-up and every
     /// few seconds): what `/healthz` reports.
-    pub async fn refresh(&self, db: &DatabaseConnection, ring: &KeyRing) {
+    pub async fn refresh(&self, db: &Db, ring: &KeyRing) {
         match tlog::read_head(db).await {
             Ok(head) => {
                 let _ = self.check(head, ring);
@@ -343,7 +342,7 @@ impl LogGuard {
     /// Sends the latest checkpoint to every witness and keeps the cosignatures they return;
     /// learns each witness's size on the way (a witness ahead of the database makes it
     /// behind).
-    pub async fn cosign_latest(&self, db: &DatabaseConnection, ring: &KeyRing) {
+    pub async fn cosign_latest(&self, db: &Db, ring: &KeyRing) {
         if self.witnesses.is_empty() {
             self.refresh(db, ring).await;
             return;
@@ -409,10 +408,11 @@ impl LogGuard {
 
     /// After each append, and every few seconds: the witnesses get the latest checkpoint (one
     /// that missed one gets it again), and the check that `/healthz` reports is refreshed.
+    /// `ring` gives the current key ring, or `None` once the service is going away.
     pub fn watch(
         self: &std::sync::Arc<Self>,
-        db: DatabaseConnection,
-        keys: std::sync::Weak<super::keystore::KeyStore>,
+        db: Db,
+        ring: impl Fn() -> Option<std::sync::Arc<KeyRing>> + Send + 'static,
     ) {
         let guard = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {
@@ -425,12 +425,11 @@ impl LogGuard {
                     _ = woken.wake.notified() => {},
                 }
                 drop(woken);
-                let (Some(guard), Some(keys)) = (guard.upgrade(), keys.upgrade()) else {
+                let (Some(guard), Some(ring)) = (guard.upgrade(), ring()) else {
                     return;
                 };
-                let current = keys.current();
                 // Refreshes what `/healthz` reports too.
-                guard.cosign_latest(&db, &current.ring).await;
+                guard.cosign_latest(&db, &ring).await;
             }
         });
     }
@@ -445,7 +444,7 @@ enum Submitted {
 
 /// One `add-checkpoint` exchange (two when the witness's size was not known: the 409 says it).
 async fn submit(
-    db: &DatabaseConnection,
+    db: &Db,
     witness: &WitnessConfig,
     note: &str,
     size: u64,

@@ -2,13 +2,13 @@
 //! today — from its current code (the grade, in force) and its records (division, district, a
 //! verified certification) — without applying.
 
+use crate::db::Db;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -86,11 +86,7 @@ pub fn view(p: &policies::Model) -> PolicyView {
 }
 
 /// A regulator publishes a policy.
-pub async fn publish(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    new: NewPolicy,
-) -> AppResult<PolicyView> {
+pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<PolicyView> {
     if caller.role != Role::Regulator {
         return Err(AppError::Forbidden);
     }
@@ -229,7 +225,7 @@ async fn grades_in_force<C: ConnectionTrait>(
             .all(db)
             .await?
         {
-            out.insert(c.firm_id, c.grade);
+            out.insert(c.firm_id, c.grade.0);
         }
     }
     Ok(out)
@@ -259,12 +255,8 @@ async fn certified<C: ConnectionTrait>(
 }
 
 /// The policies a firm qualifies for today (the firm itself, regulators).
-pub async fn for_firm(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    uscc: &str,
-) -> AppResult<Vec<PolicyView>> {
-    let firm = super::green_services::readable_firm(db, caller, uscc).await?;
+pub async fn for_firm(db: &Db, caller: &Caller, uscc: &str) -> AppResult<Vec<PolicyView>> {
+    let firm = super::services::readable_firm(db, caller, uscc).await?;
     let today = super::records::today();
     let grades = grades_in_force(db, std::slice::from_ref(&firm)).await?;
     let certs = certified(db, &[firm.id], today).await?;
@@ -292,7 +284,7 @@ pub struct QualifyingFirm {
 
 /// One policy and the firms that qualify for it today (regulators).
 pub async fn qualifying_firms(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     id: i64,
 ) -> AppResult<(PolicyView, Vec<QualifyingFirm>)> {
@@ -307,7 +299,14 @@ pub async fn qualifying_firms(
     );
     let today = super::records::today();
     let mut select = firms::Entity::find()
-        .filter(firms::Column::CurrentGrade.is_in(policy.grades.clone()))
+        .filter(
+            firms::Column::CurrentGrade.is_in(
+                policy
+                    .grades
+                    .iter()
+                    .map(|g| crate::store::columns::StoredGrade(*g)),
+            ),
+        )
         .order_by_asc(firms::Column::Uscc);
     if !policy.districts.is_empty() {
         select = select.filter(firms::Column::District.is_in(policy.districts.clone()));

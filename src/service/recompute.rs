@@ -1,7 +1,7 @@
 //! Recomputing an assessment from its stored input with the versions it recorded: the audit
 //! of any grade, with the differences field by field.
 
-use sea_orm::DatabaseConnection;
+use crate::db::Db;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,7 +33,7 @@ pub struct Recomputed {
 
 /// Recomputes an assessment from its stored input with the versions it recorded.
 pub async fn recompute(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &Caches,
     caller: &Caller,
     id: i64,

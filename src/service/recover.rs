@@ -5,13 +5,12 @@
 //! revocation — so that every code handed out before the restore verifies again with its true
 //! status. All of it in one transaction: a copy that does not match changes nothing.
 
+use crate::db::Db;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -49,7 +48,7 @@ fn bad(message: impl Into<String>) -> AppError {
 /// database's log, if they rebuild the signed checkpoint `note` and agree with `kept` (the
 /// checkpoint kept in the data directory), and restores their records.
 pub async fn recover(
-    db: &DatabaseConnection,
+    db: &Db,
     ring: &KeyRing,
     kept: Option<&Checkpoint>,
     note: &str,
@@ -214,7 +213,7 @@ async fn restore_issue(
                     .map_err(AppError::internal)?);
             model.trace_hash = Set(graded.trace_hash.clone());
             model.score = Set(graded.trace.score.clone());
-            model.grade = Set(graded.grade);
+            model.grade = Set(graded.grade.into());
             model.benchmarks = Set(graded.trace.benchmarks.clone());
         }
         model.status = Set(AssessmentStatus::Approved);
@@ -239,7 +238,7 @@ async fn restore_issue(
         exp: Set(claims.exp as i64),
         status: Set(CodeStatus::Active),
         kid: Set(entry["kid"].as_str().unwrap_or("").to_owned()),
-        grade: Set(claims.grade),
+        grade: Set(claims.grade.into()),
         score: Set(entry["score"].as_str().unwrap_or("").to_owned()),
         period: Set(period),
         superseded_by: Set(None),

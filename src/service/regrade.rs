@@ -2,10 +2,11 @@
 //! today's date, with the certifications and vetoes on record now, and report the grades that
 //! would change — optionally submitting the new grades for review.
 
+use crate::db::Db;
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -43,7 +44,7 @@ pub struct RegradeReport {
 /// Recomputes the current grade of every firm holding an active code. With `apply`, each
 /// changed grade becomes a submission for review (unless one is under review already).
 pub async fn regrade(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     actor: &Actor,
     apply: bool,
@@ -144,7 +145,7 @@ pub async fn regrade(
                     page_changes.push(GradeChange {
                         uscc: firm.uscc.clone(),
                         serial: code.serial,
-                        current: code.grade,
+                        current: code.grade.0,
                         recomputed: None,
                         current_score: code.score.clone(),
                         recomputed_score: String::new(),
@@ -155,13 +156,13 @@ pub async fn regrade(
                 }
             };
             let graded = &checked.graded;
-            if graded.grade == code.grade {
+            if graded.grade == code.grade.0 {
                 continue;
             }
             let mut change = GradeChange {
                 uscc: firm.uscc.clone(),
                 serial: code.serial,
-                current: code.grade,
+                current: code.grade.0,
                 recomputed: Some(graded.grade),
                 current_score: code.score.clone(),
                 recomputed_score: graded.trace.score.clone(),

@@ -3,17 +3,18 @@
 //! replica whose notice connection is down cannot know what it missed: it stops using its
 //! code cache (every verification reads the database) until it listens again.
 
+use crate::db::Db;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseBackend, DatabaseConnection};
+use sea_orm::DatabaseBackend;
 
 use super::cache::Caches;
 use super::keystore::KeyStore;
 use crate::store::notify;
 
 /// Starts listening when the database is PostgreSQL (SQLite has one process).
-pub fn listen(db: &DatabaseConnection, caches: Caches, keys: Arc<KeyStore>) {
+pub fn listen(db: &Db, caches: Caches, keys: Arc<KeyStore>) {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return;
     }
@@ -32,11 +33,7 @@ pub fn listen(db: &DatabaseConnection, caches: Caches, keys: Arc<KeyStore>) {
     });
 }
 
-async fn listen_once(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    keys: &KeyStore,
-) -> Result<(), sqlx::Error> {
+async fn listen_once(db: &Db, caches: &Caches, keys: &KeyStore) -> Result<(), sqlx::Error> {
     let mut listener =
         sqlx::postgres::PgListener::connect_with(db.get_postgres_connection_pool()).await?;
     listener.eager_reconnect(false);

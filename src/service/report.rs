@@ -2,12 +2,13 @@
 //! the way up, and the finance, services and policies it qualifies for. Read for the firm
 //! itself or a regulator; drawn by `web::report`.
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use crate::db::Db;
+use sea_orm::EntityTrait;
 
 use super::accounts::Caller;
 use super::cache::Caches;
-use super::green_services::{self, Recommended};
 use super::policies::{self, PolicyView};
+use super::services::{self, Recommended};
 use crate::error::{AppError, AppResult};
 use crate::grading::Trace;
 use crate::grading::finance::{self, Finance};
@@ -28,12 +29,7 @@ pub struct ReportData {
     pub industry: (String, String),
 }
 
-pub async fn data(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<ReportData> {
+pub async fn data(db: &Db, caches: &Caches, caller: &Caller, id: i64) -> AppResult<ReportData> {
     let (assessment, firm) = super::assessments::visible(db, caller, id).await?;
     let trace: Trace = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
     let code = match assessment.code_serial {
@@ -41,7 +37,7 @@ pub async fn data(
         None => None,
     };
     let way_up = super::assessments::way_up_of(db, caches, &assessment).await?;
-    let recommendations = green_services::recommendations(db, caches, caller, &firm.uscc).await?;
+    let recommendations = services::recommendations(db, caches, caller, &firm.uscc).await?;
     let policies = policies::for_firm(db, caller, &firm.uscc).await?;
     let industry = super::benchmarks::by_version(db, caches, &trace.benchmarks)
         .await?

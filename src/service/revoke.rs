@@ -1,9 +1,10 @@
 //! Revoking a code (active or superseded) with a reason: a revoke entry in the log, in one
 //! transaction with the code's status, the firm's current grade and the audit event.
 
+use crate::db::Db;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -33,7 +34,7 @@ pub struct RevokedCode {
 
 /// Revokes a code (active or superseded) with a reason: a revoke entry in the log.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &Caches,
     keys: &Keys,
     caller: &Caller,

@@ -3,11 +3,10 @@
 //! entry, and the log never shrinks), signed with the active code key, and kept in memory
 //! until the log grows.
 
+use crate::db::Db;
 use std::sync::{Arc, RwLock};
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
 use super::keystore::Keys;
 use crate::code::status_list::{ListedStatus, StatusList};
@@ -35,7 +34,7 @@ impl StatusListCache {
 /// The signed list for the log as it is now: `(version, COSE bytes)`. One read of the log's
 /// head when nothing changed; a rebuild (one pass over the codes) when it did.
 pub async fn signed(
-    db: &DatabaseConnection,
+    db: &Db,
     keys: &Keys,
     cache: &StatusListCache,
 ) -> AppResult<(u64, Arc<Vec<u8>>)> {
@@ -65,7 +64,7 @@ pub async fn signed(
 }
 
 /// Every serial's status as the log of this moment has it (one snapshot).
-pub async fn build(db: &DatabaseConnection, issuer: &str) -> AppResult<(u64, StatusList)> {
+pub async fn build(db: &Db, issuer: &str) -> AppResult<(u64, StatusList)> {
     let txn = db.begin().await?;
     let size = tlog::read_head(&txn).await?.size;
     let now = chrono::Utc::now().timestamp().max(0) as u64;

@@ -1,7 +1,7 @@
 //! One's own API tokens: listed (never their value, which is shown once) and revoked.
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use super::accounts::Caller;
@@ -17,7 +17,7 @@ pub struct TokenView {
 }
 
 /// The caller's live API tokens.
-pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<TokenView>> {
+pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<TokenView>> {
     Ok(tokens::api_tokens_of(db, caller.account_id, Utc::now())
         .await?
         .into_iter()
@@ -31,7 +31,7 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Tok
 
 /// Revokes one of the caller's API tokens (another account's is "not found"), with its audit
 /// event; the token stops working at once.
-pub async fn revoke(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<()> {
+pub async fn revoke(db: &Db, caller: &Caller, id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     if !tokens::delete_api_token(&txn, caller.account_id, id).await? {
         return Err(AppError::NotFound);

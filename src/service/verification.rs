@@ -2,11 +2,12 @@
 //! code's status on record (§3 step 6), the firm's name, and what the grade links to (§8).
 //! Many codes at once use Ed25519 batch verification.
 
+use crate::db::Db;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, VerifyingKey};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::cache::{Caches, CodeCache, CodeFacts};
 pub use super::verdict::{ClaimsView, FirmName, RecordStatus, VerifyReason, VerifyResult};
@@ -128,7 +129,7 @@ fn status_at(facts: &CodeFacts, now: i64) -> RecordStatus {
 
 /// The facts of the wanted codes: fresh ones from the cache, the others read (and kept).
 async fn records(
-    db: &DatabaseConnection,
+    db: &Db,
     cache: &CodeCache,
     wanted: &[(String, i64)],
 ) -> AppResult<HashMap<i64, CodeFacts>> {
@@ -167,7 +168,7 @@ async fn records(
 
 /// Verifies codes and adds what is on record: status, firm, finance and services.
 pub async fn verify_codes(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &Caches,
     keys: &TrustedKeys,
     codes_in: &[String],

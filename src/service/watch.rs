@@ -1,12 +1,11 @@
 //! A bank's watchlist of borrowers and the feed of their codes' changes: issue, supersession
 //! and revocation events, each named by the log entry that recorded it (the feed's cursor).
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 use serde::Serialize;
 
 use super::accounts::Caller;
@@ -15,14 +14,14 @@ use crate::grading::Grade;
 use crate::grading::Uscc;
 use crate::store::{codes, firms, watchlist};
 
-async fn firm_of(db: &DatabaseConnection, uscc: &Uscc) -> AppResult<firms::Model> {
+async fn firm_of(db: &Db, uscc: &Uscc) -> AppResult<firms::Model> {
     firms::find_by_uscc(db, uscc.as_str())
         .await?
         .ok_or(AppError::NotFound)
 }
 
 /// Adds a firm to the caller's watchlist (idempotent); `true` when it was not there.
-pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> AppResult<bool> {
+pub async fn watch(db: &Db, caller: &Caller, uscc: &Uscc) -> AppResult<bool> {
     let firm = firm_of(db, uscc).await?;
     let inserted = watchlist::Entity::insert(watchlist::ActiveModel {
         account_id: Set(caller.account_id),
@@ -43,7 +42,7 @@ pub async fn watch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> App
 /// `usccs`) of those that name no firm are the error, and then nothing is added. Returns how
 /// many were not watched before.
 pub async fn watch_many(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     usccs: &[Uscc],
 ) -> AppResult<Result<u64, Vec<usize>>> {
@@ -88,7 +87,7 @@ pub async fn watch_many(
     Ok(Ok(added))
 }
 
-pub async fn unwatch(db: &DatabaseConnection, caller: &Caller, uscc: &Uscc) -> AppResult<()> {
+pub async fn unwatch(db: &Db, caller: &Caller, uscc: &Uscc) -> AppResult<()> {
     let firm = firm_of(db, uscc).await?;
     let deleted = watchlist::Entity::delete_many()
         .filter(watchlist::Column::AccountId.eq(caller.account_id))
@@ -111,7 +110,7 @@ pub struct WatchedFirm {
     pub since: DateTime<Utc>,
 }
 
-pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<WatchedFirm>> {
+pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<WatchedFirm>> {
     let rows = watchlist::Entity::find()
         .filter(watchlist::Column::AccountId.eq(caller.account_id))
         .order_by_asc(watchlist::Column::CreatedAt)
@@ -125,7 +124,7 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Wat
             firms.get(&r.firm_id).map(|f| WatchedFirm {
                 uscc: f.uscc.clone(),
                 name: f.name.clone(),
-                grade: f.current_grade,
+                grade: f.current_grade.map(Grade::from),
                 score: f.current_score.clone(),
                 code_serial: f.current_serial,
                 since: r.created_at,
@@ -167,7 +166,7 @@ pub struct ChangeFeed {
 
 /// The changes of the watched firms' codes since a time (and after a cursor), oldest first.
 pub async fn changes(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     since: Option<DateTime<Utc>>,
     cursor: Option<&str>,
@@ -219,7 +218,7 @@ pub async fn changes(
             name: firm.name.clone(),
             event,
             serial: code.serial,
-            grade: code.grade,
+            grade: code.grade.0,
             score: code.score.clone(),
             period: code.period,
             at,

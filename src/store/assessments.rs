@@ -4,7 +4,7 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-use crate::grading::Grade;
+use super::columns::StoredGrade;
 
 /// Where a submission stands in review.
 #[derive(
@@ -54,7 +54,7 @@ pub struct Model {
     pub trace: String,
     pub trace_hash: String,
     pub score: String,
-    pub grade: Grade,
+    pub grade: StoredGrade,
     pub methodology: String,
     pub benchmarks: String,
     pub submitted_by: Option<i64>,
@@ -116,7 +116,7 @@ pub fn submission(
         trace: Set(String::from_utf8_lossy(&trace.canonical_bytes()).into_owned()),
         trace_hash: Set(graded.trace_hash.clone()),
         score: Set(trace.score.clone()),
-        grade: Set(graded.grade),
+        grade: Set(graded.grade.into()),
         methodology: Set(trace.methodology.clone()),
         benchmarks: Set(trace.benchmarks.clone()),
         submitted_by: Set(submitted_by),

@@ -4,7 +4,7 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
-use crate::grading::Grade;
+use super::columns::StoredGrade;
 
 /// Where a code stands. `Expired` is never stored: it is an active code past its `exp`, as a
 /// verifier sees it ([`Model::status_at`]).
@@ -48,7 +48,7 @@ pub struct Model {
     pub exp: i64,
     pub status: CodeStatus,
     pub kid: String,
-    pub grade: Grade,
+    pub grade: StoredGrade,
     pub score: String,
     pub period: i32,
     pub superseded_by: Option<i64>,

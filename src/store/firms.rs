@@ -15,7 +15,7 @@ pub struct Model {
     pub district: String,
     pub created_at: DateTimeUtc,
     /// The grade of the firm's active code, if it has one.
-    pub current_grade: Option<crate::grading::Grade>,
+    pub current_grade: Option<super::columns::StoredGrade>,
     pub current_score: Option<String>,
     pub current_serial: Option<i64>,
     pub current_period: Option<i32>,

@@ -8,7 +8,7 @@ pub mod audit;
 pub mod benchmarks;
 pub mod certifications;
 pub mod codes;
-mod columns;
+pub mod columns;
 pub mod firms;
 pub mod keys;
 pub mod notify;

@@ -2,6 +2,7 @@
 //! (every complete subtree's hash), `log_head` (size and root, the row appends lock) and
 //! `checkpoints` (one signed note per size).
 
+use crate::db::WriteTxn;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -177,12 +178,7 @@ pub async fn nodes<C: ConnectionTrait>(
 
 /// Appends an entry at `head.size` on a transaction that holds the head's lock: stores the
 /// entry, the subtrees it completes, and the new head. Returns the new head.
-pub async fn append<C: ConnectionTrait>(
-    txn: &C,
-    head: Head,
-    kind: &str,
-    bytes: &str,
-) -> Result<Head, DbErr> {
+pub async fn append(txn: &WriteTxn, head: Head, kind: &str, bytes: &str) -> Result<Head, DbErr> {
     append_many(txn, head, &[(kind.to_owned(), bytes.to_owned())]).await
 }
 
@@ -227,8 +223,8 @@ pub async fn latest_checkpoint<C: ConnectionTrait>(
 
 /// Appends `entry` and stores the new size's checkpoint, signed by `sign`, on a transaction
 /// that holds the head's lock: the log never has an entry without a checkpoint over it.
-pub async fn append_signed<C: ConnectionTrait>(
-    txn: &C,
+pub async fn append_signed(
+    txn: &WriteTxn,
     head: Head,
     entry: &crate::tlog::Entry,
     sign: impl FnOnce(Head) -> String,
@@ -339,12 +335,12 @@ pub async fn store_cosignature<C: ConnectionTrait>(
 /// Appends many entries at `head.size` on a transaction that holds the head's lock (a
 /// recovery): the new subtrees are computed in memory from the frontier of the stored tree and
 /// written in batches. Returns the new head.
-pub async fn append_many<C: ConnectionTrait>(
-    txn: &C,
+pub async fn append_many(
+    txn: &WriteTxn,
     head: Head,
     entries: &[(String, String)],
 ) -> Result<Head, DbErr> {
-    let mut known: HashMap<NodeId, Hash> = match frontier::of(head) {
+    let mut known: HashMap<NodeId, Hash> = match txn.log_frontier().of(head.size, head.root) {
         Some(known) => known,
         None if head.size == 0 => HashMap::new(),
         None => nodes(txn, &merkle::root_plan(head.size).nodes()).await?,
@@ -405,41 +401,9 @@ pub async fn append_many<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     let new_head = Head { size, root };
-    frontier::remember(new_head, &known);
+    txn.log_frontier()
+        .remember(new_head.size, new_head.root, &known);
     Ok(new_head)
-}
-
-/// The nodes an append starts from (those of the head's root plan), as this process's last
-/// append left them: the next append needs not read them while the head is still that head.
-/// A log never forks, so a size and a root name one tree and its nodes, whichever database
-/// or transaction they came from; one that rolled back is never asked for again (the head
-/// stays the one before it), or if it is, it names the same tree.
-mod frontier {
-    use super::{Hash, Head, NodeId, merkle};
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
-    static LAST: Mutex<Option<(Head, HashMap<NodeId, Hash>)>> = Mutex::new(None);
-
-    pub(super) fn of(head: Head) -> Option<HashMap<NodeId, Hash>> {
-        let last = LAST.lock().ok()?;
-        let (at, nodes) = last.as_ref()?;
-        (*at == head).then(|| nodes.clone())
-    }
-
-    pub(super) fn remember(head: Head, known: &HashMap<NodeId, Hash>) {
-        if head.size == 0 {
-            return;
-        }
-        let plan = merkle::root_plan(head.size).nodes();
-        let nodes: Option<HashMap<NodeId, Hash>> = plan
-            .iter()
-            .map(|id| known.get(id).map(|hash| (*id, *hash)))
-            .collect();
-        if let (Some(nodes), Ok(mut last)) = (nodes, LAST.lock()) {
-            *last = Some((head, nodes));
-        }
-    }
 }
 
 /// The root of the first `size` entries, from the stored nodes.

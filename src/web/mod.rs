@@ -15,8 +15,8 @@ pub mod report;
 
 use std::sync::Arc;
 
+use crate::db::Db;
 use axum::Router;
-use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 use crate::service::cache::Caches;
@@ -25,7 +25,7 @@ use crate::service::keystore::KeyStore;
 /// Cheap handles shared by every request.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub config: Arc<Config>,
     pub keys: Arc<KeyStore>,
     pub images: Arc<images::ImageCache>,
@@ -35,7 +35,7 @@ pub struct AppState {
 impl AppState {
     /// Opens the key ring (creating it on first start), records the keys and the default
     /// benchmark table, and makes sure the log has a head and a checkpoint.
-    pub async fn open(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+    pub async fn open(db: Db, config: Config) -> anyhow::Result<Self> {
         let origin = crate::config::log_origin_for(&config.public_url);
         let caches = Caches::with_code_ttl(config.code_cache_ttl);
         let keys = Arc::new(KeyStore::open(
@@ -56,7 +56,10 @@ impl AppState {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         keys.guard().cosign_latest(&db, &keys.current().ring).await;
-        keys.guard().watch(db.clone(), Arc::downgrade(&keys));
+        let ring = Arc::downgrade(&keys);
+        keys.guard().watch(db.clone(), move || {
+            ring.upgrade().map(|k| k.current().ring.clone())
+        });
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -68,7 +71,7 @@ impl AppState {
 }
 
 /// Forgets the login throttle's stale rows once an hour (harmless on every replica at once).
-fn prune_throttle(db: DatabaseConnection) {
+fn prune_throttle(db: Db) {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {

@@ -3,11 +3,12 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use gec::db::Db;
 use gec::service::accounts::{self, NewAccount, Role};
 use gec::store::audit::Actor;
 use gec::{AppState, Config};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -17,7 +18,7 @@ pub const PASSWORD: &str = "test-password-123";
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub database_url: String,
     pub dir: TempDir,
 }

@@ -113,3 +113,33 @@ async fn the_router_and_the_document_agree() {
         }
     }
 }
+
+/// The document as served is the one kept in `tests/snapshots/openapi.json`, so that any change
+/// to the API shows up in review as a change to that file. After an intended change, write the
+/// new document with `UPDATE_SNAPSHOTS=1 cargo test openapi_document_matches` and commit it.
+#[tokio::test]
+async fn the_openapi_document_matches_its_reviewed_snapshot() {
+    let app = TestApp::new().await;
+    let doc: Value = app.get("/api/v1/openapi.json", None).await.json();
+    let served = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let kept =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+        std::fs::write(&kept, &served).unwrap();
+        return;
+    }
+    let reviewed = std::fs::read_to_string(&kept).unwrap_or_default();
+    if reviewed != served {
+        let first = reviewed
+            .lines()
+            .zip(served.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(reviewed.lines().count().min(served.lines().count()));
+        panic!(
+            "the OpenAPI document differs from tests/snapshots/openapi.json from line {}: \
+             review the change, then write it with UPDATE_SNAPSHOTS=1",
+            first + 1
+        );
+    }
+}

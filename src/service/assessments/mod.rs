@@ -5,11 +5,10 @@
 
 mod views;
 
+use crate::db::Db;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -129,7 +128,7 @@ pub fn assemble_input(
 }
 
 pub async fn preview(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     caller: &Caller,
     request: &Value,
@@ -154,7 +153,7 @@ pub async fn preview(
 /// The way up (methodology §9) of a stored assessment, from its recorded input and benchmark
 /// version; `None` when that version is no longer on record.
 pub async fn way_up_of(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     a: &assessments::Model,
 ) -> AppResult<Option<grading::way_up::WayUp>> {
@@ -215,7 +214,7 @@ pub async fn insert_submission<C: ConnectionTrait>(
 }
 
 pub async fn submit(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &super::cache::Caches,
     caller: &Caller,
     request: &Value,
@@ -272,7 +271,7 @@ pub struct RejectRequest {
 }
 
 pub async fn reject(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     id: i64,
     request: RejectRequest,
@@ -323,11 +322,7 @@ pub struct ListQuery {
 }
 
 /// Lists assessments, oldest first; a firm sees only its own.
-pub async fn list(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    query: ListQuery,
-) -> AppResult<Page<AssessmentView>> {
+pub async fn list(db: &Db, caller: &Caller, query: ListQuery) -> AppResult<Page<AssessmentView>> {
     let mut select = assessments::Entity::find();
     if let Some(status) = &query.status {
         let status = AssessmentStatus::parse(status).ok_or_else(|| {

@@ -70,7 +70,7 @@ impl AssessmentView {
             trace: serde_json::from_str(&a.trace).ok(),
             trace_hash: a.trace_hash.clone(),
             score: a.score.clone(),
-            grade: a.grade,
+            grade: a.grade.0,
             methodology: a.methodology.clone(),
             benchmarks: a.benchmarks.clone(),
             submitted_at: a.submitted_at,

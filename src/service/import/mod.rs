@@ -5,6 +5,7 @@
 mod format;
 pub mod xlsx;
 
+use crate::db::Db;
 pub use format::{ImportError, RowError, columns, template, template_xlsx};
 use format::{error, read_header};
 
@@ -12,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -43,7 +44,7 @@ struct Row {
 
 /// Imports a CSV file. `progress` is told how many bytes of the file have been read.
 pub async fn import_csv(
-    db: &DatabaseConnection,
+    db: &Db,
     caches: &crate::service::cache::Caches,
     actor: &Actor,
     actor_id: Option<i64>,

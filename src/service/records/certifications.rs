@@ -1,9 +1,10 @@
 //! Certifications: declared by a firm (they count once a regulator verifies them), or recorded
 //! verified by a regulator; reviewed, and listed.
 
+use crate::db::Db;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
@@ -70,7 +71,7 @@ impl CertificationView {
 /// A firm declares a certification (it counts once verified); a regulator's entry, as from the
 /// official green-factory lists, is verified at once.
 pub async fn add_certification(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     firm: &firms::Model,
     request: CertificationRequest,
@@ -145,7 +146,7 @@ pub struct ReviewRequest {
 
 /// A regulator verifies a declared certification, or revokes one (with a reason).
 pub async fn review_certification(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     id: i64,
     request: ReviewRequest,
@@ -223,7 +224,7 @@ pub async fn review_certification(
 /// Certifications by status (`declared` awaits verification), oldest first, a page at a time:
 /// the regulator's queue in the API and on the desk.
 pub async fn list_certifications(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     status: Option<&str>,
     cursor: Option<&str>,
     limit: Option<u64>,
@@ -262,7 +263,7 @@ pub async fn list_certifications(
 
 /// A firm's certifications, as its desk and the API list them.
 pub async fn certifications_of(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     firm: &firms::Model,
 ) -> AppResult<Vec<CertificationView>> {
     Ok(certifications::of_firm(db, firm.id)

@@ -1,8 +1,9 @@
 //! Vetoes: serious incidents recorded by regulators; each caps the grade at D while it counts.
 
+use crate::db::Db;
 use chrono::Utc;
+use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseConnection};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
@@ -44,7 +45,7 @@ impl VetoView {
 }
 
 pub async fn record_veto(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     firm: &firms::Model,
     request: VetoRequest,
@@ -91,10 +92,7 @@ pub async fn record_veto(
 }
 
 /// A firm's vetoes.
-pub async fn vetoes_of(
-    db: &sea_orm::DatabaseConnection,
-    firm: &firms::Model,
-) -> AppResult<Vec<VetoView>> {
+pub async fn vetoes_of(db: &crate::db::Db, firm: &firms::Model) -> AppResult<Vec<VetoView>> {
     Ok(vetoes::of_firm(db, firm.id)
         .await?
         .iter()

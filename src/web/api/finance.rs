@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{AppResult, Problem};
-use crate::service::green_finance::{
+use crate::service::finance::{
     self, AccessView, ApplicationView, DecisionRequest, NewApplication, NewProduct, ProductOffer,
     ProductView, Summary,
 };
@@ -43,7 +43,7 @@ async fn publish_product(
 ) -> AppResult<(StatusCode, Json<ProductView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(green_finance::publish(&state.db, &auth, new).await?),
+        Json(finance::publish(&state.db, &auth, new).await?),
     ))
 }
 
@@ -52,7 +52,7 @@ async fn publish_product(
     responses((status = 200, body = Page<ProductView>)))]
 async fn list_products(State(state): State<AppState>) -> AppResult<Json<Page<ProductView>>> {
     Ok(Json(Page {
-        items: green_finance::in_force(&state.db, crate::service::records::today()).await?,
+        items: finance::in_force(&state.db, crate::service::records::today()).await?,
         next_cursor: None,
     }))
 }
@@ -66,7 +66,7 @@ async fn withdraw_product(
     auth: Auth<Bank>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ProductView>> {
-    Ok(Json(green_finance::withdraw(&state.db, &auth, id).await?))
+    Ok(Json(finance::withdraw(&state.db, &auth, id).await?))
 }
 
 /// The products a firm qualifies for today, with the rate step for its grade. Who may call it:
@@ -80,7 +80,7 @@ async fn firm_products(
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Page<ProductOffer>>> {
     Ok(Json(Page {
-        items: green_finance::products_for_firm(&state.db, &auth, uscc.as_str()).await?,
+        items: finance::products_for_firm(&state.db, &auth, uscc.as_str()).await?,
         next_cursor: None,
     }))
 }
@@ -96,7 +96,7 @@ async fn apply(
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(green_finance::apply(&state.db, &auth, new).await?),
+        Json(finance::apply(&state.db, &auth, new).await?),
     ))
 }
 
@@ -109,7 +109,7 @@ async fn list_applications(
     auth: Auth<BankFirmOrRegulator>,
 ) -> AppResult<Json<Page<ApplicationView>>> {
     Ok(Json(Page {
-        items: green_finance::list(&state.db, &auth).await?,
+        items: finance::list(&state.db, &auth).await?,
         next_cursor: None,
     }))
 }
@@ -127,7 +127,7 @@ async fn show_application(
 ) -> AppResult<Json<ApplicationView>> {
     let keys = state.keys.current();
     Ok(Json(
-        green_finance::show(&state.db, &state.caches, &keys.trusted, &auth, id).await?,
+        finance::show(&state.db, &state.caches, &keys.trusted, &auth, id).await?,
     ))
 }
 
@@ -142,7 +142,7 @@ async fn application_accesses(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<Page<AccessView>>> {
     Ok(Json(Page {
-        items: green_finance::access_log(&state.db, &auth, id).await?,
+        items: finance::access_log(&state.db, &auth, id).await?,
         next_cursor: None,
     }))
 }
@@ -157,9 +157,7 @@ async fn withdraw_consent(
     auth: Auth<Firm>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ApplicationView>> {
-    Ok(Json(
-        green_finance::withdraw_consent(&state.db, &auth, id).await?,
-    ))
+    Ok(Json(finance::withdraw_consent(&state.db, &auth, id).await?))
 }
 
 /// Decides an application: `approved` (with `amount_10k_cny`, `rate_step_bp`, `term_months`),
@@ -173,9 +171,7 @@ async fn decide(
     ApiPath(id): ApiPath<i64>,
     ApiJson(decision): ApiJson<DecisionRequest>,
 ) -> AppResult<Json<ApplicationView>> {
-    Ok(Json(
-        green_finance::decide(&state.db, &auth, id, decision).await?,
-    ))
+    Ok(Json(finance::decide(&state.db, &auth, id, decision).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -198,6 +194,6 @@ async fn finance_summary(
     ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> AppResult<Json<Summary>> {
     Ok(Json(
-        green_finance::summary(&state.db, &auth, q.by.trim(), q.period).await?,
+        finance::summary(&state.db, &auth, q.by.trim(), q.period).await?,
     ))
 }

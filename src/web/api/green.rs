@@ -11,11 +11,11 @@ use utoipa_axum::routes;
 
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{AppError, AppResult, Problem};
-use crate::service::green_services::{
-    self, Answer, NewService, NewServiceRequest, Recommendations, ServiceRequestView, ServiceView,
-};
 use crate::service::paging::Page;
 use crate::service::policies::{self, NewPolicy, PolicyView, QualifyingFirm};
+use crate::service::services::{
+    self, Answer, NewService, NewServiceRequest, Recommendations, ServiceRequestView, ServiceView,
+};
 use crate::store::services::Category;
 use crate::web::AppState;
 use crate::web::auth::{Auth, Firm, FirmOrRegulator, Provider, ProviderFirmOrRegulator, Regulator};
@@ -44,7 +44,7 @@ async fn publish_service(
 ) -> AppResult<(StatusCode, Json<ServiceView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(green_services::publish(&state.db, &auth, new).await?),
+        Json(services::publish(&state.db, &auth, new).await?),
     ))
 }
 
@@ -81,7 +81,7 @@ async fn list_services(
         .map(str::trim)
         .filter(|d| !d.is_empty());
     Ok(Json(Page {
-        items: green_services::list_approved(&state.db, category, district).await?,
+        items: services::list_approved(&state.db, category, district).await?,
         next_cursor: None,
     }))
 }
@@ -95,9 +95,7 @@ async fn approve_service(
     auth: Auth<Regulator>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ServiceView>> {
-    Ok(Json(
-        green_services::review(&state.db, &auth, id, true).await?,
-    ))
+    Ok(Json(services::review(&state.db, &auth, id, true).await?))
 }
 
 /// Suspends a service: it is taken down. Who may call it: regulator.
@@ -109,9 +107,7 @@ async fn suspend_service(
     auth: Auth<Regulator>,
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ServiceView>> {
-    Ok(Json(
-        green_services::review(&state.db, &auth, id, false).await?,
-    ))
+    Ok(Json(services::review(&state.db, &auth, id, false).await?))
 }
 
 /// Approved services in the firm's district that match the levers of its way up, the most
@@ -125,7 +121,7 @@ async fn recommendations(
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<Recommendations>> {
     Ok(Json(
-        green_services::recommendations(&state.db, &state.caches, &auth, uscc.as_str()).await?,
+        services::recommendations(&state.db, &state.caches, &auth, uscc.as_str()).await?,
     ))
 }
 
@@ -140,7 +136,7 @@ async fn create_request(
 ) -> AppResult<(StatusCode, Json<ServiceRequestView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(green_services::request_service(&state.db, &auth, new).await?),
+        Json(services::request_service(&state.db, &auth, new).await?),
     ))
 }
 
@@ -153,7 +149,7 @@ async fn list_requests(
     auth: Auth<ProviderFirmOrRegulator>,
 ) -> AppResult<Json<Page<ServiceRequestView>>> {
     Ok(Json(Page {
-        items: green_services::list_requests(&state.db, &auth).await?,
+        items: services::list_requests(&state.db, &auth).await?,
         next_cursor: None,
     }))
 }
@@ -169,9 +165,7 @@ async fn answer_request(
     ApiPath(id): ApiPath<i64>,
     ApiJson(answer): ApiJson<Answer>,
 ) -> AppResult<Json<ServiceRequestView>> {
-    Ok(Json(
-        green_services::answer(&state.db, &auth, id, answer).await?,
-    ))
+    Ok(Json(services::answer(&state.db, &auth, id, answer).await?))
 }
 
 /// Publishes a support policy. Who may call it: regulator.

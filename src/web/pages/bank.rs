@@ -152,7 +152,7 @@ pub(super) async fn page(
         valid_usccs,
         list_error: None,
         import_faults: Vec::new(),
-        products: crate::service::green_finance::of_bank(&state.db, &auth.caller)
+        products: crate::service::finance::of_bank(&state.db, &auth.caller)
             .await?
             .into_iter()
             .map(|p| BankProductRow {
@@ -174,7 +174,7 @@ pub(super) async fn page(
         applications: super::finance::application_rows(
             t,
             lang,
-            &crate::service::green_finance::list(&state.db, &auth.caller).await?,
+            &crate::service::finance::list(&state.db, &auth.caller).await?,
         ),
         kinds: crate::store::products::ProductKind::ALL
             .into_iter()

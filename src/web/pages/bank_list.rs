@@ -223,7 +223,7 @@ fn item_of(cell: &str) -> Item {
 /// Checks every line: USCCs are looked up to their firm's current code, then all codes are
 /// verified in one batch.
 pub async fn check(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::db::Db,
     caches: &Caches,
     keys: &crate::code::TrustedKeys,
     lang: Lang,

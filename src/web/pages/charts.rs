@@ -170,7 +170,7 @@ pub fn amounts(t: &Texts, title: &str, rows: &[(String, String)]) -> String {
             y + 20.0,
             w + 6.0,
             y + 33.0,
-            escape(&crate::web::pages::views::grouped(amount))
+            escape(&super::numbers::grouped(amount))
         ));
     }
     svg.push_str("</svg>");

@@ -11,7 +11,7 @@ use super::views;
 use super::{Chrome, PageError, PageResult, Refusal, render};
 use crate::error::AppError;
 use crate::grading::Grade;
-use crate::service::green_finance::{
+use crate::service::finance::{
     self, ApplicationView, ConsentRequest, DecisionRequest, NewApplication, NewProduct,
     ProductOffer,
 };
@@ -215,7 +215,7 @@ async fn firm_apply(
             expires_on: form.expires_on,
         },
     };
-    match green_finance::apply(&state.db, &auth.caller, new).await {
+    match finance::apply(&state.db, &auth.caller, new).await {
         Ok(_) => back("/firm", "finance-h", Ok("msg_applied")),
         Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
     }
@@ -227,7 +227,7 @@ async fn firm_withdraw_consent(
     Path(id): Path<i64>,
     CsrfForm(super::EmptyForm {}): CsrfForm<super::EmptyForm>,
 ) -> PageResult {
-    match green_finance::withdraw_consent(&state.db, &auth.caller, id).await {
+    match finance::withdraw_consent(&state.db, &auth.caller, id).await {
         Ok(_) | Err(AppError::Conflict(_)) => {
             back("/firm", "finance-h", Ok("msg_consent_withdrawn"))
         }
@@ -311,7 +311,7 @@ async fn bank_publish(
         valid_until: form.valid_until,
         description: form.description,
     };
-    match green_finance::publish(&state.db, &auth.caller, new).await {
+    match finance::publish(&state.db, &auth.caller, new).await {
         Ok(_) => back("/bank", "products-h", Ok("msg_product_published")),
         Err(err) => back("/bank", "products-h", Err(Refusal::of(err)?)),
     }
@@ -323,7 +323,7 @@ async fn bank_withdraw(
     Path(id): Path<i64>,
     CsrfForm(super::EmptyForm {}): CsrfForm<super::EmptyForm>,
 ) -> PageResult {
-    match green_finance::withdraw(&state.db, &auth.caller, id).await {
+    match finance::withdraw(&state.db, &auth.caller, id).await {
         Ok(_) | Err(AppError::Conflict(_)) => {
             back("/bank", "products-h", Ok("msg_product_withdrawn"))
         }
@@ -361,8 +361,7 @@ async fn bank_application(
     let t = lang.texts();
     let keys = state.keys.current();
     // Opening the page is a read of the firm's consented data: recorded for the firm.
-    let view =
-        green_finance::show(&state.db, &state.caches, &keys.trusted, &auth.caller, id).await?;
+    let view = finance::show(&state.db, &state.caches, &keys.trusted, &auth.caller, id).await?;
     let valid = view.verification.as_ref().is_some_and(|v| v.valid);
     let verdict = if valid {
         t.get("status_active_verified").to_owned()
@@ -443,7 +442,7 @@ async fn bank_decide(
         reason: optional(&form.reason),
     };
     let desk = format!("/bank/applications/{id}");
-    match green_finance::decide(&state.db, &auth.caller, id, request).await {
+    match finance::decide(&state.db, &auth.caller, id, request).await {
         Ok(_) => back("/bank", "applications-h", Ok("msg_decided")),
         Err(err) => back(&desk, "decision-h", Err(Refusal::of(err)?)),
     }
@@ -489,7 +488,7 @@ async fn regulator_finance(
         .and_then(|p| p.trim().parse().ok())
         .filter(|p| (this_year - 10..=this_year).contains(p))
         .unwrap_or(this_year);
-    let summary = green_finance::summary(&state.db, &auth.caller, &by, period).await?;
+    let summary = finance::summary(&state.db, &auth.caller, &by, period).await?;
     let table = crate::service::benchmarks::in_force(&state.db, &state.caches).await?;
     let key_words = |key: &str| match by.as_str() {
         "division" => table.get(key).map_or_else(

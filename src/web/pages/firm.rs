@@ -18,7 +18,7 @@ use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, codes, green_services, policies, records};
+use crate::service::{appeals, assessments, codes, policies, records, services};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -225,7 +225,7 @@ async fn page(
     let firm = desk.firm;
     let current = desk.current.as_ref().map(|code| CodeCard {
         serial: code.serial,
-        grade_class: grade_class(code.grade).to_owned(),
+        grade_class: grade_class(code.grade.0).to_owned(),
         grade: code.grade.to_string(),
         score: code.score.clone(),
         period: code.period,
@@ -388,12 +388,12 @@ async fn finance_desk(
     auth: &PageAuth<Firm>,
     firm: &crate::store::firms::Model,
 ) -> Result<FinanceDesk, PageError> {
-    use crate::service::green_finance;
+    use crate::service::finance;
     let t = lang.texts();
-    let offers = green_finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
-    let list = green_finance::list(&state.db, &auth.caller).await?;
+    let offers = finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
+    let list = finance::list(&state.db, &auth.caller).await?;
     let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
-    let mut reads = green_finance::accesses_of(&state.db, &ids).await?;
+    let mut reads = finance::accesses_of(&state.db, &ids).await?;
     let accesses = ids
         .iter()
         .map(|id| {
@@ -439,8 +439,8 @@ async fn green_desk(
     use crate::store::service_requests::RequestStatus;
     let t = lang.texts();
     let recs =
-        green_services::recommendations(&state.db, &state.caches, &auth.caller, &firm.uscc).await?;
-    let requests = green_services::list_requests(&state.db, &auth.caller).await?;
+        services::recommendations(&state.db, &state.caches, &auth.caller, &firm.uscc).await?;
+    let requests = services::list_requests(&state.db, &auth.caller).await?;
     let open: Vec<i64> = requests
         .iter()
         .filter(|r| matches!(r.status, RequestStatus::Requested | RequestStatus::Accepted))
@@ -490,7 +490,7 @@ async fn green_desk(
             url: p.url,
         })
         .collect();
-    let report_link = green_services::graded_assessment(&state.db, firm)
+    let report_link = services::graded_assessment(&state.db, firm)
         .await?
         .map(|a| format!("/firm/assessments/{}/report.pdf", a.id));
     Ok(GreenDesk {
@@ -520,11 +520,11 @@ async fn request_service(
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound)?;
-    let request = green_services::NewServiceRequest {
+    let request = services::NewServiceRequest {
         service_id,
         note: form.note,
     };
-    match green_services::request_service(&state.db, &auth.caller, request).await {
+    match services::request_service(&state.db, &auth.caller, request).await {
         Ok(_) | Err(AppError::Conflict(_)) => {
             Ok(Redirect::to("/firm?msg=msg_service_requested#services-h").into_response())
         }

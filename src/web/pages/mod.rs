@@ -7,6 +7,7 @@ mod charts;
 mod data_form;
 mod finance;
 mod firm;
+pub(crate) mod numbers;
 mod provider;
 mod regulator;
 mod scan;

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 
 use super::views;
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
-use crate::service::green_services::{self, Answer, NewService, ServiceRequestView, ServiceView};
+use crate::service::services::{self, Answer, NewService, ServiceRequestView, ServiceView};
 use crate::store::service_requests::RequestStatus;
 use crate::store::services::Category;
 use crate::web::AppState;
@@ -153,8 +153,8 @@ async fn page(
     msg: Option<&str>,
 ) -> Result<ProviderPage, PageError> {
     let t = lang.texts();
-    let services = green_services::list_managed(&state.db, &auth.caller).await?;
-    let requests = green_services::list_requests(&state.db, &auth.caller).await?;
+    let services = services::list_managed(&state.db, &auth.caller).await?;
+    let requests = services::list_requests(&state.db, &auth.caller).await?;
     Ok(ProviderPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         categories: Category::ALL
@@ -200,7 +200,7 @@ async fn publish(
         districts: districts_of(&form.districts),
         contact: form.contact.clone(),
     };
-    match green_services::publish(&state.db, &auth.caller, new).await {
+    match services::publish(&state.db, &auth.caller, new).await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_service_published").into_response()),
         Err(err) => {
             let shown = super::Refusal::of(err)?.words(lang.texts());
@@ -221,7 +221,7 @@ async fn answer(
         status: form.status,
         note: form.note,
     };
-    match green_services::answer(&state.db, &auth.caller, id, answer).await {
+    match services::answer(&state.db, &auth.caller, id, answer).await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_request_answered#requests-h").into_response()),
         Err(err) => {
             let shown = super::Refusal::of(err)?.words(lang.texts());

@@ -147,7 +147,7 @@ async fn show_scan(
     let current = record.current.as_ref().map(|c| CurrentCode {
         link: format!("/c/{}", text::encode(&c.cose)),
         grade: c.grade.to_string(),
-        grade_class: grade_class(c.grade),
+        grade_class: grade_class(c.grade.0),
         score: c.score.clone(),
         period: c.period,
     });
@@ -180,7 +180,7 @@ async fn show_scan(
     let products = match (&firm, in_force) {
         (Some(f), true) => super::finance::offer_names(
             t,
-            &crate::service::green_finance::offers_for(
+            &crate::service::finance::offers_for(
                 &state.db,
                 claims.grade,
                 f.industry_code.get(..2).unwrap_or_default(),

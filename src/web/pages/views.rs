@@ -7,6 +7,7 @@ use crate::grading::{Grade, Trace};
 use crate::service::verification::VerifyReason;
 
 use super::charts;
+pub use super::numbers::grouped;
 use crate::web::i18n::{Lang, Texts};
 
 pub struct Breakdown {
@@ -270,33 +271,6 @@ pub fn local_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
             .to_string(),
         Lang::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
     }
-}
-
-/// Digits grouped by thousands (`1234567.5` → `1,234,567.5`), sign and fraction kept.
-pub fn grouped(text: &str) -> String {
-    let (sign, rest) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text),
-    };
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    if !int.bytes().all(|b| b.is_ascii_digit()) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + int.len() / 3);
-    out.push_str(sign);
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
 }
 
 /// A decimal text rounded (half away from zero) to `places`, grouped by thousands; text that is

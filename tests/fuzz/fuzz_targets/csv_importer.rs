@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 
 struct World {
     runtime: tokio::runtime::Runtime,
-    db: sea_orm::DatabaseConnection,
+    db: gec::db::Db,
     _dir: std::path::PathBuf,
 }
 

@@ -15,8 +15,8 @@ use super::{Auth, EmptyForm};
 use crate::error::AppError;
 use crate::grading::Grade;
 use crate::grading::input::CertificationKind;
-use crate::service::green_services;
 use crate::service::policies::{self, NewPolicy, PolicyView, QualifyingFirm};
+use crate::service::services;
 use crate::store::services::ServiceStatus;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
@@ -63,7 +63,7 @@ async fn show_services(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let t = lang.texts();
-    let rows = green_services::list_managed(&state.db, &auth.caller)
+    let rows = services::list_managed(&state.db, &auth.caller)
         .await?
         .into_iter()
         .map(|s| ServiceRow {
@@ -91,7 +91,7 @@ async fn show_services(
 }
 
 async fn review(state: &AppState, auth: &Auth, id: i64, approve: bool) -> PageResult {
-    match green_services::review(&state.db, &auth.caller, id, approve).await {
+    match services::review(&state.db, &auth.caller, id, approve).await {
         Ok(_) | Err(AppError::Conflict(_)) => Ok(Redirect::to(if approve {
             "/regulator/services?msg=msg_service_approved"
         } else {

@@ -43,7 +43,7 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
     let mut by_division: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
     let mut by_district: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
     for firm in &graded {
-        let Some(grade) = firm.current_grade else {
+        let Some(grade) = firm.current_grade.map(Grade::from) else {
             continue;
         };
         let division = firm.industry_code.get(..2).unwrap_or_default();

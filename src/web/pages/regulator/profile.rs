@@ -94,7 +94,7 @@ async fn show_profile(
         serial: c.serial,
         period: c.period,
         grade: c.grade.to_string(),
-        grade_class: grade_class(c.grade),
+        grade_class: grade_class(c.grade.0),
         score: c.score.clone(),
         status_key: status_key(c.status.as_str()),
         issued: views::local_time(lang, c.created_at),
@@ -110,7 +110,7 @@ async fn show_profile(
                 assessment_id: a.id,
                 status_key: status_key(a.status.as_str()),
                 grade: a.grade.to_string(),
-                grade_class: grade_class(a.grade),
+                grade_class: grade_class(a.grade.0),
                 score: a.score.clone(),
                 total_tce: f
                     .map(|f| views::number(&f.total_tce, 2))

@@ -1,254 +1,47 @@
-//! Issuing a code, superseding the firm's previous one, recorded in the transparency log in one
-//! transaction with everything it changes: the log entry and its subtrees, the new head and
-//! its signed checkpoint, the code, the previous code's status, the firm's current grade, the
-//! assessment, and the audit events. Appends are serialised on the log head.
+//! Issuing a group of approvals in one transaction: the group's reads made once, each approval
+//! checked and signed, a refusal refusing that approval alone.
 
+use super::checkpoint_note;
+use super::commit_append;
+use super::writes::Writes;
+use super::{IssuedCode, active_key};
+use crate::db::Db;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, TryIntoModel};
-use serde::Serialize;
+use sea_orm::TryIntoModel;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::accounts::Caller;
-use super::assessments::{assemble_input, may_see, visible};
-use super::cache::Caches;
-use super::keystore::Keys;
 use crate::code::{self, Claims, cose, text};
 use crate::error::{AppError, AppResult};
-use crate::grading::{self, Grade};
+use crate::grading::{self};
+use crate::service::accounts::Caller;
+use crate::service::assessments::{assemble_input, may_see, visible};
+use crate::service::cache::Caches;
+use crate::service::keystore::Keys;
 use crate::store::assessments::{self, AssessmentStatus};
-use crate::store::audit::{self, Actor, Change};
+use crate::store::audit::{self, Change};
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, tlog, vetoes};
-use crate::tlog::{Checkpoint, Entry, IssueEntry};
-
-/// The signed checkpoint of `head` (one per size; the size decides the root).
-pub(super) fn checkpoint_note(keys: &Keys, head: tlog::Head) -> String {
-    Checkpoint {
-        origin: keys.ring.log_origin.clone(),
-        size: head.size,
-        root: head.root,
-    }
-    .sign(&keys.ring.log_key)
-}
-
-/// At start: the log head exists and its size has a checkpoint, kept outside the database too
-/// — unless the database is behind the checkpoint kept there (a restored backup): then nothing
-/// is signed, and appends are refused until `gec log recover` (token.md §7).
-pub async fn prepare_log(db: &DatabaseConnection, keys: &Keys) -> AppResult<()> {
-    tlog::ensure_head(db).await?;
-    let head = tlog::read_head(db).await?;
-    if let Err(err) = keys.guard.check(head, &keys.ring) {
-        tracing::error!(%err, "the log is behind its signed checkpoint");
-        return Ok(());
-    }
-    let note = checkpoint_note(keys, head);
-    tlog::store_checkpoint(db, head, &note).await?;
-    keys.guard.keep(&note).await?;
-    Ok(())
-}
-
-/// Commits an append, then keeps its checkpoint outside the database (only once committed: a
-/// crash before the commit must not leave a kept checkpoint the database never had) and wakes
-/// the task that asks the witnesses to cosign it.
-pub(super) async fn commit_append(
-    keys: &Keys,
-    txn: crate::db::WriteTxn,
-    note: &str,
-) -> AppResult<()> {
-    txn.commit().await?;
-    if let Err(err) = keys.guard.keep(note).await {
-        // The change is made; the next append or start keeps a newer checkpoint.
-        tracing::error!(%err, "keeping the checkpoint outside the database failed");
-    }
-    keys.guard.wake();
-    Ok(())
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct IssuedCode {
-    pub serial: u64,
-    pub url: String,
-    pub uscc: String,
-    pub grade: String,
-    pub score: String,
-    pub period: i32,
-    pub iat: u64,
-    pub exp: u64,
-    pub kid: String,
-    pub supersedes: Option<i64>,
-    pub assessment_id: i64,
-    pub trace_hash: String,
-}
-
-fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
-    keys.ring
-        .active
-        .as_ref()
-        .map(|(key, record)| (key, record))
-        .ok_or_else(|| {
-            AppError::Conflict(
-                "no active signing key: rotate in a new key (gec keys rotate)".into(),
-            )
-        })
-}
-
-/// Approves a submitted assessment: recomputes it with the benchmarks in force on the approval
-/// date (records as they are now), signs its code and records it in the log.
-///
-/// Approvals commit in groups: each joins this process's queue, and one task takes every
-/// approval waiting and issues them in one transaction — each read and checked in turn (a
-/// refusal refuses that one alone and writes nothing of it), their entries appended to the log
-/// together under one signed checkpoint, kept outside the database with one flush — then the
-/// approvals that came meanwhile, until none waits. The task runs on the writer thread, so a
-/// caller that goes away never stops a group. A group that fails in the database is tried
-/// again one approval at a time.
-pub async fn approve(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    keys: &Arc<Keys>,
-    caller: &Caller,
-    id: i64,
-    public_url: &str,
-) -> AppResult<IssuedCode> {
-    let queue = queue_of(db);
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    lock(&queue.waiting).push(Approval {
-        caller: caller.clone(),
-        id,
-        keys: keys.clone(),
-        reply,
-    });
-    // One task issues the queue's groups while there are any; an approval starts it only
-    // when none is running (a task per approval would each wait their turn, thousands of them
-    // under load, each holding its state).
-    if !queue.issuing.swap(true, Ordering::SeqCst) {
-        let (db, caches, url) = (db.clone(), caches.clone(), public_url.to_owned());
-        crate::db::spawn_on_writer(async move {
-            let _unless_it_panics = Issuing(queue.clone());
-            loop {
-                let group = std::mem::take(&mut *lock(&queue.waiting));
-                if group.is_empty() {
-                    queue.issuing.store(false, Ordering::SeqCst);
-                    // An approval that came after the take and saw this task running: take it
-                    // too, unless it started a task of its own.
-                    if lock(&queue.waiting).is_empty() || queue.issuing.swap(true, Ordering::SeqCst)
-                    {
-                        return;
-                    }
-                    continue;
-                }
-                // The key ring as the newest approval of the group found it (a rotation while
-                // this task runs applies from the next group on).
-                let Some(keys) = group.last().map(|a| a.keys.clone()) else {
-                    continue;
-                };
-                issue_group(&db, &caches, &keys, &url, group).await;
-            }
-        });
-    }
-    answer
-        .await
-        .unwrap_or_else(|_| Err(AppError::internal("the approval was not answered")))
-}
-
-/// One approval waiting in the queue.
-struct Approval {
-    caller: Caller,
-    id: i64,
-    keys: Arc<Keys>,
-    reply: tokio::sync::oneshot::Sender<AppResult<IssuedCode>>,
-}
-
-/// Should the issuing task panic, the next approval starts another.
-struct Issuing(Arc<Queue>);
-
-impl Drop for Issuing {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.issuing.store(false, Ordering::SeqCst);
-        }
-    }
-}
-
-/// A process's approvals for one database: those waiting, and whether a task is issuing them.
-#[derive(Default)]
-struct Queue {
-    waiting: Mutex<Vec<Approval>>,
-    issuing: AtomicBool,
-}
-
-fn queue_of(db: &DatabaseConnection) -> Arc<Queue> {
-    static QUEUES: LazyLock<Mutex<HashMap<String, Arc<Queue>>>> = LazyLock::new(Default::default);
-    lock(&QUEUES)
-        .entry(crate::db::identity(db))
-        .or_default()
-        .clone()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Issues a group and answers each approval in it.
-async fn issue_group(
-    db: &DatabaseConnection,
-    caches: &Caches,
-    keys: &Keys,
-    public_url: &str,
-    group: Vec<Approval>,
-) {
-    if group.is_empty() {
-        return;
-    }
-    let asked: Vec<(&Caller, i64)> = group.iter().map(|a| (&a.caller, a.id)).collect();
-    match issue_all(db, caches, keys, public_url, &asked).await {
-        Ok(outcomes) => {
-            for (approval, outcome) in group.into_iter().zip(outcomes) {
-                let _ = approval.reply.send(outcome);
-            }
-        }
-        Err(err) if group.len() == 1 => {
-            if let Some(approval) = group.into_iter().next() {
-                let _ = approval.reply.send(Err(err));
-            }
-        }
-        Err(err) => {
-            tracing::warn!(%err, size = group.len(), "a group of approvals failed; one at a time");
-            for approval in group {
-                let one = [(&approval.caller, approval.id)];
-                let outcome = match issue_all(db, caches, keys, public_url, &one).await {
-                    Ok(mut outcomes) => outcomes.pop().unwrap_or_else(|| {
-                        Err(AppError::internal("the approval was not answered"))
-                    }),
-                    Err(err) => Err(err),
-                };
-                let _ = approval.reply.send(outcome);
-            }
-        }
-    }
-}
+use crate::tlog::{Entry, IssueEntry};
 
 /// Issues the approvals asked in one transaction; each gets its outcome. An error that is not
 /// one approval's own (the database, the log, the keys) fails the whole group.
-async fn issue_all(
-    db: &DatabaseConnection,
+pub(super) async fn issue_all(
+    db: &Db,
     caches: &Caches,
     keys: &Keys,
     public_url: &str,
     asked: &[(&Caller, i64)],
 ) -> AppResult<Vec<AppResult<IssuedCode>>> {
     let (signing_key, key_record) = active_key(keys)?;
-    let table = super::benchmarks::in_force(db, caches).await?;
-    let txn = crate::db::begin_write(&crate::db::for_writer(db)).await?;
+    let table = crate::service::benchmarks::in_force(db, caches).await?;
+    let txn = crate::db::begin_write(&db.for_writer()).await?;
     let head = tlog::lock_head(&txn).await?;
     keys.guard.check(head, &keys.ring)?;
     let signer = Signer {
@@ -306,7 +99,7 @@ async fn issue_all(
 }
 
 /// What every approval of a group is graded and signed with.
-struct Signer<'a> {
+pub(super) struct Signer<'a> {
     keys: &'a Keys,
     signing_key: &'a SigningKey,
     key_record: &'a code::PublishedKey,
@@ -317,7 +110,7 @@ struct Signer<'a> {
 }
 
 /// What one approval reads before it writes.
-struct Found {
+pub(super) struct Found {
     assessment: assessments::Model,
     firm: firms::Model,
     certs: Vec<certifications::Model>,
@@ -336,7 +129,7 @@ impl Found {
             certs: certifications::of_firm(txn, firm.id).await?,
             vetoes: vetoes::of_firm(txn, firm.id).await?,
             previous: codes::active_of(txn, firm.id).await?,
-            followers: super::webhooks::banks_following(txn, &[firm.id])
+            followers: crate::service::webhooks::banks_following(txn, &[firm.id])
                 .await?
                 .remove(&firm.id)
                 .unwrap_or_default(),
@@ -349,7 +142,7 @@ impl Found {
 /// A group's reads, made once for all its approvals (a statement per table, not per
 /// approval). An approval whose firm an earlier one of the group has written to reads again
 /// (`take` gives nothing for it): two approvals of one firm in a group see each other.
-struct Known {
+pub(super) struct Known {
     found: HashMap<i64, Found>,
     written_firms: HashSet<i64>,
 }
@@ -397,7 +190,7 @@ impl Known {
             .into_iter()
             .map(|c| (c.firm_id, c))
             .collect();
-        let mut followers = super::webhooks::banks_following(txn, &firm_ids).await?;
+        let mut followers = crate::service::webhooks::banks_following(txn, &firm_ids).await?;
         let mut found = HashMap::new();
         let mut firms_seen = HashSet::new();
         for assessment in assessments {
@@ -439,7 +232,7 @@ impl Known {
 }
 
 /// Rows grouped by their firm, in their order.
-fn by_firm<T>(rows: Vec<T>, firm_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
+pub(super) fn by_firm<T>(rows: Vec<T>, firm_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
     let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
     for row in rows {
         grouped.entry(firm_of(&row)).or_default().push(row);
@@ -450,7 +243,7 @@ fn by_firm<T>(rows: Vec<T>, firm_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>>
 /// One approval of a group, as serial `serial`: its checks first (a refusal writes nothing),
 /// then its code, the previous code superseded, the firm's current grade, the assessment and
 /// the audit events. Returns the log entry to append.
-async fn issue_one(
+pub(super) async fn issue_one(
     txn: &crate::db::WriteTxn,
     signer: &Signer<'_>,
     caller: &Caller,
@@ -481,7 +274,7 @@ async fn issue_one(
         )));
     }
     let now = signer.now;
-    let today = super::records::today();
+    let today = crate::service::records::today();
 
     // The stored input, brought to the approval date with the records as they are now.
     let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
@@ -524,7 +317,7 @@ async fn issue_one(
         exp: Set(exp as i64),
         status: Set(CodeStatus::Active),
         kid: Set(key_record.kid.clone()),
-        grade: Set(graded.grade),
+        grade: Set(graded.grade.into()),
         score: Set(graded.trace.score.clone()),
         period: Set(i32::from(graded.trace.period)),
         superseded_by: Set(None),
@@ -538,11 +331,11 @@ async fn issue_one(
     writes.codes.push(issued.clone());
     let actor = caller.actor();
     // The banks that follow the firm are told, in this transaction (the outbox).
-    super::webhooks::enqueue_for(
+    crate::service::webhooks::enqueue_for(
         txn,
         &followers,
         "code.issued",
-        super::webhooks::code_data(&issued, &firm.uscc, &firm.name),
+        crate::service::webhooks::code_data(&issued, &firm.uscc, &firm.name),
     )
     .await?;
     if let Some(previous) = &previous {
@@ -552,11 +345,11 @@ async fn issue_one(
             ..previous.clone()
         };
         writes.superseded.push(old.clone());
-        super::webhooks::enqueue_for(
+        crate::service::webhooks::enqueue_for(
             txn,
             &followers,
             "code.superseded",
-            super::webhooks::code_data(&old, &firm.uscc, &firm.name),
+            crate::service::webhooks::code_data(&old, &firm.uscc, &firm.name),
         )
         .await?;
         writes.audits.push((
@@ -571,7 +364,7 @@ async fn issue_one(
         ));
     }
     writes.firms.push(firms::Model {
-        current_grade: Some(graded.grade),
+        current_grade: Some(graded.grade.into()),
         current_score: Some(graded.trace.score.clone()),
         current_serial: Some(serial as i64),
         current_period: Some(i32::from(graded.trace.period)),
@@ -585,7 +378,7 @@ async fn issue_one(
         trace: String::from_utf8(graded.trace.canonical_bytes()).map_err(AppError::internal)?,
         trace_hash: graded.trace_hash.clone(),
         score: graded.trace.score.clone(),
-        grade: graded.grade,
+        grade: graded.grade.into(),
         benchmarks: graded.trace.benchmarks.clone(),
         reviewed_by: Some(caller.account_id),
         reviewed_at: Some(now),
@@ -624,96 +417,4 @@ async fn issue_one(
         trace_hash: graded.trace_hash.clone(),
     };
     Ok((issued, entry, firm.id))
-}
-
-/// What a group's approvals write, held until the group (or an approval that must read again
-/// after them) needs it: a statement per table, not per approval. Rows are whole models; the
-/// updates are written as inserts that update the columns an approval changes when the row
-/// exists (as it always does here), which both databases take in one statement.
-#[derive(Default)]
-struct Writes {
-    codes: Vec<codes::Model>,
-    superseded: Vec<codes::Model>,
-    firms: Vec<firms::Model>,
-    assessments: Vec<assessments::Model>,
-    /// Written last, with the log: the audit trail's own order.
-    audits: Vec<(Actor, Change<'static>)>,
-}
-
-impl Writes {
-    async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
-        use assessments::Column as A;
-        use codes::Column as C;
-        use firms::Column as F;
-        insert_rows::<codes::Entity>(txn, &mut self.codes, None).await?;
-        let superseded = [C::Status, C::SupersededBy];
-        insert_rows::<codes::Entity>(txn, &mut self.superseded, Some((C::Serial, &superseded)))
-            .await?;
-        let current = [
-            F::CurrentGrade,
-            F::CurrentScore,
-            F::CurrentSerial,
-            F::CurrentPeriod,
-        ];
-        insert_rows::<firms::Entity>(txn, &mut self.firms, Some((F::Id, &current))).await?;
-        let approved = [
-            A::Status,
-            A::Input,
-            A::Trace,
-            A::TraceHash,
-            A::Score,
-            A::Grade,
-            A::Benchmarks,
-            A::ReviewedBy,
-            A::ReviewedAt,
-            A::CodeSerial,
-        ];
-        insert_rows::<assessments::Entity>(txn, &mut self.assessments, Some((A::Id, &approved)))
-            .await
-    }
-}
-
-/// Inserts `rows` (taking them) in one statement; with `(key, columns)`, a row whose key
-/// exists has those columns updated instead.
-async fn insert_rows<E: sea_orm::EntityTrait>(
-    txn: &crate::db::WriteTxn,
-    rows: &mut Vec<E::Model>,
-    updating: Option<(E::Column, &[E::Column])>,
-) -> AppResult<()>
-where
-    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
-{
-    use sea_orm::IntoActiveModel;
-    use sea_orm::sea_query::OnConflict;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut insert = E::insert_many(
-        rows.drain(..)
-            .map(|row| row.into_active_model().reset_all()),
-    );
-    if let Some((key, columns)) = updating {
-        insert = insert.on_conflict(
-            OnConflict::column(key)
-                .update_columns(columns.iter().copied())
-                .to_owned(),
-        );
-    }
-    insert.exec_without_returning(txn).await?;
-    Ok(())
-}
-
-/// The firm's current grade and code, kept on the firm for lists and its public summary.
-pub(super) async fn set_current<C: ConnectionTrait>(
-    txn: &C,
-    firm: &firms::Model,
-    current: Option<(Grade, &str, i64, i32)>,
-) -> AppResult<()> {
-    let mut model: firms::ActiveModel = firm.clone().into();
-    model.current_grade = Set(current.map(|c| c.0));
-    model.current_score = Set(current.map(|c| c.1.to_owned()));
-    model.current_serial = Set(current.map(|c| c.2));
-    model.current_period = Set(current.map(|c| c.3));
-    model.update(txn).await?;
-    Ok(())
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::benchmarks::BenchmarkTable;
 use super::decimal::{DecimalError, parse_decimal};
 use super::energy::Carrier;
+pub use super::energy::EnergyEntry;
 use super::uscc::Uscc;
 
 /// What is wrong with a value, as a kind that front ends translate (the English `message` is
@@ -117,12 +118,6 @@ pub struct Assessment {
     pub waste: Waste,
     pub certifications: Vec<Certification>,
     pub vetoes: Vec<Veto>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EnergyEntry {
-    pub carrier: Carrier,
-    pub quantity: Decimal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

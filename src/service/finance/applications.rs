@@ -1,366 +1,31 @@
-//! 绿色金融: banks publish products; a firm applies with its consent to share its figures; the
-//! bank that owns the product reads the application (every read of consented data recorded for
-//! the firm to see) and decides; regulators see what the code did for finance.
+//! Applications for a product: the firm's consent to share its figures, the bank's reads of them
+//! (each recorded for the firm to see), the consent withdrawn, and the bank's decision.
 
-use std::collections::{BTreeMap, HashMap};
+use super::products::MAX_STEP_BP;
+use super::products::amount;
+use super::products::code_in_force;
+use super::products::fixed;
+use super::products::product_views;
+use crate::db::Db;
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::accounts::{Caller, Role};
-use super::fields;
 use crate::error::{AppError, AppResult};
-use crate::grading::decimal::{Fixed, parse_decimal};
 use crate::grading::{Fault, Grade};
+use crate::service::accounts::{Caller, Role};
+use crate::service::fields;
 use crate::store::applications::{self, ApplicationStatus, ConsentScope, accesses};
 use crate::store::audit::{self, Change};
-use crate::store::codes::{self, CodeStatus};
-use crate::store::products::{self, ProductKind};
+use crate::store::codes::{self};
+use crate::store::products::{self};
 use crate::store::{assessments, firms};
-
-/// The largest rate step a product may state, either way (5 percentage points).
-const MAX_STEP_BP: i32 = 500;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewProduct {
-    pub name: String,
-    /// `green_loan`, `transition_loan`, `retrofit_loan`, `green_bond`, `credit_line`, `other`.
-    pub kind: String,
-    pub grades: Vec<String>,
-    /// The rate step for each listed grade, in basis points (`{"A+": -30, "A": -20}`).
-    pub rate_step_bp: BTreeMap<String, i32>,
-    pub max_amount_10k_cny: String,
-    pub term_months: i32,
-    #[serde(default)]
-    pub divisions: Vec<String>,
-    #[serde(default)]
-    pub districts: Vec<String>,
-    pub valid_from: String,
-    pub valid_until: String,
-    #[serde(default)]
-    pub description: String,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ProductView {
-    pub id: i64,
-    /// The bank's organisation.
-    pub bank: String,
-    pub name: String,
-    pub kind: ProductKind,
-    pub grades: Vec<Grade>,
-    pub rate_step_bp: BTreeMap<String, i32>,
-    pub max_amount_10k_cny: String,
-    pub term_months: i32,
-    pub divisions: Vec<String>,
-    pub districts: Vec<String>,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    pub description: String,
-    pub withdrawn: bool,
-}
-
-impl ProductView {
-    /// In force on `day`: between its dates and not withdrawn.
-    pub fn in_force(&self, day: NaiveDate) -> bool {
-        !self.withdrawn && self.valid_from <= day && day <= self.valid_until
-    }
-
-    /// Takes a firm of this grade, division and district.
-    pub fn takes(&self, grade: Grade, division: &str, district: &str) -> bool {
-        self.grades.contains(&grade)
-            && (self.divisions.is_empty() || self.divisions.iter().any(|d| d == division))
-            && (self.districts.is_empty() || self.districts.iter().any(|d| d == district))
-    }
-
-    pub fn step_for(&self, grade: Grade) -> Option<i32> {
-        self.rate_step_bp.get(grade.as_str()).copied()
-    }
-}
-
-/// A product a firm qualifies for, with the rate step for its grade.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ProductOffer {
-    #[serde(flatten)]
-    pub product: ProductView,
-    pub grade: Grade,
-    pub rate_step_bp_for_grade: Option<i32>,
-}
-
-fn product_view(p: &products::Model, banks: &HashMap<i64, String>) -> ProductView {
-    let list = |t: &str| -> Vec<String> { serde_json::from_str(t).unwrap_or_default() };
-    ProductView {
-        id: p.id,
-        bank: banks.get(&p.bank_id).cloned().unwrap_or_default(),
-        name: p.name.clone(),
-        kind: p.kind,
-        grades: list(&p.grades)
-            .iter()
-            .filter_map(|g| Grade::parse(g))
-            .collect(),
-        rate_step_bp: serde_json::from_str(&p.rate_steps).unwrap_or_default(),
-        max_amount_10k_cny: p.max_amount_10k_cny.clone(),
-        term_months: p.term_months,
-        divisions: list(&p.divisions),
-        districts: list(&p.districts),
-        valid_from: p.valid_from,
-        valid_until: p.valid_until,
-        description: p.description.clone(),
-        withdrawn: p.withdrawn_at.is_some(),
-    }
-}
-
-async fn product_views<C: ConnectionTrait>(
-    db: &C,
-    list: &[products::Model],
-) -> AppResult<Vec<ProductView>> {
-    let banks = fields::org_names(db, list.iter().map(|p| p.bank_id)).await?;
-    Ok(list.iter().map(|p| product_view(p, &banks)).collect())
-}
-
-/// A positive amount in 10,000 CNY, normalised.
-fn amount(field: &str, text: &str) -> AppResult<String> {
-    let d = parse_decimal(text.trim()).map_err(|e| AppError::fault(field, Fault::Decimal(e)))?;
-    if d.is_zero() {
-        return Err(AppError::fault(field, Fault::Positive));
-    }
-    Ok(crate::grading::decimal::normalised(d))
-}
-
-fn fixed(text: &str) -> Option<Fixed> {
-    parse_decimal(text).ok().map(Fixed::from)
-}
-
-/// A bank publishes a product.
-pub async fn publish(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    new: NewProduct,
-) -> AppResult<ProductView> {
-    if caller.role != Role::Bank {
-        return Err(AppError::Forbidden);
-    }
-    let name = super::text::line("name", &new.name, 200)?;
-    let kind = ProductKind::parse(new.kind.trim()).ok_or_else(|| {
-        AppError::validation(
-            "kind",
-            "must be green_loan, transition_loan, retrofit_loan, green_bond, credit_line or other",
-        )
-    })?;
-    let grades = fields::grades("grades", &new.grades)?;
-    for (g, bp) in &new.rate_step_bp {
-        let field = format!("rate_step_bp.{g}");
-        let grade = Grade::parse(g).ok_or_else(|| AppError::validation(&field, "not a grade"))?;
-        if !grades.contains(&grade) {
-            return Err(AppError::validation(
-                field,
-                "a grade the product does not take",
-            ));
-        }
-        if bp.abs() > MAX_STEP_BP {
-            return Err(AppError::validation(
-                field,
-                "at most 500 basis points either way",
-            ));
-        }
-    }
-    if let Some(g) = grades
-        .iter()
-        .find(|g| !new.rate_step_bp.contains_key(g.as_str()))
-    {
-        return Err(AppError::validation(
-            format!("rate_step_bp.{}", g.as_str()),
-            "every grade the product takes needs its rate step",
-        ));
-    }
-    let max_amount = amount("max_amount_10k_cny", &new.max_amount_10k_cny)?;
-    if !(1..=360).contains(&new.term_months) {
-        return Err(AppError::validation(
-            "term_months",
-            "must be 1 to 360 months",
-        ));
-    }
-    let divisions = fields::divisions("divisions", &new.divisions)?;
-    let districts = fields::districts("districts", &new.districts)?;
-    let valid_from = fields::date("valid_from", &new.valid_from)?;
-    let valid_until = fields::date("valid_until", &new.valid_until)?;
-    if valid_until < valid_from {
-        return Err(AppError::fault("valid_until", Fault::DateOrder));
-    }
-    let description = super::text::optional_note("description", Some(&new.description), 4000)?
-        .unwrap_or_default();
-    let grade_names: Vec<&str> = grades.iter().map(|g| g.as_str()).collect();
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = products::ActiveModel {
-        bank_id: Set(caller.account_id),
-        name: Set(name),
-        kind: Set(kind),
-        grades: Set(json_text(&grade_names)),
-        rate_steps: Set(json_text(&new.rate_step_bp)),
-        max_amount_10k_cny: Set(max_amount),
-        term_months: Set(new.term_months),
-        divisions: Set(json_text(&divisions)),
-        districts: Set(json_text(&districts)),
-        valid_from: Set(valid_from),
-        valid_until: Set(valid_until),
-        description: Set(description),
-        withdrawn_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = product_views(&txn, std::slice::from_ref(&model))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
-            action: "product.publish",
-            target_type: "product",
-            target_id: model.id.to_string(),
-            before: None,
-            after: Some(
-                json!({"name": shown.name, "kind": kind.as_str(), "grades": grade_names,
-                               "rate_step_bp": shown.rate_step_bp, "valid_until": valid_until}),
-            ),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
-}
-
-/// JSON text of a list or map of plain values (which always serialise).
-fn json_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-/// The bank ends one of its products early.
-pub async fn withdraw(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<ProductView> {
-    if caller.role != Role::Bank {
-        return Err(AppError::Forbidden);
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let product = products::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .filter(|p| p.bank_id == caller.account_id)
-        .ok_or(AppError::NotFound)?;
-    if product.withdrawn_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "product {id} is already withdrawn"
-        )));
-    }
-    let mut model: products::ActiveModel = product.into();
-    model.withdrawn_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
-            action: "product.withdraw",
-            target_type: "product",
-            target_id: id.to_string(),
-            before: Some(json!({"withdrawn": false})),
-            after: Some(json!({"withdrawn": true, "name": updated.name})),
-        },
-    )
-    .await?;
-    let shown = product_views(&txn, std::slice::from_ref(&updated))
-        .await?
-        .remove(0);
-    txn.commit().await?;
-    Ok(shown)
-}
-
-/// The products in force on `day`.
-pub async fn in_force<C: ConnectionTrait>(db: &C, day: NaiveDate) -> AppResult<Vec<ProductView>> {
-    let list = products::Entity::find()
-        .filter(products::Column::WithdrawnAt.is_null())
-        .filter(products::Column::ValidFrom.lte(day))
-        .filter(products::Column::ValidUntil.gte(day))
-        .order_by_asc(products::Column::Id)
-        .all(db)
-        .await?;
-    product_views(db, &list).await
-}
-
-/// A bank's own products, newest first.
-pub async fn of_bank<C: ConnectionTrait>(db: &C, caller: &Caller) -> AppResult<Vec<ProductView>> {
-    let list = products::Entity::find()
-        .filter(products::Column::BankId.eq(caller.account_id))
-        .order_by_desc(products::Column::Id)
-        .all(db)
-        .await?;
-    product_views(db, &list).await
-}
-
-/// The products in force today that take a firm of this grade, division and district.
-pub async fn offers_for<C: ConnectionTrait>(
-    db: &C,
-    grade: Grade,
-    division: &str,
-    district: &str,
-) -> AppResult<Vec<ProductOffer>> {
-    Ok(in_force(db, super::records::today())
-        .await?
-        .into_iter()
-        .filter(|p| p.takes(grade, division, district))
-        .map(|p| ProductOffer {
-            rate_step_bp_for_grade: p.step_for(grade),
-            grade,
-            product: p,
-        })
-        .collect())
-}
-
-/// The firm's code in force now (active and unexpired), if any.
-pub async fn code_in_force<C: ConnectionTrait>(
-    db: &C,
-    firm: &firms::Model,
-) -> AppResult<Option<codes::Model>> {
-    let Some(serial) = firm.current_serial else {
-        return Ok(None);
-    };
-    Ok(codes::Entity::find_by_id(serial)
-        .one(db)
-        .await?
-        .filter(|c| c.status == CodeStatus::Active && c.exp > Utc::now().timestamp()))
-}
-
-/// The products a firm qualifies for today (the firm itself, regulators).
-pub async fn products_for_firm(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    uscc: &str,
-) -> AppResult<Vec<ProductOffer>> {
-    let firm = super::green_services::readable_firm(db, caller, uscc).await?;
-    match code_in_force(db, &firm).await? {
-        Some(code) => {
-            offers_for(
-                db,
-                code.grade,
-                firm.industry_code.get(..2).unwrap_or_default(),
-                &firm.district,
-            )
-            .await
-        }
-        None => Ok(Vec::new()),
-    }
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -416,7 +81,7 @@ pub struct ApplicationView {
     pub created_at: DateTime<Utc>,
     /// The attached code verified now (one application's read only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<super::verification::VerifyResult>,
+    pub verification: Option<crate::service::verification::VerifyResult>,
     /// The assessment's input and trace, while a `trace` consent is in force.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -426,7 +91,7 @@ pub struct ApplicationView {
     pub trace: Option<Value>,
 }
 
-async fn application_views<C: ConnectionTrait>(
+pub(super) async fn application_views<C: ConnectionTrait>(
     db: &C,
     list: &[applications::Model],
 ) -> AppResult<Vec<ApplicationView>> {
@@ -444,9 +109,9 @@ async fn application_views<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.serial, c.grade))
+        .map(|c| (c.serial, c.grade.0))
         .collect();
-    let today = super::records::today();
+    let today = crate::service::records::today();
     Ok(list
         .iter()
         .map(|a| {
@@ -492,17 +157,13 @@ async fn application_views<C: ConnectionTrait>(
 }
 
 /// A firm applies for a product with its code in force attached and its consent.
-pub async fn apply(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    new: NewApplication,
-) -> AppResult<ApplicationView> {
+pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<ApplicationView> {
     let firm_id = match (caller.role, caller.firm_id) {
         (Role::Firm, Some(id)) => id,
         _ => return Err(AppError::Forbidden),
     };
     let amount_text = amount("amount_10k_cny", &new.amount_10k_cny)?;
-    let purpose = super::text::note("purpose", &new.purpose, 2000)?;
+    let purpose = crate::service::text::note("purpose", &new.purpose, 2000)?;
     let scope = match new.consent.scope.trim() {
         "grade" => ConsentScope::Grade,
         "trace" => ConsentScope::Trace,
@@ -513,7 +174,7 @@ pub async fn apply(
             ));
         }
     };
-    let today = super::records::today();
+    let today = crate::service::records::today();
     let expires_on = fields::date("consent.expires_on", &new.consent.expires_on)?;
     if expires_on < today {
         return Err(AppError::validation(
@@ -550,7 +211,7 @@ pub async fn apply(
         .await?
         .ok_or_else(|| AppError::validation("code", "the firm holds no code in force"))?;
     if !view.takes(
-        code.grade,
+        code.grade.0,
         firm.industry_code.get(..2).unwrap_or_default(),
         &firm.district,
     ) {
@@ -607,7 +268,7 @@ pub async fn apply(
 
 /// The application a caller may see: the firm its own, the bank those to its products, a
 /// regulator any. Anyone else: as if it did not exist.
-async fn visible<C: ConnectionTrait>(
+pub(super) async fn visible<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     id: i64,
@@ -657,8 +318,8 @@ pub async fn list<C: ConnectionTrait>(db: &C, caller: &Caller) -> AppResult<Vec<
 /// One application with its code verified now; the bank's read is recorded for the firm, and
 /// carries the figures only while a `trace` consent is in force.
 pub async fn show(
-    db: &DatabaseConnection,
-    caches: &super::cache::Caches,
+    db: &Db,
+    caches: &crate::service::cache::Caches,
     keys: &crate::code::TrustedKeys,
     caller: &Caller,
     id: i64,
@@ -671,7 +332,7 @@ pub async fn show(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let verified = super::verification::verify_codes(
+    let verified = crate::service::verification::verify_codes(
         db,
         caches,
         keys,
@@ -679,7 +340,7 @@ pub async fn show(
     )
     .await?;
     view.verification = verified.into_iter().next();
-    let today = super::records::today();
+    let today = crate::service::records::today();
     let figures =
         application.consent_in_force(today) && application.consent_scope == ConsentScope::Trace;
     let reads_figures = figures || caller.role == Role::Firm;
@@ -723,11 +384,7 @@ pub struct AccessView {
 }
 
 /// Every read of the application's consented data (the firm, its bank, regulators).
-pub async fn access_log(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<Vec<AccessView>> {
+pub async fn access_log(db: &Db, caller: &Caller, id: i64) -> AppResult<Vec<AccessView>> {
     visible(db, caller, id).await?;
     Ok(accesses_of(db, &[id])
         .await?
@@ -762,11 +419,7 @@ pub async fn accesses_of<C: ConnectionTrait>(
 }
 
 /// The firm withdraws its consent: from now on the bank's reads carry no figures.
-pub async fn withdraw_consent(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<ApplicationView> {
+pub async fn withdraw_consent(db: &Db, caller: &Caller, id: i64) -> AppResult<ApplicationView> {
     if caller.role != Role::Firm {
         return Err(AppError::Forbidden);
     }
@@ -819,7 +472,7 @@ pub struct DecisionRequest {
 /// The bank that owns the product decides: approve (amount, rate step, term), decline or ask
 /// for more (a reason). A decided application is final.
 pub async fn decide(
-    db: &DatabaseConnection,
+    db: &Db,
     caller: &Caller,
     id: i64,
     d: DecisionRequest,
@@ -863,10 +516,11 @@ pub async fn decide(
                 "must be 1 to 360 months",
             ));
         }
-        let reason = super::text::optional_note("reason", d.reason.as_deref(), 2000)?;
+        let reason = crate::service::text::optional_note("reason", d.reason.as_deref(), 2000)?;
         (Some(amount_text), Some(step), Some(term), reason)
     } else {
-        let reason = super::text::note("reason", d.reason.as_deref().unwrap_or_default(), 2000)?;
+        let reason =
+            crate::service::text::note("reason", d.reason.as_deref().unwrap_or_default(), 2000)?;
         (None, None, None, Some(reason))
     };
     let now = Utc::now();
@@ -909,104 +563,4 @@ pub async fn decide(
     .await?;
     txn.commit().await?;
     Ok(shown)
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SummaryRow {
-    pub key: String,
-    pub applications: u64,
-    pub approved: u64,
-    /// The approved amounts, summed exactly.
-    pub amount_10k_cny: String,
-    /// The mean rate step of the approvals, to one decimal; absent without approvals.
-    pub avg_rate_step_bp: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Summary {
-    pub by: String,
-    pub period: i32,
-    pub rows: Vec<SummaryRow>,
-}
-
-/// What the code did for green finance in a year (applications made in it, China time),
-/// grouped by the attached code's grade, the firm's district or division, or the bank.
-pub async fn summary(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    by: &str,
-    period: i32,
-) -> AppResult<Summary> {
-    if caller.role != Role::Regulator {
-        return Err(AppError::Forbidden);
-    }
-    if !["grade", "district", "division", "bank"].contains(&by) {
-        return Err(AppError::validation(
-            "by",
-            "must be grade, district, division or bank",
-        ));
-    }
-    if !(1990..=2100).contains(&period) {
-        return Err(AppError::fault("period", Fault::Year));
-    }
-    let start = NaiveDate::from_ymd_opt(period, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| AppError::fault("period", Fault::Year))?
-        .and_utc()
-        - chrono::Duration::hours(8);
-    let end = start
-        + chrono::Duration::days(if NaiveDate::from_ymd_opt(period, 2, 29).is_some() {
-            366
-        } else {
-            365
-        });
-    let list = applications::Entity::find()
-        .filter(applications::Column::CreatedAt.gte(start))
-        .filter(applications::Column::CreatedAt.lt(end))
-        .all(db)
-        .await?;
-    let views = application_views(db, &list).await?;
-    let firms = firms::by_ids(db, list.iter().map(|a| a.firm_id)).await?;
-    let mut groups: BTreeMap<String, (u64, u64, Fixed, i64, u64)> = BTreeMap::new();
-    for (a, v) in list.iter().zip(&views) {
-        let firm = firms.get(&a.firm_id);
-        let key = match by {
-            "grade" => v.grade.as_str().to_owned(),
-            "district" => firm.map(|f| f.district.clone()).unwrap_or_default(),
-            "division" => firm
-                .and_then(|f| f.industry_code.get(..2).map(str::to_owned))
-                .unwrap_or_default(),
-            _ => v.bank.clone(),
-        };
-        let entry = groups.entry(key).or_insert((0, 0, Fixed::integer(0), 0, 0));
-        entry.0 += 1;
-        if a.status == ApplicationStatus::Approved {
-            entry.1 += 1;
-            if let Some(amount) = a.decision_amount_10k_cny.as_deref().and_then(fixed) {
-                entry.2 = entry.2 + amount;
-            }
-            if let Some(step) = a.decision_rate_step_bp {
-                entry.3 += i64::from(step);
-                entry.4 += 1;
-            }
-        }
-    }
-    Ok(Summary {
-        by: by.to_owned(),
-        period,
-        rows: groups
-            .into_iter()
-            .map(|(key, (n, approved, amount, steps, counted))| SummaryRow {
-                key,
-                applications: n,
-                approved,
-                amount_10k_cny: amount.normalised(),
-                avg_rate_step_bp: (counted > 0).then(|| {
-                    Fixed::integer(i128::from(steps))
-                        .div_round(Fixed::integer(i128::from(counted)), 1)
-                        .fixed_text()
-                }),
-            })
-            .collect(),
-    })
 }

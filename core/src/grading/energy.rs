@@ -1,8 +1,9 @@
 //! §2 Energy: comprehensive energy consumption (GB/T 2589-2020) and its intensity, scored
 //! against the division's baseline.
 
+use rust_decimal::Decimal;
+
 use super::decimal::Fixed;
-use super::input::EnergyEntry;
 
 /// The energy carriers of §2, with their calorific-equivalent coefficients (kgce per unit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,6 +101,13 @@ pub struct EnergyResult {
     pub intensity: Fixed,
     pub ratio: Fixed,
     pub score: Fixed,
+}
+
+/// One carrier's yearly quantity, in the carrier's own unit (the input of methodology §1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnergyEntry {
+    pub carrier: Carrier,
+    pub quantity: Decimal,
 }
 
 /// §2 from the entries, the value added and the division's baseline.

@@ -1,0 +1,12 @@
+//! 绿色金融: banks publish products (`products`); a firm applies with its consent to share its figures,
+//! the bank that owns the product reads the application (every read of consented data recorded for
+//! the firm to see) and decides (`applications`); regulators see what the code did for finance
+//! (`summary`).
+
+mod applications;
+mod products;
+mod summary;
+
+pub use applications::*;
+pub use products::*;
+pub use summary::*;

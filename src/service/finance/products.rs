@@ -1,0 +1,358 @@
+//! Green-finance products: published and withdrawn by their bank, in force on a day, and the
+//! ones a firm's code qualifies for.
+
+use crate::db::Db;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::grading::decimal::{Fixed, parse_decimal};
+use crate::grading::{Fault, Grade};
+use crate::service::accounts::{Caller, Role};
+use crate::service::fields;
+use crate::store::audit::{self, Change};
+use crate::store::codes::{self, CodeStatus};
+use crate::store::firms;
+use crate::store::products::{self, ProductKind};
+
+/// The largest rate step a product may state, either way (5 percentage points).
+pub(super) const MAX_STEP_BP: i32 = 500;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    pub name: String,
+    /// `green_loan`, `transition_loan`, `retrofit_loan`, `green_bond`, `credit_line`, `other`.
+    pub kind: String,
+    pub grades: Vec<String>,
+    /// The rate step for each listed grade, in basis points (`{"A+": -30, "A": -20}`).
+    pub rate_step_bp: BTreeMap<String, i32>,
+    pub max_amount_10k_cny: String,
+    pub term_months: i32,
+    #[serde(default)]
+    pub divisions: Vec<String>,
+    #[serde(default)]
+    pub districts: Vec<String>,
+    pub valid_from: String,
+    pub valid_until: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductView {
+    pub id: i64,
+    /// The bank's organisation.
+    pub bank: String,
+    pub name: String,
+    pub kind: ProductKind,
+    pub grades: Vec<Grade>,
+    pub rate_step_bp: BTreeMap<String, i32>,
+    pub max_amount_10k_cny: String,
+    pub term_months: i32,
+    pub divisions: Vec<String>,
+    pub districts: Vec<String>,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub description: String,
+    pub withdrawn: bool,
+}
+
+impl ProductView {
+    /// In force on `day`: between its dates and not withdrawn.
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        !self.withdrawn && self.valid_from <= day && day <= self.valid_until
+    }
+
+    /// Takes a firm of this grade, division and district.
+    pub fn takes(&self, grade: Grade, division: &str, district: &str) -> bool {
+        self.grades.contains(&grade)
+            && (self.divisions.is_empty() || self.divisions.iter().any(|d| d == division))
+            && (self.districts.is_empty() || self.districts.iter().any(|d| d == district))
+    }
+
+    pub fn step_for(&self, grade: Grade) -> Option<i32> {
+        self.rate_step_bp.get(grade.as_str()).copied()
+    }
+}
+
+/// A product a firm qualifies for, with the rate step for its grade.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductOffer {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub grade: Grade,
+    pub rate_step_bp_for_grade: Option<i32>,
+}
+
+pub(super) fn product_view(p: &products::Model, banks: &HashMap<i64, String>) -> ProductView {
+    let list = |t: &str| -> Vec<String> { serde_json::from_str(t).unwrap_or_default() };
+    ProductView {
+        id: p.id,
+        bank: banks.get(&p.bank_id).cloned().unwrap_or_default(),
+        name: p.name.clone(),
+        kind: p.kind,
+        grades: list(&p.grades)
+            .iter()
+            .filter_map(|g| Grade::parse(g))
+            .collect(),
+        rate_step_bp: serde_json::from_str(&p.rate_steps).unwrap_or_default(),
+        max_amount_10k_cny: p.max_amount_10k_cny.clone(),
+        term_months: p.term_months,
+        divisions: list(&p.divisions),
+        districts: list(&p.districts),
+        valid_from: p.valid_from,
+        valid_until: p.valid_until,
+        description: p.description.clone(),
+        withdrawn: p.withdrawn_at.is_some(),
+    }
+}
+
+pub(super) async fn product_views<C: ConnectionTrait>(
+    db: &C,
+    list: &[products::Model],
+) -> AppResult<Vec<ProductView>> {
+    let banks = fields::org_names(db, list.iter().map(|p| p.bank_id)).await?;
+    Ok(list.iter().map(|p| product_view(p, &banks)).collect())
+}
+
+/// A positive amount in 10,000 CNY, normalised.
+pub(super) fn amount(field: &str, text: &str) -> AppResult<String> {
+    let d = parse_decimal(text.trim()).map_err(|e| AppError::fault(field, Fault::Decimal(e)))?;
+    if d.is_zero() {
+        return Err(AppError::fault(field, Fault::Positive));
+    }
+    Ok(crate::grading::decimal::normalised(d))
+}
+
+pub(super) fn fixed(text: &str) -> Option<Fixed> {
+    parse_decimal(text).ok().map(Fixed::from)
+}
+
+/// A bank publishes a product.
+pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<ProductView> {
+    if caller.role != Role::Bank {
+        return Err(AppError::Forbidden);
+    }
+    let name = crate::service::text::line("name", &new.name, 200)?;
+    let kind = ProductKind::parse(new.kind.trim()).ok_or_else(|| {
+        AppError::validation(
+            "kind",
+            "must be green_loan, transition_loan, retrofit_loan, green_bond, credit_line or other",
+        )
+    })?;
+    let grades = fields::grades("grades", &new.grades)?;
+    for (g, bp) in &new.rate_step_bp {
+        let field = format!("rate_step_bp.{g}");
+        let grade = Grade::parse(g).ok_or_else(|| AppError::validation(&field, "not a grade"))?;
+        if !grades.contains(&grade) {
+            return Err(AppError::validation(
+                field,
+                "a grade the product does not take",
+            ));
+        }
+        if bp.abs() > MAX_STEP_BP {
+            return Err(AppError::validation(
+                field,
+                "at most 500 basis points either way",
+            ));
+        }
+    }
+    if let Some(g) = grades
+        .iter()
+        .find(|g| !new.rate_step_bp.contains_key(g.as_str()))
+    {
+        return Err(AppError::validation(
+            format!("rate_step_bp.{}", g.as_str()),
+            "every grade the product takes needs its rate step",
+        ));
+    }
+    let max_amount = amount("max_amount_10k_cny", &new.max_amount_10k_cny)?;
+    if !(1..=360).contains(&new.term_months) {
+        return Err(AppError::validation(
+            "term_months",
+            "must be 1 to 360 months",
+        ));
+    }
+    let divisions = fields::divisions("divisions", &new.divisions)?;
+    let districts = fields::districts("districts", &new.districts)?;
+    let valid_from = fields::date("valid_from", &new.valid_from)?;
+    let valid_until = fields::date("valid_until", &new.valid_until)?;
+    if valid_until < valid_from {
+        return Err(AppError::fault("valid_until", Fault::DateOrder));
+    }
+    let description =
+        crate::service::text::optional_note("description", Some(&new.description), 4000)?
+            .unwrap_or_default();
+    let grade_names: Vec<&str> = grades.iter().map(|g| g.as_str()).collect();
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let model = products::ActiveModel {
+        bank_id: Set(caller.account_id),
+        name: Set(name),
+        kind: Set(kind),
+        grades: Set(json_text(&grade_names)),
+        rate_steps: Set(json_text(&new.rate_step_bp)),
+        max_amount_10k_cny: Set(max_amount),
+        term_months: Set(new.term_months),
+        divisions: Set(json_text(&divisions)),
+        districts: Set(json_text(&districts)),
+        valid_from: Set(valid_from),
+        valid_until: Set(valid_until),
+        description: Set(description),
+        withdrawn_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let shown = product_views(&txn, std::slice::from_ref(&model))
+        .await?
+        .remove(0);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "product.publish",
+            target_type: "product",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(
+                json!({"name": shown.name, "kind": kind.as_str(), "grades": grade_names,
+                               "rate_step_bp": shown.rate_step_bp, "valid_until": valid_until}),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(shown)
+}
+
+/// JSON text of a list or map of plain values (which always serialise).
+pub(super) fn json_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The bank ends one of its products early.
+pub async fn withdraw(db: &Db, caller: &Caller, id: i64) -> AppResult<ProductView> {
+    if caller.role != Role::Bank {
+        return Err(AppError::Forbidden);
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let product = products::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .filter(|p| p.bank_id == caller.account_id)
+        .ok_or(AppError::NotFound)?;
+    if product.withdrawn_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "product {id} is already withdrawn"
+        )));
+    }
+    let mut model: products::ActiveModel = product.into();
+    model.withdrawn_at = Set(Some(now));
+    let updated = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "product.withdraw",
+            target_type: "product",
+            target_id: id.to_string(),
+            before: Some(json!({"withdrawn": false})),
+            after: Some(json!({"withdrawn": true, "name": updated.name})),
+        },
+    )
+    .await?;
+    let shown = product_views(&txn, std::slice::from_ref(&updated))
+        .await?
+        .remove(0);
+    txn.commit().await?;
+    Ok(shown)
+}
+
+/// The products in force on `day`.
+pub async fn in_force<C: ConnectionTrait>(db: &C, day: NaiveDate) -> AppResult<Vec<ProductView>> {
+    let list = products::Entity::find()
+        .filter(products::Column::WithdrawnAt.is_null())
+        .filter(products::Column::ValidFrom.lte(day))
+        .filter(products::Column::ValidUntil.gte(day))
+        .order_by_asc(products::Column::Id)
+        .all(db)
+        .await?;
+    product_views(db, &list).await
+}
+
+/// A bank's own products, newest first.
+pub async fn of_bank<C: ConnectionTrait>(db: &C, caller: &Caller) -> AppResult<Vec<ProductView>> {
+    let list = products::Entity::find()
+        .filter(products::Column::BankId.eq(caller.account_id))
+        .order_by_desc(products::Column::Id)
+        .all(db)
+        .await?;
+    product_views(db, &list).await
+}
+
+/// The products in force today that take a firm of this grade, division and district.
+pub async fn offers_for<C: ConnectionTrait>(
+    db: &C,
+    grade: Grade,
+    division: &str,
+    district: &str,
+) -> AppResult<Vec<ProductOffer>> {
+    Ok(in_force(db, crate::service::records::today())
+        .await?
+        .into_iter()
+        .filter(|p| p.takes(grade, division, district))
+        .map(|p| ProductOffer {
+            rate_step_bp_for_grade: p.step_for(grade),
+            grade,
+            product: p,
+        })
+        .collect())
+}
+
+/// The firm's code in force now (active and unexpired), if any.
+pub async fn code_in_force<C: ConnectionTrait>(
+    db: &C,
+    firm: &firms::Model,
+) -> AppResult<Option<codes::Model>> {
+    let Some(serial) = firm.current_serial else {
+        return Ok(None);
+    };
+    Ok(codes::Entity::find_by_id(serial)
+        .one(db)
+        .await?
+        .filter(|c| c.status == CodeStatus::Active && c.exp > Utc::now().timestamp()))
+}
+
+/// The products a firm qualifies for today (the firm itself, regulators).
+pub async fn products_for_firm(
+    db: &Db,
+    caller: &Caller,
+    uscc: &str,
+) -> AppResult<Vec<ProductOffer>> {
+    let firm = crate::service::services::readable_firm(db, caller, uscc).await?;
+    match code_in_force(db, &firm).await? {
+        Some(code) => {
+            offers_for(
+                db,
+                code.grade.0,
+                firm.industry_code.get(..2).unwrap_or_default(),
+                &firm.district,
+            )
+            .await
+        }
+        None => Ok(Vec::new()),
+    }
+}

@@ -1,0 +1,254 @@
+//! A firm's requests for a service and the provider's answers.
+
+use crate::db::Db;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::{Caller, Role};
+use crate::service::fields;
+use crate::store::audit::{self, Change};
+use crate::store::firms;
+use crate::store::service_requests::{self, RequestStatus};
+use crate::store::services::{self, ServiceStatus};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewServiceRequest {
+    pub service_id: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// `accepted`, `declined` or `done`.
+    pub status: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ServiceRequestView {
+    pub id: i64,
+    pub service_id: i64,
+    pub service_name: String,
+    pub provider: String,
+    pub uscc: String,
+    pub firm_name: String,
+    pub note: String,
+    pub status: RequestStatus,
+    pub answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(super) async fn request_views<C: ConnectionTrait>(
+    db: &C,
+    list: &[service_requests::Model],
+) -> AppResult<Vec<ServiceRequestView>> {
+    let services: HashMap<i64, services::Model> = services::Entity::find()
+        .filter(services::Column::Id.is_in(list.iter().map(|r| r.service_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let names = fields::org_names(db, services.values().map(|s| s.provider_id)).await?;
+    let firms = firms::by_ids(db, list.iter().map(|r| r.firm_id)).await?;
+    Ok(list
+        .iter()
+        .map(|r| {
+            let service = services.get(&r.service_id);
+            let firm = firms.get(&r.firm_id);
+            ServiceRequestView {
+                id: r.id,
+                service_id: r.service_id,
+                service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
+                provider: service
+                    .and_then(|s| names.get(&s.provider_id).cloned())
+                    .unwrap_or_default(),
+                uscc: firm.map(|f| f.uscc.clone()).unwrap_or_default(),
+                firm_name: firm.map(|f| f.name.clone()).unwrap_or_default(),
+                note: r.note.clone(),
+                status: r.status,
+                answer: r.answer.clone(),
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            }
+        })
+        .collect())
+}
+
+/// A firm requests an approved service. One open request per firm and service.
+pub async fn request_service(
+    db: &Db,
+    caller: &Caller,
+    new: NewServiceRequest,
+) -> AppResult<ServiceRequestView> {
+    let firm_id = match (caller.role, caller.firm_id) {
+        (Role::Firm, Some(id)) => id,
+        _ => return Err(AppError::Forbidden),
+    };
+    let note =
+        crate::service::text::optional_note("note", Some(&new.note), 2000)?.unwrap_or_default();
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let service = services::Entity::find_by_id(new.service_id)
+        .one(&txn)
+        .await?
+        .filter(|s| s.status == ServiceStatus::Approved)
+        .ok_or_else(|| AppError::validation("service_id", "no approved service has this id"))?;
+    let open = service_requests::Entity::find()
+        .filter(service_requests::Column::ServiceId.eq(service.id))
+        .filter(service_requests::Column::FirmId.eq(firm_id))
+        .filter(
+            service_requests::Column::Status
+                .is_in([RequestStatus::Requested, RequestStatus::Accepted]),
+        )
+        .one(&txn)
+        .await?;
+    if let Some(open) = open {
+        return Err(AppError::Conflict(format!(
+            "request {} for this service is still open",
+            open.id
+        )));
+    }
+    let model = service_requests::ActiveModel {
+        service_id: Set(service.id),
+        firm_id: Set(firm_id),
+        note: Set(note),
+        status: Set(RequestStatus::Requested),
+        requested_by: Set(Some(caller.account_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let shown = request_views(&txn, std::slice::from_ref(&model))
+        .await?
+        .remove(0);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "service_request.create",
+            target_type: "service_request",
+            target_id: model.id.to_string(),
+            before: None,
+            after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
+                               "status": RequestStatus::Requested, "note": shown.note})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(shown)
+}
+
+/// The requests a caller sees: a provider those to its services, a firm its own, a regulator
+/// all (newest first).
+pub async fn list_requests<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+) -> AppResult<Vec<ServiceRequestView>> {
+    let mut select = service_requests::Entity::find().order_by_desc(service_requests::Column::Id);
+    match (caller.role, caller.firm_id) {
+        (Role::Regulator, _) => {}
+        (Role::Firm, Some(id)) => {
+            select = select.filter(service_requests::Column::FirmId.eq(id));
+        }
+        (Role::Provider, _) => {
+            let own: Vec<i64> = services::Entity::find()
+                .filter(services::Column::ProviderId.eq(caller.account_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            select = select.filter(service_requests::Column::ServiceId.is_in(own));
+        }
+        _ => return Err(AppError::Forbidden),
+    }
+    let list = select.all(db).await?;
+    request_views(db, &list).await
+}
+
+/// The provider answers a request to one of its services: accept or decline it, or mark it
+/// done, with a note.
+pub async fn answer(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    answer: Answer,
+) -> AppResult<ServiceRequestView> {
+    if caller.role != Role::Provider {
+        return Err(AppError::Forbidden);
+    }
+    let next = match answer.status.trim() {
+        "accepted" => RequestStatus::Accepted,
+        "declined" => RequestStatus::Declined,
+        "done" => RequestStatus::Done,
+        _ => {
+            return Err(AppError::validation(
+                "status",
+                "must be accepted, declined or done",
+            ));
+        }
+    };
+    let note = crate::service::text::note("note", &answer.note, 2000)?;
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let current = service_requests::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let service = services::Entity::find_by_id(current.service_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Another provider's request: as if it did not exist.
+    if service.provider_id != caller.account_id {
+        return Err(AppError::NotFound);
+    }
+    if !current.status.may_become(next) {
+        return Err(AppError::Conflict(format!(
+            "request {id} is {}; it cannot become {}",
+            current.status.as_str(),
+            next.as_str()
+        )));
+    }
+    let before = current.status;
+    let mut model: service_requests::ActiveModel = current.into();
+    model.status = Set(next);
+    model.answer = Set(Some(note.clone()));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    let shown = request_views(&txn, std::slice::from_ref(&updated))
+        .await?
+        .remove(0);
+    audit::record(
+        &txn,
+        &caller.actor(),
+        now,
+        Change {
+            action: "service_request.answer",
+            target_type: "service_request",
+            target_id: id.to_string(),
+            before: Some(json!({"status": before})),
+            after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
+                               "status": next, "answer": note})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(shown)
+}
