@@ -37,7 +37,6 @@ pub fn router() -> Router<AppState> {
         .merge(firm::router())
         .merge(bank::router())
         .merge(provider::router())
-        .merge(finance::router())
         .merge(regulator::router())
 }
 

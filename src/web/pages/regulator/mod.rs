@@ -3,6 +3,7 @@
 //! verification, appeals), and oversight (distribution charts, the audit trail).
 
 mod audit_words;
+mod finance;
 mod green;
 mod oversight;
 mod profile;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(oversight::router())
         .merge(profile::router())
         .merge(green::router())
+        .merge(finance::router())
 }
 
 type Auth = PageAuth<Regulator>;

@@ -1,6 +1,9 @@
 //! `/firm`: a firm's dashboard — its current code and downloads, the yearly data form with a
 //! grade preview, its submissions, its certifications, and an appeal against its grade.
 
+mod finance;
+mod green;
+
 use std::collections::HashMap;
 
 use askama::Template;
@@ -11,6 +14,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde_json::Value;
 
+use self::finance::finance_desk;
+use self::green::green_desk;
 use super::data_form;
 use super::views::{self, Breakdown, breakdown, grade_class, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
@@ -18,7 +23,7 @@ use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, codes, policies, records, services};
+use crate::service::{appeals, assessments, codes, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -31,8 +36,13 @@ pub fn router() -> Router<AppState> {
         .route("/firm/submit", post(submit_firm_data))
         .route("/firm/certifications", post(declare_certification))
         .route("/firm/appeal", post(create_appeal))
-        .route("/firm/service-requests", post(request_service))
+        .route("/firm/service-requests", post(green::request_service))
         .route("/firm/assessments/{id}/report.pdf", get(download_report))
+        .route("/firm/applications", post(finance::firm_apply))
+        .route(
+            "/firm/applications/{id}/consent",
+            post(finance::firm_withdraw_consent),
+        )
 }
 
 pub struct FieldView {
@@ -372,164 +382,6 @@ async fn page(
         finance_error: None,
         consent_default: (records::today() + chrono::Duration::days(90)).to_string(),
     })
-}
-
-/// What the desk shows of green finance: the products the firm qualifies for, its
-/// applications and every read of its data.
-struct FinanceDesk {
-    offers: Vec<super::finance::OfferRow>,
-    applications: Vec<super::finance::ApplicationRow>,
-    accesses: Vec<(i64, Vec<String>)>,
-}
-
-async fn finance_desk(
-    state: &AppState,
-    lang: Lang,
-    auth: &PageAuth<Firm>,
-    firm: &crate::store::firms::Model,
-) -> Result<FinanceDesk, PageError> {
-    use crate::service::finance;
-    let t = lang.texts();
-    let offers = finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
-    let list = finance::list(&state.db, &auth.caller).await?;
-    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
-    let mut reads = finance::accesses_of(&state.db, &ids).await?;
-    let accesses = ids
-        .iter()
-        .map(|id| {
-            let words = reads
-                .remove(id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| {
-                    t.get(if r.what == "application_trace" {
-                        "access_trace"
-                    } else {
-                        "access_grade"
-                    })
-                    .replace("{who}", &r.who)
-                    .replace("{at}", &views::local_time(lang, r.at))
-                })
-                .collect();
-            (*id, words)
-        })
-        .collect();
-    Ok(FinanceDesk {
-        offers: super::finance::offer_rows(t, &offers),
-        applications: super::finance::application_rows(t, lang, &list),
-        accesses,
-    })
-}
-
-/// What the desk shows of the green services and policies.
-struct GreenDesk {
-    levers: Vec<String>,
-    recommended: Vec<RecommendedRow>,
-    my_requests: Vec<MyRequestRow>,
-    policies: Vec<PolicyRow>,
-    report_link: Option<String>,
-}
-
-async fn green_desk(
-    state: &AppState,
-    lang: Lang,
-    auth: &PageAuth<Firm>,
-    firm: &crate::store::firms::Model,
-) -> Result<GreenDesk, PageError> {
-    use crate::store::service_requests::RequestStatus;
-    let t = lang.texts();
-    let recs =
-        services::recommendations(&state.db, &state.caches, &auth.caller, &firm.uscc).await?;
-    let requests = services::list_requests(&state.db, &auth.caller).await?;
-    let open: Vec<i64> = requests
-        .iter()
-        .filter(|r| matches!(r.status, RequestStatus::Requested | RequestStatus::Accepted))
-        .map(|r| r.service_id)
-        .collect();
-    let levers = recs
-        .levers
-        .iter()
-        .map(|l| {
-            t.get(&format!("lever_{}", l.category.as_str()))
-                .replace("{grade}", l.grade.as_str())
-                .replace("{effort}", &l.effort)
-        })
-        .collect();
-    let recommended = recs
-        .services
-        .iter()
-        .map(|r| RecommendedRow {
-            id: r.service.id,
-            name: r.service.name.clone(),
-            provider: r.service.provider.clone(),
-            category: super::provider::category_name(t, r.service.category),
-            description: r.service.description.clone(),
-            contact: r.service.contact.clone(),
-            requested: open.contains(&r.service.id),
-        })
-        .collect();
-    let my_requests = requests
-        .iter()
-        .map(|r| MyRequestRow {
-            service: r.service_name.clone(),
-            provider: r.provider.clone(),
-            status_key: super::provider::request_status_key(r.status),
-            answer: r.answer.clone().unwrap_or_default(),
-            at: views::local_time(lang, r.updated_at),
-        })
-        .collect();
-    let policies = policies::for_firm(&state.db, &auth.caller, &firm.uscc)
-        .await?
-        .into_iter()
-        .map(|p| PolicyRow {
-            title: p.title,
-            issuer: p.issuer,
-            benefit: p.benefit,
-            amount: p.amount_10k_cny.map(|a| views::grouped(&a)),
-            valid_until: p.valid_until.to_string(),
-            url: p.url,
-        })
-        .collect();
-    let report_link = services::graded_assessment(&state.db, firm)
-        .await?
-        .map(|a| format!("/firm/assessments/{}/report.pdf", a.id));
-    Ok(GreenDesk {
-        levers,
-        recommended,
-        my_requests,
-        policies,
-        report_link,
-    })
-}
-
-#[derive(serde::Deserialize)]
-struct ServiceRequestForm {
-    #[serde(default)]
-    service_id: String,
-    #[serde(default)]
-    note: String,
-}
-
-async fn request_service(
-    State(state): State<AppState>,
-    auth: PageAuth<Firm>,
-    CsrfForm(form): CsrfForm<ServiceRequestForm>,
-) -> PageResult {
-    let service_id = form
-        .service_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
-    let request = services::NewServiceRequest {
-        service_id,
-        note: form.note,
-    };
-    match services::request_service(&state.db, &auth.caller, request).await {
-        Ok(_) | Err(AppError::Conflict(_)) => {
-            Ok(Redirect::to("/firm?msg=msg_service_requested#services-h").into_response())
-        }
-        Err(other) => Err(PageError(other)),
-    }
 }
 
 async fn download_report(

@@ -2,6 +2,9 @@
 //! file, or pasted lines) with a CSV of the verdicts to download, and the watchlist of
 //! borrowers with its change feed.
 
+mod finance;
+mod webhooks;
+
 use std::collections::HashMap;
 
 use askama::Template;
@@ -11,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 
+use self::webhooks::webhook_rows;
 use super::bank_list::{self, ListInput, ResultRow, Verdict};
 use super::views;
 use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render};
@@ -38,6 +42,8 @@ pub fn router() -> Router<AppState> {
             post(import_watch).layer(DefaultBodyLimit::max(1024 * 1024)),
         )
         .route("/bank/unwatch", post(remove_watch))
+        .merge(finance::router())
+        .merge(webhooks::router())
 }
 
 pub struct WatchRow {
@@ -410,47 +416,4 @@ async fn remove_watch(
         }
         Err(other) => Err(PageError(other)),
     }
-}
-
-/// The bank's webhooks with their latest deliveries in words.
-async fn webhook_rows(
-    state: &AppState,
-    lang: Lang,
-    auth: &PageAuth<Bank>,
-) -> Result<Vec<WebhookRow>, PageError> {
-    use crate::service::webhooks;
-    let t = lang.texts();
-    let mut rows = Vec::new();
-    for hook in webhooks::list(&state.db, &auth.caller).await? {
-        let deliveries = webhooks::deliveries_of(&state.db, &auth.caller, hook.id)
-            .await?
-            .into_iter()
-            .take(10)
-            .map(|d| {
-                let state_words = match (&d.delivered_at, d.attempts.last()) {
-                    (Some(at), _) => t
-                        .get("delivery_done")
-                        .replace("{at}", &views::local_time(lang, *at)),
-                    (None, Some(last)) => t
-                        .get("delivery_retrying")
-                        .replace("{n}", &d.attempts.len().to_string())
-                        .replace(
-                            "{status}",
-                            &last
-                                .status
-                                .map_or_else(|| "—".to_owned(), |s| s.to_string()),
-                        ),
-                    (None, None) => t.get("delivery_queued").to_owned(),
-                };
-                format!("{} · {} · {state_words}", d.event_type, d.message_id)
-            })
-            .collect();
-        rows.push(WebhookRow {
-            id: hook.id,
-            url: hook.url,
-            active: hook.active,
-            deliveries,
-        });
-    }
-    Ok(rows)
 }

@@ -1,0 +1,118 @@
+//! The firm's green-finance desk: the products its code qualifies for, its applications, and
+//! applying (consent spelled out) or withdrawing consent.
+
+use axum::extract::State;
+
+use crate::error::AppError;
+use crate::service::finance::{self, ConsentRequest, NewApplication};
+use crate::web::AppState;
+use crate::web::auth::{Firm, PageAuth};
+use crate::web::csrf::CsrfForm;
+use crate::web::i18n::Lang;
+use crate::web::pages::Refusal;
+use crate::web::pages::finance::back;
+use crate::web::pages::views::{self};
+use crate::web::pages::{PageError, PageResult};
+use axum::extract::Path;
+
+/// What the desk shows of green finance: the products the firm qualifies for, its
+/// applications and every read of its data.
+pub(super) struct FinanceDesk {
+    pub(super) offers: Vec<crate::web::pages::finance::OfferRow>,
+    pub(super) applications: Vec<crate::web::pages::finance::ApplicationRow>,
+    pub(super) accesses: Vec<(i64, Vec<String>)>,
+}
+
+pub(super) async fn finance_desk(
+    state: &AppState,
+    lang: Lang,
+    auth: &PageAuth<Firm>,
+    firm: &crate::store::firms::Model,
+) -> Result<FinanceDesk, PageError> {
+    use crate::service::finance;
+    let t = lang.texts();
+    let offers = finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
+    let list = finance::list(&state.db, &auth.caller).await?;
+    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    let mut reads = finance::accesses_of(&state.db, &ids).await?;
+    let accesses = ids
+        .iter()
+        .map(|id| {
+            let words = reads
+                .remove(id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| {
+                    t.get(if r.what == "application_trace" {
+                        "access_trace"
+                    } else {
+                        "access_grade"
+                    })
+                    .replace("{who}", &r.who)
+                    .replace("{at}", &views::local_time(lang, r.at))
+                })
+                .collect();
+            (*id, words)
+        })
+        .collect();
+    Ok(FinanceDesk {
+        offers: crate::web::pages::finance::offer_rows(t, &offers),
+        applications: crate::web::pages::finance::application_rows(t, lang, &list),
+        accesses,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ApplyForm {
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    amount_10k_cny: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+pub(super) async fn firm_apply(
+    State(state): State<AppState>,
+    auth: PageAuth<Firm>,
+    CsrfForm(form): CsrfForm<ApplyForm>,
+) -> PageResult {
+    let product_id = form
+        .product_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    let amount = crate::web::pages::data_form::plain_amount(&form.amount_10k_cny)
+        .unwrap_or(form.amount_10k_cny);
+    let new = NewApplication {
+        product_id,
+        amount_10k_cny: amount,
+        purpose: form.purpose,
+        consent: ConsentRequest {
+            scope: form.scope,
+            expires_on: form.expires_on,
+        },
+    };
+    match finance::apply(&state.db, &auth.caller, new).await {
+        Ok(_) => back("/firm", "finance-h", Ok("msg_applied")),
+        Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
+    }
+}
+
+pub(super) async fn firm_withdraw_consent(
+    State(state): State<AppState>,
+    auth: PageAuth<Firm>,
+    Path(id): Path<i64>,
+    CsrfForm(crate::web::pages::EmptyForm {}): CsrfForm<crate::web::pages::EmptyForm>,
+) -> PageResult {
+    match finance::withdraw_consent(&state.db, &auth.caller, id).await {
+        Ok(_) | Err(AppError::Conflict(_)) => {
+            back("/firm", "finance-h", Ok("msg_consent_withdrawn"))
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
