@@ -25,23 +25,24 @@ fn claims() -> Claims {
 
 fn bench_codes(c: &mut Criterion) {
     let key = SigningKey::from_bytes(&[9u8; 32]);
+    let code_key = gec::code::SigningKey::from(key.clone());
     let claims = claims();
     let doc = KeySetDocument {
         issuer: "CQ-GEC".into(),
         keys: vec![PublishedKey::new(
-            &key.verifying_key(),
+            &key.verifying_key().into(),
             KeyStatus::Active,
             chrono::DateTime::UNIX_EPOCH,
         )],
         log: None,
     };
     let keys = TrustedKeys::from_document(&doc).unwrap();
-    let cose = cose::sign(&claims, &key);
+    let cose = cose::sign(&claims, &key.clone().into());
     let url = text::url("https://gec.example.cn", &cose);
     let now = claims.iat as i64 + 60;
 
     c.bench_function("code: sign (claims -> COSE bytes)", |b| {
-        b.iter(|| cose::sign(std::hint::black_box(&claims), &key))
+        b.iter(|| cose::sign(std::hint::black_box(&claims), &code_key))
     });
     c.bench_function(
         "code: verify URL (base32 + COSE + Ed25519 verify_strict)",
@@ -87,10 +88,11 @@ fn bench_codes(c: &mut Criterion) {
 fn bench_status_list(c: &mut Criterion) {
     use gec::code::status_list::{ListedStatus, StatusList};
     let key = SigningKey::from_bytes(&[9u8; 32]);
+    let code_key = gec::code::SigningKey::from(key.clone());
     let doc = KeySetDocument {
         issuer: "CQ-GEC".into(),
         keys: vec![PublishedKey::new(
-            &key.verifying_key(),
+            &key.verifying_key().into(),
             KeyStatus::Active,
             chrono::DateTime::UNIX_EPOCH,
         )],
@@ -122,7 +124,7 @@ fn bench_status_list(c: &mut Criterion) {
             _ => {}
         }
     }
-    let signed = list.sign(&key);
+    let signed = list.sign(&code_key);
     eprintln!(
         "status list of {size} serials ({superseded} superseded, {revoked} revoked): {} bytes signed",
         signed.len()
@@ -142,7 +144,7 @@ fn bench_status_list(c: &mut Criterion) {
         b.iter(|| opened.get(std::hint::black_box(654_321)))
     });
     c.bench_function("status list: build and sign 1M", |b| {
-        b.iter(|| list.sign(&key))
+        b.iter(|| list.sign(&code_key))
     });
 }
 

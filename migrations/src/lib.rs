@@ -12,6 +12,7 @@ mod m20261127_000006_services_policies;
 mod m20261127_000007_green_finance;
 mod m20261127_000008_webhooks;
 mod m20261127_000009_cosignatures;
+mod m20261205_000010_key_algorithms;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_green_finance::Migration),
             Box::new(m20261127_000008_webhooks::Migration),
             Box::new(m20261127_000009_cosignatures::Migration),
+            Box::new(m20261205_000010_key_algorithms::Migration),
         ]
     }
 }

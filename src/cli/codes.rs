@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::http::{http_get, server_base};
+use crate::code::Algorithm;
 use crate::code::keys::KeySetDocument;
 use crate::code::qr::{self, Level};
 use crate::code::status_list::{ListedStatus, StatusList};
@@ -275,6 +276,14 @@ pub fn run_qr(args: &QrArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A signature algorithm by its name (`ed25519`).
+fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
+    Algorithm::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.as_str()).collect();
+        format!("unknown algorithm {name:?}: one of {}", names.join(", "))
+    })
+}
+
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// List the code keys and the log key.
@@ -284,9 +293,12 @@ pub enum KeysCommand {
         /// When the change takes effect (RFC 3339); now by default.
         #[arg(long)]
         at: Option<DateTime<Utc>>,
-        /// Use this PKCS#8 PEM Ed25519 key instead of generating one.
+        /// Use this PKCS#8 PEM key (of the algorithm `--alg` names) instead of generating one.
         #[arg(long)]
         pem: Option<PathBuf>,
+        /// The new key's signature algorithm (it may differ from the retired key's).
+        #[arg(long, default_value = "ed25519", value_parser = parse_algorithm)]
+        alg: Algorithm,
     },
     /// Mark a code key compromised from a time on.
     Compromise {
@@ -318,9 +330,10 @@ pub fn run_keys(
             let log = ring.document().log.map(|l| l.x).unwrap_or_default();
             println!("log origin {}  key {log}", ring.log_origin);
         }
-        KeysCommand::Rotate { at, pem } => {
+        KeysCommand::Rotate { at, pem, alg } => {
             keys::load_or_create(data_dir, log_origin)?;
-            let key = keys::rotate(data_dir, at.unwrap_or_else(Utc::now), pem.as_deref())?;
+            let at = at.unwrap_or_else(Utc::now);
+            let key = keys::rotate(data_dir, at, pem.as_deref(), *alg)?;
             println!("{}", serde_json::to_string(&key)?);
         }
         KeysCommand::Compromise { kid, at } => {

@@ -1,6 +1,7 @@
-//! The key ring on disk: Ed25519 secrets for codes and for the log as PKCS#8 PEM files (mode
-//! 0600, in a 0700 folder under the data directory, never in the database), and their public
-//! halves, status and windows in `keyring.json`. Rotation and compromise rewrite that file
+//! The key ring on disk: the secrets of the code keys (each of its algorithm, Ed25519 by
+//! default) and of the log's Ed25519 key as PKCS#8 PEM files (mode 0600, in a 0700 folder
+//! under the data directory, never in the database), and their public halves, algorithms,
+//! status and windows in `keyring.json`. Rotation and compromise rewrite that file
 //! atomically.
 
 use std::fs;
@@ -9,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, SubsecRound, Utc};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::SigningKey as LogKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
 use serde::{Deserialize, Serialize};
 
-use crate::code::keys::{KeySetDocument, PublishedKey, PublishedLogKey, public_key_from_x};
-use crate::code::{KeyStatus, TrustedKeys, kid_of};
+use crate::code::keys::{KeySetDocument, PublishedKey, PublishedLogKey};
+use crate::code::{Algorithm, KeyStatus, SigningKey, TrustedKeys};
 
 pub const DEFAULT_ISSUER: &str = "CQ-GEC";
 
@@ -35,7 +36,7 @@ pub struct KeyRing {
     pub keys: Vec<PublishedKey>,
     /// The active code key and its published record.
     pub active: Option<(SigningKey, PublishedKey)>,
-    pub log_key: SigningKey,
+    pub log_key: LogKey,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -64,17 +65,36 @@ fn now_seconds() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }
 
-fn generate() -> anyhow::Result<SigningKey> {
+fn seed() -> anyhow::Result<[u8; 32]> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow!("no randomness: {e}"))?;
-    Ok(SigningKey::from_bytes(&secret))
+    Ok(secret)
+}
+
+fn generate_log_key() -> anyhow::Result<LogKey> {
+    Ok(LogKey::from_bytes(&seed()?))
+}
+
+fn generate(algorithm: Algorithm) -> anyhow::Result<SigningKey> {
+    Ok(SigningKey::from_seed(algorithm, &seed()?))
+}
+
+/// A code key as PKCS#8 PEM.
+fn code_key_pem(key: &SigningKey) -> anyhow::Result<String> {
+    match key {
+        SigningKey::Ed25519(key) => log_key_pem(key),
+    }
+}
+
+fn log_key_pem(key: &LogKey) -> anyhow::Result<String> {
+    Ok(key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| anyhow!("encoding PKCS#8: {e}"))?
+        .to_string())
 }
 
 /// Writes a secret readable by the service's user alone, never replacing an existing file.
-fn write_secret(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| anyhow!("encoding PKCS#8: {e}"))?;
+fn write_secret(path: &Path, pem: &str) -> anyhow::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -90,10 +110,17 @@ fn write_secret(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_secret(path: &Path) -> anyhow::Result<SigningKey> {
+fn read_log_secret(path: &Path) -> anyhow::Result<LogKey> {
     let pem = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    SigningKey::from_pkcs8_pem(&pem)
+    LogKey::from_pkcs8_pem(&pem)
         .map_err(|e| anyhow!("{}: not an Ed25519 PKCS#8 PEM key: {e}", path.display()))
+}
+
+/// Reads a code key of `algorithm` from its PKCS#8 PEM file.
+fn read_secret(path: &Path, algorithm: Algorithm) -> anyhow::Result<SigningKey> {
+    match algorithm {
+        Algorithm::Ed25519 => read_log_secret(path).map(SigningKey::Ed25519),
+    }
 }
 
 fn save(data_dir: &Path, file: &KeyringFile) -> anyhow::Result<()> {
@@ -132,11 +159,14 @@ fn ensure_dir(data_dir: &Path) -> anyhow::Result<()> {
 pub fn load_or_create(data_dir: &Path, log_origin: &str) -> anyhow::Result<KeyRing> {
     ensure_dir(data_dir)?;
     if load_file(data_dir)?.is_none() {
-        let code_key = generate()?;
-        let log_key = generate()?;
-        let record = PublishedKey::new(&code_key.verifying_key(), KeyStatus::Active, now_seconds());
-        write_secret(&secret_path(data_dir, &record.kid), &code_key)?;
-        write_secret(&log_secret_path(data_dir), &log_key)?;
+        let code_key = generate(Algorithm::DEFAULT)?;
+        let log_key = generate_log_key()?;
+        let record = PublishedKey::new(&code_key.public(), KeyStatus::Active, now_seconds());
+        write_secret(
+            &secret_path(data_dir, &record.kid),
+            &code_key_pem(&code_key)?,
+        )?;
+        write_secret(&log_secret_path(data_dir), &log_key_pem(&log_key)?)?;
         save(
             data_dir,
             &KeyringFile {
@@ -163,7 +193,7 @@ fn base64_url(bytes: &[u8]) -> String {
 pub fn load(data_dir: &Path) -> anyhow::Result<KeyRing> {
     let file = load_file(data_dir)?
         .ok_or_else(|| anyhow!("no key ring in {}", keys_dir(data_dir).display()))?;
-    let log_key = read_secret(&log_secret_path(data_dir))?;
+    let log_key = read_log_secret(&log_secret_path(data_dir))?;
     if base64_url(log_key.verifying_key().as_bytes()) != file.log_x {
         bail!("log.pem does not match the published log key");
     }
@@ -173,8 +203,9 @@ pub fn load(data_dir: &Path) -> anyhow::Result<KeyRing> {
             if active.is_some() {
                 bail!("keyring.json names more than one active key");
             }
-            let key = read_secret(&secret_path(data_dir, &record.kid))?;
-            if public_key_from_x(&record.x).map_err(anyhow::Error::msg)? != key.verifying_key() {
+            let public = record.public_key().map_err(anyhow::Error::msg)?;
+            let key = read_secret(&secret_path(data_dir, &record.kid), public.algorithm())?;
+            if public != key.public() {
                 bail!(
                     "the secret of key {} does not match its published half",
                     record.kid
@@ -192,25 +223,27 @@ pub fn load(data_dir: &Path) -> anyhow::Result<KeyRing> {
     })
 }
 
-/// Makes a new key active (generated, or the operator's PKCS#8 PEM) and retires the old one
-/// as of `at`: it stays published so that the codes it signed still verify.
+/// Makes a new key of `algorithm` active (generated, or the operator's PKCS#8 PEM) and retires
+/// the old one as of `at`: it stays published so that the codes it signed still verify. The
+/// algorithm may change at a rotation.
 pub fn rotate(
     data_dir: &Path,
     at: DateTime<Utc>,
     pem: Option<&Path>,
+    algorithm: Algorithm,
 ) -> anyhow::Result<PublishedKey> {
     let mut file =
         load_file(data_dir)?.ok_or_else(|| anyhow!("no key ring yet: start the service once"))?;
     let key = match pem {
-        Some(path) => read_secret(path)?,
-        None => generate()?,
+        Some(path) => read_secret(path, algorithm)?,
+        None => generate(algorithm)?,
     };
     let at = at.trunc_subsecs(0);
-    let record = PublishedKey::new(&key.verifying_key(), KeyStatus::Active, at);
+    let record = PublishedKey::new(&key.public(), KeyStatus::Active, at);
     if file.keys.iter().any(|k| k.kid == record.kid) {
         bail!("key {} is already in the key ring", record.kid);
     }
-    write_secret(&secret_path(data_dir, &record.kid), &key)?;
+    write_secret(&secret_path(data_dir, &record.kid), &code_key_pem(&key)?)?;
     for old in file
         .keys
         .iter_mut()
@@ -269,6 +302,6 @@ impl KeyRing {
     pub fn active_kid(&self) -> Option<String> {
         self.active
             .as_ref()
-            .map(|(key, _)| hex::encode(kid_of(key.verifying_key().as_bytes())))
+            .map(|(key, _)| hex::encode(key.public().kid()))
     }
 }

@@ -143,11 +143,13 @@ impl KeyStore {
     pub async fn record(&self, db: &Db) -> Result<(), sea_orm::DbErr> {
         let keys = self.current();
         for key in &keys.document.keys {
+            let algorithm = key.algorithm().map_err(sea_orm::DbErr::Custom)?;
             key_rows::upsert(
                 db,
                 key_rows::Model {
                     kid: key.kid.clone(),
                     purpose: "code".into(),
+                    algorithm: algorithm.into(),
                     public_x: key.x.clone(),
                     status: key.status.as_str().into(),
                     not_before: key.not_before,
@@ -165,6 +167,7 @@ impl KeyStore {
                 key_rows::Model {
                     kid: hex::encode(crate::code::kid_of(public.as_bytes())),
                     purpose: "log".into(),
+                    algorithm: crate::code::Algorithm::Ed25519.into(),
                     public_x: log.x.clone(),
                     status: "active".into(),
                     not_before: chrono::DateTime::UNIX_EPOCH,

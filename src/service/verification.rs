@@ -6,11 +6,11 @@ use crate::db::Db;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use ed25519_dalek::{Signature, VerifyingKey};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::cache::{Caches, CodeCache, CodeFacts};
 pub use super::verdict::{ClaimsView, FirmName, RecordStatus, VerifyReason, VerifyResult};
+use crate::code::alg::{self, PublicKey};
 use crate::code::verify::{self, Reason, Verdict};
 use crate::code::{TrustedKeys, cose, text};
 use crate::error::AppResult;
@@ -30,7 +30,7 @@ enum Stage {
     Done(Verdict),
     Pending {
         decoded: Box<cose::Decoded>,
-        key: VerifyingKey,
+        key: PublicKey,
     },
 }
 
@@ -50,8 +50,15 @@ fn offline_stage(code_or_url: &str, keys: &TrustedKeys) -> Stage {
         return Stage::Done(verdict);
     }
     match keys.get(&decoded.kid) {
+        // A header that names another algorithm than the key's never verifies (token.md §9).
+        Some(trusted) if trusted.key.algorithm() != decoded.alg => {
+            let mut verdict = invalid(Reason::BadSignature, "the signature does not verify");
+            verdict.kid = Some(hex::encode(decoded.kid));
+            verdict.claims = Some(decoded.claims);
+            Stage::Done(verdict)
+        }
         Some(trusted) => Stage::Pending {
-            key: trusted.key,
+            key: trusted.key.clone(),
             decoded: Box::new(decoded),
         },
         None => Stage::Done(invalid(Reason::UnknownKey, "no published key has this kid")),
@@ -68,37 +75,28 @@ fn invalid(reason: Reason, detail: impl Into<String>) -> Verdict {
     }
 }
 
-/// Verifies codes offline: signatures in batches (falling back to one by one to find a bad
-/// one), with exactly the verdicts of [`verify::verify`].
+/// Verifies codes offline: signatures in batches per algorithm (falling back to one by one to
+/// find a bad one), with exactly the verdicts of [`verify::verify`].
 pub fn verify_offline(codes: &[String], keys: &TrustedKeys, now: i64) -> Vec<Verdict> {
     let stages: Vec<Stage> = codes.iter().map(|c| offline_stage(c, keys)).collect();
-    let pending: Vec<(usize, &cose::Decoded, &VerifyingKey)> = stages
+    let pending: Vec<(usize, alg::Signed)> = stages
         .iter()
         .enumerate()
         .filter_map(|(i, s)| match s {
-            Stage::Pending { decoded, key } => Some((i, &**decoded, key)),
+            Stage::Pending { decoded, key } => Some((
+                i,
+                alg::Signed {
+                    message: &decoded.signed,
+                    signature: &decoded.signature,
+                    key,
+                },
+            )),
             Stage::Done(_) => None,
         })
         .collect();
-    let mut signature_ok: HashMap<usize, bool> = HashMap::new();
-    for chunk in pending.chunks(64) {
-        let messages: Vec<&[u8]> = chunk.iter().map(|(_, d, _)| d.signed.as_slice()).collect();
-        let signatures: Vec<Signature> = chunk.iter().map(|(_, d, _)| d.signature).collect();
-        let public: Vec<VerifyingKey> = chunk.iter().map(|(_, _, k)| **k).collect();
-        // A batch that passes proves every signature in it; one that fails is checked one by
-        // one with verify_strict to find the bad ones. (The only signatures a batch accepts and
-        // verify_strict refuses have a small-order R, which only the key's holder can make:
-        // they prove nothing a forger could use.)
-        let batch_ok =
-            chunk.len() > 1 && ed25519_dalek::verify_batch(&messages, &signatures, &public).is_ok();
-        for (i, decoded, key) in chunk {
-            let ok = batch_ok
-                || key
-                    .verify_strict(&decoded.signed, &decoded.signature)
-                    .is_ok();
-            signature_ok.insert(*i, ok);
-        }
-    }
+    let (indices, signed): (Vec<usize>, Vec<alg::Signed>) = pending.into_iter().unzip();
+    let signature_ok: HashMap<usize, bool> =
+        indices.into_iter().zip(alg::verify_many(&signed)).collect();
     stages
         .into_iter()
         .enumerate()

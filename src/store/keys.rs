@@ -5,12 +5,16 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
 
+use super::columns::StoredAlgorithm;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "signing_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub kid: String,
     pub purpose: String,
+    /// The key's signature algorithm (the log's is always Ed25519).
+    pub algorithm: StoredAlgorithm,
     pub public_x: String,
     pub status: String,
     pub not_before: DateTimeUtc,
@@ -28,6 +32,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, model: Model) -> Result<(), DbEr
     Entity::insert(ActiveModel {
         kid: Set(model.kid),
         purpose: Set(model.purpose),
+        algorithm: Set(model.algorithm),
         public_x: Set(model.public_x),
         status: Set(model.status),
         not_before: Set(model.not_before),

@@ -28,7 +28,13 @@ async fn keys_are_published_as_a_key_set_and_a_jwks_and_rotation_takes_effect_wi
     let id = app.submit_yearly(&firm, &uscc).await;
     let first = approve(&app, &regulator, id).await;
 
-    gec::service::keys::rotate(app.dir.path(), chrono::Utc::now(), None).unwrap();
+    gec::service::keys::rotate(
+        app.dir.path(),
+        chrono::Utc::now(),
+        None,
+        gec::code::Algorithm::Ed25519,
+    )
+    .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let rotated = app.get("/.well-known/gec/keys.json", None).await.json();
     assert_eq!(rotated["keys"].as_array().unwrap().len(), 2);

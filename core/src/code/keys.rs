@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 
-use super::cose::{Kid, kid_of};
+use super::alg::{Algorithm, PublicKey};
+use super::cose::Kid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -29,7 +30,8 @@ impl KeyStatus {
     }
 }
 
-/// One code-signing key as published: a JWK (OKP, Ed25519) with its status and window.
+/// One code-signing key as published: a JWK of its algorithm (OKP/Ed25519/EdDSA by default)
+/// with its status and window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublishedKey {
     pub kid: String,
@@ -44,18 +46,47 @@ pub struct PublishedKey {
 }
 
 impl PublishedKey {
-    pub fn new(public: &VerifyingKey, status: KeyStatus, not_before: DateTime<Utc>) -> Self {
+    pub fn new(public: &PublicKey, status: KeyStatus, not_before: DateTime<Utc>) -> Self {
+        let (kty, crv, alg) = public.algorithm().jwk();
         PublishedKey {
-            kid: hex::encode(kid_of(public.as_bytes())),
-            kty: "OKP".into(),
-            crv: "Ed25519".into(),
-            alg: "EdDSA".into(),
-            x: URL_SAFE_NO_PAD.encode(public.as_bytes()),
+            kid: hex::encode(public.kid()),
+            kty: kty.into(),
+            crv: crv.into(),
+            alg: alg.into(),
+            x: public.x(),
             status,
             not_before,
             not_after: None,
             compromised_at: None,
         }
+    }
+
+    /// The key's algorithm, from its `kty`, `crv` and `alg`.
+    pub fn algorithm(&self) -> Result<Algorithm, String> {
+        Algorithm::from_jwk(&self.kty, &self.crv, &self.alg).ok_or_else(|| {
+            let known: Vec<String> = Algorithm::ALL
+                .iter()
+                .map(|a| {
+                    let (kty, crv, alg) = a.jwk();
+                    format!("{kty}/{crv}/{alg}")
+                })
+                .collect();
+            format!(
+                "key {}: only {} keys are supported",
+                self.kid,
+                known.join(", ")
+            )
+        })
+    }
+
+    /// The public key, checked against its kid.
+    pub fn public_key(&self) -> Result<PublicKey, String> {
+        let key = PublicKey::from_x(self.algorithm()?, &self.x)
+            .map_err(|e| format!("key {}: {e}", self.kid))?;
+        if hex::encode(key.kid()) != self.kid {
+            return Err(format!("key {}: kid does not match the key", self.kid));
+        }
+        Ok(key)
     }
 }
 
@@ -106,7 +137,7 @@ pub fn public_key_from_x(x: &str) -> Result<VerifyingKey, String> {
 /// A key ready for verification: parsed once, looked up by kid.
 #[derive(Clone, Debug)]
 pub struct TrustedKey {
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     pub status: KeyStatus,
     pub not_before: i64,
     pub not_after: Option<i64>,
@@ -125,18 +156,8 @@ impl TrustedKeys {
     pub fn from_document(doc: &KeySetDocument) -> Result<TrustedKeys, String> {
         let mut keys = HashMap::new();
         for published in &doc.keys {
-            if published.kty != "OKP" || published.crv != "Ed25519" || published.alg != "EdDSA" {
-                return Err(format!(
-                    "key {}: only OKP/Ed25519/EdDSA keys are supported",
-                    published.kid
-                ));
-            }
-            let key = public_key_from_x(&published.x)
-                .map_err(|e| format!("key {}: {e}", published.kid))?;
-            let kid = kid_of(key.as_bytes());
-            if hex::encode(kid) != published.kid {
-                return Err(format!("key {}: kid does not match the key", published.kid));
-            }
+            let key = published.public_key()?;
+            let kid = key.kid();
             keys.insert(
                 kid,
                 TrustedKey {

@@ -1,7 +1,8 @@
 //! The code format GEC1 (token.md §1–§4) as pure functions: CWT claims in a COSE_Sign1 signed
-//! with Ed25519, its strict base32 URL, key sets and offline verification, and the QR images
+//! with the code key's algorithm (Ed25519 by default; `alg` is the seam), its strict base32 URL, key sets and offline verification, and the QR images
 //! and printable badge. No I/O: key files and the database live in the shell.
 
+pub mod alg;
 pub mod badge;
 pub mod claims;
 pub mod cose;
@@ -12,6 +13,7 @@ pub mod status_list;
 pub mod text;
 pub mod verify;
 
+pub use alg::{Algorithm, PublicKey, SigningKey};
 pub use claims::Claims;
 pub use cose::{Kid, kid_of};
 pub use keys::{KeySetDocument, KeyStatus, PublishedKey, TrustedKeys};

@@ -10,8 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::code::SigningKey;
 use chrono::Utc;
-use ed25519_dalek::SigningKey;
 use sea_orm::ActiveValue::Set;
 use sea_orm::TryIntoModel;
 use serde_json::{Value, json};

@@ -19,7 +19,7 @@ use crate::db::Db;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use ed25519_dalek::SigningKey;
+use crate::code::SigningKey;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ConnectionTrait};
 use serde::Serialize;
