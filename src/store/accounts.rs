@@ -86,3 +86,11 @@ pub async fn find_by_username<C: ConnectionTrait>(
         .one(db)
         .await
 }
+
+/// The accounts of these ids.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Model>, DbErr> {
+    super::rows_in::<Entity, _, _>(db, Column::Id, ids).await
+}

@@ -36,3 +36,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The appeals of these ids.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Model>, DbErr> {
+    super::rows_in::<Entity, _, _>(db, Column::Id, ids).await
+}

@@ -128,3 +128,11 @@ pub fn submission(
         ..Default::default()
     }
 }
+
+/// The assessments of these ids.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Model>, DbErr> {
+    super::rows_in::<Entity, _, _>(db, Column::Id, ids).await
+}

@@ -84,3 +84,11 @@ pub async fn active_of<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Optio
         .one(db)
         .await
 }
+
+/// The codes of these serials.
+pub async fn by_serials<C: ConnectionTrait>(
+    db: &C,
+    serials: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Model>, DbErr> {
+    super::rows_in::<Entity, _, _>(db, Column::Serial, serials).await
+}

@@ -35,18 +35,14 @@ pub async fn by_ids<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, Model>, DbErr> {
-    let mut ids: Vec<i64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for part in ids.chunks(500) {
-        for firm in Entity::find()
-            .filter(Column::Id.is_in(part.to_vec()))
-            .all(db)
-            .await?
-        {
-            found.insert(firm.id, firm);
-        }
-    }
-    Ok(found)
+    let rows = super::rows_in::<Entity, _, _>(db, Column::Id, ids).await?;
+    Ok(rows.into_iter().map(|firm| (firm.id, firm)).collect())
+}
+
+/// The firms of these USCCs.
+pub async fn by_usccs<C: ConnectionTrait>(
+    db: &C,
+    usccs: impl IntoIterator<Item = String>,
+) -> Result<Vec<Model>, DbErr> {
+    super::rows_in::<Entity, _, _>(db, Column::Uscc, usccs).await
 }

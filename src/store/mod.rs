@@ -21,3 +21,33 @@ pub mod tokens;
 pub mod vetoes;
 pub mod watchlist;
 pub mod webhooks;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+/// The rows of `E` whose `column` is one of `keys` (each asked once), read 500 keys to a
+/// statement: a bound on its parameters that both databases take.
+pub async fn rows_in<E, C, K>(
+    db: &C,
+    column: E::Column,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    K: Into<sea_orm::Value> + Ord + Clone,
+{
+    let mut keys: Vec<K> = keys.into_iter().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut rows = Vec::with_capacity(keys.len());
+    for part in keys.chunks(500) {
+        rows.extend(
+            E::find()
+                .filter(column.is_in(part.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+

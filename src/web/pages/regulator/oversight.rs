@@ -15,7 +15,6 @@ use std::collections::HashMap;
 
 use super::super::PageError;
 use super::audit_words::{self, AuditRow, Names};
-use crate::error::AppError;
 use crate::service::audit::{self as audit_service, AuditEventView, AuditFilter};
 use crate::service::codes;
 use crate::web::AppState;
@@ -121,7 +120,6 @@ fn day_start(text: &Option<String>, days_after: i64) -> Option<chrono::DateTime<
 /// Who and whom the events name: accounts, firms, codes and appeals, each read once.
 async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, PageError> {
     use crate::store::{accounts, appeals, assessments, codes as code_store, firms};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids = |kind: &str| -> Vec<i64> {
         events
             .iter()
@@ -129,26 +127,11 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
             .filter_map(|e| e.target_id.parse().ok())
             .collect()
     };
-    let code_rows = code_store::Entity::find()
-        .filter(code_store::Column::Serial.is_in(ids("code")))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    let appeal_rows = appeals::Entity::find()
-        .filter(appeals::Column::Id.is_in(ids("appeal")))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    let assessment_rows = assessments::Entity::find()
-        .filter(assessments::Column::Id.is_in(ids("assessment")))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    let account_rows = accounts::Entity::find()
-        .filter(accounts::Column::Id.is_in(events.iter().filter_map(|e| e.actor_id)))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?;
+    let db = &state.db;
+    let code_rows = code_store::by_serials(db, ids("code")).await?;
+    let appeal_rows = appeals::by_ids(db, ids("appeal")).await?;
+    let assessment_rows = assessments::by_ids(db, ids("assessment")).await?;
+    let account_rows = accounts::by_ids(db, events.iter().filter_map(|e| e.actor_id)).await?;
     let firm_ids: Vec<i64> = code_rows
         .iter()
         .map(|c| c.firm_id)
@@ -164,14 +147,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         assessments: HashMap::new(),
     };
     let mut usccs: Vec<String> = Vec::new();
-    let by_id: HashMap<i64, firms::Model> = firms::Entity::find()
-        .filter(firms::Column::Id.is_in(firm_ids))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|f| (f.id, f))
-        .collect();
+    let by_id: HashMap<i64, firms::Model> = firms::by_ids(db, firm_ids).await?;
     for c in &code_rows {
         if let Some(f) = by_id.get(&c.firm_id) {
             names.code_firms.insert(c.serial, f.uscc.clone());
@@ -197,12 +173,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
             usccs.push(u);
         }
     }
-    for f in firms::Entity::find()
-        .filter(firms::Column::Uscc.is_in(usccs))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?
-    {
+    for f in firms::by_usccs(db, usccs).await? {
         names.firms.insert(f.uscc, f.name);
     }
     for a in account_rows {

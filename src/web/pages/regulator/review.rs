@@ -19,7 +19,6 @@ use crate::service::{issue, profile, recompute, revoke};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::i18n::Lang;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -91,11 +90,7 @@ async fn show_queue(
     };
     let page = assessments::list(&state.db, &auth.caller, query).await?;
     let ids: Vec<i64> = page.items.iter().map(|a| a.id).collect();
-    let models = crate::store::assessments::Entity::find()
-        .filter(crate::store::assessments::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await
-        .map_err(AppError::from)?;
+    let models = crate::store::assessments::by_ids(&state.db, ids).await?;
     let mut flags = profile::queue_flags(&state.db, &models).await?;
     let t = lang.texts();
     let rows = page
