@@ -33,8 +33,10 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Conflict(String),
+    /// The record is not in a state that allows the request: the kind says which, for pages to
+    /// word; the text says it for the API.
+    #[error("{1}")]
+    Conflict(Conflict, String),
     #[error("request body too large: {0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -49,7 +51,31 @@ pub enum AppError {
     Internal(String),
 }
 
+/// Which conflict happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// The record was already moved on: decided, closed, withdrawn, stopped, revoked, verified.
+    AlreadyDone,
+    /// The record's state does not allow this change (a request that cannot become that).
+    NotAllowedNow,
+    /// An assessment of the firm for the year is under review.
+    UnderReview,
+    /// The same firm's request for the same service is still open.
+    StillOpen,
+    /// Something with this key exists already: a firm's USCC, a username, a table's version.
+    Exists,
+    /// No code key is active: a key must be rotated in first.
+    NoActiveKey,
+    /// The stored assessment cannot be recomputed here (its table or methodology is missing).
+    NotReproducible,
+}
+
 impl AppError {
+    /// A conflict of `kind`, said as `detail`.
+    pub fn conflict(kind: Conflict, detail: impl Into<String>) -> Self {
+        AppError::Conflict(kind, detail.into())
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation {
             field: field.into(),
@@ -80,7 +106,7 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -98,7 +124,7 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(..) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",

@@ -110,10 +110,10 @@ pub async fn insert_account<C: ConnectionTrait>(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(format!(
-            "username {:?} is taken",
-            new.username
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::Exists,
+            format!("username {:?} is taken", new.username),
+        ));
     }
     let now = Utc::now();
     let account = accounts::ActiveModel {

@@ -152,7 +152,10 @@ pub async fn close(
         .await?
         .ok_or(AppError::NotFound)?;
     if appeal.status != AppealStatus::Open {
-        return Err(AppError::Conflict(format!("appeal {id} is already closed")));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("appeal {id} is already closed"),
+        ));
     }
     let firm = firms::Entity::find_by_id(appeal.firm_id)
         .one(&txn)

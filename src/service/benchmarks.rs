@@ -198,9 +198,10 @@ pub async fn publish(
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     if set::Entity::find_by_id(version).one(&txn).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "version {version} is already published"
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::Exists,
+            format!("version {version} is already published"),
+        ));
     }
     insert_table(&txn, &table, actor_id, now).await?;
     audit::record(

@@ -62,10 +62,10 @@ pub async fn insert_firm<C: ConnectionTrait>(
         ));
     }
     if firms::find_by_uscc(txn, new.uscc.as_str()).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "a firm with USCC {} exists",
-            new.uscc
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::Exists,
+            format!("a firm with USCC {} exists", new.uscc),
+        ));
     }
     let now = Utc::now();
     let firm = firms::ActiveModel {

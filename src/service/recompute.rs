@@ -42,16 +42,22 @@ pub async fn recompute(
     let table = super::benchmarks::by_version(db, caches, &assessment.benchmarks)
         .await?
         .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "benchmark version {} is not on record",
-                assessment.benchmarks
-            ))
+            AppError::Conflict(
+                crate::error::Conflict::NotReproducible,
+                format!(
+                    "benchmark version {} is not on record",
+                    assessment.benchmarks
+                ),
+            )
         })?;
     if assessment.methodology != grading::METHODOLOGY {
-        return Err(AppError::Conflict(format!(
-            "methodology {} is not implemented here",
-            assessment.methodology
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::NotReproducible,
+            format!(
+                "methodology {} is not implemented here",
+                assessment.methodology
+            ),
+        ));
     }
     let input: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
     let graded = grading::grade_json(&input, &table).map_err(AppError::from)?;

@@ -50,9 +50,10 @@ pub async fn revoke(
         .await?
         .ok_or(AppError::NotFound)?;
     if code.status == CodeStatus::Revoked {
-        return Err(AppError::Conflict(format!(
-            "code {serial} is already revoked"
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("code {serial} is already revoked"),
+        ));
     }
     let now = Utc::now();
     let entry = Entry::Revoke(RevokeEntry {

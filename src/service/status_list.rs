@@ -52,7 +52,10 @@ pub async fn signed(
     }
     let (size, list) = build(db, &keys.ring.issuer).await?;
     let (key, _) = keys.ring.active.as_ref().ok_or_else(|| {
-        AppError::Conflict("no active signing key: rotate in a new key (gec keys rotate)".into())
+        AppError::Conflict(
+            crate::error::Conflict::NoActiveKey,
+            "no active signing key: rotate in a new key (gec keys rotate)".into(),
+        )
     })?;
     let bytes = Arc::new(list.sign(key));
     if let Ok(mut current) = cache.current.write()

@@ -50,4 +50,3 @@ where
     }
     Ok(rows)
 }
-

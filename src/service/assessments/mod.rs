@@ -176,10 +176,13 @@ pub async fn insert_submission<C: ConnectionTrait>(
 ) -> AppResult<assessments::Model> {
     let period = i32::from(prepared.graded.trace.period);
     if let Some(first) = assessments::submitted_for(txn, prepared.firm.id, period).await? {
-        return Err(AppError::Conflict(format!(
-            "assessment {} for {} {} is already under review",
-            first.id, prepared.firm.uscc, period
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::UnderReview,
+            format!(
+                "assessment {} for {} {} is already under review",
+                first.id, prepared.firm.uscc, period
+            ),
+        ));
     }
     let model = assessments::submission(
         prepared.firm.id,
@@ -191,10 +194,13 @@ pub async fn insert_submission<C: ConnectionTrait>(
     .insert(txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(format!(
-            "an assessment for {} {} is already under review",
-            prepared.firm.uscc, period
-        )),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(
+            crate::error::Conflict::UnderReview,
+            format!(
+                "an assessment for {} {} is already under review",
+                prepared.firm.uscc, period
+            ),
+        ),
         _ => e.into(),
     })?;
     audit::record(
@@ -280,10 +286,13 @@ pub async fn reject(
     let txn = crate::db::begin_write(db).await?;
     let (current, firm) = visible(&txn, caller, id).await?;
     if current.status != AssessmentStatus::Submitted {
-        return Err(AppError::Conflict(format!(
-            "assessment {id} is {}, not submitted",
-            current.status.as_str()
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!(
+                "assessment {id} is {}, not submitted",
+                current.status.as_str()
+            ),
+        ));
     }
     let now = Utc::now();
     let before = AssessmentView::audit(&current, &firm.uscc);

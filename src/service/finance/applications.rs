@@ -427,9 +427,10 @@ pub async fn withdraw_consent(db: &Db, caller: &Caller, id: i64) -> AppResult<Ap
     let txn = crate::db::begin_write(db).await?;
     let application = visible(&txn, caller, id).await?;
     if application.consent_withdrawn_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the consent of application {id} is already withdrawn"
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("the consent of application {id} is already withdrawn"),
+        ));
     }
     let mut model: applications::ActiveModel = application.into();
     model.consent_withdrawn_at = Set(Some(now));
@@ -527,10 +528,13 @@ pub async fn decide(
     let txn = crate::db::begin_write(db).await?;
     let application = visible(&txn, caller, id).await?;
     if !application.status.is_open() {
-        return Err(AppError::Conflict(format!(
-            "application {id} is already {}",
-            application.status.as_str()
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!(
+                "application {id} is already {}",
+                application.status.as_str()
+            ),
+        ));
     }
     let before = application.status;
     let mut model: applications::ActiveModel = application.into();

@@ -254,9 +254,10 @@ pub async fn withdraw(db: &Db, caller: &Caller, id: i64) -> AppResult<ProductVie
         .filter(|p| p.bank_id == caller.account_id)
         .ok_or(AppError::NotFound)?;
     if product.withdrawn_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "product {id} is already withdrawn"
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("product {id} is already withdrawn"),
+        ));
     }
     let mut model: products::ActiveModel = product.into();
     model.withdrawn_at = Set(Some(now));

@@ -268,10 +268,13 @@ pub(super) async fn issue_one(
         followers,
     } = found;
     if assessment.status != AssessmentStatus::Submitted {
-        return Err(AppError::Conflict(format!(
-            "assessment {id} is {}, not submitted",
-            assessment.status.as_str()
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!(
+                "assessment {id} is {}, not submitted",
+                assessment.status.as_str()
+            ),
+        ));
     }
     let now = signer.now;
     let today = crate::service::records::today();

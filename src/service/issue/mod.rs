@@ -99,6 +99,7 @@ fn active_key(keys: &Keys) -> AppResult<(&SigningKey, &code::PublishedKey)> {
         .map(|(key, record)| (key, record))
         .ok_or_else(|| {
             AppError::Conflict(
+                crate::error::Conflict::NoActiveKey,
                 "no active signing key: rotate in a new key (gec keys rotate)".into(),
             )
         })

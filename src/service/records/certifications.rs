@@ -181,10 +181,14 @@ pub async fn review_certification(
         .await?
         .ok_or(AppError::NotFound)?;
     if current.revoked {
-        return Err(AppError::Conflict("the certification is revoked".into()));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            "the certification is revoked".into(),
+        ));
     }
     if !revoke && current.verified {
         return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
             "the certification is already verified".into(),
         ));
     }

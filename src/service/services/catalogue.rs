@@ -133,10 +133,10 @@ pub async fn review(db: &Db, caller: &Caller, id: i64, approve: bool) -> AppResu
         ServiceStatus::Suspended
     };
     if current.status == next {
-        return Err(AppError::Conflict(format!(
-            "service {id} is already {}",
-            next.as_str()
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("service {id} is already {}", next.as_str()),
+        ));
     }
     let before = current.status;
     let mut model: services::ActiveModel = current.into();

@@ -116,10 +116,10 @@ pub async fn request_service(
         .one(&txn)
         .await?;
     if let Some(open) = open {
-        return Err(AppError::Conflict(format!(
-            "request {} for this service is still open",
-            open.id
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::StillOpen,
+            format!("request {} for this service is still open", open.id),
+        ));
     }
     let model = service_requests::ActiveModel {
         service_id: Set(service.id),
@@ -220,11 +220,14 @@ pub async fn answer(
         return Err(AppError::NotFound);
     }
     if !current.status.may_become(next) {
-        return Err(AppError::Conflict(format!(
-            "request {id} is {}; it cannot become {}",
-            current.status.as_str(),
-            next.as_str()
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::NotAllowedNow,
+            format!(
+                "request {id} is {}; it cannot become {}",
+                current.status.as_str(),
+                next.as_str()
+            ),
+        ));
     }
     let before = current.status;
     let mut model: service_requests::ActiveModel = current.into();

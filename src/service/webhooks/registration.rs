@@ -127,9 +127,10 @@ pub async fn disable(db: &Db, caller: &Caller, id: i64) -> AppResult<WebhookView
     let txn = crate::db::begin_write(db).await?;
     let hook = own(&txn, caller, id).await?;
     if hook.disabled_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "webhook {id} is already stopped"
-        )));
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("webhook {id} is already stopped"),
+        ));
     }
     let mut model: webhooks::ActiveModel = hook.into();
     model.disabled_at = Set(Some(now));

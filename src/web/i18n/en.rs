@@ -1050,4 +1050,24 @@ pub static EN: &[(&str, &str)] = &[
         "How to use it: download the list and the keys once a day and check codes offline with the service's tool:",
     ),
     ("bank_status_list_code_url", "CODE-URL"),
+    (
+        "conflict_already_done",
+        "This has already been done (perhaps in another window): refresh the page to see where it stands.",
+    ),
+    (
+        "conflict_not_allowed_now",
+        "Where this stands now does not allow that: refresh the page to see where it stands.",
+    ),
+    (
+        "conflict_still_open",
+        "Your request for this service is still open: wait for the provider's answer.",
+    ),
+    (
+        "conflict_exists",
+        "This already exists (a duplicate USCC, username or version).",
+    ),
+    (
+        "conflict_not_reproducible",
+        "The benchmark table or methodology of this assessment is not on this platform: it cannot be recomputed.",
+    ),
 ];

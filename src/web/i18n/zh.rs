@@ -888,4 +888,24 @@ pub static ZH: &[(&str, &str)] = &[
         "使用方法：每日下载一次清单和公钥，用本平台的核验工具离线核验：",
     ),
     ("bank_status_list_code_url", "绿效码链接"),
+    (
+        "conflict_already_done",
+        "该事项已经处理过（可能在另一个窗口中），请刷新页面查看当前状态。",
+    ),
+    (
+        "conflict_not_allowed_now",
+        "该事项当前的状态不允许这项操作，请刷新页面查看当前状态。",
+    ),
+    (
+        "conflict_still_open",
+        "您对该服务的申请仍在办理中，请等待服务机构答复。",
+    ),
+    (
+        "conflict_exists",
+        "该记录已经存在（统一社会信用代码、用户名或版本号重复）。",
+    ),
+    (
+        "conflict_not_reproducible",
+        "该评价所用的基准值表或方法版本不在本平台，无法复算。",
+    ),
 ];

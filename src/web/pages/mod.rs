@@ -25,7 +25,7 @@ use super::auth::{Allowed, MaybeSession, PageAuth};
 use super::csrf;
 use super::i18n::{Lang, Texts};
 pub use super::page_error::{PageError, PageResult, error_page, render};
-use crate::error::AppError;
+use crate::error::{AppError, Conflict};
 use crate::service::accounts::Caller;
 
 pub fn router() -> Router<AppState> {
@@ -206,6 +206,19 @@ pub struct Refusal {
     pub key: &'static str,
 }
 
+/// The words for a conflict, as a table key.
+pub fn conflict_key(kind: Conflict) -> &'static str {
+    match kind {
+        Conflict::AlreadyDone => "conflict_already_done",
+        Conflict::NotAllowedNow => "conflict_not_allowed_now",
+        Conflict::UnderReview => "err_under_review",
+        Conflict::StillOpen => "conflict_still_open",
+        Conflict::Exists => "conflict_exists",
+        Conflict::NoActiveKey => "reg_err_no_key",
+        Conflict::NotReproducible => "conflict_not_reproducible",
+    }
+}
+
 impl Refusal {
     /// A refusal the page can word (a field's fault, a conflict); any other error stays one.
     pub fn of(err: AppError) -> Result<Refusal, PageError> {
@@ -214,9 +227,9 @@ impl Refusal {
                 field: field.split(['[', '.']).next().unwrap_or(&field).to_owned(),
                 key: data_form::fault_key(kind),
             }),
-            AppError::Conflict(_) => Ok(Refusal {
+            AppError::Conflict(kind, _) => Ok(Refusal {
                 field: String::new(),
-                key: "err_page_409",
+                key: conflict_key(kind),
             }),
             other => Err(PageError(other)),
         }
@@ -233,5 +246,33 @@ impl Refusal {
         } else {
             format!("{}：{}", views::field_label(t, field), t.get(key))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conflict_key;
+    use crate::error::Conflict;
+    use crate::web::i18n::Lang;
+
+    #[test]
+    fn every_conflict_has_words_in_both_languages() {
+        let kinds = [
+            Conflict::AlreadyDone,
+            Conflict::NotAllowedNow,
+            Conflict::UnderReview,
+            Conflict::StillOpen,
+            Conflict::Exists,
+            Conflict::NoActiveKey,
+            Conflict::NotReproducible,
+        ];
+        for kind in kinds {
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(lang.texts().has(conflict_key(kind)), "{kind:?} in {lang:?}");
+            }
+        }
+        // Only a conflict about a year's data under review is worded as one.
+        assert_eq!(conflict_key(Conflict::UnderReview), "err_under_review");
+        assert_ne!(conflict_key(Conflict::AlreadyDone), "err_under_review");
     }
 }

@@ -114,7 +114,7 @@ pub(super) async fn bank_withdraw(
     CsrfForm(crate::web::pages::EmptyForm {}): CsrfForm<crate::web::pages::EmptyForm>,
 ) -> PageResult {
     match finance::withdraw(&state.db, &auth.caller, id).await {
-        Ok(_) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(crate::error::Conflict::AlreadyDone, _)) => {
             back("/bank", "products-h", Ok("msg_product_withdrawn"))
         }
         Err(other) => Err(PageError(other)),

@@ -104,7 +104,7 @@ pub(super) async fn bank_stop_webhook(
     CsrfForm(crate::web::pages::EmptyForm {}): CsrfForm<crate::web::pages::EmptyForm>,
 ) -> PageResult {
     match crate::service::webhooks::disable(&state.db, &auth.caller, id).await {
-        Ok(_) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(crate::error::Conflict::AlreadyDone, _)) => {
             back("/bank", "webhooks-h", Ok("msg_webhook_stopped"))
         }
         Err(other) => Err(PageError(other)),

@@ -110,7 +110,7 @@ pub(super) async fn firm_withdraw_consent(
     CsrfForm(crate::web::pages::EmptyForm {}): CsrfForm<crate::web::pages::EmptyForm>,
 ) -> PageResult {
     match finance::withdraw_consent(&state.db, &auth.caller, id).await {
-        Ok(_) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(crate::error::Conflict::AlreadyDone, _)) => {
             back("/firm", "finance-h", Ok("msg_consent_withdrawn"))
         }
         Err(other) => Err(PageError(other)),

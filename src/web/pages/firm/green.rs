@@ -118,7 +118,7 @@ pub(super) async fn request_service(
         note: form.note,
     };
     match services::request_service(&state.db, &auth.caller, request).await {
-        Ok(_) | Err(AppError::Conflict(_)) => {
+        Ok(_) | Err(AppError::Conflict(crate::error::Conflict::StillOpen, _)) => {
             Ok(Redirect::to("/firm?msg=msg_service_requested#services-h").into_response())
         }
         Err(other) => Err(PageError(other)),

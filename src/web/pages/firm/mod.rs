@@ -441,7 +441,9 @@ fn refused(
             Some(input) => outcome.faults.push((input.to_owned(), message(t, kind))),
             None => outcome.form_error = Some(message(t, kind)),
         },
-        AppError::Conflict(_) => outcome.form_error = Some(t.get("err_under_review").to_owned()),
+        AppError::Conflict(kind, _) => {
+            outcome.form_error = Some(t.get(super::conflict_key(kind)).to_owned())
+        }
         other => return Err(PageError(other)),
     }
     Ok(outcome)

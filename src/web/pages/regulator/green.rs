@@ -92,12 +92,14 @@ async fn show_services(
 
 async fn review(state: &AppState, auth: &Auth, id: i64, approve: bool) -> PageResult {
     match services::review(&state.db, &auth.caller, id, approve).await {
-        Ok(_) | Err(AppError::Conflict(_)) => Ok(Redirect::to(if approve {
-            "/regulator/services?msg=msg_service_approved"
-        } else {
-            "/regulator/services?msg=msg_service_suspended"
-        })
-        .into_response()),
+        Ok(_) | Err(AppError::Conflict(crate::error::Conflict::AlreadyDone, _)) => {
+            Ok(Redirect::to(if approve {
+                "/regulator/services?msg=msg_service_approved"
+            } else {
+                "/regulator/services?msg=msg_service_suspended"
+            })
+            .into_response())
+        }
         Err(other) => Err(PageError(other)),
     }
 }

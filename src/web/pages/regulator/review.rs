@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::super::views::{self, Breakdown, breakdown, status_key};
 use super::super::{Chrome, FlashQuery, PageError, PageResult, render};
 use super::{Auth, EmptyForm, ReasonForm};
-use crate::error::AppError;
+use crate::error::{AppError, Conflict};
 use crate::grading::Trace;
 use crate::service::assessments::{self, ListQuery};
 use crate::service::{issue, profile, recompute, revoke};
@@ -224,11 +224,11 @@ async fn show_refusal(
             super::super::firm::message(t, kind)
         ),
         // The page shows the record's state as it is now: say why the action does not apply.
-        AppError::Conflict(_) => t
-            .get(match action {
-                Action::Decide if page.status_key != "status_submitted" => "reg_err_decided",
-                Action::Decide => "reg_err_no_key",
-                Action::Revoke => "reg_err_revoked",
+        AppError::Conflict(kind, _) => t
+            .get(match (action, kind) {
+                (Action::Decide, Conflict::AlreadyDone) => "reg_err_decided",
+                (Action::Revoke, Conflict::AlreadyDone) => "reg_err_revoked",
+                (_, kind) => crate::web::pages::conflict_key(kind),
             })
             .to_owned(),
         other => return Err(PageError(other)),
