@@ -10,8 +10,9 @@ use serde_json::json;
 
 use super::accounts::{Caller, Role};
 use crate::error::{AppError, AppResult};
+use crate::service::write::{Audited, audited};
 use crate::store::appeals::{self, AppealStatus};
-use crate::store::audit::{self, Change};
+use crate::store::audit::Change;
 use crate::store::{codes, firms};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -80,34 +81,28 @@ pub async fn raise(db: &Db, caller: &Caller, request: AppealRequest) -> AppResul
             "the firm has no issued code to appeal against",
         ));
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let appeal = appeals::ActiveModel {
-        firm_id: Set(firm.id),
-        code_serial: Set(serial),
-        note: Set(note),
-        status: Set(AppealStatus::Open),
-        raised_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let appeal = appeals::ActiveModel {
+            firm_id: Set(firm.id),
+            code_serial: Set(serial),
+            note: Set(note),
+            status: Set(AppealStatus::Open),
+            raised_by: Set(Some(caller.account_id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let change = Change {
             action: "appeal.raise",
             target_type: "appeal",
             target_id: appeal.id.to_string(),
             before: None,
             after: Some(json!({"uscc": firm.uscc, "code_serial": serial, "note": appeal.note})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view(&appeal, &firm))
+        };
+        Ok(Audited::one(view(&appeal, &firm), change))
+    })
+    .await
 }
 
 /// Open appeals for a regulator; a firm's own appeals for a firm.
@@ -145,41 +140,35 @@ pub async fn close(
     request: CloseRequest,
 ) -> AppResult<AppealView> {
     let resolution = note_text("resolution", &request.resolution)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let appeal = appeals::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if appeal.status != AppealStatus::Open {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!("appeal {id} is already closed"),
-        ));
-    }
-    let firm = firms::Entity::find_by_id(appeal.firm_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut model: appeals::ActiveModel = appeal.into();
-    model.status = Set(AppealStatus::Closed);
-    model.resolution = Set(Some(resolution.clone()));
-    model.resolved_by = Set(Some(caller.account_id));
-    model.resolved_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let appeal = appeals::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if appeal.status != AppealStatus::Open {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!("appeal {id} is already closed"),
+            ));
+        }
+        let firm = firms::Entity::find_by_id(appeal.firm_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut model: appeals::ActiveModel = appeal.into();
+        model.status = Set(AppealStatus::Closed);
+        model.resolution = Set(Some(resolution.clone()));
+        model.resolved_by = Set(Some(caller.account_id));
+        model.resolved_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: "appeal.close",
             target_type: "appeal",
             target_id: id.to_string(),
             before: Some(json!({"status": AppealStatus::Open})),
             after: Some(json!({"status": AppealStatus::Closed, "resolution": resolution})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view(&updated, &firm))
+        };
+        Ok(Audited::one(view(&updated, &firm), change))
+    })
+    .await
 }

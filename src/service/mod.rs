@@ -38,3 +38,4 @@ pub mod verdict;
 pub mod verification;
 pub mod watch;
 pub mod webhooks;
+pub mod write;

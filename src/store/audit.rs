@@ -64,20 +64,7 @@ pub async fn record<C: ConnectionTrait>(
     at: DateTimeUtc,
     change: Change<'_>,
 ) -> Result<(), DbErr> {
-    ActiveModel {
-        at: Set(at),
-        actor_id: Set(actor.id),
-        actor: Set(actor.name.clone()),
-        action: Set(change.action.to_owned()),
-        target_type: Set(change.target_type.to_owned()),
-        target_id: Set(change.target_id),
-        before: Set(change.before.map(|v| v.to_string())),
-        after: Set(change.after.map(|v| v.to_string())),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    record_many(db, actor, at, vec![change]).await
 }
 
 /// Many changes by one actor at one time, in one statement per chunk (bulk imports).

@@ -21,8 +21,9 @@ use crate::error::{AppError, AppResult};
 use crate::grading::{Fault, Grade};
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
+use crate::service::write::{Audited, audited};
 use crate::store::applications::{self, ApplicationStatus, ConsentScope, accesses};
-use crate::store::audit::{self, Change};
+use crate::store::audit::Change;
 use crate::store::codes::{self};
 use crate::store::products::{self};
 use crate::store::{assessments, firms};
@@ -188,82 +189,76 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
             "at most two years ahead",
         ));
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let firm = firms::Entity::find_by_id(firm_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let product = products::Entity::find_by_id(new.product_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::validation("product_id", "no such product"))?;
-    let view = product_views(&txn, std::slice::from_ref(&product))
-        .await?
-        .remove(0);
-    if !view.in_force(today) {
-        return Err(AppError::validation(
-            "product_id",
-            "the product is not in force",
-        ));
-    }
-    let code = code_in_force(&txn, &firm)
-        .await?
-        .ok_or_else(|| AppError::validation("code", "the firm holds no code in force"))?;
-    if !view.takes(
-        code.grade.0,
-        firm.industry_code.get(..2).unwrap_or_default(),
-        &firm.district,
-    ) {
-        return Err(AppError::validation(
-            "product_id",
-            "the product does not take the firm's grade, industry or district",
-        ));
-    }
-    if let (Some(asked), Some(max)) = (fixed(&amount_text), fixed(&view.max_amount_10k_cny))
-        && asked > max
-    {
-        return Err(AppError::validation(
-            "amount_10k_cny",
-            "more than the product's maximum amount",
-        ));
-    }
-    let model = applications::ActiveModel {
-        product_id: Set(product.id),
-        firm_id: Set(firm.id),
-        code_serial: Set(code.serial),
-        amount_10k_cny: Set(amount_text),
-        purpose: Set(purpose),
-        consent_scope: Set(scope),
-        consent_expires_on: Set(expires_on),
-        consent_withdrawn_at: Set(None),
-        status: Set(ApplicationStatus::Submitted),
-        created_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = application_views(&txn, std::slice::from_ref(&model))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let firm = firms::Entity::find_by_id(firm_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let product = products::Entity::find_by_id(new.product_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::validation("product_id", "no such product"))?;
+        let view = product_views(txn, std::slice::from_ref(&product))
+            .await?
+            .remove(0);
+        if !view.in_force(today) {
+            return Err(AppError::validation(
+                "product_id",
+                "the product is not in force",
+            ));
+        }
+        let code = code_in_force(txn, &firm)
+            .await?
+            .ok_or_else(|| AppError::validation("code", "the firm holds no code in force"))?;
+        if !view.takes(
+            code.grade.0,
+            firm.industry_code.get(..2).unwrap_or_default(),
+            &firm.district,
+        ) {
+            return Err(AppError::validation(
+                "product_id",
+                "the product does not take the firm's grade, industry or district",
+            ));
+        }
+        if let (Some(asked), Some(max)) = (fixed(&amount_text), fixed(&view.max_amount_10k_cny))
+            && asked > max
+        {
+            return Err(AppError::validation(
+                "amount_10k_cny",
+                "more than the product's maximum amount",
+            ));
+        }
+        let model = applications::ActiveModel {
+            product_id: Set(product.id),
+            firm_id: Set(firm.id),
+            code_serial: Set(code.serial),
+            amount_10k_cny: Set(amount_text),
+            purpose: Set(purpose),
+            consent_scope: Set(scope),
+            consent_expires_on: Set(expires_on),
+            consent_withdrawn_at: Set(None),
+            status: Set(ApplicationStatus::Submitted),
+            created_by: Set(Some(caller.account_id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let shown = application_views(txn, std::slice::from_ref(&model))
+            .await?
+            .remove(0);
+        let change = Change {
             action: "application.submit",
             target_type: "application",
             target_id: model.id.to_string(),
             before: None,
             after: Some(json!({"uscc": firm.uscc, "product": shown.product_name,
-                               "amount_10k_cny": shown.amount_10k_cny, "code_serial": code.serial,
-                               "consent_scope": scope, "consent_expires_on": expires_on})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+                           "amount_10k_cny": shown.amount_10k_cny, "code_serial": code.serial,
+                           "consent_scope": scope, "consent_expires_on": expires_on})),
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The application a caller may see: the firm its own, the bank those to its products, a
@@ -423,36 +418,30 @@ pub async fn withdraw_consent(db: &Db, caller: &Caller, id: i64) -> AppResult<Ap
     if caller.role != Role::Firm {
         return Err(AppError::Forbidden);
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let application = visible(&txn, caller, id).await?;
-    if application.consent_withdrawn_at.is_some() {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!("the consent of application {id} is already withdrawn"),
-        ));
-    }
-    let mut model: applications::ActiveModel = application.into();
-    model.consent_withdrawn_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let application = visible(txn, caller, id).await?;
+        if application.consent_withdrawn_at.is_some() {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!("the consent of application {id} is already withdrawn"),
+            ));
+        }
+        let mut model: applications::ActiveModel = application.into();
+        model.consent_withdrawn_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: "application.consent_withdraw",
             target_type: "application",
             target_id: id.to_string(),
             before: Some(json!({"consent_withdrawn": false})),
             after: Some(json!({"consent_withdrawn": true})),
-        },
-    )
-    .await?;
-    let shown = application_views(&txn, std::slice::from_ref(&updated))
-        .await?
-        .remove(0);
-    txn.commit().await?;
-    Ok(shown)
+        };
+        let shown = application_views(txn, std::slice::from_ref(&updated))
+            .await?
+            .remove(0);
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -524,47 +513,41 @@ pub async fn decide(
             crate::service::text::note("reason", d.reason.as_deref().unwrap_or_default(), 2000)?;
         (None, None, None, Some(reason))
     };
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let application = visible(&txn, caller, id).await?;
-    if !application.status.is_open() {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!(
-                "application {id} is already {}",
-                application.status.as_str()
-            ),
-        ));
-    }
-    let before = application.status;
-    let mut model: applications::ActiveModel = application.into();
-    model.status = Set(decision);
-    model.decision_amount_10k_cny = Set(amount_text.clone());
-    model.decision_rate_step_bp = Set(step);
-    model.decision_term_months = Set(term);
-    model.decision_reason = Set(reason.clone());
-    model.decided_by = Set(Some(caller.account_id));
-    model.decided_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    let shown = application_views(&txn, std::slice::from_ref(&updated))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let application = visible(txn, caller, id).await?;
+        if !application.status.is_open() {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!(
+                    "application {id} is already {}",
+                    application.status.as_str()
+                ),
+            ));
+        }
+        let before = application.status;
+        let mut model: applications::ActiveModel = application.into();
+        model.status = Set(decision);
+        model.decision_amount_10k_cny = Set(amount_text.clone());
+        model.decision_rate_step_bp = Set(step);
+        model.decision_term_months = Set(term);
+        model.decision_reason = Set(reason.clone());
+        model.decided_by = Set(Some(caller.account_id));
+        model.decided_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let shown = application_views(txn, std::slice::from_ref(&updated))
+            .await?
+            .remove(0);
+        let change = Change {
             action: "application.decide",
             target_type: "application",
             target_id: id.to_string(),
             before: Some(json!({"status": before})),
             after: Some(
                 json!({"uscc": shown.uscc, "status": decision, "amount_10k_cny": amount_text,
-                               "rate_step_bp": step, "term_months": term, "reason": reason}),
+                           "rate_step_bp": step, "term_months": term, "reason": reason}),
             ),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }

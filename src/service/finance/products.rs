@@ -17,7 +17,8 @@ use crate::grading::decimal::{Fixed, parse_decimal};
 use crate::grading::{Fault, Grade};
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
-use crate::store::audit::{self, Change};
+use crate::service::write::{Audited, audited};
+use crate::store::audit::Change;
 use crate::store::codes::{self, CodeStatus};
 use crate::store::firms;
 use crate::store::products::{self, ProductKind};
@@ -192,48 +193,42 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
         crate::service::text::optional_note("description", Some(&new.description), 4000)?
             .unwrap_or_default();
     let grade_names: Vec<&str> = grades.iter().map(|g| g.as_str()).collect();
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = products::ActiveModel {
-        bank_id: Set(caller.account_id),
-        name: Set(name),
-        kind: Set(kind),
-        grades: Set(json_text(&grade_names)),
-        rate_steps: Set(json_text(&new.rate_step_bp)),
-        max_amount_10k_cny: Set(max_amount),
-        term_months: Set(new.term_months),
-        divisions: Set(json_text(&divisions)),
-        districts: Set(json_text(&districts)),
-        valid_from: Set(valid_from),
-        valid_until: Set(valid_until),
-        description: Set(description),
-        withdrawn_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = product_views(&txn, std::slice::from_ref(&model))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = products::ActiveModel {
+            bank_id: Set(caller.account_id),
+            name: Set(name),
+            kind: Set(kind),
+            grades: Set(json_text(&grade_names)),
+            rate_steps: Set(json_text(&new.rate_step_bp)),
+            max_amount_10k_cny: Set(max_amount),
+            term_months: Set(new.term_months),
+            divisions: Set(json_text(&divisions)),
+            districts: Set(json_text(&districts)),
+            valid_from: Set(valid_from),
+            valid_until: Set(valid_until),
+            description: Set(description),
+            withdrawn_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let shown = product_views(txn, std::slice::from_ref(&model))
+            .await?
+            .remove(0);
+        let change = Change {
             action: "product.publish",
             target_type: "product",
             target_id: model.id.to_string(),
             before: None,
             after: Some(
                 json!({"name": shown.name, "kind": kind.as_str(), "grades": grade_names,
-                               "rate_step_bp": shown.rate_step_bp, "valid_until": valid_until}),
+                           "rate_step_bp": shown.rate_step_bp, "valid_until": valid_until}),
             ),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// JSON text of a list or map of plain values (which always serialise).
@@ -246,40 +241,34 @@ pub async fn withdraw(db: &Db, caller: &Caller, id: i64) -> AppResult<ProductVie
     if caller.role != Role::Bank {
         return Err(AppError::Forbidden);
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let product = products::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .filter(|p| p.bank_id == caller.account_id)
-        .ok_or(AppError::NotFound)?;
-    if product.withdrawn_at.is_some() {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!("product {id} is already withdrawn"),
-        ));
-    }
-    let mut model: products::ActiveModel = product.into();
-    model.withdrawn_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let product = products::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .filter(|p| p.bank_id == caller.account_id)
+            .ok_or(AppError::NotFound)?;
+        if product.withdrawn_at.is_some() {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!("product {id} is already withdrawn"),
+            ));
+        }
+        let mut model: products::ActiveModel = product.into();
+        model.withdrawn_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: "product.withdraw",
             target_type: "product",
             target_id: id.to_string(),
             before: Some(json!({"withdrawn": false})),
             after: Some(json!({"withdrawn": true, "name": updated.name})),
-        },
-    )
-    .await?;
-    let shown = product_views(&txn, std::slice::from_ref(&updated))
-        .await?
-        .remove(0);
-    txn.commit().await?;
-    Ok(shown)
+        };
+        let shown = product_views(txn, std::slice::from_ref(&updated))
+            .await?
+            .remove(0);
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The products in force on `day`.

@@ -2,7 +2,6 @@
 //! verified by a regulator; reviewed, and listed.
 
 use crate::db::Db;
-use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
@@ -10,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 use crate::grading::input::CertificationKind;
 use crate::service::accounts::{Caller, Role};
-use crate::store::audit::{self, Change};
+use crate::store::audit::Change;
 use crate::store::{certifications, firms};
 
 use super::{date_field, optional_note, text_field};
+use crate::service::write::{Audited, audited};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -90,33 +90,28 @@ pub async fn add_certification(
     }
     let evidence_note = optional_note("evidence_note", request.evidence_note.as_deref())?;
     let by_regulator = caller.role == Role::Regulator;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = certifications::ActiveModel {
-        firm_id: Set(firm.id),
-        kind: Set(kind.name().to_owned()),
-        number: Set(number),
-        issuer: Set(issuer),
-        valid_from: Set(valid_from),
-        valid_until: Set(valid_until),
-        evidence_note: Set(evidence_note),
-        verified: Set(by_regulator),
-        revoked: Set(false),
-        revoked_reason: Set(None),
-        declared_by: Set(Some(caller.account_id)),
-        reviewed_by: Set(by_regulator.then_some(caller.account_id)),
-        reviewed_at: Set(by_regulator.then_some(now)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let view = CertificationView::of(&model, &firm.uscc);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = certifications::ActiveModel {
+            firm_id: Set(firm.id),
+            kind: Set(kind.name().to_owned()),
+            number: Set(number),
+            issuer: Set(issuer),
+            valid_from: Set(valid_from),
+            valid_until: Set(valid_until),
+            evidence_note: Set(evidence_note),
+            verified: Set(by_regulator),
+            revoked: Set(false),
+            revoked_reason: Set(None),
+            declared_by: Set(Some(caller.account_id)),
+            reviewed_by: Set(by_regulator.then_some(caller.account_id)),
+            reviewed_at: Set(by_regulator.then_some(now)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let view = CertificationView::of(&model, &firm.uscc);
+        let change = Change {
             action: if by_regulator {
                 "certification.record"
             } else {
@@ -126,11 +121,10 @@ pub async fn add_certification(
             target_id: model.id.to_string(),
             before: None,
             after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
+        };
+        Ok(Audited::one(view, change))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -170,45 +164,40 @@ pub async fn review_certification(
     } else {
         None
     };
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let current = certifications::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let firm = firms::Entity::find_by_id(current.firm_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if current.revoked {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            "the certification is revoked".into(),
-        ));
-    }
-    if !revoke && current.verified {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            "the certification is already verified".into(),
-        ));
-    }
-    let before = CertificationView::of(&current, &firm.uscc);
-    let mut model: certifications::ActiveModel = current.into();
-    if revoke {
-        model.revoked = Set(true);
-        model.revoked_reason = Set(reason);
-    } else {
-        model.verified = Set(true);
-    }
-    model.reviewed_by = Set(Some(caller.account_id));
-    model.reviewed_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    let after = CertificationView::of(&updated, &firm.uscc);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let current = certifications::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let firm = firms::Entity::find_by_id(current.firm_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if current.revoked {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                "the certification is revoked".into(),
+            ));
+        }
+        if !revoke && current.verified {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                "the certification is already verified".into(),
+            ));
+        }
+        let before = CertificationView::of(&current, &firm.uscc);
+        let mut model: certifications::ActiveModel = current.into();
+        if revoke {
+            model.revoked = Set(true);
+            model.revoked_reason = Set(reason);
+        } else {
+            model.verified = Set(true);
+        }
+        model.reviewed_by = Set(Some(caller.account_id));
+        model.reviewed_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let after = CertificationView::of(&updated, &firm.uscc);
+        let change = Change {
             action: if revoke {
                 "certification.revoke"
             } else {
@@ -218,11 +207,10 @@ pub async fn review_certification(
             target_id: id.to_string(),
             before: Some(serde_json::to_value(&before).map_err(AppError::internal)?),
             after: Some(serde_json::to_value(&after).map_err(AppError::internal)?),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        };
+        Ok(Audited::one(after, change))
+    })
+    .await
 }
 
 /// Certifications by status (`declared` awaits verification), oldest first, a page at a time:

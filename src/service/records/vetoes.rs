@@ -1,7 +1,6 @@
 //! Vetoes: serious incidents recorded by regulators; each caps the grade at D while it counts.
 
 use crate::db::Db;
-use chrono::Utc;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
@@ -9,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 use crate::grading::input::VetoKind;
 use crate::service::accounts::Caller;
-use crate::store::audit::{self, Change};
+use crate::store::audit::Change;
 use crate::store::{firms, vetoes};
 
 use super::{date_field, optional_note, today};
+use crate::service::write::{Audited, audited};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -60,35 +60,29 @@ pub async fn record_veto(
         ));
     }
     let note = optional_note("note", request.note.as_deref())?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = vetoes::ActiveModel {
-        firm_id: Set(firm.id),
-        kind: Set(kind.name().to_owned()),
-        occurred_on: Set(occurred_on),
-        note: Set(note),
-        recorded_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let view = VetoView::of(&model, &firm.uscc);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = vetoes::ActiveModel {
+            firm_id: Set(firm.id),
+            kind: Set(kind.name().to_owned()),
+            occurred_on: Set(occurred_on),
+            note: Set(note),
+            recorded_by: Set(Some(caller.account_id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let view = VetoView::of(&model, &firm.uscc);
+        let change = Change {
             action: "veto.record",
             target_type: "veto",
             target_id: model.id.to_string(),
             before: None,
             after: Some(serde_json::to_value(&view).map_err(AppError::internal)?),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
+        };
+        Ok(Audited::one(view, change))
+    })
+    .await
 }
 
 /// A firm's vetoes.

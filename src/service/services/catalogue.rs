@@ -15,7 +15,8 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
-use crate::store::audit::{self, Change};
+use crate::service::write::{Audited, audited};
+use crate::store::audit::Change;
 use crate::store::services::{self, Category, ServiceStatus};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -82,38 +83,32 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewService) -> AppResult<Ser
     let description = crate::service::text::note("description", &new.description, 4000)?;
     let districts = fields::districts("districts", &new.districts)?;
     let contact = crate::service::text::line("contact", &new.contact, 200)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = services::ActiveModel {
-        provider_id: Set(caller.account_id),
-        name: Set(name),
-        category: Set(category),
-        description: Set(description),
-        districts: Set(serde_json::to_string(&districts).map_err(AppError::internal)?),
-        contact: Set(contact),
-        status: Set(ServiceStatus::Pending),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = views(&txn, std::slice::from_ref(&model)).await?.remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = services::ActiveModel {
+            provider_id: Set(caller.account_id),
+            name: Set(name),
+            category: Set(category),
+            description: Set(description),
+            districts: Set(serde_json::to_string(&districts).map_err(AppError::internal)?),
+            contact: Set(contact),
+            status: Set(ServiceStatus::Pending),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let shown = views(txn, std::slice::from_ref(&model)).await?.remove(0);
+        let change = Change {
             action: "service.publish",
             target_type: "service",
             target_id: model.id.to_string(),
             before: None,
             after: Some(json!({"name": shown.name, "category": category.as_str(),
-                               "districts": shown.districts, "status": ServiceStatus::Pending})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+                           "districts": shown.districts, "status": ServiceStatus::Pending})),
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// A regulator approves a service (listed from then on) or suspends it (taken down).
@@ -121,34 +116,29 @@ pub async fn review(db: &Db, caller: &Caller, id: i64, approve: bool) -> AppResu
     if caller.role != Role::Regulator {
         return Err(AppError::Forbidden);
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let current = services::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let next = if approve {
-        ServiceStatus::Approved
-    } else {
-        ServiceStatus::Suspended
-    };
-    if current.status == next {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!("service {id} is already {}", next.as_str()),
-        ));
-    }
-    let before = current.status;
-    let mut model: services::ActiveModel = current.into();
-    model.status = Set(next);
-    model.reviewed_by = Set(Some(caller.account_id));
-    model.reviewed_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let current = services::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let next = if approve {
+            ServiceStatus::Approved
+        } else {
+            ServiceStatus::Suspended
+        };
+        if current.status == next {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!("service {id} is already {}", next.as_str()),
+            ));
+        }
+        let before = current.status;
+        let mut model: services::ActiveModel = current.into();
+        model.status = Set(next);
+        model.reviewed_by = Set(Some(caller.account_id));
+        model.reviewed_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: if approve {
                 "service.approve"
             } else {
@@ -158,12 +148,11 @@ pub async fn review(db: &Db, caller: &Caller, id: i64, approve: bool) -> AppResu
             target_id: id.to_string(),
             before: Some(json!({"status": before})),
             after: Some(json!({"status": next, "name": updated.name})),
-        },
-    )
-    .await?;
-    let shown = views(&txn, std::slice::from_ref(&updated)).await?.remove(0);
-    txn.commit().await?;
-    Ok(shown)
+        };
+        let shown = views(txn, std::slice::from_ref(&updated)).await?.remove(0);
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The approved services, optionally of one category or serving one district.

@@ -14,7 +14,8 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
-use crate::store::audit::{self, Change};
+use crate::service::write::{Audited, audited};
+use crate::store::audit::Change;
 use crate::store::firms;
 use crate::store::service_requests::{self, RequestStatus};
 use crate::store::services::{self, ServiceStatus};
@@ -99,59 +100,53 @@ pub async fn request_service(
     };
     let note =
         crate::service::text::optional_note("note", Some(&new.note), 2000)?.unwrap_or_default();
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let service = services::Entity::find_by_id(new.service_id)
-        .one(&txn)
-        .await?
-        .filter(|s| s.status == ServiceStatus::Approved)
-        .ok_or_else(|| AppError::validation("service_id", "no approved service has this id"))?;
-    let open = service_requests::Entity::find()
-        .filter(service_requests::Column::ServiceId.eq(service.id))
-        .filter(service_requests::Column::FirmId.eq(firm_id))
-        .filter(
-            service_requests::Column::Status
-                .is_in([RequestStatus::Requested, RequestStatus::Accepted]),
-        )
-        .one(&txn)
+    audited(db, &caller.actor(), async |txn, now| {
+        let service = services::Entity::find_by_id(new.service_id)
+            .one(txn)
+            .await?
+            .filter(|s| s.status == ServiceStatus::Approved)
+            .ok_or_else(|| AppError::validation("service_id", "no approved service has this id"))?;
+        let open = service_requests::Entity::find()
+            .filter(service_requests::Column::ServiceId.eq(service.id))
+            .filter(service_requests::Column::FirmId.eq(firm_id))
+            .filter(
+                service_requests::Column::Status
+                    .is_in([RequestStatus::Requested, RequestStatus::Accepted]),
+            )
+            .one(txn)
+            .await?;
+        if let Some(open) = open {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::StillOpen,
+                format!("request {} for this service is still open", open.id),
+            ));
+        }
+        let model = service_requests::ActiveModel {
+            service_id: Set(service.id),
+            firm_id: Set(firm_id),
+            note: Set(note),
+            status: Set(RequestStatus::Requested),
+            requested_by: Set(Some(caller.account_id)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
         .await?;
-    if let Some(open) = open {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::StillOpen,
-            format!("request {} for this service is still open", open.id),
-        ));
-    }
-    let model = service_requests::ActiveModel {
-        service_id: Set(service.id),
-        firm_id: Set(firm_id),
-        note: Set(note),
-        status: Set(RequestStatus::Requested),
-        requested_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = request_views(&txn, std::slice::from_ref(&model))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+        let shown = request_views(txn, std::slice::from_ref(&model))
+            .await?
+            .remove(0);
+        let change = Change {
             action: "service_request.create",
             target_type: "service_request",
             target_id: model.id.to_string(),
             before: None,
             after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
-                               "status": RequestStatus::Requested, "note": shown.note})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+                           "status": RequestStatus::Requested, "note": shown.note})),
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The requests a caller sees: a provider those to its services, a firm its own, a regulator
@@ -205,53 +200,47 @@ pub async fn answer(
         }
     };
     let note = crate::service::text::note("note", &answer.note, 2000)?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let current = service_requests::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let service = services::Entity::find_by_id(current.service_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Another provider's request: as if it did not exist.
-    if service.provider_id != caller.account_id {
-        return Err(AppError::NotFound);
-    }
-    if !current.status.may_become(next) {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::NotAllowedNow,
-            format!(
-                "request {id} is {}; it cannot become {}",
-                current.status.as_str(),
-                next.as_str()
-            ),
-        ));
-    }
-    let before = current.status;
-    let mut model: service_requests::ActiveModel = current.into();
-    model.status = Set(next);
-    model.answer = Set(Some(note.clone()));
-    model.updated_at = Set(now);
-    let updated = model.update(&txn).await?;
-    let shown = request_views(&txn, std::slice::from_ref(&updated))
-        .await?
-        .remove(0);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let current = service_requests::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let service = services::Entity::find_by_id(current.service_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        // Another provider's request: as if it did not exist.
+        if service.provider_id != caller.account_id {
+            return Err(AppError::NotFound);
+        }
+        if !current.status.may_become(next) {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::NotAllowedNow,
+                format!(
+                    "request {id} is {}; it cannot become {}",
+                    current.status.as_str(),
+                    next.as_str()
+                ),
+            ));
+        }
+        let before = current.status;
+        let mut model: service_requests::ActiveModel = current.into();
+        model.status = Set(next);
+        model.answer = Set(Some(note.clone()));
+        model.updated_at = Set(now);
+        let updated = model.update(txn).await?;
+        let shown = request_views(txn, std::slice::from_ref(&updated))
+            .await?
+            .remove(0);
+        let change = Change {
             action: "service_request.answer",
             target_type: "service_request",
             target_id: id.to_string(),
             before: Some(json!({"status": before})),
             after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
-                               "status": next, "answer": note})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+                           "status": next, "answer": note})),
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }

@@ -14,9 +14,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::error::Conflict;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{Caller, Role};
-use crate::store::audit::{self, Change};
+use crate::service::write::{Audited, audited};
+use crate::store::audit::Change;
 use crate::store::webhooks::{self, attempts, deliveries};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -63,35 +65,29 @@ pub async fn register(
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     );
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let model = webhooks::ActiveModel {
-        bank_id: Set(caller.account_id),
-        url: Set(url),
-        secret: Set(secret.clone()),
-        created_at: Set(now),
-        disabled_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = webhooks::ActiveModel {
+            bank_id: Set(caller.account_id),
+            url: Set(url),
+            secret: Set(secret.clone()),
+            created_at: Set(now),
+            disabled_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let change = Change {
             action: "webhook.register",
             target_type: "webhook",
             target_id: model.id.to_string(),
             before: None,
             after: Some(json!({"url": model.url})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    let mut shown = view(&model);
-    shown.secret = Some(secret);
-    Ok(shown)
+        };
+        let mut shown = view(&model);
+        shown.secret = Some(secret);
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The bank's webhooks (never their secrets).
@@ -123,33 +119,27 @@ pub(super) async fn own<C: ConnectionTrait>(
 
 /// The bank stops a webhook: nothing more is queued for it, and what is queued is not sent.
 pub async fn disable(db: &Db, caller: &Caller, id: i64) -> AppResult<WebhookView> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let hook = own(&txn, caller, id).await?;
-    if hook.disabled_at.is_some() {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!("webhook {id} is already stopped"),
-        ));
-    }
-    let mut model: webhooks::ActiveModel = hook.into();
-    model.disabled_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let hook = own(txn, caller, id).await?;
+        if hook.disabled_at.is_some() {
+            return Err(AppError::conflict(
+                Conflict::AlreadyDone,
+                format!("webhook {id} is already stopped"),
+            ));
+        }
+        let mut model: webhooks::ActiveModel = hook.into();
+        model.disabled_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: "webhook.disable",
             target_type: "webhook",
             target_id: id.to_string(),
             before: Some(json!({"active": true})),
             after: Some(json!({"active": false})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view(&updated))
+        };
+        Ok(Audited::one(view(&updated), change))
+    })
+    .await
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
