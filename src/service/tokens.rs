@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::accounts::Caller;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::{self, Change};
+use crate::service::write::{Audited, audited};
+use crate::store::audit::Change;
 use crate::store::tokens;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,23 +33,18 @@ pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<TokenView>> {
 /// Revokes one of the caller's API tokens (another account's is "not found"), with its audit
 /// event; the token stops working at once.
 pub async fn revoke(db: &Db, caller: &Caller, id: i64) -> AppResult<()> {
-    let txn = crate::db::begin_write(db).await?;
-    if !tokens::delete_api_token(&txn, caller.account_id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Utc::now(),
-        Change {
+    audited(db, &caller.actor(), async |txn, _| {
+        if !tokens::delete_api_token(txn, caller.account_id, id).await? {
+            return Err(AppError::NotFound);
+        }
+        let change = Change {
             action: "token.revoke",
             target_type: "api_token",
             target_id: id.to_string(),
             before: None,
             after: None,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+        };
+        Ok(Audited::one((), change))
+    })
+    .await
 }
