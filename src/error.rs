@@ -76,11 +76,12 @@ impl AppError {
         AppError::Conflict(kind, detail.into())
     }
 
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A field fault of `kind`, with a message of its own for the API (pages word the kind).
+    pub fn field_fault(kind: Fault, field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation {
             field: field.into(),
             message: message.into(),
-            kind: Fault::Other,
+            kind,
         }
     }
 
@@ -258,7 +259,19 @@ fn data_error(text: &str) -> AppError {
         .strip_prefix("Failed to deserialize the JSON body into the target type: ")
         .unwrap_or(text);
     match message.split_once(": ") {
-        Some((path, reason)) if !path.contains(' ') => AppError::validation(path, reason),
+        Some((path, reason)) if !path.contains(' ') => {
+            // serde says what is wrong only in words: its own, stable prefixes give the kind.
+            let kind = if reason.starts_with("unknown variant") {
+                Fault::OneOf
+            } else if reason.starts_with("missing field") {
+                Fault::Required
+            } else if reason.starts_with("unknown field") {
+                Fault::NotAccepted
+            } else {
+                Fault::Format
+            };
+            AppError::field_fault(kind, path, reason)
+        }
         _ => match message.split_once('`') {
             Some((_, rest)) if message.starts_with("missing field") => {
                 let field = rest.split('`').next().unwrap_or_default();

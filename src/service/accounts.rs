@@ -67,20 +67,23 @@ pub struct AccountSummary {
 
 /// Checks a new account's fields and hashes its password (slow: call outside transactions).
 pub async fn prepare_account(new: &NewAccount) -> AppResult<String> {
-    check_username(&new.username).map_err(|m| AppError::validation("username", m))?;
+    check_username(&new.username)
+        .map_err(|m| AppError::field_fault(crate::grading::Fault::Characters, "username", m))?;
     if let Some(org) = &new.org {
         super::text::line("org", org, 200)?;
     }
     credentials::check_new_password(&new.password)
-        .map_err(|m| AppError::validation("password", m))?;
+        .map_err(|m| AppError::field_fault(crate::grading::Fault::Range, "password", m))?;
     if new.role == Role::Firm && new.firm.is_none() {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Combination,
             "firm",
             "a firm account needs the firm's USCC",
         ));
     }
     if new.role != Role::Firm && new.firm.is_some() {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::NotEligible,
             "firm",
             "only firm accounts belong to a firm",
         ));
@@ -102,7 +105,13 @@ pub async fn insert_account<C: ConnectionTrait>(
     let firm =
         match &new.firm {
             Some(uscc) => Some(firms::find_by_uscc(txn, uscc.as_str()).await?.ok_or_else(
-                || AppError::validation("firm", format!("no firm with USCC {uscc}")),
+                || {
+                    AppError::field_fault(
+                        crate::grading::Fault::Unknown,
+                        "firm",
+                        format!("no firm with USCC {uscc}"),
+                    )
+                },
             )?),
             None => None,
         };

@@ -66,7 +66,8 @@ pub async fn raise(db: &Db, caller: &Caller, request: AppealRequest) -> AppResul
             match code {
                 Some(c) if c.firm_id == firm.id => Some(serial),
                 _ => {
-                    return Err(AppError::validation(
+                    return Err(AppError::field_fault(
+                        crate::grading::Fault::Unknown,
                         "code_serial",
                         "not one of this firm's codes",
                     ));
@@ -76,7 +77,8 @@ pub async fn raise(db: &Db, caller: &Caller, request: AppealRequest) -> AppResul
         None => firm.current_serial,
     };
     if serial.is_none() {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::NotEligible,
             "code_serial",
             "the firm has no issued code to appeal against",
         ));

@@ -179,7 +179,8 @@ pub async fn publish(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || " .-_".contains(c))
     {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Characters,
             "version",
             "must be 1 to 40 letters, digits, spaces, '.', '-' or '_'",
         ));

@@ -22,12 +22,20 @@ pub fn date(field: &str, text: &str) -> AppResult<NaiveDate> {
 /// At least one grade, each once, best first.
 pub fn grades(field: &str, list: &[String]) -> AppResult<Vec<Grade>> {
     if list.is_empty() {
-        return Err(AppError::validation(field, "name at least one grade"));
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Required,
+            field,
+            "name at least one grade",
+        ));
     }
     let mut grades: Vec<Grade> = Vec::new();
     for (i, g) in list.iter().enumerate() {
         let grade = Grade::parse(g.trim()).ok_or_else(|| {
-            AppError::validation(format!("{field}[{i}]"), "must be A+, A, B, C or D")
+            AppError::field_fault(
+                crate::grading::Fault::OneOf,
+                format!("{field}[{i}]"),
+                "must be A+, A, B, C or D",
+            )
         })?;
         if !grades.contains(&grade) {
             grades.push(grade);
@@ -43,7 +51,8 @@ pub fn divisions(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     for (i, d) in list.iter().enumerate() {
         let d = d.trim();
         if d.len() != 2 || !d.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Format,
                 format!("{field}[{i}]"),
                 "must be a two-digit GB/T 4754 division",
             ));
@@ -58,7 +67,11 @@ pub fn divisions(field: &str, list: &[String]) -> AppResult<Vec<String>> {
 /// Districts: each a short line, each once, at most 50 (empty: everywhere).
 pub fn districts(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     if list.len() > MAX_DISTRICTS {
-        return Err(AppError::validation(field, "at most 50 districts"));
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
+            field,
+            "at most 50 districts",
+        ));
     }
     let mut out: Vec<String> = Vec::new();
     for (i, d) in list.iter().enumerate() {

@@ -56,7 +56,8 @@ pub async fn insert_firm<C: ConnectionTrait>(
     check_name("name", &new.name)?;
     check_name("district", &new.district)?;
     if new.industry_code.len() != 4 || !new.industry_code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Format,
             "industry_code",
             "must be exactly 4 digits",
         ));
@@ -128,8 +129,13 @@ pub fn parse_new_firm(
     district: &str,
     table: &crate::grading::BenchmarkTable,
 ) -> AppResult<NewFirm> {
-    let uscc = Uscc::parse(uscc)
-        .map_err(|_| AppError::validation("uscc", "not a valid unified social credit code"))?;
+    let uscc = Uscc::parse(uscc).map_err(|_| {
+        AppError::field_fault(
+            crate::grading::Fault::Uscc,
+            "uscc",
+            "not a valid unified social credit code",
+        )
+    })?;
     new_firm(uscc, name, industry_code, district, table)
 }
 
@@ -142,9 +148,10 @@ pub fn new_firm(
     table: &crate::grading::BenchmarkTable,
 ) -> AppResult<NewFirm> {
     let code = crate::grading::input::IndustryCode::parse(industry_code)
-        .map_err(|m| AppError::validation("industry_code", m))?;
+        .map_err(|m| AppError::field_fault(crate::grading::Fault::Format, "industry_code", m))?;
     if table.get(code.division()).is_none() {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Unknown,
             "industry_code",
             "division not in the benchmark table",
         ));
@@ -187,13 +194,15 @@ pub async fn create_firm(
         }
         (None, None) => None,
         (Some(_), None) => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Combination,
                 "password",
                 "is required with a username",
             ));
         }
         (None, Some(_)) => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Combination,
                 "username",
                 "is required with a password",
             ));
@@ -273,15 +282,24 @@ pub async fn list_firms(
         if grade == "none" {
             select = select.filter(firms::Column::CurrentGrade.is_null());
         } else {
-            let grade = crate::grading::Grade::parse(grade)
-                .ok_or_else(|| AppError::validation("grade", "must be A+, A, B, C, D or none"))?;
+            let grade = crate::grading::Grade::parse(grade).ok_or_else(|| {
+                AppError::field_fault(
+                    crate::grading::Fault::OneOf,
+                    "grade",
+                    "must be A+, A, B, C, D or none",
+                )
+            })?;
             select = select
                 .filter(firms::Column::CurrentGrade.eq(crate::store::columns::StoredGrade(grade)));
         }
     }
     if let Some(division) = &query.division {
         if division.len() != 2 || !division.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation("division", "must be 2 digits"));
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Format,
+                "division",
+                "must be 2 digits",
+            ));
         }
         select = select.filter(firms::Column::IndustryCode.starts_with(division.as_str()));
     }
@@ -336,11 +354,21 @@ pub async fn firm_for<C: ConnectionTrait>(
         Role::Regulator => {
             let text = uscc.ok_or_else(|| AppError::fault("uscc", grading::Fault::Required))?;
             let uscc = Uscc::parse(text).map_err(|_| {
-                AppError::validation("uscc", "not a valid unified social credit code")
+                AppError::field_fault(
+                    crate::grading::Fault::Uscc,
+                    "uscc",
+                    "not a valid unified social credit code",
+                )
             })?;
             firms::find_by_uscc(db, uscc.as_str())
                 .await?
-                .ok_or_else(|| AppError::validation("uscc", "no firm with this USCC"))
+                .ok_or_else(|| {
+                    AppError::field_fault(
+                        crate::grading::Fault::Unknown,
+                        "uscc",
+                        "no firm with this USCC",
+                    )
+                })
         }
         Role::Bank | Role::Provider => Err(AppError::Forbidden),
     }

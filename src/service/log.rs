@@ -148,13 +148,18 @@ pub async fn inclusion(db: &Db, index: u64, size: Option<u64>) -> AppResult<Incl
     let head = tlog::read_head(db).await?;
     let size = size.unwrap_or(head.size);
     if size > head.size {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "size",
             format!("the log has {} entries", head.size),
         ));
     }
     if index >= size {
-        return Err(AppError::validation("index", "must be below size"));
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Combination,
+            "index",
+            "must be below size",
+        ));
     }
     let entry = tlog::entry_bytes(db, index)
         .await?
@@ -174,13 +179,18 @@ pub async fn consistency(db: &Db, from: u64, to: Option<u64>) -> AppResult<Consi
     let head = tlog::read_head(db).await?;
     let to = to.unwrap_or(head.size);
     if to > head.size {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "to",
             format!("the log has {} entries", head.size),
         ));
     }
     if from == 0 || from > to {
-        return Err(AppError::validation("from", "must be from 1 to `to`"));
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Combination,
+            "from",
+            "must be from 1 to `to`",
+        ));
     }
     let proof = resolve(db, &merkle::consistency_plan(from, to)).await?;
     Ok(ConsistencyProof {

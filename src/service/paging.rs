@@ -35,16 +35,24 @@ pub fn page_limit(limit: Option<u64>) -> AppResult<u64> {
     match limit {
         None => Ok(50),
         Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::validation("limit", "must be 1 to 500")),
+        Some(_) => Err(AppError::field_fault(
+            crate::grading::Fault::Range,
+            "limit",
+            "must be 1 to 500",
+        )),
     }
 }
 
 pub fn page_cursor(cursor: Option<&str>) -> AppResult<i64> {
     match cursor {
         None | Some("") => Ok(0),
-        Some(text) => text
-            .parse::<i64>()
-            .map_err(|_| AppError::validation("cursor", "not a cursor from this list")),
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            AppError::field_fault(
+                crate::grading::Fault::Cursor,
+                "cursor",
+                "not a cursor from this list",
+            )
+        }),
     }
 }
 

@@ -100,7 +100,11 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<Poli
         Some(kind) => Some(
             CertificationKind::parse(kind)
                 .ok_or_else(|| {
-                    AppError::validation("requires_certification", "not a certification kind")
+                    AppError::field_fault(
+                        crate::grading::Fault::OneOf,
+                        "requires_certification",
+                        "not a certification kind",
+                    )
                 })?
                 .name()
                 .to_owned(),
@@ -130,7 +134,11 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<Poli
         Some(u) => {
             let u = super::text::line("url", u, 500)?;
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(' ') {
-                return Err(AppError::validation("url", "must be an http(s) address"));
+                return Err(AppError::field_fault(
+                    crate::grading::Fault::Address,
+                    "url",
+                    "must be an http(s) address",
+                ));
             }
             Some(u)
         }

@@ -20,13 +20,15 @@ fn checked(field: &str, value: &str, max: usize, one_line: bool) -> AppResult<St
         || text.chars().count() > max
         || (one_line && text.chars().any(char::is_control))
     {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             field,
             format!("must be 1 to {max} characters{what}"),
         ));
     }
     if text.chars().any(is_bidi_control) {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Characters,
             field,
             "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069)",
         ));

@@ -177,12 +177,20 @@ pub async fn changes(
         Some(text) => {
             let (index, order) = text.split_once('.').unwrap_or((text, "9"));
             Some((
-                index
-                    .parse()
-                    .map_err(|_| AppError::validation("cursor", "not a cursor from this feed"))?,
-                order
-                    .parse()
-                    .map_err(|_| AppError::validation("cursor", "not a cursor from this feed"))?,
+                index.parse().map_err(|_| {
+                    AppError::field_fault(
+                        crate::grading::Fault::Cursor,
+                        "cursor",
+                        "not a cursor from this feed",
+                    )
+                })?,
+                order.parse().map_err(|_| {
+                    AppError::field_fault(
+                        crate::grading::Fault::Cursor,
+                        "cursor",
+                        "not a cursor from this feed",
+                    )
+                })?,
             ))
         }
     };

@@ -26,8 +26,28 @@ pub enum Fault {
     DateOrder,
     /// A reporting year that has not ended (only completed years are graded).
     YearOpen,
-    /// A fault whose message is its own (unknown carrier, not a USCC …).
-    Other,
+    /// Not of the field's type or shape (a number where a string belongs, not a list).
+    Format,
+    /// Not one of the values the field takes (a carrier, a kind, a status, a grade).
+    OneOf,
+    /// Not a valid unified social credit code (GB 32100).
+    Uscc,
+    /// Outside the field's range (a length, a count, basis points, a day in the past).
+    Range,
+    /// Names a record that is not there, or not the caller's (a product, a firm, a division).
+    Unknown,
+    /// The record does not qualify (a product not in force, a firm without a code in force).
+    NotEligible,
+    /// An address the service may not call (not http(s), no host, private, unresolvable).
+    Address,
+    /// Characters that are not allowed (bidirectional controls, a username's characters).
+    Characters,
+    /// Does not fit with another field (one or the other, a range's ends).
+    Combination,
+    /// A cursor that this list did not give.
+    Cursor,
+    /// A field the request may not carry (unknown, or attached by the service itself).
+    NotAccepted,
 }
 
 impl Fault {
@@ -43,7 +63,17 @@ impl Fault {
             Fault::WasteBound => "exceeds generated_t + stock_utilized_t",
             Fault::DateOrder => "before valid_from",
             Fault::YearOpen => "is not a completed reporting year",
-            Fault::Other => "is not valid",
+            Fault::Format => "is not of the expected form",
+            Fault::OneOf => "is not one of the values this field takes",
+            Fault::Uscc => "not a valid unified social credit code",
+            Fault::Range => "is out of range",
+            Fault::Unknown => "names no such record",
+            Fault::NotEligible => "does not qualify",
+            Fault::Address => "is not an address the service may call",
+            Fault::Characters => "contains characters that are not allowed",
+            Fault::Combination => "does not fit with the other fields",
+            Fault::Cursor => "not a cursor from this list",
+            Fault::NotAccepted => "is not accepted here",
         }
     }
 }
@@ -58,11 +88,11 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    fn new(field: impl Into<String>, kind: Fault, message: impl Into<String>) -> Self {
         InputError {
             field: field.into(),
             message: message.into(),
-            kind: Fault::Other,
+            kind,
         }
     }
 
@@ -242,7 +272,7 @@ fn join(path: &str, name: &str) -> String {
 fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, InputError> {
     value
         .as_object()
-        .ok_or_else(|| InputError::new(path, NOT_OBJECT))
+        .ok_or_else(|| InputError::new(path, Fault::Format, NOT_OBJECT))
 }
 
 /// A decimal from a JSON string or number, read from its text as written.
@@ -285,7 +315,7 @@ fn flag(object: &Map<String, Value>, path: &str, name: &str) -> Result<bool, Inp
     match object.get(name) {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(InputError::new(join(path, name), NOT_BOOL)),
+        Some(_) => Err(InputError::new(join(path, name), Fault::Format, NOT_BOOL)),
     }
 }
 
@@ -297,7 +327,7 @@ fn optional_list<'a>(
     match object.get(name) {
         None => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(InputError::new(name, NOT_LIST)),
+        Some(_) => Err(InputError::new(name, Fault::Format, NOT_LIST)),
     }
 }
 
@@ -307,21 +337,22 @@ impl Assessment {
     pub fn from_json(value: &Value, table: &BenchmarkTable) -> Result<Assessment, InputError> {
         let root = value
             .as_object()
-            .ok_or_else(|| InputError::new("$", "must be a JSON object"))?;
+            .ok_or_else(|| InputError::new("$", Fault::Format, "must be a JSON object"))?;
 
         let uscc = member(root, "", "uscc")?
             .as_str()
             .and_then(|s| Uscc::parse(s).ok())
-            .ok_or_else(|| InputError::new("uscc", NOT_USCC))?;
+            .ok_or_else(|| InputError::new("uscc", Fault::Uscc, NOT_USCC))?;
 
         let industry_code = member(root, "", "industry_code")?
             .as_str()
             .ok_or("must be 4 digits")
             .and_then(IndustryCode::parse)
-            .map_err(|m| InputError::new("industry_code", m))?;
+            .map_err(|m| InputError::new("industry_code", Fault::Format, m))?;
         if table.get(industry_code.division()).is_none() {
             return Err(InputError::new(
                 "industry_code",
+                Fault::Unknown,
                 "division not in the benchmark table",
             ));
         }
@@ -407,7 +438,7 @@ impl Assessment {
 fn read_energy(value: &Value) -> Result<Vec<EnergyEntry>, InputError> {
     let items = value
         .as_array()
-        .ok_or_else(|| InputError::new("energy", NOT_LIST))?;
+        .ok_or_else(|| InputError::new("energy", Fault::Format, NOT_LIST))?;
     if items.is_empty() {
         return Err(InputError::of("energy", Fault::EnergyRequired));
     }
@@ -418,10 +449,13 @@ fn read_energy(value: &Value) -> Result<Vec<EnergyEntry>, InputError> {
         let carrier = member(entry, &path, "carrier")?
             .as_str()
             .and_then(Carrier::parse)
-            .ok_or_else(|| InputError::new(join(&path, "carrier"), "unknown carrier"))?;
+            .ok_or_else(|| {
+                InputError::new(join(&path, "carrier"), Fault::OneOf, "unknown carrier")
+            })?;
         if entries.iter().any(|e| e.carrier == carrier) {
             return Err(InputError::new(
                 join(&path, "carrier"),
+                Fault::Combination,
                 "carrier given twice",
             ));
         }
@@ -452,11 +486,17 @@ fn read_certification(value: &Value, path: &str) -> Result<Certification, InputE
     let kind = member(cert, path, "kind")?
         .as_str()
         .and_then(CertificationKind::parse)
-        .ok_or_else(|| InputError::new(join(path, "kind"), "unknown kind"))?;
+        .ok_or_else(|| InputError::new(join(path, "kind"), Fault::OneOf, "unknown kind"))?;
     let number = member(cert, path, "number")?
         .as_str()
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| InputError::new(join(path, "number"), "must be a non-blank string"))?
+        .ok_or_else(|| {
+            InputError::new(
+                join(path, "number"),
+                Fault::Required,
+                "must be a non-blank string",
+            )
+        })?
         .to_owned();
     let valid_from = date(member(cert, path, "valid_from")?, &join(path, "valid_from"))?;
     let valid_until = date(
@@ -483,7 +523,7 @@ fn read_veto(value: &Value, path: &str) -> Result<Veto, InputError> {
     let kind = member(veto, path, "kind")?
         .as_str()
         .and_then(VetoKind::parse)
-        .ok_or_else(|| InputError::new(join(path, "kind"), "unknown kind"))?;
+        .ok_or_else(|| InputError::new(join(path, "kind"), Fault::OneOf, "unknown kind"))?;
     let occurred_on = date(
         member(veto, path, "occurred_on")?,
         &join(path, "occurred_on"),
@@ -491,7 +531,13 @@ fn read_veto(value: &Value, path: &str) -> Result<Veto, InputError> {
     let note = match veto.get("note") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(InputError::new(join(path, "note"), "must be a string")),
+        Some(_) => {
+            return Err(InputError::new(
+                join(path, "note"),
+                Fault::Format,
+                "must be a string",
+            ));
+        }
     };
     Ok(Veto {
         kind,

@@ -89,7 +89,7 @@ pub fn grade(a: &Assessment, table: &BenchmarkTable) -> Result<Graded, InputErro
     let bench = table.get(division).ok_or_else(|| InputError {
         field: "industry_code".into(),
         message: "division not in the benchmark table".into(),
-        kind: input::Fault::Other,
+        kind: input::Fault::Unknown,
     })?;
     let (energy_baseline, waste_baseline, waste_leading) = (
         Fixed::from(bench.energy_baseline),

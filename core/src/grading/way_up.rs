@@ -109,7 +109,7 @@ pub fn way_up(a: &Assessment, table: &BenchmarkTable) -> Result<WayUp, InputErro
         .ok_or_else(|| InputError {
             field: "industry_code".into(),
             message: "division not in the benchmark table".into(),
-            kind: super::input::Fault::Other,
+            kind: super::input::Fault::Unknown,
         })?;
     let (energy_baseline, waste_baseline, waste_leading) = (
         Fixed::from(bench.energy_baseline),

@@ -50,25 +50,31 @@ pub async fn prepare<C: ConnectionTrait>(
     request: &Value,
     table: &BenchmarkTable,
 ) -> AppResult<Prepared> {
-    let object = request
-        .as_object()
-        .ok_or_else(|| AppError::validation("$", "must be a JSON object"))?;
+    let object = request.as_object().ok_or_else(|| {
+        AppError::field_fault(crate::grading::Fault::Format, "$", "must be a JSON object")
+    })?;
     for key in object.keys() {
         if RECORD_FIELDS.contains(&key.as_str()) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotAccepted,
                 key,
                 "is attached by the service from the firm's records",
             ));
         }
         if !CLIENT_FIELDS.contains(&key.as_str()) {
-            return Err(AppError::validation(key, "unknown field"));
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotAccepted,
+                key,
+                "unknown field",
+            ));
         }
     }
     let uscc = match object.get("uscc") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),
         Some(_) => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Uscc,
                 "uscc",
                 "not a valid unified social credit code",
             ));
@@ -335,7 +341,11 @@ pub async fn list(db: &Db, caller: &Caller, query: ListQuery) -> AppResult<Page<
     let mut select = assessments::Entity::find();
     if let Some(status) = &query.status {
         let status = AssessmentStatus::parse(status).ok_or_else(|| {
-            AppError::validation("status", "must be submitted, rejected or approved")
+            AppError::field_fault(
+                crate::grading::Fault::OneOf,
+                "status",
+                "must be submitted, rejected or approved",
+            )
         })?;
         select = select.filter(assessments::Column::Status.eq(status));
     }

@@ -169,7 +169,8 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
         "grade" => ConsentScope::Grade,
         "trace" => ConsentScope::Trace,
         _ => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::OneOf,
                 "consent.scope",
                 "must be grade or trace",
             ));
@@ -178,13 +179,15 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
     let today = crate::service::records::today();
     let expires_on = fields::date("consent.expires_on", &new.consent.expires_on)?;
     if expires_on < today {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "consent.expires_on",
             "must not be in the past",
         ));
     }
     if expires_on > today + chrono::Duration::days(731) {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "consent.expires_on",
             "at most two years ahead",
         ));
@@ -197,25 +200,37 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
         let product = products::Entity::find_by_id(new.product_id)
             .one(txn)
             .await?
-            .ok_or_else(|| AppError::validation("product_id", "no such product"))?;
+            .ok_or_else(|| {
+                AppError::field_fault(
+                    crate::grading::Fault::Unknown,
+                    "product_id",
+                    "no such product",
+                )
+            })?;
         let view = product_views(txn, std::slice::from_ref(&product))
             .await?
             .remove(0);
         if !view.in_force(today) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotEligible,
                 "product_id",
                 "the product is not in force",
             ));
         }
-        let code = code_in_force(txn, &firm)
-            .await?
-            .ok_or_else(|| AppError::validation("code", "the firm holds no code in force"))?;
+        let code = code_in_force(txn, &firm).await?.ok_or_else(|| {
+            AppError::field_fault(
+                crate::grading::Fault::NotEligible,
+                "code",
+                "the firm holds no code in force",
+            )
+        })?;
         if !view.takes(
             code.grade.0,
             firm.industry_code.get(..2).unwrap_or_default(),
             &firm.district,
         ) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotEligible,
                 "product_id",
                 "the product does not take the firm's grade, industry or district",
             ));
@@ -223,7 +238,8 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
         if let (Some(asked), Some(max)) = (fixed(&amount_text), fixed(&view.max_amount_10k_cny))
             && asked > max
         {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotEligible,
                 "amount_10k_cny",
                 "more than the product's maximum amount",
             ));
@@ -475,7 +491,8 @@ pub async fn decide(
         "declined" => ApplicationStatus::Declined,
         "more_info" => ApplicationStatus::MoreInfo,
         _ => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::OneOf,
                 "decision",
                 "must be approved, declined or more_info",
             ));
@@ -492,7 +509,8 @@ pub async fn decide(
             .rate_step_bp
             .ok_or_else(|| AppError::fault("rate_step_bp", Fault::Required))?;
         if step.abs() > MAX_STEP_BP {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Range,
                 "rate_step_bp",
                 "at most 500 basis points either way",
             ));
@@ -501,7 +519,8 @@ pub async fn decide(
             .term_months
             .ok_or_else(|| AppError::fault("term_months", Fault::Required))?;
         if !(1..=360).contains(&term) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Range,
                 "term_months",
                 "must be 1 to 360 months",
             ));

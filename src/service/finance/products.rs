@@ -144,7 +144,8 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
     }
     let name = crate::service::text::line("name", &new.name, 200)?;
     let kind = ProductKind::parse(new.kind.trim()).ok_or_else(|| {
-        AppError::validation(
+        AppError::field_fault(
+            crate::grading::Fault::OneOf,
             "kind",
             "must be green_loan, transition_loan, retrofit_loan, green_bond, credit_line or other",
         )
@@ -152,15 +153,19 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
     let grades = fields::grades("grades", &new.grades)?;
     for (g, bp) in &new.rate_step_bp {
         let field = format!("rate_step_bp.{g}");
-        let grade = Grade::parse(g).ok_or_else(|| AppError::validation(&field, "not a grade"))?;
+        let grade = Grade::parse(g).ok_or_else(|| {
+            AppError::field_fault(crate::grading::Fault::OneOf, &field, "not a grade")
+        })?;
         if !grades.contains(&grade) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::NotEligible,
                 field,
                 "a grade the product does not take",
             ));
         }
         if bp.abs() > MAX_STEP_BP {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Range,
                 field,
                 "at most 500 basis points either way",
             ));
@@ -170,14 +175,16 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
         .iter()
         .find(|g| !new.rate_step_bp.contains_key(g.as_str()))
     {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Combination,
             format!("rate_step_bp.{}", g.as_str()),
             "every grade the product takes needs its rate step",
         ));
     }
     let max_amount = amount("max_amount_10k_cny", &new.max_amount_10k_cny)?;
     if !(1..=360).contains(&new.term_months) {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "term_months",
             "must be 1 to 360 months",
         ));

@@ -42,7 +42,8 @@ pub async fn summary(db: &Db, caller: &Caller, by: &str, period: i32) -> AppResu
         return Err(AppError::Forbidden);
     }
     if !["grade", "district", "division", "bank"].contains(&by) {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::OneOf,
             "by",
             "must be grade, district, division or bank",
         ));

@@ -76,8 +76,9 @@ pub async fn add_certification(
     firm: &firms::Model,
     request: CertificationRequest,
 ) -> AppResult<CertificationView> {
-    let kind = CertificationKind::parse(&request.kind)
-        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
+    let kind = CertificationKind::parse(&request.kind).ok_or_else(|| {
+        AppError::field_fault(crate::grading::Fault::OneOf, "kind", "unknown kind")
+    })?;
     let number = text_field("number", &request.number, 100)?;
     let issuer = text_field("issuer", &request.issuer, 200)?;
     let valid_from = date_field("valid_from", &request.valid_from)?;
@@ -149,7 +150,8 @@ pub async fn review_certification(
         (Some(true), None | Some(false)) => false,
         (None | Some(false), Some(true)) => true,
         _ => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Combination,
                 "verified",
                 "give either \"verified\": true or \"revoked\": true",
             ));
@@ -233,7 +235,8 @@ pub async fn list_certifications(
             .filter(certifications::Column::Revoked.eq(false)),
         Some("revoked") => select.filter(certifications::Column::Revoked.eq(true)),
         Some(_) => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::OneOf,
                 "status",
                 "must be declared, verified or revoked",
             ));

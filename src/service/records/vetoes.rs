@@ -50,11 +50,13 @@ pub async fn record_veto(
     firm: &firms::Model,
     request: VetoRequest,
 ) -> AppResult<VetoView> {
-    let kind = VetoKind::parse(&request.kind)
-        .ok_or_else(|| AppError::validation("kind", "unknown kind"))?;
+    let kind = VetoKind::parse(&request.kind).ok_or_else(|| {
+        AppError::field_fault(crate::grading::Fault::OneOf, "kind", "unknown kind")
+    })?;
     let occurred_on = date_field("occurred_on", &request.occurred_on)?;
     if occurred_on > today() {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
             "occurred_on",
             "must not be in the future",
         ));

@@ -75,7 +75,8 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewService) -> AppResult<Ser
     }
     let name = crate::service::text::line("name", &new.name, 200)?;
     let category = Category::parse(new.category.trim()).ok_or_else(|| {
-        AppError::validation(
+        AppError::field_fault(
+            crate::grading::Fault::OneOf,
             "category",
             "must be energy, waste, certification, carbon, finance or other",
         )

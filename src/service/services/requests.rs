@@ -105,7 +105,13 @@ pub async fn request_service(
             .one(txn)
             .await?
             .filter(|s| s.status == ServiceStatus::Approved)
-            .ok_or_else(|| AppError::validation("service_id", "no approved service has this id"))?;
+            .ok_or_else(|| {
+                AppError::field_fault(
+                    crate::grading::Fault::Unknown,
+                    "service_id",
+                    "no approved service has this id",
+                )
+            })?;
         let open = service_requests::Entity::find()
             .filter(service_requests::Column::ServiceId.eq(service.id))
             .filter(service_requests::Column::FirmId.eq(firm_id))
@@ -193,7 +199,8 @@ pub async fn answer(
         "declined" => RequestStatus::Declined,
         "done" => RequestStatus::Done,
         _ => {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::OneOf,
                 "status",
                 "must be accepted, declined or done",
             ));

@@ -40,18 +40,29 @@ pub fn is_private(ip: IpAddr) -> bool {
 pub async fn check_url(field: &str, url: &str, allow_private: bool) -> AppResult<String> {
     let url = crate::service::text::line(field, url, 500)?;
     // The URL as HTTP itself reads it (the `http` crate's parser, already a dependency).
-    let parsed: axum::http::Uri = url
-        .parse()
-        .map_err(|_| AppError::validation(field, "must be an http or https URL"))?;
+    let parsed: axum::http::Uri = url.parse().map_err(|_| {
+        AppError::field_fault(
+            crate::grading::Fault::Address,
+            field,
+            "must be an http or https URL",
+        )
+    })?;
     let default_port = match parsed.scheme_str() {
         Some("https") => 443,
         Some("http") => 80,
-        _ => return Err(AppError::validation(field, "must be an http or https URL")),
+        _ => {
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Address,
+                field,
+                "must be an http or https URL",
+            ));
+        }
     };
     let authority = parsed.authority().map(|a| a.as_str()).unwrap_or_default();
     let host = parsed.host().unwrap_or_default();
     if host.is_empty() || authority.contains('@') {
-        return Err(AppError::validation(
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Address,
             field,
             "must name a host, without credentials",
         ));
@@ -63,12 +74,19 @@ pub async fn check_url(field: &str, url: &str, allow_private: bool) -> AppResult
             Ok(ip) => vec![ip],
             Err(_) => tokio::net::lookup_host((host, port))
                 .await
-                .map_err(|_| AppError::validation(field, "the host does not resolve"))?
+                .map_err(|_| {
+                    AppError::field_fault(
+                        crate::grading::Fault::Address,
+                        field,
+                        "the host does not resolve",
+                    )
+                })?
                 .map(|a| a.ip())
                 .collect(),
         };
         if addresses.is_empty() || addresses.into_iter().any(is_private) {
-            return Err(AppError::validation(
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Address,
                 field,
                 "a private, loopback or link-local address is not allowed",
             ));

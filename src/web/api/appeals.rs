@@ -55,7 +55,13 @@ async fn list_appeals(
     let only_open = match query.status.as_deref() {
         None => false,
         Some("open") => true,
-        Some(_) => return Err(AppError::validation("status", "must be open")),
+        Some(_) => {
+            return Err(AppError::field_fault(
+                crate::grading::Fault::OneOf,
+                "status",
+                "must be open",
+            ));
+        }
     };
     Ok(Json(Page {
         items: appeals::list(&state.db, &auth, only_open).await?,

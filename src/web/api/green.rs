@@ -69,7 +69,8 @@ async fn list_services(
     let category = match query.category.as_deref() {
         None => None,
         Some(c) => Some(Category::parse(c).ok_or_else(|| {
-            AppError::validation(
+            AppError::field_fault(
+                crate::grading::Fault::OneOf,
                 "category",
                 "must be energy, waste, certification, carbon, finance or other",
             )

@@ -1070,4 +1070,39 @@ pub static EN: &[(&str, &str)] = &[
         "conflict_not_reproducible",
         "The benchmark table or methodology of this assessment is not on this platform: it cannot be recomputed.",
     ),
+    ("err_format", "Not in the expected form: follow the hint."),
+    (
+        "err_one_of",
+        "Not one of the values offered: choose from the list.",
+    ),
+    (
+        "err_uscc",
+        "Not a valid unified social credit code (18 characters).",
+    ),
+    (
+        "err_range",
+        "Out of the allowed range (a length, a number or a date).",
+    ),
+    ("err_unknown", "No such record: check and try again."),
+    (
+        "err_not_eligible",
+        "Does not qualify (a product out of its term, a firm without a code in force).",
+    ),
+    (
+        "err_address",
+        "Not an address that may be used (a public http or https address).",
+    ),
+    (
+        "err_characters",
+        "Contains characters that are not allowed.",
+    ),
+    (
+        "err_combination",
+        "Does not fit with the other entries: check them together.",
+    ),
+    (
+        "err_cursor",
+        "Not a valid page position: start again from the first page.",
+    ),
+    ("err_not_accepted", "This entry is not yours to fill in."),
 ];

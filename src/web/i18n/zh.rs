@@ -908,4 +908,21 @@ pub static ZH: &[(&str, &str)] = &[
         "conflict_not_reproducible",
         "该评价所用的基准值表或方法版本不在本平台，无法复算。",
     ),
+    ("err_format", "格式不正确，请按提示填写。"),
+    ("err_one_of", "不是可选的值，请从列表中选择。"),
+    ("err_uscc", "不是有效的统一社会信用代码（18 位）。"),
+    ("err_range", "超出允许的范围（长度、数量或日期）。"),
+    ("err_unknown", "找不到对应的记录，请检查后重试。"),
+    (
+        "err_not_eligible",
+        "不符合条件（如产品不在有效期内、企业没有有效的绿效码）。",
+    ),
+    (
+        "err_address",
+        "不是可以使用的网址（须为 http 或 https 公网地址）。",
+    ),
+    ("err_characters", "含有不允许的字符。"),
+    ("err_combination", "与其他填写项不一致，请一并检查。"),
+    ("err_cursor", "分页位置无效，请从第一页重新浏览。"),
+    ("err_not_accepted", "此项不能由您填写。"),
 ];

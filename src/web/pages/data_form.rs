@@ -265,9 +265,17 @@ pub fn fault_key(kind: Fault) -> &'static str {
         Fault::EnergyRequired => "err_energy_required",
         Fault::Required => "err_required",
         Fault::DateOrder => "err_date_order",
-        // A fault without words of its own (an unknown field, a malformed value): never the
-        // service's English on a page.
-        Fault::Other => "err_invalid",
+        Fault::Format => "err_format",
+        Fault::OneOf => "err_one_of",
+        Fault::Uscc => "err_uscc",
+        Fault::Range => "err_range",
+        Fault::Unknown => "err_unknown",
+        Fault::NotEligible => "err_not_eligible",
+        Fault::Address => "err_address",
+        Fault::Characters => "err_characters",
+        Fault::Combination => "err_combination",
+        Fault::Cursor => "err_cursor",
+        Fault::NotAccepted => "err_not_accepted",
     }
 }
 
@@ -279,6 +287,44 @@ pub fn fault_message(t: &Texts, kind: Fault) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_fault_kind_has_words_of_its_own_in_both_languages() {
+        use crate::grading::decimal::DecimalError;
+        use crate::web::i18n::Lang;
+        let kinds = [
+            Fault::Decimal(DecimalError::NotPlain),
+            Fault::Required,
+            Fault::Date,
+            Fault::Year,
+            Fault::Positive,
+            Fault::EnergyRequired,
+            Fault::WasteBound,
+            Fault::DateOrder,
+            Fault::YearOpen,
+            Fault::Format,
+            Fault::OneOf,
+            Fault::Uscc,
+            Fault::Range,
+            Fault::Unknown,
+            Fault::NotEligible,
+            Fault::Address,
+            Fault::Characters,
+            Fault::Combination,
+            Fault::Cursor,
+            Fault::NotAccepted,
+        ];
+        let mut keys: Vec<&str> = kinds.iter().map(|k| fault_key(*k)).collect();
+        for key in &keys {
+            assert_ne!(*key, "err_invalid");
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(lang.texts().has(key), "{key} in {lang:?}");
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), kinds.len(), "two kinds share their words");
+    }
 
     #[test]
     fn amounts_are_read_exactly_with_separators_and_full_width_digits() {
