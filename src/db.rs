@@ -382,7 +382,21 @@ pub async fn ping(db: &Db) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::in_list;
+    use super::{Db, connect, in_list};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    #[tokio::test]
+    async fn each_database_keeps_its_own_machinery_shared_by_its_clones() {
+        let a: Db = connect("sqlite::memory:").await.unwrap();
+        let b: Db = connect("sqlite::memory:").await.unwrap();
+        let of_a = a.part::<AtomicU64>();
+        assert!(Arc::ptr_eq(&of_a, &a.clone().part::<AtomicU64>()));
+        assert!(!Arc::ptr_eq(&of_a, &b.part::<AtomicU64>()));
+        // The writer thread's work runs, and answers, for each handle.
+        assert_eq!(a.spawn_on_writer(async { 7 }).await.unwrap(), 7);
+        assert_eq!(b.spawn_on_writer(async { 8 }).await.unwrap(), 8);
+    }
 
     #[test]
     fn an_in_list_is_lengthened_to_a_power_of_two_with_its_last_id() {
