@@ -206,7 +206,11 @@ pub struct Signed<'a> {
 /// only signatures an Ed25519 batch accepts and `verify_strict` refuses have a small-order R,
 /// which only the key's holder can make: they prove nothing a forger could use.)
 pub fn verify_many(items: &[Signed<'_>]) -> Vec<bool> {
-    let mut ok = vec![false; items.len()];
+    // Algorithms without batch verification are checked one by one.
+    let mut ok: Vec<bool> = items
+        .iter()
+        .map(|item| !batched(item.key.algorithm()) && item.key.verify(item.message, item.signature))
+        .collect();
     let ed25519: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(items[i].key, PublicKey::Ed25519(_)))
         .collect();
@@ -218,6 +222,13 @@ pub fn verify_many(items: &[Signed<'_>]) -> Vec<bool> {
         }
     }
     ok
+}
+
+/// Whether signatures of `algorithm` are checked in batches by [`verify_many`].
+fn batched(algorithm: Algorithm) -> bool {
+    match algorithm {
+        Algorithm::Ed25519 => true,
+    }
 }
 
 /// Whether every Ed25519 signature of `items` verifies, checked as one batch.
