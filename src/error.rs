@@ -267,6 +267,8 @@ fn data_error(text: &str) -> AppError {
                 Fault::Required
             } else if reason.starts_with("unknown field") {
                 Fault::NotAccepted
+            } else if reason.starts_with(Fault::Date.message()) {
+                Fault::Date
             } else {
                 Fault::Format
             };

@@ -4,11 +4,14 @@
 use crate::db::Db;
 
 use crate::error::AppResult;
-use crate::grading::Uscc;
+use crate::grading::input::{CertificationKind, VetoKind};
+use crate::grading::{Grade, Uscc};
 use crate::service::accounts::{self, NewAccount, Role};
 use crate::service::firms::{self, NewFirm};
 use crate::service::{assessments, issue, records};
 use crate::store::audit::Actor;
+use crate::store::products::ProductKind;
+use crate::store::services::Category;
 
 /// A demo login, printed on start. Demo passwords are public by design: never use `--demo`
 /// on a service that real users reach.
@@ -216,30 +219,30 @@ async fn seed_records(
         match i {
             0 => {
                 let cert = records::CertificationRequest {
-                    kind: "national_green_factory".into(),
+                    kind: CertificationKind::NationalGreenFactory,
                     number: "GF-2023-0187".into(),
                     issuer: "工业和信息化部".into(),
-                    valid_from: "2023-12-01".into(),
-                    valid_until: "2029-11-30".into(),
+                    valid_from: day(2023, 12, 1),
+                    valid_until: day(2029, 11, 30),
                     evidence_note: Some("第八批国家级绿色工厂名单".into()),
                 };
                 records::add_certification(db, &regulator, &firm, cert).await?;
             }
             1 => {
                 let veto = records::VetoRequest {
-                    kind: "environmental_credit_red".into(),
-                    occurred_on: "2025-06-12".into(),
+                    kind: VetoKind::EnvironmentalCreditRed,
+                    occurred_on: day(2025, 6, 12),
                     note: Some("企业环境信用评价：红牌".into()),
                 };
                 records::record_veto(db, &regulator, &firm, veto).await?;
             }
             _ => {
                 let cert = records::CertificationRequest {
-                    kind: "iso_14001".into(),
+                    kind: CertificationKind::Iso14001,
                     number: "CQC-EMS-2024-5521".into(),
                     issuer: "中国质量认证中心".into(),
-                    valid_from: "2024-05-01".into(),
-                    valid_until: "2027-04-30".into(),
+                    valid_from: day(2024, 5, 1),
+                    valid_until: day(2027, 4, 30),
                     evidence_note: Some("证书扫描件已提交".into()),
                 };
                 records::add_certification(db, &firm_caller, &firm, cert).await?;
@@ -247,12 +250,12 @@ async fn seed_records(
         }
         if i == 0 {
             // An earlier code, superseded by the 2025 one below.
-            let data: serde_json::Value =
+            let data: assessments::AssessmentRequest =
                 serde_json::from_str(DATA_2024).map_err(crate::error::AppError::internal)?;
             let earlier = assessments::submit(db, caches, &firm_caller, &data).await?;
             issue::approve(db, caches, keys, &regulator, earlier.id, public_url).await?;
         }
-        let data: serde_json::Value =
+        let data: assessments::AssessmentRequest =
             serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
         let submitted = assessments::submit(db, caches, &firm_caller, &data).await?;
         issue::approve(db, caches, keys, &regulator, submitted.id, public_url).await?;
@@ -285,7 +288,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             &energy,
             "能源审计与节能诊断",
-            "energy",
+            Category::Energy,
             "按 GB/T 17166 开展企业能源审计，提出节能技改方案并测算节能量。",
             vec![],
             "023-6000 1001",
@@ -294,7 +297,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             &energy,
             "合同能源管理（EMC）",
-            "energy",
+            Category::Energy,
             "以节能效益分享方式实施电机系统、余热余压利用等节能改造，企业零投入。",
             vec![
                 "渝北区".to_owned(),
@@ -307,7 +310,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             &energy,
             "碳排放核算与碳管理",
-            "carbon",
+            Category::Carbon,
             "按行业核算指南核算碳排放，建立碳管理台账。",
             vec![],
             "023-6000 1003",
@@ -316,7 +319,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             &green,
             "绿色工厂申报辅导",
-            "certification",
+            Category::Certification,
             "对照 GB/T 36132 自评，辅导申报市级、国家级绿色工厂。",
             vec![],
             "023-6000 2001",
@@ -329,7 +332,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
             provider,
             super::services::NewService {
                 name: name.to_owned(),
-                category: category.to_owned(),
+                category,
                 description: description.to_owned(),
                 districts,
                 contact: contact.to_owned(),
@@ -344,16 +347,16 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
     let products = [
         (
             "工业绿效贷",
-            "green_loan",
-            vec![("A+", -30), ("A", -20), ("B", -10)],
+            ProductKind::GreenLoan,
+            vec![(Grade::APlus, -30), (Grade::A, -20), (Grade::B, -10)],
             "5000",
             36,
             "绿效码浅绿及以上企业的流动资金与项目贷款，利率按等级下浮。",
         ),
         (
             "节能技改贷",
-            "retrofit_loan",
-            vec![("B", -5), ("C", 0)],
+            ProductKind::RetrofitLoan,
+            vec![(Grade::B, -5), (Grade::C, 0)],
             "2000",
             60,
             "用于节能技术改造项目，按改造后节能量分期放款。",
@@ -365,15 +368,18 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
             &bank,
             super::finance::NewProduct {
                 name: name.to_owned(),
-                kind: kind.to_owned(),
-                grades: steps.iter().map(|(g, _)| (*g).to_owned()).collect(),
-                rate_step_bp: steps.iter().map(|(g, bp)| ((*g).to_owned(), *bp)).collect(),
+                kind,
+                grades: steps.iter().map(|(g, _)| *g).collect(),
+                rate_step_bp: steps
+                    .iter()
+                    .map(|(g, bp)| (g.as_str().to_owned(), *bp))
+                    .collect(),
                 max_amount_10k_cny: max.to_owned(),
                 term_months: term,
                 divisions: Vec::new(),
                 districts: Vec::new(),
-                valid_from: format!("{this_year}-01-01"),
-                valid_until: format!("{}-12-31", this_year + 1),
+                valid_from: day(this_year, 1, 1),
+                valid_until: day(this_year + 1, 12, 31),
                 description: description.to_owned(),
             },
         )
@@ -383,7 +389,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             "绿色工厂梯度培育奖励",
             "重庆市经济和信息化委员会",
-            vec!["A+", "A"],
+            vec![Grade::APlus, Grade::A],
             None,
             "对绿效码为深绿、绿色等级的企业，优先推荐申报国家级绿色工厂，并给予一次性奖励。",
             Some("50"),
@@ -391,7 +397,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         (
             "节能技术改造专项资金",
             "重庆市经济和信息化委员会",
-            vec!["B", "C"],
+            vec![Grade::B, Grade::C],
             None,
             "对实施节能技术改造的企业，按项目投资额给予补助。",
             Some("200"),
@@ -404,18 +410,23 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
             super::policies::NewPolicy {
                 title: title.to_owned(),
                 issuer: issuer.to_owned(),
-                grades: grades.into_iter().map(str::to_owned).collect(),
+                grades,
                 divisions: Vec::new(),
                 districts: Vec::new(),
                 requires_certification: cert,
                 benefit: benefit.to_owned(),
                 amount_10k_cny: amount.map(str::to_owned),
-                valid_from: format!("{this_year}-01-01"),
-                valid_until: format!("{}-12-31", this_year + 1),
+                valid_from: day(this_year, 1, 1),
+                valid_until: day(this_year + 1, 12, 31),
                 url: None,
             },
         )
         .await?;
     }
     Ok(())
+}
+
+/// A calendar day the demo names (always a real one).
+fn day(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a real calendar day")
 }

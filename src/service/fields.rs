@@ -13,14 +13,30 @@ use crate::store::accounts;
 /// At most this many districts in one list.
 const MAX_DISTRICTS: usize = 50;
 
-/// A date `YYYY-MM-DD`.
+/// A date `YYYY-MM-DD` typed into a form.
 pub fn date(field: &str, text: &str) -> AppResult<NaiveDate> {
     crate::grading::input::parse_date(text.trim())
         .ok_or_else(|| AppError::fault(field, Fault::Date))
 }
 
+/// A request body's date `YYYY-MM-DD` (serde's `deserialize_with`): §1's strict form, the
+/// same as a form's, refused in the words of `Fault::Date`.
+pub fn de_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    use serde::Deserialize;
+    let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+    crate::grading::input::parse_date(text.trim())
+        .ok_or_else(|| serde::de::Error::custom(Fault::Date.message()))
+}
+
+/// A form's text as one of a request enum's values — read as the JSON string serde reads
+/// for the API, so a form and the API take the same words — or the field's fault.
+pub fn one_of<T: serde::de::DeserializeOwned>(field: &str, text: &str) -> AppResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_owned()))
+        .map_err(|_| AppError::fault(field, Fault::OneOf))
+}
+
 /// At least one grade, each once, best first.
-pub fn grades(field: &str, list: &[String]) -> AppResult<Vec<Grade>> {
+pub fn grades(field: &str, list: &[Grade]) -> AppResult<Vec<Grade>> {
     if list.is_empty() {
         return Err(AppError::field_fault(
             crate::grading::Fault::Required,
@@ -28,20 +44,9 @@ pub fn grades(field: &str, list: &[String]) -> AppResult<Vec<Grade>> {
             "name at least one grade",
         ));
     }
-    let mut grades: Vec<Grade> = Vec::new();
-    for (i, g) in list.iter().enumerate() {
-        let grade = Grade::parse(g.trim()).ok_or_else(|| {
-            AppError::field_fault(
-                crate::grading::Fault::OneOf,
-                format!("{field}[{i}]"),
-                "must be A+, A, B, C or D",
-            )
-        })?;
-        if !grades.contains(&grade) {
-            grades.push(grade);
-        }
-    }
+    let mut grades = list.to_vec();
     grades.sort();
+    grades.dedup();
     Ok(grades)
 }
 

@@ -27,8 +27,8 @@ use crate::store::{certifications, firms, policies};
 pub struct NewPolicy {
     pub title: String,
     pub issuer: String,
-    /// The grades that qualify (`A+`, `A`, `B`, `C`, `D`).
-    pub grades: Vec<String>,
+    /// The grades that qualify.
+    pub grades: Vec<Grade>,
     /// Two-digit GB/T 4754 divisions; empty: any.
     #[serde(default)]
     pub divisions: Vec<String>,
@@ -37,12 +37,14 @@ pub struct NewPolicy {
     pub districts: Vec<String>,
     /// A certification kind the firm must hold, verified and valid.
     #[serde(default)]
-    pub requires_certification: Option<String>,
+    pub requires_certification: Option<CertificationKind>,
     pub benefit: String,
     #[serde(default)]
     pub amount_10k_cny: Option<String>,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[serde(deserialize_with = "fields::de_date")]
+    pub valid_from: NaiveDate,
+    #[serde(deserialize_with = "fields::de_date")]
+    pub valid_until: NaiveDate,
     #[serde(default)]
     pub url: Option<String>,
 }
@@ -95,21 +97,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<Poli
     let grades = fields::grades("grades", &new.grades)?;
     let divisions = fields::divisions("divisions", &new.divisions)?;
     let districts = fields::districts("districts", &new.districts)?;
-    let requires_certification = match new.requires_certification.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(kind) => Some(
-            CertificationKind::parse(kind)
-                .ok_or_else(|| {
-                    AppError::field_fault(
-                        crate::grading::Fault::OneOf,
-                        "requires_certification",
-                        "not a certification kind",
-                    )
-                })?
-                .name()
-                .to_owned(),
-        ),
-    };
+    let requires_certification = new.requires_certification.map(|k| k.name().to_owned());
     let benefit = super::text::note("benefit", &new.benefit, 2000)?;
     let amount = match new.amount_10k_cny.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -121,8 +109,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<Poli
                 })?,
         ),
     };
-    let valid_from = fields::date("valid_from", &new.valid_from)?;
-    let valid_until = fields::date("valid_until", &new.valid_until)?;
+    let (valid_from, valid_until) = (new.valid_from, new.valid_until);
     if valid_until < valid_from {
         return Err(AppError::fault(
             "valid_until",

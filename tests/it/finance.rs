@@ -497,3 +497,46 @@ async fn the_desks_apply_decide_and_show_every_read_and_the_figures() {
     let scan = app.page(&format!("/C/{c}"), None).await.text();
     assert!(scan.contains("bank1 · 绿效贷"), "{scan}");
 }
+
+#[tokio::test]
+async fn kinds_and_dates_are_read_at_the_boundary_into_their_types_and_refused_by_field() {
+    let app = TestApp::new().await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let mut unknown_kind = product(json!(["A"]), json!({"A": -20}));
+    unknown_kind["kind"] = json!("mortgage");
+    let refused = app
+        .post("/api/v1/products", Some(&bank), unknown_kind)
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "kind");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("green_loan"),
+        "the refusal names the kinds a product takes: {refused}"
+    );
+
+    // §1's strict date everywhere: a day that does not exist, a date without its zeros.
+    for bad in ["2026-02-30", "2026-2-1", "2026/01/01"] {
+        let mut body = product(json!(["A"]), json!({"A": -20}));
+        body["valid_from"] = json!(bad);
+        let refused = app
+            .post("/api/v1/products", Some(&bank), body)
+            .await
+            .problem(422);
+        assert_eq!(refused["field"], "valid_from", "{bad}: {refused}");
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("must be a date YYYY-MM-DD"),
+            "{bad}: {refused}"
+        );
+    }
+    let mut unknown_grade = product(json!(["E"]), json!({}));
+    unknown_grade["grades"] = json!(["A", "E"]);
+    let refused = app
+        .post("/api/v1/products", Some(&bank), unknown_grade)
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "grades[1]");
+    assert_eq!(app.count("products").await, 0, "nothing refused is stored");
+}

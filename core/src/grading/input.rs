@@ -157,13 +157,29 @@ pub struct Waste {
     pub utilized_t: Decimal,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A certification's kind as §1 names it (`national_green_factory` …).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Deserialize,
+    Serialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum CertificationKind {
     NationalGreenFactory,
     NationalGreenSupplyChain,
     MunicipalGreenFactory,
     GreenDesignProduct,
+    #[serde(rename = "iso_50001")]
     Iso50001,
+    #[serde(rename = "iso_14001")]
     Iso14001,
     NationalGreenPark,
 }
@@ -206,7 +222,21 @@ pub struct Certification {
     pub revoked: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A veto's kind as §1 names it (`major_safety_accident` …).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Deserialize,
+    Serialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum VetoKind {
     MajorSafetyAccident,
     MajorEnvironmentalAccident,

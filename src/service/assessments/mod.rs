@@ -23,17 +23,6 @@ use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
 pub use views::{AssessmentRequest, AssessmentView, PreviewResponse};
 
-/// The members a client sends; the service adds `industry_code`, certifications and vetoes.
-const CLIENT_FIELDS: [&str; 6] = [
-    "uscc",
-    "period",
-    "assessed_on",
-    "value_added_10k_cny",
-    "energy",
-    "waste",
-];
-const RECORD_FIELDS: [&str; 3] = ["industry_code", "certifications", "vetoes"];
-
 /// A submission computed and checked, not yet stored.
 pub struct Prepared {
     pub firm: firms::Model,
@@ -47,43 +36,18 @@ pub struct Prepared {
 pub async fn prepare<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
-    request: &Value,
+    request: &AssessmentRequest,
     table: &BenchmarkTable,
 ) -> AppResult<Prepared> {
-    let object = request.as_object().ok_or_else(|| {
-        AppError::field_fault(crate::grading::Fault::Format, "$", "must be a JSON object")
-    })?;
-    for key in object.keys() {
-        if RECORD_FIELDS.contains(&key.as_str()) {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::NotAccepted,
-                key,
-                "is attached by the service from the firm's records",
-            ));
-        }
-        if !CLIENT_FIELDS.contains(&key.as_str()) {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::NotAccepted,
-                key,
-                "unknown field",
-            ));
-        }
-    }
-    let uscc = match object.get("uscc") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::Uscc,
-                "uscc",
-                "not a valid unified social credit code",
-            ));
-        }
-    };
+    request.check_shape()?;
+    let uscc = request.uscc()?;
     let firm = firm_for(db, caller, uscc).await?;
     let certs = certifications::of_firm(db, firm.id).await?;
     let vetoes = vetoes::of_firm(db, firm.id).await?;
-    let checked = grading::check(&assemble_input(&firm, object, &certs, &vetoes), table)?;
+    let data: Map<String, Value> = (request.graded_members().into_iter())
+        .filter_map(|(name, value)| Some((name.to_owned(), value?.clone())))
+        .collect();
+    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vetoes), table)?;
     // Only a completed reporting year is graded: its figures are final.
     if i32::from(checked.assessment.period) >= chrono::Datelike::year(&records::today()) {
         return Err(AppError::fault("period", grading::Fault::YearOpen));
@@ -137,7 +101,7 @@ pub async fn preview(
     db: &Db,
     caches: &super::cache::Caches,
     caller: &Caller,
-    request: &Value,
+    request: &AssessmentRequest,
 ) -> AppResult<PreviewResponse> {
     let table = super::benchmarks::in_force(db, caches).await?;
     let prepared = prepare(db, caller, request, &table).await?;
@@ -229,7 +193,7 @@ pub async fn submit(
     db: &Db,
     caches: &super::cache::Caches,
     caller: &Caller,
-    request: &Value,
+    request: &AssessmentRequest,
 ) -> AppResult<AssessmentView> {
     let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;

@@ -4,32 +4,117 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::{AppError, AppResult};
 use crate::grading::way_up::WayUp;
-use crate::grading::{Grade, Trace, finance};
+use crate::grading::{Fault, Grade, Trace, finance};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::firms;
 
 /// The members a client sends to preview or submit (methodology §1 without the members the
-/// service attaches). The body is read as JSON and parsed once by the grading input parser,
-/// which names the exact member at fault; this type describes it for the API document.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+/// service attaches): what the API documents and what a handler receives. Each member is kept
+/// as sent, so that the grading core names the first fault in §1's order; what is refused here
+/// is only the body's shape — not an object, a member the service attaches, an unknown member.
+#[derive(Debug, Clone, Default, utoipa::ToSchema)]
 pub struct AssessmentRequest {
     /// The firm's USCC; a firm account may leave it out (its own).
-    uscc: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub uscc: Option<Value>,
     /// The reporting year.
-    period: i32,
+    #[schema(value_type = i32, required = true)]
+    pub period: Option<Value>,
     /// YYYY-MM-DD; defaults to today (China).
-    assessed_on: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub assessed_on: Option<Value>,
     /// Industrial value added, 10,000 CNY: a plain decimal (string or number).
-    #[schema(value_type = String)]
-    value_added_10k_cny: String,
+    #[schema(value_type = String, required = true)]
+    pub value_added_10k_cny: Option<Value>,
     /// One entry per energy carrier: `{"carrier", "quantity"}`.
-    #[schema(value_type = Vec<Object>)]
-    energy: Vec<String>,
+    #[schema(value_type = Vec<Object>, required = true)]
+    pub energy: Option<Value>,
     /// `{"generated_t", "stock_utilized_t", "utilized_t"}`.
-    #[schema(value_type = Object)]
-    waste: String,
+    #[schema(value_type = Object, required = true)]
+    pub waste: Option<Value>,
+    /// The first thing wrong with the body's shape: the member and why.
+    #[schema(ignore)]
+    refused: Option<(String, Fault, &'static str)>,
+}
+
+/// The members the service attaches from the firm's records; a client may not send them.
+const RECORD_FIELDS: [&str; 3] = ["industry_code", "certifications", "vetoes"];
+
+impl AssessmentRequest {
+    /// Sorts a JSON body into its members, remembering the first one refused.
+    pub fn from_json(body: Value) -> Self {
+        let Value::Object(members) = body else {
+            return AssessmentRequest {
+                refused: Some(("$".into(), Fault::Format, "must be a JSON object")),
+                ..Default::default()
+            };
+        };
+        let mut request = AssessmentRequest::default();
+        for (name, value) in members {
+            let slot = match name.as_str() {
+                "uscc" => &mut request.uscc,
+                "period" => &mut request.period,
+                "assessed_on" => &mut request.assessed_on,
+                "value_added_10k_cny" => &mut request.value_added_10k_cny,
+                "energy" => &mut request.energy,
+                "waste" => &mut request.waste,
+                _ => {
+                    if request.refused.is_none() {
+                        let why = if RECORD_FIELDS.contains(&name.as_str()) {
+                            "is attached by the service from the firm's records"
+                        } else {
+                            "unknown field"
+                        };
+                        request.refused = Some((name, Fault::NotAccepted, why));
+                    }
+                    continue;
+                }
+            };
+            *slot = Some(value);
+        }
+        request
+    }
+
+    /// The body's shape is acceptable: every member is one a client may send.
+    pub fn check_shape(&self) -> AppResult<()> {
+        match &self.refused {
+            Some((field, kind, why)) => Err(AppError::field_fault(*kind, field, *why)),
+            None => Ok(()),
+        }
+    }
+
+    /// The USCC the caller named, if any (a firm may leave it out; `null` is the same).
+    pub fn uscc(&self) -> AppResult<Option<&str>> {
+        match &self.uscc {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(AppError::field_fault(
+                Fault::Uscc,
+                "uscc",
+                "not a valid unified social credit code",
+            )),
+        }
+    }
+
+    /// The members the client sent that go into §1's object, in its order (not `uscc`, which
+    /// the service takes from the firm's record).
+    pub fn graded_members(&self) -> [(&'static str, Option<&Value>); 5] {
+        [
+            ("period", self.period.as_ref()),
+            ("assessed_on", self.assessed_on.as_ref()),
+            ("value_added_10k_cny", self.value_added_10k_cny.as_ref()),
+            ("energy", self.energy.as_ref()),
+            ("waste", self.waste.as_ref()),
+        ]
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AssessmentRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(AssessmentRequest::from_json)
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

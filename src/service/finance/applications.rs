@@ -32,9 +32,10 @@ use crate::store::{assessments, firms};
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     /// `grade` (the grade and the code only) or `trace` (the figures and trace too).
-    pub scope: String,
+    pub scope: ConsentScope,
     /// The last day the bank may read; at most two years ahead.
-    pub expires_on: String,
+    #[serde(deserialize_with = "fields::de_date")]
+    pub expires_on: NaiveDate,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -165,19 +166,9 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
     };
     let amount_text = amount("amount_10k_cny", &new.amount_10k_cny)?;
     let purpose = crate::service::text::note("purpose", &new.purpose, 2000)?;
-    let scope = match new.consent.scope.trim() {
-        "grade" => ConsentScope::Grade,
-        "trace" => ConsentScope::Trace,
-        _ => {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::OneOf,
-                "consent.scope",
-                "must be grade or trace",
-            ));
-        }
-    };
+    let scope = new.consent.scope;
     let today = crate::service::records::today();
-    let expires_on = fields::date("consent.expires_on", &new.consent.expires_on)?;
+    let expires_on = new.consent.expires_on;
     if expires_on < today {
         return Err(AppError::field_fault(
             crate::grading::Fault::Range,
@@ -463,8 +454,7 @@ pub async fn withdraw_consent(db: &Db, caller: &Caller, id: i64) -> AppResult<Ap
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
-    /// `approved`, `declined` or `more_info`.
-    pub decision: String,
+    pub decision: Decision,
     #[serde(default)]
     pub amount_10k_cny: Option<String>,
     #[serde(default)]
@@ -473,6 +463,26 @@ pub struct DecisionRequest {
     pub term_months: Option<i32>,
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// What a bank may decide on an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approved,
+    Declined,
+    MoreInfo,
+}
+
+impl Decision {
+    /// The application's status after this decision.
+    pub fn status(self) -> ApplicationStatus {
+        match self {
+            Decision::Approved => ApplicationStatus::Approved,
+            Decision::Declined => ApplicationStatus::Declined,
+            Decision::MoreInfo => ApplicationStatus::MoreInfo,
+        }
+    }
 }
 
 /// The bank that owns the product decides: approve (amount, rate step, term), decline or ask
@@ -486,18 +496,7 @@ pub async fn decide(
     if caller.role != Role::Bank {
         return Err(AppError::Forbidden);
     }
-    let decision = match d.decision.trim() {
-        "approved" => ApplicationStatus::Approved,
-        "declined" => ApplicationStatus::Declined,
-        "more_info" => ApplicationStatus::MoreInfo,
-        _ => {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::OneOf,
-                "decision",
-                "must be approved, declined or more_info",
-            ));
-        }
-    };
+    let decision = d.decision.status();
     let (amount_text, step, term, reason) = if decision == ApplicationStatus::Approved {
         let amount_text = amount(
             "amount_10k_cny",

@@ -30,9 +30,8 @@ pub(super) const MAX_STEP_BP: i32 = 500;
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     pub name: String,
-    /// `green_loan`, `transition_loan`, `retrofit_loan`, `green_bond`, `credit_line`, `other`.
-    pub kind: String,
-    pub grades: Vec<String>,
+    pub kind: ProductKind,
+    pub grades: Vec<Grade>,
     /// The rate step for each listed grade, in basis points (`{"A+": -30, "A": -20}`).
     pub rate_step_bp: BTreeMap<String, i32>,
     pub max_amount_10k_cny: String,
@@ -41,8 +40,10 @@ pub struct NewProduct {
     pub divisions: Vec<String>,
     #[serde(default)]
     pub districts: Vec<String>,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[serde(deserialize_with = "fields::de_date")]
+    pub valid_from: NaiveDate,
+    #[serde(deserialize_with = "fields::de_date")]
+    pub valid_until: NaiveDate,
     #[serde(default)]
     pub description: String,
 }
@@ -143,13 +144,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
         return Err(AppError::Forbidden);
     }
     let name = crate::service::text::line("name", &new.name, 200)?;
-    let kind = ProductKind::parse(new.kind.trim()).ok_or_else(|| {
-        AppError::field_fault(
-            crate::grading::Fault::OneOf,
-            "kind",
-            "must be green_loan, transition_loan, retrofit_loan, green_bond, credit_line or other",
-        )
-    })?;
+    let kind = new.kind;
     let grades = fields::grades("grades", &new.grades)?;
     for (g, bp) in &new.rate_step_bp {
         let field = format!("rate_step_bp.{g}");
@@ -191,8 +186,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
     }
     let divisions = fields::divisions("divisions", &new.divisions)?;
     let districts = fields::districts("districts", &new.districts)?;
-    let valid_from = fields::date("valid_from", &new.valid_from)?;
-    let valid_until = fields::date("valid_until", &new.valid_until)?;
+    let (valid_from, valid_until) = (new.valid_from, new.valid_until);
     if valid_until < valid_from {
         return Err(AppError::fault("valid_until", Fault::DateOrder));
     }

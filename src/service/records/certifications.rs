@@ -12,17 +12,20 @@ use crate::service::accounts::{Caller, Role};
 use crate::store::audit::Change;
 use crate::store::{certifications, firms};
 
-use super::{date_field, optional_note, text_field};
+use super::{optional_note, text_field};
 use crate::service::write::{Audited, audited};
+use chrono::NaiveDate;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertificationRequest {
-    pub kind: String,
+    pub kind: CertificationKind,
     pub number: String,
     pub issuer: String,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[serde(deserialize_with = "crate::service::fields::de_date")]
+    pub valid_from: NaiveDate,
+    #[serde(deserialize_with = "crate::service::fields::de_date")]
+    pub valid_until: NaiveDate,
     #[serde(default)]
     pub evidence_note: Option<String>,
 }
@@ -76,13 +79,10 @@ pub async fn add_certification(
     firm: &firms::Model,
     request: CertificationRequest,
 ) -> AppResult<CertificationView> {
-    let kind = CertificationKind::parse(&request.kind).ok_or_else(|| {
-        AppError::field_fault(crate::grading::Fault::OneOf, "kind", "unknown kind")
-    })?;
+    let kind = request.kind;
     let number = text_field("number", &request.number, 100)?;
     let issuer = text_field("issuer", &request.issuer, 200)?;
-    let valid_from = date_field("valid_from", &request.valid_from)?;
-    let valid_until = date_field("valid_until", &request.valid_until)?;
+    let (valid_from, valid_until) = (request.valid_from, request.valid_until);
     if valid_until < valid_from {
         return Err(AppError::fault(
             "valid_until",

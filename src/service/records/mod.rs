@@ -10,18 +10,13 @@ pub use vetoes::*;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::error::{AppError, AppResult};
-use crate::grading::input::parse_date;
+use crate::error::AppResult;
 use crate::store::{certifications as cert_rows, vetoes as veto_rows};
 
 pub(super) use crate::service::text::line as text_field;
 
 pub(super) fn optional_note(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
     crate::service::text::optional_note(field, value, 2000)
-}
-
-pub(super) fn date_field(field: &str, value: &str) -> AppResult<NaiveDate> {
-    parse_date(value).ok_or_else(|| AppError::fault(field, crate::grading::Fault::Date))
 }
 
 /// Today's date in China (UTC+8), the date a grade is computed for unless another is given.

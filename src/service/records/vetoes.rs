@@ -11,14 +11,16 @@ use crate::service::accounts::Caller;
 use crate::store::audit::Change;
 use crate::store::{firms, vetoes};
 
-use super::{date_field, optional_note, today};
+use super::{optional_note, today};
 use crate::service::write::{Audited, audited};
+use chrono::NaiveDate;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VetoRequest {
-    pub kind: String,
-    pub occurred_on: String,
+    pub kind: VetoKind,
+    #[serde(deserialize_with = "crate::service::fields::de_date")]
+    pub occurred_on: NaiveDate,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -50,10 +52,7 @@ pub async fn record_veto(
     firm: &firms::Model,
     request: VetoRequest,
 ) -> AppResult<VetoView> {
-    let kind = VetoKind::parse(&request.kind).ok_or_else(|| {
-        AppError::field_fault(crate::grading::Fault::OneOf, "kind", "unknown kind")
-    })?;
-    let occurred_on = date_field("occurred_on", &request.occurred_on)?;
+    let (kind, occurred_on) = (request.kind, request.occurred_on);
     if occurred_on > today() {
         return Err(AppError::field_fault(
             crate::grading::Fault::Range,

@@ -23,8 +23,7 @@ use crate::store::services::{self, Category, ServiceStatus};
 #[serde(deny_unknown_fields)]
 pub struct NewService {
     pub name: String,
-    /// `energy`, `waste`, `certification`, `carbon`, `finance` or `other`.
-    pub category: String,
+    pub category: Category,
     pub description: String,
     /// The districts served; empty: everywhere.
     #[serde(default)]
@@ -74,13 +73,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewService) -> AppResult<Ser
         return Err(AppError::Forbidden);
     }
     let name = crate::service::text::line("name", &new.name, 200)?;
-    let category = Category::parse(new.category.trim()).ok_or_else(|| {
-        AppError::field_fault(
-            crate::grading::Fault::OneOf,
-            "category",
-            "must be energy, waste, certification, carbon, finance or other",
-        )
-    })?;
+    let category = new.category;
     let description = crate::service::text::note("description", &new.description, 4000)?;
     let districts = fields::districts("districts", &new.districts)?;
     let contact = crate::service::text::line("contact", &new.contact, 200)?;

@@ -31,9 +31,28 @@ pub struct NewServiceRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
-    /// `accepted`, `declined` or `done`.
-    pub status: String,
+    pub status: AnswerStatus,
     pub note: String,
+}
+
+/// What a provider may answer a request with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerStatus {
+    Accepted,
+    Declined,
+    Done,
+}
+
+impl AnswerStatus {
+    /// The request's status after this answer.
+    pub fn status(self) -> RequestStatus {
+        match self {
+            AnswerStatus::Accepted => RequestStatus::Accepted,
+            AnswerStatus::Declined => RequestStatus::Declined,
+            AnswerStatus::Done => RequestStatus::Done,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -194,18 +213,7 @@ pub async fn answer(
     if caller.role != Role::Provider {
         return Err(AppError::Forbidden);
     }
-    let next = match answer.status.trim() {
-        "accepted" => RequestStatus::Accepted,
-        "declined" => RequestStatus::Declined,
-        "done" => RequestStatus::Done,
-        _ => {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::OneOf,
-                "status",
-                "must be accepted, declined or done",
-            ));
-        }
-    };
+    let next = answer.status.status();
     let note = crate::service::text::note("note", &answer.note, 2000)?;
     audited(db, &caller.actor(), async |txn, now| {
         let current = service_requests::Entity::find_by_id(id)

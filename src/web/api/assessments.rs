@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn preview_assessment(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<AssessmentRequest>,
 ) -> AppResult<Json<PreviewResponse>> {
     Ok(Json(
         assessments::preview(&state.db, &state.caches, &auth, &request).await?,
@@ -50,7 +49,7 @@ async fn preview_assessment(
 async fn create_assessment(
     State(state): State<AppState>,
     auth: Auth<FirmOrRegulator>,
-    ApiJson(request): ApiJson<Value>,
+    ApiJson(request): ApiJson<AssessmentRequest>,
 ) -> AppResult<(StatusCode, Json<AssessmentView>)> {
     Ok((
         StatusCode::CREATED,

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::grading::Fault;
 use crate::grading::decimal::{DecimalError, Fixed, parse_decimal};
 use crate::grading::energy::Carrier;
+use crate::service::assessments::AssessmentRequest;
 use crate::service::flat;
 
 use super::views;
@@ -182,9 +183,9 @@ pub fn read(t: &Texts, form: &HashMap<String, String>, years: &[i32]) -> ReadFor
 
 /// The §1 members from the cells (energy only for the carriers filled in), and the carriers
 /// in the order of `energy`.
-pub fn request(cells: &HashMap<String, String>) -> (Value, Vec<&'static str>) {
+pub fn request(cells: &HashMap<String, String>) -> (AssessmentRequest, Vec<&'static str>) {
     let (data, carriers) = flat::from_cells(|k| cells.get(k).cloned().unwrap_or_default());
-    (Value::Object(data), carriers)
+    (AssessmentRequest::from_json(Value::Object(data)), carriers)
 }
 
 /// The form input a §1 cell came from.

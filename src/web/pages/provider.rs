@@ -1,6 +1,7 @@
 //! `/provider`: a service provider's desk — publish a service (listed once a regulator approves
 //! it), see its services and their state, and answer firms' requests.
 
+use crate::service::fields;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -193,14 +194,17 @@ async fn publish(
     auth: PageAuth<Provider>,
     CsrfForm(form): CsrfForm<ServiceForm>,
 ) -> PageResult {
-    let new = NewService {
-        name: form.name.clone(),
-        category: form.category.clone(),
-        description: form.description.clone(),
-        districts: districts_of(&form.districts),
-        contact: form.contact.clone(),
+    let published = async {
+        let new = NewService {
+            name: form.name.clone(),
+            category: fields::one_of("category", &form.category)?,
+            description: form.description.clone(),
+            districts: districts_of(&form.districts),
+            contact: form.contact.clone(),
+        };
+        services::publish(&state.db, &auth.caller, new).await
     };
-    match services::publish(&state.db, &auth.caller, new).await {
+    match published.await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_service_published").into_response()),
         Err(err) => {
             let shown = super::Refusal::of(err)?.words(lang.texts());
@@ -217,11 +221,14 @@ async fn answer(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<AnswerForm>,
 ) -> PageResult {
-    let answer = Answer {
-        status: form.status,
-        note: form.note,
+    let answered = async {
+        let answer = Answer {
+            status: fields::one_of("status", &form.status)?,
+            note: form.note,
+        };
+        services::answer(&state.db, &auth.caller, id, answer).await
     };
-    match services::answer(&state.db, &auth.caller, id, answer).await {
+    match answered.await {
         Ok(_) => Ok(Redirect::to("/provider?msg=msg_request_answered#requests-h").into_response()),
         Err(err) => {
             let shown = super::Refusal::of(err)?.words(lang.texts());

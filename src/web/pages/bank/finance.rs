@@ -1,6 +1,7 @@
 //! The bank's green-finance desk: publishing and withdrawing products, reading an application
 //! (every read of consented figures recorded for the firm) and deciding it.
 
+use crate::service::fields;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -84,24 +85,29 @@ pub(super) async fn bank_publish(
                 return back("/bank", "products-h", Err(r));
             }
         };
-        grades.push(grade.as_str().to_owned());
+        grades.push(grade);
         steps.insert(grade.as_str().to_owned(), bp);
     }
-    let new = NewProduct {
-        name: form.name,
-        kind: form.kind,
-        grades,
-        rate_step_bp: steps,
-        max_amount_10k_cny: crate::web::pages::data_form::plain_amount(&form.max_amount_10k_cny)
+    let published = async {
+        let new = NewProduct {
+            name: form.name,
+            kind: fields::one_of("kind", &form.kind)?,
+            grades,
+            rate_step_bp: steps,
+            max_amount_10k_cny: crate::web::pages::data_form::plain_amount(
+                &form.max_amount_10k_cny,
+            )
             .unwrap_or(form.max_amount_10k_cny),
-        term_months: form.term_months.trim().parse().unwrap_or(0),
-        divisions: Vec::new(),
-        districts: crate::web::pages::provider::districts_of(&form.districts),
-        valid_from: form.valid_from,
-        valid_until: form.valid_until,
-        description: form.description,
+            term_months: form.term_months.trim().parse().unwrap_or(0),
+            divisions: Vec::new(),
+            districts: crate::web::pages::provider::districts_of(&form.districts),
+            valid_from: fields::date("valid_from", &form.valid_from)?,
+            valid_until: fields::date("valid_until", &form.valid_until)?,
+            description: form.description,
+        };
+        finance::publish(&state.db, &auth.caller, new).await
     };
-    match finance::publish(&state.db, &auth.caller, new).await {
+    match published.await {
         Ok(_) => back("/bank", "products-h", Ok("msg_product_published")),
         Err(err) => back("/bank", "products-h", Err(Refusal::of(err)?)),
     }
@@ -218,8 +224,15 @@ pub(super) async fn bank_decide(
     let optional = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let number = |s: &str| s.trim().replace('－', "-").parse::<i32>().ok();
     let approved = form.decision == "approved";
+    let decision = match fields::one_of("decision", &form.decision) {
+        Ok(decision) => decision,
+        Err(err) => {
+            let desk = format!("/bank/applications/{id}");
+            return back(&desk, "decision-h", Err(Refusal::of(err)?));
+        }
+    };
     let request = DecisionRequest {
-        decision: form.decision.clone(),
+        decision,
         amount_10k_cny: approved
             .then(|| {
                 optional(

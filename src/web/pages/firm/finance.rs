@@ -1,6 +1,7 @@
 //! The firm's green-finance desk: the products its code qualifies for, its applications, and
 //! applying (consent spelled out) or withdrawing consent.
 
+use crate::service::fields;
 use axum::extract::State;
 
 use crate::error::AppError;
@@ -88,16 +89,19 @@ pub(super) async fn firm_apply(
         .map_err(|_| AppError::NotFound)?;
     let amount = crate::web::pages::data_form::plain_amount(&form.amount_10k_cny)
         .unwrap_or(form.amount_10k_cny);
-    let new = NewApplication {
-        product_id,
-        amount_10k_cny: amount,
-        purpose: form.purpose,
-        consent: ConsentRequest {
-            scope: form.scope,
-            expires_on: form.expires_on,
-        },
+    let applied = async {
+        let new = NewApplication {
+            product_id,
+            amount_10k_cny: amount,
+            purpose: form.purpose,
+            consent: ConsentRequest {
+                scope: fields::one_of("consent.scope", &form.scope)?,
+                expires_on: fields::date("consent.expires_on", &form.expires_on)?,
+            },
+        };
+        finance::apply(&state.db, &auth.caller, new).await
     };
-    match finance::apply(&state.db, &auth.caller, new).await {
+    match applied.await {
         Ok(_) => back("/firm", "finance-h", Ok("msg_applied")),
         Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
     }

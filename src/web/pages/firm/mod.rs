@@ -4,6 +4,7 @@
 mod finance;
 mod green;
 
+use crate::service::fields;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -23,7 +24,8 @@ use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
-use crate::service::{appeals, assessments, codes, records};
+use crate::service::assessments::{self, AssessmentRequest};
+use crate::service::{appeals, codes, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -408,7 +410,10 @@ async fn show_firm(
 
 /// The form read and checked input by input; with no fault there, the service's check. The
 /// outcome to show when anything is wrong, else the §1 request.
-fn checked_form(t: &Texts, form: &DataForm) -> Result<(Value, Vec<&'static str>), Box<Outcome>> {
+fn checked_form(
+    t: &Texts,
+    form: &DataForm,
+) -> Result<(AssessmentRequest, Vec<&'static str>), Box<Outcome>> {
     let years = data_form::completed_years(crate::service::records::today());
     let read = data_form::read(t, form, &years);
     if !read.faults.is_empty() {
@@ -517,15 +522,18 @@ async fn declare_certification(
     CsrfForm(form): CsrfForm<CertificationForm>,
 ) -> PageResult {
     let firm = assessments::firm_for(&state.db, &auth.caller, None).await?;
-    let request = records::CertificationRequest {
-        kind: form.kind,
-        number: form.number,
-        issuer: form.issuer,
-        valid_from: form.valid_from,
-        valid_until: form.valid_until,
-        evidence_note: Some(form.evidence_note),
+    let declared = async {
+        let request = records::CertificationRequest {
+            kind: fields::one_of("kind", &form.kind)?,
+            number: form.number,
+            issuer: form.issuer,
+            valid_from: fields::date("valid_from", &form.valid_from)?,
+            valid_until: fields::date("valid_until", &form.valid_until)?,
+            evidence_note: Some(form.evidence_note),
+        };
+        records::add_certification(&state.db, &auth.caller, &firm, request).await
     };
-    match records::add_certification(&state.db, &auth.caller, &firm, request).await {
+    match declared.await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_cert_declared").into_response()),
         Err(AppError::Validation {
             field,

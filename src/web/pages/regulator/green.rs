@@ -1,6 +1,7 @@
 //! The regulator's side of 绿色服务 and 惠企政策: approve or suspend providers' services,
 //! publish support policies and see (and download) the firms that qualify for each.
 
+use crate::service::fields;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -169,22 +170,22 @@ pub struct PolicyForm {
 
 impl PolicyForm {
     /// The grades ticked, best first.
-    pub fn grades(&self) -> Vec<String> {
+    pub fn grades(&self) -> Vec<Grade> {
         [
-            (&self.g_aplus, "A+"),
-            (&self.g_a, "A"),
-            (&self.g_b, "B"),
-            (&self.g_c, "C"),
-            (&self.g_d, "D"),
+            (&self.g_aplus, Grade::APlus),
+            (&self.g_a, Grade::A),
+            (&self.g_b, Grade::B),
+            (&self.g_c, Grade::C),
+            (&self.g_d, Grade::D),
         ]
         .into_iter()
         .filter(|(ticked, _)| ticked.is_some())
-        .map(|(_, g)| g.to_owned())
+        .map(|(_, g)| g)
         .collect()
     }
 
     pub fn ticked(&self, grade: &str) -> bool {
-        self.grades().iter().any(|g| g == grade)
+        self.grades().iter().any(|g| g.as_str() == grade)
     }
 }
 
@@ -305,23 +306,28 @@ async fn publish_policy(
 ) -> PageResult {
     let t = lang.texts();
     let optional = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-    let new = NewPolicy {
-        title: form.title.clone(),
-        issuer: form.issuer.clone(),
-        grades: form.grades(),
-        divisions: list_of(&form.divisions),
-        districts: list_of(&form.districts),
-        requires_certification: optional(&form.requires_certification),
-        benefit: form.benefit.clone(),
-        amount_10k_cny: optional(
-            &super::super::data_form::plain_amount(&form.amount_10k_cny)
-                .unwrap_or_else(|()| form.amount_10k_cny.clone()),
-        ),
-        valid_from: form.valid_from.clone(),
-        valid_until: form.valid_until.clone(),
-        url: optional(&form.url),
+    let published = async {
+        let new = NewPolicy {
+            title: form.title.clone(),
+            issuer: form.issuer.clone(),
+            grades: form.grades(),
+            divisions: list_of(&form.divisions),
+            districts: list_of(&form.districts),
+            requires_certification: optional(&form.requires_certification)
+                .map(|kind| fields::one_of("requires_certification", &kind))
+                .transpose()?,
+            benefit: form.benefit.clone(),
+            amount_10k_cny: optional(
+                &super::super::data_form::plain_amount(&form.amount_10k_cny)
+                    .unwrap_or_else(|()| form.amount_10k_cny.clone()),
+            ),
+            valid_from: fields::date("valid_from", &form.valid_from)?,
+            valid_until: fields::date("valid_until", &form.valid_until)?,
+            url: optional(&form.url),
+        };
+        policies::publish(&state.db, &auth.caller, new).await
     };
-    match policies::publish(&state.db, &auth.caller, new).await {
+    match published.await {
         Ok(_) => Ok(Redirect::to("/regulator/policies?msg=msg_policy_published").into_response()),
         Err(err) => {
             let shown = super::super::Refusal::of(err)?.words(t);
