@@ -141,7 +141,7 @@ pub async fn insert_account<C: ConnectionTrait>(
         id: account.id,
         username: account.username,
         role: account.role,
-        firm_uscc: firm.map(|f| f.uscc),
+        firm_uscc: firm.map(|f| f.uscc.to_string()),
         org: account.org,
         created_at: account.created_at,
     };
@@ -179,7 +179,7 @@ pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
         .all(db)
         .await?
         .into_iter()
-        .map(|f| (f.id, f.uscc))
+        .map(|f| (f.id, f.uscc.to_string()))
         .collect();
     Ok(all
         .into_iter()
@@ -280,7 +280,10 @@ pub async fn end_session(db: &Db, token: &str) -> AppResult<()> {
 pub async fn firm_uscc(db: &Db, caller: &Caller) -> AppResult<Option<String>> {
     use sea_orm::EntityTrait;
     Ok(match caller.firm_id {
-        Some(id) => firms::Entity::find_by_id(id).one(db).await?.map(|f| f.uscc),
+        Some(id) => firms::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|f| f.uscc.to_string()),
         None => None,
     })
 }

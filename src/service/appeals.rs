@@ -38,7 +38,7 @@ pub struct AppealView {
 fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
     AppealView {
         id: a.id,
-        uscc: firm.uscc.clone(),
+        uscc: firm.uscc.to_string(),
         firm_name: firm.name.clone(),
         code_serial: a.code_serial,
         note: a.note.clone(),

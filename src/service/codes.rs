@@ -139,7 +139,7 @@ pub async fn current_by_uscc<C: ConnectionTrait>(
         .into_iter()
         .map(|f| {
             let code = f.current_serial.and_then(|s| cose.remove(&s));
-            (f.uscc, code)
+            (f.uscc.to_string(), code)
         })
         .collect())
 }

@@ -35,7 +35,7 @@ impl From<&firms::Model> for FirmRecord {
     fn from(f: &firms::Model) -> Self {
         FirmRecord {
             id: f.id,
-            uscc: f.uscc.clone(),
+            uscc: f.uscc.to_string(),
             name: f.name.clone(),
             industry_code: f.industry_code.clone(),
             district: f.district.clone(),
@@ -70,7 +70,7 @@ pub async fn insert_firm<C: ConnectionTrait>(
     }
     let now = Utc::now();
     let firm = firms::ActiveModel {
-        uscc: Set(new.uscc.as_str().to_owned()),
+        uscc: Set(new.uscc.clone().into()),
         name: Set(new.name.trim().to_owned()),
         industry_code: Set(new.industry_code),
         district: Set(new.district.trim().to_owned()),
@@ -90,7 +90,7 @@ pub async fn insert_firm<C: ConnectionTrait>(
         Change {
             action: "firm.create",
             target_type: "firm",
-            target_id: firm.uscc.clone(),
+            target_id: firm.uscc.to_string(),
             before: None,
             after: Some(serde_json::to_value(FirmRecord::from(&firm)).map_err(AppError::internal)?),
         },
@@ -244,7 +244,7 @@ impl FirmSummary {
         let division = f.industry_code.get(..2).unwrap_or_default().to_owned();
         let bench = table.get(&division);
         FirmSummary {
-            uscc: f.uscc.clone(),
+            uscc: f.uscc.to_string(),
             name: f.name.clone(),
             industry_code: f.industry_code.clone(),
             division_name_zh: bench.map(|b| b.name_zh.clone()),
@@ -347,7 +347,7 @@ pub async fn firm_for<C: ConnectionTrait>(
                 .await?
                 .ok_or(AppError::NotFound)?;
             match uscc {
-                Some(u) if !u.eq_ignore_ascii_case(&firm.uscc) => Err(AppError::NotFound),
+                Some(u) if !u.eq_ignore_ascii_case(firm.uscc.as_str()) => Err(AppError::NotFound),
                 _ => Ok(firm),
             }
         }
@@ -389,8 +389,7 @@ pub async fn firm_at<C: ConnectionTrait>(
         Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
         Role::Bank | Role::Provider => return Err(AppError::Forbidden),
     };
-    firm.filter(|f| f.uscc == uscc.as_str())
-        .ok_or(AppError::NotFound)
+    firm.filter(|f| f.uscc == *uscc).ok_or(AppError::NotFound)
 }
 
 /// The districts firms are registered in, sorted (the choices of the regulator's filter).

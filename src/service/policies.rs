@@ -334,7 +334,7 @@ pub async fn qualifying_firms(
             };
             qualifies(&policy, &standing).then(|| QualifyingFirm {
                 grade: standing.grade.unwrap_or(Grade::D),
-                uscc: f.uscc.clone(),
+                uscc: f.uscc.to_string(),
                 name: f.name.clone(),
                 district: f.district.clone(),
                 industry_code: f.industry_code.clone(),

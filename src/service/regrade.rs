@@ -143,7 +143,7 @@ pub async fn regrade(
                 Ok(c) => c,
                 Err(e) => {
                     page_changes.push(GradeChange {
-                        uscc: firm.uscc.clone(),
+                        uscc: firm.uscc.to_string(),
                         serial: code.serial,
                         current: code.grade.0,
                         recomputed: None,
@@ -160,7 +160,7 @@ pub async fn regrade(
                 continue;
             }
             let mut change = GradeChange {
-                uscc: firm.uscc.clone(),
+                uscc: firm.uscc.to_string(),
                 serial: code.serial,
                 current: code.grade.0,
                 recomputed: Some(graded.grade),

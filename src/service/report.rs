@@ -37,8 +37,8 @@ pub async fn data(db: &Db, caches: &Caches, caller: &Caller, id: i64) -> AppResu
         None => None,
     };
     let way_up = super::assessments::way_up_of(db, caches, &assessment).await?;
-    let recommendations = services::recommendations(db, caches, caller, &firm.uscc).await?;
-    let policies = policies::for_firm(db, caller, &firm.uscc).await?;
+    let recommendations = services::recommendations(db, caches, caller, firm.uscc.as_str()).await?;
+    let policies = policies::for_firm(db, caller, firm.uscc.as_str()).await?;
     let industry = super::benchmarks::by_version(db, caches, &trace.benchmarks)
         .await?
         .and_then(|t| {

@@ -77,7 +77,7 @@ pub async fn revoke(
             &txn,
             firm.id,
             "code.revoked",
-            super::webhooks::code_data(&revoked, &firm.uscc, &firm.name),
+            super::webhooks::code_data(&revoked, firm.uscc.as_str(), &firm.name),
         )
         .await?;
     }

@@ -47,17 +47,17 @@ pub async fn watch_many(
     usccs: &[Uscc],
 ) -> AppResult<Result<u64, Vec<usize>>> {
     let wanted: Vec<&str> = usccs.iter().map(Uscc::as_str).collect();
-    let found: std::collections::HashMap<String, i64> = firms::Entity::find()
+    let found: std::collections::HashMap<Uscc, i64> = firms::Entity::find()
         .filter(firms::Column::Uscc.is_in(wanted))
         .all(db)
         .await?
         .into_iter()
-        .map(|f| (f.uscc, f.id))
+        .map(|f| (f.uscc.0, f.id))
         .collect();
     let missing: Vec<usize> = usccs
         .iter()
         .enumerate()
-        .filter(|(_, u)| !found.contains_key(u.as_str()))
+        .filter(|(_, u)| !found.contains_key(*u))
         .map(|(i, _)| i)
         .collect();
     if !missing.is_empty() {
@@ -122,7 +122,7 @@ pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<WatchedFirm>> {
         .iter()
         .filter_map(|r| {
             firms.get(&r.firm_id).map(|f| WatchedFirm {
-                uscc: f.uscc.clone(),
+                uscc: f.uscc.to_string(),
                 name: f.name.clone(),
                 grade: f.current_grade.map(Grade::from),
                 score: f.current_score.clone(),
@@ -222,7 +222,7 @@ pub async fn changes(
             continue;
         };
         let event = |event: ChangeKind, at: DateTime<Utc>, log_index: i64| ChangeEvent {
-            uscc: firm.uscc.clone(),
+            uscc: firm.uscc.to_string(),
             name: firm.name.clone(),
             event,
             serial: code.serial,

@@ -7,14 +7,14 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, StringLen, ValueType, 
 use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
 
 use crate::code::Algorithm;
-use crate::grading::Grade;
+use crate::grading::{Grade, Uscc};
 
-/// A wrapper that stores a core type `$core` as its text: `$as_str` writes it, `$parse` reads
-/// it back (`None` for a text that is not one).
+/// A wrapper that stores a core type `$core` as its text: `$as_str` writes it (from a
+/// reference), `$parse` reads it back (`None` for a text that is not one).
 macro_rules! stored_as_text {
-    ($(#[$doc:meta])* $name:ident($core:ty), $as_str:path, $parse:path) => {
+    ($(#[$doc:meta])* $name:ident($core:ty), $as_str:expr, $parse:expr) => {
         $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub $core);
 
@@ -46,20 +46,20 @@ macro_rules! stored_as_text {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str($as_str(self.0))
+                f.write_str(&($as_str)(&self.0))
             }
         }
 
         impl From<$name> for Value {
             fn from(value: $name) -> Self {
-                $as_str(value.0).into()
+                ($as_str)(&value.0).into()
             }
         }
 
         impl TryGetable for $name {
             fn try_get_by<I: ColIdx>(res: &QueryResult, idx: I) -> Result<Self, TryGetError> {
                 let text = String::try_get_by(res, idx)?;
-                $parse(&text).map($name).ok_or_else(|| {
+                ($parse)(text.as_str()).map($name).ok_or_else(|| {
                     TryGetError::DbErr(DbErr::Type(format!(
                         "not a {} in the database: {text:?}",
                         stringify!($core)
@@ -71,7 +71,7 @@ macro_rules! stored_as_text {
         impl ValueType for $name {
             fn try_from(v: Value) -> Result<Self, ValueTypeErr> {
                 let text = <String as ValueType>::try_from(v)?;
-                $parse(&text).map($name).ok_or(ValueTypeErr)
+                ($parse)(text.as_str()).map($name).ok_or(ValueTypeErr)
             }
 
             fn type_name() -> String {
@@ -103,14 +103,47 @@ macro_rules! stored_as_text {
 
 stored_as_text!(
     /// A grade in a column.
+    #[derive(Copy)]
     StoredGrade(Grade),
-    Grade::as_str,
+    |g: &Grade| g.as_str(),
     Grade::parse
 );
 
 stored_as_text!(
     /// A signing key's algorithm in a column.
+    #[derive(Copy)]
     StoredAlgorithm(Algorithm),
-    Algorithm::as_str,
+    |a: &Algorithm| a.as_str(),
     Algorithm::parse
 );
+
+stored_as_text!(
+    /// A firm's USCC in a column: checked when it is read back, so a row's USCC is a `Uscc`.
+    StoredUscc(Uscc),
+    |u: &Uscc| u.as_str().to_owned(),
+    |t: &str| Uscc::parse(t).ok()
+);
+
+impl StoredUscc {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq<str> for StoredUscc {
+    fn eq(&self, other: &str) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl PartialEq<String> for StoredUscc {
+    fn eq(&self, other: &String) -> bool {
+        self.0.as_str() == other
+    }
+}
+
+impl AsRef<str> for StoredUscc {
+    fn as_ref(&self) -> &str {
+        self.0.as_str()
+    }
+}

@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     #[sea_orm(unique)]
-    pub uscc: String,
+    pub uscc: super::columns::StoredUscc,
     pub name: String,
     pub industry_code: String,
     pub district: String,

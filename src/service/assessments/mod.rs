@@ -70,7 +70,7 @@ pub fn assemble_input(
     let (certs, vetoes) = records::input_lists(certs, vetoes);
     let member = |name: &str| data.get(name).cloned().unwrap_or(Value::Null);
     let mut input = Map::new();
-    input.insert("uscc".into(), Value::String(firm.uscc.clone()));
+    input.insert("uscc".into(), Value::String(firm.uscc.to_string()));
     input.insert(
         "industry_code".into(),
         Value::String(firm.industry_code.clone()),
@@ -108,7 +108,7 @@ pub async fn preview(
     let g = &prepared.graded;
     let way_up = grading::way_up::way_up(&prepared.assessment, &table)?;
     Ok(PreviewResponse {
-        uscc: prepared.firm.uscc.clone(),
+        uscc: prepared.firm.uscc.to_string(),
         input: prepared.assessment.to_json(),
         way_up,
         trace: g.trace.clone(),
@@ -182,7 +182,7 @@ pub async fn insert_submission<C: ConnectionTrait>(
             target_type: "assessment",
             target_id: model.id.to_string(),
             before: None,
-            after: Some(AssessmentView::audit(&model, &prepared.firm.uscc)),
+            after: Some(AssessmentView::audit(&model, prepared.firm.uscc.as_str())),
         },
     )
     .await?;
@@ -265,7 +265,7 @@ pub async fn reject(
         ));
     }
     let now = Utc::now();
-    let before = AssessmentView::audit(&current, &firm.uscc);
+    let before = AssessmentView::audit(&current, firm.uscc.as_str());
     let mut model: assessments::ActiveModel = current.into();
     model.status = Set(AssessmentStatus::Rejected);
     model.reject_reason = Set(Some(reason.to_owned()));
@@ -281,7 +281,7 @@ pub async fn reject(
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
-            after: Some(AssessmentView::audit(&updated, &firm.uscc)),
+            after: Some(AssessmentView::audit(&updated, firm.uscc.as_str())),
         },
     )
     .await?;
@@ -325,7 +325,7 @@ pub async fn list(db: &Db, caller: &Caller, query: ListQuery) -> AppResult<Page<
                     .one(db)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !uscc.eq_ignore_ascii_case(&firm.uscc) {
+                if !uscc.eq_ignore_ascii_case(firm.uscc.as_str()) {
                     return Ok(Page {
                         items: vec![],
                         next_cursor: None,

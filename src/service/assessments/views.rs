@@ -147,7 +147,7 @@ impl AssessmentView {
     pub fn of(a: &assessments::Model, firm: &firms::Model) -> Self {
         AssessmentView {
             id: a.id,
-            uscc: firm.uscc.clone(),
+            uscc: firm.uscc.to_string(),
             firm_name: firm.name.clone(),
             period: a.period,
             status: a.status,

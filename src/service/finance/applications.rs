@@ -126,7 +126,7 @@ pub(super) async fn application_views<C: ConnectionTrait>(
                 bank: product
                     .and_then(|p| banks.get(&p.bank_id).cloned())
                     .unwrap_or_default(),
-                uscc: firm.map(|f| f.uscc.clone()).unwrap_or_default(),
+                uscc: firm.map(|f| f.uscc.to_string()).unwrap_or_default(),
                 firm_name: firm.map(|f| f.name.clone()).unwrap_or_default(),
                 code_serial: a.code_serial,
                 grade: grades.get(&a.code_serial).copied().unwrap_or(Grade::D),

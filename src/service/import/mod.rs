@@ -228,7 +228,7 @@ impl ImportState {
                 .all(txn)
                 .await?
             {
-                self.firms.insert(firm.uscc.clone(), firm);
+                self.firms.insert(firm.uscc.to_string(), firm);
             }
         }
         let ids: Vec<i64> = rows
@@ -321,7 +321,7 @@ impl ImportState {
                         // Staged: id 0 until written; the file's later rows find it here.
                         let firm = firms::Model {
                             id: 0,
-                            uscc: new.uscc.to_string(),
+                            uscc: new.uscc.clone().into(),
                             name: new.name.trim().to_owned(),
                             industry_code: new.industry_code,
                             district: new.district.trim().to_owned(),
@@ -331,7 +331,7 @@ impl ImportState {
                             current_serial: None,
                             current_period: None,
                         };
-                        self.firms.insert(firm.uscc.clone(), firm.clone());
+                        self.firms.insert(firm.uscc.to_string(), firm.clone());
                         new_firms.push(firm.clone());
                         firm
                     }
@@ -365,7 +365,7 @@ impl ImportState {
                 }
             };
             let period = i64::from(checked.graded.trace.period);
-            if let Some(first) = self.seen.insert((firm.uscc.clone(), period), row.line) {
+            if let Some(first) = self.seen.insert((firm.uscc.to_string(), period), row.line) {
                 self.fail(error(
                     row.line,
                     Some("period"),
@@ -423,20 +423,23 @@ impl ImportState {
                 .map(|f| Change {
                     action: "firm.create",
                     target_type: "firm",
-                    target_id: f.uscc.clone(),
+                    target_id: f.uscc.to_string(),
                     before: None,
                     after: serde_json::to_value(FirmRecord::from(f)).ok(),
                 })
                 .collect();
             audit::record_many(txn, actor, now, changes).await?;
             for firm in created {
-                self.firms.insert(firm.uscc.clone(), firm);
+                self.firms.insert(firm.uscc.to_string(), firm);
             }
         }
         let models: Vec<assessments::ActiveModel> = prepared
             .iter()
             .map(|p| {
-                let firm_id = self.firms.get(&p.firm.uscc).map_or(p.firm.id, |f| f.id);
+                let firm_id = self
+                    .firms
+                    .get(p.firm.uscc.as_str())
+                    .map_or(p.firm.id, |f| f.id);
                 assessments::submission(firm_id, p.input.clone(), &p.graded, actor_id, now)
             })
             .collect();

@@ -295,7 +295,7 @@ pub(super) async fn issue_one(
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));
     let entry = Entry::Issue(IssueEntry {
         serial,
-        uscc: firm.uscc.clone(),
+        uscc: firm.uscc.to_string(),
         grade: graded.grade,
         score: graded.trace.score.clone(),
         period: graded.trace.period,
@@ -338,7 +338,7 @@ pub(super) async fn issue_one(
         txn,
         &followers,
         "code.issued",
-        crate::service::webhooks::code_data(&issued, &firm.uscc, &firm.name),
+        crate::service::webhooks::code_data(&issued, firm.uscc.as_str(), &firm.name),
     )
     .await?;
     if let Some(previous) = &previous {
@@ -352,7 +352,7 @@ pub(super) async fn issue_one(
             txn,
             &followers,
             "code.superseded",
-            crate::service::webhooks::code_data(&old, &firm.uscc, &firm.name),
+            crate::service::webhooks::code_data(&old, firm.uscc.as_str(), &firm.name),
         )
         .await?;
         writes.audits.push((
@@ -408,7 +408,7 @@ pub(super) async fn issue_one(
     let issued = IssuedCode {
         serial,
         url: text::url(signer.public_url, &cose_bytes),
-        uscc: firm.uscc,
+        uscc: firm.uscc.to_string(),
         grade: graded.grade.as_str().into(),
         score: graded.trace.score.clone(),
         period: i32::from(graded.trace.period),

@@ -111,7 +111,7 @@ pub async fn add_certification(
         }
         .insert(txn)
         .await?;
-        let view = CertificationView::of(&model, &firm.uscc);
+        let view = CertificationView::of(&model, firm.uscc.as_str());
         let change = Change {
             action: if by_regulator {
                 "certification.record"
@@ -187,7 +187,7 @@ pub async fn review_certification(
                 "the certification is already verified".into(),
             ));
         }
-        let before = CertificationView::of(&current, &firm.uscc);
+        let before = CertificationView::of(&current, firm.uscc.as_str());
         let mut model: certifications::ActiveModel = current.into();
         if revoke {
             model.revoked = Set(true);
@@ -198,7 +198,7 @@ pub async fn review_certification(
         model.reviewed_by = Set(Some(caller.account_id));
         model.reviewed_at = Set(Some(now));
         let updated = model.update(txn).await?;
-        let after = CertificationView::of(&updated, &firm.uscc);
+        let after = CertificationView::of(&updated, firm.uscc.as_str());
         let change = Change {
             action: if revoke {
                 "certification.revoke"
@@ -264,6 +264,6 @@ pub async fn certifications_of(
     Ok(certifications::of_firm(db, firm.id)
         .await?
         .iter()
-        .map(|c| CertificationView::of(c, &firm.uscc))
+        .map(|c| CertificationView::of(c, firm.uscc.as_str()))
         .collect())
 }

@@ -73,7 +73,7 @@ pub async fn record_veto(
         }
         .insert(txn)
         .await?;
-        let view = VetoView::of(&model, &firm.uscc);
+        let view = VetoView::of(&model, firm.uscc.as_str());
         let change = Change {
             action: "veto.record",
             target_type: "veto",
@@ -91,6 +91,6 @@ pub async fn vetoes_of(db: &crate::db::Db, firm: &firms::Model) -> AppResult<Vec
     Ok(vetoes::of_firm(db, firm.id)
         .await?
         .iter()
-        .map(|v| VetoView::of(v, &firm.uscc))
+        .map(|v| VetoView::of(v, firm.uscc.as_str()))
         .collect())
 }

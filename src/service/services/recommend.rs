@@ -189,7 +189,7 @@ pub async fn recommendations(
     let approved = list_approved(db, None, Some(&firm.district)).await?;
     Ok(Recommendations {
         services: rank(&levers, &firm.district, approved),
-        uscc: firm.uscc,
+        uscc: firm.uscc.to_string(),
         district: firm.district,
         levers,
     })

@@ -95,7 +95,7 @@ pub(super) async fn request_views<C: ConnectionTrait>(
                 provider: service
                     .and_then(|s| names.get(&s.provider_id).cloned())
                     .unwrap_or_default(),
-                uscc: firm.map(|f| f.uscc.clone()).unwrap_or_default(),
+                uscc: firm.map(|f| f.uscc.to_string()).unwrap_or_default(),
                 firm_name: firm.map(|f| f.name.clone()).unwrap_or_default(),
                 note: r.note.clone(),
                 status: r.status,

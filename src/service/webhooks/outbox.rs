@@ -172,7 +172,7 @@ pub async fn enqueue_expiring(db: &Db) -> AppResult<usize> {
             &txn,
             firm.id,
             "code.expiring",
-            code_data(&code, &firm.uscc, &firm.name),
+            code_data(&code, firm.uscc.as_str(), &firm.name),
         )
         .await?;
         txn.commit().await?;

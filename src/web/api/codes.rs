@@ -79,7 +79,7 @@ async fn show_code(
         code: text::encode(&code.cose),
         claims,
         firm: FirmRef {
-            uscc: firm.uscc,
+            uscc: firm.uscc.to_string(),
             name: firm.name,
         },
         issued_at: time(code.iat),
@@ -123,7 +123,7 @@ fn render(
     let date = |t: i64| time(t).format("%Y-%m-%d").to_string();
     let data = BadgeData {
         firm_name: &firm.name,
-        uscc: &firm.uscc,
+        uscc: firm.uscc.as_str(),
         grade: claims.grade,
         score_text: &claims.score_text(),
         period: claims.period,

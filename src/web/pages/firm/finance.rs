@@ -32,7 +32,7 @@ pub(super) async fn finance_desk(
 ) -> Result<FinanceDesk, PageError> {
     use crate::service::finance;
     let t = lang.texts();
-    let offers = finance::products_for_firm(&state.db, &auth.caller, &firm.uscc).await?;
+    let offers = finance::products_for_firm(&state.db, &auth.caller, firm.uscc.as_str()).await?;
     let list = finance::list(&state.db, &auth.caller).await?;
     let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
     let mut reads = finance::accesses_of(&state.db, &ids).await?;

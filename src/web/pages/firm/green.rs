@@ -32,7 +32,8 @@ pub(super) async fn green_desk(
     use crate::store::service_requests::RequestStatus;
     let t = lang.texts();
     let recs =
-        services::recommendations(&state.db, &state.caches, &auth.caller, &firm.uscc).await?;
+        services::recommendations(&state.db, &state.caches, &auth.caller, firm.uscc.as_str())
+            .await?;
     let requests = services::list_requests(&state.db, &auth.caller).await?;
     let open: Vec<i64> = requests
         .iter()
@@ -71,7 +72,7 @@ pub(super) async fn green_desk(
             at: views::local_time(lang, r.updated_at),
         })
         .collect();
-    let policies = policies::for_firm(&state.db, &auth.caller, &firm.uscc)
+    let policies = policies::for_firm(&state.db, &auth.caller, firm.uscc.as_str())
         .await?
         .into_iter()
         .map(|p| PolicyRow {

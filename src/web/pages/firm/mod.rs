@@ -263,7 +263,7 @@ async fn page(
         .certifications
         .iter()
         .map(|c| {
-            let view = records::CertificationView::of(c, &firm.uscc);
+            let view = records::CertificationView::of(c, firm.uscc.as_str());
             CertRow {
                 kind: views::kind_name(t, &c.kind),
                 number: c.number.clone(),
@@ -352,7 +352,7 @@ async fn page(
     Ok(FirmPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         firm_name: firm.name.clone(),
-        uscc: firm.uscc.clone(),
+        uscc: firm.uscc.to_string(),
         industry,
         district: firm.district.clone(),
         current,

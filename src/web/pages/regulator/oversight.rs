@@ -150,21 +150,23 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
     let by_id: HashMap<i64, firms::Model> = firms::by_ids(db, firm_ids).await?;
     for c in &code_rows {
         if let Some(f) = by_id.get(&c.firm_id) {
-            names.code_firms.insert(c.serial, f.uscc.clone());
+            names.code_firms.insert(c.serial, f.uscc.to_string());
         }
     }
     for a in &appeal_rows {
         if let Some(f) = by_id.get(&a.firm_id) {
-            names.appeal_firms.insert(a.id, f.uscc.clone());
+            names.appeal_firms.insert(a.id, f.uscc.to_string());
         }
     }
     for a in &assessment_rows {
         if let Some(f) = by_id.get(&a.firm_id) {
-            names.assessments.insert(a.id, (f.uscc.clone(), a.period));
+            names
+                .assessments
+                .insert(a.id, (f.uscc.to_string(), a.period));
         }
     }
     for f in by_id.values() {
-        names.firms.insert(f.uscc.clone(), f.name.clone());
+        names.firms.insert(f.uscc.to_string(), f.name.clone());
     }
     for e in events {
         if let Some(u) = audit_words::uscc_of(e, &names)
@@ -174,7 +176,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         }
     }
     for f in firms::by_usccs(db, usccs).await? {
-        names.firms.insert(f.uscc, f.name);
+        names.firms.insert(f.uscc.to_string(), f.name);
     }
     for a in account_rows {
         let name = match a.firm_id.and_then(|id| by_id.get(&id)) {

@@ -139,7 +139,7 @@ async fn show_profile(
         .certifications
         .iter()
         .map(|c| {
-            let view = crate::service::records::CertificationView::of(c, &p.firm.uscc);
+            let view = crate::service::records::CertificationView::of(c, p.firm.uscc.as_str());
             RecordRow {
                 kind: views::kind_name(t, &c.kind),
                 detail: format!(
@@ -171,7 +171,7 @@ async fn show_profile(
         c: Chrome::of(lang, &auth),
         tab: "firms",
         name: p.firm.name.clone(),
-        uscc: p.firm.uscc.clone(),
+        uscc: p.firm.uscc.to_string(),
         industry,
         district: p.firm.district.clone(),
         current,

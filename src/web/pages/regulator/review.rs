@@ -170,7 +170,7 @@ async fn assessment_page(
         tab: "queue",
         id,
         firm: firm.name,
-        uscc: firm.uscc,
+        uscc: firm.uscc.to_string(),
         period: a.period,
         status_key: status_key(a.status.as_str()),
         code_serial: a.code_serial,
