@@ -38,4 +38,5 @@ pub mod verdict;
 pub mod verification;
 pub mod watch;
 pub mod webhooks;
+pub mod workflow;
 pub mod write;

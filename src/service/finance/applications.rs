@@ -1,7 +1,6 @@
 //! Applications for a product: the firm's consent to share its figures, the bank's reads of them
 //! (each recorded for the firm to see), the consent withdrawn, and the bank's decision.
 
-use super::products::MAX_STEP_BP;
 use super::products::amount;
 use super::products::code_in_force;
 use super::products::fixed;
@@ -18,9 +17,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
-use crate::grading::{Fault, Grade};
+use crate::grading::Grade;
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
+use super::decisions::Applications;
+use crate::service::workflow;
 use crate::service::write::{Audited, audited};
 use crate::store::applications::{self, ApplicationStatus, ConsentScope, accesses};
 use crate::store::audit::Change;
@@ -160,10 +161,9 @@ pub(super) async fn application_views<C: ConnectionTrait>(
 
 /// A firm applies for a product with its code in force attached and its consent.
 pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<ApplicationView> {
-    let firm_id = match (caller.role, caller.firm_id) {
-        (Role::Firm, Some(id)) => id,
-        _ => return Err(AppError::Forbidden),
-    };
+    if caller.role != Role::Firm {
+        return Err(AppError::Forbidden);
+    }
     let amount_text = amount("amount_10k_cny", &new.amount_10k_cny)?;
     let purpose = crate::service::text::note("purpose", &new.purpose, 2000)?;
     let scope = new.consent.scope;
@@ -183,7 +183,7 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
             "at most two years ahead",
         ));
     }
-    audited(db, &caller.actor(), async |txn, now| {
+    workflow::ask::<Applications>(db, caller, async |txn, firm_id, now| {
         let firm = firms::Entity::find_by_id(firm_id)
             .one(txn)
             .await?
@@ -235,7 +235,7 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
                 "more than the product's maximum amount",
             ));
         }
-        let model = applications::ActiveModel {
+        Ok(applications::ActiveModel {
             product_id: Set(product.id),
             firm_id: Set(firm.id),
             code_serial: Set(code.serial),
@@ -250,20 +250,7 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
             ..Default::default()
         }
         .insert(txn)
-        .await?;
-        let shown = application_views(txn, std::slice::from_ref(&model))
-            .await?
-            .remove(0);
-        let change = Change {
-            action: "application.submit",
-            target_type: "application",
-            target_id: model.id.to_string(),
-            before: None,
-            after: Some(json!({"uscc": firm.uscc, "product": shown.product_name,
-                           "amount_10k_cny": shown.amount_10k_cny, "code_serial": code.serial,
-                           "consent_scope": scope, "consent_expires_on": expires_on})),
-        };
-        Ok(Audited::one(shown, change))
+        .await?)
     })
     .await
 }
@@ -275,46 +262,12 @@ pub(super) async fn visible<C: ConnectionTrait>(
     caller: &Caller,
     id: i64,
 ) -> AppResult<applications::Model> {
-    let application = applications::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let allowed = match caller.role {
-        Role::Regulator => true,
-        Role::Firm => caller.firm_id == Some(application.firm_id),
-        Role::Bank => products::Entity::find_by_id(application.product_id)
-            .one(db)
-            .await?
-            .is_some_and(|p| p.bank_id == caller.account_id),
-        Role::Provider => false,
-    };
-    if allowed {
-        Ok(application)
-    } else {
-        Err(AppError::NotFound)
-    }
+    workflow::visible::<Applications, _>(db, caller, id).await
 }
 
 /// The applications a caller sees, newest first.
 pub async fn list<C: ConnectionTrait>(db: &C, caller: &Caller) -> AppResult<Vec<ApplicationView>> {
-    let mut select = applications::Entity::find().order_by_desc(applications::Column::Id);
-    match (caller.role, caller.firm_id) {
-        (Role::Regulator, _) => {}
-        (Role::Firm, Some(id)) => select = select.filter(applications::Column::FirmId.eq(id)),
-        (Role::Bank, _) => {
-            let own: Vec<i64> = products::Entity::find()
-                .filter(products::Column::BankId.eq(caller.account_id))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| p.id)
-                .collect();
-            select = select.filter(applications::Column::ProductId.is_in(own));
-        }
-        _ => return Err(AppError::Forbidden),
-    }
-    let list = select.all(db).await?;
-    application_views(db, &list).await
+    workflow::list::<Applications, _>(db, caller).await
 }
 
 /// One application with its code verified now; the bank's read is recorded for the firm, and
@@ -446,125 +399,6 @@ pub async fn withdraw_consent(db: &Db, caller: &Caller, id: i64) -> AppResult<Ap
         let shown = application_views(txn, std::slice::from_ref(&updated))
             .await?
             .remove(0);
-        Ok(Audited::one(shown, change))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
-    pub decision: Decision,
-    #[serde(default)]
-    pub amount_10k_cny: Option<String>,
-    #[serde(default)]
-    pub rate_step_bp: Option<i32>,
-    #[serde(default)]
-    pub term_months: Option<i32>,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// What a bank may decide on an application.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approved,
-    Declined,
-    MoreInfo,
-}
-
-impl Decision {
-    /// The application's status after this decision.
-    pub fn status(self) -> ApplicationStatus {
-        match self {
-            Decision::Approved => ApplicationStatus::Approved,
-            Decision::Declined => ApplicationStatus::Declined,
-            Decision::MoreInfo => ApplicationStatus::MoreInfo,
-        }
-    }
-}
-
-/// The bank that owns the product decides: approve (amount, rate step, term), decline or ask
-/// for more (a reason). A decided application is final.
-pub async fn decide(
-    db: &Db,
-    caller: &Caller,
-    id: i64,
-    d: DecisionRequest,
-) -> AppResult<ApplicationView> {
-    if caller.role != Role::Bank {
-        return Err(AppError::Forbidden);
-    }
-    let decision = d.decision.status();
-    let (amount_text, step, term, reason) = if decision == ApplicationStatus::Approved {
-        let amount_text = amount(
-            "amount_10k_cny",
-            d.amount_10k_cny
-                .as_deref()
-                .ok_or_else(|| AppError::fault("amount_10k_cny", Fault::Required))?,
-        )?;
-        let step = d
-            .rate_step_bp
-            .ok_or_else(|| AppError::fault("rate_step_bp", Fault::Required))?;
-        if step.abs() > MAX_STEP_BP {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::Range,
-                "rate_step_bp",
-                "at most 500 basis points either way",
-            ));
-        }
-        let term = d
-            .term_months
-            .ok_or_else(|| AppError::fault("term_months", Fault::Required))?;
-        if !(1..=360).contains(&term) {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::Range,
-                "term_months",
-                "must be 1 to 360 months",
-            ));
-        }
-        let reason = crate::service::text::optional_note("reason", d.reason.as_deref(), 2000)?;
-        (Some(amount_text), Some(step), Some(term), reason)
-    } else {
-        let reason =
-            crate::service::text::note("reason", d.reason.as_deref().unwrap_or_default(), 2000)?;
-        (None, None, None, Some(reason))
-    };
-    audited(db, &caller.actor(), async |txn, now| {
-        let application = visible(txn, caller, id).await?;
-        if !application.status.is_open() {
-            return Err(AppError::Conflict(
-                crate::error::Conflict::AlreadyDone,
-                format!(
-                    "application {id} is already {}",
-                    application.status.as_str()
-                ),
-            ));
-        }
-        let before = application.status;
-        let mut model: applications::ActiveModel = application.into();
-        model.status = Set(decision);
-        model.decision_amount_10k_cny = Set(amount_text.clone());
-        model.decision_rate_step_bp = Set(step);
-        model.decision_term_months = Set(term);
-        model.decision_reason = Set(reason.clone());
-        model.decided_by = Set(Some(caller.account_id));
-        model.decided_at = Set(Some(now));
-        let updated = model.update(txn).await?;
-        let shown = application_views(txn, std::slice::from_ref(&updated))
-            .await?
-            .remove(0);
-        let change = Change {
-            action: "application.decide",
-            target_type: "application",
-            target_id: id.to_string(),
-            before: Some(json!({"status": before})),
-            after: Some(
-                json!({"uscc": shown.uscc, "status": decision, "amount_10k_cny": amount_text,
-                           "rate_step_bp": step, "term_months": term, "reason": reason}),
-            ),
-        };
         Ok(Audited::one(shown, change))
     })
     .await

@@ -4,9 +4,11 @@
 //! (`summary`).
 
 mod applications;
+mod decisions;
 mod products;
 mod summary;
 
 pub use applications::*;
+pub use decisions::*;
 pub use products::*;
 pub use summary::*;

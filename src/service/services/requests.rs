@@ -9,13 +9,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::db::WriteTxn;
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
-use crate::service::write::{Audited, audited};
-use crate::store::audit::Change;
+use crate::service::workflow::{self, Whose, Workflow};
 use crate::store::firms;
 use crate::store::service_requests::{self, RequestStatus};
 use crate::store::services::{self, ServiceStatus};
@@ -107,19 +107,113 @@ pub(super) async fn request_views<C: ConnectionTrait>(
         .collect())
 }
 
+/// Service requests in the offer → ask → decide workflow: providers own the services.
+pub struct ServiceRequests;
+
+impl Workflow for ServiceRequests {
+    type Row = service_requests::Model;
+    type Status = RequestStatus;
+    type Answer = String;
+    type View = ServiceRequestView;
+
+    const KIND: &'static str = "service_request";
+    const ASKED: &'static str = "service_request.create";
+    const ANSWERED: &'static str = "service_request.answer";
+    const OWNER: Role = Role::Provider;
+
+    fn id(row: &Self::Row) -> i64 {
+        row.id
+    }
+
+    fn firm_id(row: &Self::Row) -> i64 {
+        row.firm_id
+    }
+
+    fn status(row: &Self::Row) -> RequestStatus {
+        row.status
+    }
+
+    fn status_name(status: RequestStatus) -> &'static str {
+        status.as_str()
+    }
+
+    fn may_become(from: RequestStatus, to: RequestStatus) -> bool {
+        from.may_become(to)
+    }
+
+    fn is_open(status: RequestStatus) -> bool {
+        matches!(status, RequestStatus::Requested | RequestStatus::Accepted)
+    }
+
+    async fn find<C: ConnectionTrait>(db: &C, id: i64) -> AppResult<Option<Self::Row>> {
+        Ok(service_requests::Entity::find_by_id(id).one(db).await?)
+    }
+
+    async fn owner_of<C: ConnectionTrait>(db: &C, row: &Self::Row) -> AppResult<Option<i64>> {
+        Ok(services::Entity::find_by_id(row.service_id)
+            .one(db)
+            .await?
+            .map(|s| s.provider_id))
+    }
+
+    async fn rows<C: ConnectionTrait>(db: &C, whose: Whose) -> AppResult<Vec<Self::Row>> {
+        let mut select =
+            service_requests::Entity::find().order_by_desc(service_requests::Column::Id);
+        match whose {
+            Whose::All => {}
+            Whose::Firm(id) => select = select.filter(service_requests::Column::FirmId.eq(id)),
+            Whose::Owner(provider) => {
+                let own: Vec<i64> = services::Entity::find()
+                    .filter(services::Column::ProviderId.eq(provider))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect();
+                select = select.filter(service_requests::Column::ServiceId.is_in(own));
+            }
+        }
+        Ok(select.all(db).await?)
+    }
+
+    async fn views<C: ConnectionTrait>(db: &C, rows: &[Self::Row]) -> AppResult<Vec<Self::View>> {
+        request_views(db, rows).await
+    }
+
+    async fn store_answer(
+        txn: &WriteTxn,
+        row: Self::Row,
+        next: RequestStatus,
+        note: &String,
+        _by: i64,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self::Row> {
+        let mut model: service_requests::ActiveModel = row.into();
+        model.status = Set(next);
+        model.answer = Set(Some(note.clone()));
+        model.updated_at = Set(now);
+        Ok(model.update(txn).await?)
+    }
+
+    fn asked_record(view: &Self::View) -> Value {
+        json!({"uscc": view.uscc, "service": view.service_name,
+               "status": RequestStatus::Requested, "note": view.note})
+    }
+
+    fn answered_record(view: &Self::View, next: RequestStatus, note: &String) -> Value {
+        json!({"uscc": view.uscc, "service": view.service_name, "status": next, "answer": note})
+    }
+}
+
 /// A firm requests an approved service. One open request per firm and service.
 pub async fn request_service(
     db: &Db,
     caller: &Caller,
     new: NewServiceRequest,
 ) -> AppResult<ServiceRequestView> {
-    let firm_id = match (caller.role, caller.firm_id) {
-        (Role::Firm, Some(id)) => id,
-        _ => return Err(AppError::Forbidden),
-    };
     let note =
         crate::service::text::optional_note("note", Some(&new.note), 2000)?.unwrap_or_default();
-    audited(db, &caller.actor(), async |txn, now| {
+    workflow::ask::<ServiceRequests>(db, caller, async |txn, firm_id, now| {
         let service = services::Entity::find_by_id(new.service_id)
             .one(txn)
             .await?
@@ -146,7 +240,7 @@ pub async fn request_service(
                 format!("request {} for this service is still open", open.id),
             ));
         }
-        let model = service_requests::ActiveModel {
+        Ok(service_requests::ActiveModel {
             service_id: Set(service.id),
             firm_id: Set(firm_id),
             note: Set(note),
@@ -157,19 +251,7 @@ pub async fn request_service(
             ..Default::default()
         }
         .insert(txn)
-        .await?;
-        let shown = request_views(txn, std::slice::from_ref(&model))
-            .await?
-            .remove(0);
-        let change = Change {
-            action: "service_request.create",
-            target_type: "service_request",
-            target_id: model.id.to_string(),
-            before: None,
-            after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
-                           "status": RequestStatus::Requested, "note": shown.note})),
-        };
-        Ok(Audited::one(shown, change))
+        .await?)
     })
     .await
 }
@@ -180,26 +262,7 @@ pub async fn list_requests<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
 ) -> AppResult<Vec<ServiceRequestView>> {
-    let mut select = service_requests::Entity::find().order_by_desc(service_requests::Column::Id);
-    match (caller.role, caller.firm_id) {
-        (Role::Regulator, _) => {}
-        (Role::Firm, Some(id)) => {
-            select = select.filter(service_requests::Column::FirmId.eq(id));
-        }
-        (Role::Provider, _) => {
-            let own: Vec<i64> = services::Entity::find()
-                .filter(services::Column::ProviderId.eq(caller.account_id))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|s| s.id)
-                .collect();
-            select = select.filter(service_requests::Column::ServiceId.is_in(own));
-        }
-        _ => return Err(AppError::Forbidden),
-    }
-    let list = select.all(db).await?;
-    request_views(db, &list).await
+    workflow::list::<ServiceRequests, _>(db, caller).await
 }
 
 /// The provider answers a request to one of its services: accept or decline it, or mark it
@@ -213,49 +276,6 @@ pub async fn answer(
     if caller.role != Role::Provider {
         return Err(AppError::Forbidden);
     }
-    let next = answer.status.status();
     let note = crate::service::text::note("note", &answer.note, 2000)?;
-    audited(db, &caller.actor(), async |txn, now| {
-        let current = service_requests::Entity::find_by_id(id)
-            .one(txn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let service = services::Entity::find_by_id(current.service_id)
-            .one(txn)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        // Another provider's request: as if it did not exist.
-        if service.provider_id != caller.account_id {
-            return Err(AppError::NotFound);
-        }
-        if !current.status.may_become(next) {
-            return Err(AppError::Conflict(
-                crate::error::Conflict::NotAllowedNow,
-                format!(
-                    "request {id} is {}; it cannot become {}",
-                    current.status.as_str(),
-                    next.as_str()
-                ),
-            ));
-        }
-        let before = current.status;
-        let mut model: service_requests::ActiveModel = current.into();
-        model.status = Set(next);
-        model.answer = Set(Some(note.clone()));
-        model.updated_at = Set(now);
-        let updated = model.update(txn).await?;
-        let shown = request_views(txn, std::slice::from_ref(&updated))
-            .await?
-            .remove(0);
-        let change = Change {
-            action: "service_request.answer",
-            target_type: "service_request",
-            target_id: id.to_string(),
-            before: Some(json!({"status": before})),
-            after: Some(json!({"uscc": shown.uscc, "service": shown.service_name,
-                           "status": next, "answer": note})),
-        };
-        Ok(Audited::one(shown, change))
-    })
-    .await
+    workflow::answer::<ServiceRequests>(db, caller, id, answer.status.status(), note).await
 }
