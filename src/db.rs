@@ -302,7 +302,7 @@ pub async fn begin_write(db: &Db) -> Result<WriteTxn, DbErr> {
 /// `ids` for an `IN (…)` list, lengthened to a power of two by repeating the last: a group's
 /// reads then take one of a few statement shapes, which each connection keeps prepared,
 /// instead of one per length (which pushed each other out of the statement cache).
-pub fn in_list(ids: &[i64]) -> Vec<i64> {
+pub fn in_list<T: Copy>(ids: &[T]) -> Vec<T> {
     let mut list = ids.to_vec();
     if let Some(&last) = ids.last() {
         list.resize(ids.len().next_power_of_two(), last);
@@ -400,7 +400,7 @@ mod tests {
 
     #[test]
     fn an_in_list_is_lengthened_to_a_power_of_two_with_its_last_id() {
-        assert_eq!(in_list(&[]), Vec::<i64>::new());
+        assert_eq!(in_list::<i64>(&[]), Vec::<i64>::new());
         assert_eq!(in_list(&[7]), vec![7]);
         assert_eq!(in_list(&[1, 2, 3]), vec![1, 2, 3, 3]);
         assert_eq!(in_list(&[1, 2, 3, 4]), vec![1, 2, 3, 4]);

@@ -25,7 +25,7 @@ pub struct Caller {
     pub username: String,
     pub role: Role,
     /// The firm a firm account acts for.
-    pub firm_id: Option<i64>,
+    pub firm_id: Option<crate::store::ids::FirmId>,
 }
 
 impl Caller {
@@ -175,12 +175,13 @@ pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
         .order_by_asc(accounts::Column::Id)
         .all(db)
         .await?;
-    let firms_by_id: std::collections::HashMap<i64, String> = firms::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| (f.id, f.uscc.to_string()))
-        .collect();
+    let firms_by_id: std::collections::HashMap<crate::store::ids::FirmId, String> =
+        firms::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f.uscc.to_string()))
+            .collect();
     Ok(all
         .into_iter()
         .map(|a| AccountSummary {

@@ -115,13 +115,15 @@ pub async fn list(db: &Db, caller: &Caller, only_open: bool) -> AppResult<Vec<Ap
     }
     match caller.role {
         Role::Firm => {
-            select = select.filter(appeals::Column::FirmId.eq(caller.firm_id.unwrap_or(-1)))
+            select = select.filter(
+                appeals::Column::FirmId.eq(caller.firm_id.unwrap_or(crate::store::ids::FirmId(-1))),
+            )
         }
         Role::Regulator => {}
         Role::Bank | Role::Provider => return Err(AppError::Forbidden),
     }
     let rows = select.all(db).await?;
-    let ids: Vec<i64> = rows.iter().map(|a| a.firm_id).collect();
+    let ids: Vec<crate::store::ids::FirmId> = rows.iter().map(|a| a.firm_id).collect();
     let firms = firms::by_ids(db, ids).await?;
     Ok(rows
         .iter()

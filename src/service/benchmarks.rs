@@ -3,6 +3,7 @@
 //! stays readable so that old grades can be recomputed.
 
 use crate::db::Db;
+use crate::service::write::{Audited, audited};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::grading::benchmarks::DEFAULT_VERSION;
 use crate::grading::decimal::{normalised, parse_decimal};
 use crate::grading::{Benchmark, BenchmarkTable};
-use crate::store::audit::{self, Actor, Change};
+use crate::store::audit::{Actor, Change};
 use crate::store::benchmarks::{row, set};
 
 /// Records GEC-B 2025.1 as the first published version, if no version is recorded yet.
@@ -196,28 +197,23 @@ pub async fn publish(
             .map(|e| serde_json::json!({"line": e.line, "column": e.column, "message": e.message}))
             .collect(),
     })?;
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    if set::Entity::find_by_id(version).one(&txn).await?.is_some() {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::Exists,
-            format!("version {version} is already published"),
-        ));
-    }
-    insert_table(&txn, &table, actor_id, now).await?;
-    audit::record(
-        &txn,
-        actor,
-        now,
-        Change {
+    audited(db, actor, async |txn, now| {
+        if set::Entity::find_by_id(version).one(txn).await?.is_some() {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::Exists,
+                format!("version {version} is already published"),
+            ));
+        }
+        insert_table(txn, &table, actor_id, now).await?;
+        let change = Change {
             action: "benchmarks.publish",
             target_type: "benchmark_set",
             target_id: version.to_owned(),
             before: None,
             after: Some(serde_json::json!({"version": version, "divisions": table.rows.len()})),
-        },
-    )
+        };
+        Ok(Audited::one((), change))
+    })
     .await?;
-    txn.commit().await?;
     view(db, caches, version).await
 }

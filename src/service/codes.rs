@@ -80,7 +80,10 @@ pub struct Dashboard {
     pub certifications: Vec<certifications::Model>,
 }
 
-pub async fn dashboard<C: ConnectionTrait>(db: &C, firm_id: i64) -> AppResult<Dashboard> {
+pub async fn dashboard<C: ConnectionTrait>(
+    db: &C,
+    firm_id: crate::store::ids::FirmId,
+) -> AppResult<Dashboard> {
     let firm = firms::Entity::find_by_id(firm_id)
         .one(db)
         .await?

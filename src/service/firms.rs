@@ -34,7 +34,7 @@ pub struct FirmRecord {
 impl From<&firms::Model> for FirmRecord {
     fn from(f: &firms::Model) -> Self {
         FirmRecord {
-            id: f.id,
+            id: f.id.0,
             uscc: f.uscc.to_string(),
             name: f.name.clone(),
             industry_code: f.industry_code.clone(),
@@ -310,7 +310,7 @@ pub async fn list_firms(
         db,
         select,
         firms::Column::Id,
-        |f| f.id,
+        |f| f.id.0,
         query.cursor.as_deref(),
         query.limit,
     )

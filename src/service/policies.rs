@@ -3,6 +3,7 @@
 //! verified certification) — without applying.
 
 use crate::db::Db;
+use crate::service::write::{Audited, audited};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,7 +19,7 @@ use super::fields;
 use crate::error::{AppError, AppResult};
 use crate::grading::Grade;
 use crate::grading::input::CertificationKind;
-use crate::store::audit::{self, Change};
+use crate::store::audit::Change;
 use crate::store::codes::{self, CodeStatus};
 use crate::store::{certifications, firms, policies};
 
@@ -130,46 +131,42 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewPolicy) -> AppResult<Poli
             Some(u)
         }
     };
-    let now = Utc::now();
     let list = |v: &[String]| serde_json::to_string(v).map_err(AppError::internal);
     let grade_names: Vec<String> = grades.iter().map(|g| g.as_str().to_owned()).collect();
-    let txn = crate::db::begin_write(db).await?;
-    let model = policies::ActiveModel {
-        title: Set(title),
-        issuer: Set(issuer),
-        grades: Set(list(&grade_names)?),
-        divisions: Set(list(&divisions)?),
-        districts: Set(list(&districts)?),
-        requires_certification: Set(requires_certification),
-        benefit: Set(benefit),
-        amount_10k_cny: Set(amount),
-        valid_from: Set(valid_from),
-        valid_until: Set(valid_until),
-        url: Set(url),
-        created_by: Set(Some(caller.account_id)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let shown = view(&model);
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    let (grades, divisions, districts) =
+        (list(&grade_names)?, list(&divisions)?, list(&districts)?);
+    audited(db, &caller.actor(), async |txn, now| {
+        let model = policies::ActiveModel {
+            title: Set(title),
+            issuer: Set(issuer),
+            grades: Set(grades),
+            divisions: Set(divisions),
+            districts: Set(districts),
+            requires_certification: Set(requires_certification),
+            benefit: Set(benefit),
+            amount_10k_cny: Set(amount),
+            valid_from: Set(valid_from),
+            valid_until: Set(valid_until),
+            url: Set(url),
+            created_by: Set(Some(caller.account_id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let shown = view(&model);
+        let change = Change {
             action: "policy.publish",
             target_type: "policy",
             target_id: model.id.to_string(),
             before: None,
             after: Some(json!({"title": shown.title, "issuer": shown.issuer,
-                               "grades": grade_names, "valid_from": valid_from,
-                               "valid_until": valid_until})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+                           "grades": grade_names, "valid_from": valid_from,
+                           "valid_until": valid_until})),
+        };
+        Ok(Audited::one(shown, change))
+    })
+    .await
 }
 
 /// The policies in force on `day`, newest first.
@@ -208,7 +205,7 @@ pub fn qualifies(p: &PolicyView, s: &Standing<'_>) -> bool {
 async fn grades_in_force<C: ConnectionTrait>(
     db: &C,
     list: &[firms::Model],
-) -> AppResult<HashMap<i64, Grade>> {
+) -> AppResult<HashMap<crate::store::ids::FirmId, Grade>> {
     let now = Utc::now().timestamp();
     let serials: Vec<i64> = list.iter().filter_map(|f| f.current_serial).collect();
     let mut out = HashMap::new();
@@ -229,10 +226,10 @@ async fn grades_in_force<C: ConnectionTrait>(
 /// The certification kinds each firm holds, verified and valid on `day`.
 async fn certified<C: ConnectionTrait>(
     db: &C,
-    firm_ids: &[i64],
+    firm_ids: &[crate::store::ids::FirmId],
     day: NaiveDate,
-) -> AppResult<HashMap<i64, Vec<String>>> {
-    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+) -> AppResult<HashMap<crate::store::ids::FirmId, Vec<String>>> {
+    let mut out: HashMap<crate::store::ids::FirmId, Vec<String>> = HashMap::new();
     for chunk in firm_ids.chunks(500) {
         for c in certifications::Entity::find()
             .filter(certifications::Column::FirmId.is_in(chunk.iter().copied()))
@@ -319,7 +316,7 @@ pub async fn qualifying_firms(
         })
         .collect();
     let grades = grades_in_force(db, &candidates).await?;
-    let ids: Vec<i64> = candidates.iter().map(|f| f.id).collect();
+    let ids: Vec<crate::store::ids::FirmId> = candidates.iter().map(|f| f.id).collect();
     let certs = certified(db, &ids, today).await?;
     let in_force = policy.valid_from <= today && today <= policy.valid_until;
     let firms = candidates

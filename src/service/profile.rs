@@ -166,14 +166,15 @@ pub async fn queue_flags<C: ConnectionTrait>(
     db: &C,
     pending: &[assessments::Model],
 ) -> AppResult<HashMap<i64, QueueFlags>> {
-    let firm_ids: Vec<i64> = pending.iter().map(|a| a.firm_id).collect();
+    let firm_ids: Vec<crate::store::ids::FirmId> = pending.iter().map(|a| a.firm_id).collect();
     let approved = assessments::Entity::find()
         .filter(assessments::Column::FirmId.is_in(firm_ids))
         .filter(assessments::Column::Status.eq(AssessmentStatus::Approved))
         .order_by_desc(assessments::Column::Id)
         .all(db)
         .await?;
-    let mut by_year: HashMap<(i64, i32), &assessments::Model> = HashMap::new();
+    let mut by_year: HashMap<(crate::store::ids::FirmId, i32), &assessments::Model> =
+        HashMap::new();
     for a in &approved {
         by_year.entry((a.firm_id, a.period)).or_insert(a);
     }

@@ -72,10 +72,10 @@ pub async fn regrade(
             .all(db)
             .await?;
         let Some(last) = page.last() else { break };
-        after = last.id;
-        let firm_ids: Vec<i64> = page.iter().map(|f| f.id).collect();
+        after = last.id.0;
+        let firm_ids: Vec<crate::store::ids::FirmId> = page.iter().map(|f| f.id).collect();
         let serials: Vec<i64> = page.iter().filter_map(|f| f.current_serial).collect();
-        let code_rows: HashMap<i64, codes::Model> = codes::Entity::find()
+        let code_rows: HashMap<crate::store::ids::FirmId, codes::Model> = codes::Entity::find()
             .filter(codes::Column::Serial.is_in(serials))
             .all(db)
             .await?
@@ -90,7 +90,8 @@ pub async fn regrade(
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
+        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
+            HashMap::new();
         for c in certifications::Entity::find()
             .filter(certifications::Column::FirmId.is_in(firm_ids.clone()))
             .order_by_asc(certifications::Column::Id)
@@ -99,7 +100,7 @@ pub async fn regrade(
         {
             certs.entry(c.firm_id).or_default().push(c);
         }
-        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
+        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
         for v in vetoes::Entity::find()
             .filter(vetoes::Column::FirmId.is_in(firm_ids.clone()))
             .order_by_asc(vetoes::Column::Id)
@@ -108,7 +109,7 @@ pub async fn regrade(
         {
             vets.entry(v.firm_id).or_default().push(v);
         }
-        let under_review: HashSet<(i64, i32)> = assessments::Entity::find()
+        let under_review: HashSet<(crate::store::ids::FirmId, i32)> = assessments::Entity::find()
             .filter(assessments::Column::FirmId.is_in(firm_ids))
             .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
             .all(db)

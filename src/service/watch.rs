@@ -47,7 +47,7 @@ pub async fn watch_many(
     usccs: &[Uscc],
 ) -> AppResult<Result<u64, Vec<usize>>> {
     let wanted: Vec<&str> = usccs.iter().map(Uscc::as_str).collect();
-    let found: std::collections::HashMap<Uscc, i64> = firms::Entity::find()
+    let found: std::collections::HashMap<Uscc, crate::store::ids::FirmId> = firms::Entity::find()
         .filter(firms::Column::Uscc.is_in(wanted))
         .all(db)
         .await?
@@ -63,7 +63,7 @@ pub async fn watch_many(
     if !missing.is_empty() {
         return Ok(Err(missing));
     }
-    let mut ids: Vec<i64> = found.into_values().collect();
+    let mut ids: Vec<crate::store::ids::FirmId> = found.into_values().collect();
     ids.sort_unstable();
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -116,7 +116,7 @@ pub async fn list(db: &Db, caller: &Caller) -> AppResult<Vec<WatchedFirm>> {
         .order_by_asc(watchlist::Column::CreatedAt)
         .all(db)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.firm_id).collect();
+    let ids: Vec<crate::store::ids::FirmId> = rows.iter().map(|r| r.firm_id).collect();
     let firms = firms::by_ids(db, ids).await?;
     Ok(rows
         .iter()
@@ -194,7 +194,7 @@ pub async fn changes(
             ))
         }
     };
-    let watched: Vec<i64> = watchlist::Entity::find()
+    let watched: Vec<crate::store::ids::FirmId> = watchlist::Entity::find()
         .filter(watchlist::Column::AccountId.eq(caller.account_id))
         .all(db)
         .await?

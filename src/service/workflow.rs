@@ -22,7 +22,7 @@ pub enum Whose {
     /// Every ask (a regulator).
     All,
     /// The asks of this firm.
-    Firm(i64),
+    Firm(crate::store::ids::FirmId),
     /// The asks to the offers this account owns.
     Owner(i64),
 }
@@ -47,7 +47,7 @@ pub trait Workflow {
     const OWNER: Role;
 
     fn id(row: &Self::Row) -> i64;
-    fn firm_id(row: &Self::Row) -> i64;
+    fn firm_id(row: &Self::Row) -> crate::store::ids::FirmId;
     fn status(row: &Self::Row) -> Self::Status;
     fn status_name(status: Self::Status) -> &'static str;
     /// Whether an ask may move from `from` to `to`.
@@ -132,7 +132,7 @@ pub async fn list<W: Workflow, C: sea_orm::ConnectionTrait>(
 pub async fn ask<W: Workflow>(
     db: &Db,
     caller: &Caller,
-    create: impl AsyncFnOnce(&WriteTxn, i64, DateTime<Utc>) -> AppResult<W::Row>,
+    create: impl AsyncFnOnce(&WriteTxn, crate::store::ids::FirmId, DateTime<Utc>) -> AppResult<W::Row>,
 ) -> AppResult<W::View> {
     let firm_id = match (caller.role, caller.firm_id) {
         (Role::Firm, Some(id)) => id,

@@ -66,7 +66,7 @@ pub struct Model {
     #[serde(skip)]
     pub password_hash: String,
     pub role: Role,
-    pub firm_id: Option<i64>,
+    pub firm_id: Option<super::ids::FirmId>,
     pub org: Option<String>,
     pub disabled: bool,
     pub created_at: DateTimeUtc,

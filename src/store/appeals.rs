@@ -21,7 +21,7 @@ pub enum AppealStatus {
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub code_serial: Option<i64>,
     pub note: String,
     pub status: AppealStatus,

@@ -78,7 +78,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub product_id: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub code_serial: i64,
     pub amount_10k_cny: String,
     pub purpose: String,

@@ -45,7 +45,7 @@ impl AssessmentStatus {
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub period: i32,
     pub status: AssessmentStatus,
     /// The canonical JSON of methodology §1's input.
@@ -86,7 +86,7 @@ impl ActiveModelBehavior for ActiveModel {}
 /// The submission of this firm and period that is under review, if any.
 pub async fn submitted_for<C: ConnectionTrait>(
     db: &C,
-    firm_id: i64,
+    firm_id: super::ids::FirmId,
     period: i32,
 ) -> Result<Option<Model>, DbErr> {
     Entity::find()
@@ -100,7 +100,7 @@ pub async fn submitted_for<C: ConnectionTrait>(
 /// The row of a new submission under review: the one place an assessment row is built (the
 /// API, the pages, the CSV import and `gec regrade --apply` all submit through it).
 pub fn submission(
-    firm_id: i64,
+    firm_id: super::ids::FirmId,
     checked_input: String,
     graded: &crate::grading::Graded,
     submitted_by: Option<i64>,

@@ -40,7 +40,7 @@ impl CodeStatus {
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub serial: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub assessment_id: i64,
     pub cose: Vec<u8>,
     pub code_sha256: String,
@@ -77,7 +77,10 @@ impl Model {
 }
 
 /// The firm's active code, if any.
-pub async fn active_of<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Option<Model>, DbErr> {
+pub async fn active_of<C: ConnectionTrait>(
+    db: &C,
+    firm_id: super::ids::FirmId,
+) -> Result<Option<Model>, DbErr> {
     Entity::find()
         .filter(Column::FirmId.eq(firm_id))
         .filter(Column::Status.eq(CodeStatus::Active))

@@ -7,7 +7,7 @@ use serde::Serialize;
 #[sea_orm(table_name = "firms")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: super::ids::FirmId,
     #[sea_orm(unique)]
     pub uscc: super::columns::StoredUscc,
     pub name: String,
@@ -33,8 +33,8 @@ pub async fn find_by_uscc<C: ConnectionTrait>(db: &C, uscc: &str) -> Result<Opti
 /// The firms with these ids, by id (asked in chunks, so any number of ids is one call).
 pub async fn by_ids<C: ConnectionTrait>(
     db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, Model>, DbErr> {
+    ids: impl IntoIterator<Item = super::ids::FirmId>,
+) -> Result<std::collections::HashMap<super::ids::FirmId, Model>, DbErr> {
     let rows = super::rows_in::<Entity, _, _>(db, Column::Id, ids).await?;
     Ok(rows.into_iter().map(|firm| (firm.id, firm)).collect())
 }

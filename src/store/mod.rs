@@ -10,6 +10,7 @@ pub mod certifications;
 pub mod codes;
 pub mod columns;
 pub mod firms;
+pub mod ids;
 pub mod keys;
 pub mod notify;
 pub mod policies;

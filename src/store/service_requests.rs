@@ -56,7 +56,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub service_id: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub note: String,
     pub status: RequestStatus,
     pub answer: Option<String>,

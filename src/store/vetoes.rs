@@ -9,7 +9,7 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub kind: String,
     pub occurred_on: Date,
     pub note: Option<String>,
@@ -22,7 +22,10 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub async fn of_firm<C: ConnectionTrait>(db: &C, firm_id: i64) -> Result<Vec<Model>, DbErr> {
+pub async fn of_firm<C: ConnectionTrait>(
+    db: &C,
+    firm_id: super::ids::FirmId,
+) -> Result<Vec<Model>, DbErr> {
     Entity::find()
         .filter(Column::FirmId.eq(firm_id))
         .order_by_asc(Column::Id)

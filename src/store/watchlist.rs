@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub firm_id: i64,
+    pub firm_id: super::ids::FirmId,
     pub created_at: DateTimeUtc,
 }
 

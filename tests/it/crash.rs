@@ -220,7 +220,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
         .iter()
         .filter(|c| c.status == gec::store::codes::CodeStatus::Active)
     {
-        *active.entry(code.firm_id).or_default() += 1;
+        *active.entry(code.firm_id.0).or_default() += 1;
     }
     assert!(active.values().all(|n| *n == 1));
     for (_, serial) in &seen {

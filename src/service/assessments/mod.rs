@@ -6,6 +6,7 @@
 mod views;
 
 use crate::db::Db;
+use crate::service::write::{Audited, audited};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -253,40 +254,34 @@ pub async fn reject(
     request: RejectRequest,
 ) -> AppResult<AssessmentView> {
     let reason = super::text::note("reason", &request.reason, 2000)?;
-    let txn = crate::db::begin_write(db).await?;
-    let (current, firm) = visible(&txn, caller, id).await?;
-    if current.status != AssessmentStatus::Submitted {
-        return Err(AppError::Conflict(
-            crate::error::Conflict::AlreadyDone,
-            format!(
-                "assessment {id} is {}, not submitted",
-                current.status.as_str()
-            ),
-        ));
-    }
-    let now = Utc::now();
-    let before = AssessmentView::audit(&current, firm.uscc.as_str());
-    let mut model: assessments::ActiveModel = current.into();
-    model.status = Set(AssessmentStatus::Rejected);
-    model.reject_reason = Set(Some(reason.to_owned()));
-    model.reviewed_by = Set(Some(caller.account_id));
-    model.reviewed_at = Set(Some(now));
-    let updated = model.update(&txn).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        now,
-        Change {
+    audited(db, &caller.actor(), async |txn, now| {
+        let (current, firm) = visible(txn, caller, id).await?;
+        if current.status != AssessmentStatus::Submitted {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!(
+                    "assessment {id} is {}, not submitted",
+                    current.status.as_str()
+                ),
+            ));
+        }
+        let before = AssessmentView::audit(&current, firm.uscc.as_str());
+        let mut model: assessments::ActiveModel = current.into();
+        model.status = Set(AssessmentStatus::Rejected);
+        model.reject_reason = Set(Some(reason.to_owned()));
+        model.reviewed_by = Set(Some(caller.account_id));
+        model.reviewed_at = Set(Some(now));
+        let updated = model.update(txn).await?;
+        let change = Change {
             action: "assessment.reject",
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
             after: Some(AssessmentView::audit(&updated, firm.uscc.as_str())),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(AssessmentView::of(&updated, &firm))
+        };
+        Ok(Audited::one(AssessmentView::of(&updated, &firm), change))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

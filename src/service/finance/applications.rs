@@ -16,11 +16,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::decisions::Applications;
 use crate::error::{AppError, AppResult};
 use crate::grading::Grade;
 use crate::service::accounts::{Caller, Role};
 use crate::service::fields;
-use super::decisions::Applications;
 use crate::service::workflow;
 use crate::service::write::{Audited, audited};
 use crate::store::applications::{self, ApplicationStatus, ConsentScope, accesses};

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -132,7 +134,7 @@ impl Workflow for Applications {
         row.id
     }
 
-    fn firm_id(row: &Self::Row) -> i64 {
+    fn firm_id(row: &Self::Row) -> crate::store::ids::FirmId {
         row.firm_id
     }
 

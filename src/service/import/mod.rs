@@ -231,7 +231,7 @@ impl ImportState {
                 self.firms.insert(firm.uscc.to_string(), firm);
             }
         }
-        let ids: Vec<i64> = rows
+        let ids: Vec<crate::store::ids::FirmId> = rows
             .iter()
             .filter_map(|r| {
                 r.cells
@@ -239,13 +239,14 @@ impl ImportState {
                     .and_then(|u| grading::Uscc::parse(u.trim()).ok())
             })
             .filter_map(|u| self.firms.get(u.as_str()).map(|f| f.id))
-            .filter(|id| *id > 0)
+            .filter(|id| id.0 > 0)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut certs: HashMap<i64, Vec<certifications::Model>> = HashMap::new();
-        let mut vets: HashMap<i64, Vec<vetoes::Model>> = HashMap::new();
-        let mut under_review: HashMap<(i64, i32), i64> = HashMap::new();
+        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
+            HashMap::new();
+        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
+        let mut under_review: HashMap<(crate::store::ids::FirmId, i32), i64> = HashMap::new();
         for part in ids.chunks(500) {
             for c in certifications::Entity::find()
                 .filter(certifications::Column::FirmId.is_in(part.to_vec()))
@@ -320,7 +321,7 @@ impl ImportState {
                     Ok(new) => {
                         // Staged: id 0 until written; the file's later rows find it here.
                         let firm = firms::Model {
-                            id: 0,
+                            id: crate::store::ids::FirmId(0),
                             uscc: new.uscc.clone().into(),
                             name: new.name.trim().to_owned(),
                             industry_code: new.industry_code,
@@ -375,7 +376,7 @@ impl ImportState {
             }
             if let Some(id) = under_review
                 .get(&(firm.id, period as i32))
-                .filter(|_| firm.id > 0)
+                .filter(|_| firm.id.0 > 0)
             {
                 self.fail(error(
                     row.line,
@@ -443,7 +444,7 @@ impl ImportState {
                 assessments::submission(firm_id, p.input.clone(), &p.graded, actor_id, now)
             })
             .collect();
-        let usccs: HashMap<i64, &str> = self
+        let usccs: HashMap<crate::store::ids::FirmId, &str> = self
             .firms
             .values()
             .map(|f| (f.id, f.uscc.as_str()))

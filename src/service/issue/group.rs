@@ -144,7 +144,7 @@ impl Found {
 /// (`take` gives nothing for it): two approvals of one firm in a group see each other.
 pub(super) struct Known {
     found: HashMap<i64, Found>,
-    written_firms: HashSet<i64>,
+    written_firms: HashSet<crate::store::ids::FirmId>,
 }
 
 impl Known {
@@ -158,9 +158,9 @@ impl Known {
             .await?
             .into_iter()
             .unzip();
-        let mut firms: HashMap<i64, firms::Model> =
+        let mut firms: HashMap<crate::store::ids::FirmId, firms::Model> =
             firms.into_iter().flatten().map(|f| (f.id, f)).collect();
-        let firm_ids: Vec<i64> = firms
+        let firm_ids: Vec<crate::store::ids::FirmId> = firms
             .keys()
             .copied()
             .collect::<BTreeSet<_>>()
@@ -182,7 +182,7 @@ impl Known {
                 .await?,
             |v| v.firm_id,
         );
-        let mut active: HashMap<i64, codes::Model> = codes::Entity::find()
+        let mut active: HashMap<crate::store::ids::FirmId, codes::Model> = codes::Entity::find()
             .filter(codes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .filter(codes::Column::Status.eq(CodeStatus::Active))
             .all(txn)
@@ -226,14 +226,17 @@ impl Known {
     }
 
     /// An approval of the group wrote to `firm_id`.
-    fn written(&mut self, firm_id: i64) {
+    fn written(&mut self, firm_id: crate::store::ids::FirmId) {
         self.written_firms.insert(firm_id);
     }
 }
 
 /// Rows grouped by their firm, in their order.
-pub(super) fn by_firm<T>(rows: Vec<T>, firm_of: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {
-    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
+pub(super) fn by_firm<T>(
+    rows: Vec<T>,
+    firm_of: impl Fn(&T) -> crate::store::ids::FirmId,
+) -> HashMap<crate::store::ids::FirmId, Vec<T>> {
+    let mut grouped: HashMap<crate::store::ids::FirmId, Vec<T>> = HashMap::new();
     for row in rows {
         grouped.entry(firm_of(&row)).or_default().push(row);
     }
@@ -251,7 +254,7 @@ pub(super) async fn issue_one(
     found: Option<Found>,
     serial: u64,
     writes: &mut Writes,
-) -> AppResult<(IssuedCode, Entry, i64)> {
+) -> AppResult<(IssuedCode, Entry, crate::store::ids::FirmId)> {
     let found = match found {
         Some(found) => {
             may_see(caller, &found.assessment)?;

@@ -125,7 +125,7 @@ impl Workflow for ServiceRequests {
         row.id
     }
 
-    fn firm_id(row: &Self::Row) -> i64 {
+    fn firm_id(row: &Self::Row) -> crate::store::ids::FirmId {
         row.firm_id
     }
 

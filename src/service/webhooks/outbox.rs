@@ -31,9 +31,9 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 /// application from it (three statements for any number of firms).
 pub async fn banks_following<C: ConnectionTrait>(
     db: &C,
-    firm_ids: &[i64],
-) -> AppResult<HashMap<i64, BTreeSet<i64>>> {
-    let mut banks: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    firm_ids: &[crate::store::ids::FirmId],
+) -> AppResult<HashMap<crate::store::ids::FirmId, BTreeSet<i64>>> {
+    let mut banks: HashMap<crate::store::ids::FirmId, BTreeSet<i64>> = HashMap::new();
     for watch in watchlist::Entity::find()
         .filter(watchlist::Column::FirmId.is_in(crate::db::in_list(firm_ids)))
         .all(db)
@@ -70,7 +70,7 @@ pub async fn banks_following<C: ConnectionTrait>(
 /// firm, on the caller's transaction (so it is sent exactly when the change is committed).
 pub async fn enqueue<C: ConnectionTrait>(
     txn: &C,
-    firm_id: i64,
+    firm_id: crate::store::ids::FirmId,
     event_type: &str,
     data: Value,
 ) -> AppResult<usize> {

@@ -132,7 +132,7 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
     let appeal_rows = appeals::by_ids(db, ids("appeal")).await?;
     let assessment_rows = assessments::by_ids(db, ids("assessment")).await?;
     let account_rows = accounts::by_ids(db, events.iter().filter_map(|e| e.actor_id)).await?;
-    let firm_ids: Vec<i64> = code_rows
+    let firm_ids: Vec<crate::store::ids::FirmId> = code_rows
         .iter()
         .map(|c| c.firm_id)
         .chain(appeal_rows.iter().map(|a| a.firm_id))
@@ -147,7 +147,8 @@ async fn names_of(state: &AppState, events: &[AuditEventView]) -> Result<Names, 
         assessments: HashMap::new(),
     };
     let mut usccs: Vec<String> = Vec::new();
-    let by_id: HashMap<i64, firms::Model> = firms::by_ids(db, firm_ids).await?;
+    let by_id: HashMap<crate::store::ids::FirmId, firms::Model> =
+        firms::by_ids(db, firm_ids).await?;
     for c in &code_rows {
         if let Some(f) = by_id.get(&c.firm_id) {
             names.code_firms.insert(c.serial, f.uscc.to_string());
