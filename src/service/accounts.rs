@@ -21,7 +21,7 @@ pub use crate::store::accounts::Role;
 /// The authenticated caller of a request, as the handlers see it.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub account_id: i64,
+    pub account_id: crate::store::ids::AccountId,
     pub username: String,
     pub role: Role,
     /// The firm a firm account acts for.
@@ -138,7 +138,7 @@ pub async fn insert_account<C: ConnectionTrait>(
     .insert(txn)
     .await?;
     let summary = AccountSummary {
-        id: account.id,
+        id: account.id.0,
         username: account.username,
         role: account.role,
         firm_uscc: firm.map(|f| f.uscc.to_string()),
@@ -186,7 +186,7 @@ pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
         .into_iter()
         .map(|a| AccountSummary {
             firm_uscc: a.firm_id.and_then(|id| firms_by_id.get(&id).cloned()),
-            id: a.id,
+            id: a.id.0,
             username: a.username,
             role: a.role,
             org: a.org,

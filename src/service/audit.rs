@@ -52,7 +52,7 @@ impl AuditEventView {
             id: e.id,
             at: e.at,
             actor: e.actor,
-            actor_id: e.actor_id,
+            actor_id: e.actor_id.map(|a| a.0),
             action: e.action,
             target_type: e.target_type,
             target_id: e.target_id,

@@ -44,7 +44,7 @@ pub async fn seed_default(db: &Db) -> AppResult<()> {
 async fn insert_table<C: ConnectionTrait>(
     txn: &C,
     table: &BenchmarkTable,
-    by: Option<i64>,
+    by: Option<crate::store::ids::AccountId>,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     set::Entity::insert(set::ActiveModel {
@@ -169,7 +169,7 @@ pub async fn publish(
     db: &Db,
     caches: &Caches,
     actor: &Actor,
-    actor_id: Option<i64>,
+    actor_id: Option<crate::store::ids::AccountId>,
     version: &str,
     csv: &[u8],
 ) -> AppResult<BenchmarkSetView> {

@@ -91,8 +91,8 @@ pub fn districts(field: &str, list: &[String]) -> AppResult<Vec<String>> {
 /// The names accounts go by (their organisation, else their username), by account id.
 pub async fn org_names<C: ConnectionTrait>(
     db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> AppResult<HashMap<i64, String>> {
+    ids: impl IntoIterator<Item = crate::store::ids::AccountId>,
+) -> AppResult<HashMap<crate::store::ids::AccountId, String>> {
     Ok(accounts::Entity::find()
         .filter(accounts::Column::Id.is_in(ids))
         .all(db)

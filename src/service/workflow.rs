@@ -24,7 +24,7 @@ pub enum Whose {
     /// The asks of this firm.
     Firm(crate::store::ids::FirmId),
     /// The asks to the offers this account owns.
-    Owner(i64),
+    Owner(crate::store::ids::AccountId),
 }
 
 /// One kind of ask: its row, its statuses, and how it reads and is stored.
@@ -63,7 +63,7 @@ pub trait Workflow {
     fn owner_of<C: sea_orm::ConnectionTrait>(
         db: &C,
         row: &Self::Row,
-    ) -> impl Future<Output = AppResult<Option<i64>>> + Send;
+    ) -> impl Future<Output = AppResult<Option<crate::store::ids::AccountId>>> + Send;
     /// The asks of `whose`, newest first.
     fn rows<C: sea_orm::ConnectionTrait>(
         db: &C,
@@ -79,7 +79,7 @@ pub trait Workflow {
         row: Self::Row,
         next: Self::Status,
         answer: &Self::Answer,
-        by: i64,
+        by: crate::store::ids::AccountId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = AppResult<Self::Row>> + Send;
     /// What the audit trail records of a new ask and of an answer.

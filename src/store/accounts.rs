@@ -60,7 +60,7 @@ impl FromStr for Role {
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: super::ids::AccountId,
     #[sea_orm(unique)]
     pub username: String,
     #[serde(skip)]

@@ -25,9 +25,9 @@ pub struct Model {
     pub code_serial: Option<i64>,
     pub note: String,
     pub status: AppealStatus,
-    pub raised_by: Option<i64>,
+    pub raised_by: Option<super::ids::AccountId>,
     pub created_at: DateTimeUtc,
-    pub resolved_by: Option<i64>,
+    pub resolved_by: Option<super::ids::AccountId>,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution: Option<String>,
 }

@@ -90,9 +90,9 @@ pub struct Model {
     pub decision_rate_step_bp: Option<i32>,
     pub decision_term_months: Option<i32>,
     pub decision_reason: Option<String>,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<crate::store::ids::AccountId>,
     pub decided_at: Option<DateTimeUtc>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<crate::store::ids::AccountId>,
     pub created_at: DateTimeUtc,
 }
 
@@ -118,7 +118,7 @@ pub mod accesses {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub application_id: i64,
-        pub account_id: Option<i64>,
+        pub account_id: Option<crate::store::ids::AccountId>,
         pub actor: String,
         /// `application` (the grade and the code), or `application_trace` (with the figures).
         pub what: String,

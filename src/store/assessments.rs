@@ -57,9 +57,9 @@ pub struct Model {
     pub grade: StoredGrade,
     pub methodology: String,
     pub benchmarks: String,
-    pub submitted_by: Option<i64>,
+    pub submitted_by: Option<super::ids::AccountId>,
     pub submitted_at: DateTimeUtc,
-    pub reviewed_by: Option<i64>,
+    pub reviewed_by: Option<super::ids::AccountId>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub reject_reason: Option<String>,
     pub code_serial: Option<i64>,
@@ -103,7 +103,7 @@ pub fn submission(
     firm_id: super::ids::FirmId,
     checked_input: String,
     graded: &crate::grading::Graded,
-    submitted_by: Option<i64>,
+    submitted_by: Option<crate::store::ids::AccountId>,
     at: DateTimeUtc,
 ) -> ActiveModel {
     use sea_orm::ActiveValue::Set;

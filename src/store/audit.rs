@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at: DateTimeUtc,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<super::ids::AccountId>,
     pub actor: String,
     pub action: String,
     pub target_type: String,
@@ -28,12 +28,12 @@ impl ActiveModelBehavior for ActiveModel {}
 /// Who did it: an account, or the operator at the command line / the system itself.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    pub id: Option<i64>,
+    pub id: Option<crate::store::ids::AccountId>,
     pub name: String,
 }
 
 impl Actor {
-    pub fn account(id: i64, username: &str) -> Self {
+    pub fn account(id: crate::store::ids::AccountId, username: &str) -> Self {
         Actor {
             id: Some(id),
             name: username.to_owned(),

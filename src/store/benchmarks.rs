@@ -10,7 +10,7 @@ pub mod set {
         #[sea_orm(primary_key, auto_increment = false)]
         pub version: String,
         pub source_csv: String,
-        pub published_by: Option<i64>,
+        pub published_by: Option<crate::store::ids::AccountId>,
         pub published_at: DateTimeUtc,
     }
 

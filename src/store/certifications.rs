@@ -20,8 +20,8 @@ pub struct Model {
     pub verified: bool,
     pub revoked: bool,
     pub revoked_reason: Option<String>,
-    pub declared_by: Option<i64>,
-    pub reviewed_by: Option<i64>,
+    pub declared_by: Option<super::ids::AccountId>,
+    pub reviewed_by: Option<super::ids::AccountId>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }

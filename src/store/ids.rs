@@ -28,3 +28,27 @@ impl std::fmt::Display for FirmId {
         self.0.fmt(f)
     }
 }
+
+/// The id of an account (`accounts.id`, the owner of a product, service or webhook, and every
+/// `…_by` that names who did something).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    DeriveValueType,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct AccountId(pub i64);
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}

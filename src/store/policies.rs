@@ -21,7 +21,7 @@ pub struct Model {
     pub valid_from: Date,
     pub valid_until: Date,
     pub url: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<super::ids::AccountId>,
     pub created_at: DateTimeUtc,
 }
 

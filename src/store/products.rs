@@ -64,7 +64,7 @@ impl ProductKind {
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub bank_id: i64,
+    pub bank_id: super::ids::AccountId,
     pub name: String,
     pub kind: ProductKind,
     /// JSON array of grades.

@@ -60,7 +60,7 @@ pub struct Model {
     pub note: String,
     pub status: RequestStatus,
     pub answer: Option<String>,
-    pub requested_by: Option<i64>,
+    pub requested_by: Option<super::ids::AccountId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

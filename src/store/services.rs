@@ -90,7 +90,7 @@ impl ServiceStatus {
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub provider_id: i64,
+    pub provider_id: super::ids::AccountId,
     pub name: String,
     pub category: Category,
     pub description: String,
@@ -99,7 +99,7 @@ pub struct Model {
     pub contact: String,
     pub status: ServiceStatus,
     pub created_at: DateTimeUtc,
-    pub reviewed_by: Option<i64>,
+    pub reviewed_by: Option<super::ids::AccountId>,
     pub reviewed_at: Option<DateTimeUtc>,
 }
 

@@ -10,7 +10,7 @@ pub mod api_token {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub account_id: i64,
+        pub account_id: crate::store::ids::AccountId,
         #[sea_orm(unique)]
         pub token_hash: String,
         pub created_at: DateTimeUtc,
@@ -31,7 +31,7 @@ pub mod session {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub account_id: i64,
+        pub account_id: crate::store::ids::AccountId,
         #[sea_orm(unique)]
         pub token_hash: String,
         pub created_at: DateTimeUtc,
@@ -83,7 +83,7 @@ pub async fn account_for<C: ConnectionTrait>(
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     kind: Kind,
-    account_id: i64,
+    account_id: crate::store::ids::AccountId,
     token_hash: String,
     now: DateTimeUtc,
     expires_at: DateTimeUtc,
@@ -127,7 +127,7 @@ pub async fn delete_session<C: ConnectionTrait>(db: &C, token_hash: &str) -> Res
 /// An account's live API tokens, oldest first.
 pub async fn api_tokens_of<C: ConnectionTrait>(
     db: &C,
-    account_id: i64,
+    account_id: crate::store::ids::AccountId,
     now: DateTimeUtc,
 ) -> Result<Vec<api_token::Model>, DbErr> {
     use sea_orm::QueryOrder;
@@ -142,7 +142,7 @@ pub async fn api_tokens_of<C: ConnectionTrait>(
 /// Deletes one of an account's API tokens; `false` when it has none with that id.
 pub async fn delete_api_token<C: ConnectionTrait>(
     db: &C,
-    account_id: i64,
+    account_id: crate::store::ids::AccountId,
     id: i64,
 ) -> Result<bool, DbErr> {
     let deleted = api_token::Entity::delete_many()

@@ -13,7 +13,7 @@ pub struct Model {
     pub kind: String,
     pub occurred_on: Date,
     pub note: Option<String>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<super::ids::AccountId>,
     pub created_at: DateTimeUtc,
 }
 

@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "watchlist")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub account_id: i64,
+    pub account_id: super::ids::AccountId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub firm_id: super::ids::FirmId,
     pub created_at: DateTimeUtc,

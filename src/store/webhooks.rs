@@ -9,7 +9,7 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub bank_id: i64,
+    pub bank_id: super::ids::AccountId,
     pub url: String,
     /// `whsec_…`: needed to sign every delivery, so kept; shown once, never again.
     #[serde(skip)]

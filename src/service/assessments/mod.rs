@@ -141,7 +141,7 @@ pub async fn way_up_of(
 pub async fn insert_submission<C: ConnectionTrait>(
     txn: &C,
     actor: &Actor,
-    actor_id: Option<i64>,
+    actor_id: Option<crate::store::ids::AccountId>,
     prepared: &Prepared,
     now: DateTime<Utc>,
 ) -> AppResult<assessments::Model> {

@@ -160,7 +160,10 @@ impl Workflow for Applications {
         Ok(applications::Entity::find_by_id(id).one(db).await?)
     }
 
-    async fn owner_of<C: ConnectionTrait>(db: &C, row: &Self::Row) -> AppResult<Option<i64>> {
+    async fn owner_of<C: ConnectionTrait>(
+        db: &C,
+        row: &Self::Row,
+    ) -> AppResult<Option<crate::store::ids::AccountId>> {
         Ok(products::Entity::find_by_id(row.product_id)
             .one(db)
             .await?
@@ -195,7 +198,7 @@ impl Workflow for Applications {
         row: Self::Row,
         next: ApplicationStatus,
         terms: &Terms,
-        by: i64,
+        by: crate::store::ids::AccountId,
         now: DateTime<Utc>,
     ) -> AppResult<Self::Row> {
         let mut model: applications::ActiveModel = row.into();

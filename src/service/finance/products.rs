@@ -94,7 +94,10 @@ pub struct ProductOffer {
     pub rate_step_bp_for_grade: Option<i32>,
 }
 
-pub(super) fn product_view(p: &products::Model, banks: &HashMap<i64, String>) -> ProductView {
+pub(super) fn product_view(
+    p: &products::Model,
+    banks: &HashMap<crate::store::ids::AccountId, String>,
+) -> ProductView {
     let list = |t: &str| -> Vec<String> { serde_json::from_str(t).unwrap_or_default() };
     ProductView {
         id: p.id,

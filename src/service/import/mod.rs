@@ -47,7 +47,7 @@ pub async fn import_csv(
     db: &Db,
     caches: &crate::service::cache::Caches,
     actor: &Actor,
-    actor_id: Option<i64>,
+    actor_id: Option<crate::store::ids::AccountId>,
     bytes: &[u8],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport, ImportError> {
@@ -204,7 +204,7 @@ impl ImportState {
         &mut self,
         txn: &crate::db::WriteTxn,
         actor: &Actor,
-        actor_id: Option<i64>,
+        actor_id: Option<crate::store::ids::AccountId>,
         table: &BenchmarkTable,
         rows: Vec<Row>,
     ) -> Result<(), ImportError> {

@@ -118,7 +118,7 @@ pub(super) struct Found {
     /// The firm's active code, which the new one supersedes.
     previous: Option<codes::Model>,
     /// The banks told of the firm's codes.
-    followers: BTreeSet<i64>,
+    followers: BTreeSet<crate::store::ids::AccountId>,
 }
 
 impl Found {

@@ -45,7 +45,10 @@ pub struct ServiceView {
     pub created_at: DateTime<Utc>,
 }
 
-pub(super) fn view(s: &services::Model, names: &HashMap<i64, String>) -> ServiceView {
+pub(super) fn view(
+    s: &services::Model,
+    names: &HashMap<crate::store::ids::AccountId, String>,
+) -> ServiceView {
     ServiceView {
         id: s.id,
         provider: names.get(&s.provider_id).cloned().unwrap_or_default(),

@@ -149,7 +149,10 @@ impl Workflow for ServiceRequests {
         Ok(service_requests::Entity::find_by_id(id).one(db).await?)
     }
 
-    async fn owner_of<C: ConnectionTrait>(db: &C, row: &Self::Row) -> AppResult<Option<i64>> {
+    async fn owner_of<C: ConnectionTrait>(
+        db: &C,
+        row: &Self::Row,
+    ) -> AppResult<Option<crate::store::ids::AccountId>> {
         Ok(services::Entity::find_by_id(row.service_id)
             .one(db)
             .await?
@@ -185,7 +188,7 @@ impl Workflow for ServiceRequests {
         row: Self::Row,
         next: RequestStatus,
         note: &String,
-        _by: i64,
+        _by: crate::store::ids::AccountId,
         now: DateTime<Utc>,
     ) -> AppResult<Self::Row> {
         let mut model: service_requests::ActiveModel = row.into();

@@ -32,8 +32,9 @@ pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 pub async fn banks_following<C: ConnectionTrait>(
     db: &C,
     firm_ids: &[crate::store::ids::FirmId],
-) -> AppResult<HashMap<crate::store::ids::FirmId, BTreeSet<i64>>> {
-    let mut banks: HashMap<crate::store::ids::FirmId, BTreeSet<i64>> = HashMap::new();
+) -> AppResult<HashMap<crate::store::ids::FirmId, BTreeSet<crate::store::ids::AccountId>>> {
+    let mut banks: HashMap<crate::store::ids::FirmId, BTreeSet<crate::store::ids::AccountId>> =
+        HashMap::new();
     for watch in watchlist::Entity::find()
         .filter(watchlist::Column::FirmId.is_in(crate::db::in_list(firm_ids)))
         .all(db)
@@ -50,7 +51,7 @@ pub async fn banks_following<C: ConnectionTrait>(
         .all(db)
         .await?;
     if !approved.is_empty() {
-        let bank_of: HashMap<i64, i64> = products::Entity::find()
+        let bank_of: HashMap<i64, crate::store::ids::AccountId> = products::Entity::find()
             .filter(products::Column::Id.is_in(approved.iter().map(|a| a.product_id)))
             .all(db)
             .await?
@@ -84,7 +85,7 @@ pub async fn enqueue<C: ConnectionTrait>(
 /// Queues an event for every active webhook of these banks (the firm's followers, known).
 pub async fn enqueue_for<C: ConnectionTrait>(
     txn: &C,
-    banks: &BTreeSet<i64>,
+    banks: &BTreeSet<crate::store::ids::AccountId>,
     event_type: &str,
     data: Value,
 ) -> AppResult<usize> {

@@ -57,7 +57,7 @@ pub const TARGETS: [&str; 13] = [
 /// What the sentence needs to name who and whom.
 pub struct Names {
     /// Account id → how the trail names it (a firm's user by the firm's name).
-    pub actors: HashMap<i64, String>,
+    pub actors: HashMap<crate::store::ids::AccountId, String>,
     /// USCC → firm name.
     pub firms: HashMap<String, String>,
     /// Code serial → USCC.
@@ -116,7 +116,7 @@ pub fn uscc_of(e: &AuditEventView, names: &Names) -> Option<String> {
 pub fn sentence(t: &Texts, e: &AuditEventView, names: &Names) -> String {
     let actor = e
         .actor_id
-        .and_then(|id| names.actors.get(&id).cloned())
+        .and_then(|id| names.actors.get(&crate::store::ids::AccountId(id)).cloned())
         .unwrap_or_else(|| t.get("audit_system").replace("{name}", &e.actor));
     let firm = uscc_of(e, names)
         .map(|u| names.firms.get(&u).cloned().unwrap_or(u))
