@@ -39,3 +39,4 @@ mod submissions;
 mod throttle;
 mod tlog;
 mod webhooks;
+mod workbooks;

@@ -52,9 +52,14 @@ pub async fn import_csv(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport, ImportError> {
     // An Excel workbook is read as the CSV of its first sheet (rows keep their numbers).
+    // Reading a workbook is CPU-bound for as long as it takes: off the async runtime, so that
+    // other requests are served meanwhile.
     let converted;
     let bytes = if xlsx::is_xlsx(bytes) {
-        converted = xlsx::to_csv(bytes)?;
+        let owned = bytes.to_vec();
+        converted = tokio::task::spawn_blocking(move || xlsx::to_csv(&owned))
+            .await
+            .map_err(|e| ImportError::Failed(crate::error::AppError::internal(e)))??;
         converted.as_slice()
     } else {
         bytes
