@@ -30,7 +30,7 @@ for f in far-cell strings-bomb whitespace 100k 1m; do
   echo 'bench-password-1' | "$BIN" accounts add --role regulator --username reg >/dev/null
   size=$(stat -c %s "$WORK/$f.xlsx")
   /usr/bin/time -f '%M %e' -o "$WORK/time" "$BIN" import "$WORK/$f.xlsx" >"$WORK/out" 2>&1 && outcome=imported || outcome="refused: $(grep -m1 -o 'line [0-9]*.*' "$WORK/out" | cut -c1-110)"
-  read -r kb secs <"$WORK/time"
+  read -r kb secs < <(tail -1 "$WORK/time")
   echo "gec import $f.xlsx ($((size / 1024)) KB): peak RSS $((kb / 1024)) MB, $secs s, $outcome"
 done
 
