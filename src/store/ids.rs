@@ -6,49 +6,41 @@
 use sea_orm::DeriveValueType;
 use serde::{Deserialize, Serialize};
 
-/// The id of a firm (`firms.id`, and every `firm_id`).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    DeriveValueType,
-    Serialize,
-    Deserialize,
-)]
-#[serde(transparent)]
-pub struct FirmId(pub i64);
+/// An integer id of its own type.
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            DeriveValueType,
+            Serialize,
+            Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
 
-impl std::fmt::Display for FirmId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
 
-/// The id of an account (`accounts.id`, the owner of a product, service or webhook, and every
-/// `…_by` that names who did something).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    DeriveValueType,
-    Serialize,
-    Deserialize,
-)]
-#[serde(transparent)]
-pub struct AccountId(pub i64);
+typed_id!(
+    /// The id of a firm (`firms.id`, and every `firm_id`).
+    FirmId
+);
 
-impl std::fmt::Display for AccountId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+typed_id!(
+    /// The id of an account (`accounts.id`, the owner of a product, service or webhook, and
+    /// every `…_by` that names who did something).
+    AccountId
+);
