@@ -43,6 +43,13 @@ pub struct NewAccount {
     pub org: Option<String>,
 }
 
+/// A username as it is stored and looked up: NFKC-normalised (full-width letters are letters)
+/// and case folded, so that `Regulator` and `ｒｅｇｕｌａｔｏｒ` are `regulator`.
+pub fn normal_username(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    username.nfkc().collect::<String>().to_lowercase()
+}
+
 pub fn check_username(username: &str) -> Result<(), String> {
     let ok_len = (3..=64).contains(&username.len());
     let ok_chars = username
@@ -66,7 +73,8 @@ pub struct AccountSummary {
 }
 
 /// Checks a new account's fields and hashes its password (slow: call outside transactions).
-pub async fn prepare_account(new: &NewAccount) -> AppResult<String> {
+pub async fn prepare_account(new: &mut NewAccount) -> AppResult<String> {
+    new.username = normal_username(&new.username);
     check_username(&new.username)
         .map_err(|m| AppError::field_fault(crate::grading::Fault::Characters, "username", m))?;
     if let Some(org) = &new.org {
@@ -162,8 +170,12 @@ pub async fn insert_account<C: ConnectionTrait>(
 }
 
 /// Creates an account and its audit event in one transaction.
-pub async fn create_account(db: &Db, actor: &Actor, new: NewAccount) -> AppResult<AccountSummary> {
-    let hash = prepare_account(&new).await?;
+pub async fn create_account(
+    db: &Db,
+    actor: &Actor,
+    mut new: NewAccount,
+) -> AppResult<AccountSummary> {
+    let hash = prepare_account(&mut new).await?;
     let txn = crate::db::begin_write(db).await?;
     let summary = insert_account(&txn, actor, new, hash).await?;
     txn.commit().await?;
@@ -207,7 +219,31 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> AppResult<
     // Password checks are deliberately slow: at most two at once, so that a flood of logins
     // queues here instead of taking every core from the requests that do other work.
     static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-    let _permit = CHECKS.acquire().await.map_err(AppError::internal)?;
+    static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let _permit = match CHECKS.try_acquire() {
+        Ok(permit) => permit,
+        Err(_) => {
+            use std::sync::atomic::Ordering;
+            /// One place in the queue, given back however the wait ends (a client that goes
+            /// away drops its future mid-wait).
+            struct Waiting;
+            impl Drop for Waiting {
+                fn drop(&mut self) {
+                    WAITING.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            let place = Waiting;
+            if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_CHECKS {
+                drop(place);
+                return Err(AppError::TooManyRequests {
+                    retry_after_secs: 1,
+                });
+            }
+            let permit = CHECKS.acquire().await;
+            drop(place);
+            permit.map_err(AppError::internal)?
+        }
+    };
     let ok = tokio::task::spawn_blocking(move || credentials::verify_password(&password, &phc))
         .await
         .map_err(AppError::internal)?;
@@ -289,30 +325,47 @@ pub async fn firm_uscc(db: &Db, caller: &Caller) -> AppResult<Option<String>> {
     })
 }
 
+/// Who signed in, and the device token their client keeps (the cookie that lets it past a
+/// lock-out of its username next time).
+pub struct SignedIn {
+    pub caller: Caller,
+    pub device: String,
+}
+
+/// Password checks waiting beyond this many are refused at once (429), so that a flood of
+/// logins holds neither memory nor the real users' turn.
+const MAX_WAITING_CHECKS: usize = 32;
+
 /// Checks a password under the shared throttle (the API's login and the login page): the
-/// attempt is reserved for the username and the client's address before the (slow) check, and
-/// its outcome recorded after it.
+/// attempt is reserved for the username, the client's address and its device before the (slow)
+/// check, and its outcome recorded after it.
 pub async fn log_in(
     db: &Db,
     username: &str,
     password: &str,
     address: Option<std::net::IpAddr>,
-) -> AppResult<Caller> {
+    device: Option<&str>,
+) -> AppResult<SignedIn> {
     use super::throttle;
-    if username.len() > 64 || password.len() > 1024 {
+    if username.len() > 256 || password.len() > 1024 {
         return Err(AppError::BadCredentials);
     }
+    let username = normal_username(username);
+    let device = match device {
+        Some(d) if d.starts_with(credentials::TOKEN_PREFIX) && d.len() <= 128 => d.to_owned(),
+        _ => credentials::new_token().map_err(AppError::internal)?,
+    };
     let now_ms = || Utc::now().timestamp_millis();
-    let attempt = throttle::begin(db, username, address, now_ms())
+    let attempt = throttle::begin(db, &username, address, Some(&device), now_ms())
         .await?
         .map_err(|refused| AppError::TooManyRequests {
             retry_after_secs: refused.retry_after_secs,
         })?;
-    let result = authenticate(db, username, password).await;
+    let result = authenticate(db, &username, password).await;
     match &result {
         Ok(_) => attempt.end(db, true, now_ms()).await?,
         Err(AppError::BadCredentials) => attempt.end(db, false, now_ms()).await?,
         Err(_) => attempt.abandon(db, now_ms()).await?,
     }
-    result
+    result.map(|caller| SignedIn { caller, device })
 }

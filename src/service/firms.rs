@@ -182,14 +182,14 @@ pub async fn create_firm(
     )?;
     let account = match (request.username, request.password) {
         (Some(username), Some(password)) => {
-            let new_account = super::accounts::NewAccount {
+            let mut new_account = super::accounts::NewAccount {
                 username,
                 password,
                 role: super::accounts::Role::Firm,
                 firm: Some(new.uscc.clone()),
                 org: None,
             };
-            let hash = super::accounts::prepare_account(&new_account).await?;
+            let hash = super::accounts::prepare_account(&mut new_account).await?;
             Some((new_account, hash))
         }
         (None, None) => None,

@@ -1,12 +1,15 @@
 //! Free text that people type (names, notes, reasons), checked once at the boundary: trimmed,
-//! within its length, and free of the bidirectional-override characters (U+202A–U+202E,
-//! U+2066–U+2069) that make a text display in another order than it is stored — a firm name
+//! within its length, and free of the bidirectional controls (U+202A–U+202E, U+2066–U+2069
+//! and the invisible marks U+200E, U+200F, U+061C) that make a text display in another order than it is stored — a firm name
 //! that reads one way and sorts, searches and prints another ("Trojan Source").
 
 use crate::error::{AppError, AppResult};
 
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 fn checked(field: &str, value: &str, max: usize, one_line: bool) -> AppResult<String> {
@@ -30,7 +33,8 @@ fn checked(field: &str, value: &str, max: usize, one_line: bool) -> AppResult<St
         return Err(AppError::field_fault(
             crate::grading::Fault::Characters,
             field,
-            "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069)",
+            "must not contain bidirectional control characters \
+             (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)",
         ));
     }
     Ok(text.to_owned())
@@ -60,7 +64,9 @@ mod tests {
 
     #[test]
     fn bidirectional_controls_are_refused_with_the_field() {
-        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+        for c in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
             let err = line("name", &format!("重庆{c}公司"), 200).unwrap_err();
             assert!(matches!(err, AppError::Validation { ref field, .. } if field == "name"));
             assert!(note("reason", &format!("a{c}b"), 100).is_err());

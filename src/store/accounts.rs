@@ -81,8 +81,16 @@ pub async fn find_by_username<C: ConnectionTrait>(
     db: &C,
     username: &str,
 ) -> Result<Option<Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    // Usernames are one whatever their case (NFKC and case folded on the way in); accounts
+    // made before that rule keep their spelling and are found by their lower case.
     Entity::find()
-        .filter(Column::Username.eq(username))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(Column::Username)))
+                .eq(crate::service::accounts::normal_username(username)),
+        )
+        .order_by_asc(Column::Id)
         .one(db)
         .await
 }

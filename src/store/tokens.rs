@@ -124,31 +124,73 @@ pub async fn delete_session<C: ConnectionTrait>(db: &C, token_hash: &str) -> Res
     Ok(())
 }
 
-/// An account's live API tokens, oldest first.
-pub async fn api_tokens_of<C: ConnectionTrait>(
-    db: &C,
-    account_id: crate::store::ids::AccountId,
-    now: DateTimeUtc,
-) -> Result<Vec<api_token::Model>, DbErr> {
-    use sea_orm::QueryOrder;
-    api_token::Entity::find()
-        .filter(api_token::Column::AccountId.eq(account_id))
-        .filter(api_token::Column::ExpiresAt.gt(now))
-        .order_by_asc(api_token::Column::Id)
-        .all(db)
-        .await
+/// One live credential of an account (either kind), without its hash.
+pub struct Live {
+    pub id: i64,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
 }
 
-/// Deletes one of an account's API tokens; `false` when it has none with that id.
-pub async fn delete_api_token<C: ConnectionTrait>(
+/// An account's live credentials of `kind`, oldest first.
+pub async fn live_of<C: ConnectionTrait>(
     db: &C,
+    kind: Kind,
+    account_id: crate::store::ids::AccountId,
+    now: DateTimeUtc,
+) -> Result<Vec<Live>, DbErr> {
+    use sea_orm::QueryOrder;
+    Ok(match kind {
+        Kind::Api => api_token::Entity::find()
+            .filter(api_token::Column::AccountId.eq(account_id))
+            .filter(api_token::Column::ExpiresAt.gt(now))
+            .order_by_asc(api_token::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| Live {
+                id: t.id,
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+            })
+            .collect(),
+        Kind::Session => session::Entity::find()
+            .filter(session::Column::AccountId.eq(account_id))
+            .filter(session::Column::ExpiresAt.gt(now))
+            .order_by_asc(session::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| Live {
+                id: t.id,
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+            })
+            .collect(),
+    })
+}
+
+/// Deletes one of an account's credentials of `kind`; `false` when it has none with that id.
+pub async fn delete_of<C: ConnectionTrait>(
+    db: &C,
+    kind: Kind,
     account_id: crate::store::ids::AccountId,
     id: i64,
 ) -> Result<bool, DbErr> {
-    let deleted = api_token::Entity::delete_many()
-        .filter(api_token::Column::Id.eq(id))
-        .filter(api_token::Column::AccountId.eq(account_id))
-        .exec(db)
-        .await?;
+    let deleted = match kind {
+        Kind::Api => {
+            api_token::Entity::delete_many()
+                .filter(api_token::Column::Id.eq(id))
+                .filter(api_token::Column::AccountId.eq(account_id))
+                .exec(db)
+                .await?
+        }
+        Kind::Session => {
+            session::Entity::delete_many()
+                .filter(session::Column::Id.eq(id))
+                .filter(session::Column::AccountId.eq(account_id))
+                .exec(db)
+                .await?
+        }
+    };
     Ok(deleted.rows_affected > 0)
 }

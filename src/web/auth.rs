@@ -15,6 +15,27 @@ use crate::service::accounts::{self, Caller, Role};
 use crate::store::tokens::Kind;
 
 pub const SESSION_COOKIE: &str = "gec_session";
+/// The device cookie: a client that signed in as a user keeps it, and it lets that client past
+/// a lock-out of the username that strangers' guesses caused (`service::throttle`).
+pub const DEVICE_COOKIE: &str = "gec_device";
+
+/// The device token a client sent, if any.
+pub fn device_of(jar: &CookieJar) -> Option<String> {
+    jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// The jar with the device cookie set (kept for the 90 days a device is remembered).
+pub fn with_device(jar: CookieJar, token: String, secure: bool) -> CookieJar {
+    use axum_extra::extract::cookie::{Cookie, SameSite};
+    jar.add(
+        Cookie::build((DEVICE_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Strict)
+            .max_age(cookie::time::Duration::days(90)),
+    )
+}
 
 /// A set of roles allowed to call a handler.
 pub trait Allowed: Send + Sync + 'static {

@@ -17,6 +17,27 @@ pub fn matches(expected: &str, given: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether a form post comes from this site's own pages, as far as the browser says: a
+/// `Sec-Fetch-Site` other than `same-origin` (or `none`, the user's own navigation), or an
+/// `Origin` whose host is not the `Host` the request was sent to, is another site's post. A
+/// client that sends neither (an old browser, a script) is judged by the token alone.
+pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    use axum::http::header;
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    match text(header::ORIGIN.as_str()) {
+        None => true,
+        Some(origin) => {
+            let host = origin.split_once("://").map(|(_, rest)| rest);
+            host.is_some() && host == text(header::HOST.as_str())
+        }
+    }
+}
+
 /// A page form whose `csrf` field must be the signed-in session's token: taking a form as
 /// `CsrfForm<T>` is the only way a page handler reads one, so no POST route can forget the
 /// check. `T` is the form's own fields (the `csrf` field is checked here and ignored there); a
@@ -42,6 +63,13 @@ where
     ) -> Result<Self, Self::Rejection> {
         use super::page_error::PageError;
         use crate::error::AppError;
+        if request
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|site| site == "cross-site")
+        {
+            return Err(PageError(AppError::Forbidden));
+        }
         let session = axum_extra::extract::CookieJar::from_headers(request.headers())
             .get(super::auth::SESSION_COOKIE)
             .map(|c| c.value().to_owned());

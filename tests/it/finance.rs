@@ -175,6 +175,49 @@ async fn a_firm_applies_with_consent_the_bank_reads_and_decides_and_the_firm_see
     )
     .await
     .problem(404);
+    // Bounds (issue 25, item 5): the extreme integer is out of range, not its own absolute
+    // value; an approval is at most what was asked for and at most the product's maximum.
+    for (terms, field) in [
+        (
+            json!({"rate_step_bp": i32::MIN, "amount_10k_cny": "800"}),
+            "rate_step_bp",
+        ),
+        (
+            json!({"rate_step_bp": 501, "amount_10k_cny": "800"}),
+            "rate_step_bp",
+        ),
+        (
+            json!({"rate_step_bp": -20, "amount_10k_cny": "1000000000000"}),
+            "amount_10k_cny",
+        ),
+        (
+            json!({"rate_step_bp": -20, "amount_10k_cny": "1000.01"}),
+            "amount_10k_cny",
+        ),
+    ] {
+        let mut body = json!({"decision": "approved", "term_months": 36});
+        body.as_object_mut()
+            .unwrap()
+            .extend(terms.as_object().unwrap().clone());
+        let refused = app
+            .post(
+                &format!("/api/v1/applications/{aid}/decision"),
+                Some(&bank),
+                body,
+            )
+            .await
+            .problem(422);
+        assert_eq!(refused["field"], field, "{refused}");
+    }
+    let refused = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            product(json!([grade]), json!({grade.clone(): i32::MIN})),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], format!("rate_step_bp.{grade}"));
     let decided = app
         .post(&format!("/api/v1/applications/{aid}/decision"), Some(&bank),
               json!({"decision": "approved", "amount_10k_cny": "800", "rate_step_bp": -20, "term_months": 36}))

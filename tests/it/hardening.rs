@@ -286,3 +286,52 @@ async fn an_https_deployment_answers_with_hsts() {
         "max-age=31536000; includeSubDomains"
     );
 }
+
+#[tokio::test]
+async fn page_sessions_are_listed_beside_api_tokens_and_revoked_by_their_owner() {
+    // Issue 25, item 10: a signed-in browser is a credential too; its owner sees and ends it.
+    let app = TestApp::new().await;
+    let token = app.token_for(Role::Bank, "bank").await;
+    let browser = app.page_session("bank").await;
+    assert_eq!(
+        app.page("/bank", Some(&browser)).await.status,
+        StatusCode::OK
+    );
+    let list = app.get("/api/v1/tokens", Some(&token)).await.json();
+    let kinds: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["api", "session"], "{list}");
+    let session_id = list["items"][1]["id"].as_i64().unwrap();
+    let other = app.token_for(Role::Bank, "other").await;
+    let path = format!("/api/v1/tokens/{session_id}?kind=session");
+    assert_eq!(
+        app.call(Method::DELETE, &path, Some(&other), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &path, Some(&token), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let after = app.page("/bank", Some(&browser)).await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "the browser is signed out"
+    );
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/tokens/{session_id}?kind=everything"),
+        Some(&token),
+        None,
+    )
+    .await
+    .problem(400);
+}

@@ -131,6 +131,43 @@ async fn a_login_form_without_its_csrf_token_is_refused() {
 }
 
 #[tokio::test]
+async fn a_planted_csrf_cookie_does_not_sign_in_from_another_site() {
+    // Issue 25, item 10: an attacker who plants the double-submit cookie (a sibling subdomain,
+    // plain HTTP) matches the token; the browser's own word on the post's origin refuses it.
+    let app = TestApp::new().await;
+    app.create_account(Role::Bank, "officer", None).await;
+    let planted = "planted-value-planted-value-planted-value";
+    let body = format!("username=officer&password={PASSWORD}&csrf={planted}");
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("gec_csrf={planted}"))
+            .header(header::HOST, "gec.example")
+            .header(name, value)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let response = app.send(request).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    assert_eq!(app.count("sessions").await, 0);
+    // The site's own form, as a browser sends it, signs in.
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("gec_csrf={planted}"))
+        .header(header::HOST, "gec.example")
+        .header("origin", "https://gec.example")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
 async fn a_wrong_password_on_the_form_shows_the_form_again_with_an_error() {
     let app = TestApp::new().await;
     app.create_account(Role::Bank, "officer", None).await;

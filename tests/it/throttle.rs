@@ -15,8 +15,25 @@ use sea_orm::ConnectionTrait;
 use crate::helpers::{PASSWORD, TestApp, TestResponse};
 
 async fn login_from(app: &TestApp, address: &str, username: &str, password: &str) -> TestResponse {
+    login_with(app, address, None, username, password).await
+}
+
+/// A login from `address`, sending the device cookie `device` if any.
+async fn login_with(
+    app: &TestApp,
+    address: &str,
+    device: Option<&str>,
+    username: &str,
+    password: &str,
+) -> TestResponse {
     let mut request = Request::post("/api/v1/login")
         .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::COOKIE,
+            device
+                .map(|d| format!("gec_device={d}"))
+                .unwrap_or_default(),
+        )
         .body(Body::from(
             serde_json::json!({"username": username, "password": password}).to_string(),
         ))
@@ -34,7 +51,8 @@ fn now_ms() -> i64 {
 async fn concurrent_attempts_past_the_free_ones_are_refused_before_any_check() {
     let app = TestApp::new().await;
     let begun =
-        futures_join((0..20).map(|_| throttle::begin(&app.db, "alice", None, now_ms()))).await;
+        futures_join((0..20).map(|_| throttle::begin(&app.db, "alice", None, None, now_ms())))
+            .await;
     let held: Vec<_> = begun
         .into_iter()
         .map(|r| r.unwrap())
@@ -48,7 +66,7 @@ async fn concurrent_attempts_past_the_free_ones_are_refused_before_any_check() {
     for attempt in held {
         attempt.end(&app.db, false, now_ms()).await.unwrap();
     }
-    let refused = throttle::begin(&app.db, "ALICE", None, now_ms())
+    let refused = throttle::begin(&app.db, "ALICE", None, None, now_ms())
         .await
         .unwrap()
         .err()
@@ -61,7 +79,8 @@ async fn concurrent_attempts_past_the_free_ones_are_refused_before_any_check() {
         .await
         .unwrap();
     let begun =
-        futures_join((0..10).map(|_| throttle::begin(&app.db, "alice", None, now_ms()))).await;
+        futures_join((0..10).map(|_| throttle::begin(&app.db, "alice", None, None, now_ms())))
+            .await;
     let let_through = begun.into_iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
     assert_eq!(let_through, 1);
 }
@@ -95,6 +114,20 @@ async fn futures_join<F: std::future::Future>(
 async fn a_burst_of_guesses_checks_at_most_the_free_ones_and_the_owner_still_signs_in() {
     let app = TestApp::new().await;
     app.create_account(Role::Regulator, "chen", None).await;
+    // The owner signed in before, from home: the answer gave the client a device cookie.
+    let before = login_from(&app, "198.51.100.20", "chen", PASSWORD).await;
+    assert_eq!(before.status, StatusCode::OK);
+    let cookie = before.header("set-cookie");
+    assert!(
+        cookie.starts_with("gec_device=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let device = cookie["gec_device=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
     let answers =
         futures_join((0..30).map(|_| login_from(&app, "203.0.113.5", "chen", "wrong-password-1")))
             .await;
@@ -116,13 +149,53 @@ async fn a_burst_of_guesses_checks_at_most_the_free_ones_and_the_owner_still_sig
     let from_attacker = login_from(&app, "203.0.113.5", "chen", PASSWORD).await;
     assert_eq!(from_attacker.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(!from_attacker.header("retry-after").is_empty());
-    let from_owner = login_from(&app, "198.51.100.20", "chen", PASSWORD).await;
+
+    // Issue 25, item 4: fresh addresses share the user's lock-out. A hundred guesses from a
+    // hundred addresses are none of them checked, and the right password from a stranger's
+    // fresh address is refused too.
+    for n in 0..100 {
+        let guess = login_from(
+            &app,
+            &format!("192.0.2.{}", n + 1),
+            "chen",
+            "wrong-password-2",
+        )
+        .await;
+        assert_eq!(
+            guess.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "guess {n} was checked"
+        );
+    }
+    let stranger = login_from(&app, "192.0.2.200", "chen", PASSWORD).await;
+    assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+    let forged = login_with(&app, "192.0.2.203", Some("gec_madeup"), "chen", PASSWORD).await;
     assert_eq!(
-        from_owner.status,
-        StatusCode::OK,
-        "a clean address gets the owner in: {}",
-        from_owner.text()
+        forged.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up device is no proof"
     );
+
+    // The owner's device gets in from anywhere; so does the address the owner signed in from.
+    let on_the_road = login_with(&app, "192.0.2.201", Some(&device), "chen", PASSWORD).await;
+    assert_eq!(
+        on_the_road.status,
+        StatusCode::OK,
+        "the owner's device gets in: {}",
+        on_the_road.text()
+    );
+    let again =
+        futures_join((0..10).map(|_| login_from(&app, "203.0.113.6", "chen", "wrong-password-3")))
+            .await;
+    assert!(again.iter().all(|r| r.status != StatusCode::OK));
+    assert_eq!(
+        login_from(&app, "192.0.2.202", "chen", PASSWORD)
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let from_home = login_from(&app, "198.51.100.20", "chen", PASSWORD).await;
+    assert_eq!(from_home.status, StatusCode::OK, "{}", from_home.text());
 }
 
 #[tokio::test]
@@ -149,4 +222,39 @@ async fn an_address_that_guesses_at_many_usernames_is_throttled_itself() {
         throttle::address_key(v6_b),
         "one IPv6 /64 is one subscriber"
     );
+    // Behind an IPv6 listener an IPv4 client arrives as ::ffff:a.b.c.d: it is that IPv4
+    // address, not one /64 shared by every IPv4 client (issue 25, item 3).
+    let mapped = |text: &str| throttle::address_key(text.parse::<IpAddr>().unwrap());
+    assert_eq!(mapped("::ffff:192.0.2.44"), mapped("192.0.2.44"));
+    assert_ne!(mapped("::ffff:192.0.2.44"), mapped("::ffff:192.0.2.45"));
+}
+
+#[tokio::test]
+async fn usernames_are_one_whatever_their_case_or_width() {
+    // Issue 25, item 10: `Regulator` beside `regulator` were two accounts sharing one
+    // throttle key. A username is NFKC-normalised and case folded on the way in.
+    let app = TestApp::new().await;
+    app.create_account(Role::Bank, "Wang.Teller", None).await;
+    let again = gec::service::accounts::create_account(
+        &app.db,
+        &gec::store::audit::Actor::system("test"),
+        gec::service::accounts::NewAccount {
+            username: "wang.teller".into(),
+            password: PASSWORD.into(),
+            role: Role::Bank,
+            firm: None,
+            org: None,
+        },
+    )
+    .await;
+    assert!(again.is_err(), "the same name in another case is taken");
+    for spelling in ["wang.teller", "WANG.TELLER", "ｗａｎｇ．ｔｅｌｌｅｒ"] {
+        let answer = login_from(&app, "192.0.2.60", spelling, PASSWORD).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "{spelling}: {}",
+            answer.text()
+        );
+    }
 }

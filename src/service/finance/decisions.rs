@@ -75,7 +75,7 @@ pub async fn decide(
         let step = d
             .rate_step_bp
             .ok_or_else(|| AppError::fault("rate_step_bp", Fault::Required))?;
-        if step.abs() > MAX_STEP_BP {
+        if !(-MAX_STEP_BP..=MAX_STEP_BP).contains(&step) {
             return Err(AppError::field_fault(
                 crate::grading::Fault::Range,
                 "rate_step_bp",
@@ -114,6 +114,41 @@ pub struct Terms {
     pub rate_step_bp: Option<i32>,
     pub term_months: Option<i32>,
     pub reason: Option<String>,
+}
+
+/// An approval grants at most what the firm asked for and at most the product's maximum: a
+/// larger sum is a new application, which the firm makes.
+async fn within_bounds(txn: &WriteTxn, row: &applications::Model, approved: &str) -> AppResult<()> {
+    let decimal = |text: &str| crate::grading::decimal::parse_decimal(text).ok();
+    let approved = decimal(approved);
+    let too_much = |bound: Option<rust_decimal::Decimal>, reason: String| match (approved, bound) {
+        (Some(a), Some(b)) if a > b => Err(AppError::field_fault(
+            crate::grading::Fault::Range,
+            "amount_10k_cny",
+            reason,
+        )),
+        _ => Ok(()),
+    };
+    too_much(
+        decimal(&row.amount_10k_cny),
+        format!(
+            "at most the {} (10k CNY) the firm applied for",
+            row.amount_10k_cny
+        ),
+    )?;
+    if let Some(product) = products::Entity::find_by_id(row.product_id)
+        .one(txn)
+        .await?
+    {
+        too_much(
+            decimal(&product.max_amount_10k_cny),
+            format!(
+                "at most the product's maximum of {} (10k CNY)",
+                product.max_amount_10k_cny
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Applications in the offer → ask → decide workflow: banks own the products.
@@ -201,6 +236,9 @@ impl Workflow for Applications {
         by: crate::store::ids::AccountId,
         now: DateTime<Utc>,
     ) -> AppResult<Self::Row> {
+        if let Some(approved) = &terms.amount_10k_cny {
+            within_bounds(txn, &row, approved).await?;
+        }
         let mut model: applications::ActiveModel = row.into();
         model.status = Set(next);
         model.decision_amount_10k_cny = Set(terms.amount_10k_cny.clone());

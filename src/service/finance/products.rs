@@ -161,7 +161,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
                 "a grade the product does not take",
             ));
         }
-        if bp.abs() > MAX_STEP_BP {
+        if !(-MAX_STEP_BP..=MAX_STEP_BP).contains(bp) {
             return Err(AppError::field_fault(
                 crate::grading::Fault::Range,
                 field,

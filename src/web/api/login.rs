@@ -15,7 +15,9 @@ use crate::error::{AppResult, Problem};
 use crate::service::accounts::{self, API_TOKEN_LIFETIME, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
+use crate::web::auth::{device_of, with_device};
 use crate::web::extract::ClientAddr;
+use axum_extra::extract::cookie::CookieJar;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_login))
@@ -35,7 +37,9 @@ pub struct LoginResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A username and password for an API token (shown once). Who may call it: anyone.
+/// A username and password for an API token (shown once). Who may call it: anyone. The answer
+/// sets a device cookie (`gec_device`); a client that sends it back signs in even while
+/// strangers' guesses have its username locked.
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
         (status = 401, body = Problem, description = "Wrong username or password"),
@@ -43,13 +47,25 @@ pub struct LoginResponse {
 async fn create_login(
     State(state): State<AppState>,
     ClientAddr(address): ClientAddr,
+    jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
-    let caller = accounts::log_in(&state.db, &request.username, &request.password, address).await?;
+    let device = device_of(&jar);
+    let signed_in = accounts::log_in(
+        &state.db,
+        &request.username,
+        &request.password,
+        address,
+        device.as_deref(),
+    )
+    .await?;
+    let caller = signed_in.caller;
+    let jar = with_device(jar, signed_in.device, state.config.secure_cookies());
     let token = accounts::issue_credential(&state.db, &caller, Kind::Api).await?;
     // A token is shown once, to this caller: no cache may keep the answer.
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
+        jar,
         Json(LoginResponse {
             token,
             role: caller.role,

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::service::accounts::{self, Role};
 use crate::store::tokens::Kind;
 use crate::web::AppState;
-use crate::web::auth::{PageAuth, SESSION_COOKIE};
+use crate::web::auth::{PageAuth, SESSION_COOKIE, device_of, with_device};
 use crate::web::csrf::{self, CsrfForm};
 use crate::web::extract::ClientAddr;
 use crate::web::i18n::Lang;
@@ -115,18 +115,30 @@ async fn create_session(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    headers: axum::http::HeaderMap,
     ClientAddr(address): ClientAddr,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let expected = jar
         .get(csrf::PRE_SESSION_COOKIE)
         .map(|c| c.value().to_owned());
-    if !expected.is_some_and(|e| csrf::matches(&e, &form.csrf)) {
+    // The double-submit cookie alone can be planted (a sibling subdomain, a man in the
+    // middle on plain HTTP): the browser's word on where the post comes from is checked too.
+    if !csrf::same_origin(&headers) || !expected.is_some_and(|e| csrf::matches(&e, &form.csrf)) {
         return Err(AppError::Forbidden.into());
     }
     let secure = state.config.secure_cookies();
-    let caller = match accounts::log_in(&state.db, &form.username, &form.password, address).await {
-        Ok(caller) => caller,
+    let device = device_of(&jar);
+    let signed_in = accounts::log_in(
+        &state.db,
+        &form.username,
+        &form.password,
+        address,
+        device.as_deref(),
+    )
+    .await;
+    let (caller, jar) = match signed_in {
+        Ok(signed_in) => (signed_in.caller, with_device(jar, signed_in.device, secure)),
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
             let status = err.status();
             let (jar, token) = pre_session_cookie(jar, secure)?;
