@@ -68,6 +68,8 @@ pub enum Conflict {
     NoActiveKey,
     /// The stored assessment cannot be recomputed here (its table or methodology is missing).
     NotReproducible,
+    /// A limit on how many of these one account may have is reached (active webhooks).
+    Limit,
 }
 
 impl AppError {

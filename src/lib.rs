@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -33,7 +34,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        files::dir(&config.data_dir, files::Access::Private).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
     }

@@ -13,6 +13,7 @@ mod m20261127_000007_green_finance;
 mod m20261127_000008_webhooks;
 mod m20261127_000009_cosignatures;
 mod m20261205_000010_key_algorithms;
+mod m20261205_000011_webhook_health;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_webhooks::Migration),
             Box::new(m20261127_000009_cosignatures::Migration),
             Box::new(m20261205_000010_key_algorithms::Migration),
+            Box::new(m20261205_000011_webhook_health::Migration),
         ]
     }
 }

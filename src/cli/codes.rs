@@ -174,11 +174,12 @@ fn offline_status(
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_else(|| json!({}));
         all[&list.issuer] = json!({"version": list.version, "iat": list.iat});
-        if let Some(dir) = state.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(state, serde_json::to_vec_pretty(&all)?)
-            .with_context(|| format!("writing {}", state.display()))?;
+        crate::files::replace(
+            state,
+            &serde_json::to_vec_pretty(&all)?,
+            crate::files::Access::Private,
+        )
+        .with_context(|| format!("writing {}", state.display()))?;
     }
     Ok((status, list.version))
 }
@@ -265,7 +266,7 @@ pub fn run_qr(args: &QrArgs) -> anyhow::Result<ExitCode> {
         "svg" => qr::svg(&code).into_bytes(),
         _ => qr::png(&code, args.scale).map_err(anyhow::Error::msg)?,
     };
-    std::fs::write(&args.output, bytes)
+    crate::files::replace(&args.output, &bytes, crate::files::Access::Public)
         .with_context(|| format!("writing {}", args.output.display()))?;
     eprintln!(
         "wrote {} (QR version {:?}, level {})",

@@ -270,17 +270,18 @@ pub fn run_log(data_dir: &Path, command: &LogCommand) -> anyhow::Result<ExitCode
     }
     let ok = verdict["ok"] == json!(true);
     if ok {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
         let state = WitnessState {
             origin: checkpoint.origin,
             log_key: log.x,
             size: checkpoint.size,
             root: root_b64,
         };
-        std::fs::write(&path, serde_json::to_vec_pretty(&state)?)
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::files::replace(
+            &path,
+            &serde_json::to_vec_pretty(&state)?,
+            crate::files::Access::Private,
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{}", serde_json::to_string_pretty(&verdict)?);
     Ok(if ok {

@@ -323,7 +323,7 @@ pub async fn open_db(
     database_url: &str,
 ) -> anyhow::Result<crate::db::Db> {
     if database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(data_dir)
+        crate::files::dir(data_dir, crate::files::Access::Private)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     }
     crate::db::connect(database_url)

@@ -173,13 +173,13 @@ fn hashes(bytes: &[u8], tile: &Tile) -> anyhow::Result<Vec<Hash>> {
     Ok(all[..tile.width as usize].to_vec())
 }
 
+/// A mirror's tiles are for publishing: readable by all.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    crate::files::dir(dir, crate::files::Access::Public)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    crate::files::replace(path, bytes, crate::files::Access::Public)
+        .with_context(|| format!("replacing {}", path.display()))
 }
 
 /// `gec log mirror --server URL --dir DIR`: brings the copy in DIR up to the service's latest

@@ -71,7 +71,8 @@ fn state_file(dir: &Path, origin: &str) -> PathBuf {
 }
 
 fn load_or_create_key(dir: &Path) -> anyhow::Result<SigningKey> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::files::dir(dir, crate::files::Access::Private)
+        .with_context(|| format!("creating {}", dir.display()))?;
     let path = key_file(dir);
     if let Ok(pem) = std::fs::read_to_string(&path) {
         return SigningKey::from_pkcs8_pem(&pem)
@@ -83,15 +84,9 @@ fn load_or_create_key(dir: &Path) -> anyhow::Result<SigningKey> {
     let pem = key
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map_err(|e| anyhow!("encoding the key: {e}"))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
     use std::io::Write;
-    let mut file = options
+    let mut file = crate::files::options(crate::files::Access::Private)
+        .create_new(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(pem.as_bytes())?;

@@ -95,14 +95,8 @@ fn log_key_pem(key: &LogKey) -> anyhow::Result<String> {
 
 /// Writes a secret readable by the service's user alone, never replacing an existing file.
 fn write_secret(path: &Path, pem: &str) -> anyhow::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
+    let mut file = crate::files::options(crate::files::Access::Private)
+        .create_new(true)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(pem.as_bytes())?;
@@ -125,11 +119,12 @@ fn read_secret(path: &Path, algorithm: Algorithm) -> anyhow::Result<SigningKey> 
 
 fn save(data_dir: &Path, file: &KeyringFile) -> anyhow::Result<()> {
     let path = keys_dir(data_dir).join("keyring.json");
-    let tmp = keys_dir(data_dir).join("keyring.json.tmp");
-    fs::write(&tmp, serde_json::to_vec_pretty(file)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
+    crate::files::replace(
+        &path,
+        &serde_json::to_vec_pretty(file)?,
+        crate::files::Access::Private,
+    )
+    .with_context(|| format!("replacing {}", path.display()))
 }
 
 fn load_file(data_dir: &Path) -> anyhow::Result<Option<KeyringFile>> {
@@ -146,13 +141,8 @@ fn load_file(data_dir: &Path) -> anyhow::Result<Option<KeyringFile>> {
 
 fn ensure_dir(data_dir: &Path) -> anyhow::Result<()> {
     let dir = keys_dir(data_dir);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
+    crate::files::dir(&dir, crate::files::Access::Private)
+        .with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Opens the key ring, creating a code key and a log key on first start.

@@ -6,7 +6,6 @@
 
 use crate::db::Db;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
@@ -140,11 +139,10 @@ fn keep_file(anchor: &Path, note: &str, size: u64) -> AppResult<()> {
         ))
     };
     let dir = anchor.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let lock = std::fs::OpenOptions::new()
+    crate::files::dir(dir, crate::files::Access::Private).map_err(fail)?;
+    let lock = crate::files::options(crate::files::Access::Private)
         .create(true)
         .truncate(false)
-        .write(true)
         .open(dir.join("checkpoint.lock"))
         .map_err(fail)?;
     lock.lock().map_err(fail)?;
@@ -162,23 +160,7 @@ fn keep_file(anchor: &Path, note: &str, size: u64) -> AppResult<()> {
 
 /// Replaces the kept checkpoint: written beside, flushed to disk, then renamed over it.
 pub fn write_anchor(path: &Path, note: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("checkpoint");
-    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(note.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::files::replace(path, note.as_bytes(), crate::files::Access::Private)
 }
 
 const WITNESS_TIMEOUT: Duration = Duration::from_secs(5);

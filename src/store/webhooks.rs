@@ -16,6 +16,10 @@ pub struct Model {
     pub secret: String,
     pub created_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
+    /// When its deliveries began failing (none while the endpoint answers 2xx).
+    pub failing_since_ms: Option<i64>,
+    /// Why the service stopped it (failing for five days); none when the bank stopped it.
+    pub disabled_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -170,3 +170,36 @@ async fn gec_regrade_reports_changed_grades_and_submits_them_with_apply() {
             .contains("already under review")
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_its_owners_alone_whatever_the_umask() {
+    // Issue 25, item 7: under `umask 000` the folders were 0777 and the keyring 0666.
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let gec = env!("CARGO_BIN_EXE_gec");
+    let script = format!("umask 000 && '{gec}' keys list && '{gec}' accounts list");
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .env("GEC_DATA_DIR", &data)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("keys")), 0o700);
+    for file in ["keys/keyring.json", "keys/log.pem", "gec.db"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    // The kept checkpoint is written the same way.
+    let checkpoint = data.join("log").join("checkpoint");
+    gec::service::log_guard::write_anchor(&checkpoint, "note\n").unwrap();
+    assert_eq!(mode(&checkpoint), 0o600);
+    assert_eq!(mode(&data.join("log")), 0o700);
+}

@@ -1,7 +1,11 @@
-//! Sending the outbox: claims (so that two replicas never send one delivery at once), signed
-//! posts, and retries with backoff.
+//! Sending the outbox, one endpoint independent of another: each webhook's deliveries go in
+//! order, one at a time (only the oldest undelivered one of a webhook is ever claimed), while
+//! different endpoints are tried side by side, at most [`PARALLEL`] at once — a dead endpoint
+//! holds up its own queue and nobody else's. A claim is exclusive across replicas for longer
+//! than an attempt can take ([`CLAIM_MS`] against [`ATTEMPT_TIMEOUT`]). An endpoint failing for
+//! [`GIVE_UP_AFTER_MS`] is stopped, and the bank sees why on its desk.
 
-use super::guard::check_url;
+use super::guard::{PinnedResolver, checked};
 use super::outbox::enqueue_expiring;
 use crate::db::Db;
 
@@ -9,19 +13,30 @@ use base64::Engine;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::error::{AppError, AppResult};
 use crate::store::webhooks::{self, attempts, deliveries};
 
-/// How long a worker holds a claimed delivery before another may try it.
+/// The longest one attempt may take: the post's whole exchange.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The longest the name of an endpoint may take to resolve before an attempt.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a claimed delivery is a worker's alone: well past resolving, posting and
+/// recording, so that no other replica sends it while this one still may.
 pub(super) const CLAIM_MS: i64 = 60_000;
 
-/// At most this many deliveries a round.
+/// At most this many deliveries a round of [`deliver_due`].
 pub(super) const BATCH: u64 = 20;
+
+/// At most this many endpoints tried at once by one replica's worker.
+pub const PARALLEL: usize = 8;
+
+/// An endpoint whose deliveries have failed this long, without one success, is stopped.
+pub const GIVE_UP_AFTER_MS: i64 = 5 * 24 * 3_600_000;
 
 pub(super) fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
@@ -51,42 +66,56 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<S
     ))
 }
 
-/// Claims the deliveries due now (at most a batch), so that no other worker sends them while
-/// this one does.
-pub(super) async fn claim(db: &Db, now: i64) -> AppResult<Vec<deliveries::Model>> {
+/// Claims up to `limit` deliveries due now — each the oldest undelivered one of an active
+/// webhook, and none of a webhook whose head another worker holds — so that no other worker
+/// sends them while this one does.
+pub(super) async fn claim(db: &Db, now: i64, limit: u64) -> AppResult<Vec<deliveries::Model>> {
+    let heads = Query::select()
+        .expr(sea_orm::sea_query::Func::min(Expr::col(
+            deliveries::Column::Id,
+        )))
+        .from(deliveries::Entity)
+        .and_where(deliveries::Column::DeliveredMs.is_null())
+        .group_by_col(deliveries::Column::WebhookId)
+        .to_owned();
+    let active = Query::select()
+        .column(webhooks::Column::Id)
+        .from(webhooks::Entity)
+        .and_where(webhooks::Column::DisabledAt.is_null())
+        .to_owned();
     // A plain read first: an idle outbox costs no write transaction (SQLite has one writer).
-    let due = |select: sea_orm::Select<deliveries::Entity>| {
-        select
-            .filter(deliveries::Column::DeliveredMs.is_null())
-            .filter(deliveries::Column::NextAttemptMs.lte(now))
-            .filter(deliveries::Column::ClaimedUntilMs.lte(now))
-    };
-    if due(deliveries::Entity::find()).one(db).await?.is_none() {
+    let due = deliveries::Entity::find()
+        .filter(deliveries::Column::Id.in_subquery(heads))
+        .filter(deliveries::Column::WebhookId.in_subquery(active))
+        .filter(deliveries::Column::NextAttemptMs.lte(now))
+        .filter(deliveries::Column::ClaimedUntilMs.lte(now))
+        .order_by_asc(deliveries::Column::NextAttemptMs)
+        .limit(limit)
+        .all(db)
+        .await?;
+    if due.is_empty() {
         return Ok(Vec::new());
     }
+    // Each taken only if still free: another replica may have claimed it since the read.
     let txn = crate::db::begin_write(db).await?;
-    let mut select = due(deliveries::Entity::find())
-        .order_by_asc(deliveries::Column::NextAttemptMs)
-        .limit(BATCH);
-    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        select = select.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
-    let due = select.all(&txn).await?;
-    if !due.is_empty() {
-        deliveries::Entity::update_many()
+    let mut claimed = Vec::new();
+    for d in due {
+        let taken = deliveries::Entity::update_many()
             .col_expr(
                 deliveries::Column::ClaimedUntilMs,
-                sea_orm::sea_query::Expr::value(now + CLAIM_MS),
+                Expr::value(now + CLAIM_MS),
             )
-            .filter(deliveries::Column::Id.is_in(due.iter().map(|d| d.id)))
+            .filter(deliveries::Column::Id.eq(d.id))
+            .filter(deliveries::Column::ClaimedUntilMs.lte(now))
+            .filter(deliveries::Column::DeliveredMs.is_null())
             .exec(&txn)
             .await?;
+        if taken.rows_affected == 1 {
+            claimed.push(d);
+        }
     }
     txn.commit().await?;
-    Ok(due)
+    Ok(claimed)
 }
 
 /// What one attempt came to.
@@ -96,8 +125,24 @@ pub(super) struct Outcome {
     duration_ms: i32,
 }
 
-/// Posts one delivery, signed (blocking: run off the async threads).
-pub(super) fn post(url: &str, secret: &str, d: &deliveries::Model) -> Outcome {
+impl Outcome {
+    fn refused(error: String) -> Outcome {
+        Outcome {
+            status: None,
+            error: Some(error),
+            duration_ms: 0,
+        }
+    }
+}
+
+/// Posts one delivery, signed, to the addresses checked for it (blocking: run off the async
+/// threads).
+pub(super) fn post(
+    url: &str,
+    addresses: Vec<std::net::SocketAddr>,
+    secret: &str,
+    d: &deliveries::Model,
+) -> Outcome {
     let started = std::time::Instant::now();
     let done = |status: Option<i32>, error: Option<String>| Outcome {
         status,
@@ -108,12 +153,14 @@ pub(super) fn post(url: &str, secret: &str, d: &deliveries::Model) -> Outcome {
     let Some(sig) = signature(secret, &d.message_id, timestamp, &d.payload) else {
         return done(None, Some("the webhook's secret is unusable".to_owned()));
     };
-    let agent = ureq::Agent::new_with_config(
+    let agent = ureq::Agent::with_parts(
         ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .timeout_global(Some(ATTEMPT_TIMEOUT))
             .http_status_as_error(false)
             .max_redirects(0)
             .build(),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        PinnedResolver(addresses),
     );
     match agent
         .post(url)
@@ -129,60 +176,125 @@ pub(super) fn post(url: &str, secret: &str, d: &deliveries::Model) -> Outcome {
     }
 }
 
-/// Sends what is due: each delivery claimed, posted, and its attempt recorded; a 2xx ends it,
-/// anything else schedules the next attempt. Returns how many were attempted.
-pub async fn deliver_due(db: &Db, allow_private: bool) -> AppResult<usize> {
-    let due = claim(db, now_ms()).await?;
-    for d in &due {
-        let hook = webhooks::Entity::find_by_id(d.webhook_id).one(db).await?;
-        let Some(hook) = hook.filter(|h| h.disabled_at.is_none()) else {
-            // A stopped webhook: its queue is not sent (kept, for the record).
-            continue;
-        };
-        // The address is checked again at each attempt: a name may have moved since it was
-        // registered.
-        let outcome = if check_url("url", &hook.url, allow_private).await.is_err() {
-            Outcome {
-                status: None,
-                error: Some("refused: the URL resolves to a private address".to_owned()),
-                duration_ms: 0,
-            }
-        } else {
-            let delivery = d.clone();
-            tokio::task::spawn_blocking(move || post(&hook.url, &hook.secret, &delivery))
+/// One claimed delivery: its endpoint checked again (a name may have moved since it was
+/// registered) and posted to the very addresses checked, its attempt recorded, and the
+/// endpoint's health kept.
+async fn attempt(db: &Db, d: deliveries::Model, allow_private: bool) -> AppResult<()> {
+    let Some(hook) = webhooks::Entity::find_by_id(d.webhook_id).one(db).await? else {
+        return Ok(());
+    };
+    if hook.disabled_at.is_some() {
+        // Stopped since the claim: its queue is kept, for the record, and not sent.
+        return Ok(());
+    }
+    let resolved = tokio::time::timeout(RESOLVE_TIMEOUT, checked("url", &hook.url, allow_private));
+    let outcome = match resolved.await {
+        Err(_) => Outcome::refused("the host did not resolve in time".to_owned()),
+        Ok(Err(_)) => Outcome::refused(
+            "refused: the URL does not resolve, or resolves to a private address".to_owned(),
+        ),
+        Ok(Ok((url, addresses))) => {
+            let (secret, delivery) = (hook.secret.clone(), d.clone());
+            tokio::task::spawn_blocking(move || post(&url, addresses, &secret, &delivery))
                 .await
                 .map_err(AppError::internal)?
-        };
-        let now = now_ms();
-        let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
-        let txn = crate::db::begin_write(db).await?;
-        attempts::ActiveModel {
-            delivery_id: Set(d.id),
-            at_ms: Set(now),
-            status: Set(outcome.status),
-            error: Set(outcome.error),
-            duration_ms: Set(outcome.duration_ms),
-            ..Default::default()
         }
-        .insert(&txn)
-        .await?;
-        let tried = d.attempts + 1;
-        let mut model: deliveries::ActiveModel = d.clone().into();
-        model.attempts = Set(tried);
-        model.claimed_until_ms = Set(0);
-        if ok {
-            model.delivered_ms = Set(Some(now));
-        } else {
-            model.next_attempt_ms = Set(now + backoff_ms(tried));
-        }
-        model.update(&txn).await?;
-        txn.commit().await?;
-    }
-    Ok(due.len())
+    };
+    record(db, &d, outcome).await
 }
 
-/// The worker of one replica: expiring codes every ten minutes, due deliveries every second,
-/// until shutdown.
+/// Records an attempt, schedules the next one or ends the delivery, and keeps the endpoint's
+/// health: the first failure starts its failing time, a success ends it, and five days of
+/// failing stop the webhook.
+async fn record(db: &Db, d: &deliveries::Model, outcome: Outcome) -> AppResult<()> {
+    let now = now_ms();
+    let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
+    let txn = crate::db::begin_write(db).await?;
+    attempts::ActiveModel {
+        delivery_id: Set(d.id),
+        at_ms: Set(now),
+        status: Set(outcome.status),
+        error: Set(outcome.error),
+        duration_ms: Set(outcome.duration_ms),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let tried = d.attempts + 1;
+    let mut model: deliveries::ActiveModel = d.clone().into();
+    model.attempts = Set(tried);
+    model.claimed_until_ms = Set(0);
+    if ok {
+        model.delivered_ms = Set(Some(now));
+    } else {
+        model.next_attempt_ms = Set(now + backoff_ms(tried));
+    }
+    model.update(&txn).await?;
+    if let Some(hook) = webhooks::Entity::find_by_id(d.webhook_id).one(&txn).await? {
+        let since = hook.failing_since_ms;
+        let mut health: webhooks::ActiveModel = hook.clone().into();
+        let changed = match (ok, since) {
+            (true, Some(_)) => {
+                health.failing_since_ms = Set(None);
+                true
+            }
+            (false, None) => {
+                health.failing_since_ms = Set(Some(now));
+                true
+            }
+            (false, Some(since))
+                if now - since >= GIVE_UP_AFTER_MS && hook.disabled_at.is_none() =>
+            {
+                health.disabled_at = Set(Some(Utc::now()));
+                health.disabled_reason = Set(Some(format!(
+                    "deliveries failed for {} days without a success",
+                    (now - since) / 86_400_000
+                )));
+                crate::store::audit::record(
+                    &txn,
+                    &crate::store::audit::Actor::system("webhooks"),
+                    Utc::now(),
+                    crate::store::audit::Change {
+                        action: "webhook.disable",
+                        target_type: "webhook",
+                        target_id: hook.id.to_string(),
+                        before: Some(serde_json::json!({"active": true})),
+                        after: Some(serde_json::json!({"active": false,
+                            "reason": "failing for five days"})),
+                    },
+                )
+                .await?;
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            health.update(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sends what is due now, endpoints side by side: each delivery claimed, posted, and its
+/// attempt recorded. Returns how many were attempted.
+pub async fn deliver_due(db: &Db, allow_private: bool) -> AppResult<usize> {
+    let due = claim(db, now_ms(), BATCH).await?;
+    let count = due.len();
+    let mut running = tokio::task::JoinSet::new();
+    for d in due {
+        let db = db.clone();
+        running.spawn(async move { attempt(&db, d, allow_private).await });
+    }
+    while let Some(done) = running.join_next().await {
+        done.map_err(AppError::internal)??;
+    }
+    Ok(count)
+}
+
+/// The worker of one replica: expiring codes every ten minutes; due deliveries taken as
+/// endpoints come free, at most [`PARALLEL`] in flight, a slow one never holding the others
+/// up — until shutdown (attempts in flight are left to end on their own; their claims lapse).
 pub async fn run_worker(
     db: Db,
     allow_private: bool,
@@ -190,6 +302,7 @@ pub async fn run_worker(
 ) {
     tokio::pin!(shutdown);
     let mut last_expiry_scan = std::time::Instant::now() - std::time::Duration::from_secs(3600);
+    let mut running: tokio::task::JoinSet<AppResult<()>> = tokio::task::JoinSet::new();
     loop {
         if last_expiry_scan.elapsed() >= std::time::Duration::from_secs(600) {
             last_expiry_scan = std::time::Instant::now();
@@ -197,17 +310,26 @@ pub async fn run_worker(
                 tracing::warn!(%err, "queueing expiring-code events failed");
             }
         }
-        let sent = match deliver_due(&db, allow_private).await {
-            Ok(n) => n,
-            Err(err) => {
-                tracing::warn!(%err, "webhook deliveries failed this round");
-                0
+        while let Some(done) = running.try_join_next() {
+            if let Ok(Err(err)) = done {
+                tracing::warn!(%err, "a webhook delivery could not be recorded");
             }
-        };
-        let pause = if sent as u64 >= BATCH { 0 } else { 1000 };
+        }
+        let free = PARALLEL.saturating_sub(running.len());
+        if free > 0 {
+            match claim(&db, now_ms(), free as u64).await {
+                Ok(due) => {
+                    for d in due {
+                        let db = db.clone();
+                        running.spawn(async move { attempt(&db, d, allow_private).await });
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "claiming webhook deliveries failed"),
+            }
+        }
         tokio::select! {
             _ = &mut shutdown => return,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(pause)) => {}
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
         }
     }
 }
@@ -242,10 +364,24 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            // Issue 25, item 8: IPv4 carried in IPv6, and 192.0.0.0/24.
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "192.0.0.1",
+            "2001::1",
+            "2001:db8::1",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "203.119.26.1", "2400:3200::1"] {
+        for ip in [
+            "8.8.8.8",
+            "203.119.26.1",
+            "2400:3200::1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
     }

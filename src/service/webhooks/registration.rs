@@ -8,8 +8,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -33,6 +33,11 @@ pub struct WebhookView {
     pub url: String,
     pub created_at: DateTime<Utc>,
     pub active: bool,
+    /// Since when its deliveries have been failing (none while the endpoint answers).
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Why the service stopped it: its deliveries failed for five days. Register it again once
+    /// the endpoint answers.
+    pub stopped_reason: Option<String>,
     /// Only in the answer to its registration: keep it, it is not shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -44,9 +49,16 @@ pub(super) fn view(w: &webhooks::Model) -> WebhookView {
         url: w.url.clone(),
         created_at: w.created_at,
         active: w.disabled_at.is_none(),
+        failing_since: w
+            .failing_since_ms
+            .and_then(DateTime::<Utc>::from_timestamp_millis),
+        stopped_reason: w.disabled_reason.clone(),
         secret: None,
     }
 }
+
+/// Active webhooks a bank may have at once.
+pub const MAX_ACTIVE_PER_BANK: u64 = 10;
 
 /// A bank registers a webhook; the answer carries its secret, once.
 pub async fn register(
@@ -66,6 +78,17 @@ pub async fn register(
         base64::engine::general_purpose::STANDARD.encode(bytes)
     );
     audited(db, &caller.actor(), async |txn, now| {
+        let active = webhooks::Entity::find()
+            .filter(webhooks::Column::BankId.eq(caller.account_id))
+            .filter(webhooks::Column::DisabledAt.is_null())
+            .count(txn)
+            .await?;
+        if active >= MAX_ACTIVE_PER_BANK {
+            return Err(AppError::conflict(
+                Conflict::Limit,
+                format!("a bank has at most {MAX_ACTIVE_PER_BANK} active webhooks; stop one first"),
+            ));
+        }
         let model = webhooks::ActiveModel {
             bank_id: Set(caller.account_id),
             url: Set(url),

@@ -1063,6 +1063,18 @@ pub static EN: &[(&str, &str)] = &[
         "Your request for this service is still open: wait for the provider's answer.",
     ),
     (
+        "conflict_limit",
+        "The limit is reached (at most 10 webhook addresses a bank): stop one you no longer use first.",
+    ),
+    (
+        "webhook_failing",
+        "Deliveries have been failing since {since}; they are retried, and stop after 5 days of failures.",
+    ),
+    (
+        "webhook_stopped_by_service",
+        "Deliveries to this address failed for 5 days, so the service stopped them. Register it again once the receiver is back.",
+    ),
+    (
         "conflict_exists",
         "This already exists (a duplicate USCC, username or version).",
     ),

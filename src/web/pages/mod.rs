@@ -216,6 +216,7 @@ pub fn conflict_key(kind: Conflict) -> &'static str {
         Conflict::Exists => "conflict_exists",
         Conflict::NoActiveKey => "reg_err_no_key",
         Conflict::NotReproducible => "conflict_not_reproducible",
+        Conflict::Limit => "conflict_limit",
     }
 }
 
@@ -265,6 +266,7 @@ mod tests {
             Conflict::Exists,
             Conflict::NoActiveKey,
             Conflict::NotReproducible,
+            Conflict::Limit,
         ];
         for kind in kinds {
             for lang in [Lang::Zh, Lang::En] {

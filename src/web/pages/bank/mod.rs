@@ -90,6 +90,8 @@ pub struct WebhookRow {
     pub id: i64,
     pub url: String,
     pub active: bool,
+    /// Its health in words: failing since when, or stopped by the service.
+    pub health: Option<String>,
     /// The latest deliveries in words.
     pub deliveries: Vec<String>,
 }

@@ -55,10 +55,19 @@ pub(super) async fn webhook_rows(
                 format!("{} · {} · {state_words}", d.event_type, d.message_id)
             })
             .collect();
+        let health = match (&hook.stopped_reason, hook.failing_since) {
+            (Some(_), _) => Some(t.get("webhook_stopped_by_service").to_owned()),
+            (None, Some(since)) if hook.active => Some(
+                t.get("webhook_failing")
+                    .replace("{since}", &views::local_time(lang, since)),
+            ),
+            _ => None,
+        };
         rows.push(WebhookRow {
             id: hook.id,
             url: hook.url,
             active: hook.active,
+            health,
             deliveries,
         });
     }
