@@ -37,6 +37,11 @@ pub struct VerifyArgs {
     /// under the data directory.
     #[arg(long)]
     status_state: Option<PathBuf>,
+    /// With --status: a list made longer ago than this (e.g. `36h`, `7d`, `900s`) is not
+    /// trusted to say "active" (a code revoked since would look active); the answer is then
+    /// `status_unknown`. A revoked or superseded status is final and still reported.
+    #[arg(long, value_parser = parse_age)]
+    max_age: Option<i64>,
     /// With --server: the code must be in the log's checkpoint, cosigned as required.
     #[command(flatten)]
     witnesses: super::log::WitnessPolicy,
@@ -89,8 +94,22 @@ pub fn run_verify(data_dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode
             .status_state
             .clone()
             .unwrap_or_else(|| data_dir.join("verifier").join("status-version.json"));
+        let fresh = |iat: u64| match args.max_age {
+            Some(max) => now - i64::try_from(iat).unwrap_or(i64::MAX) <= max,
+            None => true,
+        };
         match offline_status(path, &state, &trusted, claims.serial) {
-            Ok((status, version)) => {
+            Ok((ListedStatus::Active, version, iat)) if !fresh(iat) => {
+                valid = false;
+                output["valid"] = json!(false);
+                output["reason"] = json!("status_unknown");
+                output["status_list_version"] = json!(version);
+                output["detail"] = json!(format!(
+                    "the status list was made {} s ago, longer than --max-age allows: fetch a newer one",
+                    now - i64::try_from(iat).unwrap_or(i64::MAX)
+                ));
+            }
+            Ok((status, version, _)) => {
                 output["status"] = json!(status.as_str());
                 output["status_list_version"] = json!(version);
                 if status != ListedStatus::Active {
@@ -141,13 +160,47 @@ pub fn run_verify(data_dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode
     })
 }
 
-/// The code's status from a signed list file, refusing a list older than one seen before.
+/// `36h`, `7d`, `30m`, `900s` or plain seconds, as seconds.
+fn parse_age(text: &str) -> Result<i64, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not an age such as 36h, 7d, 30m or 900s"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{text:?} is too long an age"))
+}
+
+/// The largest status-list file read: a list of ten million codes is about 2.5 MB inflated.
+const MAX_STATUS_FILE: u64 = 64 << 20;
+
+/// The code's status from a signed list file, refusing a list older than one seen before;
+/// with the list's version and when it was made.
 fn offline_status(
     list: &Path,
     state: &Path,
     trusted: &TrustedKeys,
     serial: u64,
-) -> anyhow::Result<(ListedStatus, u64)> {
+) -> anyhow::Result<(ListedStatus, u64, u64)> {
+    let size = std::fs::metadata(list)
+        .with_context(|| format!("reading {}", list.display()))?
+        .len();
+    if size > MAX_STATUS_FILE {
+        bail!(
+            "{} is {size} bytes: a status list is at most {MAX_STATUS_FILE}",
+            list.display()
+        );
+    }
     let bytes = std::fs::read(list).with_context(|| format!("reading {}", list.display()))?;
     let list = StatusList::open(&bytes, trusted).map_err(|e| anyhow!("status list: {e}"))?;
     let seen: u64 = std::fs::read_to_string(state)
@@ -181,7 +234,7 @@ fn offline_status(
         )
         .with_context(|| format!("writing {}", state.display()))?;
     }
-    Ok((status, list.version))
+    Ok((status, list.version, list.iat))
 }
 
 /// The code is entry `serial` of the log, included in its checkpoint, which carries the log's

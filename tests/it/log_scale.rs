@@ -564,24 +564,23 @@ async fn the_status_list_checks_codes_offline() {
     std::fs::write(&older_file, &older.body).unwrap();
     std::fs::write(&newer_file, &newer.body).unwrap();
     let state = files.path().join("seen.json");
-    let verify = |code: &Value, list: &Path| {
-        let out = gec_cli(
-            &app,
-            &[
-                "verify",
-                code["url"].as_str().unwrap(),
-                "--keys",
-                keys_file.to_str().unwrap(),
-                "--status",
-                list.to_str().unwrap(),
-                "--status-state",
-                state.to_str().unwrap(),
-            ],
-            "",
-        );
+    let verify_with = |code: &Value, list: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            code["url"].as_str().unwrap(),
+            "--keys",
+            keys_file.to_str().unwrap(),
+            "--status",
+            list.to_str().unwrap(),
+            "--status-state",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = gec_cli(&app, &args, "");
         let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
         (out.status.success(), verdict)
     };
+    let verify = |code: &Value, list: &Path| verify_with(code, list, &[]);
     // Before the revocation was known: valid.
     let (ok, verdict) = verify(&other, &older_file);
     assert!(ok, "{verdict}");
@@ -603,6 +602,28 @@ async fn the_status_list_checks_codes_offline() {
         verdict["detail"].as_str().unwrap().contains("older"),
         "{verdict}"
     );
+    // Issue 25, item 6: --max-age. A fresh list says "active"; the same list two days on
+    // does not, while a revocation in it is still final.
+    let (ok, verdict) = verify_with(&second, &newer_file, &["--max-age", "1d"]);
+    assert!(ok, "{verdict}");
+    let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let (ok, verdict) = verify_with(&second, &newer_file, &["--max-age", "1d", "--at", &later]);
+    assert!(!ok);
+    assert_eq!(verdict["reason"], "status_unknown", "{verdict}");
+    assert!(
+        verdict["detail"].as_str().unwrap().contains("--max-age"),
+        "{verdict}"
+    );
+    let (ok, verdict) = verify_with(&other, &newer_file, &["--max-age", "1d", "--at", &later]);
+    assert!(!ok);
+    assert_eq!(verdict["reason"], "revoked", "{verdict}");
+    let out = gec_cli(
+        &app,
+        &["verify", "x", "--keys", "k", "--max-age", "a week"],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("36h"));
 
     // The bank desk offers the list and the keys, with a line on how to use them.
     app.create_account(gec::service::accounts::Role::Bank, "bank", None)

@@ -108,27 +108,40 @@ impl StatusList {
     }
 
     /// Reads a signed list strictly and checks its signature with a published key that was
-    /// valid, and not compromised, when the list was made.
+    /// valid, and not compromised, when the list was made. The signature is checked before the
+    /// statuses are inflated, so that a forged file costs no more than its own bytes; the
+    /// statuses then inflate to exactly what the signed size needs, never more.
     pub fn open(bytes: &[u8], keys: &TrustedKeys) -> Result<StatusList, String> {
         let envelope = cose::open(bytes)?;
-        let list = Self::from_payload(&envelope.payload)?;
-        check_key_at(&envelope.kid, list.iat, keys).map_err(|(_, why)| why)?;
+        let head = Head::read(&envelope.payload)?;
+        check_key_at(&envelope.kid, head.iat, keys).map_err(|(_, why)| why)?;
         let trusted = keys.get(&envelope.kid).ok_or("unknown key")?;
         if trusted.key.algorithm() != envelope.alg
             || !trusted.key.verify(&envelope.signed, &envelope.signature)
         {
             return Err("the status list's signature does not verify".to_string());
         }
-        if list.issuer != keys.issuer {
+        if head.issuer != keys.issuer {
             return Err(format!(
                 "the list is issued by {:?}, not {:?}",
-                list.issuer, keys.issuer
+                head.issuer, keys.issuer
             ));
         }
-        Ok(list)
+        head.inflate()
     }
+}
 
-    fn from_payload(payload: &Cbor) -> Result<StatusList, String> {
+/// A list's members as read, its statuses still compressed.
+struct Head<'a> {
+    issuer: String,
+    version: u64,
+    iat: u64,
+    size: u64,
+    compressed: &'a [u8],
+}
+
+impl<'a> Head<'a> {
+    fn read(payload: &'a Cbor) -> Result<Head<'a>, String> {
         let map = payload.as_map().ok_or("the payload is not a map")?;
         let field = |label: u64| {
             map.iter()
@@ -145,31 +158,39 @@ impl StatusList {
                 .and_then(|i| u64::try_from(i).ok())
                 .ok_or(format!("member {label} is not an unsigned integer"))
         };
-        let issuer = field(1)?
-            .as_text()
-            .ok_or("member 1 (issuer) is not text")?
-            .to_owned();
-        let size = number(4)?;
-        let compressed = field(5)?
-            .as_bytes()
-            .ok_or("member 5 (statuses) is not a byte string")?;
-        let expected = size.div_ceil(4);
+        Ok(Head {
+            issuer: field(1)?
+                .as_text()
+                .ok_or("member 1 (issuer) is not text")?
+                .to_owned(),
+            version: number(2)?,
+            iat: number(3)?,
+            size: number(4)?,
+            compressed: field(5)?
+                .as_bytes()
+                .ok_or("member 5 (statuses) is not a byte string")?,
+        })
+    }
+
+    fn inflate(self) -> Result<StatusList, String> {
+        let expected = self.size.div_ceil(4);
         let mut bits = Vec::new();
-        flate2::read::ZlibDecoder::new(compressed.as_slice())
+        flate2::read::ZlibDecoder::new(self.compressed)
             .take(expected + 1)
             .read_to_end(&mut bits)
             .map_err(|e| format!("the statuses are not a zlib stream: {e}"))?;
         if bits.len() as u64 != expected {
             return Err(format!(
-                "the statuses hold {} bytes, not the {expected} that {size} serials need",
-                bits.len()
+                "the statuses hold {} bytes, not the {expected} that {} serials need",
+                bits.len(),
+                self.size
             ));
         }
         Ok(StatusList {
-            issuer,
-            version: number(2)?,
-            iat: number(3)?,
-            size,
+            issuer: self.issuer,
+            version: self.version,
+            iat: self.iat,
+            size: self.size,
             bits,
         })
     }
@@ -211,5 +232,31 @@ mod tests {
         let at = tampered.len() - 70;
         tampered[at] ^= 1;
         assert!(StatusList::open(&tampered, &keys).is_err());
+    }
+
+    #[test]
+    fn a_forged_list_is_refused_before_its_statuses_are_inflated() {
+        // Issue 25, item 6: a forged 2 MB file claiming a huge size inflated 2.2 GB before its
+        // signature was looked at. Statuses that could not be inflated to the claimed size
+        // show which check came first.
+        let key = SigningKey::from_seed(crate::code::Algorithm::Ed25519, &[5u8; 32]);
+        let forger = SigningKey::from_seed(crate::code::Algorithm::Ed25519, &[6u8; 32]);
+        let keys = TrustedKeys::from_document(&KeySetDocument {
+            issuer: "CQ-GEC".into(),
+            keys: vec![PublishedKey::new(
+                &key.public(),
+                KeyStatus::Active,
+                chrono::DateTime::UNIX_EPOCH,
+            )],
+            log: None,
+        })
+        .unwrap();
+        let mut forged = StatusList::new("CQ-GEC", 8, 1_800_000_000, 10);
+        forged.size = u64::MAX / 2;
+        let why = StatusList::open(&forged.sign(&forger), &keys).unwrap_err();
+        assert!(!why.contains("statuses"), "{why}");
+        // Signed by the issuer, the same inconsistency is found when inflating.
+        let why = StatusList::open(&forged.sign(&key), &keys).unwrap_err();
+        assert!(why.contains("statuses hold"), "{why}");
     }
 }
