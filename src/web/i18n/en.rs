@@ -1018,6 +1018,14 @@ pub static EN: &[(&str, &str)] = &[
     ("scan_products", "Banks' green-finance products"),
     ("bank_webhooks", "Pushed alerts (webhooks)"),
     (
+        "bank_list_trimmed",
+        "Only your first {cols} extra columns are kept, at most {chars} characters a cell; the rest is neither shown nor downloaded.",
+    ),
+    (
+        "bank_list_shown",
+        "This page shows the first {shown} of {total} rows; for the whole result, choose the file again and use the download buttons.",
+    ),
+    (
         "bank_webhooks_note",
         "When a firm you watch or have lent to gets a new, superseded, revoked or expiring code, the platform posts a signed message to this address, retrying until it is received.",
     ),

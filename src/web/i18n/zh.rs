@@ -856,6 +856,14 @@ pub static ZH: &[(&str, &str)] = &[
     ("scan_products", "银行绿色金融产品"),
     ("bank_webhooks", "变动推送（Webhook）"),
     (
+        "bank_list_trimmed",
+        "贵行的附加列只保留前 {cols} 列，每格最多 {chars} 个字符，其余未显示也未下载。",
+    ),
+    (
+        "bank_list_shown",
+        "本页显示前 {shown} 行，共 {total} 行；完整结果请选择文件后用“下载核验结果”按钮下载。",
+    ),
+    (
         "bank_webhooks_note",
         "关注的企业以及我行批准过贷款的企业，其绿效码签发、替换、撤销或即将到期时，平台向此地址推送签名消息，失败会自动重试。",
     ),

@@ -74,11 +74,34 @@ pub struct InputLine {
     pub cells: Vec<String>,
 }
 
+/// At most this many of the bank's own columns are carried through (the first ones).
+pub const MAX_EXTRA_COLUMNS: usize = 20;
+/// At most this many characters of a carried cell are kept.
+pub const MAX_CELL_CHARS: usize = 200;
+/// At most this many result rows are shown on the page; the downloads hold every row.
+pub const SHOWN_ROWS: usize = 200;
+
 /// What the bank sent: the header of its own columns (when the file had one) and the lines.
 #[derive(Default)]
 pub struct ListInput {
     pub extra_headers: Vec<String>,
     pub lines: Vec<InputLine>,
+    /// Columns past [`MAX_EXTRA_COLUMNS`], or characters past [`MAX_CELL_CHARS`], were left out.
+    pub trimmed: bool,
+}
+
+/// The bank's own cells, within the bounds; `true` when something was left out.
+fn bounded(cells: &mut Vec<String>) -> bool {
+    let mut cut = cells.len() > MAX_EXTRA_COLUMNS;
+    cells.truncate(MAX_EXTRA_COLUMNS);
+    for cell in cells.iter_mut() {
+        if let Some((at, _)) = cell.char_indices().nth(MAX_CELL_CHARS) {
+            cell.truncate(at);
+            cell.push('…');
+            cut = true;
+        }
+    }
+    cut
 }
 
 /// The cells of one CSV line, trimmed; a line the CSV reader cannot take (a stray quote) is
@@ -125,6 +148,7 @@ impl ListInput {
             {
                 let (_, header) = records.remove(0);
                 input.extra_headers = header.into_iter().skip(1).collect();
+                input.trimmed |= bounded(&mut input.extra_headers);
             }
             for (line, mut cells) in records {
                 let first = if cells.is_empty() {
@@ -132,6 +156,7 @@ impl ListInput {
                 } else {
                     cells.remove(0)
                 };
+                input.trimmed |= bounded(&mut cells);
                 let label = if both {
                     t.get(key).replace("{n}", &line.to_string())
                 } else {

@@ -66,7 +66,12 @@ pub struct ChangeRow {
 #[template(path = "bank.html")]
 pub struct BankPage {
     pub c: Chrome,
+    /// The rows shown (at most `bank_list::SHOWN_ROWS`).
     pub results: Vec<ResultRow>,
+    /// How many lines were checked in all.
+    pub results_total: usize,
+    /// What was left out of the page, in words (columns, long cells, rows past the shown ones).
+    pub list_notes: Vec<String>,
     pub extra_headers: Vec<String>,
     pub counts: Vec<(Verdict, usize)>,
     /// The USCCs of the valid rows, for "watch them all".
@@ -155,6 +160,8 @@ pub(super) async fn page(
     Ok(BankPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         counts: bank_list::counts(&results),
+        results_total: results.len(),
+        list_notes: Vec::new(),
         results,
         extra_headers: Vec::new(),
         valid_usccs,
@@ -285,6 +292,7 @@ async fn verify_list(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
     }
     let mut headers = input.extra_headers.clone();
+    let trimmed = input.trimmed;
     let keys = state.keys.current();
     let mut rows = bank_list::check(&state.db, &state.caches, &keys.trusted, lang, input).await?;
     bank_list::square(t, &mut headers, &mut rows);
@@ -298,6 +306,21 @@ async fn verify_list(
         _ => {
             let mut p = page(&state, lang, &auth, rows, None).await?;
             p.extra_headers = headers;
+            if trimmed {
+                p.list_notes.push(
+                    t.get("bank_list_trimmed")
+                        .replace("{cols}", &bank_list::MAX_EXTRA_COLUMNS.to_string())
+                        .replace("{chars}", &bank_list::MAX_CELL_CHARS.to_string()),
+                );
+            }
+            if p.results.len() > bank_list::SHOWN_ROWS {
+                p.results.truncate(bank_list::SHOWN_ROWS);
+                p.list_notes.push(
+                    t.get("bank_list_shown")
+                        .replace("{shown}", &bank_list::SHOWN_ROWS.to_string())
+                        .replace("{total}", &p.results_total.to_string()),
+                );
+            }
             Ok(render(&p))
         }
     }
