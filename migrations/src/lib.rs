@@ -14,6 +14,7 @@ mod m20261127_000008_webhooks;
 mod m20261127_000009_cosignatures;
 mod m20261205_000010_key_algorithms;
 mod m20261205_000011_webhook_health;
+mod m20261205_000012_restored_firms;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_cosignatures::Migration),
             Box::new(m20261205_000010_key_algorithms::Migration),
             Box::new(m20261205_000011_webhook_health::Migration),
+            Box::new(m20261205_000012_restored_firms::Migration),
         ]
     }
 }

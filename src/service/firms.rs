@@ -237,6 +237,9 @@ pub struct FirmSummary {
     pub score: Option<String>,
     pub period: Option<i32>,
     pub code_serial: Option<i64>,
+    /// Recreated by a log recovery from its code: its name, industry and district are still
+    /// to be completed by the regulator (`PATCH /api/v1/firms/{uscc}`).
+    pub to_complete: bool,
 }
 
 impl FirmSummary {
@@ -255,8 +258,68 @@ impl FirmSummary {
             score: f.current_score.clone(),
             period: f.current_period,
             code_serial: f.current_serial,
+            to_complete: f.restored_at.is_some(),
         }
     }
+}
+
+/// The regulator's corrections of a firm's record: its name, industry and district (each left
+/// as it is when absent). A firm recreated by a log recovery is complete once it has all three.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmUpdate {
+    pub name: Option<String>,
+    /// GB/T 4754 class, four digits, of a division in the benchmark table.
+    pub industry_code: Option<String>,
+    pub district: Option<String>,
+}
+
+/// Corrects a firm's name, industry or district, with its audit event. Who may: regulator.
+pub async fn update_firm(
+    db: &crate::db::Db,
+    caches: &super::cache::Caches,
+    actor: &Actor,
+    uscc: &Uscc,
+    update: FirmUpdate,
+) -> AppResult<FirmSummary> {
+    let table = super::benchmarks::in_force(db, caches).await?;
+    let firm = firms::find_by_uscc(db, uscc.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The whole record checked as a new one would be, with the fields not given as they are.
+    let checked = new_firm(
+        uscc.clone(),
+        update.name.as_deref().unwrap_or(&firm.name),
+        update
+            .industry_code
+            .as_deref()
+            .unwrap_or(&firm.industry_code),
+        update.district.as_deref().unwrap_or(&firm.district),
+        &table,
+    )?;
+    let before = serde_json::json!({"name": firm.name, "industry_code": firm.industry_code,
+                        "district": firm.district, "to_complete": firm.restored_at.is_some()});
+    let after = serde_json::json!({"name": checked.name.trim(), "industry_code": checked.industry_code,
+                       "district": checked.district.trim(), "to_complete": false});
+    crate::service::write::audited(db, actor, async |txn, _| {
+        let mut model: firms::ActiveModel = firm.clone().into();
+        model.name = Set(checked.name.trim().to_owned());
+        model.industry_code = Set(checked.industry_code.clone());
+        model.district = Set(checked.district.trim().to_owned());
+        model.restored_at = Set(None);
+        let updated = model.update(txn).await?;
+        Ok(crate::service::write::Audited::one(
+            FirmSummary::of(&updated, &table),
+            Change {
+                action: "firm.update",
+                target_type: "firm",
+                target_id: uscc.to_string(),
+                before: Some(before),
+                after: Some(after),
+            },
+        ))
+    })
+    .await
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]

@@ -36,6 +36,9 @@ pub struct Recovered {
     pub codes: Vec<u64>,
     /// Codes whose revocation was restored.
     pub revoked: Vec<i64>,
+    /// Firms registered after the backup, recreated from their codes (the USCC is all a code
+    /// proves): the regulator completes their name, industry and district.
+    pub firms_recreated: Vec<String>,
     /// What could not be restored, in words.
     pub notes: Vec<String>,
 }
@@ -155,23 +158,19 @@ async fn restore_issue(
             "entry {serial}: the code is not the one the entry names"
         )));
     }
-    let Some(firm) = firms::find_by_uscc(txn, &claims.sub).await? else {
-        report.notes.push(format!(
-            "code {serial}: firm {} is not in the database; the code is in the log but its \
-             record is not restored",
-            claims.sub
-        ));
-        return Ok(());
-    };
     let trace_hash = entry["trace_hash"].as_str().unwrap_or("");
     let period = i32::try_from(claims.period).unwrap_or(0);
+    let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
+    let firm = match firms::find_by_uscc(txn, &claims.sub).await? {
+        Some(firm) => firm,
+        None => recreate_firm(txn, actor, &claims, entry, at, report).await?,
+    };
     let of_period = assessments::Entity::find()
         .filter(assessments::Column::FirmId.eq(firm.id))
         .filter(assessments::Column::Period.eq(period))
         .order_by_desc(assessments::Column::Id)
         .all(txn)
         .await?;
-    let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
     // The approval graded the submission again as of its day (China time): do the same, and the
     // assessment whose grading gives the entry's trace is the one that was approved.
     let approved_on = (at + chrono::Duration::hours(8)).date_naive();
@@ -282,6 +281,83 @@ async fn restore_issue(
     .await?;
     report.codes.push(serial);
     Ok(())
+}
+
+/// A firm registered after the backup: recreated from what its code and log entry prove — its
+/// USCC (standing in for its name until the regulator completes it), and an approved record of
+/// the assessment the code states (grade, score, period, methodology, benchmarks and trace
+/// hash; the figures themselves were never in the log) — marked `restored_at`.
+async fn recreate_firm(
+    txn: &crate::db::WriteTxn,
+    actor: &Actor,
+    claims: &crate::code::Claims,
+    entry: &Value,
+    at: DateTime<Utc>,
+    report: &mut Recovered,
+) -> AppResult<firms::Model> {
+    let uscc = crate::grading::Uscc::parse(&claims.sub).map_err(|_| {
+        bad(format!(
+            "code {}: {} is not a USCC",
+            claims.serial, claims.sub
+        ))
+    })?;
+    let now = Utc::now();
+    let firm = firms::ActiveModel {
+        uscc: Set(uscc.clone().into()),
+        name: Set(uscc.to_string()),
+        industry_code: Set(String::new()),
+        district: Set(String::new()),
+        created_at: Set(at),
+        restored_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let text = |key: &str| entry[key].as_str().unwrap_or("").to_owned();
+    let assessment = assessments::ActiveModel {
+        firm_id: Set(firm.id),
+        period: Set(i32::try_from(claims.period).unwrap_or(0)),
+        status: Set(AssessmentStatus::Approved),
+        input: Set("{}".to_owned()),
+        trace: Set(String::new()),
+        trace_hash: Set(text("trace_hash")),
+        score: Set(text("score")),
+        grade: Set(claims.grade.into()),
+        methodology: Set(text("methodology")),
+        benchmarks: Set(text("benchmarks")),
+        submitted_by: Set(None),
+        submitted_at: Set(at),
+        reviewed_by: Set(None),
+        reviewed_at: Set(Some(at)),
+        reject_reason: Set(None),
+        code_serial: Set(Some(claims.serial as i64)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        actor,
+        now,
+        Change {
+            action: "firm.restore",
+            target_type: "firm",
+            target_id: uscc.to_string(),
+            before: None,
+            after: Some(
+                json!({"from_log": claims.serial, "assessment": assessment.id,
+                               "to_complete": ["name", "industry_code", "district"]}),
+            ),
+        },
+    )
+    .await?;
+    report.firms_recreated.push(uscc.to_string());
+    report.notes.push(format!(
+        "firm {uscc} was registered after the backup: recreated from code {} (its USCC, and \
+         the assessment the code states); complete its name, industry and district",
+        claims.serial
+    ));
+    Ok(firm)
 }
 
 async fn restore_revoke(

@@ -19,6 +19,9 @@ pub struct Model {
     pub current_score: Option<String>,
     pub current_serial: Option<i64>,
     pub current_period: Option<i32>,
+    /// When `gec log recover` recreated it from a code in the log; the regulator is to complete
+    /// its name, industry and district (none for a firm registered as usual).
+    pub restored_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

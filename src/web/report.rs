@@ -119,7 +119,22 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         escape(&t.get("report_date").replace("{date}", today))
     ));
     page.y = 98.0;
-    page.text(MARGIN, 17.0, "700", "#1a1a1a", &data.firm.name);
+    // The firm's name wraps within the margins (a long name without spaces ran off the page),
+    // on at most three lines, the third ending in an ellipsis when more is left.
+    let mut name_lines = wrap(&data.firm.name, 17.0, WIDTH - 2.0 * MARGIN);
+    if name_lines.len() > 3 {
+        name_lines.truncate(3);
+        if let Some(last) = name_lines.last_mut() {
+            last.pop();
+            last.push('…');
+        }
+    }
+    for (i, line) in name_lines.iter().enumerate() {
+        if i > 0 {
+            page.y += 21.0;
+        }
+        page.text(MARGIN, 17.0, "700", "#1a1a1a", line);
+    }
     page.y += 18.0;
     let industry = match lang {
         Lang::Zh => &data.industry.0,

@@ -612,3 +612,63 @@ async fn a_provider_works_from_its_desk() {
         "{english}"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs pdftotext (Debian: poppler-utils)"]
+async fn a_long_name_without_spaces_stays_on_the_report_page() {
+    // Issue 25, item 10: a 200-character name without spaces ran off the PDF.
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let uscc = "91500000MA5UQ0Q41W".to_owned();
+    let name = "重庆".to_owned() + &"W".repeat(198);
+    let made = app
+        .post(
+            "/api/v1/firms",
+            Some(&regulator),
+            json!({"uscc": uscc, "name": name, "industry_code": "3670", "district": "渝北区",
+                   "username": "longname", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let firm = app.login("longname").await;
+    app.issue_code(&regulator, &firm, &uscc).await;
+    let id = app.get("/api/v1/assessments", Some(&firm)).await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let pdf = app
+        .get(&format!("/api/v1/assessments/{id}/report.pdf"), Some(&firm))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, &pdf.body).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-bbox", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (apt-get install poppler-utils; .ci/run installs it)");
+    assert!(out.status.success());
+    let html = String::from_utf8_lossy(&out.stdout);
+    let page_width: f64 = html
+        .split("<page width=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut words = 0;
+    for word in html.split("<word ").skip(1) {
+        let x_max: f64 = word
+            .split("xMax=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            x_max <= page_width,
+            "a word ends at {x_max} on a {page_width} page: {word}"
+        );
+        words += 1;
+    }
+    assert!(html.contains("重庆WWW"), "the name is on the page");
+    assert!(words > 20);
+}

@@ -279,8 +279,20 @@ fn scenario(data: &Path, url: &str) {
     let (status, fifth) = approve(&base, &token, ids[4]);
     assert_eq!(status, 201, "{fifth}");
     assert_eq!(fifth["serial"], 4);
+    // A firm registered after the backup gets its first code (issue 25: a restore brings
+    // every code back, this one's firm included).
+    let late_csv = data.join("late.csv");
+    std::fs::write(&late_csv, csv_of([row(7100)])).unwrap();
+    gec_in(data, url, &["import", late_csv.to_str().unwrap()], "");
+    let late_id = *submitted(&base, &token)
+        .iter()
+        .find(|id| !ids.contains(id))
+        .unwrap();
+    let (status, late) = approve(&base, &token, late_id);
+    assert_eq!(status, 201, "{late}");
+    assert_eq!(late["serial"], 5);
     let (size, _) = seen.cosigned(&base, &witness_key);
-    assert_eq!(size, 5);
+    assert_eq!(size, 6);
     // A mirror of the log as it is now, in a folder any static host could serve.
     let mirror = data.join("mirror");
     gec_in(
@@ -328,7 +340,7 @@ fn scenario(data: &Path, url: &str) {
     refused(&base);
     // The log still shows the checkpoint it signed, never a smaller one.
     let (size, _) = seen.checkpoint(&base);
-    assert_eq!(size, 5);
+    assert_eq!(size, 6);
     server.kill();
 
     // The kept checkpoint is lost too (a whole machine restored): the witness remembers.
@@ -346,11 +358,19 @@ fn scenario(data: &Path, url: &str) {
     ))
     .unwrap();
     assert_eq!(report["from"], 4);
-    assert_eq!(report["to"], 5);
-    assert_eq!(report["codes"], json!([4]));
+    assert_eq!(report["to"], 6);
+    assert_eq!(report["codes"], json!([4, 5]));
     // The submission graded again as of the approval's day gives the code's trace: it is the
-    // approved one again (not left in the queue to be approved twice).
-    assert_eq!(report["notes"], json!([]), "{report}");
+    // approved one again (not left in the queue to be approved twice). The late firm is
+    // recreated from its code, for the regulator to complete.
+    let late_uscc = late["uscc"].as_str().unwrap().to_owned();
+    assert_eq!(report["firms_recreated"], json!([late_uscc]), "{report}");
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{report}");
+    assert!(
+        notes[0].as_str().unwrap().contains("complete its name"),
+        "{report}"
+    );
 
     let (_server, base) = spawn_server_with(data, url, false, &env);
     assert_eq!(health(&base)["log"], "ok");
@@ -369,14 +389,44 @@ fn scenario(data: &Path, url: &str) {
     assert_eq!(status, 200);
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert_eq!(verdict["status"], "active", "{verdict}");
+    let verify_code = |code_url: &str| {
+        let mut response = agent()
+            .post(&format!("{base}/api/v1/verify"))
+            .header("Content-Type", "application/json")
+            .send(json!({"code": code_url}).to_string())
+            .unwrap();
+        serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let verdict = verify_code(late["url"].as_str().unwrap());
+    assert_eq!(verdict["valid"], true, "the late firm's code: {verdict}");
+    assert_eq!(verdict["status"], "active", "{verdict}");
     let token = login(&base);
+    let firm: Value =
+        serde_json::from_str(&get_text(&format!("{base}/api/v1/firms/{late_uscc}")).1).unwrap();
+    assert_eq!(firm["to_complete"], true, "{firm}");
+    assert_eq!(firm["code_serial"], 5, "{firm}");
+    // The regulator completes it.
+    let mut response = agent()
+        .patch(&format!("{base}/api/v1/firms/{late_uscc}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(
+            json!({"name": "重庆后来企业", "industry_code": "3670", "district": "渝北区"})
+                .to_string(),
+        )
+        .unwrap();
+    let completed: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{completed}");
+    assert_eq!(completed["to_complete"], false, "{completed}");
+    assert_eq!(completed["name"], "重庆后来企业");
     assert_eq!(submitted(&base, &token), vec![ids[5]]);
     let (status, sixth) = approve(&base, &token, ids[5]);
     assert_eq!(status, 201, "{sixth}");
-    assert_eq!(sixth["serial"], 5);
+    assert_eq!(sixth["serial"], 6);
     // The witness cosigns the checkpoint after the recovery: consistent with the one before.
     let (size, _) = seen.cosigned(&base, &witness_key);
-    assert_eq!(size, 6);
+    assert_eq!(size, 7);
     // The log verifies with the witness's cosignature required.
     let out = gec_in(
         data,

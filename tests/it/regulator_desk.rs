@@ -181,3 +181,69 @@ async fn error_pages_speak_the_visitors_language_and_never_the_frameworks() {
             .starts_with("application/problem+json")
     );
 }
+
+#[tokio::test]
+async fn a_firm_recreated_from_the_log_is_completed_on_its_page() {
+    // Issue 25: a restore recreates a firm from its code with only its USCC; the regulator's
+    // page says so and completes it.
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, _) = app.firm_with_user(&regulator, 31, "3670").await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE firms SET name = '{uscc}', industry_code = '', district = '', \
+             restored_at = created_at WHERE uscc = '{uscc}'"
+        ))
+        .await
+        .unwrap();
+    let desk = app.page_session("reg").await;
+    let path = format!("/regulator/firms/{uscc}");
+    let page = app.page(&path, Some(&desk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("请补全企业名称、所属行业和区县"));
+    let refused = app
+        .submit(
+            &path,
+            &desk,
+            &[
+                ("name", "重庆某公司"),
+                ("industry_code", "99"),
+                ("district", "渝北区"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("class=\"error\""),
+        "{}",
+        refused.text()
+    );
+    let saved = app
+        .submit(
+            &path,
+            &desk,
+            &[
+                ("name", "重庆某公司"),
+                ("industry_code", "3670"),
+                ("district", "渝北区"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let page = app.page(saved.header("location"), Some(&desk)).await.text();
+    assert!(!page.contains("请补全企业名称"), "completed");
+    assert!(page.contains("企业信息已保存") && page.contains("重庆某公司"));
+    let firm = app.get(&format!("/api/v1/firms/{uscc}"), None).await.json();
+    assert_eq!(firm["to_complete"], false);
+    // Only a regulator may correct a firm's record.
+    let bank = app.token_for(Role::Bank, "bank").await;
+    app.call(
+        axum::http::Method::PATCH,
+        &format!("/api/v1/firms/{uscc}"),
+        Some(&bank),
+        Some(json!({"name": "x"})),
+    )
+    .await
+    .problem(403);
+}

@@ -336,6 +336,7 @@ impl ImportState {
                             current_score: None,
                             current_serial: None,
                             current_period: None,
+                            restored_at: None,
                         };
                         self.firms.insert(firm.uscc.to_string(), firm.clone());
                         new_firms.push(firm.clone());

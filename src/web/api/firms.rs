@@ -24,7 +24,7 @@ use crate::web::auth::{Auth, FirmOrRegulator, Regulator};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_firm, list_firms))
-        .routes(routes!(show_firm))
+        .routes(routes!(show_firm, update_firm))
         .routes(routes!(create_certification, list_firm_certifications))
         .routes(routes!(create_veto, list_vetoes))
         .routes(routes!(list_certifications))
@@ -67,6 +67,23 @@ async fn show_firm(
     UsccPath(uscc): UsccPath,
 ) -> AppResult<Json<FirmSummary>> {
     Ok(Json(firms::summary(&state.db, &state.caches, &uscc).await?))
+}
+
+/// Corrects a firm's name, industry or district (each kept when absent) — and completes a firm
+/// that a log recovery recreated from its code. Who may call it: regulator.
+#[utoipa::path(patch, path = "/api/v1/firms/{uscc}", tag = "firms", security(("bearer" = [])),
+    params(("uscc" = String, Path, max_length = 40)), request_body = firms::FirmUpdate,
+    responses((status = 200, body = FirmSummary), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_firm(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    UsccPath(uscc): UsccPath,
+    ApiJson(update): ApiJson<firms::FirmUpdate>,
+) -> AppResult<Json<FirmSummary>> {
+    Ok(Json(
+        firms::update_firm(&state.db, &state.caches, &auth.actor(), &uscc, update).await?,
+    ))
 }
 
 /// A firm declares its own certification; a regulator records a verified one for any firm.

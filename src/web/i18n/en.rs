@@ -1017,6 +1017,12 @@ pub static EN: &[(&str, &str)] = &[
     ("product_publish_button", "Publish"),
     ("scan_products", "Banks' green-finance products"),
     ("bank_webhooks", "Pushed alerts (webhooks)"),
+    ("profile_complete", "Save the firm's details"),
+    ("msg_firm_completed", "The firm's details were saved."),
+    (
+        "profile_to_complete",
+        "This firm was recreated from its code when the data was restored: only its USCC and its code are confirmed. Complete its name, industry and district.",
+    ),
     (
         "bank_list_trimmed",
         "Only your first {cols} extra columns are kept, at most {chars} characters a cell; the rest is neither shown nor downloaded.",

@@ -855,6 +855,12 @@ pub static ZH: &[(&str, &str)] = &[
     ("product_publish_button", "发布"),
     ("scan_products", "银行绿色金融产品"),
     ("bank_webhooks", "变动推送（Webhook）"),
+    ("profile_complete", "保存企业信息"),
+    ("msg_firm_completed", "企业信息已保存。"),
+    (
+        "profile_to_complete",
+        "该企业在数据恢复时依据其绿效码重建，目前只确认了统一社会信用代码和绿效码；请补全企业名称、所属行业和区县。",
+    ),
     (
         "bank_list_trimmed",
         "贵行的附加列只保留前 {cols} 列，每格最多 {chars} 个字符，其余未显示也未下载。",

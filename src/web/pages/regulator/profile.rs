@@ -14,7 +14,59 @@ use crate::web::AppState;
 use crate::web::i18n::{Lang, Texts};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/regulator/firms/{uscc}", get(show_profile))
+    Router::new().route(
+        "/regulator/firms/{uscc}",
+        get(show_profile).post(complete_firm),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct CompleteForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    industry_code: String,
+    #[serde(default)]
+    district: String,
+}
+
+/// The regulator completes (or corrects) a firm's name, industry and district.
+async fn complete_firm(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    crate::web::csrf::CsrfForm(form): crate::web::csrf::CsrfForm<CompleteForm>,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let Ok(parsed) = crate::grading::Uscc::parse(uscc.trim()) else {
+        return Err(crate::error::AppError::NotFound.into());
+    };
+    let update = crate::service::firms::FirmUpdate {
+        name: Some(form.name),
+        industry_code: Some(form.industry_code),
+        district: Some(form.district),
+    };
+    match crate::service::firms::update_firm(
+        &state.db,
+        &state.caches,
+        &auth.actor(),
+        &parsed,
+        update,
+    )
+    .await
+    {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!(
+            "/regulator/firms/{parsed}?msg=msg_firm_completed"
+        ))
+        .into_response()),
+        Err(err) => {
+            let shown = super::super::Refusal::of(err)?.words(lang.texts());
+            let mut page = profile_page(&state, lang, &auth, parsed.as_str()).await?;
+            page.form_error = Some(shown);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
 }
 
 pub struct YearRow {
@@ -58,6 +110,11 @@ pub struct ProfilePage {
     pub uscc: String,
     pub industry: String,
     pub district: String,
+    /// Recreated by a log recovery: name, industry and district to be completed.
+    pub to_complete: bool,
+    /// Why the completion form was refused, in words.
+    pub form_error: Option<String>,
+    pub industry_code: String,
     pub current: Option<CodeRow>,
     pub years: Vec<YearRow>,
     pub codes: Vec<CodeRow>,
@@ -87,9 +144,21 @@ async fn show_profile(
     lang: Lang,
     auth: Auth,
     Path(uscc): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<super::super::FlashQuery>,
 ) -> PageResult {
+    let mut page = profile_page(&state, lang, &auth, uscc.trim()).await?;
+    page.c = page.c.with_flash(q.msg.as_deref());
+    Ok(render(&page))
+}
+
+async fn profile_page(
+    state: &AppState,
+    lang: Lang,
+    auth: &Auth,
+    uscc: &str,
+) -> Result<ProfilePage, super::super::PageError> {
     let t = lang.texts();
-    let p = profile::profile(&state.db, uscc.trim()).await?;
+    let p = profile::profile(&state.db, uscc).await?;
     let code_row = |c: &crate::store::codes::Model| CodeRow {
         serial: c.serial,
         period: c.period,
@@ -166,18 +235,21 @@ async fn show_profile(
             status_key: "status_unknown",
         })
         .collect();
-    let industry = industry_name(&state, lang, &p.firm.industry_code).await?;
-    Ok(render(&ProfilePage {
-        c: Chrome::of(lang, &auth),
+    let industry = industry_name(state, lang, &p.firm.industry_code).await?;
+    Ok(ProfilePage {
+        c: Chrome::of(lang, auth),
         tab: "firms",
         name: p.firm.name.clone(),
         uscc: p.firm.uscc.to_string(),
         industry,
         district: p.firm.district.clone(),
+        to_complete: p.firm.restored_at.is_some(),
+        form_error: None,
+        industry_code: p.firm.industry_code.clone(),
         current,
         years,
         codes: p.codes.iter().map(code_row).collect(),
         certifications,
         vetoes,
-    }))
+    })
 }
