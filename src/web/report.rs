@@ -28,9 +28,16 @@ fn escape(text: &str) -> String {
         .collect()
 }
 
-/// The width of a character in ems: CJK and full-width ones are square, the rest narrower.
+/// The width of a character in ems, erring wide (a line must never run off the page): CJK and
+/// full-width ones are square; among the Latin ones the wide capitals and `m`/`w` nearly so.
 fn em(c: char) -> f64 {
-    if c.is_ascii() { 0.55 } else { 1.0 }
+    match c {
+        'W' | 'M' | '@' => 1.0,
+        'm' | 'w' => 0.85,
+        'A'..='Z' => 0.75,
+        c if c.is_ascii() => 0.6,
+        _ => 1.0,
+    }
 }
 
 /// Breaks a text into lines no wider than `width` points at `size`.

@@ -619,7 +619,7 @@ async fn a_long_name_without_spaces_stays_on_the_report_page() {
     // Issue 25, item 10: a 200-character name without spaces ran off the PDF.
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
-    let uscc = "91500000MA5UQ0Q41W".to_owned();
+    let uscc = crate::helpers::uscc(32);
     let name = "重庆".to_owned() + &"W".repeat(198);
     let made = app
         .post(
