@@ -47,6 +47,10 @@ pub enum AppError {
     /// backup): nothing may be appended until `gec log recover` restores them.
     #[error("{0}")]
     LogBehind(String),
+    /// The database cannot take the request now — its disk is full, or it cannot be reached —
+    /// and nothing was changed: said plainly, with a time to retry (503), instead of a 500.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -113,7 +117,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::LogBehind(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::LogBehind(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +136,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::LogBehind(_) => "log_behind",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -211,6 +216,11 @@ impl IntoResponse for AppError {
             tracing::error!(%cause, "request failed");
         }
         let mut response = render_problem(self.status(), &self.problem());
+        if let AppError::Unavailable(_) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         if let AppError::TooManyRequests { retry_after_secs } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
@@ -222,7 +232,35 @@ impl IntoResponse for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(format!("database: {err}"))
+        let text = err.to_string();
+        // SQLite's SQLITE_FULL (13), PostgreSQL's disk_full (53100) and the OS's ENOSPC.
+        let full = text.contains("database or disk is full")
+            || text.contains("No space left on device")
+            || text.contains("could not extend file")
+            || text.contains("53100");
+        let unreachable = matches!(
+            err,
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)
+        ) || text.contains("Connection refused")
+            || text.contains("connection closed")
+            || text.contains("terminating connection")
+            || text.contains("57P01");
+        if full || unreachable {
+            tracing::warn!(%err, "the database cannot take the request");
+        }
+        if full {
+            AppError::Unavailable(
+                "the database's disk is full: no change can be saved until space is freed; \
+                 reading still works"
+                    .to_owned(),
+            )
+        } else if unreachable {
+            AppError::Unavailable(
+                "the database cannot be reached at the moment: try again shortly".to_owned(),
+            )
+        } else {
+            AppError::Internal(format!("database: {err}"))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ mod cli_checks;
 mod codes;
 mod crash;
 mod explaining;
+mod faults;
 mod finance;
 mod firm_form;
 mod foundation;

@@ -73,7 +73,11 @@ pub(super) async fn issue_all(
                 entries.push((entry.kind().to_owned(), entry.canonical_text()));
                 outcomes.push(Ok(issued));
             }
-            Err(err @ (AppError::Internal(_) | AppError::LogBehind(_))) => return Err(err),
+            Err(
+                err @ (AppError::Internal(_) | AppError::LogBehind(_) | AppError::Unavailable(_)),
+            ) => {
+                return Err(err);
+            }
             Err(refused) => outcomes.push(Err(refused)),
         }
     }
