@@ -241,3 +241,236 @@ fn a_full_disk_refuses_changes_plainly_serves_reads_and_recovers_intact() {
     });
     assert_eq!(integrity, "ok");
 }
+
+/// The PostgreSQL server binaries (`initdb`, `pg_ctl`) of the newest installed version.
+fn pg_bindir() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server binaries (Debian: postgresql)")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("pg_ctl").exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .expect("PostgreSQL server binaries (Debian: postgresql)")
+}
+
+/// A throw-away PostgreSQL cluster of this test's own, stopped when dropped.
+struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Cluster {
+    /// Runs a server binary as the `postgres` user when the tests run as root (it refuses
+    /// root), else as the tests' user.
+    fn run(&self, program: &str, args: &[&str]) -> std::process::Output {
+        let path = self.bin.join(program);
+        let mut command = if id("-u") == "0" {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            std::process::Command::new(&path)
+        };
+        command
+            .args(args)
+            .output()
+            .expect("run a PostgreSQL binary")
+    }
+
+    fn start_new() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        if id("-u") == "0" {
+            std::process::Command::new("chown")
+                .args(["postgres"])
+                .arg(dir.path())
+                .output()
+                .unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Cluster {
+            bin: pg_bindir(),
+            dir,
+            port,
+        };
+        let data = cluster.data();
+        let out = cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        cluster.start();
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        let out = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn stop(&self) {
+        let out = self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian: postgresql) to run a cluster of its own"]
+async fn postgres_restarted_under_load_fails_fast_then_every_acknowledged_approval_has_its_code() {
+    tokio::task::spawn_blocking(postgres_restart).await.unwrap();
+}
+
+fn postgres_restart() {
+    let cluster = Cluster::start_new();
+    let url = cluster.url();
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path();
+    gec_in(
+        data,
+        &url,
+        &[
+            "accounts",
+            "add",
+            "--role",
+            "regulator",
+            "--username",
+            "reg",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let csv = data.join("firms.csv");
+    std::fs::write(&csv, csv_of((7500..7510).map(row))).unwrap();
+    gec_in(data, &url, &["import", csv.to_str().unwrap()], "");
+    let (_server, base) = spawn_server_with(data, &url, false, &[]);
+    let (status, login, _) = call(
+        "POST",
+        &format!("{base}/api/v1/login"),
+        None,
+        Some(json!({"username": "reg", "password": PASSWORD})),
+    );
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap().to_owned();
+    let (_, queue, _) = call(
+        "GET",
+        &format!("{base}/api/v1/assessments?status=submitted&limit=20"),
+        Some(&token),
+        None,
+    );
+    let ids: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 10);
+    let approve = |id: i64| {
+        call(
+            "POST",
+            &format!("{base}/api/v1/assessments/{id}/approve"),
+            Some(&token),
+            None,
+        )
+    };
+    let mut acknowledged: Vec<Value> = Vec::new();
+    for id in &ids[..4] {
+        let (status, body, _) = approve(*id);
+        assert_eq!(status, 201, "{body}");
+        acknowledged.push(body);
+    }
+
+    // The server goes down: requests are answered, with 503 and the reason, not left hanging
+    // and not 500.
+    cluster.stop();
+    for id in &ids[4..6] {
+        let (status, body, retry) = approve(*id);
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "unavailable", "{body}");
+        assert!(!retry.is_empty());
+    }
+    let (status, body, _) = call("GET", &format!("{base}/api/v1/firms"), Some(&token), None);
+    assert_eq!(status, 503, "{body}");
+
+    // It comes back: the pool reconnects, no request fails, and every approval acknowledged
+    // before, during or after has its code, with no gap in the log.
+    cluster.start();
+    for id in &ids[4..] {
+        let (status, body, _) = approve(*id);
+        assert_eq!(status, 201, "after the restart: {body}");
+        acknowledged.push(body);
+    }
+    for issued in &acknowledged {
+        let (status, verdict, _) = call(
+            "POST",
+            &format!("{base}/api/v1/verify"),
+            None,
+            Some(json!({"code": issued["url"]})),
+        );
+        assert_eq!(status, 200);
+        assert_eq!(verdict["valid"], true, "{verdict}");
+    }
+    let serials: Vec<i64> = acknowledged
+        .iter()
+        .map(|a| a["serial"].as_i64().unwrap())
+        .collect();
+    assert_eq!(serials, (0..10).collect::<Vec<_>>(), "no gap, no double");
+}

@@ -793,3 +793,73 @@ fn the_witness_cosigns_only_consistent_checkpoints() {
     // Never a smaller tree after a larger one.
     assert_eq!(post(&url, request_body(5, &[], &three)).0, 400);
 }
+
+/// Issue 25, faults survived: a witness that is down and one that never answers do not stop
+/// issuance; the checkpoint carries the cosignatures it got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuance_goes_on_with_a_witness_down_and_one_that_never_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let data = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || witnesses_at_fault(&data, &url))
+        .await
+        .unwrap();
+}
+
+fn witnesses_at_fault(data: &Path, url: &str) {
+    let csv = data.join("firms.csv");
+    std::fs::write(&csv, csv_of((7400..7403).map(row))).unwrap();
+    gec_in(
+        data,
+        url,
+        &[
+            "accounts",
+            "add",
+            "--role",
+            "regulator",
+            "--username",
+            "reg",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    gec_in(data, url, &["import", csv.to_str().unwrap()], "");
+    let (server, base) = spawn_server_with(data, url, false, &[]);
+    let keys: Value =
+        serde_json::from_str(&get_text(&format!("{base}/.well-known/gec/keys.json")).1).unwrap();
+    let log_vkey = keys["log"]["vkey"].as_str().unwrap().to_owned();
+    drop(server);
+    let (dir_a, dir_b, dir_c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (_a, url_a, vkey_a) = start_witness(dir_a.path(), &log_vkey);
+    // B is down (its process gone, its port closed); C takes the connection and never answers.
+    let (b, url_b, vkey_b) = start_witness(dir_b.path(), &log_vkey);
+    drop(b);
+    let (c, _, vkey_c) = start_witness(dir_c.path(), &log_vkey);
+    drop(c);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url_c = format!("http://{}", silent.local_addr().unwrap());
+    let witnesses = format!("{vkey_a}={url_a},{vkey_b}={url_b},{vkey_c}={url_c}");
+    let (_server, base) = spawn_server_with(data, url, false, &[("GEC_WITNESSES", &witnesses)]);
+    let token = login(&base);
+    let ids = submitted(&base, &token);
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        let (status, body) = approve(&base, &token, *id);
+        assert_eq!(status, 201, "issuance goes on: {body}");
+    }
+    let mut seen = Seen::default();
+    let key = |v: &str| gec::tlog::witness::VerifierKey::parse(v).unwrap();
+    let (size, note) = seen.cosigned(&base, &key(&vkey_a));
+    assert_eq!(size, 3, "{note}");
+    for absent in [&vkey_b, &vkey_c] {
+        assert!(
+            gec::tlog::witness::cosigners(&note, &[key(absent)]).is_empty(),
+            "{note}"
+        );
+    }
+    assert_eq!(health(&base)["status"], "ok");
+    drop(silent);
+}
