@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, csv_of, gec_in, is_postgres, row, spawn_server_with};
+use crate::helpers::{PASSWORD, is_postgres, seed_with_cli, spawn_server_with};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::new_with_config(
@@ -67,6 +67,41 @@ fn id(flag: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// Signs the regulator in; its token and the ids of the `expected` submissions waiting.
+fn sign_in_with_queue(base: &str, expected: usize) -> (String, Vec<i64>) {
+    let (status, login, _) = call(
+        "POST",
+        &format!("{base}/api/v1/login"),
+        None,
+        Some(json!({"username": "reg", "password": PASSWORD})),
+    );
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap().to_owned();
+    let (_, queue, _) = call(
+        "GET",
+        &format!("{base}/api/v1/assessments?status=submitted&limit=100"),
+        Some(&token),
+        None,
+    );
+    let ids: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), expected, "{queue}");
+    (token, ids)
+}
+
+fn approve_at(base: &str, token: &str, id: i64) -> (u16, Value, String) {
+    call(
+        "POST",
+        &format!("{base}/api/v1/assessments/{id}/approve"),
+        Some(token),
+        None,
+    )
+}
+
 /// A small tmpfs owned by the tests' user, unmounted when dropped.
 struct SmallDisk(PathBuf);
 
@@ -118,52 +153,10 @@ fn a_full_disk_refuses_changes_plainly_serves_reads_and_recovers_intact() {
     let disk = SmallDisk::mount(&root.path().join("disk"), "24m");
     let data = disk.0.clone();
     let url = format!("sqlite://{}?mode=rwc", data.join("gec.db").display());
-    gec_in(
-        &data,
-        &url,
-        &[
-            "accounts",
-            "add",
-            "--role",
-            "regulator",
-            "--username",
-            "reg",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    let csv = root.path().join("firms.csv");
-    std::fs::write(&csv, csv_of((7300..7303).map(row))).unwrap();
-    gec_in(&data, &url, &["import", csv.to_str().unwrap()], "");
+    seed_with_cli(&data, &url, 7300..7303);
     let (_server, base) = spawn_server_with(&data, &url, false, &[]);
-    let (status, login, _) = call(
-        "POST",
-        &format!("{base}/api/v1/login"),
-        None,
-        Some(json!({"username": "reg", "password": PASSWORD})),
-    );
-    assert_eq!(status, 200, "{login}");
-    let token = login["token"].as_str().unwrap().to_owned();
-    let (_, queue, _) = call(
-        "GET",
-        &format!("{base}/api/v1/assessments?status=submitted&limit=10"),
-        Some(&token),
-        None,
-    );
-    let ids: Vec<i64> = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids.len(), 3, "{queue}");
-    let approve = |id: i64| {
-        call(
-            "POST",
-            &format!("{base}/api/v1/assessments/{id}/approve"),
-            Some(&token),
-            None,
-        )
-    };
+    let (token, ids) = sign_in_with_queue(&base, 3);
+    let approve = |id: i64| approve_at(&base, &token, id);
     let (status, first, _) = approve(ids[0]);
     assert_eq!(status, 201, "{first}");
     let code_url = first["url"].as_str().unwrap().to_owned();
@@ -385,52 +378,10 @@ fn postgres_restart() {
     let url = cluster.url();
     let data = tempfile::tempdir().unwrap();
     let data = data.path();
-    gec_in(
-        data,
-        &url,
-        &[
-            "accounts",
-            "add",
-            "--role",
-            "regulator",
-            "--username",
-            "reg",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    let csv = data.join("firms.csv");
-    std::fs::write(&csv, csv_of((7500..7510).map(row))).unwrap();
-    gec_in(data, &url, &["import", csv.to_str().unwrap()], "");
+    seed_with_cli(data, &url, 7500..7510);
     let (_server, base) = spawn_server_with(data, &url, false, &[]);
-    let (status, login, _) = call(
-        "POST",
-        &format!("{base}/api/v1/login"),
-        None,
-        Some(json!({"username": "reg", "password": PASSWORD})),
-    );
-    assert_eq!(status, 200, "{login}");
-    let token = login["token"].as_str().unwrap().to_owned();
-    let (_, queue, _) = call(
-        "GET",
-        &format!("{base}/api/v1/assessments?status=submitted&limit=20"),
-        Some(&token),
-        None,
-    );
-    let ids: Vec<i64> = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids.len(), 10);
-    let approve = |id: i64| {
-        call(
-            "POST",
-            &format!("{base}/api/v1/assessments/{id}/approve"),
-            Some(&token),
-            None,
-        )
-    };
+    let (token, ids) = sign_in_with_queue(&base, 10);
+    let approve = |id: i64| approve_at(&base, &token, id);
     let mut acknowledged: Vec<Value> = Vec::new();
     for id in &ids[..4] {
         let (status, body, _) = approve(*id);

@@ -538,6 +538,27 @@ pub fn spawn_server_with(
 
 /// Runs `gec ARGS` with this data directory and database and `stdin` as its input; panics
 /// unless it succeeds; what it printed.
+/// A database as an operator starts one: a regulator `reg` (added with `gec accounts add`) and
+/// the firms `numbers` with a 2025 submission each (`gec import`).
+pub fn seed_with_cli(dir: &std::path::Path, url: &str, numbers: std::ops::Range<u32>) {
+    gec_in(
+        dir,
+        url,
+        &[
+            "accounts",
+            "add",
+            "--role",
+            "regulator",
+            "--username",
+            "reg",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let csv = dir.join(format!("firms-{}.csv", numbers.start));
+    std::fs::write(&csv, csv_of(numbers.map(row))).unwrap();
+    gec_in(dir, url, &["import", csv.to_str().unwrap()], "");
+}
+
 pub fn gec_in(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gec"))

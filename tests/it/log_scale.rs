@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     PASSWORD, ServerGuard, TestApp, csv_of, fresh_database_url, gec_cli, gec_in, is_postgres, row,
-    spawn_server_with,
+    seed_with_cli, spawn_server_with,
 };
 
 fn agent() -> ureq::Agent {
@@ -231,31 +231,21 @@ async fn a_restored_backup_never_forks_the_log() {
         .unwrap();
 }
 
-fn scenario(data: &Path, url: &str) {
-    let csv = data.join("firms.csv");
-    std::fs::write(&csv, csv_of((7000..7006).map(row))).unwrap();
-    gec_in(
-        data,
-        url,
-        &[
-            "accounts",
-            "add",
-            "--role",
-            "regulator",
-            "--username",
-            "reg",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    gec_in(data, url, &["import", csv.to_str().unwrap()], "");
-    let mut seen = Seen::default();
-
-    // First start: the log key exists; a witness is set up for it.
+/// Starts the service once (making its keys) and stops it; the log's verifier key.
+fn first_start(data: &Path, url: &str) -> String {
     let (server, base) = spawn_server_with(data, url, false, &[]);
     let keys: Value =
         serde_json::from_str(&get_text(&format!("{base}/.well-known/gec/keys.json")).1).unwrap();
-    let log_vkey = keys["log"]["vkey"].as_str().unwrap().to_owned();
     drop(server);
+    keys["log"]["vkey"].as_str().unwrap().to_owned()
+}
+
+fn scenario(data: &Path, url: &str) {
+    seed_with_cli(data, url, 7000..7006);
+    let mut seen = Seen::default();
+
+    // First start: the log key exists; a witness is set up for it.
+    let log_vkey = first_start(data, url);
     let witness_dir = tempfile::tempdir().unwrap();
     let (_witness, witness_url, witness_vkey) = start_witness(witness_dir.path(), &log_vkey);
     let witness_arg = format!("{witness_vkey}={witness_url}");
@@ -807,27 +797,8 @@ async fn issuance_goes_on_with_a_witness_down_and_one_that_never_answers() {
 }
 
 fn witnesses_at_fault(data: &Path, url: &str) {
-    let csv = data.join("firms.csv");
-    std::fs::write(&csv, csv_of((7400..7403).map(row))).unwrap();
-    gec_in(
-        data,
-        url,
-        &[
-            "accounts",
-            "add",
-            "--role",
-            "regulator",
-            "--username",
-            "reg",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    gec_in(data, url, &["import", csv.to_str().unwrap()], "");
-    let (server, base) = spawn_server_with(data, url, false, &[]);
-    let keys: Value =
-        serde_json::from_str(&get_text(&format!("{base}/.well-known/gec/keys.json")).1).unwrap();
-    let log_vkey = keys["log"]["vkey"].as_str().unwrap().to_owned();
-    drop(server);
+    seed_with_cli(data, url, 7400..7403);
+    let log_vkey = first_start(data, url);
     let (dir_a, dir_b, dir_c) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),

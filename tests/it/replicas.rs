@@ -315,23 +315,7 @@ async fn a_replica_killed_mid_approval_leaves_the_others_issuing_and_no_gap() {
     let url = fresh_database_url(dir.path()).await;
     let data = dir.path().to_owned();
     tokio::task::spawn_blocking(move || {
-        use crate::helpers::{csv_of, gec_in, row};
-        gec_in(
-            &data,
-            &url,
-            &[
-                "accounts",
-                "add",
-                "--role",
-                "regulator",
-                "--username",
-                "reg",
-            ],
-            &format!("{PASSWORD}\n"),
-        );
-        let csv = data.join("firms.csv");
-        std::fs::write(&csv, csv_of((7600..7630).map(row))).unwrap();
-        gec_in(&data, &url, &["import", csv.to_str().unwrap()], "");
+        crate::helpers::seed_with_cli(&data, &url, 7600..7630);
         let mut replicas: Vec<_> = (0..3)
             .map(|_| spawn_server_with(&data, &url, false, &[]))
             .collect();
