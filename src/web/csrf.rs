@@ -17,20 +17,20 @@ pub fn matches(expected: &str, given: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether a form post comes from this site's own pages, as far as the browser says: a
-/// `Sec-Fetch-Site` other than `same-origin` (or `none`, the user's own navigation), or an
-/// `Origin` whose host is not the `Host` the request was sent to, is another site's post. A
-/// client that sends neither (an old browser, a script) is judged by the token alone.
+/// Whether a form post comes from this site's own pages, as far as the browser says. A browser
+/// that sends `Sec-Fetch-Site` (every current one) is believed: only `same-origin` (or `none`,
+/// the user's own navigation) is this site. Without it, an `Origin` naming another host is
+/// another site's post. `Origin: null` says nothing — a browser sends it for a page's own form
+/// under `Referrer-Policy: no-referrer`, which these pages set — and a client that sends neither
+/// (an old browser, a script) is judged by the token alone.
 pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
     use axum::http::header;
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
     }
     match text(header::ORIGIN.as_str()) {
-        None => true,
+        None | Some("null") => true,
         Some(origin) => {
             let host = origin.split_once("://").map(|(_, rest)| rest);
             host.is_some() && host == text(header::HOST.as_str())

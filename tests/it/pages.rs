@@ -138,33 +138,46 @@ async fn a_planted_csrf_cookie_does_not_sign_in_from_another_site() {
     app.create_account(Role::Bank, "officer", None).await;
     let planted = "planted-value-planted-value-planted-value";
     let body = format!("username=officer&password={PASSWORD}&csrf={planted}");
-    for (name, value) in [
-        ("origin", "https://evil.example"),
-        ("origin", "null"),
-        ("sec-fetch-site", "cross-site"),
-        ("sec-fetch-site", "same-site"),
-    ] {
-        let request = Request::post("/login")
+    let post = |headers: &[(&str, &str)]| {
+        let mut request = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::COOKIE, format!("gec_csrf={planted}"))
-            .header(header::HOST, "gec.example")
-            .header(name, value)
-            .body(Body::from(body.clone()))
-            .unwrap();
-        let response = app.send(request).await;
-        assert_eq!(response.status, StatusCode::FORBIDDEN, "{name}: {value}");
+            .header(header::HOST, "gec.example");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(Body::from(body.clone())).unwrap()
+    };
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site")],
+        // A sandboxed frame on another site: Origin null, and the browser says cross-site.
+        &[("origin", "null"), ("sec-fetch-site", "cross-site")],
+        &[
+            ("origin", "https://gec.example"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ] {
+        let response = app.send(post(headers)).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{headers:?}");
     }
     assert_eq!(app.count("sessions").await, 0);
-    // The site's own form, as a browser sends it, signs in.
-    let request = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, format!("gec_csrf={planted}"))
-        .header(header::HOST, "gec.example")
-        .header("origin", "https://gec.example")
-        .header("sec-fetch-site", "same-origin")
-        .body(Body::from(body.clone()))
-        .unwrap();
-    assert_eq!(app.send(request).await.status, StatusCode::SEE_OTHER);
+    // The site's own form, as browsers send it: Chromium sends `Origin: null` under the pages'
+    // `Referrer-Policy: no-referrer`, with `Sec-Fetch-Site: same-origin`.
+    for headers in [
+        &[
+            ("origin", "https://gec.example"),
+            ("sec-fetch-site", "same-origin"),
+        ][..],
+        &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+    ] {
+        assert_eq!(
+            app.send(post(headers)).await.status,
+            StatusCode::SEE_OTHER,
+            "{headers:?}"
+        );
+    }
 }
 
 #[tokio::test]
