@@ -117,7 +117,7 @@ impl Db {
                 .max_connections(2)
                 .min_connections(0)
                 .idle_timeout(Duration::from_secs(30))
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with((*options).clone());
             sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         });
@@ -202,6 +202,11 @@ impl LogFrontier {
 ///
 /// SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout, so that
 /// writers queue for the lock instead of failing with "database is locked".
+/// How long a request waits for a database connection before it is answered 503
+/// `unavailable`: while the database is down the pool keeps trying to connect, and a request
+/// should fail fast instead of hanging (a restart measured 10 s a request at the old 10 s).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let sqlite_file = sqlite_path(url);
     if let Some(path) = &sqlite_file {
@@ -210,7 +215,7 @@ pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
         .min_connections(1)
         .map_sqlx_sqlite_opts(|opts| {

@@ -256,7 +256,9 @@ impl From<sea_orm::DbErr> for AppError {
             )
         } else if unreachable {
             AppError::Unavailable(
-                "the database cannot be reached at the moment: try again shortly".to_owned(),
+                "the database cannot take the request at the moment (unreachable or busy): \
+                 try again shortly"
+                    .to_owned(),
             )
         } else {
             AppError::Internal(format!("database: {err}"))

@@ -340,3 +340,137 @@ async fn the_excel_template_has_chinese_headings_with_units_and_imports_as_it_is
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_file_is_read_checked_and_graded_without_holding_the_write_turn() {
+    // Issue 25, item 1: an import held the one write turn (SQLite) for as long as it read,
+    // checked and graded the file, and a login waited behind it. Now the whole file is read and
+    // graded — and a faulty one refused — while another writer holds the turn; only the
+    // writing waits for it.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let app = TestApp::new().await;
+    let actor = gec::store::audit::Actor::system("test");
+    let held = gec::db::begin_write(&app.db).await.unwrap();
+
+    let mut faulty = crate::helpers::csv_of((0..300).map(crate::helpers::row));
+    faulty.push_str("91500000MA0000000X,坏行,3670,渝北区,2025,2026-03-31,abc,1,,,,,,,,,,,,1,,\r\n");
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        gec::service::import::import_csv(
+            &app.db,
+            &app.state.caches,
+            &actor,
+            None,
+            faulty.as_bytes(),
+            &mut |_| {},
+        ),
+    )
+    .await
+    .expect("a faulty file is refused without waiting for the write turn");
+    assert!(matches!(
+        answer,
+        Err(gec::service::import::ImportError::Rows(_))
+    ));
+
+    let good = crate::helpers::csv_of((0..300).map(crate::helpers::row));
+    let read = Arc::new(AtomicU64::new(0));
+    let (db, state, seen) = (app.db.clone(), app.state.clone(), read.clone());
+    let length = good.len() as u64;
+    let import = tokio::spawn(async move {
+        gec::service::import::import_csv(
+            &db,
+            &state.caches,
+            &gec::store::audit::Actor::system("test"),
+            None,
+            good.as_bytes(),
+            &mut |bytes| seen.store(bytes, Ordering::SeqCst),
+        )
+        .await
+    });
+    for _ in 0..2400 {
+        if read.load(Ordering::SeqCst) >= length {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        read.load(Ordering::SeqCst),
+        length,
+        "every row read and graded while another writer holds the turn"
+    );
+    held.rollback().await.unwrap();
+    let report = import.await.unwrap().unwrap();
+    assert_eq!(report.rows, 300);
+    assert_eq!(app.count("assessments").await, 300);
+}
+
+#[tokio::test]
+async fn what_changed_while_the_file_was_checked_is_a_fault_and_nothing_is_written() {
+    // The second pass checks again what another request may have changed since the first: a
+    // firm of the file registered meanwhile refuses the file, and nothing of it is stored.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    if crate::helpers::is_postgres() {
+        // The write turn that orders the two is SQLite's; PostgreSQL does not make the import
+        // wait for the test's transaction, so the interleaving cannot be set up there.
+        return;
+    }
+    let app = TestApp::new().await;
+    let held = gec::db::begin_write(&app.db).await.unwrap();
+    let file = crate::helpers::csv_of((800..810).map(crate::helpers::row));
+    let read = Arc::new(AtomicU64::new(0));
+    let (state, seen, length) = (app.state.clone(), read.clone(), file.len() as u64);
+    let import = tokio::spawn(async move {
+        gec::service::import::import_csv(
+            &state.db,
+            &state.caches,
+            &gec::store::audit::Actor::system("test"),
+            None,
+            file.as_bytes(),
+            &mut |bytes| seen.store(bytes, Ordering::SeqCst),
+        )
+        .await
+    });
+    while read.load(Ordering::SeqCst) < length {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Checked and waiting for the turn: meanwhile another request registers line 5's firm.
+    let before = app.counts().await;
+    gec::service::firms::insert_firm(
+        &held,
+        &gec::store::audit::Actor::system("meanwhile"),
+        gec::service::firms::NewFirm {
+            uscc: gec::grading::Uscc::parse(&crate::helpers::uscc(803)).unwrap(),
+            name: "重庆同时登记公司".into(),
+            industry_code: "3670".into(),
+            district: "渝北区".into(),
+        },
+    )
+    .await
+    .unwrap();
+    held.commit().await.unwrap();
+    let refused = import.await.unwrap();
+    let Err(gec::service::import::ImportError::Rows(faults)) = refused else {
+        panic!("the file is refused");
+    };
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(faults[0].line, 5);
+    assert!(
+        faults[0]
+            .message
+            .contains("registered while the file was checked")
+    );
+    let after = app.counts().await;
+    let changed: Vec<_> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .map(|(_, a)| a.0.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        ["firms", "audit_events"],
+        "only the other request's firm"
+    );
+}

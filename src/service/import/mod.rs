@@ -1,6 +1,14 @@
 //! CSV import of many firms' yearly data at once (a district's whole list): all or nothing.
 //! Every bad row is reported by line and column and nothing is stored; otherwise unknown firms
 //! are created and every row becomes a submission, with audit events, in one transaction.
+//!
+//! In two passes, so that the transaction — which holds SQLite's one write turn, and with it
+//! every other writer, a login's session included — lasts only as long as the writing: the
+//! first pass reads, checks and grades every row without writing, and keeps what is to be
+//! written as a plan, a chunk at a time, compressed (bounded memory whatever the file's size);
+//! a file with a fault ends there, having never taken the write turn. The second pass writes
+//! the plan in one transaction, checking again what another request may have changed meanwhile
+//! (a firm registered, a year submitted).
 
 mod format;
 pub mod xlsx;
@@ -14,12 +22,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::AppError;
 use crate::grading::{self, BenchmarkTable};
-use crate::service::assessments::{Prepared, assemble_input};
+use crate::service::assessments::assemble_input;
 use crate::service::firms::{FirmRecord, parse_new_firm};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
@@ -85,8 +93,8 @@ pub async fn import_csv(
     };
     let map = read_header(&header).map_err(ImportError::Rows)?;
     let table = crate::service::benchmarks::in_force(db, caches).await?;
-    let txn = crate::db::begin_write(db).await?;
     let mut state = ImportState::default();
+    let mut plan: Vec<Vec<u8>> = Vec::new();
     let mut lines = crate::csvpos::LineCounter::new(bytes);
     let mut chunk = Vec::with_capacity(CHUNK);
     loop {
@@ -140,10 +148,10 @@ pub async fn import_csv(
                 }
             }
         }
-        if chunk.len() >= CHUNK || (done && !chunk.is_empty()) {
-            state
-                .process(&txn, actor, actor_id, &table, std::mem::take(&mut chunk))
-                .await?;
+        if (chunk.len() >= CHUNK || (done && !chunk.is_empty()))
+            && let Some(planned) = state.plan(db, &table, std::mem::take(&mut chunk)).await?
+        {
+            plan.push(planned.pack()?);
         }
         if done {
             break;
@@ -154,15 +162,24 @@ pub async fn import_csv(
         state.fail(error(2, None, "the file has no rows"));
     }
     if !state.errors.is_empty() {
-        txn.rollback().await?;
         state.errors.sort_by_key(|e| e.line);
         state.errors.truncate(MAX_ERRORS);
         return Err(ImportError::Rows(state.errors));
     }
+    drop(state);
+    let txn = crate::db::begin_write(db).await?;
+    let mut written = Written::default();
+    for packed in &plan {
+        let chunk = PlannedChunk::unpack(packed)?;
+        if let Err(err) = written.write(&txn, actor, actor_id, chunk).await {
+            txn.rollback().await?;
+            return Err(err);
+        }
+    }
     let report = ImportReport {
-        rows: state.rows,
-        firms_created: state.firms_created,
-        assessment_ids: state.ids,
+        rows: written.rows,
+        firms_created: written.firms_created,
+        assessment_ids: written.ids,
     };
     audit::record(
         &txn,
@@ -185,12 +202,80 @@ pub async fn import_csv(
     Ok(report)
 }
 
+/// A firm the file introduces, as it will be written (with the line that introduced it).
+#[derive(Serialize, Deserialize)]
+struct PlannedFirm {
+    line: u64,
+    uscc: String,
+    name: String,
+    industry_code: String,
+    district: String,
+}
+
+/// A submission as it will be written: graded already.
+#[derive(Serialize, Deserialize)]
+struct PlannedAssessment {
+    line: u64,
+    uscc: String,
+    /// The firm's id when it existed before the file; 0 for a firm the file introduces.
+    firm_id: i64,
+    period: i32,
+    input: String,
+    trace: String,
+    trace_hash: String,
+    score: String,
+    grade: String,
+    methodology: String,
+    benchmarks: String,
+}
+
+/// One chunk of the plan.
+#[derive(Serialize, Deserialize, Default)]
+struct PlannedChunk {
+    firms: Vec<PlannedFirm>,
+    assessments: Vec<PlannedAssessment>,
+}
+
+impl PlannedChunk {
+    /// JSON, deflated: a graded row is about 1.7 KB as text and a tenth of that packed.
+    fn pack(&self) -> Result<Vec<u8>, ImportError> {
+        use std::io::Write;
+        let json =
+            serde_json::to_vec(self).map_err(|e| ImportError::Failed(AppError::internal(e)))?;
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(&json)
+            .and_then(|()| encoder.finish())
+            .map_err(|e| ImportError::Failed(AppError::internal(e)))
+    }
+
+    fn unpack(bytes: &[u8]) -> Result<PlannedChunk, ImportError> {
+        use std::io::Read;
+        // Inflated whole first: serde reading through the decoder byte by byte is ten times
+        // slower, and this runs while the write turn is held.
+        let mut json = Vec::new();
+        flate2::read::DeflateDecoder::new(bytes)
+            .read_to_end(&mut json)
+            .map_err(|e| ImportError::Failed(AppError::internal(e)))?;
+        serde_json::from_slice(&json).map_err(|e| ImportError::Failed(AppError::internal(e)))
+    }
+}
+
+/// What the second pass has written so far.
+#[derive(Default)]
+struct Written {
+    rows: u64,
+    firms_created: u64,
+    ids: Vec<i64>,
+    /// The ids of the firms the file introduced, by USCC.
+    created: HashMap<String, crate::store::ids::FirmId>,
+}
+
 #[derive(Default)]
 struct ImportState {
     errors: Vec<RowError>,
     rows: u64,
-    firms_created: u64,
-    ids: Vec<i64>,
     /// Firms of this file: created by it or found in the database.
     firms: HashMap<String, firms::Model>,
     /// (USCC, period) pairs met so far, with their line.
@@ -204,15 +289,13 @@ impl ImportState {
         }
     }
 
-    /// Validates and grades a chunk; writes it only while the file has no fault.
-    async fn process(
+    /// Reads, checks and grades a chunk without writing; its plan while the file has no fault.
+    async fn plan(
         &mut self,
-        txn: &crate::db::WriteTxn,
-        actor: &Actor,
-        actor_id: Option<crate::store::ids::AccountId>,
+        db: &Db,
         table: &BenchmarkTable,
         rows: Vec<Row>,
-    ) -> Result<(), ImportError> {
+    ) -> Result<Option<PlannedChunk>, ImportError> {
         self.rows += rows.len() as u64;
         // The records of the firms this chunk names, in a few queries.
         let usccs: Vec<String> = rows
@@ -230,7 +313,7 @@ impl ImportState {
         for part in usccs.chunks(500) {
             for firm in firms::Entity::find()
                 .filter(firms::Column::Uscc.is_in(part.to_vec()))
-                .all(txn)
+                .all(db)
                 .await?
             {
                 self.firms.insert(firm.uscc.to_string(), firm);
@@ -255,14 +338,14 @@ impl ImportState {
         for part in ids.chunks(500) {
             for c in certifications::Entity::find()
                 .filter(certifications::Column::FirmId.is_in(part.to_vec()))
-                .all(txn)
+                .all(db)
                 .await?
             {
                 certs.entry(c.firm_id).or_default().push(c);
             }
             for v in vetoes::Entity::find()
                 .filter(vetoes::Column::FirmId.is_in(part.to_vec()))
-                .all(txn)
+                .all(db)
                 .await?
             {
                 vets.entry(v.firm_id).or_default().push(v);
@@ -270,7 +353,7 @@ impl ImportState {
             for a in assessments::Entity::find()
                 .filter(assessments::Column::FirmId.is_in(part.to_vec()))
                 .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
-                .all(txn)
+                .all(db)
                 .await?
             {
                 under_review.insert((a.firm_id, a.period), a.id);
@@ -283,8 +366,7 @@ impl ImportState {
             list.sort_by_key(|v| v.id);
         }
 
-        let mut new_firms: Vec<firms::Model> = Vec::new();
-        let mut prepared: Vec<Prepared> = Vec::new();
+        let mut planned = PlannedChunk::default();
         for row in &rows {
             let cell = |c: &str| {
                 row.cells
@@ -339,7 +421,13 @@ impl ImportState {
                             restored_at: None,
                         };
                         self.firms.insert(firm.uscc.to_string(), firm.clone());
-                        new_firms.push(firm.clone());
+                        planned.firms.push(PlannedFirm {
+                            line: row.line,
+                            uscc: firm.uscc.to_string(),
+                            name: firm.name.clone(),
+                            industry_code: firm.industry_code.clone(),
+                            district: firm.district.clone(),
+                        });
                         firm
                     }
                     Err(AppError::Validation { field, message, .. }) => {
@@ -394,33 +482,108 @@ impl ImportState {
                 ));
                 continue;
             }
-            prepared.push(Prepared {
-                firm,
+            let graded = &checked.graded;
+            planned.assessments.push(PlannedAssessment {
+                line: row.line,
+                uscc: firm.uscc.to_string(),
+                firm_id: firm.id.0,
+                period: i32::from(graded.trace.period),
                 input: checked.canonical_input(),
-                assessment: checked.assessment,
-                graded: checked.graded,
+                trace: String::from_utf8_lossy(&graded.trace.canonical_bytes()).into_owned(),
+                trace_hash: graded.trace_hash.clone(),
+                score: graded.trace.score.clone(),
+                grade: graded.grade.as_str().to_owned(),
+                methodology: graded.trace.methodology.clone(),
+                benchmarks: graded.trace.benchmarks.clone(),
             });
         }
-        if !self.errors.is_empty() {
-            return Ok(());
-        }
+        Ok(self.errors.is_empty().then_some(planned))
+    }
+}
+
+impl Written {
+    /// Writes one chunk of the plan on `txn`: its firms, then its submissions, with their audit
+    /// events. What another request changed since the first pass — a firm of the file
+    /// registered, a year of the file submitted — is a fault of the rows it touches.
+    async fn write(
+        &mut self,
+        txn: &crate::db::WriteTxn,
+        actor: &Actor,
+        actor_id: Option<crate::store::ids::AccountId>,
+        chunk: PlannedChunk,
+    ) -> Result<(), ImportError> {
         let now = Utc::now();
-        if !new_firms.is_empty() {
-            let models: Vec<firms::ActiveModel> = new_firms
-                .iter()
-                .map(|f| firms::ActiveModel {
-                    uscc: Set(f.uscc.clone()),
+        let mut faults = Vec::new();
+        if !chunk.firms.is_empty() {
+            let usccs: Vec<&str> = chunk.firms.iter().map(|f| f.uscc.as_str()).collect();
+            let meanwhile: HashSet<String> = firms::Entity::find()
+                .filter(firms::Column::Uscc.is_in(usccs))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|f| f.uscc.to_string())
+                .collect();
+            for f in chunk.firms.iter().filter(|f| meanwhile.contains(&f.uscc)) {
+                faults.push(error(
+                    f.line,
+                    Some("uscc"),
+                    format!(
+                        "firm {} was registered while the file was checked; import the file again",
+                        f.uscc
+                    ),
+                ));
+            }
+        }
+        let existing: Vec<crate::store::ids::FirmId> = chunk
+            .assessments
+            .iter()
+            .filter(|a| a.firm_id > 0)
+            .map(|a| crate::store::ids::FirmId(a.firm_id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut under_review: HashMap<(i64, i32), i64> = HashMap::new();
+        for part in existing.chunks(500) {
+            for a in assessments::Entity::find()
+                .filter(assessments::Column::FirmId.is_in(part.to_vec()))
+                .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
+                .all(txn)
+                .await?
+            {
+                under_review.insert((a.firm_id.0, a.period), a.id);
+            }
+        }
+        for a in &chunk.assessments {
+            if let Some(id) = under_review.get(&(a.firm_id, a.period)) {
+                faults.push(error(
+                    a.line,
+                    Some("period"),
+                    format!(
+                        "assessment {id} for {} {} was submitted while the file was checked",
+                        a.uscc, a.period
+                    ),
+                ));
+            }
+        }
+        if !faults.is_empty() {
+            faults.sort_by_key(|e| e.line);
+            faults.truncate(MAX_ERRORS);
+            return Err(ImportError::Rows(faults));
+        }
+        if !chunk.firms.is_empty() {
+            let mut models = Vec::with_capacity(chunk.firms.len());
+            for f in &chunk.firms {
+                let uscc = grading::Uscc::parse(&f.uscc)
+                    .map_err(|_| AppError::internal("a planned USCC does not parse"))?;
+                models.push(firms::ActiveModel {
+                    uscc: Set(uscc.into()),
                     name: Set(f.name.clone()),
                     industry_code: Set(f.industry_code.clone()),
                     district: Set(f.district.clone()),
                     created_at: Set(now),
-                    current_grade: Set(None),
-                    current_score: Set(None),
-                    current_serial: Set(None),
-                    current_period: Set(None),
                     ..Default::default()
-                })
-                .collect();
+                });
+            }
             let created = firms::Entity::insert_many(models)
                 .exec_with_returning(txn)
                 .await?;
@@ -437,23 +600,51 @@ impl ImportState {
                 .collect();
             audit::record_many(txn, actor, now, changes).await?;
             for firm in created {
-                self.firms.insert(firm.uscc.to_string(), firm);
+                self.created.insert(firm.uscc.to_string(), firm.id);
             }
         }
-        let models: Vec<assessments::ActiveModel> = prepared
+        let mut models = Vec::with_capacity(chunk.assessments.len());
+        for a in &chunk.assessments {
+            let firm_id = match a.firm_id {
+                0 => *self
+                    .created
+                    .get(&a.uscc)
+                    .ok_or_else(|| AppError::internal("a planned firm was not written"))?,
+                id => crate::store::ids::FirmId(id),
+            };
+            let grade = grading::Grade::parse(&a.grade)
+                .ok_or_else(|| AppError::internal("a planned grade does not parse"))?;
+            models.push(assessments::ActiveModel {
+                firm_id: Set(firm_id),
+                period: Set(a.period),
+                status: Set(AssessmentStatus::Submitted),
+                input: Set(a.input.clone()),
+                trace: Set(a.trace.clone()),
+                trace_hash: Set(a.trace_hash.clone()),
+                score: Set(a.score.clone()),
+                grade: Set(grade.into()),
+                methodology: Set(a.methodology.clone()),
+                benchmarks: Set(a.benchmarks.clone()),
+                submitted_by: Set(actor_id),
+                submitted_at: Set(now),
+                reviewed_by: Set(None),
+                reviewed_at: Set(None),
+                reject_reason: Set(None),
+                code_serial: Set(None),
+                ..Default::default()
+            });
+        }
+        let usccs: HashMap<i64, &str> = chunk
+            .assessments
             .iter()
-            .map(|p| {
-                let firm_id = self
-                    .firms
-                    .get(p.firm.uscc.as_str())
-                    .map_or(p.firm.id, |f| f.id);
-                assessments::submission(firm_id, p.input.clone(), &p.graded, actor_id, now)
+            .map(|a| {
+                let id = if a.firm_id == 0 {
+                    self.created.get(&a.uscc).map_or(0, |id| id.0)
+                } else {
+                    a.firm_id
+                };
+                (id, a.uscc.as_str())
             })
-            .collect();
-        let usccs: HashMap<crate::store::ids::FirmId, &str> = self
-            .firms
-            .values()
-            .map(|f| (f.id, f.uscc.as_str()))
             .collect();
         let mut changes = Vec::with_capacity(models.len());
         for part in models.chunks(500) {
@@ -462,7 +653,7 @@ impl ImportState {
                 .await?;
             for a in inserted {
                 self.ids.push(a.id);
-                let uscc = usccs.get(&a.firm_id).copied().unwrap_or_default();
+                let uscc = usccs.get(&a.firm_id.0).copied().unwrap_or_default();
                 changes.push(Change {
                     action: "assessment.submit",
                     target_type: "assessment",
@@ -474,6 +665,7 @@ impl ImportState {
                 });
             }
         }
+        self.rows += chunk.assessments.len() as u64;
         audit::record_many(txn, actor, now, changes).await?;
         Ok(())
     }
