@@ -376,9 +376,26 @@ async fn an_endpoints_deliveries_go_in_order_and_five_days_of_failures_stop_it()
     assert_eq!(kinds(&receiver), ["code.issued", "code.issued"]);
     let listed = app.get("/api/v1/webhooks", Some(&bank)).await.json();
     assert!(!listed["items"][0]["failing_since"].is_null(), "{listed}");
-    // The endpoint answers again: the queue drains in order, and it is healthy again.
+    // The endpoint answers again and the bank says so ("retry now", instead of waiting out the
+    // backoff): the queue drains in order, and it is healthy again.
     receiver.answer.store(204, Ordering::SeqCst);
-    due_now().await;
+    let other = app.token_for(Role::Bank, "bank2").await;
+    app.post(
+        &format!("/api/v1/webhooks/{id}/retry"),
+        Some(&other),
+        json!({}),
+    )
+    .await
+    .problem(404);
+    let retried = app
+        .post(
+            &format!("/api/v1/webhooks/{id}/retry"),
+            Some(&bank),
+            json!({}),
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.text());
+    assert_eq!(retried.json()["queued"], 2);
     assert_eq!(webhooks::deliver_due(&app.db, true).await.unwrap(), 1);
     assert_eq!(webhooks::deliver_due(&app.db, true).await.unwrap(), 1);
     assert_eq!(
@@ -410,6 +427,13 @@ async fn an_endpoints_deliveries_go_in_order_and_five_days_of_failures_stop_it()
         0,
         "a stopped hook is not tried"
     );
+    app.post(
+        &format!("/api/v1/webhooks/{id}/retry"),
+        Some(&bank),
+        json!({}),
+    )
+    .await
+    .problem(409);
     let desk = app.page_session("bank1").await;
     let page = app.page("/bank", Some(&desk)).await.text();
     assert!(
@@ -441,5 +465,4 @@ async fn an_endpoints_deliveries_go_in_order_and_five_days_of_failures_stop_it()
         refused["detail"].as_str().unwrap().contains("at most 10"),
         "{refused}"
     );
-    let _ = id;
 }

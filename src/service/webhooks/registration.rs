@@ -165,6 +165,52 @@ pub async fn disable(db: &Db, caller: &Caller, id: i64) -> AppResult<WebhookView
     .await
 }
 
+/// What a "retry now" did.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Retried {
+    /// The webhook's undelivered deliveries, all due now (they go out in order).
+    pub queued: u64,
+}
+
+/// The bank says its endpoint is back: the webhook's undelivered deliveries are due now instead
+/// of at their backoff (up to 12 h after a day of failures), and go out in order.
+pub async fn retry_now(db: &Db, caller: &Caller, id: i64) -> AppResult<Retried> {
+    audited(db, &caller.actor(), async |txn, _| {
+        let hook = own(txn, caller, id).await?;
+        if hook.disabled_at.is_some() {
+            return Err(AppError::conflict(
+                Conflict::AlreadyDone,
+                format!("webhook {id} is stopped; register it again"),
+            ));
+        }
+        let now = super::delivery::now_ms();
+        deliveries::Entity::update_many()
+            .col_expr(
+                deliveries::Column::NextAttemptMs,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(deliveries::Column::WebhookId.eq(id))
+            .filter(deliveries::Column::DeliveredMs.is_null())
+            .filter(deliveries::Column::NextAttemptMs.gt(now))
+            .exec(txn)
+            .await?;
+        let queued = deliveries::Entity::find()
+            .filter(deliveries::Column::WebhookId.eq(id))
+            .filter(deliveries::Column::DeliveredMs.is_null())
+            .count(txn)
+            .await?;
+        let change = Change {
+            action: "webhook.retry",
+            target_type: "webhook",
+            target_id: id.to_string(),
+            before: None,
+            after: Some(json!({"queued": queued})),
+        };
+        Ok(Audited::one(Retried { queued }, change))
+    })
+    .await
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     pub at: DateTime<Utc>,

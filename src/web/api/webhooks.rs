@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register, list))
         .routes(routes!(disable))
+        .routes(routes!(retry))
         .routes(routes!(deliveries))
 }
 
@@ -61,6 +62,19 @@ async fn disable(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<WebhookView>> {
     Ok(Json(webhooks::disable(&state.db, &auth, id).await?))
+}
+
+/// The endpoint is back: the webhook's undelivered deliveries are due now, in order, instead of
+/// at their backoff. Who may call it: bank (its own).
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/retry", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = webhooks::Retried), (status = 404, body = Problem), (status = 409, body = Problem, description = "Stopped")))]
+async fn retry(
+    State(state): State<AppState>,
+    auth: Auth<Bank>,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<webhooks::Retried>> {
+    Ok(Json(webhooks::retry_now(&state.db, &auth, id).await?))
 }
 
 /// A webhook's deliveries (newest first) with every attempt. Who may call it: bank (its own).

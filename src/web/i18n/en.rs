@@ -1041,6 +1041,11 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("webhook_active", "active"),
     ("webhook_stopped", "stopped"),
+    ("webhook_retry", "The receiver is back: retry now"),
+    (
+        "msg_webhook_retrying",
+        "The queued messages are being retried now, in order.",
+    ),
     ("webhook_stop", "Stop"),
     ("webhook_url", "Receiving URL"),
     ("webhook_register", "Add"),
@@ -1082,7 +1087,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     (
         "webhook_failing",
-        "Deliveries have been failing since {since}; they are retried, and stop after 5 days of failures.",
+        "Deliveries have been failing since {since}; they are retried (at most 12 hours apart), you can retry at once when the receiver is back, and they stop after 5 days of failures.",
     ),
     (
         "webhook_stopped_by_service",

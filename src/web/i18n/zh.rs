@@ -879,6 +879,8 @@ pub static ZH: &[(&str, &str)] = &[
     ),
     ("webhook_active", "推送中"),
     ("webhook_stopped", "已停止"),
+    ("webhook_retry", "接收端已恢复，立即重试"),
+    ("msg_webhook_retrying", "待推送的消息已按顺序立即重试。"),
     ("webhook_stop", "停止推送"),
     ("webhook_url", "接收地址"),
     ("webhook_register", "添加"),
@@ -920,7 +922,7 @@ pub static ZH: &[(&str, &str)] = &[
     ),
     (
         "webhook_failing",
-        "自 {since} 起推送失败，系统按间隔重试；连续失败 5 天将自动停止。",
+        "自 {since} 起推送失败，系统按间隔重试（最长间隔 12 小时）；接收端恢复后可立即重试；连续失败 5 天将自动停止。",
     ),
     (
         "webhook_stopped_by_service",

@@ -97,6 +97,8 @@ pub struct WebhookRow {
     pub active: bool,
     /// Its health in words: failing since when, or stopped by the service.
     pub health: Option<String>,
+    /// Failing and still active: the desk offers "retry now".
+    pub failing: bool,
     /// The latest deliveries in words.
     pub deliveries: Vec<String>,
 }

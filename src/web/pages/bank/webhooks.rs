@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/bank/webhooks", post(bank_register_webhook))
         .route("/bank/webhooks/{id}/stop", post(bank_stop_webhook))
+        .route("/bank/webhooks/{id}/retry", post(bank_retry_webhook))
 }
 
 /// The bank's webhooks with their latest deliveries in words.
@@ -66,6 +67,7 @@ pub(super) async fn webhook_rows(
         rows.push(WebhookRow {
             id: hook.id,
             url: hook.url,
+            failing: hook.active && hook.failing_since.is_some(),
             active: hook.active,
             health,
             deliveries,
@@ -103,6 +105,20 @@ pub(super) async fn bank_register_webhook(
             Ok(render(&p))
         }
         Err(err) => back("/bank", "webhooks-h", Err(Refusal::of(err)?)),
+    }
+}
+
+/// "The endpoint is back": its queue is due now.
+pub(super) async fn bank_retry_webhook(
+    State(state): State<AppState>,
+    auth: PageAuth<Bank>,
+    Path(id): Path<i64>,
+    CsrfForm(crate::web::pages::EmptyForm {}): CsrfForm<crate::web::pages::EmptyForm>,
+) -> PageResult {
+    match crate::service::webhooks::retry_now(&state.db, &auth.caller, id).await {
+        Ok(_) => back("/bank", "webhooks-h", Ok("msg_webhook_retrying")),
+        Err(err @ AppError::Conflict(..)) => back("/bank", "webhooks-h", Err(Refusal::of(err)?)),
+        Err(other) => Err(PageError(other)),
     }
 }
 
