@@ -294,7 +294,9 @@ pub async fn deliver_due(db: &Db, allow_private: bool) -> AppResult<usize> {
 
 /// The worker of one replica: expiring codes every ten minutes; due deliveries taken as
 /// endpoints come free, at most [`PARALLEL`] in flight, a slow one never holding the others
-/// up — until shutdown (attempts in flight are left to end on their own; their claims lapse).
+/// up — until shutdown. Attempts in flight then are abandoned unrecorded: their claims lapse
+/// and they are tried again, so a receiver may get one message twice (at least once, as
+/// Standard Webhooks has it; the `webhook-id` is the same, for the receiver to drop the copy).
 pub async fn run_worker(
     db: Db,
     allow_private: bool,
