@@ -207,6 +207,12 @@ impl LogFrontier {
 /// should fail fast instead of hanging (a restart measured 10 s a request at the old 10 s).
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How many transactions sqlx counts open on a connection.
+fn open_transactions<D: sea_orm::sqlx::Database>(conn: &D::Connection) -> usize {
+    use sqlx_core::transaction::TransactionManager;
+    <D::TransactionManager>::get_transaction_depth(conn)
+}
+
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let sqlite_file = sqlite_path(url);
     if let Some(path) = &sqlite_file {
@@ -224,6 +230,15 @@ pub async fn connect(url: &str) -> Result<Db, DbErr> {
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .create_if_missing(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|opts| {
+            // A connection whose COMMIT failed (SQLITE_FULL on a full disk) may come back with
+            // SQLite's transaction — or sqlx's count of it — still open: reused, its next
+            // "BEGIN IMMEDIATE" became a savepoint in that stale transaction, and writes hung or
+            // were lost. Such a connection is closed instead of handed out (closing rolls back).
+            opts.before_acquire(|conn, _| {
+                Box::pin(async move { Ok(open_transactions::<sea_orm::sqlx::Sqlite>(conn) == 0) })
+            })
         });
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
