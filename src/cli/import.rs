@@ -21,7 +21,11 @@ pub struct ImportArgs {
     template: bool,
 }
 
-pub async fn run(db: &crate::db::Db, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    db: &crate::db::Db,
+    data_dir: &std::path::Path,
+    args: &ImportArgs,
+) -> anyhow::Result<ExitCode> {
     if args.template {
         print!("{}", import::template());
         return Ok(ExitCode::SUCCESS);
@@ -60,6 +64,7 @@ pub async fn run(db: &crate::db::Db, args: &ImportArgs) -> anyhow::Result<ExitCo
         &Caches::default(),
         &Actor::system("cli"),
         None,
+        data_dir,
         &bytes,
         &mut *progress,
     )

@@ -224,7 +224,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Import(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
-            import::run(&db, &args).await
+            import::run(&db, &cli.data_dir, &args).await
         }
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;

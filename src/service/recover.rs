@@ -187,7 +187,8 @@ async fn restore_issue(
         };
         let mut data = stored.as_object().cloned().unwrap_or_default();
         data.insert("assessed_on".into(), Value::String(approved_on.to_string()));
-        if let Ok(checked) = grading::check(&assemble_input(&firm, &data, &certs, &vets), table)
+        if let Ok(checked) =
+            grading::check(&assemble_input((&firm).into(), &data, &certs, &vets), table)
             && checked.graded.trace_hash == trace_hash
         {
             regraded = Some((candidate, Some(checked)));

@@ -135,7 +135,7 @@ pub async fn regrade(
             let none_c = Vec::new();
             let none_v = Vec::new();
             let input = assemble_input(
-                firm,
+                firm.into(),
                 &data,
                 certs.get(&firm.id).unwrap_or(&none_c),
                 vets.get(&firm.id).unwrap_or(&none_v),

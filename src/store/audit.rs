@@ -89,8 +89,9 @@ pub async fn record_many<C: ConnectionTrait>(
             ..Default::default()
         })
         .collect();
-    for chunk in rows.chunks(1000) {
-        Entity::insert_many(chunk.to_vec())
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        Entity::insert_many(rows.by_ref().take(1000))
             .exec_without_returning(db)
             .await?;
     }

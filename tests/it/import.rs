@@ -71,6 +71,33 @@ async fn a_good_file_of_1000_rows_creates_1000_submissions_graded_as_gec_grade_g
         )
         .await
         .json();
+    // Its audit events say what was written, ids included.
+    let id = report["assessment_ids"][7].as_i64().unwrap();
+    let events = app
+        .get(
+            &format!("/api/v1/audit/events?target_type=assessment&target_id={id}"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let after = &events["items"][0]["after"];
+    assert_eq!(events["items"][0]["action"], "assessment.submit");
+    assert_eq!(after["id"], id);
+    assert_eq!(after["uscc"], first["uscc"]);
+    assert_eq!(after["grade"], first["grade"]);
+    assert_eq!(after["trace_hash"], first["trace_hash"]);
+    assert_eq!(after["source"], "import");
+    let uscc = first["uscc"].as_str().unwrap();
+    let firm = app
+        .get(
+            &format!("/api/v1/audit/events?target_type=firm&target_id={uscc}"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(firm["items"][0]["action"], "firm.create");
+    assert_eq!(firm["items"][0]["after"]["uscc"], uscc);
+    assert!(firm["items"][0]["after"]["id"].as_i64().unwrap() > 0);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.json");
     std::fs::write(&input, first["input"].to_string()).unwrap();
@@ -170,6 +197,46 @@ async fn only_regulators_import_and_the_body_must_be_csv() {
         .body(Body::from("{}"))
         .unwrap();
     app.send(request).await.problem(415);
+}
+
+#[tokio::test]
+async fn a_file_over_the_size_limit_is_refused_saying_how_to_split_it() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let mut body = csv_of([row(1)]).into_bytes();
+    body.resize(64 * 1024 * 1024 + 1, b'\n');
+    let problem = post_csv(&app, &regulator, body).await.problem(413);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("64 MB") && detail.contains("100000 rows") && detail.contains("split"),
+        "{detail}"
+    );
+    assert_eq!(app.count("firms").await, 0);
+}
+
+#[tokio::test]
+async fn the_plan_between_the_passes_leaves_no_file_behind() {
+    // The first pass keeps its plan in an unnamed file of the data directory: after an
+    // import, stored or refused, the directory holds what it held before.
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&app.state.config.data_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.contains("-wal") && !n.contains("-shm") && !n.contains("-journal"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let answer = post_csv(&app, &regulator, csv_of((0..1500).map(row)).into_bytes()).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let mut faulty = csv_of((2000..3500).map(row));
+    faulty.push_str("bad,row\r\n");
+    refused_file(&app, &regulator, faulty.into_bytes()).await;
+    assert_eq!(listing(), before);
+    assert_eq!(app.count("assessments").await, 1500);
 }
 
 #[tokio::test]
@@ -362,6 +429,7 @@ async fn a_file_is_read_checked_and_graded_without_holding_the_write_turn() {
             &app.state.caches,
             &actor,
             None,
+            &app.state.config.data_dir,
             faulty.as_bytes(),
             &mut |_| {},
         ),
@@ -383,6 +451,7 @@ async fn a_file_is_read_checked_and_graded_without_holding_the_write_turn() {
             &state.caches,
             &gec::store::audit::Actor::system("test"),
             None,
+            &state.config.data_dir,
             good.as_bytes(),
             &mut |bytes| seen.store(bytes, Ordering::SeqCst),
         )
@@ -427,6 +496,7 @@ async fn what_changed_while_the_file_was_checked_is_a_fault_and_nothing_is_writt
             &state.caches,
             &gec::store::audit::Actor::system("test"),
             None,
+            &state.config.data_dir,
             file.as_bytes(),
             &mut |bytes| seen.store(bytes, Ordering::SeqCst),
         )

@@ -48,7 +48,10 @@ pub async fn prepare<C: ConnectionTrait>(
     let data: Map<String, Value> = (request.graded_members().into_iter())
         .filter_map(|(name, value)| Some((name.to_owned(), value?.clone())))
         .collect();
-    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vetoes), table)?;
+    let checked = grading::check(
+        &assemble_input((&firm).into(), &data, &certs, &vetoes),
+        table,
+    )?;
     // Only a completed reporting year is graded: its figures are final.
     if i32::from(checked.assessment.period) >= chrono::Datelike::year(&records::today()) {
         return Err(AppError::fault("period", grading::Fault::YearOpen));
@@ -61,9 +64,25 @@ pub async fn prepare<C: ConnectionTrait>(
     })
 }
 
+/// What of a firm its §1 object states.
+#[derive(Clone, Copy)]
+pub struct FirmKey<'a> {
+    pub uscc: &'a str,
+    pub industry_code: &'a str,
+}
+
+impl<'a> From<&'a firms::Model> for FirmKey<'a> {
+    fn from(firm: &'a firms::Model) -> Self {
+        FirmKey {
+            uscc: firm.uscc.as_str(),
+            industry_code: &firm.industry_code,
+        }
+    }
+}
+
 /// The §1 object, members in the methodology's order; `assessed_on` defaults to today (China).
 pub fn assemble_input(
-    firm: &firms::Model,
+    firm: FirmKey<'_>,
     data: &Map<String, Value>,
     certs: &[certifications::Model],
     vetoes: &[vetoes::Model],
@@ -71,10 +90,10 @@ pub fn assemble_input(
     let (certs, vetoes) = records::input_lists(certs, vetoes);
     let member = |name: &str| data.get(name).cloned().unwrap_or(Value::Null);
     let mut input = Map::new();
-    input.insert("uscc".into(), Value::String(firm.uscc.to_string()));
+    input.insert("uscc".into(), Value::String(firm.uscc.to_owned()));
     input.insert(
         "industry_code".into(),
-        Value::String(firm.industry_code.clone()),
+        Value::String(firm.industry_code.to_owned()),
     );
     for name in [
         "period",

@@ -17,7 +17,7 @@ pub mod xlsx;
 use crate::db::Db;
 pub use format::{ImportError, RowError, columns, template, template_xlsx};
 use format::{error, read_header};
-use plan::{PlannedAssessment, PlannedChunk, PlannedFirm, Written};
+use plan::{PlanFile, PlannedAssessment, PlannedChunk, PlannedFirm, Written};
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +28,7 @@ use serde_json::json;
 
 use crate::error::AppError;
 use crate::grading::{self, BenchmarkTable};
-use crate::service::assessments::assemble_input;
+use crate::service::assessments::{FirmKey, assemble_input};
 use crate::service::firms::parse_new_firm;
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
@@ -57,9 +57,11 @@ pub async fn import_csv(
     caches: &crate::service::cache::Caches,
     actor: &Actor,
     actor_id: Option<crate::store::ids::AccountId>,
+    scratch: &std::path::Path,
     bytes: &[u8],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport, ImportError> {
+    let started = std::time::Instant::now();
     // An Excel workbook is read as the CSV of its first sheet (rows keep their numbers).
     // Reading a workbook is CPU-bound for as long as it takes: off the async runtime, so that
     // other requests are served meanwhile.
@@ -95,7 +97,7 @@ pub async fn import_csv(
     let map = read_header(&header).map_err(ImportError::Rows)?;
     let table = crate::service::benchmarks::in_force(db, caches).await?;
     let mut state = ImportState::default();
-    let mut plan: Vec<Vec<u8>> = Vec::new();
+    let mut plan = PlanFile::create(scratch)?;
     let mut lines = crate::csvpos::LineCounter::new(bytes);
     let mut chunk = Vec::with_capacity(CHUNK);
     loop {
@@ -152,7 +154,7 @@ pub async fn import_csv(
         if (chunk.len() >= CHUNK || (done && !chunk.is_empty()))
             && let Some(planned) = state.plan(db, &table, std::mem::take(&mut chunk)).await?
         {
-            plan.push(planned.pack()?);
+            plan.push(&planned)?;
         }
         if done {
             break;
@@ -168,11 +170,12 @@ pub async fn import_csv(
         return Err(ImportError::Rows(state.errors));
     }
     drop(state);
+    let checked = started.elapsed();
     let txn = crate::db::begin_write(db).await?;
+    let writing = std::time::Instant::now();
     let mut written = Written::default();
-    for packed in &plan {
-        let chunk = PlannedChunk::unpack(packed)?;
-        if let Err(err) = written.write(&txn, actor, actor_id, chunk).await {
+    for chunk in plan.chunks()? {
+        if let Err(err) = written.write(&txn, actor, actor_id, chunk?).await {
             txn.rollback().await?;
             return Err(err);
         }
@@ -200,15 +203,29 @@ pub async fn import_csv(
     )
     .await?;
     txn.commit().await?;
+    tracing::info!(
+        rows = report.rows,
+        firms_created = report.firms_created,
+        checked_ms = checked.as_millis() as u64,
+        written_ms = writing.elapsed().as_millis() as u64,
+        "import stored"
+    );
     Ok(report)
+}
+
+/// A firm as the first pass knows it.
+struct KnownFirm {
+    id: crate::store::ids::FirmId,
+    industry_code: String,
 }
 
 #[derive(Default)]
 struct ImportState {
     errors: Vec<RowError>,
     rows: u64,
-    /// Firms of this file: created by it or found in the database.
-    firms: HashMap<String, firms::Model>,
+    /// Firms of this file, by USCC: created by it (id 0) or found in the database. Only what
+    /// the checks need, so that a file of 100,000 firms stays small.
+    firms: HashMap<String, KnownFirm>,
     /// (USCC, period) pairs met so far, with their line.
     seen: HashMap<(String, i64), u64>,
 }
@@ -247,7 +264,13 @@ impl ImportState {
                 .all(db)
                 .await?
             {
-                self.firms.insert(firm.uscc.to_string(), firm);
+                self.firms.insert(
+                    firm.uscc.to_string(),
+                    KnownFirm {
+                        id: firm.id,
+                        industry_code: firm.industry_code,
+                    },
+                );
             }
         }
         let ids: Vec<crate::store::ids::FirmId> = rows
@@ -314,7 +337,7 @@ impl ImportState {
                 ));
                 continue;
             };
-            let firm = match self.firms.get(uscc.as_str()) {
+            let (firm_id, industry_code) = match self.firms.get(uscc.as_str()) {
                 Some(existing) => {
                     if existing.industry_code != cell("industry_code") {
                         self.fail(error(
@@ -327,7 +350,7 @@ impl ImportState {
                         ));
                         continue;
                     }
-                    existing.clone()
+                    (existing.id, existing.industry_code.clone())
                 }
                 None => match parse_new_firm(
                     uscc.as_str(),
@@ -338,28 +361,21 @@ impl ImportState {
                 ) {
                     Ok(new) => {
                         // Staged: id 0 until written; the file's later rows find it here.
-                        let firm = firms::Model {
-                            id: crate::store::ids::FirmId(0),
-                            uscc: new.uscc.clone().into(),
-                            name: new.name.trim().to_owned(),
-                            industry_code: new.industry_code,
-                            district: new.district.trim().to_owned(),
-                            created_at: Utc::now(),
-                            current_grade: None,
-                            current_score: None,
-                            current_serial: None,
-                            current_period: None,
-                            restored_at: None,
-                        };
-                        self.firms.insert(firm.uscc.to_string(), firm.clone());
+                        self.firms.insert(
+                            uscc.to_string(),
+                            KnownFirm {
+                                id: crate::store::ids::FirmId(0),
+                                industry_code: new.industry_code.clone(),
+                            },
+                        );
                         planned.firms.push(PlannedFirm {
                             line: row.line,
-                            uscc: firm.uscc.to_string(),
-                            name: firm.name.clone(),
-                            industry_code: firm.industry_code.clone(),
-                            district: firm.district.clone(),
+                            uscc: uscc.to_string(),
+                            name: new.name.trim().to_owned(),
+                            industry_code: new.industry_code.clone(),
+                            district: new.district.trim().to_owned(),
                         });
-                        firm
+                        (crate::store::ids::FirmId(0), new.industry_code)
                     }
                     Err(AppError::Validation { field, message, .. }) => {
                         self.fail(error(row.line, Some(&field), message));
@@ -372,10 +388,13 @@ impl ImportState {
             let no_certs = Vec::new();
             let no_vetoes = Vec::new();
             let input = assemble_input(
-                &firm,
+                FirmKey {
+                    uscc: uscc.as_str(),
+                    industry_code: &industry_code,
+                },
                 &data,
-                certs.get(&firm.id).unwrap_or(&no_certs),
-                vets.get(&firm.id).unwrap_or(&no_vetoes),
+                certs.get(&firm_id).unwrap_or(&no_certs),
+                vets.get(&firm_id).unwrap_or(&no_vetoes),
             );
             let checked = match grading::check(&input, table) {
                 Ok(c) => c,
@@ -391,33 +410,30 @@ impl ImportState {
                 }
             };
             let period = i64::from(checked.graded.trace.period);
-            if let Some(first) = self.seen.insert((firm.uscc.to_string(), period), row.line) {
+            if let Some(first) = self.seen.insert((uscc.to_string(), period), row.line) {
                 self.fail(error(
                     row.line,
                     Some("period"),
-                    format!("{} {period} is already on line {first}", firm.uscc),
+                    format!("{uscc} {period} is already on line {first}"),
                 ));
                 continue;
             }
             if let Some(id) = under_review
-                .get(&(firm.id, period as i32))
-                .filter(|_| firm.id.0 > 0)
+                .get(&(firm_id, period as i32))
+                .filter(|_| firm_id.0 > 0)
             {
                 self.fail(error(
                     row.line,
                     Some("period"),
-                    format!(
-                        "assessment {id} for {} {period} is already under review",
-                        firm.uscc
-                    ),
+                    format!("assessment {id} for {uscc} {period} is already under review"),
                 ));
                 continue;
             }
             let graded = &checked.graded;
             planned.assessments.push(PlannedAssessment {
                 line: row.line,
-                uscc: firm.uscc.to_string(),
-                firm_id: firm.id.0,
+                uscc: uscc.to_string(),
+                firm_id: firm_id.0,
                 period: i32::from(graded.trace.period),
                 input: checked.canonical_input(),
                 trace: String::from_utf8_lossy(&graded.trace.canonical_bytes()).into_owned(),

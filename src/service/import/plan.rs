@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -77,6 +77,70 @@ impl PlannedChunk {
             .map_err(|e| ImportError::Failed(AppError::internal(e)))?;
         serde_json::from_slice(&json).map_err(|e| ImportError::Failed(AppError::internal(e)))
     }
+}
+
+/// The plan, a chunk at a time, in an unnamed file of the data directory (gone when closed,
+/// readable by nobody else: it holds the file's figures): what the first pass decided costs
+/// the server no memory however long the file.
+pub(super) struct PlanFile {
+    file: std::io::BufWriter<std::fs::File>,
+    /// The packed size of each chunk, in order.
+    sizes: Vec<u64>,
+}
+
+impl PlanFile {
+    pub(super) fn create(dir: &std::path::Path) -> Result<PlanFile, ImportError> {
+        let file = crate::files::dir(dir, crate::files::Access::Private)
+            .and_then(|()| tempfile::tempfile_in(dir))
+            .map_err(|e| {
+                ImportError::Failed(AppError::internal(format!(
+                    "a scratch file in {}: {e}",
+                    dir.display()
+                )))
+            })?;
+        Ok(PlanFile {
+            file: std::io::BufWriter::new(file),
+            sizes: Vec::new(),
+        })
+    }
+
+    pub(super) fn push(&mut self, chunk: &PlannedChunk) -> Result<(), ImportError> {
+        use std::io::Write;
+        let packed = chunk.pack()?;
+        self.file.write_all(&packed).map_err(scratch_failed)?;
+        self.sizes.push(packed.len() as u64);
+        Ok(())
+    }
+
+    /// The chunks, in the order they were pushed.
+    pub(super) fn chunks(
+        self,
+    ) -> Result<impl Iterator<Item = Result<PlannedChunk, ImportError>>, ImportError> {
+        use std::io::{Read, Seek};
+        let mut file = self
+            .file
+            .into_inner()
+            .map_err(|e| scratch_failed(e.into_error()))?;
+        file.rewind().map_err(scratch_failed)?;
+        let mut file = std::io::BufReader::new(file);
+        Ok(self.sizes.into_iter().map(move |size| {
+            let mut packed = Vec::with_capacity(size as usize);
+            (&mut file)
+                .take(size)
+                .read_to_end(&mut packed)
+                .map_err(scratch_failed)?;
+            PlannedChunk::unpack(&packed)
+        }))
+    }
+}
+
+fn scratch_failed(e: std::io::Error) -> ImportError {
+    ImportError::Failed(match e.kind() {
+        std::io::ErrorKind::StorageFull => AppError::Unavailable(
+            "the disk is full: the import's scratch file could not be written".into(),
+        ),
+        _ => AppError::internal(format!("the import's scratch file: {e}")),
+    })
 }
 
 /// What the second pass has written so far.
@@ -158,41 +222,71 @@ impl Written {
             faults.truncate(MAX_ERRORS);
             return Err(ImportError::Rows(faults));
         }
-        if !chunk.firms.is_empty() {
-            let mut models = Vec::with_capacity(chunk.firms.len());
-            for f in &chunk.firms {
+        let PlannedChunk { firms, assessments } = chunk;
+        if !firms.is_empty() {
+            // The plan's strings move into the statement; only the new ids come back.
+            let mut planned = Vec::with_capacity(firms.len());
+            let mut models = Vec::with_capacity(firms.len());
+            for f in firms {
                 let uscc = grading::Uscc::parse(&f.uscc)
                     .map_err(|_| AppError::internal("a planned USCC does not parse"))?;
+                let model = firms::Model {
+                    id: crate::store::ids::FirmId(0),
+                    uscc: uscc.into(),
+                    name: f.name,
+                    industry_code: f.industry_code,
+                    district: f.district,
+                    created_at: now,
+                    current_grade: None,
+                    current_score: None,
+                    current_serial: None,
+                    current_period: None,
+                    restored_at: None,
+                };
                 models.push(firms::ActiveModel {
-                    uscc: Set(uscc.into()),
-                    name: Set(f.name.clone()),
-                    industry_code: Set(f.industry_code.clone()),
-                    district: Set(f.district.clone()),
+                    uscc: Set(model.uscc.clone()),
+                    name: Set(model.name.clone()),
+                    industry_code: Set(model.industry_code.clone()),
+                    district: Set(model.district.clone()),
                     created_at: Set(now),
                     ..Default::default()
                 });
+                planned.push(model);
             }
-            let created = firms::Entity::insert_many(models)
-                .exec_with_returning(txn)
-                .await?;
-            self.firms_created += created.len() as u64;
-            let changes = created
-                .iter()
-                .map(|f| Change {
+            let ids: HashMap<String, i64> = insert_returning(
+                txn,
+                firms::Entity::insert_many(models).into_query(),
+                [firms::Column::Id, firms::Column::Uscc],
+            )
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("", "uscc")?, row.try_get("", "id")?)))
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+            let mut changes = Vec::with_capacity(planned.len());
+            for mut firm in planned {
+                let uscc = firm.uscc.to_string();
+                firm.id = crate::store::ids::FirmId(
+                    *ids.get(&uscc)
+                        .ok_or_else(|| AppError::internal("a planned firm was not written"))?,
+                );
+                changes.push(Change {
                     action: "firm.create",
                     target_type: "firm",
-                    target_id: f.uscc.to_string(),
+                    target_id: uscc.clone(),
                     before: None,
-                    after: serde_json::to_value(FirmRecord::from(f)).ok(),
-                })
-                .collect();
-            audit::record_many(txn, actor, now, changes).await?;
-            for firm in created {
-                self.created.insert(firm.uscc.to_string(), firm.id);
+                    after: serde_json::to_value(FirmRecord::from(&firm)).ok(),
+                });
+                self.created.insert(uscc, firm.id);
             }
+            self.firms_created += changes.len() as u64;
+            audit::record_many(txn, actor, now, changes).await?;
         }
-        let mut models = Vec::with_capacity(chunk.assessments.len());
-        for a in &chunk.assessments {
+        let rows = assessments.len() as u64;
+        // What each submission's audit event says, by (firm, period): known before the insert
+        // but for the id.
+        let mut events: HashMap<(i64, i32), serde_json::Value> = HashMap::new();
+        let mut models = Vec::with_capacity(assessments.len());
+        for a in assessments {
             let firm_id = match a.firm_id {
                 0 => *self
                     .created
@@ -202,17 +296,23 @@ impl Written {
             };
             let grade = grading::Grade::parse(&a.grade)
                 .ok_or_else(|| AppError::internal("a planned grade does not parse"))?;
+            events.insert(
+                (firm_id.0, a.period),
+                json!({"uscc": a.uscc, "period": a.period, "status": AssessmentStatus::Submitted,
+                       "grade": grade.as_str(), "score": a.score, "trace_hash": a.trace_hash,
+                       "benchmarks": a.benchmarks, "source": "import"}),
+            );
             models.push(assessments::ActiveModel {
                 firm_id: Set(firm_id),
                 period: Set(a.period),
                 status: Set(AssessmentStatus::Submitted),
-                input: Set(a.input.clone()),
-                trace: Set(a.trace.clone()),
-                trace_hash: Set(a.trace_hash.clone()),
-                score: Set(a.score.clone()),
+                input: Set(a.input),
+                trace: Set(a.trace),
+                trace_hash: Set(a.trace_hash),
+                score: Set(a.score),
                 grade: Set(grade.into()),
-                methodology: Set(a.methodology.clone()),
-                benchmarks: Set(a.benchmarks.clone()),
+                methodology: Set(a.methodology),
+                benchmarks: Set(a.benchmarks),
                 submitted_by: Set(actor_id),
                 submitted_at: Set(now),
                 reviewed_by: Set(None),
@@ -222,39 +322,57 @@ impl Written {
                 ..Default::default()
             });
         }
-        let usccs: HashMap<i64, &str> = chunk
-            .assessments
-            .iter()
-            .map(|a| {
-                let id = if a.firm_id == 0 {
-                    self.created.get(&a.uscc).map_or(0, |id| id.0)
-                } else {
-                    a.firm_id
-                };
-                (id, a.uscc.as_str())
-            })
-            .collect();
         let mut changes = Vec::with_capacity(models.len());
-        for part in models.chunks(500) {
-            let inserted = assessments::Entity::insert_many(part.to_vec())
-                .exec_with_returning(txn)
-                .await?;
-            for a in inserted {
-                self.ids.push(a.id);
-                let uscc = usccs.get(&a.firm_id.0).copied().unwrap_or_default();
+        let mut models = models.into_iter().peekable();
+        while models.peek().is_some() {
+            let inserted = insert_returning(
+                txn,
+                assessments::Entity::insert_many(models.by_ref().take(500)).into_query(),
+                [
+                    assessments::Column::Id,
+                    assessments::Column::FirmId,
+                    assessments::Column::Period,
+                ],
+            )
+            .await?;
+            for row in inserted {
+                let id: i64 = row.try_get("", "id")?;
+                let key: (i64, i32) = (row.try_get("", "firm_id")?, row.try_get("", "period")?);
+                let mut after = events
+                    .remove(&key)
+                    .ok_or_else(|| AppError::internal("a written submission was not planned"))?;
+                // The id first, as the event of a single submission has it.
+                if let serde_json::Value::Object(fields) = &mut after {
+                    let mut ordered = serde_json::Map::with_capacity(fields.len() + 1);
+                    ordered.insert("id".to_owned(), id.into());
+                    ordered.append(fields);
+                    *fields = ordered;
+                }
+                self.ids.push(id);
                 changes.push(Change {
                     action: "assessment.submit",
                     target_type: "assessment",
-                    target_id: a.id.to_string(),
+                    target_id: id.to_string(),
                     before: None,
-                    after: Some(json!({"id": a.id, "uscc": uscc, "period": a.period, "status": a.status,
-                                       "grade": a.grade, "score": a.score, "trace_hash": a.trace_hash,
-                                       "benchmarks": a.benchmarks, "source": "import"})),
+                    after: Some(after),
                 });
             }
         }
-        self.rows += chunk.assessments.len() as u64;
+        self.rows += rows;
         audit::record_many(txn, actor, now, changes).await?;
         Ok(())
     }
+}
+
+/// Runs `insert` and returns only `columns` of the rows it wrote (not the whole rows: a
+/// submission's input and trace are kilobytes each).
+async fn insert_returning<const N: usize, C: sea_orm::sea_query::IntoColumnRef>(
+    txn: &crate::db::WriteTxn,
+    mut insert: sea_orm::sea_query::InsertStatement,
+    columns: [C; N],
+) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    insert.returning(sea_orm::sea_query::Query::returning().columns(columns));
+    let statement = txn.get_database_backend().build(&insert);
+    txn.query_all_raw(statement).await
 }

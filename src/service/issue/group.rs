@@ -290,7 +290,10 @@ pub(super) async fn issue_one(
     let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
     let mut data = stored.as_object().cloned().unwrap_or_default();
     data.insert("assessed_on".into(), Value::String(today.to_string()));
-    let checked = grading::check(&assemble_input(&firm, &data, &certs, &vets), signer.table)?;
+    let checked = grading::check(
+        &assemble_input((&firm).into(), &data, &certs, &vets),
+        signer.table,
+    )?;
     let graded = &checked.graded;
 
     let key_record = signer.key_record;

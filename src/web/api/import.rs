@@ -32,8 +32,20 @@ async fn create_import(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> AppResult<(StatusCode, Json<ImportReport>)> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            crate::error::AppError::PayloadTooLarge(format!(
+                "the file is larger than {} MB: a file takes at most {} rows; split the list \
+                 into several files",
+                IMPORT_BODY_LIMIT / (1024 * 1024),
+                import::xlsx::MAX_ROWS
+            ))
+        } else {
+            crate::error::AppError::BadRequest(rejection.body_text())
+        }
+    })?;
     // A CSV file, or an Excel workbook (its first sheet, read the same way).
     if super::require_content_type(&headers, XLSX).is_err() {
         super::require_content_type(&headers, "text/csv")?;
@@ -43,6 +55,7 @@ async fn create_import(
         &state.caches,
         &auth.actor(),
         Some(auth.account_id),
+        &state.config.data_dir,
         &body,
         &mut |_| {},
     )

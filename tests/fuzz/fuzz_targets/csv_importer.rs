@@ -27,6 +27,14 @@ fn world() -> &'static World {
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
-    let _ = w.runtime.block_on(gec::service::import::import_csv(&w.db, &Actor::system("fuzz"), None, data, &mut |_| {}));
+    let _ = w.runtime.block_on(gec::service::import::import_csv(
+        &w.db,
+        &gec::service::cache::Caches::default(),
+        &Actor::system("fuzz"),
+        None,
+        &w._dir,
+        data,
+        &mut |_| {},
+    ));
     let _ = gec::grading::BenchmarkTable::from_csv("fuzz", data);
 });
