@@ -4,7 +4,8 @@
 # time while the same file is posted to /api/v1/import. Files: 100,000 rows (imported),
 # 1,000,000 rows (refused: a workbook takes at most 100,000 rows), and the attacks of the
 # finding on the 5-row file (a value at XFD1048576, a shared-strings bomb, 2 MB of blanks).
-# Usage: bash benches/workbooks.sh. Needs python3 and curl. Loopback only.
+# Usage: bash benches/workbooks.sh; with DATABASE_URL=postgres://… set, the server part runs on
+# that (empty) PostgreSQL database. Needs python3 and curl. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet
@@ -13,6 +14,7 @@ WORK="$(mktemp -d)"
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
+SERVER_DATABASE_URL="${DATABASE_URL:-}"
 unset DATABASE_URL
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -35,6 +37,7 @@ for f in far-cell strings-bomb whitespace 100k 1m; do
 done
 
 export GEC_DATA_DIR="$WORK/server"; mkdir -p "$GEC_DATA_DIR"
+[ -n "$SERVER_DATABASE_URL" ] && export DATABASE_URL="$SERVER_DATABASE_URL"
 echo 'bench-password-1' | "$BIN" accounts add --role regulator --username reg >/dev/null
 port="$(free_port)"; BASE="http://127.0.0.1:$port"
 "$BIN" serve --bind "127.0.0.1:$port" >/dev/null 2>"$WORK/server.err" &

@@ -215,6 +215,20 @@ async fn a_file_over_the_size_limit_is_refused_saying_how_to_split_it() {
 }
 
 #[tokio::test]
+async fn a_csv_file_takes_at_most_100000_rows_like_a_workbook() {
+    // Found before anything is graded: the 100,001st row is named and nothing is stored.
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let body = csv_of((0..100_001).map(row)).into_bytes();
+    let errors = refused_file(&app, &regulator, body).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["line"], 100_002);
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("at most 100000 rows") && message.contains("split"), "{message}");
+    assert_eq!(app.count("firms").await, 0);
+}
+
+#[tokio::test]
 async fn the_plan_between_the_passes_leaves_no_file_behind() {
     // The first pass keeps its plan in an unnamed file of the data directory: after an
     // import, stored or refused, the directory holds what it held before.
