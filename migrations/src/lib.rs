@@ -15,6 +15,7 @@ mod m20261127_000009_cosignatures;
 mod m20261205_000010_key_algorithms;
 mod m20261205_000011_webhook_health;
 mod m20261205_000012_restored_firms;
+mod m20261205_000013_username_index;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_key_algorithms::Migration),
             Box::new(m20261205_000011_webhook_health::Migration),
             Box::new(m20261205_000012_restored_firms::Migration),
+            Box::new(m20261205_000013_username_index::Migration),
         ]
     }
 }
