@@ -25,6 +25,8 @@ pub struct Config {
     pub webhook_allow_private: bool,
     /// The witnesses that cosign the log's checkpoints (token.md §7).
     pub witnesses: Vec<crate::service::log_guard::WitnessConfig>,
+    /// The algorithm of the first code key of a new deployment (`--signing-alg`, token.md §9).
+    pub signing_alg: crate::code::Algorithm,
 }
 
 impl Config {

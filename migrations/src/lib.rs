@@ -16,6 +16,7 @@ mod m20261205_000010_key_algorithms;
 mod m20261205_000011_webhook_health;
 mod m20261205_000012_restored_firms;
 mod m20261205_000013_username_index;
+mod m20261205_000014_sm2_keys;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_webhook_health::Migration),
             Box::new(m20261205_000012_restored_firms::Migration),
             Box::new(m20261205_000013_username_index::Migration),
+            Box::new(m20261205_000014_sm2_keys::Migration),
         ]
     }
 }

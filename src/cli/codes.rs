@@ -330,8 +330,8 @@ pub fn run_qr(args: &QrArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A signature algorithm by its name (`ed25519`).
-fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
+/// A signature algorithm by its name (`ed25519`, `sm2`).
+pub(crate) fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
     Algorithm::parse(name).ok_or_else(|| {
         let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.as_str()).collect();
         format!("unknown algorithm {name:?}: one of {}", names.join(", "))
@@ -342,6 +342,12 @@ fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
 pub enum KeysCommand {
     /// List the code keys and the log key.
     List,
+    /// Create the key ring of a new deployment: a code key of `--alg` and the log key.
+    Init {
+        /// The code key's signature algorithm.
+        #[arg(long, default_value = "ed25519", value_parser = parse_algorithm)]
+        alg: Algorithm,
+    },
     /// Make a new code key active and retire the current one.
     Rotate {
         /// When the change takes effect (RFC 3339); now by default.
@@ -383,6 +389,18 @@ pub fn run_keys(
             }
             let log = ring.document().log.map(|l| l.x).unwrap_or_default();
             println!("log origin {}  key {log}", ring.log_origin);
+        }
+        KeysCommand::Init { alg } => {
+            if keys::exists(data_dir)? {
+                anyhow::bail!(
+                    "{} already has a key ring: `gec keys rotate --alg {alg}` changes its \
+                     algorithm",
+                    data_dir.display()
+                );
+            }
+            let ring = keys::load_or_create_with(data_dir, log_origin, *alg)?;
+            let active = ring.active.as_ref().map(|(_, record)| record);
+            println!("{}", serde_json::to_string(&active)?);
         }
         KeysCommand::Rotate { at, pem, alg } => {
             keys::load_or_create(data_dir, log_origin)?;

@@ -107,6 +107,11 @@ struct ServeArgs {
     /// submission prefix); repeatable, or comma-separated in the environment.
     #[arg(long = "witness", env = "GEC_WITNESSES", value_delimiter = ',', value_parser = crate::service::log_guard::WitnessConfig::parse)]
     witnesses: Vec<crate::service::log_guard::WitnessConfig>,
+    /// The signature algorithm of a new deployment's first code key: `ed25519`, or `sm2` (SM2
+    /// over SM3, the national commercial algorithms). An existing key ring keeps its keys;
+    /// `gec keys rotate --alg` changes them.
+    #[arg(long, env = "GEC_SIGNING_ALG", default_value = "ed25519", value_parser = codes::parse_algorithm)]
+    signing_alg: crate::code::Algorithm,
 }
 
 #[derive(Subcommand)]
@@ -277,6 +282,11 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
                 .collect::<anyhow::Result<_>>()?,
             Err(_) => Vec::new(),
         },
+        signing_alg: match std::env::var("GEC_SIGNING_ALG") {
+            Ok(text) => codes::parse_algorithm(text.trim())
+                .map_err(|e| anyhow::anyhow!("GEC_SIGNING_ALG: {e}"))?,
+            Err(_) => crate::code::Algorithm::DEFAULT,
+        },
     })
 }
 
@@ -300,6 +310,7 @@ async fn serve(
         code_cache_ttl: code_cache_ttl()?,
         webhook_allow_private: args.webhook_allow_private,
         witnesses: args.witnesses,
+        signing_alg: args.signing_alg,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

@@ -81,9 +81,7 @@ fn generate(algorithm: Algorithm) -> anyhow::Result<SigningKey> {
 
 /// A code key as PKCS#8 PEM.
 fn code_key_pem(key: &SigningKey) -> anyhow::Result<String> {
-    match key {
-        SigningKey::Ed25519(key) => log_key_pem(key),
-    }
+    key.to_pkcs8_pem().map_err(|e| anyhow!(e))
 }
 
 fn log_key_pem(key: &LogKey) -> anyhow::Result<String> {
@@ -112,9 +110,8 @@ fn read_log_secret(path: &Path) -> anyhow::Result<LogKey> {
 
 /// Reads a code key of `algorithm` from its PKCS#8 PEM file.
 fn read_secret(path: &Path, algorithm: Algorithm) -> anyhow::Result<SigningKey> {
-    match algorithm {
-        Algorithm::Ed25519 => read_log_secret(path).map(SigningKey::Ed25519),
-    }
+    let pem = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    SigningKey::from_pkcs8_pem(algorithm, &pem).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 fn save(data_dir: &Path, file: &KeyringFile) -> anyhow::Result<()> {
@@ -145,11 +142,26 @@ fn ensure_dir(data_dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", dir.display()))
 }
 
-/// Opens the key ring, creating a code key and a log key on first start.
+/// Whether `data_dir` has a key ring already.
+pub fn exists(data_dir: &Path) -> anyhow::Result<bool> {
+    Ok(load_file(data_dir)?.is_some())
+}
+
+/// Opens the key ring, creating an Ed25519 code key and a log key on first start.
 pub fn load_or_create(data_dir: &Path, log_origin: &str) -> anyhow::Result<KeyRing> {
+    load_or_create_with(data_dir, log_origin, Algorithm::DEFAULT)
+}
+
+/// Opens the key ring, creating a code key of `algorithm` and a log key on first start (an
+/// existing ring keeps its keys: the algorithm changes by rotation).
+pub fn load_or_create_with(
+    data_dir: &Path,
+    log_origin: &str,
+    algorithm: Algorithm,
+) -> anyhow::Result<KeyRing> {
     ensure_dir(data_dir)?;
     if load_file(data_dir)?.is_none() {
-        let code_key = generate(Algorithm::DEFAULT)?;
+        let code_key = generate(algorithm)?;
         let log_key = generate_log_key()?;
         let record = PublishedKey::new(&code_key.public(), KeyStatus::Active, now_seconds());
         write_secret(
@@ -167,7 +179,7 @@ pub fn load_or_create(data_dir: &Path, log_origin: &str) -> anyhow::Result<KeyRi
             },
         )?;
         tracing::info!(
-            "created a code-signing key and a log key in {}",
+            "created a code-signing key ({algorithm}) and a log key in {}",
             keys_dir(data_dir).display()
         );
     }

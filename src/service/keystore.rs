@@ -58,8 +58,18 @@ impl KeyStore {
         data_dir: &Path,
         log_origin: &str,
         witnesses: Vec<WitnessConfig>,
+        signing_alg: crate::code::Algorithm,
     ) -> anyhow::Result<KeyStore> {
-        let ring = keys::load_or_create(data_dir, log_origin)?;
+        let ring = keys::load_or_create_with(data_dir, log_origin, signing_alg)?;
+        if let Some((key, _)) = &ring.active
+            && key.algorithm() != signing_alg
+        {
+            tracing::info!(
+                "the key ring's active key is {}, not {signing_alg}: --signing-alg chooses the \
+                 first key of a new deployment; `gec keys rotate --alg {signing_alg}` changes it",
+                key.algorithm()
+            );
+        }
         let guard = Arc::new(LogGuard::new(data_dir, witnesses));
         Ok(KeyStore {
             data_dir: data_dir.to_owned(),
@@ -151,6 +161,7 @@ impl KeyStore {
                     purpose: "code".into(),
                     algorithm: algorithm.into(),
                     public_x: key.x.clone(),
+                    public_y: key.y.clone(),
                     status: key.status.as_str().into(),
                     not_before: key.not_before,
                     not_after: key.not_after,
@@ -169,6 +180,7 @@ impl KeyStore {
                     purpose: "log".into(),
                     algorithm: crate::code::Algorithm::Ed25519.into(),
                     public_x: log.x.clone(),
+                    public_y: None,
                     status: "active".into(),
                     not_before: chrono::DateTime::UNIX_EPOCH,
                     not_after: None,

@@ -50,9 +50,18 @@ fn offline_stage(code_or_url: &str, keys: &TrustedKeys) -> Stage {
         return Stage::Done(verdict);
     }
     match keys.get(&decoded.kid) {
-        // A header that names another algorithm than the key's never verifies (token.md §9).
+        // A header that names another algorithm than the key's is malformed (token.md §9; the
+        // SM2 vectors say so), as in the core's `verify_bytes`.
         Some(trusted) if trusted.key.algorithm() != decoded.alg => {
-            let mut verdict = invalid(Reason::BadSignature, "the signature does not verify");
+            let mut verdict = invalid(
+                Reason::Malformed,
+                format!(
+                    "the header names {} but key {} is {}",
+                    decoded.alg,
+                    hex::encode(decoded.kid),
+                    trusted.key.algorithm()
+                ),
+            );
             verdict.kid = Some(hex::encode(decoded.kid));
             verdict.claims = Some(decoded.claims);
             Stage::Done(verdict)

@@ -16,6 +16,8 @@ pub struct Model {
     /// The key's signature algorithm (the log's is always Ed25519).
     pub algorithm: StoredAlgorithm,
     pub public_x: String,
+    /// An SM2 key's second coordinate (token.md §9); none for Ed25519.
+    pub public_y: Option<String>,
     pub status: String,
     pub not_before: DateTimeUtc,
     pub not_after: Option<DateTimeUtc>,
@@ -34,6 +36,7 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, model: Model) -> Result<(), DbEr
         purpose: Set(model.purpose),
         algorithm: Set(model.algorithm),
         public_x: Set(model.public_x),
+        public_y: Set(model.public_y),
         status: Set(model.status),
         not_before: Set(model.not_before),
         not_after: Set(model.not_after),

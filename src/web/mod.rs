@@ -42,6 +42,7 @@ impl AppState {
             &config.data_dir,
             &origin,
             config.witnesses.clone(),
+            config.signing_alg,
         )?);
         keys.record(&db).await?;
         keys.watch(db.clone());

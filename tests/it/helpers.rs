@@ -89,6 +89,15 @@ impl TestApp {
 
     /// A service whose webhooks may target this machine (the tests' receivers).
     pub async fn with_private_webhooks(allow: bool) -> Self {
+        Self::open(allow, gec::code::Algorithm::DEFAULT).await
+    }
+
+    /// A new deployment whose first code key is of `algorithm` (`--signing-alg`).
+    pub async fn with_signing_alg(algorithm: gec::code::Algorithm) -> Self {
+        Self::open(false, algorithm).await
+    }
+
+    async fn open(allow: bool, signing_alg: gec::code::Algorithm) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database_url(dir.path()).await;
         let db = gec::db::connect(&database_url)
@@ -105,6 +114,7 @@ impl TestApp {
             code_cache_ttl: gec::service::cache::FRESH_FOR,
             webhook_allow_private: allow,
             witnesses: Vec::new(),
+            signing_alg,
         };
         let state = AppState::open(db.clone(), config)
             .await

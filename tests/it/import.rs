@@ -224,7 +224,10 @@ async fn a_csv_file_takes_at_most_100000_rows_like_a_workbook() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["line"], 100_002);
     let message = errors[0]["message"].as_str().unwrap();
-    assert!(message.contains("at most 100000 rows") && message.contains("split"), "{message}");
+    assert!(
+        message.contains("at most 100000 rows") && message.contains("split"),
+        "{message}"
+    );
     assert_eq!(app.count("firms").await, 0);
 }
 

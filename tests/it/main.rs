@@ -36,6 +36,7 @@ mod regulator_desk;
 mod replicas;
 mod scanning;
 mod schemathesis;
+mod sm2;
 mod submissions;
 mod throttle;
 mod tlog;

@@ -39,6 +39,9 @@ pub struct PublishedKey {
     pub crv: String,
     pub alg: String,
     pub x: String,
+    /// The second coordinate of an SM2 key (token.md §9); absent for Ed25519.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
     pub status: KeyStatus,
     pub not_before: DateTime<Utc>,
     pub not_after: Option<DateTime<Utc>>,
@@ -54,6 +57,7 @@ impl PublishedKey {
             crv: crv.into(),
             alg: alg.into(),
             x: public.x(),
+            y: public.y(),
             status,
             not_before,
             not_after: None,
@@ -81,7 +85,7 @@ impl PublishedKey {
 
     /// The public key, checked against its kid.
     pub fn public_key(&self) -> Result<PublicKey, String> {
-        let key = PublicKey::from_x(self.algorithm()?, &self.x)
+        let key = PublicKey::from_jwk_coordinates(self.algorithm()?, &self.x, self.y.as_deref())
             .map_err(|e| format!("key {}: {e}", self.kid))?;
         if hex::encode(key.kid()) != self.kid {
             return Err(format!("key {}: kid does not match the key", self.kid));
@@ -115,9 +119,16 @@ impl KeySetDocument {
     /// The code keys as a plain JWKS (`/.well-known/jwks.json`).
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({
-            "keys": self.keys.iter().map(|k| serde_json::json!({
-                "kty": k.kty, "crv": k.crv, "alg": k.alg, "kid": k.kid, "x": k.x, "use": "sig",
-            })).collect::<Vec<_>>()
+            "keys": self.keys.iter().map(|k| {
+                let mut jwk = serde_json::json!({
+                    "kty": k.kty, "crv": k.crv, "alg": k.alg, "kid": k.kid, "x": k.x,
+                });
+                if let Some(y) = &k.y {
+                    jwk["y"] = y.clone().into();
+                }
+                jwk["use"] = "sig".into();
+                jwk
+            }).collect::<Vec<_>>()
         })
     }
 }

@@ -88,10 +88,20 @@ pub fn verify_bytes(bytes: &[u8], keys: &TrustedKeys, now: i64) -> Verdict {
             Some(&decoded),
         );
     };
-    // The algorithm is the key's: a header that names another is refused (token.md §9).
-    if trusted.key.algorithm() != decoded.alg
-        || !trusted.key.verify(&decoded.signed, &decoded.signature)
-    {
+    // The algorithm is the key's: a header that names another is malformed (token.md §9).
+    if trusted.key.algorithm() != decoded.alg {
+        return Verdict::invalid(
+            Reason::Malformed,
+            format!(
+                "the header names {} but key {} is {}",
+                decoded.alg,
+                hex::encode(decoded.kid),
+                trusted.key.algorithm()
+            ),
+            Some(&decoded),
+        );
+    }
+    if !trusted.key.verify(&decoded.signed, &decoded.signature) {
         return Verdict::invalid(
             Reason::BadSignature,
             "the signature does not verify",
