@@ -148,5 +148,58 @@ fn bench_status_list(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_codes, bench_status_list);
+/// SM2 over SM3 beside Ed25519 (token.md §9): one signature, one verification, 1,000 codes
+/// verified together (Ed25519 in batches, SM2 one by one), and the size of the code.
+fn bench_suites(c: &mut Criterion) {
+    use gec::code::alg::{Signed, verify_many};
+    use gec::code::{Algorithm, SigningKey as CodeKey};
+    let claims = claims();
+    for algorithm in Algorithm::ALL {
+        let keys: Vec<CodeKey> = (0..1000u32)
+            .map(|i| {
+                let mut seed = [0u8; 32];
+                seed[..4].copy_from_slice(&(i + 1).to_be_bytes());
+                CodeKey::from_seed(algorithm, &seed)
+            })
+            .collect();
+        let key = &keys[0];
+        let cose = cose::sign(&claims, key);
+        let url = text::url("https://gec.example.cn", &cose);
+        let qr = qr::encode(&url, Level::M).unwrap();
+        println!(
+            "{algorithm}: COSE {} bytes, URL {} characters, QR version {:?} ({} modules a side) at level M",
+            cose.len(),
+            url.len(),
+            qr.version(),
+            qr.width()
+        );
+        let decoded = cose::decode(&cose).unwrap();
+        let public = key.public();
+        c.bench_function(&format!("{algorithm}: sign a code's Sig_structure"), |b| {
+            b.iter(|| key.sign(std::hint::black_box(&decoded.signed)))
+        });
+        c.bench_function(&format!("{algorithm}: verify one signature"), |b| {
+            b.iter(|| assert!(public.verify(std::hint::black_box(&decoded.signed), &decoded.signature)))
+        });
+        // 1,000 codes of 1,000 keys (the worst case for batching: no key repeats).
+        let signed: Vec<(Vec<u8>, Vec<u8>, gec::code::PublicKey)> = keys
+            .iter()
+            .map(|k| {
+                let d = cose::decode(&cose::sign(&claims, k)).unwrap();
+                (d.signed, d.signature.to_vec(), k.public())
+            })
+            .collect();
+        c.bench_function(&format!("{algorithm}: verify 1,000 codes together"), |b| {
+            b.iter(|| {
+                let items: Vec<Signed> = signed
+                    .iter()
+                    .map(|(message, signature, key)| Signed { message, signature, key })
+                    .collect();
+                assert!(verify_many(&items).iter().all(|ok| *ok));
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench_codes, bench_status_list, bench_suites);
 criterion_main!(benches);
