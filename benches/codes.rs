@@ -179,7 +179,9 @@ fn bench_suites(c: &mut Criterion) {
             b.iter(|| key.sign(std::hint::black_box(&decoded.signed)))
         });
         c.bench_function(&format!("{algorithm}: verify one signature"), |b| {
-            b.iter(|| assert!(public.verify(std::hint::black_box(&decoded.signed), &decoded.signature)))
+            b.iter(|| {
+                assert!(public.verify(std::hint::black_box(&decoded.signed), &decoded.signature))
+            })
         });
         // 1,000 codes of 1,000 keys (the worst case for batching: no key repeats).
         let signed: Vec<(Vec<u8>, Vec<u8>, gec::code::PublicKey)> = keys
@@ -193,7 +195,11 @@ fn bench_suites(c: &mut Criterion) {
             b.iter(|| {
                 let items: Vec<Signed> = signed
                     .iter()
-                    .map(|(message, signature, key)| Signed { message, signature, key })
+                    .map(|(message, signature, key)| Signed {
+                        message,
+                        signature,
+                        key,
+                    })
                     .collect();
                 assert!(verify_many(&items).iter().all(|ok| *ok));
             })

@@ -181,7 +181,16 @@ pub async fn verify_codes(
     codes_in: &[String],
 ) -> AppResult<Vec<VerifyResult>> {
     let now = Utc::now().timestamp();
-    let verdicts = verify_offline(codes_in, keys, now);
+    // A bank's list is CPU work for as long as it takes (1,000 SM2 codes: about 0.2 s of
+    // signatures): off the async runtime, so that other requests are served meanwhile.
+    let verdicts = if codes_in.len() > 16 {
+        let (codes, keys) = (codes_in.to_vec(), keys.clone());
+        tokio::task::spawn_blocking(move || verify_offline(&codes, &keys, now))
+            .await
+            .map_err(crate::error::AppError::internal)?
+    } else {
+        verify_offline(codes_in, keys, now)
+    };
     let mut wanted: Vec<(String, i64)> = verdicts
         .iter()
         .filter_map(|v| Some((v.kid.clone()?, v.claims.as_ref()?.serial as i64)))

@@ -280,6 +280,25 @@ async fn a_deployment_started_with_sm2_issues_sm2_codes_that_verify_everywhere()
     assert_eq!(printed["valid"], true);
     assert_eq!(printed["status"], "active", "{printed}");
 
+    // A bank's list of 70 SM2 codes (checked one by one, shared among the cores) with a
+    // forgery among them: each verdict in its place.
+    let bank = app.token_for(Role::Bank, "bank").await;
+    let mut list: Vec<String> = (0..70).map(|i| urls[i % 3].clone()).collect();
+    let mut forged_bytes = cose_of(&urls[1]);
+    let last = forged_bytes.len() - 1;
+    forged_bytes[last] ^= 1;
+    list[50] = text::encode(&forged_bytes);
+    let bulk = app
+        .post("/api/v1/verify/bulk", Some(&bank), json!({"codes": list}))
+        .await
+        .json();
+    let results = bulk["results"].as_array().unwrap();
+    assert_eq!(results.len(), 70);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["valid"], i != 50, "{i}: {r}");
+    }
+    assert_eq!(results[50]["reason"], "bad_signature");
+
     // A forged SM2 code: the claims changed, or signed by another SM2 key under this kid.
     let bytes = cose_of(&urls[0]);
     let mut tampered = bytes.clone();

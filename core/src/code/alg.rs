@@ -16,6 +16,9 @@ use super::cose::Kid;
 /// The user ID of GM/T 0009 that SM2 signatures hash into Z (token.md §9).
 pub const SM2_DEFAULT_ID: &str = "1234567812345678";
 
+/// Signatures checked one by one (SM2) are shared among the cores when each gets this many.
+const SINGLES_PER_THREAD: usize = 32;
+
 /// How many Ed25519 signatures are checked in one batch.
 const ED25519_BATCH: usize = 64;
 
@@ -359,11 +362,38 @@ pub struct Signed<'a> {
 /// only signatures an Ed25519 batch accepts and `verify_strict` refuses have a small-order R,
 /// which only the key's holder can make: they prove nothing a forger could use.)
 pub fn verify_many(items: &[Signed<'_>]) -> Vec<bool> {
-    // Algorithms without batch verification are checked one by one.
-    let mut ok: Vec<bool> = items
-        .iter()
-        .map(|item| !batched(item.key.algorithm()) && item.key.verify(item.message, item.signature))
+    // Algorithms without batch verification (SM2: 0.18 ms a signature) are checked one by one,
+    // on every core when there are many.
+    let mut ok = vec![false; items.len()];
+    let singles: Vec<usize> = (0..items.len())
+        .filter(|&i| !batched(items[i].key.algorithm()))
         .collect();
+    let check = |part: &[usize]| -> Vec<(usize, bool)> {
+        part.iter()
+            .map(|&i| (i, items[i].key.verify(items[i].message, items[i].signature)))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(singles.len() / SINGLES_PER_THREAD)
+        .max(1);
+    let verdicts: Vec<(usize, bool)> = if threads == 1 {
+        check(&singles)
+    } else {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = singles
+                .chunks(singles.len().div_ceil(threads))
+                .map(|part| scope.spawn(move || check(part)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    for (i, verdict) in verdicts {
+        ok[i] = verdict;
+    }
     let ed25519: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(items[i].key, PublicKey::Ed25519(_)))
         .collect();
