@@ -104,7 +104,7 @@ impl std::fmt::Display for Algorithm {
 #[derive(Clone)]
 pub enum SigningKey {
     Ed25519(ed25519_dalek::SigningKey),
-    Sm2(Box<sm2::dsa::SigningKey>),
+    Sm2(sm2::dsa::SigningKey),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -149,7 +149,7 @@ impl SigningKey {
         {
             return Err("not an SM2 secret (it must lie in [1, n − 2])".to_owned());
         }
-        Ok(SigningKey::Sm2(Box::new(key)))
+        Ok(SigningKey::Sm2(key))
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -162,7 +162,7 @@ impl SigningKey {
     pub fn public(&self) -> PublicKey {
         match self {
             SigningKey::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
-            SigningKey::Sm2(key) => PublicKey::Sm2(Box::new(key.verifying_key().clone())),
+            SigningKey::Sm2(key) => PublicKey::Sm2(key.verifying_key().clone()),
         }
     }
 
@@ -223,7 +223,7 @@ impl From<ed25519_dalek::SigningKey> for SigningKey {
 #[derive(Clone, Debug)]
 pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
-    Sm2(Box<sm2::dsa::VerifyingKey>),
+    Sm2(sm2::dsa::VerifyingKey),
 }
 
 impl PartialEq for PublicKey {
@@ -313,7 +313,7 @@ impl PublicKey {
             return Err("an SM2 key is a 65-byte uncompressed point".to_owned());
         }
         sm2::dsa::VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, point)
-            .map(|key| PublicKey::Sm2(Box::new(key)))
+            .map(PublicKey::Sm2)
             .map_err(|_| "not a point of the SM2 curve".to_owned())
     }
 
