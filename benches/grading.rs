@@ -42,5 +42,22 @@ fn bench_grading(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_grading);
+/// The carbon-efficiency level (§10, with its trace hash) of the same input with green power:
+/// the target is ≥ 100,000 per second on one core, like grading.
+fn bench_carbon(c: &mut Criterion) {
+    use grading::carbon::{CarbonTables, carbon_json, compute};
+    let table = BenchmarkTable::default_table();
+    let tables = CarbonTables::default_tables();
+    let mut input = typical_input();
+    input["green_power_kwh"] = "3000000".into();
+    let assessment = grading::Assessment::from_json(&input, table).expect("valid");
+    c.bench_function("carbon: parse JSON value + compute + trace hash", |b| {
+        b.iter(|| carbon_json(std::hint::black_box(&input), table, tables).expect("computes"))
+    });
+    c.bench_function("carbon: compute + trace hash (parsed input)", |b| {
+        b.iter(|| compute(std::hint::black_box(&assessment), tables).expect("computes"))
+    });
+}
+
+criterion_group!(benches, bench_grading, bench_carbon);
 criterion_main!(benches);

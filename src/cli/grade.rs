@@ -23,15 +23,7 @@ pub struct GradeArgs {
 
 /// Prints `{"trace", "trace_hash"}` (exit 0) or `{"error": {"field", "message"}}` (exit 1).
 pub fn run(args: &GradeArgs) -> ExitCode {
-    let (output, code) = match grade(args) {
-        Ok(graded) => (graded, ExitCode::SUCCESS),
-        Err((field, message)) => (
-            json!({"error": {"field": field, "message": message}}).to_string(),
-            ExitCode::FAILURE,
-        ),
-    };
-    println!("{output}");
-    code
+    print_outcome(grade(args))
 }
 
 /// Prints the way-up object (exit 0) or `{"error": {"field", "message"}}` (exit 1).
@@ -43,6 +35,11 @@ pub fn run_way_up(args: &GradeArgs) -> ExitCode {
             grading::way_up::way_up(&assessment, table).map_err(|e| (e.field, e.message))?;
         serde_json::to_string(&way_up).map_err(|e| ("$".to_owned(), e.to_string()))
     });
+    print_outcome(result)
+}
+
+/// Prints the output (exit 0) or `{"error": {"field", "message"}}` (exit 1).
+fn print_outcome(result: Result<String, (String, String)>) -> ExitCode {
     let (output, code) = match result {
         Ok(text) => (text, ExitCode::SUCCESS),
         Err((field, message)) => (
@@ -52,6 +49,25 @@ pub fn run_way_up(args: &GradeArgs) -> ExitCode {
     };
     println!("{output}");
     code
+}
+
+/// `gec carbon`: prints `{"trace", "trace_hash"}` of methodology §10 (exit 0) or
+/// `{"error": {"field", "message"}}` (exit 1), with the compiled-in carbon tables.
+pub fn run_carbon(args: &GradeArgs) -> ExitCode {
+    let result = with_input(args, |value, table| {
+        let carbon = grading::carbon::carbon_json(
+            value,
+            table,
+            grading::carbon::CarbonTables::default_tables(),
+        )
+        .map_err(|e| (e.field, e.message))?;
+        let trace = String::from_utf8(carbon.canonical_bytes()).unwrap_or_default();
+        Ok(format!(
+            "{{\"trace\":{trace},\"trace_hash\":\"{}\"}}",
+            carbon.trace_hash
+        ))
+    });
+    print_outcome(result)
 }
 
 /// Reads the table and the input as `gec grade` does, and applies `f` to them.

@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod bank;
 mod browser;
+mod carbon;
 mod cli_checks;
 mod codes;
 mod crash;

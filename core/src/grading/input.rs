@@ -88,7 +88,7 @@ pub struct InputError {
 }
 
 impl InputError {
-    fn new(field: impl Into<String>, kind: Fault, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, kind: Fault, message: impl Into<String>) -> Self {
         InputError {
             field: field.into(),
             message: message.into(),
@@ -148,6 +148,9 @@ pub struct Assessment {
     pub waste: Waste,
     pub certifications: Vec<Certification>,
     pub vetoes: Vec<Veto>,
+    /// Electricity bought as green power (绿电), kWh, within the `electricity_kwh` quantity
+    /// (§10.1); absent means 0. GEC-M never reads it.
+    pub green_power_kwh: Option<Decimal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -418,6 +421,26 @@ impl Assessment {
             .map(|(i, item)| read_veto(item, &format!("vetoes[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
 
+        // §10.1, after every check of §1: the decimal rules, then the bound.
+        let green_power_kwh = match root.get("green_power_kwh") {
+            None => None,
+            Some(value) => {
+                let green = decimal(value, "green_power_kwh")?;
+                let electricity = energy
+                    .iter()
+                    .find(|e| e.carrier == super::energy::Carrier::ElectricityKwh)
+                    .map_or(Decimal::ZERO, |e| e.quantity);
+                if green > electricity {
+                    return Err(InputError::new(
+                        "green_power_kwh",
+                        Fault::Range,
+                        "exceeds the electricity_kwh quantity (0 without that entry)",
+                    ));
+                }
+                Some(green)
+            }
+        };
+
         Ok(Assessment {
             uscc,
             industry_code,
@@ -428,6 +451,7 @@ impl Assessment {
             waste,
             certifications,
             vetoes,
+            green_power_kwh,
         })
     }
 
@@ -435,7 +459,7 @@ impl Assessment {
     /// stored record can be graded again to the same trace.
     pub fn to_json(&self) -> Value {
         let date = |d: NaiveDate| Value::String(d.format("%Y-%m-%d").to_string());
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "uscc": self.uscc.as_str(),
             "industry_code": self.industry_code.as_str(),
             "period": self.period,
@@ -461,7 +485,11 @@ impl Assessment {
                 }
                 veto
             }).collect::<Vec<_>>(),
-        })
+        });
+        if let (Some(green), Value::Object(members)) = (self.green_power_kwh, &mut json) {
+            members.insert("green_power_kwh".into(), Value::String(green.to_string()));
+        }
+        json
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod benchmarks;
 pub mod canonical;
+pub mod carbon;
 pub mod composite;
 pub mod decimal;
 pub mod energy;

@@ -101,6 +101,7 @@ pub fn assemble_input(
         "value_added_10k_cny",
         "energy",
         "waste",
+        "green_power_kwh",
     ] {
         if data.contains_key(name) {
             input.insert(name.into(), member(name));
@@ -137,6 +138,11 @@ pub async fn preview(
         grade: g.grade,
         finance: finance::finance(g.grade),
         services: finance::services(g.grade, g.waste_score),
+        carbon: grading::carbon::compute(
+            &prepared.assessment,
+            grading::carbon::CarbonTables::default_tables(),
+        )
+        .map(Into::into),
     })
 }
 

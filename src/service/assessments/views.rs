@@ -34,6 +34,10 @@ pub struct AssessmentRequest {
     /// `{"generated_t", "stock_utilized_t", "utilized_t"}`.
     #[schema(value_type = Object, required = true)]
     pub waste: Option<Value>,
+    /// Electricity bought as green power (绿电), kWh, within `electricity_kwh` (methodology
+    /// §10.1); absent means 0.
+    #[schema(value_type = Option<String>)]
+    pub green_power_kwh: Option<Value>,
     /// The first thing wrong with the body's shape: the member and why.
     #[schema(ignore)]
     refused: Option<(String, Fault, &'static str)>,
@@ -60,6 +64,7 @@ impl AssessmentRequest {
                 "value_added_10k_cny" => &mut request.value_added_10k_cny,
                 "energy" => &mut request.energy,
                 "waste" => &mut request.waste,
+                "green_power_kwh" => &mut request.green_power_kwh,
                 _ => {
                     if request.refused.is_none() {
                         let why = if RECORD_FIELDS.contains(&name.as_str()) {
@@ -100,13 +105,14 @@ impl AssessmentRequest {
 
     /// The members the client sent that go into §1's object, in its order (not `uscc`, which
     /// the service takes from the firm's record).
-    pub fn graded_members(&self) -> [(&'static str, Option<&Value>); 5] {
+    pub fn graded_members(&self) -> [(&'static str, Option<&Value>); 6] {
         [
             ("period", self.period.as_ref()),
             ("assessed_on", self.assessed_on.as_ref()),
             ("value_added_10k_cny", self.value_added_10k_cny.as_ref()),
             ("energy", self.energy.as_ref()),
             ("waste", self.waste.as_ref()),
+            ("green_power_kwh", self.green_power_kwh.as_ref()),
         ]
     }
 }
@@ -190,4 +196,27 @@ pub struct PreviewResponse {
     pub services: Vec<finance::Item>,
     /// What single change reaches each higher grade (methodology §9).
     pub way_up: WayUp,
+    /// The carbon-efficiency level beside the grade (methodology §10); none when the carbon
+    /// benchmark table has no baseline for the firm's division.
+    pub carbon: Option<CarbonView>,
+}
+
+/// A carbon computation (methodology §10): the level, the trace and its hash.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CarbonView {
+    /// 1 (the best) to 5.
+    pub level: u8,
+    #[schema(value_type = Object)]
+    pub trace: Value,
+    pub trace_hash: String,
+}
+
+impl From<crate::grading::carbon::Carbon> for CarbonView {
+    fn from(c: crate::grading::carbon::Carbon) -> Self {
+        CarbonView {
+            level: c.level,
+            trace: c.trace,
+            trace_hash: c.trace_hash,
+        }
+    }
 }

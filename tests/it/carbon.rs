@@ -1,0 +1,131 @@
+//! Carbon efficiency (methodology §10): the public vectors through `gec carbon` and through the
+//! API's preview, beside a grade that does not change.
+
+use gec::service::accounts::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn vectors() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/carbon.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn gec_carbon_prints_each_vectors_expected_output_and_exit_code() {
+    let v = vectors();
+    for case in v["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let (printed, status) =
+            crate::helpers::gec_json(&["carbon", "-"], &case["input"].to_string());
+        match case["expected"].get("error") {
+            Some(error) => {
+                assert!(!status.success(), "{name}: exit 1");
+                assert_eq!(printed["error"]["field"], error["field"], "{name}");
+            }
+            None => {
+                assert!(status.success(), "{name}: exit 0");
+                assert_eq!(printed["trace"], case["expected"], "{name}");
+                assert_eq!(printed["trace_hash"], case["trace_hash"], "{name}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_preview_gives_each_vectors_carbon_trace_beside_an_unchanged_grade() {
+    // Through the API the firm's industry, certifications and vetoes come from its records, so
+    // the cases that set those in their input (the fault-order cases) stay with the core.
+    // A firm's industry is its record's: the vectors that use one USCC with several industries
+    // get a service each.
+    let v = vectors();
+    let mut services: std::collections::HashMap<(String, String), (TestApp, String)> =
+        std::collections::HashMap::new();
+    let mut checked = 0;
+    for case in v["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let input = &case["input"];
+        let from_records = ["certifications", "vetoes"]
+            .iter()
+            .any(|m| input[m].as_array().is_some_and(|l| !l.is_empty()));
+        let error = case["expected"].get("error");
+        if from_records || error.is_some_and(|e| e["field"] != "green_power_kwh") {
+            continue;
+        }
+        let uscc = input["uscc"].as_str().unwrap().to_uppercase();
+        let industry = input["industry_code"].as_str().unwrap().to_owned();
+        let key = (uscc.clone(), industry);
+        if !services.contains_key(&key) {
+            let app = TestApp::new().await;
+            let regulator = app.token_for(Role::Regulator, "reg").await;
+            let created = app
+                .post(
+                    "/api/v1/firms",
+                    Some(&regulator),
+                    json!({"uscc": uscc, "name": "碳效企业",
+                           "industry_code": input["industry_code"], "district": "渝北区"}),
+                )
+                .await;
+            assert_eq!(created.status.as_u16(), 201, "{name}: {}", created.text());
+            services.insert(key.clone(), (app, regulator));
+        }
+        let (app, regulator) = &services[&key];
+        let mut body = json!({"uscc": uscc});
+        for member in [
+            "period",
+            "assessed_on",
+            "value_added_10k_cny",
+            "energy",
+            "waste",
+            "green_power_kwh",
+        ] {
+            if let Some(value) = input.get(member) {
+                body[member] = value.clone();
+            }
+        }
+        let answer = app
+            .post("/api/v1/assessments/preview", Some(regulator), body)
+            .await;
+        match error {
+            Some(error) => {
+                let problem = answer.problem(422);
+                assert_eq!(problem["field"], error["field"], "{name}: {problem}");
+            }
+            None => {
+                assert_eq!(answer.status.as_u16(), 200, "{name}: {}", answer.text());
+                let preview = answer.json();
+                assert_eq!(preview["carbon"]["trace"], case["expected"], "{name}");
+                assert_eq!(
+                    preview["carbon"]["trace_hash"], case["trace_hash"],
+                    "{name}"
+                );
+                assert_eq!(
+                    preview["carbon"]["level"], case["expected"]["level"],
+                    "{name}"
+                );
+                // The grade is GEC-M's, whatever the green power: the same input without it
+                // grades to the same trace hash.
+                let graded = gec::grading::grade_json(
+                    &preview["input"],
+                    gec::grading::BenchmarkTable::default_table(),
+                )
+                .unwrap();
+                assert_eq!(preview["trace_hash"], graded.trace_hash.as_str(), "{name}");
+                let mut without = preview["input"].clone();
+                without.as_object_mut().unwrap().remove("green_power_kwh");
+                let plain = gec::grading::grade_json(
+                    &without,
+                    gec::grading::BenchmarkTable::default_table(),
+                )
+                .unwrap();
+                assert_eq!(plain.trace_hash, graded.trace_hash, "{name}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked} cases through the API");
+}
