@@ -20,6 +20,8 @@ fn claims() -> Claims {
         methodology: "GEC-M 2025.1".into(),
         trace: [7u8; 16],
         serial: 12_345,
+        carbon_level: None,
+        attested_share: None,
     }
 }
 

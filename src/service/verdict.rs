@@ -20,6 +20,10 @@ pub struct ClaimsView {
     pub iat: DateTime<Utc>,
     pub exp: DateTime<Utc>,
     pub serial: u64,
+    /// The carbon-efficiency level the code states, 1 (the best) to 5 (methodology §10);
+    /// absent on codes issued before it was carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carbon_level: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

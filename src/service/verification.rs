@@ -255,6 +255,7 @@ pub async fn verify_codes(
                     iat: time(claims.iat),
                     exp: time(claims.exp),
                     serial: claims.serial,
+                    carbon_level: claims.carbon_level,
                 }),
                 firm,
             }

@@ -129,3 +129,35 @@ async fn the_preview_gives_each_vectors_carbon_trace_beside_an_unchanged_grade()
     }
     assert!(checked >= 40, "{checked} cases through the API");
 }
+
+#[tokio::test]
+async fn the_scan_page_shows_the_codes_carbon_level_beside_the_grade_in_both_languages() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 3, "3670").await;
+    let preview = app
+        .post(
+            "/api/v1/assessments/preview",
+            Some(&firm),
+            crate::helpers::yearly_data(&uscc),
+        )
+        .await
+        .json();
+    let level = preview["carbon"]["level"].as_u64().unwrap() as u8;
+    let (zh, en) = gec::grading::carbon::level_label(level);
+    let issued = app.issue_code(&regulator, &firm, &uscc).await;
+    let path = issued["url"]
+        .as_str()
+        .unwrap()
+        .split("/C/")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let page = app.get(&format!("/C/{path}"), None).await.text();
+    assert!(page.contains(&format!("碳效等级 {zh}")), "{page}");
+    let page = app.get(&format!("/C/{path}?lang=en"), None).await.text();
+    assert!(
+        page.contains(&format!("Carbon efficiency {en}")),
+        "the English page"
+    );
+}

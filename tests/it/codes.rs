@@ -43,6 +43,8 @@ pub(crate) fn claims_of(c: &Value) -> Claims {
             .try_into()
             .unwrap(),
         serial: c["serial"].as_u64().unwrap(),
+        carbon_level: None,
+        attested_share: None,
     }
 }
 
@@ -360,6 +362,8 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
                 methodology,
                 trace,
                 serial,
+                carbon_level: None,
+                attested_share: None,
             },
         )
 }

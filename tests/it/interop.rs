@@ -167,3 +167,44 @@ fn the_service_verifies_a_code_made_by_pycose() {
     let verdict = verify::verify_bytes(&cose, &trusted(&key), claims.iat as i64);
     assert!(verdict.valid, "{verdict:?}");
 }
+
+#[tokio::test]
+async fn coset_reads_the_carbon_level_of_an_issued_code_as_claim_7() {
+    // token.md §1: the grade claim's key 7 is the carbon-efficiency level (methodology §10),
+    // here from the same figures the preview's carbon trace used.
+    use crate::helpers::TestApp;
+    use gec::service::accounts::Role;
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 7, "3670").await;
+    let preview = app
+        .post(
+            "/api/v1/assessments/preview",
+            Some(&firm),
+            crate::helpers::yearly_data(&uscc),
+        )
+        .await
+        .json();
+    let level = preview["carbon"]["level"].as_i64().expect("a carbon level");
+    let issued = app.issue_code(&regulator, &firm, &uscc).await;
+    let url = issued["url"].as_str().unwrap();
+    let bytes = gec::code::text::decode(gec::code::text::code_part(url)).unwrap();
+    let sign1 = CoseSign1::from_tagged_slice(&bytes).expect("a tagged COSE_Sign1");
+    let claims = ClaimsSet::from_slice(sign1.payload.as_deref().unwrap()).unwrap();
+    let (name, gec) = &claims.rest[0];
+    assert_eq!(*name, ClaimName::PrivateUse(-70000));
+    let members = gec.as_map().expect("the grade claim is a map");
+    let seven = members
+        .iter()
+        .find(|(k, _)| k.as_integer() == Some(7.into()))
+        .map(|(_, v)| v.as_integer().map(i128::from))
+        .expect("key 7 is there");
+    assert_eq!(seven, Some(i128::from(level)));
+    // And the service's own reading of it, through verification.
+    let verified = app
+        .post("/api/v1/verify", None, serde_json::json!({"code": url}))
+        .await
+        .json();
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["claims"]["carbon_level"], level);
+}

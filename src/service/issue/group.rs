@@ -299,7 +299,14 @@ pub(super) async fn issue_one(
     let key_record = signer.key_record;
     let iat = now.timestamp() as u64;
     let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
-    let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end);
+    // The carbon-efficiency level beside the grade (claim 7; methodology §10), from the same
+    // figures; a division without a carbon baseline leaves the claim out.
+    let carbon = grading::carbon::compute(
+        &checked.assessment,
+        grading::carbon::CarbonTables::default_tables(),
+    );
+    let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end)
+        .with_carbon_level(carbon.map(|c| c.level));
     let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));

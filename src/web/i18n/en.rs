@@ -42,6 +42,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("score", "Score"),
     ("grade", "Grade"),
+    ("carbon_level", "Carbon efficiency"),
     ("period", "Reporting year"),
     ("uscc", "Unified social credit code"),
     ("firm", "Firm"),

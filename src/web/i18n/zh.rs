@@ -36,6 +36,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("login_throttled", "尝试次数过多，请稍后再试。"),
     ("score", "综合得分"),
     ("grade", "等级"),
+    ("carbon_level", "碳效等级"),
     ("period", "评价年度"),
     ("uscc", "统一社会信用代码"),
     ("firm", "企业"),

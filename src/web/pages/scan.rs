@@ -49,6 +49,9 @@ pub struct ScanPage {
     pub grade_class: String,
     pub grade_name: String,
     pub score: String,
+    /// The carbon-efficiency level the code states (methodology §10), in words, and its
+    /// number for the colour; none on codes issued before it was carried.
+    pub carbon: Option<(u8, String)>,
     pub chart: String,
     pub period: u32,
     pub issued_on: String,
@@ -198,6 +201,16 @@ async fn show_scan(
         grade_name: t.grade_name(claims.grade.as_str()).to_owned(),
         grade: claims.grade.to_string(),
         score: claims.score.clone(),
+        carbon: claims.carbon_level.map(|level| {
+            let (zh, en) = crate::grading::carbon::level_label(level);
+            (
+                level,
+                match lang {
+                    Lang::Zh => zh.to_owned(),
+                    Lang::En => en.to_owned(),
+                },
+            )
+        }),
         chart: super::charts::indicators(
             t,
             score_of(|tr| Some(&tr.energy.score)),
