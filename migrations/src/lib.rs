@@ -17,6 +17,7 @@ mod m20261205_000011_webhook_health;
 mod m20261205_000012_restored_firms;
 mod m20261205_000013_username_index;
 mod m20261205_000014_sm2_keys;
+mod m20261205_000015_carbon;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_restored_firms::Migration),
             Box::new(m20261205_000013_username_index::Migration),
             Box::new(m20261205_000014_sm2_keys::Migration),
+            Box::new(m20261205_000015_carbon::Migration),
         ]
     }
 }

@@ -332,6 +332,8 @@ async fn recreate_firm(
         reviewed_at: Set(Some(at)),
         reject_reason: Set(None),
         code_serial: Set(Some(claims.serial as i64)),
+        // The code proves its carbon level (claim 7); the figures behind it are not restored.
+        carbon_level: Set(claims.carbon_level.map(i32::from)),
         ..Default::default()
     }
     .insert(txn)

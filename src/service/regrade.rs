@@ -181,6 +181,7 @@ pub async fn regrade(
                         assessments::submission(
                             firm.id,
                             checked.canonical_input(),
+                            &checked.assessment,
                             graded,
                             actor.id,
                             Utc::now(),

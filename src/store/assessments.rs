@@ -63,6 +63,27 @@ pub struct Model {
     pub reviewed_at: Option<DateTimeUtc>,
     pub reject_reason: Option<String>,
     pub code_serial: Option<i64>,
+    /// The canonical JSON of the carbon trace (methodology §10.5); none for assessments made
+    /// before it was kept, or of a division without a carbon baseline.
+    pub carbon_trace: Option<String>,
+    pub carbon_hash: Option<String>,
+    /// 1 (the best) to 5.
+    pub carbon_level: Option<i32>,
+}
+
+/// The carbon columns of an assessment (methodology §10), from its checked input.
+pub fn carbon_of(
+    assessment: &crate::grading::Assessment,
+) -> (Option<String>, Option<String>, Option<i32>) {
+    use crate::grading::carbon::{CarbonTables, compute};
+    match compute(assessment, CarbonTables::default_tables()) {
+        Some(c) => (
+            Some(String::from_utf8_lossy(&c.canonical_bytes()).into_owned()),
+            Some(c.trace_hash),
+            Some(i32::from(c.level)),
+        ),
+        None => (None, None, None),
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -102,12 +123,14 @@ pub async fn submitted_for<C: ConnectionTrait>(
 pub fn submission(
     firm_id: super::ids::FirmId,
     checked_input: String,
+    assessment: &crate::grading::Assessment,
     graded: &crate::grading::Graded,
     submitted_by: Option<crate::store::ids::AccountId>,
     at: DateTimeUtc,
 ) -> ActiveModel {
     use sea_orm::ActiveValue::Set;
     let trace = &graded.trace;
+    let (carbon_trace, carbon_hash, carbon_level) = carbon_of(assessment);
     ActiveModel {
         firm_id: Set(firm_id),
         period: Set(i32::from(trace.period)),
@@ -125,6 +148,9 @@ pub fn submission(
         reviewed_at: Set(None),
         reject_reason: Set(None),
         code_serial: Set(None),
+        carbon_trace: Set(carbon_trace),
+        carbon_hash: Set(carbon_hash),
+        carbon_level: Set(carbon_level),
         ..Default::default()
     }
 }

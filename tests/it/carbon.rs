@@ -161,3 +161,76 @@ async fn the_scan_page_shows_the_codes_carbon_level_beside_the_grade_in_both_lan
         "the English page"
     );
 }
+
+/// The carbon answer of §10 for a stored assessment's own input, computed here by the core.
+fn carbon_of_input(input: &Value) -> gec::grading::carbon::Carbon {
+    gec::grading::carbon::carbon_json(
+        input,
+        gec::grading::BenchmarkTable::default_table(),
+        gec::grading::carbon::CarbonTables::default_tables(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_assessment_keeps_its_carbon_trace_submitted_imported_and_approved() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 5, "3670").await;
+    let mut data = crate::helpers::yearly_data(&uscc);
+    data["green_power_kwh"] = json!("1000");
+    let submitted = app.post("/api/v1/assessments", Some(&firm), data).await;
+    assert_eq!(submitted.status.as_u16(), 201, "{}", submitted.text());
+    let id = submitted.json()["id"].as_i64().unwrap();
+    let view = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+        .await
+        .json();
+    assert_eq!(
+        view["input"]["green_power_kwh"], "1000",
+        "the stored input keeps green power"
+    );
+    let expected = carbon_of_input(&view["input"]);
+    assert_eq!(view["carbon"]["trace"], expected.trace);
+    assert_eq!(view["carbon"]["trace_hash"], expected.trace_hash.as_str());
+    assert_eq!(view["carbon"]["level"], expected.level);
+    assert_eq!(
+        view["carbon"]["trace"]["electricity"]["green_power_kwh"],
+        "1000"
+    );
+
+    // Approved: graded again as of the approval day, and the carbon trace with it.
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status.as_u16(), 201, "{}", approved.text());
+    let view = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+        .await
+        .json();
+    let expected = carbon_of_input(&view["input"]);
+    assert_eq!(
+        view["carbon"]["trace"]["assessed_on"],
+        view["input"]["assessed_on"]
+    );
+    assert_eq!(view["carbon"]["trace_hash"], expected.trace_hash.as_str());
+
+    // Imported rows keep theirs too.
+    let ids = app.import_submissions(&regulator, 100, 3).await;
+    for id in ids {
+        let view = app
+            .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+            .await
+            .json();
+        let expected = carbon_of_input(&view["input"]);
+        assert_eq!(
+            view["carbon"]["trace_hash"],
+            expected.trace_hash.as_str(),
+            "{view}"
+        );
+    }
+}

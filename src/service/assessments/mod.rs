@@ -183,6 +183,7 @@ pub async fn insert_submission<C: ConnectionTrait>(
     let model = assessments::submission(
         prepared.firm.id,
         prepared.input.clone(),
+        &prepared.assessment,
         &prepared.graded,
         actor_id,
         now,

@@ -147,6 +147,9 @@ pub struct AssessmentView {
     /// The way up (methodology §9): on one assessment's own answer, not in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub way_up: Option<WayUp>,
+    /// The carbon-efficiency level beside the grade (methodology §10); none for assessments
+    /// made before it was kept (`gec regrade --carbon`).
+    pub carbon: Option<CarbonView>,
 }
 
 impl AssessmentView {
@@ -169,6 +172,14 @@ impl AssessmentView {
             reject_reason: a.reject_reason.clone(),
             code_serial: a.code_serial,
             way_up: None,
+            carbon: match (&a.carbon_trace, &a.carbon_hash, a.carbon_level) {
+                (Some(trace), Some(hash), Some(level)) => Some(CarbonView {
+                    level: u8::try_from(level).unwrap_or(0),
+                    trace: serde_json::from_str(trace).unwrap_or(Value::Null),
+                    trace_hash: hash.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 

@@ -468,6 +468,8 @@ impl ImportState {
                 continue;
             }
             let graded = &checked.graded;
+            let (carbon_trace, carbon_hash, carbon_level) =
+                assessments::carbon_of(&checked.assessment);
             planned.assessments.push(PlannedAssessment {
                 line: row.line,
                 uscc: uscc.to_string(),
@@ -480,6 +482,9 @@ impl ImportState {
                 grade: graded.grade.as_str().to_owned(),
                 methodology: graded.trace.methodology.clone(),
                 benchmarks: graded.trace.benchmarks.clone(),
+                carbon_trace,
+                carbon_hash,
+                carbon_level,
             });
         }
         Ok(self.errors.is_empty().then_some(planned))

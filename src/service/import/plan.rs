@@ -44,6 +44,10 @@ pub(super) struct PlannedAssessment {
     pub(super) grade: String,
     pub(super) methodology: String,
     pub(super) benchmarks: String,
+    /// Methodology §10: the carbon trace, its hash and level (none without a baseline).
+    pub(super) carbon_trace: Option<String>,
+    pub(super) carbon_hash: Option<String>,
+    pub(super) carbon_level: Option<i32>,
 }
 
 /// One chunk of the plan.
@@ -319,6 +323,9 @@ impl Written {
                 reviewed_at: Set(None),
                 reject_reason: Set(None),
                 code_serial: Set(None),
+                carbon_trace: Set(a.carbon_trace),
+                carbon_hash: Set(a.carbon_hash),
+                carbon_level: Set(a.carbon_level),
                 ..Default::default()
             });
         }

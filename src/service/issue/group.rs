@@ -301,12 +301,9 @@ pub(super) async fn issue_one(
     let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
     // The carbon-efficiency level beside the grade (claim 7; methodology §10), from the same
     // figures; a division without a carbon baseline leaves the claim out.
-    let carbon = grading::carbon::compute(
-        &checked.assessment,
-        grading::carbon::CarbonTables::default_tables(),
-    );
+    let (carbon_trace, carbon_hash, carbon_level) = assessments::carbon_of(&checked.assessment);
     let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end)
-        .with_carbon_level(carbon.map(|c| c.level));
+        .with_carbon_level(carbon_level.and_then(|l| u8::try_from(l).ok()));
     let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));
@@ -403,6 +400,9 @@ pub(super) async fn issue_one(
         reviewed_by: Some(caller.account_id),
         reviewed_at: Some(now),
         code_serial: Some(serial as i64),
+        carbon_trace,
+        carbon_hash,
+        carbon_level,
         ..assessment.clone()
     });
     writes.audits.push((actor.clone(), Change {

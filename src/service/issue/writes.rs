@@ -49,6 +49,9 @@ impl Writes {
             A::ReviewedBy,
             A::ReviewedAt,
             A::CodeSerial,
+            A::CarbonTrace,
+            A::CarbonHash,
+            A::CarbonLevel,
         ];
         insert_rows::<assessments::Entity>(txn, &mut self.assessments, Some((A::Id, &approved)))
             .await
