@@ -22,11 +22,26 @@ use crate::tlog::{Checkpoint, merkle};
 #[derive(clap::Args)]
 pub struct RegradeArgs {
     /// Submit each changed grade for review (a submission per firm).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "carbon")]
     apply: bool,
+    /// Compute the carbon-efficiency level (methodology §10) of every stored assessment that
+    /// has none, from its stored input; no grade or code changes.
+    #[arg(long)]
+    carbon: bool,
 }
 
 pub async fn run_regrade(db: &crate::db::Db, args: &RegradeArgs) -> anyhow::Result<ExitCode> {
+    if args.carbon {
+        let report = regrade::carbon_backfill(db, &Caches::default(), &Actor::system("cli"))
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        eprintln!(
+            "{} assessments had no carbon level: {} computed, {} left without (input not readable, or no carbon baseline)",
+            report.assessments, report.computed, report.skipped
+        );
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut progress: Box<dyn FnMut(u64, u64) + Send> = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(

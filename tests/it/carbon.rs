@@ -234,3 +234,56 @@ async fn every_assessment_keeps_its_carbon_trace_submitted_imported_and_approved
         );
     }
 }
+
+#[tokio::test]
+async fn gec_regrade_carbon_fills_in_what_older_assessments_lack_and_changes_no_grade() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let ids = app.import_submissions(&regulator, 200, 5).await;
+    let before: Vec<Value> = {
+        let mut views = Vec::new();
+        for id in &ids {
+            views.push(
+                app.get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+                    .await
+                    .json(),
+            );
+        }
+        views
+    };
+    // As a database migrated from before §10 holds them.
+    app.db
+        .execute_unprepared(
+            "UPDATE assessments SET carbon_trace = NULL, carbon_hash = NULL, carbon_level = NULL",
+        )
+        .await
+        .unwrap();
+    let out = crate::helpers::gec_cli(&app, &["regrade", "--carbon"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report,
+        json!({"assessments": 5, "computed": 5, "skipped": 0})
+    );
+    for (id, was) in ids.iter().zip(&before) {
+        let now = app
+            .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+            .await
+            .json();
+        assert_eq!(
+            now["carbon"], was["carbon"],
+            "the same carbon trace as at submission"
+        );
+        for same in ["trace_hash", "grade", "score", "status", "input"] {
+            assert_eq!(now[same], was[same], "{same} unchanged");
+        }
+    }
+    let again = crate::helpers::gec_cli(&app, &["regrade", "--carbon"], "");
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["assessments"], 0, "nothing left to do");
+}
