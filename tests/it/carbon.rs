@@ -135,15 +135,7 @@ async fn the_scan_page_shows_the_codes_carbon_level_beside_the_grade_in_both_lan
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 3, "3670").await;
-    let preview = app
-        .post(
-            "/api/v1/assessments/preview",
-            Some(&firm),
-            crate::helpers::yearly_data(&uscc),
-        )
-        .await
-        .json();
-    let level = preview["carbon"]["level"].as_u64().unwrap() as u8;
+    let level = app.preview_carbon_level(&firm, &uscc).await;
     let (zh, en) = gec::grading::carbon::level_label(level);
     let issued = app.issue_code(&regulator, &firm, &uscc).await;
     let path = issued["url"]
@@ -191,7 +183,7 @@ async fn every_assessment_keeps_its_carbon_trace_submitted_imported_and_approved
         "the stored input keeps green power"
     );
     let expected = carbon_of_input(&view["input"]);
-    assert_eq!(view["carbon"]["trace"], expected.trace);
+    assert_eq!(view["carbon"]["trace"], expected.trace());
     assert_eq!(view["carbon"]["trace_hash"], expected.trace_hash.as_str());
     assert_eq!(view["carbon"]["level"], expected.level);
     assert_eq!(

@@ -626,6 +626,18 @@ impl TestApp {
         response.json()["id"].as_i64().expect("an id")
     }
 
+    /// The carbon-efficiency level the preview gives a firm's 2025 data (methodology §10).
+    pub async fn preview_carbon_level(&self, firm: &str, uscc: &str) -> u8 {
+        let preview = self
+            .post("/api/v1/assessments/preview", Some(firm), yearly_data(uscc))
+            .await
+            .json();
+        preview["carbon"]["level"]
+            .as_u64()
+            .and_then(|l| u8::try_from(l).ok())
+            .expect("a carbon level")
+    }
+
     /// A firm's 2025 data submitted and approved: the issued code's answer.
     pub async fn issue_code(&self, regulator: &str, firm: &str, uscc: &str) -> Value {
         let id = self

@@ -177,15 +177,7 @@ async fn coset_reads_the_carbon_level_of_an_issued_code_as_claim_7() {
     let app = TestApp::new().await;
     let regulator = app.token_for(Role::Regulator, "reg").await;
     let (uscc, firm) = app.firm_with_user(&regulator, 7, "3670").await;
-    let preview = app
-        .post(
-            "/api/v1/assessments/preview",
-            Some(&firm),
-            crate::helpers::yearly_data(&uscc),
-        )
-        .await
-        .json();
-    let level = preview["carbon"]["level"].as_i64().expect("a carbon level");
+    let level = app.preview_carbon_level(&firm, &uscc).await;
     let issued = app.issue_code(&regulator, &firm, &uscc).await;
     let url = issued["url"].as_str().unwrap();
     let bytes = gec::code::text::decode(gec::code::text::code_part(url)).unwrap();

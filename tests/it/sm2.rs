@@ -58,6 +58,26 @@ fn cose_of(url: &str) -> Vec<u8> {
     text::decode(text::code_part(url)).unwrap()
 }
 
+/// `gec verify URL` offline, against a saved key set and status list, with `dir` as its data
+/// directory (where it keeps the highest list version seen).
+fn verify_offline(
+    dir: &std::path::Path,
+    url: &str,
+    keys: &std::path::Path,
+    status: &std::path::Path,
+) -> std::process::Output {
+    gec(&[
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "verify",
+        url,
+        "--keys",
+        keys.to_str().unwrap(),
+        "--status",
+        status.to_str().unwrap(),
+    ])
+}
+
 fn gec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_gec"))
         .args(args)
@@ -260,16 +280,7 @@ async fn a_deployment_started_with_sm2_issues_sm2_codes_that_verify_everywhere()
     assert_eq!(status.status, StatusCode::OK);
     let status_path = dir.path().join("status");
     std::fs::write(&status_path, &status.body).unwrap();
-    let out = gec(&[
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "verify",
-        &urls[0],
-        "--keys",
-        keys_path.to_str().unwrap(),
-        "--status",
-        status_path.to_str().unwrap(),
-    ]);
+    let out = verify_offline(dir.path(), &urls[0], &keys_path, &status_path);
     assert!(
         out.status.success(),
         "{}{}",
@@ -412,16 +423,7 @@ async fn rotating_from_ed25519_to_sm2_and_back_keeps_every_code_verifying() {
     )
     .unwrap();
     for url in &urls {
-        let out = gec(&[
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "verify",
-            url,
-            "--keys",
-            keys_path.to_str().unwrap(),
-            "--status",
-            status_path.to_str().unwrap(),
-        ]);
+        let out = verify_offline(dir.path(), url, &keys_path, &status_path);
         assert!(
             out.status.success(),
             "{}",

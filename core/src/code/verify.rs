@@ -89,17 +89,8 @@ pub fn verify_bytes(bytes: &[u8], keys: &TrustedKeys, now: i64) -> Verdict {
         );
     };
     // The algorithm is the key's: a header that names another is malformed (token.md §9).
-    if trusted.key.algorithm() != decoded.alg {
-        return Verdict::invalid(
-            Reason::Malformed,
-            format!(
-                "the header names {} but key {} is {}",
-                decoded.alg,
-                hex::encode(decoded.kid),
-                trusted.key.algorithm()
-            ),
-            Some(&decoded),
-        );
+    if let Err((reason, detail)) = check_algorithm(&decoded, &trusted.key) {
+        return Verdict::invalid(reason, detail, Some(&decoded));
     }
     if !trusted.key.verify(&decoded.signed, &decoded.signature) {
         return Verdict::invalid(
@@ -109,6 +100,25 @@ pub fn verify_bytes(bytes: &[u8], keys: &TrustedKeys, now: i64) -> Verdict {
         );
     }
     check_time(&decoded, now)
+}
+
+/// The header's algorithm is the key's (token.md §9): one that names another is malformed.
+pub fn check_algorithm(
+    decoded: &cose::Decoded,
+    key: &super::PublicKey,
+) -> Result<(), (Reason, String)> {
+    if key.algorithm() == decoded.alg {
+        return Ok(());
+    }
+    Err((
+        Reason::Malformed,
+        format!(
+            "the header names {} but key {} is {}",
+            decoded.alg,
+            hex::encode(decoded.kid),
+            key.algorithm()
+        ),
+    ))
 }
 
 /// Step 3: a published key whose window holds `iat`, and not compromised by then.

@@ -16,6 +16,53 @@ impl std::fmt::Display for NotCanonicalisable {
 
 impl std::error::Error for NotCanonicalisable {}
 
+/// A member of an object written directly in canonical form (see [`object`]).
+pub enum Member {
+    Str(String),
+    Int(i64),
+    Null,
+    /// Bytes already canonical: a nested object or array.
+    Raw(Vec<u8>),
+}
+
+/// An object of ASCII keys written in canonical form without building a `Value`: members
+/// sorted by key (for ASCII keys the bytes' order is the UTF-16 order RFC 8785 asks for).
+pub fn object(mut members: Vec<(&'static str, Member)>) -> Vec<u8> {
+    debug_assert!(members.iter().all(|(k, _)| k.is_ascii()));
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = Vec::with_capacity(64 * members.len());
+    out.push(b'{');
+    for (i, (key, member)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(key, &mut out);
+        out.push(b':');
+        match member {
+            Member::Str(s) => write_string(&s, &mut out),
+            Member::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Member::Null => out.extend_from_slice(b"null"),
+            Member::Raw(bytes) => out.extend_from_slice(&bytes),
+        }
+    }
+    out.push(b'}');
+    out
+}
+
+/// An array of canonical items.
+pub fn array(items: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.iter().map(Vec::len).sum::<usize>() + items.len() + 2);
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&item);
+    }
+    out.push(b']');
+    out
+}
+
 /// The canonical bytes of `value`.
 pub fn to_vec(value: &Value) -> Result<Vec<u8>, NotCanonicalisable> {
     let mut out = Vec::with_capacity(512);
@@ -67,7 +114,8 @@ fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NotCanonicalisable> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// A JSON string as RFC 8785 writes it (minimal escapes).
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for c in s.chars() {
         match c {

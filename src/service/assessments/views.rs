@@ -226,7 +226,7 @@ impl From<crate::grading::carbon::Carbon> for CarbonView {
     fn from(c: crate::grading::carbon::Carbon) -> Self {
         CarbonView {
             level: c.level,
-            trace: c.trace,
+            trace: c.trace(),
             trace_hash: c.trace_hash,
         }
     }
