@@ -18,6 +18,7 @@ mod m20261205_000012_restored_firms;
 mod m20261205_000013_username_index;
 mod m20261205_000014_sm2_keys;
 mod m20261205_000015_carbon;
+mod m20261205_000016_product_carbon;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_username_index::Migration),
             Box::new(m20261205_000014_sm2_keys::Migration),
             Box::new(m20261205_000015_carbon::Migration),
+            Box::new(m20261205_000016_product_carbon::Migration),
         ]
     }
 }

@@ -70,6 +70,27 @@ pub fn run_carbon(args: &GradeArgs) -> ExitCode {
     print_outcome(result)
 }
 
+/// `gec carbon-way-up`: prints the carbon way up (GEC-CP 2025.1, docs/carbon-way-up.md) of
+/// an assessment (exit 0) or `{"error": {"field", "message"}}` (exit 1).
+pub fn run_carbon_way_up(args: &GradeArgs) -> ExitCode {
+    let result = with_input(args, |value, table| {
+        let assessment =
+            grading::Assessment::from_json(value, table).map_err(|e| (e.field, e.message))?;
+        let way_up = grading::carbon_way_up::carbon_way_up(
+            &assessment,
+            grading::carbon::CarbonTables::default_tables(),
+        )
+        .ok_or_else(|| {
+            (
+                "industry_code".to_owned(),
+                "division not in the carbon benchmark table".to_owned(),
+            )
+        })?;
+        serde_json::to_string(&way_up).map_err(|e| ("$".to_owned(), e.to_string()))
+    });
+    print_outcome(result)
+}
+
 /// Reads the table and the input as `gec grade` does, and applies `f` to them.
 fn with_input(
     args: &GradeArgs,

@@ -57,6 +57,8 @@ enum Command {
     WayUp(grade::GradeArgs),
     /// The carbon-efficiency level (methodology §10, GEC-C 2025.1): print its trace and hash.
     Carbon(grade::GradeArgs),
+    /// The carbon way up (GEC-CP 2025.1): what single change reaches each better carbon level.
+    CarbonWayUp(grade::GradeArgs),
     /// Verify a code offline against a key set, or against a service.
     Verify(codes::VerifyArgs),
     /// Write a QR image of a text (a code's URL).
@@ -194,6 +196,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Grade(args)) => Ok(grade::run(&args)),
         Some(Command::WayUp(args)) => Ok(grade::run_way_up(&args)),
         Some(Command::Carbon(args)) => Ok(grade::run_carbon(&args)),
+        Some(Command::CarbonWayUp(args)) => Ok(grade::run_carbon_way_up(&args)),
         Some(Command::Verify(args)) => codes::run_verify(&cli.data_dir, &args),
         Some(Command::Qr(args)) => codes::run_qr(&args),
         Some(Command::Keys(command)) => {

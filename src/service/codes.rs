@@ -43,6 +43,8 @@ pub struct ScanRecord {
     pub code: codes::Model,
     pub firm: Option<firms::Model>,
     pub trace: Option<Trace>,
+    /// The assessment's carbon trace (methodology §10), when it was kept.
+    pub carbon_trace: Option<serde_json::Value>,
     pub current: Option<codes::Model>,
 }
 
@@ -51,10 +53,16 @@ pub async fn scan_record<C: ConnectionTrait>(db: &C, serial: i64) -> AppResult<O
         return Ok(None);
     };
     let firm = firms::Entity::find_by_id(code.firm_id).one(db).await?;
-    let trace = assessments::Entity::find_by_id(code.assessment_id)
+    let assessment = assessments::Entity::find_by_id(code.assessment_id)
         .one(db)
-        .await?
+        .await?;
+    let trace = assessment
+        .as_ref()
         .and_then(|a| serde_json::from_str(&a.trace).ok());
+    let carbon_trace = assessment
+        .as_ref()
+        .and_then(|a| a.carbon_trace.as_deref())
+        .and_then(|t| serde_json::from_str(t).ok());
     let current = match firm.as_ref().and_then(|f| f.current_serial) {
         Some(current) if current != serial && code.status == codes::CodeStatus::Superseded => {
             codes::Entity::find_by_id(current).one(db).await?
@@ -65,6 +73,7 @@ pub async fn scan_record<C: ConnectionTrait>(db: &C, serial: i64) -> AppResult<O
         code,
         firm,
         trace,
+        carbon_trace,
         current,
     }))
 }

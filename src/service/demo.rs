@@ -352,6 +352,21 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
             "5000",
             36,
             "绿效码浅绿及以上企业的流动资金与项目贷款，利率按等级下浮。",
+            vec![],
+        ),
+        (
+            "碳效贷",
+            ProductKind::GreenLoan,
+            vec![
+                (Grade::APlus, -40),
+                (Grade::A, -30),
+                (Grade::B, -20),
+                (Grade::C, -10),
+            ],
+            "3000",
+            36,
+            "碳效等级一级、二级企业专享，利率按绿效等级下浮。",
+            vec![1, 2],
         ),
         (
             "节能技改贷",
@@ -360,9 +375,10 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
             "2000",
             60,
             "用于节能技术改造项目，按改造后节能量分期放款。",
+            vec![],
         ),
     ];
-    for (name, kind, steps, max, term, description) in products {
+    for (name, kind, steps, max, term, description, carbon_levels) in products {
         super::finance::publish(
             db,
             &bank,
@@ -378,6 +394,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
                 term_months: term,
                 divisions: Vec::new(),
                 districts: Vec::new(),
+                carbon_levels,
                 valid_from: day(this_year, 1, 1),
                 valid_until: day(this_year + 1, 12, 31),
                 description: description.to_owned(),

@@ -52,6 +52,11 @@ pub fn from_cells(cell: impl Fn(&str) -> String) -> (Map<String, Value>, Vec<&'s
         .map(|(name, member)| ((*member).to_owned(), Value::String(cell(name))))
         .collect();
     data.insert("waste".into(), Value::Object(waste));
+    // Green power (methodology §10.1): an empty cell is an absent member, that is 0.
+    let green = cell("green_power_kwh");
+    if !green.is_empty() {
+        data.insert("green_power_kwh".into(), Value::String(green));
+    }
     (data, carriers)
 }
 
@@ -73,6 +78,7 @@ pub fn cell_of(field: &str, carriers: &[&'static str]) -> Option<&'static str> {
         "period",
         "assessed_on",
         "value_added_10k_cny",
+        "green_power_kwh",
     ]
     .into_iter()
     .find(|name| *name == field)

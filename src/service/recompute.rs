@@ -29,6 +29,17 @@ pub struct Recomputed {
     #[serde(rename = "match")]
     pub matches: bool,
     pub differences: Vec<Difference>,
+    /// The carbon trace (methodology §10) recomputed the same way, when one was kept.
+    pub carbon: Option<CarbonRecomputed>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CarbonRecomputed {
+    pub stored_hash: String,
+    pub recomputed_hash: String,
+    #[serde(rename = "match")]
+    pub matches: bool,
+    pub differences: Vec<Difference>,
 }
 
 /// Recomputes an assessment from its stored input with the versions it recorded.
@@ -64,7 +75,28 @@ pub async fn recompute(
     let stored: Value = serde_json::from_str(&assessment.trace).map_err(AppError::internal)?;
     let mut differences = Vec::new();
     diff("", &stored, &graded.trace.to_json(), &mut differences);
+    let carbon = match (&assessment.carbon_trace, &assessment.carbon_hash) {
+        (Some(trace), Some(hash)) => {
+            let stored: Value = serde_json::from_str(trace).map_err(AppError::internal)?;
+            let again = grading::carbon::carbon_json(
+                &input,
+                &table,
+                grading::carbon::CarbonTables::default_tables(),
+            )
+            .map_err(AppError::from)?;
+            let mut differences = Vec::new();
+            diff("carbon", &stored, &again.trace(), &mut differences);
+            Some(CarbonRecomputed {
+                matches: &again.trace_hash == hash,
+                stored_hash: hash.clone(),
+                recomputed_hash: again.trace_hash,
+                differences,
+            })
+        }
+        _ => None,
+    };
     Ok(Recomputed {
+        carbon,
         id,
         benchmarks: assessment.benchmarks,
         matches: graded.trace_hash == assessment.trace_hash,

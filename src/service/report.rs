@@ -22,6 +22,11 @@ pub struct ReportData {
     /// The code issued for this assessment, if any.
     pub code: Option<codes::Model>,
     pub way_up: Option<WayUp>,
+    /// The carbon trace as recorded (methodology §10) and the carbon way up, when one was kept.
+    pub carbon: Option<(
+        serde_json::Value,
+        Option<crate::grading::carbon_way_up::CarbonWayUp>,
+    )>,
     pub finance: Finance,
     pub services: Vec<Recommended>,
     pub policies: Vec<PolicyView>,
@@ -37,6 +42,13 @@ pub async fn data(db: &Db, caches: &Caches, caller: &Caller, id: i64) -> AppResu
         None => None,
     };
     let way_up = super::assessments::way_up_of(db, caches, &assessment).await?;
+    let carbon = match assessment.carbon_trace.as_deref() {
+        Some(text) => Some((
+            serde_json::from_str(text).map_err(AppError::internal)?,
+            super::assessments::carbon_way_up_of(db, caches, &assessment).await?,
+        )),
+        None => None,
+    };
     let recommendations = services::recommendations(db, caches, caller, firm.uscc.as_str()).await?;
     let policies = policies::for_firm(db, caller, firm.uscc.as_str()).await?;
     let industry = super::benchmarks::by_version(db, caches, &trace.benchmarks)
@@ -54,6 +66,7 @@ pub async fn data(db: &Db, caches: &Caches, caller: &Caller, id: i64) -> AppResu
         trace,
         code,
         way_up,
+        carbon,
         policies,
         industry,
     })

@@ -75,6 +75,8 @@ pub struct Model {
     pub term_months: i32,
     pub divisions: String,
     pub districts: String,
+    /// JSON array of the carbon-efficiency levels taken (1–5); `[]`: any, or none stated.
+    pub carbon_levels: String,
     pub valid_from: Date,
     pub valid_until: Date,
     pub description: String,

@@ -6,7 +6,7 @@ use crate::code::{badge, qr, text};
 use crate::error::{AppError, AppResult};
 use crate::service::report::ReportData;
 use crate::web::i18n::Lang;
-use crate::web::pages::views;
+use crate::web::pages::{carbon, views};
 
 /// A4 in points.
 const WIDTH: f64 = 595.0;
@@ -241,6 +241,39 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         _ => page.paragraph(10.5, t.get("report_top_grade"), 0.0),
     }
 
+    if let Some(summary) = data
+        .carbon
+        .as_ref()
+        .and_then(|(trace, way_up)| carbon::summary(t, trace, way_up.as_ref()))
+    {
+        page.heading(t.get("carbon_title"));
+        page.paragraph(
+            10.5,
+            &format!(
+                "{} {} · {}",
+                t.get("carbon_level"),
+                summary.label,
+                summary.sentence
+            ),
+            0.0,
+        );
+        let mut sources: Vec<String> = summary
+            .sources
+            .iter()
+            .map(|s| format!("{} {}：{} t（{}）", s.name, s.quantity, s.co2_t, s.share))
+            .collect();
+        sources.push(format!("{} {} t", t.get("carbon_total"), summary.total));
+        if let Some(green) = &summary.green_share {
+            sources.push(green.clone());
+        }
+        let sep = match lang {
+            Lang::Zh => "；",
+            Lang::En => "; ",
+        };
+        page.paragraph(10.5, &sources.join(sep), 0.0);
+        page.bullets(&summary.way_up);
+    }
+
     page.heading(t.get("finance_title"));
     if data.finance.products.is_empty() {
         page.paragraph(10.5, t.get("finance_none"), 0.0);
@@ -300,11 +333,16 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
     page.paragraph(
         8.0,
         &format!(
-            "{} · {} · {} {}",
+            "{} · {} · {} {}{}",
             trace.methodology,
             trace.benchmarks,
             t.get("trace_hash"),
-            data.assessment.trace_hash
+            data.assessment.trace_hash,
+            data.assessment
+                .carbon_hash
+                .as_ref()
+                .map(|h| format!(" · {} {h}", t.get("carbon_trace_hash")))
+                .unwrap_or_default()
         ),
         0.0,
     );

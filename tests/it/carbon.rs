@@ -279,3 +279,205 @@ async fn gec_regrade_carbon_fills_in_what_older_assessments_lack_and_changes_no_
     let report: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["assessments"], 0, "nothing left to do");
 }
+
+fn way_up_vectors() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/carbon_way_up.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn gec_carbon_way_up_prints_each_of_its_vectors() {
+    for case in way_up_vectors()["cases"].as_array().unwrap() {
+        let (printed, status) =
+            crate::helpers::gec_json(&["carbon-way-up", "-"], &case["input"].to_string());
+        assert!(status.success(), "{}", case["name"]);
+        assert_eq!(printed, case["expected"], "{}", case["name"]);
+    }
+}
+
+/// A firm's yearly data on grid electricity alone: `kwh` of it on `value_added` (10,000 CNY).
+fn electricity_only(uscc: &str, kwh: &str, value_added: &str) -> Value {
+    json!({"uscc": uscc, "period": 2025, "assessed_on": "2026-03-31",
+           "value_added_10k_cny": value_added,
+           "energy": [{"carrier": "electricity_kwh", "quantity": kwh}],
+           "waste": {"generated_t": "0", "stock_utilized_t": "0", "utilized_t": "0"}})
+}
+
+/// Submits `data` for the firm and approves it: the code's answer.
+async fn approved(app: &TestApp, regulator: &str, firm: &str, data: Value) -> Value {
+    let submitted = app.post("/api/v1/assessments", Some(firm), data).await;
+    assert_eq!(submitted.status.as_u16(), 201, "{}", submitted.text());
+    let id = submitted.json()["id"].as_i64().unwrap();
+    let issued = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(regulator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(issued.status.as_u16(), 201, "{}", issued.text());
+    let mut answer = issued.json();
+    answer["assessment_id"] = json!(id);
+    answer
+}
+
+#[tokio::test]
+async fn the_carbon_way_up_comes_with_the_preview_and_the_assessment_as_the_core_gives_it() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 7, "3670").await;
+    // The vector "the ratio just past 0.8", for this firm.
+    let case = way_up_vectors()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("the ratio just past 0.8")
+        })
+        .unwrap()
+        .clone();
+    let data = electricity_only(&uscc, "1376110", "3000");
+    let preview = app
+        .post("/api/v1/assessments/preview", Some(&firm), data.clone())
+        .await
+        .json();
+    assert_eq!(preview["carbon"]["level"], 3);
+    // The USCC differs from the vector's, but both are 重庆 (province 50): the same figures.
+    assert_eq!(preview["carbon"]["way_up"], case["expected"], "{preview}");
+    let submitted = app
+        .post("/api/v1/assessments", Some(&firm), data)
+        .await
+        .json();
+    let view = app
+        .get(
+            &format!("/api/v1/assessments/{}", submitted["id"]),
+            Some(&firm),
+        )
+        .await
+        .json();
+    assert_eq!(view["carbon"]["way_up"], case["expected"]);
+    assert_eq!(
+        view["carbon"]["way_up"]["targets"][0]["grid_electricity"]["grid_kwh"],
+        "1376100"
+    );
+    // Lists do not carry it.
+    let list = app
+        .get("/api/v1/assessments", Some(&regulator))
+        .await
+        .json();
+    assert!(list["items"][0]["carbon"].get("way_up").is_none(), "{list}");
+}
+
+#[tokio::test]
+async fn the_scan_page_says_the_intensity_and_its_share_of_the_baseline_in_both_languages() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 8, "3670").await;
+    // 1,376,100 kWh at 0.5581 on 3,000: intensity 0.256000, ratio 0.8 — level 2, 80 %.
+    let code = approved(
+        &app,
+        &regulator,
+        &firm,
+        electricity_only(&uscc, "1376100", "3000"),
+    )
+    .await;
+    let path = code["url"]
+        .as_str()
+        .unwrap()
+        .split("/C/")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let page = app.get(&format!("/C/{path}"), None).await.text();
+    assert!(page.contains("碳效等级 二级 · 浅绿"), "{page}");
+    assert!(
+        page.contains("每万元工业增加值碳排放 0.26 吨二氧化碳，为行业基准的 80%"),
+        "{page}"
+    );
+    let page = app.get(&format!("/C/{path}?lang=en"), None).await.text();
+    assert!(
+        page.contains(
+            "0.26 t CO₂ per 10,000 CNY of industrial value added, 80% of the industry baseline"
+        ),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_product_for_carbon_levels_1_and_2_refuses_a_level_4_firm_naming_the_carbon_level() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let product = |levels: Value| {
+        json!({"name": "碳效贷", "kind": "green_loan", "grades": ["A+", "A", "B", "C", "D"],
+               "rate_step_bp": {"A+": -40, "A": -30, "B": -20, "C": -10, "D": 0},
+               "carbon_levels": levels,
+               "max_amount_10k_cny": "3000", "term_months": 36,
+               "valid_from": format!("{}-01-01", year - 1),
+               "valid_until": format!("{}-12-31", year + 1)})
+    };
+    let bad = app
+        .post("/api/v1/products", Some(&bank), product(json!([1, 6])))
+        .await
+        .problem(422);
+    assert_eq!(bad["field"], "carbon_levels");
+    assert_eq!(app.count("products").await, 0);
+    let published = app
+        .post("/api/v1/products", Some(&bank), product(json!([2, 1, 2])))
+        .await;
+    assert_eq!(published.status.as_u16(), 201, "{}", published.text());
+    assert_eq!(published.json()["carbon_levels"], json!([1, 2]));
+    let pid = published.json()["id"].clone();
+
+    // Level 4: 895,897 kWh on 1,000 — intensity 0.5, ratio 1.5625.
+    let (uscc4, firm4) = app.firm_with_user(&regulator, 11, "3670").await;
+    approved(
+        &app,
+        &regulator,
+        &firm4,
+        electricity_only(&uscc4, "895897", "1000"),
+    )
+    .await;
+    let until = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    let application = json!({"product_id": pid, "amount_10k_cny": "100", "purpose": "光伏改造",
+                             "consent": {"scope": "grade", "expires_on": until}});
+    let refused = app
+        .post("/api/v1/applications", Some(&firm4), application.clone())
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "carbon_level", "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("level 4"),
+        "{refused}"
+    );
+    assert_eq!(app.count("applications").await, 0);
+    let offers = app
+        .get(&format!("/api/v1/firms/{uscc4}/products"), Some(&firm4))
+        .await
+        .json();
+    assert_eq!(offers["items"], json!([]), "not offered to level 4");
+
+    // Level 2 (the usual yearly data) is taken.
+    let (uscc2, firm2) = app.firm_with_user(&regulator, 12, "3670").await;
+    assert_eq!(app.preview_carbon_level(&firm2, &uscc2).await, 2);
+    app.issue_code(&regulator, &firm2, &uscc2).await;
+    let offers = app
+        .get(&format!("/api/v1/firms/{uscc2}/products"), Some(&firm2))
+        .await
+        .json();
+    assert_eq!(offers["items"].as_array().unwrap().len(), 1, "{offers}");
+    let taken = app
+        .post("/api/v1/applications", Some(&firm2), application)
+        .await;
+    assert_eq!(taken.status.as_u16(), 201, "{}", taken.text());
+}

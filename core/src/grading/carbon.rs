@@ -199,21 +199,81 @@ pub fn level_of(ratio: Fixed) -> u8 {
         .map_or(5, |i| i as u8 + 1)
 }
 
+/// Where a firm stands for §10: its province's grid factor and its division's baseline.
+pub(crate) struct Setting {
+    pub division: String,
+    pub province_code: String,
+    pub province_name: String,
+    pub basis: String,
+    pub grid_factor: Fixed,
+    pub baseline: Fixed,
+}
+
+impl Setting {
+    /// `None` when the tables have no carbon baseline for the assessment's division.
+    pub(crate) fn of(a: &Assessment, tables: &CarbonTables) -> Option<Setting> {
+        let division = a.industry_code.division().to_owned();
+        let baseline = tables.baseline(&division)?;
+        let province_code: String = a
+            .uscc
+            .as_str()
+            .to_uppercase()
+            .chars()
+            .skip(2)
+            .take(2)
+            .collect();
+        let (province_name, basis, grid_factor) = match tables.grid.get(&province_code) {
+            Some(row) => (row.name_zh.clone(), row.basis.clone(), row.factor),
+            None => ("全国".to_owned(), "national".to_owned(), NATIONAL_FACTOR),
+        };
+        Some(Setting {
+            division,
+            province_code,
+            province_name,
+            basis,
+            grid_factor,
+            baseline,
+        })
+    }
+
+    /// The CO₂ (t, 4 places) of one energy entry (§10.2); `green` counts for electricity only.
+    pub(crate) fn co2(
+        &self,
+        tables: &CarbonTables,
+        carrier: Carrier,
+        quantity: Fixed,
+        green: Fixed,
+    ) -> Option<Fixed> {
+        Some(match carrier {
+            Carrier::ElectricityKwh => {
+                ((quantity - green) * self.grid_factor).div_round(Fixed::integer(1000), 4)
+            }
+            Carrier::HeatGj => (quantity * HEAT_FACTOR).round(4),
+            fuel => {
+                let f = tables.fuels.get(fuel.name())?;
+                (quantity * f.ncv * f.carbon_content * f.oxidation * Fixed::integer(44))
+                    .div_round(Fixed::integer(12), 4)
+            }
+        })
+    }
+
+    /// The ratio K (§10.3) of a total.
+    pub(crate) fn ratio(&self, total: Fixed, value_added: Fixed) -> Fixed {
+        total
+            .round(4)
+            .div_round(value_added, 6)
+            .div_round(self.baseline, 6)
+    }
+}
+
 /// §10 for a checked assessment. `None` when the tables have no carbon baseline for its
 /// division.
 pub fn compute(a: &Assessment, tables: &CarbonTables) -> Option<Carbon> {
-    let division = a.industry_code.division().to_owned();
-    let baseline = tables.baseline(&division)?;
+    let setting = Setting::of(a, tables)?;
     let uscc = a.uscc.as_str().to_uppercase();
-    let province_code: String = uscc.chars().skip(2).take(2).collect();
-    let (province_name, basis, grid_factor) = match tables.grid.get(&province_code) {
-        Some(row) => (row.name_zh.clone(), row.basis.clone(), row.factor),
-        None => ("全国".to_owned(), "national".to_owned(), NATIONAL_FACTOR),
-    };
 
     use super::canonical::{Member, array, object};
     let text = |s: &str| Member::Str(s.to_owned());
-    let twelve = Fixed::integer(12);
     let mut combustion: Vec<(&'static str, Vec<u8>)> = Vec::new();
     let mut electricity = Member::Null;
     let mut heat = Member::Null;
@@ -221,27 +281,24 @@ pub fn compute(a: &Assessment, tables: &CarbonTables) -> Option<Carbon> {
     let green = a.green_power_kwh.map_or(Fixed::integer(0), Fixed::from);
     for entry in &a.energy {
         let quantity = Fixed::from(entry.quantity);
+        let co2 = setting.co2(tables, entry.carrier, quantity, green)?;
+        total = total + co2;
         match entry.carrier {
             Carrier::ElectricityKwh => {
-                let grid_kwh = quantity - green;
-                let co2 = (grid_kwh * grid_factor).div_round(Fixed::integer(1000), 4);
                 let share = if quantity.is_zero() {
                     Member::Null
                 } else {
                     Member::Str(green.div_round(quantity, 4).fixed_text())
                 };
-                total = total + co2;
                 electricity = Member::Raw(object(vec![
                     ("quantity", Member::Str(quantity.normalised())),
                     ("green_power_kwh", Member::Str(green.normalised())),
-                    ("grid_kwh", Member::Str(grid_kwh.normalised())),
+                    ("grid_kwh", Member::Str((quantity - green).normalised())),
                     ("co2_t", Member::Str(co2.fixed_text())),
                     ("green_share", share),
                 ]));
             }
             Carrier::HeatGj => {
-                let co2 = (quantity * HEAT_FACTOR).round(4);
-                total = total + co2;
                 heat = Member::Raw(object(vec![
                     ("quantity", Member::Str(quantity.normalised())),
                     ("factor", Member::Str(HEAT_FACTOR.normalised())),
@@ -250,9 +307,6 @@ pub fn compute(a: &Assessment, tables: &CarbonTables) -> Option<Carbon> {
             }
             fuel => {
                 let f = tables.fuels.get(fuel.name())?;
-                let co2 = (quantity * f.ncv * f.carbon_content * f.oxidation * Fixed::integer(44))
-                    .div_round(twelve, 4);
-                total = total + co2;
                 combustion.push((
                     fuel.name(),
                     object(vec![
@@ -271,8 +325,16 @@ pub fn compute(a: &Assessment, tables: &CarbonTables) -> Option<Carbon> {
     let value_added = Fixed::from(a.value_added_10k_cny);
     let total = total.round(4);
     let intensity = total.div_round(value_added, 6);
-    let ratio = intensity.div_round(baseline, 6);
+    let ratio = intensity.div_round(setting.baseline, 6);
     let level = level_of(ratio);
+    let Setting {
+        division,
+        province_code,
+        province_name,
+        basis,
+        grid_factor,
+        baseline,
+    } = setting;
     let province = object(vec![
         ("code", Member::Str(province_code)),
         ("name", Member::Str(province_name)),

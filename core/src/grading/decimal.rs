@@ -158,6 +158,20 @@ impl Fixed {
         }
     }
 
+    /// The largest multiple of `10^-places` not above the value, as a count of them.
+    pub fn floor_units(self, places: u32) -> i128 {
+        if self.scale <= places {
+            self.at_scale(places)
+        } else {
+            self.mantissa.div_euclid(pow10(self.scale - places))
+        }
+    }
+
+    /// The smallest multiple of `10^-places` not below the value, as a count of them.
+    pub fn ceil_units(self, places: u32) -> i128 {
+        -Fixed::new(-self.mantissa, self.scale).floor_units(places)
+    }
+
     /// `round(self ÷ divisor, places)` from the exact quotient. The divisor must not be zero.
     pub fn div_round(self, divisor: Fixed, places: u32) -> Fixed {
         let mut n = self.mantissa;

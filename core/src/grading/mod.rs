@@ -12,6 +12,7 @@
 pub mod benchmarks;
 pub mod canonical;
 pub mod carbon;
+pub mod carbon_way_up;
 pub mod composite;
 pub mod decimal;
 pub mod energy;

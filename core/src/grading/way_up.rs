@@ -65,7 +65,7 @@ pub struct CertificationLever {
 
 /// The largest `n` in `0..=max` with `ok(n)`, for `ok` true up to some point and false after;
 /// `None` when not even `ok(0)`.
-fn largest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
+pub(crate) fn largest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
     if !ok(0) {
         return None;
     }
@@ -79,7 +79,7 @@ fn largest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
 
 /// The smallest `n` in `0..=max` with `ok(n)`, for `ok` false up to some point and true after;
 /// `None` when not even `ok(max)`.
-fn smallest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
+pub(crate) fn smallest(max: i128, ok: impl Fn(i128) -> bool) -> Option<i128> {
     if !ok(max) {
         return None;
     }

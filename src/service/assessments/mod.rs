@@ -22,7 +22,7 @@ use crate::grading::{self, BenchmarkTable, Graded, finance};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{certifications, firms, vetoes};
-pub use views::{AssessmentRequest, AssessmentView, PreviewResponse};
+pub use views::{AssessmentRequest, AssessmentView, CarbonView, PreviewResponse};
 
 /// A submission computed and checked, not yet stored.
 pub struct Prepared {
@@ -142,8 +142,30 @@ pub async fn preview(
             &prepared.assessment,
             grading::carbon::CarbonTables::default_tables(),
         )
-        .map(Into::into),
+        .map(|c| {
+            let mut view = CarbonView::from(c);
+            view.way_up = grading::carbon_way_up::carbon_way_up(
+                &prepared.assessment,
+                grading::carbon::CarbonTables::default_tables(),
+            );
+            view
+        }),
     })
+}
+
+/// A stored assessment's input, read again with its recorded benchmark version; `None` when
+/// that version is no longer on record.
+async fn stored_input(
+    db: &Db,
+    caches: &super::cache::Caches,
+    a: &assessments::Model,
+) -> AppResult<Option<(grading::Assessment, std::sync::Arc<grading::BenchmarkTable>)>> {
+    let Some(table) = super::benchmarks::by_version(db, caches, &a.benchmarks).await? else {
+        return Ok(None);
+    };
+    let input: Value = serde_json::from_str(&a.input).map_err(AppError::internal)?;
+    let assessment = grading::Assessment::from_json(&input, &table)?;
+    Ok(Some((assessment, table)))
 }
 
 /// The way up (methodology §9) of a stored assessment, from its recorded input and benchmark
@@ -153,12 +175,26 @@ pub async fn way_up_of(
     caches: &super::cache::Caches,
     a: &assessments::Model,
 ) -> AppResult<Option<grading::way_up::WayUp>> {
-    let Some(table) = super::benchmarks::by_version(db, caches, &a.benchmarks).await? else {
-        return Ok(None);
-    };
-    let input: Value = serde_json::from_str(&a.input).map_err(AppError::internal)?;
-    let assessment = grading::Assessment::from_json(&input, &table)?;
-    Ok(Some(grading::way_up::way_up(&assessment, &table)?))
+    match stored_input(db, caches, a).await? {
+        Some((assessment, table)) => Ok(Some(grading::way_up::way_up(&assessment, &table)?)),
+        None => Ok(None),
+    }
+}
+
+/// The carbon way up (GEC-CP 2025.1, docs/carbon-way-up.md) of a stored assessment.
+pub async fn carbon_way_up_of(
+    db: &Db,
+    caches: &super::cache::Caches,
+    a: &assessments::Model,
+) -> AppResult<Option<grading::carbon_way_up::CarbonWayUp>> {
+    Ok(stored_input(db, caches, a)
+        .await?
+        .and_then(|(assessment, _)| {
+            grading::carbon_way_up::carbon_way_up(
+                &assessment,
+                grading::carbon::CarbonTables::default_tables(),
+            )
+        }))
 }
 
 /// Stores a prepared submission and its audit event on `txn`. A second submission for a firm

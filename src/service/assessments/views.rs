@@ -177,6 +177,7 @@ impl AssessmentView {
                     level: u8::try_from(level).unwrap_or(0),
                     trace: serde_json::from_str(trace).unwrap_or(Value::Null),
                     trace_hash: hash.clone(),
+                    way_up: None,
                 }),
                 _ => None,
             },
@@ -220,6 +221,10 @@ pub struct CarbonView {
     #[schema(value_type = Object)]
     pub trace: Value,
     pub trace_hash: String,
+    /// The way to each better level (GEC-CP 2025.1): on a preview and on one assessment's own
+    /// answer, not in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub way_up: Option<crate::grading::carbon_way_up::CarbonWayUp>,
 }
 
 impl From<crate::grading::carbon::Carbon> for CarbonView {
@@ -228,6 +233,7 @@ impl From<crate::grading::carbon::Carbon> for CarbonView {
             level: c.level,
             trace: c.trace(),
             trace_hash: c.trace_hash,
+            way_up: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Applications for a product: the firm's consent to share its figures, the bank's reads of them
 //! (each recorded for the firm to see), the consent withdrawn, and the bank's decision.
 
+use super::products::Standing;
 use super::products::amount;
 use super::products::code_in_force;
 use super::products::fixed;
@@ -215,15 +216,11 @@ pub async fn apply(db: &Db, caller: &Caller, new: NewApplication) -> AppResult<A
                 "the firm holds no code in force",
             )
         })?;
-        if !view.takes(
-            code.grade.0,
-            firm.industry_code.get(..2).unwrap_or_default(),
-            &firm.district,
-        ) {
+        if let Some((field, why)) = view.refuses(&Standing::of(&code, &firm)) {
             return Err(AppError::field_fault(
                 crate::grading::Fault::NotEligible,
-                "product_id",
-                "the product does not take the firm's grade, industry or district",
+                field,
+                why,
             ));
         }
         if let (Some(asked), Some(max)) = (fixed(&amount_text), fixed(&view.max_amount_10k_cny))

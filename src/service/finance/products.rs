@@ -40,6 +40,10 @@ pub struct NewProduct {
     pub divisions: Vec<String>,
     #[serde(default)]
     pub districts: Vec<String>,
+    /// The carbon-efficiency levels taken (methodology §10, 1 the best), e.g. `[1, 2]` for a
+    /// 碳效贷; empty: any level, and codes that state none.
+    #[serde(default)]
+    pub carbon_levels: Vec<u8>,
     #[serde(deserialize_with = "fields::de_date")]
     pub valid_from: NaiveDate,
     #[serde(deserialize_with = "fields::de_date")]
@@ -61,6 +65,8 @@ pub struct ProductView {
     pub term_months: i32,
     pub divisions: Vec<String>,
     pub districts: Vec<String>,
+    /// The carbon-efficiency levels taken; empty: any.
+    pub carbon_levels: Vec<u8>,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub description: String,
@@ -73,15 +79,82 @@ impl ProductView {
         !self.withdrawn && self.valid_from <= day && day <= self.valid_until
     }
 
-    /// Takes a firm of this grade, division and district.
-    pub fn takes(&self, grade: Grade, division: &str, district: &str) -> bool {
-        self.grades.contains(&grade)
-            && (self.divisions.is_empty() || self.divisions.iter().any(|d| d == division))
-            && (self.districts.is_empty() || self.districts.iter().any(|d| d == district))
+    /// Takes a firm of this grade, carbon level (as its code states it), division and
+    /// district.
+    pub fn takes(&self, firm: &Standing) -> bool {
+        self.refuses(firm).is_none()
+    }
+
+    /// Why the product does not take the firm, as the field to name and the reason: a carbon
+    /// level it does not take is `carbon_level`, anything else `product_id` (the product
+    /// chosen); `None` when it takes the firm.
+    pub fn refuses(&self, firm: &Standing) -> Option<(&'static str, String)> {
+        if !self.grades.contains(&firm.grade) {
+            return Some((
+                "product_id",
+                format!("the product does not take grade {}", firm.grade),
+            ));
+        }
+        if !self.carbon_levels.is_empty()
+            && !firm
+                .carbon_level
+                .is_some_and(|l| self.carbon_levels.contains(&l))
+        {
+            let levels: Vec<String> = self.carbon_levels.iter().map(u8::to_string).collect();
+            return Some((
+                "carbon_level",
+                match firm.carbon_level {
+                    Some(level) => format!(
+                        "the product takes carbon-efficiency levels {} only; the firm's code states level {level}",
+                        levels.join(", ")
+                    ),
+                    None => format!(
+                        "the product takes carbon-efficiency levels {} only; the firm's code states none (it is issued again with its next approval)",
+                        levels.join(", ")
+                    ),
+                },
+            ));
+        }
+        if !(self.divisions.is_empty() || self.divisions.iter().any(|d| *d == firm.division)) {
+            return Some((
+                "product_id",
+                "the product does not take the firm's industry".into(),
+            ));
+        }
+        if !(self.districts.is_empty() || self.districts.iter().any(|d| *d == firm.district)) {
+            return Some((
+                "product_id",
+                "the product does not take the firm's district".into(),
+            ));
+        }
+        None
     }
 
     pub fn step_for(&self, grade: Grade) -> Option<i32> {
         self.rate_step_bp.get(grade.as_str()).copied()
+    }
+}
+
+/// What a product looks at: the grade and carbon level a firm's code states, its division
+/// and district.
+pub struct Standing {
+    pub grade: Grade,
+    pub carbon_level: Option<u8>,
+    pub division: String,
+    pub district: String,
+}
+
+impl Standing {
+    /// The standing of a firm holding `code`: the grade and carbon level the code states.
+    pub fn of(code: &codes::Model, firm: &firms::Model) -> Standing {
+        Standing {
+            grade: code.grade.0,
+            carbon_level: crate::code::cose::decode(&code.cose)
+                .ok()
+                .and_then(|d| d.claims.carbon_level),
+            division: firm.industry_code.get(..2).unwrap_or_default().to_owned(),
+            district: firm.district.clone(),
+        }
     }
 }
 
@@ -113,6 +186,7 @@ pub(super) fn product_view(
         term_months: p.term_months,
         divisions: list(&p.divisions),
         districts: list(&p.districts),
+        carbon_levels: serde_json::from_str(&p.carbon_levels).unwrap_or_default(),
         valid_from: p.valid_from,
         valid_until: p.valid_until,
         description: p.description.clone(),
@@ -189,6 +263,16 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
     }
     let divisions = fields::divisions("divisions", &new.divisions)?;
     let districts = fields::districts("districts", &new.districts)?;
+    let mut carbon_levels = new.carbon_levels.clone();
+    if let Some(bad) = carbon_levels.iter().find(|l| !(1..=5).contains(*l)) {
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Range,
+            "carbon_levels",
+            format!("{bad} is not a carbon-efficiency level (1 to 5)"),
+        ));
+    }
+    carbon_levels.sort_unstable();
+    carbon_levels.dedup();
     let (valid_from, valid_until) = (new.valid_from, new.valid_until);
     if valid_until < valid_from {
         return Err(AppError::fault("valid_until", Fault::DateOrder));
@@ -208,6 +292,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
             term_months: Set(new.term_months),
             divisions: Set(json_text(&divisions)),
             districts: Set(json_text(&districts)),
+            carbon_levels: Set(json_text(&carbon_levels)),
             valid_from: Set(valid_from),
             valid_until: Set(valid_until),
             description: Set(description),
@@ -227,6 +312,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
             before: None,
             after: Some(
                 json!({"name": shown.name, "kind": kind.as_str(), "grades": grade_names,
+                           "carbon_levels": shown.carbon_levels,
                            "rate_step_bp": shown.rate_step_bp, "valid_until": valid_until}),
             ),
         };
@@ -297,20 +383,18 @@ pub async fn of_bank<C: ConnectionTrait>(db: &C, caller: &Caller) -> AppResult<V
     product_views(db, &list).await
 }
 
-/// The products in force today that take a firm of this grade, division and district.
+/// The products in force today that take a firm of this standing.
 pub async fn offers_for<C: ConnectionTrait>(
     db: &C,
-    grade: Grade,
-    division: &str,
-    district: &str,
+    firm: &Standing,
 ) -> AppResult<Vec<ProductOffer>> {
     Ok(in_force(db, crate::service::records::today())
         .await?
         .into_iter()
-        .filter(|p| p.takes(grade, division, district))
+        .filter(|p| p.takes(firm))
         .map(|p| ProductOffer {
-            rate_step_bp_for_grade: p.step_for(grade),
-            grade,
+            rate_step_bp_for_grade: p.step_for(firm.grade),
+            grade: firm.grade,
             product: p,
         })
         .collect())
@@ -338,15 +422,7 @@ pub async fn products_for_firm(
 ) -> AppResult<Vec<ProductOffer>> {
     let firm = crate::service::services::readable_firm(db, caller, uscc).await?;
     match code_in_force(db, &firm).await? {
-        Some(code) => {
-            offers_for(
-                db,
-                code.grade.0,
-                firm.industry_code.get(..2).unwrap_or_default(),
-                &firm.district,
-            )
-            .await
-        }
+        Some(code) => offers_for(db, &Standing::of(&code, &firm)).await,
         None => Ok(Vec::new()),
     }
 }

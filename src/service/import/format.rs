@@ -18,7 +18,12 @@ pub(super) const HEAD: [&str; 7] = [
     "value_added_10k_cny",
 ];
 
-/// The header, in order: the firm, the year, one column per energy carrier, then waste.
+/// Columns a file may leave out (files made before them still import): green power
+/// (methodology §10.1), absent meaning 0.
+pub(super) const OPTIONAL: [&str; 1] = ["green_power_kwh"];
+
+/// The header, in order: the firm, the year, one column per energy carrier, waste, then the
+/// optional columns.
 pub fn columns() -> Vec<&'static str> {
     let mut columns = HEAD.to_vec();
     columns.extend(Carrier::ALL.iter().map(|c| c.name()));
@@ -27,6 +32,7 @@ pub fn columns() -> Vec<&'static str> {
             .iter()
             .map(|(column, _)| *column),
     );
+    columns.extend(OPTIONAL);
     columns
 }
 
@@ -44,6 +50,7 @@ pub fn label_zh(column: &str) -> String {
         "waste_generated_t" => "一般工业固体废物产生量（吨）",
         "waste_stock_utilized_t" => "综合利用往年贮存量（吨）",
         "waste_utilized_t" => "一般工业固体废物综合利用量（吨）",
+        "green_power_kwh" => "其中：绿电（千瓦时）",
         _ => "",
     };
     if !fixed.is_empty() {
@@ -114,6 +121,7 @@ pub fn template() -> String {
         _ => String::new(),
     }));
     example.extend(["3200".to_owned(), "150".to_owned(), "3010".to_owned()]);
+    example.push("3000000".to_owned());
     format!("{}\r\n{}\r\n", columns().join(","), example.join(","))
 }
 
@@ -190,7 +198,7 @@ pub(super) fn read_header(
         }
     }
     for column in &expected {
-        if !seen.contains(column) {
+        if !seen.contains(column) && !OPTIONAL.contains(column) {
             errors.push(error(1, Some(column), "missing column"));
         }
     }

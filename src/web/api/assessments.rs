@@ -87,6 +87,10 @@ async fn show_assessment(
     let (assessment, firm) = assessments::visible(&state.db, &auth, id).await?;
     let mut view = AssessmentView::of(&assessment, &firm);
     view.way_up = assessments::way_up_of(&state.db, &state.caches, &assessment).await?;
+    if let Some(carbon) = view.carbon.as_mut() {
+        carbon.way_up =
+            assessments::carbon_way_up_of(&state.db, &state.caches, &assessment).await?;
+    }
     Ok(Json(view))
 }
 

@@ -184,6 +184,8 @@ pub struct ResultRow {
     pub uscc: String,
     pub grade: String,
     pub score: String,
+    /// The carbon-efficiency level the code states, in words (empty on older codes).
+    pub carbon: String,
     pub period: String,
     pub valid_until: String,
     pub eligible: String,
@@ -204,6 +206,7 @@ impl ResultRow {
             uscc: String::new(),
             grade: String::new(),
             score: String::new(),
+            carbon: String::new(),
             period: String::new(),
             valid_until: String::new(),
             eligible: String::new(),
@@ -326,6 +329,10 @@ pub async fn check(
             uscc: claims.uscc.clone(),
             grade: claims.grade.to_string(),
             score: claims.score.clone(),
+            carbon: claims
+                .carbon_level
+                .map(|level| super::carbon::label(t.lang, level))
+                .unwrap_or_default(),
             period: claims.period.to_string(),
             valid_until: claims.exp.format("%Y-%m-%d").to_string(),
             eligible: finance
@@ -389,6 +396,7 @@ pub fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec
         "uscc",
         "grade",
         "score",
+        "carbon_level",
         "period",
         "valid_until",
         "col_eligible",
@@ -407,6 +415,7 @@ pub fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec
             r.uscc.clone(),
             r.grade.clone(),
             r.score.clone(),
+            r.carbon.clone(),
             r.period.clone(),
             r.valid_until.clone(),
             r.eligible.clone(),

@@ -47,6 +47,15 @@ pub fn inputs() -> Vec<Input> {
             shift,
             unit_key,
         });
+        // Of the electricity, green power (methodology §10.1), in the same unit.
+        if carrier == Carrier::ElectricityKwh {
+            inputs.push(Input {
+                name: "green_power_10k_kwh",
+                cell: "green_power_kwh",
+                shift: 4,
+                unit_key: "unit_10k_kwh",
+            });
+        }
     }
     for (cell, _) in flat::WASTE_CELLS {
         inputs.push(Input {
@@ -66,6 +75,7 @@ pub fn label(t: &Texts, input: &Input) -> String {
         "waste_generated_t" => t.get("waste_generated").to_owned(),
         "waste_stock_utilized_t" => t.get("waste_stock_utilized").to_owned(),
         "waste_utilized_t" => t.get("waste_utilized").to_owned(),
+        "green_power_kwh" => t.get("green_power").to_owned(),
         carrier => views::carrier_name(t, carrier),
     }
 }
@@ -156,8 +166,9 @@ pub fn read(t: &Texts, form: &HashMap<String, String>, years: &[i32]) -> ReadFor
         if plain.is_empty() {
             if input.cell == "value_added_10k_cny" {
                 faults.push((input.name.to_owned(), t.get("err_required").to_owned()));
-            } else if !is_carrier {
-                // A blank waste amount is 0; a blank carrier is a carrier not used.
+            } else if !is_carrier && input.cell != "green_power_kwh" {
+                // A blank waste amount is 0; a blank carrier is a carrier not used; blank
+                // green power is none.
                 cells.insert(input.cell.to_owned(), "0".to_owned());
             }
             continue;
@@ -232,6 +243,9 @@ pub fn from_input(input: &Value) -> HashMap<String, String> {
             let quantity = entry.get("quantity").map(text).unwrap_or_default();
             form.insert(i.name.to_owned(), unshift(quantity, i.shift));
         }
+    }
+    if let (Some(v), Some(i)) = (input.get("green_power_kwh"), find("green_power_kwh")) {
+        form.insert(i.name.to_owned(), unshift(text(v), i.shift));
     }
     if let Some(waste) = input.get("waste") {
         for (cell, member) in flat::WASTE_CELLS {

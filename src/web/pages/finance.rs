@@ -35,6 +35,28 @@ pub struct OfferRow {
     pub description: String,
 }
 
+/// A product's kind, with the carbon-efficiency levels it takes when it limits them.
+pub fn with_carbon_levels(t: &Texts, kind: String, levels: &[u8]) -> String {
+    if levels.is_empty() {
+        return kind;
+    }
+    let names: Vec<String> = levels
+        .iter()
+        .map(|l| {
+            crate::web::pages::carbon::label(t.lang, *l)
+                .split(" · ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    format!(
+        "{kind} · {}",
+        t.get("product_carbon_levels")
+            .replace("{levels}", &names.join(t.get("list_sep")))
+    )
+}
+
 pub fn offer_rows(t: &Texts, offers: &[ProductOffer]) -> Vec<OfferRow> {
     offers
         .iter()
@@ -42,7 +64,7 @@ pub fn offer_rows(t: &Texts, offers: &[ProductOffer]) -> Vec<OfferRow> {
             id: o.product.id,
             name: o.product.name.clone(),
             bank: o.product.bank.clone(),
-            kind: kind_name(t, o.product.kind),
+            kind: with_carbon_levels(t, kind_name(t, o.product.kind), &o.product.carbon_levels),
             rate: o
                 .rate_step_bp_for_grade
                 .map(|bp| views::rate_step_words(t, bp))

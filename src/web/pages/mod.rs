@@ -3,6 +3,7 @@
 
 mod bank;
 mod bank_list;
+pub(crate) mod carbon;
 mod charts;
 mod data_form;
 mod finance;

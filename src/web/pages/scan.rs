@@ -52,6 +52,8 @@ pub struct ScanPage {
     /// The carbon-efficiency level the code states (methodology §10), in words, and its
     /// number for the colour; none on codes issued before it was carried.
     pub carbon: Option<(u8, String)>,
+    /// The intensity and its share of the baseline, from the assessment's carbon trace.
+    pub carbon_sentence: Option<String>,
     pub chart: String,
     pub period: u32,
     pub issued_on: String,
@@ -185,9 +187,12 @@ async fn show_scan(
             t,
             &crate::service::finance::offers_for(
                 &state.db,
-                claims.grade,
-                f.industry_code.get(..2).unwrap_or_default(),
-                &f.district,
+                &crate::service::finance::Standing {
+                    grade: claims.grade,
+                    carbon_level: claims.carbon_level,
+                    division: f.industry_code.get(..2).unwrap_or_default().to_owned(),
+                    district: f.district.clone(),
+                },
             )
             .await?,
         ),
@@ -201,16 +206,13 @@ async fn show_scan(
         grade_name: t.grade_name(claims.grade.as_str()).to_owned(),
         grade: claims.grade.to_string(),
         score: claims.score.clone(),
-        carbon: claims.carbon_level.map(|level| {
-            let (zh, en) = crate::grading::carbon::level_label(level);
-            (
-                level,
-                match lang {
-                    Lang::Zh => zh.to_owned(),
-                    Lang::En => en.to_owned(),
-                },
-            )
-        }),
+        carbon: claims
+            .carbon_level
+            .map(|level| (level, super::carbon::label(lang, level))),
+        carbon_sentence: claims
+            .carbon_level
+            .and(record.carbon_trace.as_ref())
+            .and_then(|trace| super::carbon::sentence(t, trace)),
         chart: super::charts::indicators(
             t,
             score_of(|tr| Some(&tr.energy.score)),

@@ -73,15 +73,7 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
             .entries
             .iter()
             .map(|r| {
-                use crate::grading::energy::Carrier;
-                let unit = match Carrier::parse(&r.carrier) {
-                    Some(Carrier::ElectricityKwh) => t.get("unit_kwh"),
-                    Some(Carrier::NaturalGasM3) => t.get("unit_m3"),
-                    Some(Carrier::HeatGj) => t.get("unit_gj"),
-                    Some(_) => t.get("unit_t"),
-                    None => "",
-                }
-                .to_owned();
+                let unit = unit_of(t, &r.carrier).to_owned();
                 (
                     carrier_name(t, &r.carrier),
                     r.quantity.clone(),
@@ -127,6 +119,18 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
     }
 }
 
+/// The unit a carrier's quantity is in (methodology §2), in the page's words.
+pub fn unit_of(t: &Texts, carrier: &str) -> &'static str {
+    use crate::grading::energy::Carrier;
+    match Carrier::parse(carrier) {
+        Some(Carrier::ElectricityKwh) => t.get("unit_kwh"),
+        Some(Carrier::NaturalGasM3) => t.get("unit_m3"),
+        Some(Carrier::HeatGj) => t.get("unit_gj"),
+        Some(_) => t.get("unit_t"),
+        None => "",
+    }
+}
+
 /// A fraction as a percentage with every digit kept (`0.898507` → `89.8507`).
 pub fn exact_percent(fraction: &str) -> String {
     crate::grading::decimal::parse_decimal(fraction)
@@ -146,6 +150,16 @@ pub fn field_label(t: &Texts, field: &str) -> String {
 
 /// The name of a trace field (`energy.total_tce` → 综合能源消费量), or the path itself.
 pub fn trace_field_name(t: &Texts, path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("carbon.") {
+        let last = rest.rsplit('.').next().unwrap_or(rest);
+        let what = match last {
+            "total_tco2" => t.get("carbon_total").to_owned(),
+            "co2_t" => t.get("carbon_co2").to_owned(),
+            "level" => t.get("carbon_level").to_owned(),
+            _ => trace_field_name(t, rest),
+        };
+        return format!("{} · {what}", t.get("carbon_title"));
+    }
     let last = path.rsplit('.').next().unwrap_or(path);
     let key = match last {
         "total_tce" | "intensity" | "value_added_10k_cny" | "ratio" | "baseline" | "leading" => {

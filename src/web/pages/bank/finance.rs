@@ -48,6 +48,9 @@ pub struct ProductForm {
     pub term_months: String,
     #[serde(default)]
     pub districts: String,
+    /// The worst carbon-efficiency level taken (`2`: levels 1 and 2); empty: any.
+    #[serde(default)]
+    pub carbon_at_most: String,
     #[serde(default)]
     pub valid_from: String,
     #[serde(default)]
@@ -101,6 +104,19 @@ pub(super) async fn bank_publish(
             term_months: form.term_months.trim().parse().unwrap_or(0),
             divisions: Vec::new(),
             districts: crate::web::pages::provider::districts_of(&form.districts),
+            carbon_levels: match form.carbon_at_most.trim() {
+                "" => Vec::new(),
+                worst => match worst.parse::<u8>() {
+                    Ok(n @ 1..=5) => (1..=n).collect(),
+                    _ => {
+                        return Err(AppError::field_fault(
+                            crate::grading::Fault::OneOf,
+                            "carbon_levels",
+                            "not a carbon-efficiency level",
+                        ));
+                    }
+                },
+            },
             valid_from: fields::date("valid_from", &form.valid_from)?,
             valid_until: fields::date("valid_until", &form.valid_until)?,
             description: form.description,

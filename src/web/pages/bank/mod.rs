@@ -174,7 +174,11 @@ pub(super) async fn page(
             .into_iter()
             .map(|p| BankProductRow {
                 id: p.id,
-                kind: super::finance::kind_name(t, p.kind),
+                kind: super::finance::with_carbon_levels(
+                    t,
+                    super::finance::kind_name(t, p.kind),
+                    &p.carbon_levels,
+                ),
                 steps: p
                     .rate_step_bp
                     .iter()

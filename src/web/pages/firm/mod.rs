@@ -148,6 +148,10 @@ pub struct FirmPage {
     pub preview: Option<Breakdown>,
     /// The way up of the previewed data, in words (the firm's own: never on the scan page).
     pub way_up: Vec<String>,
+    /// The previewed data's carbon efficiency, with its way up.
+    pub preview_carbon: Option<super::carbon::CarbonSummary>,
+    /// The carbon efficiency of the assessment the current code stands on, with its way up.
+    pub carbon: Option<super::carbon::CarbonSummary>,
     pub submissions: Vec<SubmissionRow>,
     pub certifications: Vec<CertRow>,
     pub cert_error: Option<String>,
@@ -208,6 +212,7 @@ struct Outcome {
     form_error: Option<String>,
     preview: Option<Breakdown>,
     way_up: Vec<String>,
+    carbon: Option<super::carbon::CarbonSummary>,
     cert_error: Option<String>,
 }
 
@@ -219,6 +224,7 @@ impl Outcome {
             form_error: None,
             preview: None,
             way_up: Vec::new(),
+            carbon: None,
             cert_error: None,
         }
     }
@@ -346,6 +352,20 @@ async fn page(
                 ),
             reason: c.revoked_reason.unwrap_or_default(),
         });
+    let standing = desk
+        .current
+        .as_ref()
+        .and_then(|code| desk.submissions.iter().find(|a| a.id == code.assessment_id));
+    let carbon = match standing {
+        Some(a) => match a.carbon_trace.as_deref().map(serde_json::from_str::<Value>) {
+            Some(Ok(trace)) => {
+                let way_up = assessments::carbon_way_up_of(&state.db, &state.caches, a).await?;
+                super::carbon::summary(t, &trace, way_up.as_ref())
+            }
+            _ => None,
+        },
+        None => None,
+    };
     let industry = super::industry_name(state, lang, &firm.industry_code).await?;
     let green = green_desk(state, lang, auth, &firm).await?;
     let finance = finance_desk(state, lang, auth, &firm).await?;
@@ -366,6 +386,8 @@ async fn page(
         form_error: outcome.form_error,
         preview: outcome.preview,
         way_up: outcome.way_up,
+        preview_carbon: outcome.carbon,
+        carbon,
         submissions,
         certifications: certs,
         cert_error: outcome.cert_error,
@@ -484,6 +506,10 @@ async fn preview_firm_data(
                 form: Some(form.clone()),
                 preview: Some(breakdown(&preview.trace, &preview.trace_hash, t)),
                 way_up: views::way_up_lines(t, &preview.way_up),
+                carbon: preview
+                    .carbon
+                    .as_ref()
+                    .and_then(|c| super::carbon::summary(t, &c.trace, c.way_up.as_ref())),
                 ..Outcome::empty()
             };
             Ok(render(&page(&state, lang, &auth, outcome, None).await?).into_response())

@@ -130,6 +130,8 @@ pub struct RecomputeView {
     pub recomputed: String,
     /// (what, stored, recomputed)
     pub differences: Vec<(String, String, String)>,
+    /// The carbon trace's hashes, stored and recomputed, when one was kept.
+    pub carbon: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -150,6 +152,8 @@ pub struct AssessmentPage {
     pub recomputed: Option<RecomputeView>,
     /// The way up of the assessment as recorded, in words.
     pub way_up: Vec<String>,
+    /// Its carbon efficiency as recorded, with the carbon way up and the trace hash.
+    pub carbon: Option<(super::super::carbon::CarbonSummary, String)>,
 }
 
 async fn assessment_page(
@@ -165,6 +169,16 @@ async fn assessment_page(
         .await?
         .map(|w| views::way_up_lines(lang.texts(), &w))
         .unwrap_or_default();
+    let carbon = match (a.carbon_trace.as_deref(), &a.carbon_hash) {
+        (Some(text), Some(hash)) => {
+            let trace: serde_json::Value =
+                serde_json::from_str(text).map_err(AppError::internal)?;
+            let way_up = assessments::carbon_way_up_of(&state.db, &state.caches, &a).await?;
+            super::super::carbon::summary(lang.texts(), &trace, way_up.as_ref())
+                .map(|summary| (summary, hash.clone()))
+        }
+        _ => None,
+    };
     Ok(AssessmentPage {
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
@@ -180,6 +194,7 @@ async fn assessment_page(
         bd: breakdown(&trace, &a.trace_hash, lang.texts()),
         recomputed: None,
         way_up,
+        carbon,
     })
 }
 
@@ -289,13 +304,19 @@ async fn recompute_assessment(
 ) -> PageResult {
     let result = recompute::recompute(&state.db, &state.caches, &auth.caller, id).await?;
     let mut page = assessment_page(&state, lang, &auth, id, None).await?;
+    let carbon_differences = result.carbon.iter().flat_map(|c| c.differences.iter());
     page.recomputed = Some(RecomputeView {
-        matches: result.matches,
+        matches: result.matches && result.carbon.as_ref().is_none_or(|c| c.matches),
         stored: result.stored_hash,
         recomputed: result.recomputed_hash,
+        carbon: result
+            .carbon
+            .as_ref()
+            .map(|c| (c.stored_hash.clone(), c.recomputed_hash.clone())),
         differences: result
             .differences
             .iter()
+            .chain(carbon_differences)
             .map(|d| {
                 let text = |v: &serde_json::Value| match v {
                     serde_json::Value::String(s) => s.clone(),
