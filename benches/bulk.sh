@@ -32,3 +32,18 @@ start=$(date +%s.%N)
 "$BIN" regrade >"$WORK/regrade.json" 2>/dev/null
 printf '%-58s %s\n' "gec regrade of $N firms (SQLite)" "$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f} s')")   (target ≤ 60 s)"
 python3 -c "import json; r = json.load(open('$WORK/regrade.json')); print('firms regraded:', r['firms'], ' grades that would change:', len(r['changed']))"
+
+# `gec regrade --carbon` of every assessment, as on a database migrated from before methodology
+# §10 (the carbon columns emptied first, through Python's sqlite3).
+DB_FILE="$(ls "$WORK"/*.db 2>/dev/null | head -1)"
+python3 - "$DB_FILE" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("UPDATE assessments SET carbon_trace = NULL, carbon_hash = NULL, carbon_level = NULL").rowcount
+db.commit()
+print(f"carbon columns emptied on {n} assessments")
+PY
+start=$(date +%s.%N)
+/usr/bin/time -f '%M' -o "$WORK/carbon.rss" "$BIN" regrade --carbon >"$WORK/carbon.json" 2>/dev/null
+printf '%-58s %s\n' "gec regrade --carbon of every assessment (SQLite)" "$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f} s')")   ($(( $(cat "$WORK/carbon.rss") / 1024 )) MB peak RSS)"
+python3 -c "import json; r = json.load(open('$WORK/carbon.json')); print('assessments:', r['assessments'], ' computed:', r['computed'], ' skipped:', r['skipped'])"

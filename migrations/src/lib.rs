@@ -19,6 +19,7 @@ mod m20261205_000013_username_index;
 mod m20261205_000014_sm2_keys;
 mod m20261205_000015_carbon;
 mod m20261205_000016_product_carbon;
+mod m20261205_000017_carbon_tables;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_sm2_keys::Migration),
             Box::new(m20261205_000015_carbon::Migration),
             Box::new(m20261205_000016_product_carbon::Migration),
+            Box::new(m20261205_000017_carbon_tables::Migration),
         ]
     }
 }

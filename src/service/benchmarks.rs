@@ -164,15 +164,8 @@ pub async fn list(db: &Db) -> AppResult<Vec<(String, DateTime<Utc>)>> {
         .collect())
 }
 
-/// Publishes a new version from CSV: validated line by line, never replacing a version.
-pub async fn publish(
-    db: &Db,
-    caches: &Caches,
-    actor: &Actor,
-    actor_id: Option<crate::store::ids::AccountId>,
-    version: &str,
-    csv: &[u8],
-) -> AppResult<BenchmarkSetView> {
+/// A table version's name as given (trimmed): 1 to 40 letters, digits, spaces, '.', '-', '_'.
+pub fn version_name(version: &str) -> AppResult<String> {
     let version = version.trim();
     if version.is_empty()
         || version.len() > 40
@@ -186,6 +179,20 @@ pub async fn publish(
             "must be 1 to 40 letters, digits, spaces, '.', '-' or '_'",
         ));
     }
+    Ok(version.to_owned())
+}
+
+/// Publishes a new version from CSV: validated line by line, never replacing a version.
+pub async fn publish(
+    db: &Db,
+    caches: &Caches,
+    actor: &Actor,
+    actor_id: Option<crate::store::ids::AccountId>,
+    version: &str,
+    csv: &[u8],
+) -> AppResult<BenchmarkSetView> {
+    let version = version_name(version)?;
+    let version = version.as_str();
     let table = BenchmarkTable::from_csv(version, csv).map_err(|errors| AppError::Invalid {
         detail: format!(
             "the table was refused: {} fault(s), the first: {}",

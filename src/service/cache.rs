@@ -15,6 +15,8 @@ use crate::store::codes::CodeStatus;
 pub struct Caches {
     pub codes: Arc<CodeCache>,
     pub benchmarks: Arc<BenchmarkCache>,
+    /// Carbon tables (methodology §10) by their three versions (versions never change).
+    pub carbon: Arc<CarbonCache>,
     pub status_list: Arc<super::status_list::StatusListCache>,
     pub tiles: Arc<super::log::TileCache>,
 }
@@ -25,6 +27,7 @@ impl Caches {
         Caches {
             codes: Arc::new(CodeCache::new(fresh_for)),
             benchmarks: Arc::default(),
+            carbon: Arc::default(),
             status_list: Arc::default(),
             tiles: Arc::default(),
         }
@@ -215,6 +218,29 @@ impl CodeCache {
         // which points to that one, goes too).
         let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
         pages.retain(|_, (_, shows, _)| !shows.iter().any(|s| serials.contains(s)));
+    }
+}
+
+/// Carbon tables already read, by their three versions.
+#[derive(Default)]
+pub struct CarbonCache {
+    tables: Mutex<HashMap<String, Arc<crate::grading::carbon::CarbonTables>>>,
+}
+
+impl CarbonCache {
+    pub fn get(&self, key: &str) -> Option<Arc<crate::grading::carbon::CarbonTables>> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub fn put(&self, key: String, tables: Arc<crate::grading::carbon::CarbonTables>) {
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, tables);
     }
 }
 

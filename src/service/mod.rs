@@ -6,6 +6,8 @@ pub mod assessments;
 pub mod audit;
 pub mod benchmarks;
 pub mod cache;
+pub mod carbon_summary;
+pub mod carbon_tables;
 pub mod codes;
 pub mod credentials;
 pub mod demo;

@@ -78,12 +78,17 @@ pub async fn recompute(
     let carbon = match (&assessment.carbon_trace, &assessment.carbon_hash) {
         (Some(trace), Some(hash)) => {
             let stored: Value = serde_json::from_str(trace).map_err(AppError::internal)?;
-            let again = grading::carbon::carbon_json(
-                &input,
-                &table,
-                grading::carbon::CarbonTables::default_tables(),
-            )
-            .map_err(AppError::from)?;
+            // With the carbon tables the stored trace names.
+            let tables = super::carbon_tables::of_trace(db, caches, &stored)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        crate::error::Conflict::NotReproducible,
+                        "a carbon table version the trace names is not on record".to_owned(),
+                    )
+                })?;
+            let again =
+                grading::carbon::carbon_json(&input, &table, &tables).map_err(AppError::from)?;
             let mut differences = Vec::new();
             diff("carbon", &stored, &again.trace(), &mut differences);
             Some(CarbonRecomputed {

@@ -52,6 +52,7 @@ pub async fn regrade(
 ) -> AppResult<RegradeReport> {
     use sea_orm::PaginatorTrait;
     let table = super::benchmarks::in_force(db, caches).await?;
+    let carbon = super::carbon_tables::in_force(db, caches).await?;
     let total = firms::Entity::find()
         .filter(firms::Column::CurrentSerial.is_not_null())
         .count(db)
@@ -181,7 +182,7 @@ pub async fn regrade(
                         assessments::submission(
                             firm.id,
                             checked.canonical_input(),
-                            &checked.assessment,
+                            assessments::carbon_of(&checked.assessment, &carbon),
                             graded,
                             actor.id,
                             Utc::now(),
@@ -241,6 +242,7 @@ pub async fn carbon_backfill(
     actor: &Actor,
 ) -> AppResult<CarbonBackfill> {
     let mut report = CarbonBackfill::default();
+    let carbon = super::carbon_tables::in_force(db, caches).await?;
     let mut after = 0i64;
     loop {
         let rows = assessments::Entity::find()
@@ -262,7 +264,7 @@ pub async fn carbon_backfill(
             let input: Option<Value> = serde_json::from_str(&a.input).ok();
             let carbon = input
                 .and_then(|i| grading::Assessment::from_json(&i, table).ok())
-                .map(|checked| assessments::carbon_of(&checked));
+                .map(|checked| assessments::carbon_of(&checked, &carbon));
             match carbon {
                 Some((Some(trace), Some(hash), Some(level))) => {
                     computed.push((a.id, trace, hash, level))

@@ -71,12 +71,21 @@ pub struct Model {
     pub carbon_level: Option<i32>,
 }
 
-/// The carbon columns of an assessment (methodology §10), from its checked input.
+/// The carbon columns of an assessment: its carbon trace's canonical JSON, hash and level.
+pub type CarbonColumns = (Option<String>, Option<String>, Option<i32>);
+
+/// The carbon columns of an assessment (methodology §10), from its checked input and the
+/// carbon tables in force.
 pub fn carbon_of(
     assessment: &crate::grading::Assessment,
-) -> (Option<String>, Option<String>, Option<i32>) {
-    use crate::grading::carbon::{CarbonTables, compute};
-    match compute(assessment, CarbonTables::default_tables()) {
+    tables: &crate::grading::carbon::CarbonTables,
+) -> CarbonColumns {
+    columns_of(crate::grading::carbon::compute(assessment, tables))
+}
+
+/// The carbon columns of a computation (none for a division without a carbon baseline).
+pub fn columns_of(carbon: Option<crate::grading::carbon::Carbon>) -> CarbonColumns {
+    match carbon {
         Some(c) => (
             Some(String::from_utf8_lossy(&c.canonical_bytes()).into_owned()),
             Some(c.trace_hash),
@@ -123,14 +132,14 @@ pub async fn submitted_for<C: ConnectionTrait>(
 pub fn submission(
     firm_id: super::ids::FirmId,
     checked_input: String,
-    assessment: &crate::grading::Assessment,
+    carbon: CarbonColumns,
     graded: &crate::grading::Graded,
     submitted_by: Option<crate::store::ids::AccountId>,
     at: DateTimeUtc,
 ) -> ActiveModel {
     use sea_orm::ActiveValue::Set;
     let trace = &graded.trace;
-    let (carbon_trace, carbon_hash, carbon_level) = carbon_of(assessment);
+    let (carbon_trace, carbon_hash, carbon_level) = carbon;
     ActiveModel {
         firm_id: Set(firm_id),
         period: Set(i32::from(trace.period)),

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod assessments;
 pub mod audit;
 pub mod benchmarks;
+pub mod carbon_tables;
 pub mod certifications;
 pub mod codes;
 pub mod columns;

@@ -51,6 +51,9 @@ impl AppState {
         crate::service::benchmarks::seed_default(&db)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        crate::service::carbon_tables::seed_default(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         // Witnesses first: one that holds more than the database makes it behind.
         keys.guard().cosign_latest(&db, &keys.current().ring).await;
         crate::service::issue::prepare_log(&db, &keys.current())

@@ -87,6 +87,8 @@ try:
     expect(grade in ("A+", "A", "B", "C", "D"), f"the preview shows a grade ({grade})")
     expect(desk.current_url.endswith("#result"), f"the page lands on the result ({desk.current_url})")
     expect("能效得分" in preview.text, "the preview shows the breakdown")
+    expect("碳效等级" in preview.text and "排放来源" in preview.text,
+           "the preview shows the carbon level and the emissions by source")
     shot(desk, "firm-preview")
     desk.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
     expect("已提交" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the submission is confirmed")
@@ -118,12 +120,17 @@ try:
     grade = phone.find_element(By.CSS_SELECTOR, ".grade-line.big .grade")
     expect(grade.is_displayed() and grade.text in ("A+", "A", "B", "C", "D"), f"the phone sees the grade {grade.text}")
     expect("签名核验通过" in phone.find_element(By.CSS_SELECTOR, ".banner").text, "the phone sees it is valid")
+    carbon = phone.find_element(By.CSS_SELECTOR, ".carbon-line")
+    expect(carbon.is_displayed() and "碳效等级" in carbon.text and "为行业基准的" in carbon.text,
+           f"the phone sees the carbon level and its sentence ({carbon.text})")
     viewport = phone.execute_script("return window.innerWidth")
     width = phone.execute_script("return document.documentElement.scrollWidth")
     expect(viewport == 360 and width <= 360, f"nothing is wider than the phone ({width}px in {viewport}px)")
     shot(phone, "scan-phone")
     phone.get(f"{BASE}/c/{code}?lang=en")
     expect("Signature verified" in phone.page_source, "the scan page switches to English")
+    expect("of the industry baseline" in phone.find_element(By.CSS_SELECTOR, ".carbon-line").text,
+           "the carbon sentence in English")
     shot(phone, "scan-phone-en")
     phone.get(f"{BASE}/c/{code[:-2]}{'AB' if code.endswith('AA') else 'AA'}?lang=zh")
     expect("此码无效" in phone.page_source, "a tampered code is plainly not valid")
@@ -178,6 +185,10 @@ for lang in ["zh", "en"]:
         phone.find_element(By.ID, "list-text").send_keys(f"{BASE}/c/{code}\n{bad_code}\n91500227MAABL3X4FQ\n")
         phone.find_element(By.CSS_SELECTOR, "form[action^='/bank/verify-list'] button[value=html]").click()
         expect(len(phone.find_elements(By.CSS_SELECTOR, "table.results tbody tr")) == 3, "three lines, three rows")
+        level_cell = phone.find_element(By.CSS_SELECTOR, "table.results tbody tr td[data-label='%s']"
+                                        % ("碳效等级" if lang == "zh" else "Carbon efficiency"))
+        expect(("级 ·" if lang == "zh" else "Level ") in level_cell.text,
+               f"the list shows the valid code's carbon level ({level_cell.text})")
         fits_the_phone(phone, f"bank-list-{lang}")
         sign_out(phone)
         sign_in(phone, "regulator")
@@ -192,6 +203,7 @@ for lang in ["zh", "en"]:
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
+        expect(phone.find_elements(By.CSS_SELECTOR, ".carbon-block"), "the assessment shows its carbon efficiency")
         fits_the_phone(phone, f"regulator-assessment-{lang}")
         sign_out(phone)
         sign_in(phone, "provider-energy")

@@ -267,6 +267,30 @@ async fn every_endpoint_answers_each_caller_as_its_role_allows() {
         ),
         (
             "POST",
+            "/api/v1/carbon-tables/grid?version=X",
+            Csv("code\n"),
+            [401, 403, 403, 403, 422],
+        ),
+        (
+            "GET",
+            "/api/v1/carbon-tables",
+            Empty,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/carbon-tables/grid/GEC-GF%202023",
+            Empty,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/carbon/overview?by=district",
+            Empty,
+            [401, 403, 403, 403, 200],
+        ),
+        (
+            "POST",
             "/api/v1/verify",
             Json(json!({"code": code_url})),
             [200, 200, 200, 200, 200],

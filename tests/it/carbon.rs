@@ -437,7 +437,7 @@ async fn a_product_for_carbon_levels_1_and_2_refuses_a_level_4_firm_naming_the_c
     assert_eq!(published.json()["carbon_levels"], json!([1, 2]));
     let pid = published.json()["id"].clone();
 
-    // Level 4: 895,897 kWh on 1,000 — intensity 0.5, ratio 1.5625.
+    // Level 4: 895,897 kWh on 1,000 — 500.0001 t, intensity 0.500000, ratio 1.5625.
     let (uscc4, firm4) = app.firm_with_user(&regulator, 11, "3670").await;
     approved(
         &app,
@@ -480,4 +480,297 @@ async fn a_product_for_carbon_levels_1_and_2_refuses_a_level_4_firm_naming_the_c
         .post("/api/v1/applications", Some(&firm2), application)
         .await;
     assert_eq!(taken.status.as_u16(), 201, "{}", taken.text());
+}
+
+/// Sends `csv` to `path` as text/csv with the token.
+async fn post_csv(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    csv: &str,
+) -> crate::helpers::TestResponse {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    app.send(
+        Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_regulator_publishes_a_grid_factor_version_and_new_carbon_traces_name_it() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 21, "3670").await;
+    let listed = app.get("/api/v1/carbon-tables", None).await.json();
+    let in_force: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["in_force"] == true)
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_force, ["GEC-CB 2025.1", "GEC-CF 2025.1", "GEC-GF 2023"]);
+    let before = app.submit_yearly(&firm, &uscc).await;
+
+    let grid = app
+        .get("/api/v1/carbon-tables/grid/GEC-GF%202023", None)
+        .await
+        .text();
+    assert!(
+        grid.contains("50,重庆,Chongqing,西南,0.5581,province"),
+        "{grid}"
+    );
+    // A table without the national row, or not a CSV of the columns, changes nothing.
+    let without_national: String = grid
+        .lines()
+        .filter(|l| !l.starts_with('*'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let refused = post_csv(
+        &app,
+        "/api/v1/carbon-tables/grid?version=GEC-GF%202024",
+        &regulator,
+        &without_national,
+    )
+    .await
+    .problem(422);
+    assert_eq!(refused["field"], "body", "{refused}");
+    let refused = post_csv(
+        &app,
+        "/api/v1/carbon-tables/fuel?version=GEC-CF%202026",
+        &regulator,
+        "carrier,ncv_gj_per_unit,carbon_tc_per_gj,oxidation\nraw_coal_t,20.908,0.02637,0.94\n",
+    )
+    .await
+    .problem(422);
+    assert!(
+        refused["detail"].as_str().unwrap().contains("no row for"),
+        "{refused}"
+    );
+    let refused = post_csv(
+        &app,
+        "/api/v1/carbon-tables/water?version=X",
+        &regulator,
+        &grid,
+    )
+    .await
+    .problem(422);
+    assert_eq!(refused["field"], "kind");
+    let firm_tries = post_csv(
+        &app,
+        "/api/v1/carbon-tables/grid?version=GEC-GF%202024",
+        &firm,
+        &grid,
+    )
+    .await;
+    assert_eq!(firm_tries.status.as_u16(), 403);
+    assert_eq!(
+        app.get("/api/v1/carbon-tables", None).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "nothing was stored"
+    );
+
+    // 重庆 at 0.5 in the new version.
+    let new_grid = grid.replace(
+        "50,重庆,Chongqing,西南,0.5581,province",
+        "50,重庆,Chongqing,西南,0.5,province",
+    );
+    let published = post_csv(
+        &app,
+        "/api/v1/carbon-tables/grid?version=GEC-GF%202024",
+        &regulator,
+        &new_grid,
+    )
+    .await;
+    assert_eq!(published.status.as_u16(), 201, "{}", published.text());
+    let again = post_csv(
+        &app,
+        "/api/v1/carbon-tables/grid?version=GEC-GF%202024",
+        &regulator,
+        &new_grid,
+    )
+    .await
+    .problem(409);
+    assert!(again["detail"].as_str().unwrap().contains("already"));
+    let preview = app
+        .post(
+            "/api/v1/assessments/preview",
+            Some(&firm),
+            crate::helpers::yearly_data(&uscc),
+        )
+        .await
+        .json();
+    assert_eq!(preview["carbon"]["trace"]["grid_factors"], "GEC-GF 2024");
+    assert_eq!(preview["carbon"]["trace"]["fuel_factors"], "GEC-CF 2025.1");
+    assert_eq!(preview["carbon"]["trace"]["province"]["grid_factor"], "0.5");
+    // Checked against the core with the same tables.
+    let tables = gec::grading::carbon::CarbonTables::from_csv(
+        gec::grading::carbon::FUEL_CSV,
+        &new_grid,
+        gec::grading::carbon::BENCHMARK_CSV,
+    )
+    .unwrap()
+    .named("GEC-CF 2025.1", "GEC-GF 2024", "GEC-CB 2025.1");
+    let core = gec::grading::carbon::carbon_json(
+        &preview["input"],
+        gec::grading::BenchmarkTable::default_table(),
+        &tables,
+    )
+    .unwrap();
+    assert_eq!(preview["carbon"]["trace_hash"], core.trace_hash.as_str());
+
+    // The assessment made before is computed again with the versions its trace names.
+    let recomputed = app
+        .post(
+            &format!("/api/v1/assessments/{before}/recompute"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(recomputed["carbon"]["match"], true, "{recomputed}");
+    let view = app
+        .get(&format!("/api/v1/assessments/{before}"), Some(&regulator))
+        .await
+        .json();
+    assert_eq!(view["carbon"]["trace"]["grid_factors"], "GEC-GF 2023");
+    assert!(view["carbon"]["way_up"].is_object(), "{view}");
+    let audit = app
+        .get(
+            "/api/v1/audit/events?action=carbon_tables.publish",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+}
+
+#[tokio::test]
+async fn the_carbon_overview_sums_the_codes_in_force_by_district_and_industry() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (u1, f1) = app.firm_with_user(&regulator, 31, "3670").await;
+    let (u2, f2) = app.firm_with_user(&regulator, 32, "3670").await;
+    // Level 2 (0.8 exactly) and level 4.
+    approved(
+        &app,
+        &regulator,
+        &f1,
+        electricity_only(&u1, "1376100", "3000"),
+    )
+    .await;
+    approved(
+        &app,
+        &regulator,
+        &f2,
+        electricity_only(&u2, "895897", "1000"),
+    )
+    .await;
+    let overview = app
+        .get("/api/v1/carbon/overview?by=division", Some(&regulator))
+        .await
+        .json();
+    let row = &overview["rows"][0];
+    assert_eq!(row["key"], "36");
+    assert_eq!(row["firms"], 2);
+    assert_eq!(row["levels"], json!([0, 1, 0, 1, 0]));
+    // 768.0014 + 500.0001 t on 4,000.
+    assert_eq!(row["total_tco2"], "1268.0015");
+    assert_eq!(row["value_added_10k_cny"], "4000");
+    assert_eq!(row["intensity"], "0.317000");
+    let by_district = app
+        .get("/api/v1/carbon/overview?by=district", Some(&regulator))
+        .await
+        .json();
+    assert_eq!(by_district["rows"][0]["key"], "渝北区");
+    let bad = app
+        .get("/api/v1/carbon/overview?by=bank", Some(&regulator))
+        .await
+        .problem(422);
+    assert_eq!(bad["field"], "by");
+}
+
+#[tokio::test]
+async fn green_power_arrives_by_import_column_and_by_the_firms_form() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    // The import's optional column: a file with it and one without both import.
+    let with_green = format!(
+        "{},green_power_kwh\r\n{},250000\r\n",
+        crate::helpers::HEADER,
+        crate::helpers::row(41)
+    );
+    let imported = post_csv(&app, "/api/v1/import", &regulator, &with_green).await;
+    assert_eq!(imported.status.as_u16(), 201, "{}", imported.text());
+    let id = imported.json()["assessment_ids"][0].as_i64().unwrap();
+    let view = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+        .await
+        .json();
+    assert_eq!(view["input"]["green_power_kwh"], "250000");
+    assert_eq!(
+        view["carbon"]["trace"]["electricity"]["green_power_kwh"],
+        "250000"
+    );
+    // Green power above the electricity is refused by its column.
+    let too_much = format!(
+        "{},green_power_kwh\r\n{},99999999999\r\n",
+        crate::helpers::HEADER,
+        crate::helpers::row(42)
+    );
+    let refused = post_csv(&app, "/api/v1/import", &regulator, &too_much)
+        .await
+        .problem(422);
+    assert!(refused.to_string().contains("green_power_kwh"), "{refused}");
+
+    // The firm's form: 万千瓦时, like electricity.
+    app.firm_with_user(&regulator, 43, "3670").await;
+    let session = app.page_session("firm43").await;
+    let page = app
+        .submit(
+            "/firm/preview",
+            &session,
+            &[
+                ("action", "preview"),
+                ("period", "2025"),
+                ("value_added_10k_cny", "3000"),
+                ("electricity_10k_kwh", "137.61"),
+                ("green_power_10k_kwh", "30"),
+                ("waste_generated_t", "0"),
+                ("waste_utilized_t", "0"),
+            ],
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("绿电 300,000 千瓦时，占用电量 21.80%"),
+        "{page}"
+    );
+    assert!(page.contains("排放来源"), "{page}");
+    // More green power than electricity: refused at its own input.
+    let page = app
+        .submit(
+            "/firm/preview",
+            &session,
+            &[
+                ("action", "preview"),
+                ("period", "2025"),
+                ("value_added_10k_cny", "3000"),
+                ("electricity_10k_kwh", "137.61"),
+                ("green_power_10k_kwh", "200"),
+                ("waste_generated_t", "0"),
+                ("waste_utilized_t", "0"),
+            ],
+        )
+        .await
+        .text();
+    assert!(page.contains("href=\"#f-green_power_10k_kwh\""), "{page}");
 }

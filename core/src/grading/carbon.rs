@@ -20,13 +20,11 @@ pub const INDICATOR: &str = "GEC-C 2025.1";
 pub const FUEL_FACTORS: &str = "GEC-CF 2025.1";
 pub const GRID_FACTORS: &str = "GEC-GF 2023";
 pub const CARBON_BENCHMARKS: &str = "GEC-CB 2025.1";
-const FUEL_CSV: &str = include_str!("carbon-factors-2025.1.csv");
-const GRID_CSV: &str = include_str!("grid-factors-2023.csv");
-const BENCHMARK_CSV: &str = include_str!("carbon-benchmarks-2025.1.csv");
+/// The compiled-in tables' CSV text (the first versions a service records).
+pub const FUEL_CSV: &str = include_str!("carbon-factors-2025.1.csv");
+pub const GRID_CSV: &str = include_str!("grid-factors-2023.csv");
+pub const BENCHMARK_CSV: &str = include_str!("carbon-benchmarks-2025.1.csv");
 
-/// The national average grid factor (GEC-GF 2023, table 1), for a USCC whose province part is
-/// not in the table.
-const NATIONAL_FACTOR: Fixed = Fixed::new(5306, 4);
 /// Purchased heat, tCO₂ per GJ.
 const HEAT_FACTOR: Fixed = Fixed::new(11, 2);
 /// The level's upper bounds on the ratio K (levels 1–4; above the last is level 5).
@@ -136,6 +134,12 @@ impl CarbonTables {
         let mut grid_rows = BTreeMap::new();
         for row in rows(grid)? {
             let code = row.get("code").cloned().unwrap_or_default();
+            if code != "*" && (code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                return Err(format!(
+                    "grid factors: {code:?} is not a two-character province code (or * for the national average)"
+                ));
+            }
             grid_rows.insert(
                 code,
                 GridRow {
@@ -145,9 +149,17 @@ impl CarbonTables {
                 },
             );
         }
+        if !grid_rows.contains_key("*") {
+            return Err("grid factors: no row * for the national average".to_owned());
+        }
         let mut baselines = BTreeMap::new();
         for row in rows(benchmarks)? {
             let division = row.get("division").cloned().unwrap_or_default();
+            if division.len() != 2 || !division.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "carbon benchmarks: {division:?} is not a GB/T 4754 division (two digits)"
+                ));
+            }
             let baseline = constant(row.get("carbon_baseline").map_or("", String::as_str))?;
             if baseline.is_zero() {
                 return Err(format!(
@@ -164,6 +176,15 @@ impl CarbonTables {
             grid: grid_rows,
             baselines,
         })
+    }
+
+    /// The same tables under the versions' names a regulator published them as (every carbon
+    /// trace names the versions it used, §10.5).
+    pub fn named(mut self, fuel: &str, grid: &str, benchmark: &str) -> CarbonTables {
+        self.fuel_version = fuel.to_owned();
+        self.grid_version = grid.to_owned();
+        self.benchmark_version = benchmark.to_owned();
+        self
     }
 
     /// The division's carbon baseline, if the table has the division.
@@ -222,10 +243,14 @@ impl Setting {
             .skip(2)
             .take(2)
             .collect();
-        let (province_name, basis, grid_factor) = match tables.grid.get(&province_code) {
-            Some(row) => (row.name_zh.clone(), row.basis.clone(), row.factor),
-            None => ("全国".to_owned(), "national".to_owned(), NATIONAL_FACTOR),
-        };
+        // A code not in the table (10, 71, letters …) takes the national average, row `*`.
+        let row = tables
+            .grid
+            .get(&province_code)
+            .filter(|_| province_code != "*")
+            .or_else(|| tables.grid.get("*"))?;
+        let (province_name, basis, grid_factor) =
+            (row.name_zh.clone(), row.basis.clone(), row.factor);
         Some(Setting {
             division,
             province_code,

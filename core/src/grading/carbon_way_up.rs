@@ -289,7 +289,7 @@ mod tests {
                 let level = target["level"].as_u64().unwrap() as u8;
                 let reaches = |change: &dyn Fn(&mut Value)| level_with(input, change) <= level;
                 match (&target["grid_electricity"], electricity) {
-                    (Value::Null, Some(q)) => {
+                    (Value::Null, Some(_)) => {
                         assert!(
                             !reaches(&|i| set_quantity(
                                 i,

@@ -31,11 +31,17 @@ pub struct Prepared {
     pub assessment: grading::Assessment,
     pub input: String,
     pub graded: Graded,
+    /// The carbon computation (methodology §10) with the tables in force; none for a division
+    /// without a carbon baseline.
+    pub carbon: Option<grading::carbon::Carbon>,
+    /// The carbon tables it was computed with.
+    pub carbon_tables: std::sync::Arc<grading::carbon::CarbonTables>,
 }
 
 /// Builds the §1 input from the caller's data and the firm's records, and grades it.
 pub async fn prepare<C: ConnectionTrait>(
     db: &C,
+    caches: &super::cache::Caches,
     caller: &Caller,
     request: &AssessmentRequest,
     table: &BenchmarkTable,
@@ -56,9 +62,12 @@ pub async fn prepare<C: ConnectionTrait>(
     if i32::from(checked.assessment.period) >= chrono::Datelike::year(&records::today()) {
         return Err(AppError::fault("period", grading::Fault::YearOpen));
     }
+    let carbon_tables = super::carbon_tables::in_force(db, caches).await?;
     Ok(Prepared {
         firm,
         input: checked.canonical_input(),
+        carbon: grading::carbon::compute(&checked.assessment, &carbon_tables),
+        carbon_tables,
         assessment: checked.assessment,
         graded: checked.graded,
     })
@@ -125,7 +134,7 @@ pub async fn preview(
     request: &AssessmentRequest,
 ) -> AppResult<PreviewResponse> {
     let table = super::benchmarks::in_force(db, caches).await?;
-    let prepared = prepare(db, caller, request, &table).await?;
+    let prepared = prepare(db, caches, caller, request, &table).await?;
     let g = &prepared.graded;
     let way_up = grading::way_up::way_up(&prepared.assessment, &table)?;
     Ok(PreviewResponse {
@@ -138,15 +147,11 @@ pub async fn preview(
         grade: g.grade,
         finance: finance::finance(g.grade),
         services: finance::services(g.grade, g.waste_score),
-        carbon: grading::carbon::compute(
-            &prepared.assessment,
-            grading::carbon::CarbonTables::default_tables(),
-        )
-        .map(|c| {
+        carbon: prepared.carbon.clone().map(|c| {
             let mut view = CarbonView::from(c);
             view.way_up = grading::carbon_way_up::carbon_way_up(
                 &prepared.assessment,
-                grading::carbon::CarbonTables::default_tables(),
+                &prepared.carbon_tables,
             );
             view
         }),
@@ -219,7 +224,7 @@ pub async fn insert_submission<C: ConnectionTrait>(
     let model = assessments::submission(
         prepared.firm.id,
         prepared.input.clone(),
-        &prepared.assessment,
+        assessments::columns_of(prepared.carbon.clone()),
         &prepared.graded,
         actor_id,
         now,
@@ -261,7 +266,7 @@ pub async fn submit(
     let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     // The records are read inside the transaction, so the stored input is what was on record.
-    let prepared = prepare(&txn, caller, request, &table).await?;
+    let prepared = prepare(&txn, caches, caller, request, &table).await?;
     let model = insert_submission(
         &txn,
         &caller.actor(),

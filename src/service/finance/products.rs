@@ -115,13 +115,13 @@ impl ProductView {
                 },
             ));
         }
-        if !(self.divisions.is_empty() || self.divisions.iter().any(|d| *d == firm.division)) {
+        if !(self.divisions.is_empty() || self.divisions.contains(&firm.division)) {
             return Some((
                 "product_id",
                 "the product does not take the firm's industry".into(),
             ));
         }
-        if !(self.districts.is_empty() || self.districts.iter().any(|d| *d == firm.district)) {
+        if !(self.districts.is_empty() || self.districts.contains(&firm.district)) {
             return Some((
                 "product_id",
                 "the product does not take the firm's district".into(),

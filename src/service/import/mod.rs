@@ -99,6 +99,7 @@ pub async fn import_csv(
     };
     let map = read_header(&header).map_err(ImportError::Rows)?;
     let table = crate::service::benchmarks::in_force(db, caches).await?;
+    let carbon = crate::service::carbon_tables::in_force(db, caches).await?;
     let mut state = ImportState::default();
     let mut plan = PlanFile::create(scratch)?;
     let mut lines = crate::csvpos::LineCounter::new(bytes);
@@ -155,7 +156,9 @@ pub async fn import_csv(
             }
         }
         if (chunk.len() >= CHUNK || (done && !chunk.is_empty()))
-            && let Some(planned) = state.plan(db, &table, std::mem::take(&mut chunk)).await?
+            && let Some(planned) = state
+                .plan(db, &table, &carbon, std::mem::take(&mut chunk))
+                .await?
         {
             plan.push(&planned)?;
         }
@@ -280,6 +283,7 @@ impl ImportState {
         &mut self,
         db: &Db,
         table: &BenchmarkTable,
+        carbon: &crate::grading::carbon::CarbonTables,
         rows: Vec<Row>,
     ) -> Result<Option<PlannedChunk>, ImportError> {
         self.rows += rows.len() as u64;
@@ -469,7 +473,7 @@ impl ImportState {
             }
             let graded = &checked.graded;
             let (carbon_trace, carbon_hash, carbon_level) =
-                assessments::carbon_of(&checked.assessment);
+                assessments::carbon_of(&checked.assessment, carbon);
             planned.assessments.push(PlannedAssessment {
                 line: row.line,
                 uscc: uscc.to_string(),

@@ -41,6 +41,7 @@ pub(super) async fn issue_all(
 ) -> AppResult<Vec<AppResult<IssuedCode>>> {
     let (signing_key, key_record) = active_key(keys)?;
     let table = crate::service::benchmarks::in_force(db, caches).await?;
+    let carbon = crate::service::carbon_tables::in_force(db, caches).await?;
     let txn = crate::db::begin_write(&db.for_writer()).await?;
     let head = tlog::lock_head(&txn).await?;
     keys.guard.check(head, &keys.ring)?;
@@ -50,6 +51,7 @@ pub(super) async fn issue_all(
         key_record,
         public_url,
         table: &table,
+        carbon: &carbon,
         now: Utc::now(),
     };
     let ids: Vec<i64> = asked.iter().map(|(_, id)| *id).collect();
@@ -110,6 +112,8 @@ pub(super) struct Signer<'a> {
     public_url: &'a str,
     /// The benchmarks in force on the approval date.
     table: &'a grading::BenchmarkTable,
+    /// The carbon tables in force on the approval date (methodology §10).
+    carbon: &'a grading::carbon::CarbonTables,
     now: chrono::DateTime<Utc>,
 }
 
@@ -301,7 +305,8 @@ pub(super) async fn issue_one(
     let key_end = key_record.not_after.map(|t| t.timestamp().max(0) as u64);
     // The carbon-efficiency level beside the grade (claim 7; methodology §10), from the same
     // figures; a division without a carbon baseline leaves the claim out.
-    let (carbon_trace, carbon_hash, carbon_level) = assessments::carbon_of(&checked.assessment);
+    let (carbon_trace, carbon_hash, carbon_level) =
+        assessments::carbon_of(&checked.assessment, signer.carbon);
     let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end)
         .with_carbon_level(carbon_level.and_then(|l| u8::try_from(l).ok()));
     let exp = claims.exp;

@@ -25,6 +25,31 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reject_assessment))
         .routes(routes!(approve_assessment))
         .routes(routes!(recompute_assessment))
+        .routes(routes!(carbon_overview))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct CarbonOverviewQuery {
+    /// `district` or `division`.
+    by: String,
+}
+
+/// Carbon efficiency across the firms holding a code in force (methodology §10): levels,
+/// emissions, value added and intensity by district or industry division. Who may call it:
+/// regulator.
+#[utoipa::path(get, path = "/api/v1/carbon/overview", tag = "assessments", security(("bearer" = [])),
+    params(CarbonOverviewQuery),
+    responses((status = 200, body = crate::service::carbon_summary::CarbonOverview)))]
+async fn carbon_overview(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    ApiQuery(q): ApiQuery<CarbonOverviewQuery>,
+) -> AppResult<Json<crate::service::carbon_summary::CarbonOverview>> {
+    Ok(Json(
+        crate::service::carbon_summary::overview(&state.db, &auth, q.by.trim()).await?,
+    ))
 }
 
 /// Grades yearly data without storing anything. Who may call it: firm (own), regulator.

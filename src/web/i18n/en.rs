@@ -53,6 +53,18 @@ pub static EN: &[(&str, &str)] = &[
         "green_power",
         "of which green power (with green certificates)",
     ),
+    ("carbon_no_green", "No green power bought this year."),
+    ("carbon_overview", "Carbon efficiency levels"),
+    (
+        "carbon_overview_note",
+        "From the assessments behind the codes in force: firms at each carbon level, their CO₂ summed, and the sum of CO₂ over the sum of value added.",
+    ),
+    (
+        "carbon_overview_missing",
+        "{n} more firms have no carbon level yet.",
+    ),
+    ("carbon_firms", "Firms"),
+    ("carbon_intensity", "CO₂ per 10,000 CNY of value added (t)"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -649,6 +661,20 @@ pub static EN: &[(&str, &str)] = &[
     ("audit_t_appeal", "Appeal"),
     ("audit_t_account", "Account"),
     ("audit_t_api_token", "API token"),
+    (
+        "audit_s_carbon_tables_publish",
+        "{actor} published the carbon table {target}",
+    ),
+    (
+        "audit_s_assessment_carbon_backfill",
+        "{actor} computed the carbon level of assessments without one",
+    ),
+    ("audit_t_carbon_table", "Carbon table"),
+    ("audit_a_carbon_tables_publish", "Carbon table published"),
+    (
+        "audit_a_assessment_carbon_backfill",
+        "Carbon levels computed",
+    ),
     ("audit_t_benchmark_set", "Benchmarks"),
     ("audit_t_import", "Import"),
     ("audit_a_assessment_submit", "Data submitted"),

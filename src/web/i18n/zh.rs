@@ -44,6 +44,18 @@ pub static ZH: &[(&str, &str)] = &[
     ("product_carbon_4", "四级及以上"),
     ("product_carbon_levels", "碳效等级 {levels}"),
     ("green_power", "其中：绿电（绿证交易电量）"),
+    ("carbon_no_green", "本年度未购绿电。"),
+    ("carbon_overview", "碳效等级分布"),
+    (
+        "carbon_overview_note",
+        "按现行有效绿效码所依据的评价汇总：各碳效等级企业数、二氧化碳排放量合计，以及合计排放与合计工业增加值之比。",
+    ),
+    (
+        "carbon_overview_missing",
+        "另有 {n} 家企业的评价尚未核算碳效。",
+    ),
+    ("carbon_firms", "企业数"),
+    ("carbon_intensity", "每万元工业增加值碳排放（吨）"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",
@@ -538,6 +550,17 @@ pub static ZH: &[(&str, &str)] = &[
     ("audit_t_appeal", "申诉"),
     ("audit_t_account", "账号"),
     ("audit_t_api_token", "接口令牌"),
+    (
+        "audit_s_carbon_tables_publish",
+        "{actor}发布了碳效核算表 {target}",
+    ),
+    (
+        "audit_s_assessment_carbon_backfill",
+        "{actor}为尚无碳效等级的评价补算了碳效",
+    ),
+    ("audit_t_carbon_table", "碳效核算表"),
+    ("audit_a_carbon_tables_publish", "发布碳效核算表"),
+    ("audit_a_assessment_carbon_backfill", "补算碳效"),
     ("audit_t_benchmark_set", "行业基准"),
     ("audit_t_import", "批量导入"),
     ("audit_a_assessment_submit", "提交年度数据"),

@@ -87,7 +87,11 @@ pub fn summary(t: &Texts, trace: &Value, way_up: Option<&CarbonWayUp>) -> Option
             t.get("unit_kwh"),
             &e["co2_t"],
         ));
+        let none = e["green_power_kwh"].as_str().is_none_or(|g| g == "0");
         green_share = e["green_share"].as_str().map(|share| {
+            if none {
+                return t.get("carbon_no_green").to_owned();
+            }
             t.get("carbon_green_share")
                 .replace("{pct}", &percent(share, 2))
                 .replace(

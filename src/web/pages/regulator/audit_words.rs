@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 24] = [
+pub const ACTIONS: [&str; 26] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -28,6 +28,8 @@ pub const ACTIONS: [&str; 24] = [
     "account.create",
     "token.revoke",
     "benchmarks.publish",
+    "carbon_tables.publish",
+    "assessment.carbon_backfill",
     "import.csv",
     "service.publish",
     "service.approve",
@@ -38,7 +40,7 @@ pub const ACTIONS: [&str; 24] = [
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 13] = [
+pub const TARGETS: [&str; 14] = [
     "assessment",
     "code",
     "firm",
@@ -48,6 +50,7 @@ pub const TARGETS: [&str; 13] = [
     "account",
     "api_token",
     "benchmark_set",
+    "carbon_table",
     "import",
     "service",
     "service_request",

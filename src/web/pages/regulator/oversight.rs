@@ -33,6 +33,26 @@ pub struct ChartsPage {
     pub tab: &'static str,
     pub by_division: String,
     pub by_district: String,
+    /// Carbon efficiency by industry, then by district.
+    pub carbon_tables: Vec<CarbonTable>,
+    /// Firms in force whose assessment has no carbon level yet.
+    pub carbon_missing: u64,
+}
+
+/// A table of carbon efficiency by one grouping.
+pub struct CarbonTable {
+    pub title: &'static str,
+    pub head: &'static str,
+    pub lines: Vec<CarbonLine>,
+}
+
+/// One group's carbon efficiency as the page shows it.
+pub struct CarbonLine {
+    pub name: String,
+    pub firms: u64,
+    pub levels: [u64; 5],
+    pub total_tco2: String,
+    pub intensity: String,
 }
 
 async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> PageResult {
@@ -70,9 +90,53 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
             .entry(grade)
             .or_default() += 1;
     }
+    let division_name = |division: &str| {
+        table.get(division).map_or(division.to_owned(), |b| {
+            if lang == Lang::Zh {
+                b.name_zh.clone()
+            } else {
+                b.name_en.clone()
+            }
+        })
+    };
+    let carbon_lines = |overview: crate::service::carbon_summary::CarbonOverview,
+                        name: &dyn Fn(&str) -> String| {
+        overview
+            .rows
+            .into_iter()
+            .map(|r| CarbonLine {
+                name: name(&r.key),
+                firms: r.firms,
+                levels: r.levels,
+                total_tco2: super::super::views::number(&r.total_tco2, 2),
+                intensity: super::super::views::number(&r.intensity, 4),
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_industry =
+        crate::service::carbon_summary::overview(&state.db, &auth.caller, "division").await?;
+    let carbon_missing = by_industry.without_level;
+    let carbon_by_division = carbon_lines(by_industry, &division_name);
+    let carbon_by_district = carbon_lines(
+        crate::service::carbon_summary::overview(&state.db, &auth.caller, "district").await?,
+        &|d: &str| d.to_owned(),
+    );
     Ok(render(&ChartsPage {
         c: Chrome::of(lang, &auth),
         tab: "charts",
+        carbon_tables: vec![
+            CarbonTable {
+                title: t.get("chart_by_division"),
+                head: t.get("industry"),
+                lines: carbon_by_division,
+            },
+            CarbonTable {
+                title: t.get("chart_by_district"),
+                head: t.get("district"),
+                lines: carbon_by_district,
+            },
+        ],
+        carbon_missing,
         by_division: super::super::charts::distribution(
             t,
             t.get("chart_by_division"),
