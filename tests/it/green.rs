@@ -505,6 +505,12 @@ async fn pdftotext_reads_the_firms_name_and_grade_from_the_report() {
     );
     assert!(text.contains(code["grade"].as_str().unwrap()), "{text}");
     assert!(text.contains("万元工业增加值能耗"), "{text}");
+    // The carbon level beside the grade, with the figures behind it (methodology §10).
+    assert!(
+        text.contains("碳效等级 二级 · 浅绿") && text.contains("为行业基准的"),
+        "{text}"
+    );
+    assert!(text.contains("外购电力（扣除绿电）"), "{text}");
 }
 
 #[tokio::test]
