@@ -75,9 +75,10 @@ fn bench_carbon_way_up(c: &mut Criterion) {
         "certifications": [], "vetoes": [], "green_power_kwh": "200000"});
     let assessment = grading::Assessment::from_json(&input, table).expect("valid");
     let tables = CarbonTables::default_tables();
-    c.bench_function("carbon way up: level 5, three carriers (parsed input)", |b| {
-        b.iter(|| carbon_way_up(std::hint::black_box(&assessment), tables).expect("computes"))
-    });
+    c.bench_function(
+        "carbon way up: level 5, three carriers (parsed input)",
+        |b| b.iter(|| carbon_way_up(std::hint::black_box(&assessment), tables).expect("computes")),
+    );
 }
 
 criterion_group!(benches, bench_grading, bench_carbon, bench_carbon_way_up);

@@ -73,7 +73,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("carbon_green_share", "绿电 {kwh} 千瓦时，占用电量 {pct}%"),
     ("carbon_versions", "核算依据"),
     ("carbon_way_up", "如何提升碳效等级"),
-    ("carbon_trace_hash", "碳效核算摘要"),
+    ("carbon_trace_hash", "碳效核算轨迹哈希"),
     ("carbon_none", "尚未核算碳效"),
     ("cwu_to", "达到碳效{level}："),
     (
