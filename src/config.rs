@@ -27,6 +27,9 @@ pub struct Config {
     pub witnesses: Vec<crate::service::log_guard::WitnessConfig>,
     /// The algorithm of the first code key of a new deployment (`--signing-alg`, token.md §9).
     pub signing_alg: crate::code::Algorithm,
+    /// The scanner page (`/verify`) says a verdict rests on an old status list when the list it
+    /// kept is older than this (`--scanner-max-age-hours`, default 24 h).
+    pub scanner_max_age_secs: u64,
 }
 
 impl Config {

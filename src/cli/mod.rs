@@ -116,6 +116,10 @@ struct ServeArgs {
     /// `gec keys rotate --alg` changes them.
     #[arg(long, env = "GEC_SIGNING_ALG", default_value = "ed25519", value_parser = codes::parse_algorithm)]
     signing_alg: crate::code::Algorithm,
+    /// The scanner page (`/verify`) warns when the status list it kept offline is older than
+    /// this many hours.
+    #[arg(long, env = "GEC_SCANNER_MAX_AGE_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    scanner_max_age_hours: u64,
 }
 
 #[derive(Subcommand)]
@@ -293,6 +297,15 @@ fn parse_serve_env() -> anyhow::Result<ServeArgs> {
                 .map_err(|e| anyhow::anyhow!("GEC_SIGNING_ALG: {e}"))?,
             Err(_) => crate::code::Algorithm::DEFAULT,
         },
+        scanner_max_age_hours: match std::env::var("GEC_SCANNER_MAX_AGE_HOURS") {
+            Ok(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|h| (1..=8760).contains(h))
+                .ok_or_else(|| anyhow::anyhow!("GEC_SCANNER_MAX_AGE_HOURS: 1 to 8760 hours"))?,
+            Err(_) => 24,
+        },
     })
 }
 
@@ -317,6 +330,7 @@ async fn serve(
         webhook_allow_private: args.webhook_allow_private,
         witnesses: args.witnesses,
         signing_alg: args.signing_alg,
+        scanner_max_age_secs: args.scanner_max_age_hours * 3600,
     };
     crate::run(config).await?;
     Ok(ExitCode::SUCCESS)

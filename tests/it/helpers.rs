@@ -115,6 +115,7 @@ impl TestApp {
             webhook_allow_private: allow,
             witnesses: Vec::new(),
             signing_alg,
+            scanner_max_age_secs: 86_400,
         };
         let state = AppState::open(db.clone(), config)
             .await

@@ -35,6 +35,7 @@ mod recompute;
 mod records;
 mod regulator_desk;
 mod replicas;
+mod scanner;
 mod scanning;
 mod schemathesis;
 mod sm2;

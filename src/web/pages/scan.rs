@@ -27,6 +27,9 @@ pub fn router() -> Router<AppState> {
         .route("/c/{code}", get(show_scan))
         .route("/C/{code}", get(show_scan))
         .route("/verify", get(find_code))
+        .route("/verify-sw.js", get(scanner_worker))
+        .route("/verify/firms.json", get(firm_names))
+        .route("/static/verify/{file}", get(scanner_script))
         .route("/codes/{serial}", get(code_by_serial))
 }
 
@@ -313,23 +316,175 @@ fn page_response(page: CachedPage, gzip: bool) -> axum::response::Response {
 #[derive(Deserialize)]
 struct FindQuery {
     #[serde(default)]
-    code: String,
+    code: Option<String>,
 }
 
-/// The home page's box: a pasted URL or code goes to its scan page.
+/// The scanner page (`/verify` without a code): the camera, a paste box and an image upload,
+/// each code verified on the device against the kept key set and status list.
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub struct ScannerPage {
+    pub c: Chrome,
+    /// The page's words for its script, as JSON (`</` escaped).
+    pub texts_json: String,
+}
+
+/// The words the scanner's script shows, by its own keys.
+fn scanner_texts(t: &crate::web::i18n::Texts, max_age_seconds: u64) -> String {
+    let mut map = serde_json::Map::new();
+    for (key, text_key) in [
+        ("uscc", "uscc"),
+        ("grade", "grade"),
+        ("score", "score"),
+        ("period", "period"),
+        ("valid_until", "valid_until"),
+        ("carbon_level", "carbon_level"),
+        ("firm", "firm"),
+        ("col_verdict", "col_verdict"),
+        ("col_time", "scanner_col_time"),
+        ("age_now", "scanner_age_now"),
+        ("age_minutes", "scanner_age_minutes"),
+        ("age_hours", "scanner_age_hours"),
+        ("age_days", "scanner_age_days"),
+        ("list_age", "scanner_list_age"),
+        ("list_old", "scanner_list_old"),
+        ("no_keys", "scanner_no_keys"),
+        ("no_list", "scanner_no_list"),
+        ("no_camera", "scanner_no_camera"),
+        ("no_ed25519", "scanner_no_ed25519"),
+        ("compare_uscc", "scanner_compare_uscc"),
+        ("checked_here", "scanner_checked_here"),
+        ("checked_online", "scanner_checked_online"),
+        ("v_valid", "scanner_v_valid"),
+        ("v_expired", "status_expired"),
+        ("v_superseded", "status_superseded"),
+        ("v_revoked", "status_revoked"),
+        ("v_forged", "scanner_v_forged"),
+        ("v_not_yet_valid", "invalid_not_yet_valid"),
+        ("v_unknown_status", "scanner_v_unknown_status"),
+        ("v_online_needed", "scanner_v_online_needed"),
+        ("r_malformed", "invalid_malformed"),
+        ("r_unknown_key", "invalid_unknown_key"),
+        ("r_bad_signature", "invalid_bad_signature"),
+        ("r_key_compromised", "invalid_key_compromised"),
+        ("r_unknown_status", "scanner_r_unknown_status"),
+        ("r_no_code_found", "scanner_r_no_code_found"),
+        ("r_no_keys", "scanner_no_keys"),
+        ("r_algorithm", "scanner_r_algorithm"),
+        ("r_no_ed25519", "scanner_no_ed25519"),
+    ] {
+        map.insert(key.into(), t.get(text_key).into());
+    }
+    for level in 1..=5u8 {
+        map.insert(
+            format!("carbon_{level}"),
+            super::carbon::label(t.lang, level).into(),
+        );
+    }
+    map.insert("max_age_seconds".into(), max_age_seconds.into());
+    serde_json::Value::Object(map)
+        .to_string()
+        .replace("</", "<\\/")
+}
+
+/// The scanner's scripts: vendored jsQR (Apache-2.0, its licence beside it) and the project's
+/// verifier and page script.
+async fn scanner_script(Path(file): Path<String>) -> axum::response::Response {
+    use axum::http::header;
+    let (body, kind): (&'static str, &'static str) = match file.as_str() {
+        "jsQR.js" => (
+            include_str!("../../../templates/verify/jsQR.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "verifier.js" => (
+            include_str!("../../../templates/verify/verifier.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.js" => (
+            include_str!("../../../templates/verify/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "LICENSE-jsQR.txt" => (
+            include_str!("../../../templates/verify/LICENSE-jsQR.txt"),
+            "text/plain; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The names of the firms holding a code, by USCC: a code states its firm's USCC, not its name,
+/// so the scanner keeps this list (public, like the scan page's name) to name a firm offline.
+async fn firm_names(State(state): State<AppState>) -> PageResult {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let rows: Vec<(crate::store::columns::StoredUscc, String)> =
+        crate::store::firms::Entity::find()
+            .select_only()
+            .column(crate::store::firms::Column::Uscc)
+            .column(crate::store::firms::Column::Name)
+            .filter(crate::store::firms::Column::CurrentSerial.is_not_null())
+            .into_tuple()
+            .all(&state.db)
+            .await
+            .map_err(crate::error::AppError::from)?;
+    let firms: serde_json::Map<String, serde_json::Value> = rows
+        .into_iter()
+        .map(|(uscc, name)| (uscc.to_string(), name.into()))
+        .collect();
+    let body = serde_json::json!({
+        "updated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "firms": firms,
+    });
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// The scanner's service worker, served from the root so that its scope can be `/verify`.
+async fn scanner_worker() -> axum::response::Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../../templates/verify/sw.js"),
+    )
+        .into_response()
+}
+
+/// The home page's box: a pasted URL or code goes to its scan page; `/verify` without one is
+/// the scanner.
 async fn find_code(
+    State(state): State<AppState>,
     lang: Lang,
     session: MaybeSession,
     Query(query): Query<FindQuery>,
 ) -> PageResult {
-    let part = text::code_part(&query.code).to_owned();
+    let Some(code) = query.code else {
+        let page = ScannerPage {
+            c: Chrome::maybe(lang, &session),
+            texts_json: scanner_texts(lang.texts(), state.config.scanner_max_age_secs),
+        };
+        return Ok(render(&page));
+    };
+    let part = text::code_part(&code).to_owned();
     let is_code = text::decode(&part).is_ok_and(|bytes| crate::code::cose::decode(&bytes).is_ok());
     if is_code {
         return Ok(Redirect::to(&format!("/c/{}", part.to_ascii_uppercase())).into_response());
     }
     let page = HomePage {
         c: Chrome::maybe(lang, &session),
-        pasted: query.code.chars().take(400).collect(),
+        pasted: code.chars().take(400).collect(),
         error: Some("home_not_a_code"),
     };
     Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
