@@ -315,4 +315,22 @@ try:
     driver.save_screenshot(os.path.join(OUT, "scanner-en.png"))
 finally:
     driver.quit()
+# A browser without Ed25519 in WebCrypto: the page says so, and checks online, labelled.
+driver = browser()
+try:
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+        crypto.subtle.importKey = (format, data, algorithm, ...rest) =>
+          (algorithm && (algorithm === 'Ed25519' || algorithm.name === 'Ed25519'))
+            ? Promise.reject(new DOMException('Ed25519 not supported', 'NotSupportedError'))
+            : importKey(format, data, algorithm, ...rest);"""})
+    ready(driver)
+    banner = driver.find_element(By.ID, "sv-support")
+    expect(banner.is_displayed() and "联网核验" in banner.text, f"the page says it cannot verify Ed25519 ({banner.text})")
+    paste(driver, codes[0])
+    wait_verdict(driver, "valid", 10, "a code checked online instead")
+    text = driver.find_element(By.ID, "sv-verdict").text
+    expect("联网核验" in text and "重庆" in text, f"the verdict is labelled an online check and names the firm ({text!r})")
+finally:
+    driver.quit()
 print("scanner: all passed")
