@@ -20,6 +20,7 @@ mod m20261205_000014_sm2_keys;
 mod m20261205_000015_carbon;
 mod m20261205_000016_product_carbon;
 mod m20261205_000017_carbon_tables;
+mod m20261205_000018_list_checks;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_carbon::Migration),
             Box::new(m20261205_000016_product_carbon::Migration),
             Box::new(m20261205_000017_carbon_tables::Migration),
+            Box::new(m20261205_000018_list_checks::Migration),
         ]
     }
 }

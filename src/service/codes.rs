@@ -129,8 +129,8 @@ pub async fn graded_firms<C: ConnectionTrait>(db: &C) -> AppResult<Vec<firms::Mo
         .await?)
 }
 
-/// For each USCC: `None` when no firm has it, else the firm's current code (its COSE bytes), if
-/// it holds one. One read of firms and one of codes, however many.
+/// For each USCC: `None` when no firm has it, else the firm's current code (its COSE bytes), or
+/// its latest code when it holds none in force, if it ever held one.
 pub async fn current_by_uscc<C: ConnectionTrait>(
     db: &C,
     usccs: &[&str],
@@ -147,10 +147,27 @@ pub async fn current_by_uscc<C: ConnectionTrait>(
         .into_iter()
         .map(|c| (c.serial, c.cose))
         .collect();
+    // A firm without a current code: its latest code, whatever became of it (a revoked
+    // borrower reads as revoked, with its day and reason, not as a firm without a code).
+    let mut latest: std::collections::HashMap<crate::store::ids::FirmId, Vec<u8>> =
+        std::collections::HashMap::new();
+    for f in found.iter().filter(|f| f.current_serial.is_none()) {
+        if let Some(code) = codes::Entity::find()
+            .filter(codes::Column::FirmId.eq(f.id))
+            .order_by_desc(codes::Column::Serial)
+            .one(db)
+            .await?
+        {
+            latest.insert(f.id, code.cose);
+        }
+    }
     Ok(found
         .into_iter()
         .map(|f| {
-            let code = f.current_serial.and_then(|s| cose.remove(&s));
+            let code = match f.current_serial {
+                Some(s) => cose.remove(&s),
+                None => latest.remove(&f.id),
+            };
             (f.uscc.to_string(), code)
         })
         .collect())

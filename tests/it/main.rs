@@ -13,6 +13,7 @@ mod carbon;
 mod cli_checks;
 mod codes;
 mod crash;
+mod desks;
 mod explaining;
 mod faults;
 mod finance;

@@ -41,6 +41,9 @@ pub struct Recommendations {
     pub district: String,
     /// The levers of the way up to the next grade, the smallest change first.
     pub levers: Vec<Lever>,
+    /// While a counted veto holds the grade at D (methodology §4), the first day it no longer
+    /// counts (§9's `vetoed_until`): the levers reach their grades from that day on, not before.
+    pub vetoed_until: Option<String>,
     /// Approved services in the firm's district for those levers, the most helpful first.
     pub services: Vec<Recommended>,
 }
@@ -174,17 +177,21 @@ pub async fn recommendations(
     uscc: &str,
 ) -> AppResult<Recommendations> {
     let firm = readable_firm(db, caller, uscc).await?;
-    let levers = match graded_assessment(db, &firm).await? {
+    let today = crate::service::records::today().to_string();
+    let (levers, vetoed_until) = match graded_assessment(db, &firm).await? {
         Some(a) => {
             let rate = serde_json::from_str::<crate::grading::Trace>(&a.trace)
                 .ok()
                 .and_then(|t| t.waste.rate);
             match crate::service::assessments::way_up_of(db, caches, &a).await? {
-                Some(way_up) => levers(&way_up, rate.as_deref()),
-                None => Vec::new(),
+                Some(way_up) => (
+                    levers(&way_up, rate.as_deref()),
+                    way_up.vetoed_until.clone().filter(|d| *d > today),
+                ),
+                None => (Vec::new(), None),
             }
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
     let approved = list_approved(db, None, Some(&firm.district)).await?;
     Ok(Recommendations {
@@ -192,6 +199,7 @@ pub async fn recommendations(
         uscc: firm.uscc.to_string(),
         district: firm.district,
         levers,
+        vetoed_until,
     })
 }
 

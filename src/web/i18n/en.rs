@@ -149,6 +149,32 @@ pub static EN: &[(&str, &str)] = &[
         "scanner_licence",
         "The QR reader jsQR is used under its licence:",
     ),
+    (
+        "firm_levers_vetoed",
+        "A veto holds the grade at D until {date}: no other improvement raises it before then.",
+    ),
+    (
+        "firm_levers_intro_after_veto",
+        "From the day the veto ends, the nearest ways to the next grade (the smallest change first):",
+    ),
+    ("list_revoked_detail", "Revoked on {at}; reason: {reason}"),
+    ("list_grade_vetoed", "D (vetoed)"),
+    (
+        "bank_check_gone",
+        "That check is no longer kept (checks are kept 24 hours): upload or paste the list again.",
+    ),
+    (
+        "code_state",
+        "The code #{serial} issued on this assessment: {status}.",
+    ),
+    (
+        "code_state_revoked",
+        "The code #{serial} issued on this assessment was revoked on {at}; reason: {reason}.",
+    ),
+    (
+        "revoke_what_happens",
+        "Once revoked, the code stops counting at once: its scan page says revoked, banks watching the firm are told, and the firm may appeal. A revocation is undone only through an appeal.",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -572,7 +598,10 @@ pub static EN: &[(&str, &str)] = &[
     ("col_rate", "Rate step (reference)"),
     ("filter_by_verdict", "Filter by verdict"),
     ("bank_download_xlsx", "Download the results (Excel)"),
-    ("bank_watch_all", "Watch every firm with a valid code"),
+    (
+        "bank_watch_all",
+        "Watch every firm the list identified (revoked ones too)",
+    ),
     (
         "bank_watch_import",
         "Import a watchlist from a file (one unified social credit code a line)",

@@ -116,6 +116,32 @@ pub static ZH: &[(&str, &str)] = &[
     ),
     ("scanner_link", "扫码核验（可离线）"),
     ("scanner_licence", "扫码组件 jsQR 按其许可证使用："),
+    (
+        "firm_levers_vetoed",
+        "因一票否决事项，{date} 前本企业等级为 D，其他方面的改进在此之前不能提高等级。",
+    ),
+    (
+        "firm_levers_intro_after_veto",
+        "自否决期满之日起，距下一等级最近的途径（改动越小越靠前）：",
+    ),
+    ("list_revoked_detail", "已撤销（{at}），原因：{reason}"),
+    ("list_grade_vetoed", "D（一票否决）"),
+    (
+        "bank_check_gone",
+        "这次核验已失效（只保留 24 小时），请重新上传或粘贴名单。",
+    ),
+    (
+        "code_state",
+        "依据本次评价签发的绿效码 #{serial}：{status}。",
+    ),
+    (
+        "code_state_revoked",
+        "依据本次评价签发的绿效码 #{serial} 已于 {at} 撤销，原因：{reason}。",
+    ),
+    (
+        "revoke_what_happens",
+        "撤销后此码立即失效：扫码页显示已撤销，关注该企业的银行收到通知，企业可以申诉。撤销不可直接恢复，只能经申诉处理。",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",
@@ -461,7 +487,10 @@ pub static ZH: &[(&str, &str)] = &[
     ("col_rate", "参考利率调整"),
     ("filter_by_verdict", "按核验结论筛选"),
     ("bank_download_xlsx", "下载核验结果 Excel"),
-    ("bank_watch_all", "将全部有效企业加入关注"),
+    (
+        "bank_watch_all",
+        "将列表中已识别的全部企业加入关注（含已撤销）",
+    ),
     (
         "bank_watch_import",
         "从文件导入关注名单（每行一个统一社会信用代码）",

@@ -235,7 +235,11 @@ enum Item {
 }
 
 fn item_of(cell: &str) -> Item {
-    let cell = cell.trim();
+    // Full-width digits and letters (９１５…), as a Chinese keyboard types them, are the same
+    // characters (NFKC), as the firm's form takes them.
+    use unicode_normalization::UnicodeNormalization;
+    let normal: String = cell.nfkc().collect();
+    let cell = normal.trim();
     if cell.len() == 18 && cell.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return match Uscc::parse(&cell.to_ascii_uppercase()) {
             Ok(uscc) => Item::Uscc(uscc.to_string()),
@@ -287,9 +291,37 @@ pub async fn check(
             _ => None,
         })
         .collect();
-    let mut verified = verification::verify_codes(db, caches, keys, &to_verify)
+    let verified = verification::verify_codes(db, caches, keys, &to_verify).await?;
+    // A revoked code's day and reason, as the record has them.
+    let revoked_serials: Vec<i64> = verified
+        .iter()
+        .filter(|r| r.reason == Some(verification::VerifyReason::Revoked))
+        .filter_map(|r| r.claims.as_ref().map(|c| c.serial as i64))
+        .collect();
+    let revocations: HashMap<i64, (String, String)> = if revoked_serials.is_empty() {
+        HashMap::new()
+    } else {
+        crate::store::rows_in::<crate::store::codes::Entity, _, _>(
+            db,
+            crate::store::codes::Column::Serial,
+            revoked_serials,
+        )
         .await?
-        .into_iter();
+        .into_iter()
+        .map(|c| {
+            (
+                c.serial,
+                (
+                    c.revoked_at
+                        .map(|at| views::local_time(lang, at))
+                        .unwrap_or_default(),
+                    c.revoked_reason.unwrap_or_default(),
+                ),
+            )
+        })
+        .collect()
+    };
+    let mut verified = verified.into_iter();
     let name = |item: &crate::grading::finance::Item| match lang {
         Lang::Zh => item.name_zh,
         Lang::En => item.name_en,
@@ -310,6 +342,11 @@ pub async fn check(
             .next()
             .ok_or_else(|| AppError::internal("a verdict missing"))?;
         let verdict = Verdict::of(&r);
+        let revoked = r
+            .claims
+            .as_ref()
+            .filter(|_| verdict == Verdict::Revoked)
+            .and_then(|c| revocations.get(&(c.serial as i64)));
         let (Some(claims), true) = (r.claims.as_ref(), verdict != Verdict::Invalid) else {
             rows.push(ResultRow::refused(line, t.get(views::reason_key(r.reason))));
             continue;
@@ -320,14 +357,25 @@ pub async fn check(
             input: line.input,
             cells: line.cells,
             verdict,
-            reason: if r.valid {
-                String::new()
-            } else {
-                t.get(views::reason_key(r.reason)).to_owned()
+            reason: match (r.valid, revoked) {
+                (true, _) => String::new(),
+                (false, Some((at, why))) => t
+                    .get("list_revoked_detail")
+                    .replace("{at}", at)
+                    .replace("{reason}", why),
+                (false, None) => t.get(views::reason_key(r.reason)).to_owned(),
             },
             firm: r.firm.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
             uscc: claims.uscc.clone(),
-            grade: claims.grade.to_string(),
+            // A D with a score that earns more is a D a veto holds (methodology §4).
+            grade: if claims.grade == crate::grading::Grade::D
+                && crate::grading::decimal::parse_decimal(&claims.score).is_ok_and(|s| {
+                    crate::grading::Fixed::from(s) >= crate::grading::Fixed::integer(40)
+                }) {
+                t.get("list_grade_vetoed").to_owned()
+            } else {
+                claims.grade.to_string()
+            },
             score: claims.score.clone(),
             carbon: claims
                 .carbon_level

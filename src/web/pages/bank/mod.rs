@@ -74,8 +74,12 @@ pub struct BankPage {
     pub list_notes: Vec<String>,
     pub extra_headers: Vec<String>,
     pub counts: Vec<(Verdict, usize)>,
-    /// The USCCs of the valid rows, for "watch them all".
+    /// The USCCs of the rows that identified a firm, for "watch them all".
     pub valid_usccs: String,
+    /// The list check the results are of (kept for a day): the downloads post it again.
+    pub check_id: String,
+    /// The pasted lines of that check, back in their box.
+    pub list_pasted: String,
     pub list_error: Option<&'static str>,
     /// Lines of a watchlist file that name no firm (nothing was imported).
     pub import_faults: Vec<String>,
@@ -122,9 +126,11 @@ pub(super) async fn page(
     msg: Option<&str>,
 ) -> Result<BankPage, PageError> {
     let t = lang.texts();
+    // Every firm a line identified (valid, revoked, superseded or expired): a bank watches a
+    // revoked borrower too.
     let mut valid: Vec<&str> = results
         .iter()
-        .filter(|r| r.verdict == Verdict::Valid)
+        .filter(|r| r.verdict != Verdict::Invalid && !r.uscc.is_empty())
         .map(|r| r.uscc.as_str())
         .collect();
     valid.sort_unstable();
@@ -167,6 +173,8 @@ pub(super) async fn page(
         results,
         extra_headers: Vec::new(),
         valid_usccs,
+        check_id: String::new(),
+        list_pasted: String::new(),
         list_error: None,
         import_faults: Vec::new(),
         products: crate::service::finance::of_bank(&state.db, &auth.caller)
@@ -287,7 +295,26 @@ async fn verify_list(
     let fields = multipart_fields(&auth, multipart).await?;
     let field = |name: &str| fields.get(name).map_or("", String::as_str);
     let t = lang.texts();
-    let input = ListInput::read(t, field("file"), field("codes"));
+    // A download or another look at a check already made: the same list, kept for a day.
+    let (file_text, pasted_text, check_id) = match (
+        field("check").trim(),
+        field("file").trim().is_empty() && field("codes").trim().is_empty(),
+    ) {
+        (id, true) if !id.is_empty() => match kept_check(&state, &auth, id).await? {
+            Some(kept) => (kept.file_text, kept.pasted_text, kept.id),
+            None => {
+                let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
+                p.list_error = Some("bank_check_gone");
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
+            }
+        },
+        _ => (
+            field("file").to_owned(),
+            field("codes").to_owned(),
+            String::new(),
+        ),
+    };
+    let input = ListInput::read(t, &file_text, &pasted_text);
     if input.lines.is_empty() || input.lines.len() > BULK_MAX {
         let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
         p.list_error = Some(if input.lines.is_empty() {
@@ -310,7 +337,14 @@ async fn verify_list(
             &bank_list::table(t, &headers, &rows),
         ),
         _ => {
+            let check_id = if check_id.is_empty() {
+                keep_check(&state, &auth, file_text, pasted_text.clone()).await?
+            } else {
+                check_id
+            };
             let mut p = page(&state, lang, &auth, rows, None).await?;
+            p.check_id = check_id;
+            p.list_pasted = pasted_text.chars().take(20_000).collect();
             p.extra_headers = headers;
             if trimmed {
                 p.list_notes.push(
@@ -330,6 +364,59 @@ async fn verify_list(
             Ok(render(&p))
         }
     }
+}
+
+/// How long a list check is kept for its downloads.
+const CHECK_KEPT_HOURS: i64 = 24;
+
+/// Keeps a check's input for a day (older checks go); its id.
+async fn keep_check(
+    state: &AppState,
+    auth: &PageAuth<Bank>,
+    file_text: String,
+    pasted_text: String,
+) -> Result<String, PageError> {
+    use crate::store::list_checks;
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(AppError::internal)?;
+    let id = hex::encode(id);
+    let now = chrono::Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    list_checks::Entity::delete_many()
+        .filter(list_checks::Column::CreatedAt.lt(now - chrono::Duration::hours(CHECK_KEPT_HOURS)))
+        .exec(&txn)
+        .await
+        .map_err(AppError::from)?;
+    list_checks::Entity::insert(list_checks::ActiveModel {
+        id: Set(id.clone()),
+        bank_id: Set(auth.caller.account_id),
+        file_text: Set(file_text),
+        pasted_text: Set(pasted_text),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await
+    .map_err(AppError::from)?;
+    txn.commit().await.map_err(AppError::from)?;
+    Ok(id)
+}
+
+/// A check this bank made within the day, or `None`.
+async fn kept_check(
+    state: &AppState,
+    auth: &PageAuth<Bank>,
+    id: &str,
+) -> Result<Option<crate::store::list_checks::Model>, PageError> {
+    use sea_orm::EntityTrait;
+    let found = crate::store::list_checks::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await
+        .map_err(AppError::from)?;
+    Ok(found.filter(|c| {
+        c.bank_id == auth.caller.account_id
+            && c.created_at > chrono::Utc::now() - chrono::Duration::hours(CHECK_KEPT_HOURS)
+    }))
 }
 
 #[derive(serde::Deserialize)]

@@ -17,6 +17,8 @@ use crate::web::pages::{PageError, PageResult};
 /// What the desk shows of the green services and policies.
 pub(super) struct GreenDesk {
     pub(super) levers: Vec<String>,
+    /// While a veto holds the grade at D: the sentence that says until when.
+    pub(super) vetoed: Option<String>,
     pub(super) recommended: Vec<RecommendedRow>,
     pub(super) my_requests: Vec<MyRequestRow>,
     pub(super) policies: Vec<PolicyRow>,
@@ -49,6 +51,10 @@ pub(super) async fn green_desk(
                 .replace("{effort}", &l.effort)
         })
         .collect();
+    let vetoed = recs
+        .vetoed_until
+        .as_ref()
+        .map(|date| t.get("firm_levers_vetoed").replace("{date}", date));
     let recommended = recs
         .services
         .iter()
@@ -89,6 +95,7 @@ pub(super) async fn green_desk(
         .map(|a| format!("/firm/assessments/{}/report.pdf", a.id));
     Ok(GreenDesk {
         levers,
+        vetoed,
         recommended,
         my_requests,
         policies,

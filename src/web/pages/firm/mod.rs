@@ -158,6 +158,8 @@ pub struct FirmPage {
     pub cert_kinds: Vec<(&'static str, String)>,
     /// The levers of the way up in words, the smallest change first.
     pub levers: Vec<String>,
+    /// While a veto holds the grade at D: until when, in words (the levers count from then).
+    pub levers_vetoed: Option<String>,
     pub recommended: Vec<RecommendedRow>,
     pub my_requests: Vec<MyRequestRow>,
     pub policies: Vec<PolicyRow>,
@@ -396,6 +398,7 @@ async fn page(
             .map(|k| (k.name(), views::kind_name(t, k.name())))
             .collect(),
         levers: green.levers,
+        levers_vetoed: green.vetoed,
         recommended: green.recommended,
         my_requests: green.my_requests,
         policies: green.policies,

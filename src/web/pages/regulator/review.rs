@@ -124,6 +124,11 @@ async fn show_queue(
     }))
 }
 
+pub struct CodeState {
+    pub in_force: bool,
+    pub words: String,
+}
+
 pub struct RecomputeView {
     pub matches: bool,
     pub stored: String,
@@ -152,6 +157,11 @@ pub struct AssessmentPage {
     pub recomputed: Option<RecomputeView>,
     /// The way up of the assessment as recorded, in words.
     pub way_up: Vec<String>,
+    /// What became of the code issued for it, in words (in force, superseded, revoked with
+    /// its day and reason, expired).
+    pub code_state: Option<CodeState>,
+    /// The code that may still be revoked (in force), if any.
+    pub revocable: Option<i64>,
     /// Its carbon efficiency as recorded, with the carbon way up and the trace hash.
     pub carbon: Option<(super::super::carbon::CarbonSummary, String)>,
 }
@@ -169,6 +179,45 @@ async fn assessment_page(
         .await?
         .map(|w| views::way_up_lines(lang.texts(), &w))
         .unwrap_or_default();
+    let t = lang.texts();
+    let code = match a.code_serial {
+        Some(serial) => <crate::store::codes::Entity as sea_orm::EntityTrait>::find_by_id(serial)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?,
+        None => None,
+    };
+    let status = code
+        .as_ref()
+        .map(|c| c.status_at(chrono::Utc::now().timestamp()));
+    let code_state = code.as_ref().zip(status).map(|(c, status)| {
+        use crate::store::codes::CodeStatus;
+        let words = match status {
+            CodeStatus::Revoked => t
+                .get("code_state_revoked")
+                .replace("{serial}", &c.serial.to_string())
+                .replace(
+                    "{at}",
+                    &c.revoked_at
+                        .map(|at| views::local_time(lang, at))
+                        .unwrap_or_default(),
+                )
+                .replace("{reason}", c.revoked_reason.as_deref().unwrap_or_default()),
+            other => t
+                .get("code_state")
+                .replace("{serial}", &c.serial.to_string())
+                .replace("{status}", t.get(status_key(other.as_str()))),
+        };
+        CodeState {
+            in_force: status == CodeStatus::Active,
+            words,
+        }
+    });
+    let revocable = code
+        .as_ref()
+        .zip(status)
+        .filter(|(_, s)| *s == crate::store::codes::CodeStatus::Active)
+        .map(|(c, _)| c.serial);
     let carbon = match (a.carbon_trace.as_deref(), &a.carbon_hash) {
         (Some(text), Some(hash)) => {
             let trace: serde_json::Value =
@@ -194,6 +243,8 @@ async fn assessment_page(
         bd: breakdown(&trace, &a.trace_hash, lang.texts()),
         recomputed: None,
         way_up,
+        code_state,
+        revocable,
         carbon,
     })
 }

@@ -1,0 +1,197 @@
+//! Issue 24: the desks as the work is done — each loop closed and each verdict true, checked
+//! as the user reads the page.
+
+use axum::http::StatusCode;
+use gec::service::accounts::Role;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn a_vetoed_firms_desk_promises_no_grade_before_the_veto_ends() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 2, "3670").await;
+    let veto = app
+        .post(
+            &format!("/api/v1/firms/{uscc}/vetoes"),
+            Some(&regulator),
+            json!({"kind": "environmental_credit_red", "occurred_on": "2025-06-15"}),
+        )
+        .await;
+    assert_eq!(veto.status, StatusCode::CREATED, "{}", veto.text());
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    assert_eq!(code["grade"], "D");
+    let desk = app.page_session("firm2").await;
+    let html = app.page("/firm", Some(&desk)).await.text();
+    assert!(
+        html.contains("因一票否决事项，2028-06-15 前本企业等级为 D"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("距下一等级最近的途径（改动越小越靠前）：</p>")
+            || html.contains("自否决期满之日起，距下一等级最近的途径"),
+        "no lever is promised for before the veto ends"
+    );
+    let recommendations = app
+        .get(
+            &format!("/api/v1/firms/{uscc}/recommendations"),
+            Some(&firm),
+        )
+        .await
+        .json();
+    assert_eq!(recommendations["vetoed_until"], "2028-06-15");
+
+    // Without a veto, the plain sentence and no date.
+    let (uscc3, firm3) = app.firm_with_user(&regulator, 3, "3670").await;
+    app.issue_code(&regulator, &firm3, &uscc3).await;
+    let desk3 = app.page_session("firm3").await;
+    let html = app.page("/firm", Some(&desk3)).await.text();
+    assert!(!html.contains("因一票否决事项"), "{html}");
+}
+
+fn list_form(csrf: &str, fields: &[(&str, &str)]) -> (Vec<u8>, String) {
+    let b = "GecDeskBoundary";
+    let mut body =
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{b}--\r\n"));
+    (
+        body.into_bytes(),
+        format!("multipart/form-data; boundary={b}"),
+    )
+}
+
+#[tokio::test]
+async fn the_banks_list_check_keeps_its_work_and_tells_the_truth_about_each_borrower() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    app.create_account(Role::Bank, "bank1", None).await;
+    let bank = app.page_session("bank1").await;
+    // A valid borrower, a revoked one, a vetoed one (D with a score above 40).
+    let (valid_uscc, f1) = app.firm_with_user(&regulator, 11, "3670").await;
+    app.issue_code(&regulator, &f1, &valid_uscc).await;
+    let (revoked_uscc, f2) = app.firm_with_user(&regulator, 12, "3670").await;
+    let revoked = app.issue_code(&regulator, &f2, &revoked_uscc).await;
+    let done = app
+        .post(
+            &format!("/api/v1/codes/{}/revoke", revoked["serial"]),
+            Some(&regulator),
+            json!({"reason": "环保处罚，现场核查属实"}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    let (vetoed_uscc, f3) = app.firm_with_user(&regulator, 13, "3670").await;
+    app.post(
+        &format!("/api/v1/firms/{vetoed_uscc}/vetoes"),
+        Some(&regulator),
+        json!({"kind": "environmental_credit_red", "occurred_on": "2025-06-15"}),
+    )
+    .await;
+    app.issue_code(&regulator, &f3, &vetoed_uscc).await;
+    // The valid borrower typed with full-width characters, as a Chinese keyboard gives them.
+    let full_width: String = valid_uscc
+        .chars()
+        .map(|c| char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap())
+        .collect();
+    let pasted = format!("{full_width}\n{revoked_uscc}\n{vetoed_uscc}\n");
+    let (body, kind) = list_form(&bank.csrf, &[("format", "html"), ("codes", &pasted)]);
+    let page = app
+        .form_post("/bank/verify-list", &bank.cookie, body, &kind)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains(&format!(
+            "<td data-label=\"统一社会信用代码\">{valid_uscc}</td>"
+        )),
+        "the full-width USCC is the firm's: {html}"
+    );
+    assert!(
+        html.contains("已撤销（") && html.contains("原因：环保处罚，现场核查属实"),
+        "the revoked borrower reads as revoked, with its day and reason: {html}"
+    );
+    assert!(!html.contains("该企业目前没有绿效码"), "{html}");
+    assert!(html.contains("D（一票否决）"), "{html}");
+    // The pasted lines stay in their box; watching all takes the revoked borrower too.
+    assert!(html.contains(&revoked_uscc) && html.contains(&format!("{revoked_uscc}\n")));
+    let watch_all = html
+        .split("name=\"usccs\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("watch all")
+        .to_owned();
+    assert!(watch_all.contains(&revoked_uscc), "{watch_all}");
+    // The downloads of the same check, without pasting again.
+    let check = html
+        .split("name=\"check\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the check's id")
+        .to_owned();
+    let (body, kind) = list_form(&bank.csrf, &[("format", "csv"), ("check", &check)]);
+    let csv = app
+        .form_post("/bank/verify-list", &bank.cookie, body, &kind)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let text = csv.text();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 4, "a header and the three borrowers: {text}");
+    assert!(lines[2].contains("已撤销"), "{text}");
+    // Another bank cannot use the check's id.
+    app.create_account(Role::Bank, "bank2", None).await;
+    let other = app.page_session("bank2").await;
+    let (body, kind) = list_form(&other.csrf, &[("format", "csv"), ("check", &check)]);
+    let refused = app
+        .form_post("/bank/verify-list", &other.cookie, body, &kind)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("这次核验已失效"),
+        "{}",
+        refused.text()
+    );
+}
+
+#[tokio::test]
+async fn after_a_revocation_the_review_page_says_so_and_offers_no_second_revocation() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 21, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let id = app.get("/api/v1/assessments", Some(&firm)).await.json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let desk = app.page_session("reg").await;
+    let path = format!("/regulator/assessments/{id}");
+    let before = app.page(&path, Some(&desk)).await.text();
+    assert!(
+        before.contains("撤销后此码立即失效"),
+        "the revocation says what will happen"
+    );
+    assert!(before.contains(&format!("/regulator/codes/{}/revoke", code["serial"])));
+    let revoked = app
+        .submit(
+            &format!("/regulator/codes/{}/revoke", code["serial"]),
+            &desk,
+            &[
+                ("reason", "现场核查发现数据不实"),
+                ("back", &id.to_string()),
+            ],
+        )
+        .await;
+    assert!(revoked.status.is_redirection(), "{}", revoked.status);
+    let after = app.page(&path, Some(&desk)).await.text();
+    assert!(
+        after.contains("已于") && after.contains("撤销，原因：现场核查发现数据不实"),
+        "{after}"
+    );
+    assert!(
+        !after.contains(&format!("/regulator/codes/{}/revoke", code["serial"])),
+        "no second revocation is offered"
+    );
+}
