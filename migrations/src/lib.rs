@@ -21,6 +21,7 @@ mod m20261205_000015_carbon;
 mod m20261205_000016_product_carbon;
 mod m20261205_000017_carbon_tables;
 mod m20261205_000018_list_checks;
+mod m20261205_000019_appeal_outcomes;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_product_carbon::Migration),
             Box::new(m20261205_000017_carbon_tables::Migration),
             Box::new(m20261205_000018_list_checks::Migration),
+            Box::new(m20261205_000019_appeal_outcomes::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::accounts::{Caller, Role};
 use crate::error::{AppError, AppResult};
 use crate::service::write::{Audited, audited};
-use crate::store::appeals::{self, AppealStatus};
+use crate::store::appeals::{self, AppealOutcome, AppealStatus};
 use crate::store::audit::Change;
 use crate::store::{codes, firms};
 
@@ -33,6 +33,10 @@ pub struct AppealView {
     pub status: AppealStatus,
     pub created_at: chrono::DateTime<Utc>,
     pub resolution: Option<String>,
+    pub outcome: Option<AppealOutcome>,
+    pub resolved_at: Option<chrono::DateTime<Utc>>,
+    /// The code the decision issued (reinstated or regraded).
+    pub new_serial: Option<i64>,
 }
 
 fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
@@ -45,6 +49,9 @@ fn view(a: &appeals::Model, firm: &firms::Model) -> AppealView {
         status: a.status,
         created_at: a.created_at,
         resolution: a.resolution.clone(),
+        outcome: a.outcome,
+        resolved_at: a.resolved_at,
+        new_serial: a.new_serial,
     }
 }
 
@@ -134,16 +141,47 @@ pub async fn list(db: &Db, caller: &Caller, only_open: bool) -> AppResult<Vec<Ap
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
+    /// The reasons, which the firm reads.
     pub resolution: String,
+    /// `upheld` (the default: the grade or revocation stands), `reinstated` (a revoked code's
+    /// firm gets a new code on the same figures) or `regraded` (the firm is graded again on its
+    /// figures and records as they are now, a new code issued).
+    #[serde(default)]
+    pub outcome: AppealOutcome,
 }
 
+/// What issuing needs, for a decision that issues a code.
+pub struct Issuer<'a> {
+    pub caches: &'a super::cache::Caches,
+    pub keys: &'a std::sync::Arc<super::keystore::Keys>,
+    pub public_url: &'a str,
+}
+
+/// A regulator decides an appeal: the outcome and its reasons. Reinstated and regraded issue a
+/// new code first — the appealed code's figures submitted again and approved as of today, with
+/// the records as they are now — and the decision names it; upheld changes no code.
 pub async fn close(
     db: &Db,
+    issuer: &Issuer<'_>,
     caller: &Caller,
     id: i64,
     request: CloseRequest,
 ) -> AppResult<AppealView> {
     let resolution = note_text("resolution", &request.resolution)?;
+    let appeal = appeals::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if appeal.status != AppealStatus::Open {
+        return Err(AppError::Conflict(
+            crate::error::Conflict::AlreadyDone,
+            format!("appeal {id} is already closed"),
+        ));
+    }
+    let new_serial = match request.outcome {
+        AppealOutcome::Upheld => None,
+        outcome => Some(issue_again(db, issuer, caller, &appeal, outcome).await?),
+    };
     audited(db, &caller.actor(), async |txn, now| {
         let appeal = appeals::Entity::find_by_id(id)
             .one(txn)
@@ -162,6 +200,8 @@ pub async fn close(
         let mut model: appeals::ActiveModel = appeal.into();
         model.status = Set(AppealStatus::Closed);
         model.resolution = Set(Some(resolution.clone()));
+        model.outcome = Set(Some(request.outcome));
+        model.new_serial = Set(new_serial);
         model.resolved_by = Set(Some(caller.account_id));
         model.resolved_at = Set(Some(now));
         let updated = model.update(txn).await?;
@@ -170,9 +210,73 @@ pub async fn close(
             target_type: "appeal",
             target_id: id.to_string(),
             before: Some(json!({"status": AppealStatus::Open})),
-            after: Some(json!({"status": AppealStatus::Closed, "resolution": resolution})),
+            after: Some(
+                json!({"status": AppealStatus::Closed, "outcome": request.outcome,
+                               "resolution": resolution, "new_serial": new_serial}),
+            ),
         };
         Ok(Audited::one(view(&updated, &firm), change))
     })
     .await
+}
+
+/// The appealed code's figures submitted again and approved: the new code's serial.
+async fn issue_again(
+    db: &Db,
+    issuer: &Issuer<'_>,
+    caller: &Caller,
+    appeal: &appeals::Model,
+    outcome: AppealOutcome,
+) -> AppResult<i64> {
+    let field = || {
+        AppError::field_fault(
+            crate::grading::Fault::NotEligible,
+            "outcome",
+            "the appeal names no code whose figures could be graded again",
+        )
+    };
+    let code = match appeal.code_serial {
+        Some(serial) => codes::Entity::find_by_id(serial).one(db).await?,
+        None => None,
+    }
+    .ok_or_else(field)?;
+    if outcome == AppealOutcome::Reinstated && code.status != codes::CodeStatus::Revoked {
+        return Err(AppError::field_fault(
+            crate::grading::Fault::NotEligible,
+            "outcome",
+            "only a revoked code is reinstated; regrade the firm instead",
+        ));
+    }
+    let assessment = crate::store::assessments::Entity::find_by_id(code.assessment_id)
+        .one(db)
+        .await?
+        .ok_or_else(field)?;
+    let stored: serde_json::Value =
+        serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    // The firm's own figures, as a submission carries them; the service attaches its records.
+    let mut data = serde_json::Map::new();
+    for member in [
+        "uscc",
+        "period",
+        "value_added_10k_cny",
+        "energy",
+        "waste",
+        "green_power_kwh",
+    ] {
+        if let Some(value) = stored.get(member) {
+            data.insert(member.into(), value.clone());
+        }
+    }
+    let request = super::assessments::AssessmentRequest::from_json(serde_json::Value::Object(data));
+    let submitted = super::assessments::submit(db, issuer.caches, caller, &request).await?;
+    let issued = super::issue::approve(
+        db,
+        issuer.caches,
+        issuer.keys,
+        caller,
+        submitted.id,
+        issuer.public_url,
+    )
+    .await?;
+    i64::try_from(issued.serial).map_err(AppError::internal)
 }

@@ -16,6 +16,44 @@ pub enum AppealStatus {
     Closed,
 }
 
+/// What a regulator decided: the grade stands, the revoked code is reinstated (a new code on the
+/// same figures), or the firm is graded again on its figures and records as they are now.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum AppealOutcome {
+    #[default]
+    #[sea_orm(string_value = "upheld")]
+    Upheld,
+    #[sea_orm(string_value = "reinstated")]
+    Reinstated,
+    #[sea_orm(string_value = "regraded")]
+    Regraded,
+}
+
+impl AppealOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealOutcome::Upheld => "upheld",
+            AppealOutcome::Reinstated => "reinstated",
+            AppealOutcome::Regraded => "regraded",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "appeals")]
 pub struct Model {
@@ -30,6 +68,9 @@ pub struct Model {
     pub resolved_by: Option<super::ids::AccountId>,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution: Option<String>,
+    pub outcome: Option<AppealOutcome>,
+    /// The code the decision issued (reinstated or regraded).
+    pub new_serial: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -195,3 +195,90 @@ async fn after_a_revocation_the_review_page_says_so_and_offers_no_second_revocat
         "no second revocation is offered"
     );
 }
+
+#[tokio::test]
+async fn an_appeal_has_a_status_the_firm_follows_and_a_decision_that_can_reinstate_its_code() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 31, "3670").await;
+    let first = app.issue_code(&regulator, &firm, &uscc).await;
+    // An appeal against the code in force cannot be "reinstated": it was never revoked.
+    let appeal = app
+        .post(
+            "/api/v1/appeals",
+            Some(&firm),
+            json!({"note": "我们认为能耗数据口径有误"}),
+        )
+        .await;
+    assert_eq!(appeal.status, StatusCode::CREATED, "{}", appeal.text());
+    let id = appeal.json()["id"].as_i64().unwrap();
+    let refused = app
+        .post(
+            &format!("/api/v1/appeals/{id}/close"),
+            Some(&regulator),
+            json!({"resolution": "恢复", "outcome": "reinstated"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "outcome");
+    let upheld = app
+        .post(
+            &format!("/api/v1/appeals/{id}/close"),
+            Some(&regulator),
+            json!({"resolution": "经复核，数据口径符合统计制度，维持原结论。", "outcome": "upheld"}),
+        )
+        .await;
+    assert_eq!(upheld.status, StatusCode::OK, "{}", upheld.text());
+    assert_eq!(upheld.json()["outcome"], "upheld");
+    assert!(upheld.json()["new_serial"].is_null());
+
+    // Revoked, appealed, reinstated: a new code on the same figures; the firm follows it all.
+    app.post(
+        &format!("/api/v1/codes/{}/revoke", first["serial"]),
+        Some(&regulator),
+        json!({"reason": "疑似数据造假"}),
+    )
+    .await;
+    let appeal = app
+        .post(
+            "/api/v1/appeals",
+            Some(&firm),
+            json!({"note": "已提交电网公司出具的用电证明", "code_serial": first["serial"]}),
+        )
+        .await;
+    assert_eq!(appeal.status, StatusCode::CREATED, "{}", appeal.text());
+    let id = appeal.json()["id"].as_i64().unwrap();
+    let desk = app.page_session("firm31").await;
+    let html = app.page("/firm", Some(&desk)).await.text();
+    assert!(
+        html.contains("我的申诉") && html.contains("处理中"),
+        "{html}"
+    );
+    let decided = app
+        .post(
+            &format!("/api/v1/appeals/{id}/close"),
+            Some(&regulator),
+            json!({"resolution": "经核实用电证明属实，恢复绿效码。", "outcome": "reinstated"}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    let decided = decided.json();
+    assert_eq!(decided["outcome"], "reinstated");
+    let new_serial = decided["new_serial"].as_i64().expect("a new code");
+    let status = app
+        .get(&format!("/api/v1/codes/{new_serial}"), None)
+        .await
+        .json();
+    assert_eq!(status["status"], "active", "{status}");
+    let firm_view = app
+        .get(&format!("/api/v1/firms/{uscc}"), Some(&firm))
+        .await
+        .json();
+    assert_eq!(firm_view["code_serial"], new_serial);
+    let html = app.page("/firm", Some(&desk)).await.text();
+    assert!(
+        html.contains("恢复绿效码") && html.contains("经核实用电证明属实，恢复绿效码。"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/codes/{new_serial}")), "{html}");
+}

@@ -69,7 +69,8 @@ async fn list_appeals(
     }))
 }
 
-/// Closes an appeal with a resolution. Who may call it: regulator.
+/// Decides an appeal: its reasons and outcome (upheld, reinstated, regraded; the last two issue
+/// a new code). Who may call it: regulator.
 #[utoipa::path(post, path = "/api/v1/appeals/{id}/close", tag = "appeals", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = CloseRequest,
     responses((status = 200, body = AppealView), (status = 404, body = Problem), (status = 409, body = Problem, description = "Already closed")))]
@@ -79,5 +80,13 @@ async fn close_appeal(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<CloseRequest>,
 ) -> AppResult<Json<AppealView>> {
-    Ok(Json(appeals::close(&state.db, &auth, id, request).await?))
+    let keys = state.keys.current();
+    let issuer = appeals::Issuer {
+        caches: &state.caches,
+        keys: &keys,
+        public_url: &state.config.public_url,
+    };
+    Ok(Json(
+        appeals::close(&state.db, &issuer, &auth, id, request).await?,
+    ))
 }

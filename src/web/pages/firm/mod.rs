@@ -64,6 +64,15 @@ pub struct FaultLine {
 }
 
 /// The firm's newest code when it was revoked: said plainly, with the reason and the appeal.
+/// One of the firm's appeals as its desk shows it: what it said, where it stands, the decision.
+pub struct AppealLine {
+    pub raised: String,
+    pub note: String,
+    pub status: String,
+    pub decision: Option<String>,
+    pub new_code: Option<i64>,
+}
+
 pub struct RevokedCard {
     pub serial: i64,
     pub detail: String,
@@ -137,6 +146,8 @@ pub struct FirmPage {
     pub district: String,
     pub current: Option<CodeCard>,
     pub revoked: Option<RevokedCard>,
+    /// The firm's appeals, newest first.
+    pub appeals: Vec<AppealLine>,
     /// Certifications verified since the current grade: the grade may rise on resubmission.
     pub cert_news: Option<String>,
     pub period_error: bool,
@@ -368,6 +379,33 @@ async fn page(
         },
         None => None,
     };
+    let appeals = crate::service::appeals::list(&state.db, &auth.caller, false)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|a| AppealLine {
+            raised: views::local_time(lang, a.created_at),
+            note: a.note,
+            status: match (a.status, a.outcome) {
+                (crate::store::appeals::AppealStatus::Open, _) => t.get("appeal_open").to_owned(),
+                (_, Some(outcome)) => t
+                    .get(&format!("appeal_outcome_{}", outcome.as_str()))
+                    .to_owned(),
+                _ => t.get("appeal_closed").to_owned(),
+            },
+            decision: a.resolution.map(|r| {
+                t.get("appeal_decision")
+                    .replace(
+                        "{at}",
+                        &a.resolved_at
+                            .map(|at| views::local_time(lang, at))
+                            .unwrap_or_default(),
+                    )
+                    .replace("{reasons}", &r)
+            }),
+            new_code: a.new_serial,
+        })
+        .collect();
     let industry = super::industry_name(state, lang, &firm.industry_code).await?;
     let green = green_desk(state, lang, auth, &firm).await?;
     let finance = finance_desk(state, lang, auth, &firm).await?;
@@ -379,6 +417,7 @@ async fn page(
         district: firm.district.clone(),
         current,
         revoked,
+        appeals,
         cert_news,
         period_error,
         period: form.get("period").cloned().unwrap_or_default(),

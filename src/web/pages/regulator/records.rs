@@ -44,6 +44,8 @@ struct ReviewForm {
 struct CloseForm {
     #[serde(default)]
     resolution: String,
+    #[serde(default)]
+    outcome: String,
 }
 
 pub struct FirmRow {
@@ -290,12 +292,25 @@ async fn close_appeal(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<CloseForm>,
 ) -> PageResult {
+    let keys = state.keys.current();
+    let issuer = appeals::Issuer {
+        caches: &state.caches,
+        keys: &keys,
+        public_url: &state.config.public_url,
+    };
+    let outcome = match form.outcome.as_str() {
+        "reinstated" => crate::store::appeals::AppealOutcome::Reinstated,
+        "regraded" => crate::store::appeals::AppealOutcome::Regraded,
+        _ => crate::store::appeals::AppealOutcome::Upheld,
+    };
     appeals::close(
         &state.db,
+        &issuer,
         &auth.caller,
         id,
         appeals::CloseRequest {
             resolution: form.resolution,
+            outcome,
         },
     )
     .await?;
