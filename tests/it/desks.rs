@@ -282,3 +282,48 @@ async fn an_appeal_has_a_status_the_firm_follows_and_a_decision_that_can_reinsta
     );
     assert!(html.contains(&format!("/codes/{new_serial}")), "{html}");
 }
+
+#[tokio::test]
+async fn a_regulator_records_a_veto_on_the_firms_page_and_a_bad_one_changes_nothing() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, _) = app.firm_with_user(&regulator, 41, "3670").await;
+    let desk = app.page_session("reg").await;
+    let path = format!("/regulator/firms/{uscc}");
+    let page = app.page(&path, Some(&desk)).await.text();
+    assert!(
+        page.contains("记录一票否决事项") && page.contains("等级限定为 D"),
+        "{page}"
+    );
+    let refused = app
+        .submit(
+            &format!("{path}/vetoes"),
+            &desk,
+            &[
+                ("kind", "environmental_credit_red"),
+                ("occurred_on", "2999-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.count("vetoes").await,
+        0,
+        "a refused veto records nothing"
+    );
+    let recorded = app
+        .submit(
+            &format!("{path}/vetoes"),
+            &desk,
+            &[
+                ("kind", "environmental_credit_red"),
+                ("occurred_on", "2025-06-15"),
+                ("note", "渝环罚〔2025〕12号"),
+            ],
+        )
+        .await;
+    assert!(recorded.status.is_redirection(), "{}", recorded.text());
+    assert_eq!(app.count("vetoes").await, 1);
+    let page = app.page(&path, Some(&desk)).await.text();
+    assert!(page.contains("2025-06-15"), "{page}");
+}

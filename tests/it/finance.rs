@@ -475,6 +475,10 @@ async fn the_desks_apply_decide_and_show_every_read_and_the_figures() {
         page.contains("万元工业增加值能耗") && page.contains("签名核验通过"),
         "{page}"
     );
+    assert!(
+        !page.contains("value=\"approved\" checked"),
+        "the decision is not pre-selected"
+    );
     let decided = app
         .submit(
             &format!("/bank/applications/{aid}/decision"),

@@ -593,11 +593,15 @@ async fn a_provider_works_from_its_desk() {
         )
         .await;
     let rid = r.json()["id"].as_i64().unwrap();
+    let inbox = app.page("/provider", Some(&desk)).await.text();
+    assert!(inbox.contains("测试企业8"));
+    // The answer menu starts on "choose", never on an answer (issue 24: accepting, then the
+    // next note declined it by default).
     assert!(
-        app.page("/provider", Some(&desk))
-            .await
-            .text()
-            .contains("测试企业8")
+        inbox.contains(
+            "name=\"status\" required><option value=\"\" selected disabled>请选择</option>"
+        ),
+        "{inbox}"
     );
     let answered = app
         .submit(

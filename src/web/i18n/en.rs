@@ -191,6 +191,17 @@ pub static EN: &[(&str, &str)] = &[
     ("appeal_new_code", "The new code"),
     ("appeal_raised_on", "raised on"),
     ("firm_appeals", "My appeals"),
+    ("veto_record", "Record a veto"),
+    ("veto_kind", "Kind"),
+    ("veto_occurred_on", "Occurred on"),
+    ("veto_note", "Basis (decision number, …)"),
+    (
+        "veto_what_happens",
+        "For three years the firm's grade is capped at D: from its next code on; its desk and scan page say why and until when.",
+    ),
+    ("veto_record_button", "Record it"),
+    ("msg_veto_recorded", "The veto is recorded."),
+    ("choose_one", "Choose"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -158,6 +158,17 @@ pub static ZH: &[(&str, &str)] = &[
     ("appeal_new_code", "新签发的绿效码"),
     ("appeal_raised_on", "提交于"),
     ("firm_appeals", "我的申诉"),
+    ("veto_record", "记录一票否决事项"),
+    ("veto_kind", "事项类别"),
+    ("veto_occurred_on", "发生日期"),
+    ("veto_note", "依据（处罚决定书文号等）"),
+    (
+        "veto_what_happens",
+        "记录后三年内该企业等级限定为 D：下次签发绿效码时生效，企业工作台和扫码页会说明原因和期满日期。",
+    ),
+    ("veto_record_button", "确认记录"),
+    ("msg_veto_recorded", "已记录一票否决事项。"),
+    ("choose_one", "请选择"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

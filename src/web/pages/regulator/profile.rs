@@ -14,10 +14,61 @@ use crate::web::AppState;
 use crate::web::i18n::{Lang, Texts};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/regulator/firms/{uscc}",
-        get(show_profile).post(complete_firm),
-    )
+    Router::new()
+        .route(
+            "/regulator/firms/{uscc}",
+            get(show_profile).post(complete_firm),
+        )
+        .route(
+            "/regulator/firms/{uscc}/vetoes",
+            axum::routing::post(record_veto),
+        )
+}
+
+#[derive(serde::Deserialize)]
+pub struct VetoForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    occurred_on: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A regulator records a veto on the firm's page (as `POST /api/v1/firms/{uscc}/vetoes`): it
+/// caps the grade at D for three years; the firm's codes are graded with it when next issued.
+async fn record_veto(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    crate::web::csrf::CsrfForm(form): crate::web::csrf::CsrfForm<VetoForm>,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let Ok(parsed) = crate::grading::Uscc::parse(uscc.trim()) else {
+        return Err(crate::error::AppError::NotFound.into());
+    };
+    let recorded = async {
+        let firm = crate::service::firms::firm_at(&state.db, &auth.caller, &parsed).await?;
+        let request = crate::service::records::VetoRequest {
+            kind: crate::service::fields::one_of("kind", &form.kind)?,
+            occurred_on: crate::service::fields::date("occurred_on", &form.occurred_on)?,
+            note: Some(form.note).filter(|n| !n.trim().is_empty()),
+        };
+        crate::service::records::record_veto(&state.db, &auth.caller, &firm, request).await
+    };
+    match recorded.await {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!(
+            "/regulator/firms/{parsed}?msg=msg_veto_recorded#pvetoes-h"
+        ))
+        .into_response()),
+        Err(err) => {
+            let shown = super::super::Refusal::of(err)?.words(lang.texts());
+            let mut page = profile_page(&state, lang, &auth, parsed.as_str()).await?;
+            page.veto_error = Some(shown);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -120,6 +171,10 @@ pub struct ProfilePage {
     pub codes: Vec<CodeRow>,
     pub certifications: Vec<RecordRow>,
     pub vetoes: Vec<RecordRow>,
+    /// The kinds a veto may be, (value, words).
+    pub veto_kinds: Vec<(&'static str, String)>,
+    /// Why the veto form was refused, in words.
+    pub veto_error: Option<String>,
 }
 
 /// A change in words: "综合能源消费量 +35.2%".
@@ -251,5 +306,10 @@ async fn profile_page(
         codes: p.codes.iter().map(code_row).collect(),
         certifications,
         vetoes,
+        veto_kinds: crate::grading::input::VetoKind::ALL
+            .iter()
+            .map(|k| (k.name(), views::veto_name(t, k.name())))
+            .collect(),
+        veto_error: None,
     })
 }
