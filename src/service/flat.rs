@@ -126,21 +126,65 @@ pub fn xlsx_bytes(sheet_name: &str, rows: &[Vec<String>]) -> crate::error::AppRe
     let sheet = book.add_worksheet();
     sheet.set_name(sheet_name).map_err(fail)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    let mut widths: Vec<usize> = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         let r = u32::try_from(r).map_err(AppError::internal)?;
         for (c, cell) in row.iter().enumerate() {
+            let wide = display_width(cell);
+            match widths.get_mut(c) {
+                Some(w) => *w = (*w).max(wide),
+                None => widths.push(wide),
+            }
             let c = u16::try_from(c).map_err(AppError::internal)?;
             if r == 0 {
                 sheet
                     .write_string_with_format(r, c, cell, &bold)
                     .map_err(fail)?;
+            } else if let Some(n) = spreadsheet_number(cell) {
+                // A figure is a number a spreadsheet sums and sorts, not text.
+                sheet.write_number(r, c, n).map_err(fail)?;
             } else {
                 sheet.write_string(r, c, cell).map_err(fail)?;
             }
         }
     }
+    for (c, w) in widths.iter().enumerate() {
+        let c = u16::try_from(c).map_err(AppError::internal)?;
+        sheet
+            .set_column_width(c, (*w).clamp(6, 60) as f64 + 2.0)
+            .map_err(fail)?;
+    }
+    if let (Some(last_row), Some(last_col)) =
+        (rows.len().checked_sub(1), widths.len().checked_sub(1))
+    {
+        let last_row = u32::try_from(last_row).map_err(AppError::internal)?;
+        let last_col = u16::try_from(last_col).map_err(AppError::internal)?;
+        sheet.autofilter(0, 0, last_row, last_col).map_err(fail)?;
+    }
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
     book.save_to_buffer().map_err(fail)
+}
+
+/// A cell's width in a spreadsheet's columns: a CJK character takes two.
+fn display_width(cell: &str) -> usize {
+    cell.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum()
+}
+
+/// A cell that is a plain figure (`1234.5`, `-20`, `0.75`), as a number; not a code that
+/// happens to be digits (a leading zero, as a GB/T 4754 division `06`, or more than 15 digits,
+/// which a spreadsheet's double would not keep).
+fn spreadsheet_number(cell: &str) -> Option<f64> {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && (int == "0" || !int.starts_with('0'))
+        && !(digits.contains('.') && frac.is_empty())
+        && int.len() + frac.len() <= 15;
+    if plain { cell.parse().ok() } else { None }
 }
 
 #[cfg(test)]
@@ -167,6 +211,32 @@ mod spreadsheet_tests {
             "HTTP://X/C/ABC",
         ] {
             assert_eq!(spreadsheet_text(plain.into()), plain);
+        }
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::spreadsheet_number;
+
+    #[test]
+    fn figures_are_numbers_and_codes_stay_text() {
+        assert_eq!(spreadsheet_number("1234.5"), Some(1234.5));
+        assert_eq!(spreadsheet_number("-20"), Some(-20.0));
+        assert_eq!(spreadsheet_number("0.75"), Some(0.75));
+        assert_eq!(spreadsheet_number("2025"), Some(2025.0));
+        for text in [
+            "06",
+            "91500000MA5U00000W",
+            "1.",
+            ".5",
+            "",
+            "1,000",
+            "A+",
+            "1234567890123456",
+            "1e5",
+        ] {
+            assert_eq!(spreadsheet_number(text), None, "{text}");
         }
     }
 }

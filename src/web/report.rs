@@ -187,11 +187,7 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
     let mut facts = vec![format!("{} {}", t.get("period"), trace.period)];
     match &data.code {
         Some(code) => {
-            let date = |s: i64| {
-                chrono::DateTime::from_timestamp(s, 0)
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default()
-            };
+            let date = views::china_date;
             facts.push(format!("{} {}", t.get("report_code_no"), code.serial));
             facts.push(format!(
                 "{} {} · {} {}",

@@ -142,6 +142,32 @@ async fn the_banks_list_check_keeps_its_work_and_tells_the_truth_about_each_borr
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines.len(), 4, "a header and the three borrowers: {text}");
     assert!(lines[2].contains("已撤销"), "{text}");
+    assert!(
+        csv.header("content-disposition").contains(&format!(
+            "gec-verdicts-{}.csv",
+            gec::service::records::today()
+        )),
+        "named by content and day: {}",
+        csv.header("content-disposition")
+    );
+    // The workbook: figures are numbers, with a filter on the header and widths set.
+    let (body, kind) = list_form(&bank.csrf, &[("format", "xlsx"), ("check", &check)]);
+    let xlsx = app
+        .form_post("/bank/verify-list", &bank.cookie, body, &kind)
+        .await;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    assert!(sheet.contains("<autoFilter"), "{sheet}");
+    assert!(sheet.contains("<cols>"), "{sheet}");
+    assert!(
+        sheet.contains("<v>2025</v>"),
+        "the year is a number: {sheet}"
+    );
     // Another bank cannot use the check's id.
     app.create_account(Role::Bank, "bank2", None).await;
     let other = app.page_session("bank2").await;
@@ -326,4 +352,57 @@ async fn a_regulator_records_a_veto_on_the_firms_page_and_a_bad_one_changes_noth
     assert_eq!(app.count("vetoes").await, 1);
     let page = app.page(&path, Some(&desk)).await.text();
     assert!(page.contains("2025-06-15"), "{page}");
+}
+
+#[tokio::test]
+async fn the_badge_the_desk_and_the_scan_page_give_the_same_china_dates() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 51, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let serial = code["serial"].as_i64().unwrap();
+    let china = |seconds: i64| {
+        (chrono::DateTime::from_timestamp(seconds, 0).unwrap() + chrono::Duration::hours(8))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (issued, valid) = (
+        china(code["iat"].as_i64().unwrap()),
+        china(code["exp"].as_i64().unwrap()),
+    );
+    let badge = app
+        .get(&format!("/api/v1/codes/{serial}/badge.svg"), None)
+        .await
+        .text();
+    assert!(badge.contains(&issued) && badge.contains(&valid), "{badge}");
+    let path = code["url"]
+        .as_str()
+        .unwrap()
+        .split("/C/")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let scan = app.get(&format!("/C/{path}"), None).await.text();
+    assert!(scan.contains(&issued) && scan.contains(&valid), "{scan}");
+    let desk = app.page_session("firm51").await;
+    let html = app.page("/firm", Some(&desk)).await.text();
+    assert!(html.contains(&valid), "{html}");
+    // The desk says the figures behind its code, in the forms' words, as the scan page does.
+    let standing = html
+        .split("各项指标")
+        .nth(1)
+        .expect("the indicators of the code in force");
+    for words in [
+        "万元工业增加值能耗",
+        "为行业基准（",
+        "综合能源消费量",
+        "一般工业固体废物综合利用率",
+    ] {
+        assert!(standing.contains(words), "{words}: {standing}");
+    }
+    let english = app.get(&format!("/C/{path}?lang=en"), None).await.text();
+    assert!(
+        english.contains("(UTC+8)") && !english.contains(" UTC<"),
+        "{english}"
+    );
 }

@@ -120,7 +120,8 @@ fn render(
     claims: &Claims,
     url: &str,
 ) -> AppResult<Vec<u8>> {
-    let date = |t: i64| time(t).format("%Y-%m-%d").to_string();
+    // The badge's dates are China time's, as the scan page its QR opens says them.
+    let date = crate::web::pages::views::china_date;
     let data = BadgeData {
         firm_name: &firm.name,
         uscc: firm.uscc.as_str(),

@@ -382,7 +382,7 @@ pub async fn check(
                 .map(|level| super::carbon::label(t.lang, level))
                 .unwrap_or_default(),
             period: claims.period.to_string(),
-            valid_until: claims.exp.format("%Y-%m-%d").to_string(),
+            valid_until: views::china_date(claims.exp.timestamp()),
             eligible: finance
                 .map(|f| {
                     f.products

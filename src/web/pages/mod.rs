@@ -187,12 +187,14 @@ pub fn table_download(
         _ => (flat::csv_bytes(rows)?, "text/csv; charset=utf-8"),
     };
     let ext = if format == "xlsx" { "xlsx" } else { "csv" };
+    // Named by what it holds and the day (China time), not one name for every download.
+    let day = crate::service::records::today();
     Ok((
         [
             (header::CONTENT_TYPE, kind.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{stem}.{ext}\""),
+                format!("attachment; filename=\"{stem}-{day}.{ext}\""),
             ),
         ],
         body,

@@ -279,12 +279,23 @@ pub fn status_key(status: &str) -> &'static str {
 
 /// A time as people read it in China (UTC+8), or in UTC for English pages.
 pub fn local_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    let china = at + chrono::Duration::hours(8);
     match lang {
-        Lang::Zh => (at + chrono::Duration::hours(8))
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        Lang::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Lang::Zh => china.format("%Y-%m-%d %H:%M").to_string(),
+        Lang::En => china.format("%Y-%m-%d %H:%M (UTC+8)").to_string(),
     }
+}
+
+/// The day, in China time (Asia/Shanghai, UTC+8 all year), of a moment in seconds since the
+/// epoch: the date a person reads on a badge, a desk, a report or a download.
+pub fn china_date(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|at| {
+            (at + chrono::Duration::hours(8))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// A decimal text rounded (half away from zero) to `places`, grouped by thousands; text that is

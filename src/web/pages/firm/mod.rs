@@ -89,6 +89,13 @@ pub struct CodeCard {
     pub scan_path: String,
 }
 
+/// The figures behind the code in force, in the statistics forms' words (as the scan page
+/// says them): energy intensity against the industry, energy, waste, certifications.
+pub struct Standing {
+    pub veto: Option<String>,
+    pub indicators: Vec<String>,
+}
+
 pub struct SubmissionRow {
     pub period: i32,
     pub status_key: &'static str,
@@ -161,6 +168,8 @@ pub struct FirmPage {
     pub way_up: Vec<String>,
     /// The previewed data's carbon efficiency, with its way up.
     pub preview_carbon: Option<super::carbon::CarbonSummary>,
+    /// The figures behind the code in force.
+    pub standing: Option<Standing>,
     /// The carbon efficiency of the assessment the current code stands on, with its way up.
     pub carbon: Option<super::carbon::CarbonSummary>,
     pub submissions: Vec<SubmissionRow>,
@@ -260,9 +269,7 @@ async fn page(
         grade: code.grade.to_string(),
         score: code.score.clone(),
         period: code.period,
-        valid_until: chrono::DateTime::from_timestamp(code.exp, 0)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
+        valid_until: views::china_date(code.exp),
         scan_path: format!("/c/{}", text::encode(&code.cose)),
     });
     let submissions = desk
@@ -369,6 +376,13 @@ async fn page(
         .current
         .as_ref()
         .and_then(|code| desk.submissions.iter().find(|a| a.id == code.assessment_id));
+    let industry_words = super::industry_name(state, lang, &firm.industry_code).await?;
+    let standing_view = standing
+        .and_then(|a| serde_json::from_str::<crate::grading::Trace>(&a.trace).ok())
+        .map(|trace| Standing {
+            veto: views::veto_note(t, &trace),
+            indicators: views::indicator_lines(t, &trace, &industry_words),
+        });
     let carbon = match standing {
         Some(a) => match a.carbon_trace.as_deref().map(serde_json::from_str::<Value>) {
             Some(Ok(trace)) => {
@@ -428,6 +442,7 @@ async fn page(
         preview: outcome.preview,
         way_up: outcome.way_up,
         preview_carbon: outcome.carbon,
+        standing: standing_view,
         carbon,
         submissions,
         certifications: certs,
