@@ -102,6 +102,10 @@ try:
     desk.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
     expect("能效得分" in desk.page_source, "the review shows the trace")
     shot(desk, "regulator-review")
+    # A final action asks once, saying what will happen.
+    confirm = desk.find_element(By.CSS_SELECTOR, "details.confirm")
+    expect("透明日志" in confirm.get_attribute("textContent"), "approving says what it will do")
+    confirm.find_element(By.CSS_SELECTOR, "summary").click()
     desk.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
     expect("已审核通过并签发绿效码" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the approval issues a code")
     desk.get(f"{BASE}/regulator/charts?lang=en")

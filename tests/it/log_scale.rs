@@ -665,13 +665,15 @@ async fn the_status_list_checks_codes_offline() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("36h"));
 
-    // The bank desk offers the list and the keys, with a line on how to use them.
+    // The bank desk offers the list and the keys, with a line on how to use them: the scanner
+    // page, which keeps them on the phone (issue 24: no command line on a person's page).
     app.create_account(gec::service::accounts::Role::Bank, "bank", None)
         .await;
     let session = app.page_session("bank").await;
     let desk = app.page("/bank", Some(&session)).await.text();
     assert!(desk.contains("href=\"/.well-known/gec/status\""), "{desk}");
-    assert!(desk.contains("离线核验状态清单") && desk.contains("--status gec-status.cose"));
+    assert!(desk.contains("离线核验状态清单") && desk.contains("href=\"/verify\""));
+    assert!(!desk.contains("gec verify"), "no command line on the desk");
 }
 
 /// The witness keeps to c2sp.org/tlog-witness: an unknown log 404, a bad signature 403, a

@@ -202,6 +202,27 @@ pub static EN: &[(&str, &str)] = &[
     ("veto_record_button", "Record it"),
     ("msg_veto_recorded", "The veto is recorded."),
     ("choose_one", "Choose"),
+    ("calc_basis", "How it was computed"),
+    (
+        "bank_status_list_scanner",
+        "The scanner page keeps the keys and the status list on the phone by itself, so codes are checked at a factory without a network:",
+    ),
+    (
+        "confirm_product_withdraw",
+        "Once withdrawn, firms can no longer apply and it is no longer listed; applications already made stay. Withdraw:",
+    ),
+    (
+        "confirm_webhook_stop",
+        "Once stopped, nothing more is sent to this address and undelivered events are not retried. Stop:",
+    ),
+    (
+        "confirm_consent_withdraw",
+        "Once withdrawn, the bank can no longer read your figures; applications keep the grade only. Withdraw:",
+    ),
+    (
+        "confirm_approve",
+        "Approving grades the data again with today's records, signs the code and writes it to the transparency log; the firm's previous code is superseded. Approve:",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

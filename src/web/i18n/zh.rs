@@ -169,6 +169,27 @@ pub static ZH: &[(&str, &str)] = &[
     ("veto_record_button", "确认记录"),
     ("msg_veto_recorded", "已记录一票否决事项。"),
     ("choose_one", "请选择"),
+    ("calc_basis", "计算依据"),
+    (
+        "bank_status_list_scanner",
+        "手机打开扫码核验页面时会自动下载并保管公钥和状态清单，到企业现场无网络也能核验：",
+    ),
+    (
+        "confirm_product_withdraw",
+        "下架后企业不能再申请此产品，扫码页和企业工作台不再列出；已提交的申请不受影响。确认下架：",
+    ),
+    (
+        "confirm_webhook_stop",
+        "停止后不再向此地址推送任何通知，未送达的通知不再重试。确认停止：",
+    ),
+    (
+        "confirm_consent_withdraw",
+        "撤回后银行不能再查看本企业的评价数据，正在办理的申请只保留等级信息。确认撤回：",
+    ),
+    (
+        "confirm_approve",
+        "审核通过后立即按今天的记录重新核算并签发绿效码，写入透明日志，企业原有的码被取代。确认通过：",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -76,10 +76,10 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
                 let unit = unit_of(t, &r.carrier).to_owned();
                 (
                     carrier_name(t, &r.carrier),
-                    r.quantity.clone(),
+                    grouped(&r.quantity),
                     unit,
                     r.coefficient.clone(),
-                    r.kgce.clone(),
+                    number(&r.kgce, 2),
                 )
             })
             .collect(),
