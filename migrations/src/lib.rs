@@ -22,6 +22,7 @@ mod m20261205_000016_product_carbon;
 mod m20261205_000017_carbon_tables;
 mod m20261205_000018_list_checks;
 mod m20261205_000019_appeal_outcomes;
+mod m20261205_000020_application_messages;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_carbon_tables::Migration),
             Box::new(m20261205_000018_list_checks::Migration),
             Box::new(m20261205_000019_appeal_outcomes::Migration),
+            Box::new(m20261205_000020_application_messages::Migration),
         ]
     }
 }

@@ -108,6 +108,28 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// `application_messages`: a bank's request for more and the firm's answers, in order.
+pub mod messages {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "application_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: i64,
+        /// `bank` or `firm`.
+        pub author: String,
+        pub body: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod accesses {
     use sea_orm::entity::prelude::*;
     use serde::Serialize;

@@ -406,3 +406,106 @@ async fn the_badge_the_desk_and_the_scan_page_give_the_same_china_dates() {
         "{english}"
     );
 }
+
+#[tokio::test]
+async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 61, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let grade = code["grade"].as_str().unwrap().to_owned();
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let product = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            json!({"name": "绿效贷", "kind": "green_loan", "grades": [grade],
+                   "rate_step_bp": {grade.clone(): -20}, "max_amount_10k_cny": "5000",
+                   "term_months": 36, "valid_from": format!("{}-01-01", year - 1),
+                   "valid_until": format!("{}-12-31", year + 1)}),
+        )
+        .await
+        .json();
+    let until = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    let application = app
+        .post(
+            "/api/v1/applications",
+            Some(&firm),
+            json!({"product_id": product["id"], "amount_10k_cny": "500", "purpose": "光伏改造",
+                   "consent": {"scope": "grade", "expires_on": until}}),
+        )
+        .await
+        .json();
+    let id = application["id"].as_i64().unwrap();
+    // Not asked for anything yet: nothing to answer.
+    let early = app
+        .post(
+            &format!("/api/v1/applications/{id}/reply"),
+            Some(&firm),
+            json!({"body": "补充"}),
+        )
+        .await
+        .problem(409);
+    assert!(early["detail"].as_str().unwrap().contains("not waiting"));
+    app.post(
+        &format!("/api/v1/applications/{id}/decision"),
+        Some(&bank),
+        json!({"decision": "more_info", "reason": "请补充光伏项目备案文件编号"}),
+    )
+    .await;
+    let desk = app.page_session("firm61").await;
+    let html = app.page("/firm", Some(&desk)).await.text();
+    assert!(
+        html.contains("请补充光伏项目备案文件编号")
+            && html.contains(&format!("/firm/applications/{id}/reply")),
+        "the firm reads the request and can answer it: {html}"
+    );
+    // Another firm cannot answer it.
+    let (_, other) = app.firm_with_user(&regulator, 62, "3670").await;
+    app.post(
+        &format!("/api/v1/applications/{id}/reply"),
+        Some(&other),
+        json!({"body": "x"}),
+    )
+    .await
+    .problem(404);
+    let answered = app
+        .submit(
+            &format!("/firm/applications/{id}/reply"),
+            &desk,
+            &[("body", "备案编号：渝发改备〔2026〕88号")],
+        )
+        .await;
+    assert!(answered.status.is_redirection(), "{}", answered.text());
+    let view = app
+        .get(&format!("/api/v1/applications/{id}"), Some(&bank))
+        .await
+        .json();
+    assert_eq!(view["status"], "submitted");
+    let thread = view["thread"].as_array().unwrap();
+    assert_eq!(thread.len(), 2, "{view}");
+    assert_eq!(thread[0]["author"], "bank");
+    assert_eq!(thread[0]["body"], "请补充光伏项目备案文件编号");
+    assert_eq!(thread[1]["author"], "firm");
+    assert_eq!(thread[1]["body"], "备案编号：渝发改备〔2026〕88号");
+    let bank_desk = app.page_session("bank1").await;
+    let page = app
+        .page(&format!("/bank/applications/{id}"), Some(&bank_desk))
+        .await
+        .text();
+    assert!(
+        page.contains("往来记录") && page.contains("渝发改备〔2026〕88号"),
+        "the bank reads the thread: {page}"
+    );
+    let events = app
+        .get(
+            "/api/v1/audit/events?action=application.reply",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
+}

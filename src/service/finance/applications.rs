@@ -93,6 +93,88 @@ pub struct ApplicationView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub trace: Option<Value>,
+    /// The bank's requests for more and the firm's answers, oldest first (the request waiting
+    /// for an answer last).
+    pub thread: Vec<MessageView>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    /// `bank` or `firm`.
+    pub author: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    pub body: String,
+}
+
+/// The firm answers its bank's request for more: the request and the answer join the thread,
+/// and the application goes back to the bank as submitted.
+pub async fn reply(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+    request: ReplyRequest,
+) -> AppResult<ApplicationView> {
+    use crate::store::applications::messages;
+    if caller.role != Role::Firm {
+        return Err(AppError::Forbidden);
+    }
+    let body = crate::service::text::note("body", &request.body, 4000)?;
+    let firm_id = caller.firm_id.ok_or(AppError::Forbidden)?;
+    let updated = audited(db, &caller.actor(), async |txn, now| {
+        let a = applications::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .filter(|a| a.firm_id == firm_id)
+            .ok_or(AppError::NotFound)?;
+        if a.status != ApplicationStatus::MoreInfo {
+            return Err(AppError::Conflict(
+                crate::error::Conflict::AlreadyDone,
+                format!("application {id} is not waiting for an answer"),
+            ));
+        }
+        for (author, text, at) in [
+            (
+                "bank",
+                a.decision_reason.clone().unwrap_or_default(),
+                a.decided_at.unwrap_or(now),
+            ),
+            ("firm", body.clone(), now),
+        ] {
+            messages::Entity::insert(messages::ActiveModel {
+                application_id: Set(a.id),
+                author: Set(author.to_owned()),
+                body: Set(text),
+                created_at: Set(at),
+                ..Default::default()
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        let mut model: applications::ActiveModel = a.into();
+        model.status = Set(ApplicationStatus::Submitted);
+        model.decision_reason = Set(None);
+        model.decided_by = Set(None);
+        model.decided_at = Set(None);
+        let updated = model.update(txn).await?;
+        let change = Change {
+            action: "application.reply",
+            target_type: "application",
+            target_id: id.to_string(),
+            before: Some(json!({"status": ApplicationStatus::MoreInfo})),
+            after: Some(json!({"status": ApplicationStatus::Submitted, "reply": body})),
+        };
+        Ok(Audited::one(updated, change))
+    })
+    .await?;
+    Ok(application_views(db, std::slice::from_ref(&updated))
+        .await?
+        .remove(0))
 }
 
 pub(super) async fn application_views<C: ConnectionTrait>(
@@ -116,10 +198,41 @@ pub(super) async fn application_views<C: ConnectionTrait>(
         .map(|c| (c.serial, c.grade.0))
         .collect();
     let today = crate::service::records::today();
+    let mut threads: HashMap<i64, Vec<MessageView>> = HashMap::new();
+    for m in crate::store::rows_in::<crate::store::applications::messages::Entity, _, _>(
+        db,
+        crate::store::applications::messages::Column::ApplicationId,
+        list.iter().map(|a| a.id),
+    )
+    .await?
+    {
+        threads
+            .entry(m.application_id)
+            .or_default()
+            .push(MessageView {
+                author: m.author,
+                body: m.body,
+                at: m.created_at,
+            });
+    }
+    for thread in threads.values_mut() {
+        thread.sort_by_key(|m| m.at);
+    }
     Ok(list
         .iter()
         .map(|a| {
             let product = products.get(&a.product_id);
+            let mut thread = threads.remove(&a.id).unwrap_or_default();
+            // The request waiting for an answer.
+            if a.status == ApplicationStatus::MoreInfo
+                && let (Some(reason), Some(at)) = (&a.decision_reason, a.decided_at)
+            {
+                thread.push(MessageView {
+                    author: "bank".into(),
+                    body: reason.clone(),
+                    at,
+                });
+            }
             let firm = firms.get(&a.firm_id);
             ApplicationView {
                 id: a.id,
@@ -155,6 +268,7 @@ pub(super) async fn application_views<C: ConnectionTrait>(
                 verification: None,
                 input: None,
                 trace: None,
+                thread,
             }
         })
         .collect())

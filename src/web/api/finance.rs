@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(application_accesses))
         .routes(routes!(withdraw_consent))
         .routes(routes!(decide))
+        .routes(routes!(reply))
         .routes(routes!(finance_summary))
 }
 
@@ -158,6 +159,21 @@ async fn withdraw_consent(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ApplicationView>> {
     Ok(Json(finance::withdraw_consent(&state.db, &auth, id).await?))
+}
+
+/// The firm answers its bank's request for more: the request and the answer are kept in the
+/// application's `thread`, and it goes back to the bank as submitted. Who may call it: the
+/// firm that applied.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/reply", tag = "finance", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = finance::ReplyRequest,
+    responses((status = 200, body = ApplicationView), (status = 404, body = Problem), (status = 409, body = Problem, description = "Not waiting for an answer")))]
+async fn reply(
+    State(state): State<AppState>,
+    auth: Auth<Firm>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<finance::ReplyRequest>,
+) -> AppResult<Json<ApplicationView>> {
+    Ok(Json(finance::reply(&state.db, &auth, id, request).await?))
 }
 
 /// Decides an application: `approved` (with `amount_10k_cny`, `rate_step_bp`, `term_months`),

@@ -223,6 +223,13 @@ pub static EN: &[(&str, &str)] = &[
         "confirm_approve",
         "Approving grades the data again with today's records, signs the code and writes it to the transparency log; the firm's previous code is superseded. Approve:",
     ),
+    ("reply_label", "Answer the bank"),
+    ("reply_send", "Send the answer"),
+    (
+        "msg_replied",
+        "Your answer is sent; the application is back with the bank.",
+    ),
+    ("thread_title", "Messages"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

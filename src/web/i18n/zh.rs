@@ -190,6 +190,10 @@ pub static ZH: &[(&str, &str)] = &[
         "confirm_approve",
         "审核通过后立即按今天的记录重新核算并签发绿效码，写入透明日志，企业原有的码被取代。确认通过：",
     ),
+    ("reply_label", "答复银行（补充说明）"),
+    ("reply_send", "发送答复"),
+    ("msg_replied", "已答复银行，申请已回到银行审核。"),
+    ("thread_title", "往来记录"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

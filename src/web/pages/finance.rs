@@ -91,6 +91,10 @@ pub struct ApplicationRow {
     pub consent: String,
     pub consent_in_force: bool,
     pub at: String,
+    /// The bank's requests and the firm's answers: (who, when, what).
+    pub thread: Vec<(String, String, String)>,
+    /// The bank waits for the firm's answer.
+    pub waiting_for_firm: bool,
 }
 
 pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<ApplicationRow> {
@@ -127,6 +131,22 @@ pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<
                 consent: consent_words(t, a),
                 consent_in_force: a.consent.in_force,
                 at: views::local_time(lang, a.created_at),
+                thread: a
+                    .thread
+                    .iter()
+                    .map(|m| {
+                        (
+                            if m.author == "bank" {
+                                a.bank.clone()
+                            } else {
+                                a.firm_name.clone()
+                            },
+                            views::local_time(lang, m.at),
+                            m.body.clone(),
+                        )
+                    })
+                    .collect(),
+                waiting_for_firm: a.status == ApplicationStatus::MoreInfo,
             }
         })
         .collect()

@@ -120,3 +120,29 @@ pub(super) async fn firm_withdraw_consent(
         Err(other) => Err(PageError(other)),
     }
 }
+
+#[derive(serde::Deserialize)]
+pub(super) struct ReplyForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// The firm answers its bank's request for more (the thread is kept for both).
+pub(super) async fn firm_reply(
+    State(state): State<AppState>,
+    auth: PageAuth<Firm>,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> PageResult {
+    match finance::reply(
+        &state.db,
+        &auth.caller,
+        id,
+        finance::ReplyRequest { body: form.body },
+    )
+    .await
+    {
+        Ok(_) => back("/firm", "finance-h", Ok("msg_replied")),
+        Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
+    }
+}

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
             "/firm/applications/{id}/consent",
             post(finance::firm_withdraw_consent),
         )
+        .route("/firm/applications/{id}/reply", post(finance::firm_reply))
 }
 
 pub struct FieldView {
