@@ -20,6 +20,10 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
+    /// A firm's trail, by its USCC: events about the firm, naming it, or made by its accounts
+    /// (its submissions, approvals, codes, certifications, appeals, applications).
+    #[param(max_length = 18)]
+    pub firm: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     #[param(max_length = 40)]
@@ -74,6 +78,38 @@ fn filtered(filter: &AuditFilter) -> Select<audit::Entity> {
     }
     if let Some(v) = set(&filter.action) {
         select = select.filter(audit::Column::Action.eq(v));
+    }
+    if let Some(uscc) = set(&filter.firm) {
+        use sea_orm::sea_query::Query;
+        // Only the characters of a USCC reach the pattern.
+        let uscc: String = uscc
+            .trim()
+            .to_ascii_uppercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(18)
+            .collect();
+        let pattern = format!("%{uscc}%");
+        let accounts = Query::select()
+            .column(crate::store::accounts::Column::Id)
+            .from(crate::store::accounts::Entity)
+            .and_where(
+                crate::store::accounts::Column::FirmId.in_subquery(
+                    Query::select()
+                        .column(crate::store::firms::Column::Id)
+                        .from(crate::store::firms::Entity)
+                        .and_where(crate::store::firms::Column::Uscc.eq(uscc.clone()))
+                        .to_owned(),
+                ),
+            )
+            .to_owned();
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(audit::Column::TargetId.eq(uscc))
+                .add(audit::Column::After.like(pattern.clone()))
+                .add(audit::Column::Before.like(pattern))
+                .add(audit::Column::ActorId.in_subquery(accounts)),
+        );
     }
     if let Some(since) = filter.since {
         select = select.filter(audit::Column::At.gte(since));

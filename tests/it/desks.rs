@@ -509,3 +509,54 @@ async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
         .json();
     assert_eq!(events["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_firms_audit_trail_holds_its_submissions_codes_and_applications() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 71, "3670").await;
+    app.issue_code(&regulator, &firm, &uscc).await;
+    app.post(
+        "/api/v1/appeals",
+        Some(&firm),
+        json!({"note": "数据口径有误"}),
+    )
+    .await;
+    let (other_uscc, other) = app.firm_with_user(&regulator, 72, "3670").await;
+    app.issue_code(&regulator, &other, &other_uscc).await;
+    let trail = app
+        .get(
+            &format!("/api/v1/audit/events?firm={uscc}&limit=500"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "firm.create",
+        "assessment.submit",
+        "assessment.approve",
+        "code.issue",
+        "appeal.raise",
+    ] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+    assert!(
+        !trail.to_string().contains(&other_uscc),
+        "another firm's events are not in the trail"
+    );
+    let desk = app.page_session("reg").await;
+    let page = app
+        .page(
+            &format!("/regulator/audit?target_type=firm&target_id={uscc}"),
+            Some(&desk),
+        )
+        .await
+        .text();
+    assert!(page.matches("<tr").count() >= 5, "{page}");
+}

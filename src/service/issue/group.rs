@@ -415,7 +415,7 @@ pub(super) async fn issue_one(
             target_type: "assessment",
             target_id: id.to_string(),
             before: Some(before),
-            after: Some(json!({"status": AssessmentStatus::Approved, "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
+            after: Some(json!({"status": AssessmentStatus::Approved, "uscc": firm.uscc.to_string(), "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
         }));
     writes.audits.push((
         actor.clone(),

@@ -230,6 +230,51 @@ pub static EN: &[(&str, &str)] = &[
         "Your answer is sent; the application is back with the bank.",
     ),
     ("thread_title", "Messages"),
+    (
+        "audit_s_product_publish",
+        "{actor} published the finance product {target}",
+    ),
+    ("audit_a_product_publish", "Product published"),
+    (
+        "audit_s_product_withdraw",
+        "{actor} withdrew the finance product {target}",
+    ),
+    ("audit_a_product_withdraw", "Product withdrawn"),
+    (
+        "audit_s_application_submit",
+        "{actor} applied for finance ({target})",
+    ),
+    ("audit_a_application_submit", "Application made"),
+    (
+        "audit_s_application_decide",
+        "{actor} decided the application {target}",
+    ),
+    ("audit_a_application_decide", "Application decided"),
+    (
+        "audit_s_application_reply",
+        "{actor} answered the bank's request on application {target}",
+    ),
+    ("audit_a_application_reply", "Request answered"),
+    (
+        "audit_s_application_consent_withdraw",
+        "{actor} withdrew the consent of application {target}",
+    ),
+    ("audit_a_application_consent_withdraw", "Consent withdrawn"),
+    (
+        "audit_s_webhook_register",
+        "{actor} registered the webhook {target}",
+    ),
+    ("audit_a_webhook_register", "Webhook registered"),
+    (
+        "audit_s_webhook_disable",
+        "{actor} stopped the webhook {target}",
+    ),
+    ("audit_a_webhook_disable", "Webhook stopped"),
+    ("audit_s_firm_update", "{actor} corrected the firm {target}"),
+    ("audit_a_firm_update", "Firm corrected"),
+    ("audit_t_product", "Finance product"),
+    ("audit_t_application", "Application"),
+    ("audit_t_webhook", "Webhook"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

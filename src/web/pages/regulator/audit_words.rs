@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 26] = [
+pub const ACTIONS: [&str; 35] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -37,10 +37,19 @@ pub const ACTIONS: [&str; 26] = [
     "service_request.create",
     "service_request.answer",
     "policy.publish",
+    "product.publish",
+    "product.withdraw",
+    "application.submit",
+    "application.decide",
+    "application.reply",
+    "application.consent_withdraw",
+    "webhook.register",
+    "webhook.disable",
+    "firm.update",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 14] = [
+pub const TARGETS: [&str; 17] = [
     "assessment",
     "code",
     "firm",
@@ -55,6 +64,9 @@ pub const TARGETS: [&str; 14] = [
     "service",
     "service_request",
     "policy",
+    "product",
+    "application",
+    "webhook",
 ];
 
 /// What the sentence needs to name who and whom.

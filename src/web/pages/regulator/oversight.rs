@@ -264,9 +264,13 @@ async fn show_audit(
     let target_type = chosen(&q.target_type).filter(|v| audit_words::TARGETS.contains(&v.as_str()));
     let action = chosen(&q.action).filter(|v| audit_words::ACTIONS.contains(&v.as_str()));
     let target_id = chosen(&q.target_id).filter(|_| target_type.is_some());
+    // A firm's trail is everything about it: its own record, and every event naming it or made
+    // by its accounts (submissions, approvals, codes, certifications, appeals, applications).
+    let firm_trail = target_type.as_deref() == Some("firm");
     let filter = AuditFilter {
-        target_type: target_type.clone(),
-        target_id: target_id.clone(),
+        target_type: target_type.clone().filter(|_| !firm_trail),
+        target_id: target_id.clone().filter(|_| !firm_trail),
+        firm: target_id.clone().filter(|_| firm_trail),
         action: action.clone(),
         since: day_start(&q.since, 0),
         until: day_start(&q.until, 1),
