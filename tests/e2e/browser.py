@@ -153,6 +153,15 @@ def fits_the_phone(driver, name, prefix="phone"):
         ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
         ".filter(px => px < 12).length")
     expect(small == 0, f"{name}: no chart text under 12 px ({small} smaller)")
+    # No caption, cell or label squeezed narrower than one and a half em (a heading broken one
+    # character a line, as a table caption once was in the cards of a phone).
+    squeezed = driver.execute_script(
+        "return [...document.querySelectorAll('caption, th, td, label, dt')]"
+        ".filter(e => !(e.closest('thead') && getComputedStyle(e.closest('thead')).position === 'absolute'))"
+        ".filter(e => e.offsetWidth > 1 && e.textContent.trim().length > 2"
+        " && e.offsetWidth < 1.5 * parseFloat(getComputedStyle(e).fontSize))"
+        ".map(e => e.textContent.trim().slice(0, 20))")
+    expect(not squeezed, f"{name}: nothing squeezed to a character a line ({squeezed[:5]})")
     shot(driver, f"{prefix}-{name}")
 
 
