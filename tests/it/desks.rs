@@ -560,3 +560,51 @@ async fn a_firms_audit_trail_holds_its_submissions_codes_and_applications() {
         .text();
     assert!(page.matches("<tr").count() >= 5, "{page}");
 }
+
+#[tokio::test]
+async fn a_declared_certification_waiting_for_verification_is_not_suggested_again() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 81, "3670").await;
+    let declared = app
+        .post(
+            &format!("/api/v1/firms/{uscc}/certifications"),
+            Some(&firm),
+            json!({"kind": "iso_14001", "number": "CN-14001-7", "issuer": "某认证中心",
+                   "valid_from": "2025-01-01", "valid_until": "2028-01-01"}),
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.text());
+    let desk = app.page_session("firm81").await;
+    let page = app
+        .submit(
+            "/firm/preview",
+            &desk,
+            &[
+                ("action", "preview"),
+                ("period", "2025"),
+                ("value_added_10k_cny", "52000.5"),
+                ("electricity_10k_kwh", "1850"),
+                ("natural_gas_10k_m3", "42"),
+                ("diesel_t", "35.5"),
+                ("waste_generated_t", "3200"),
+                ("waste_stock_utilized_t", "150"),
+                ("waste_utilized_t", "3010"),
+            ],
+        )
+        .await
+        .text();
+    let way_up = page
+        .split("id=\"wayup-h\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the preview's way up");
+    assert!(
+        way_up.contains("已申报的ISO 14001 环境管理体系认证正待核验"),
+        "{way_up}"
+    );
+    assert!(
+        !way_up.contains("取得ISO 14001 环境管理体系认证"),
+        "not suggested again: {way_up}"
+    );
+}

@@ -275,6 +275,10 @@ pub static EN: &[(&str, &str)] = &[
     ("audit_t_product", "Finance product"),
     ("audit_t_application", "Application"),
     ("audit_t_webhook", "Webhook"),
+    (
+        "wayup_cert_pending",
+        "Your declared {kind} certification awaits verification; it counts once verified.",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -1078,7 +1082,7 @@ pub static EN: &[(&str, &str)] = &[
     ("report_download", "Download the diagnosis report (PDF)"),
     (
         "firm_levers_intro",
-        "The nearest ways to the next grade (the smallest change first):",
+        "On the figures of the code in force, the nearest ways to the next grade (the smallest change first):",
     ),
     (
         "lever_energy",

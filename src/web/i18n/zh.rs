@@ -233,6 +233,10 @@ pub static ZH: &[(&str, &str)] = &[
     ("audit_t_product", "金融产品"),
     ("audit_t_application", "融资申请"),
     ("audit_t_webhook", "推送地址"),
+    (
+        "wayup_cert_pending",
+        "已申报的{kind}认证正待核验，核验通过后即计入评分。",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",
@@ -901,7 +905,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("report_download", "下载绿效诊断报告（PDF）"),
     (
         "firm_levers_intro",
-        "距下一等级最近的途径（改动越小越靠前）：",
+        "按现行绿效码的评价数据，距下一等级最近的途径（改动越小越靠前）：",
     ),
     (
         "lever_energy",

@@ -204,6 +204,12 @@ pub fn veto_name(t: &Texts, kind: &str) -> String {
 
 /// The way up (methodology §9) in the page's words, one line a target grade, then the veto.
 pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
+    way_up_lines_pending(t, way_up, &[])
+}
+
+/// The way up for a firm whose certifications of the `pending` kinds are declared and wait for
+/// a regulator's verification: those are not suggested again, but named as waiting.
+pub fn way_up_lines_pending(t: &Texts, way_up: &WayUp, pending: &[String]) -> Vec<String> {
     let mut lines: Vec<String> = way_up
         .targets
         .iter()
@@ -223,7 +229,11 @@ pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
                         .replace("{t}", &w.utilized_t),
                 );
             }
-            for c in &target.certifications {
+            for c in target
+                .certifications
+                .iter()
+                .filter(|c| !pending.contains(&c.kind))
+            {
                 // The park is a place, not a certificate (methodology §4: "located in").
                 let key = if c.kind == "national_green_park" {
                     "wayup_park"
@@ -240,6 +250,18 @@ pub fn way_up_lines(t: &Texts, way_up: &WayUp) -> Vec<String> {
             }
         })
         .collect();
+    for kind in pending {
+        let helps = way_up
+            .targets
+            .iter()
+            .any(|target| target.certifications.iter().any(|c| &c.kind == kind));
+        if helps {
+            lines.push(
+                t.get("wayup_cert_pending")
+                    .replace("{kind}", &kind_name(t, kind)),
+            );
+        }
+    }
     if let Some(date) = &way_up.vetoed_until {
         lines.push(t.get("wayup_vetoed").replace("{date}", date));
     }

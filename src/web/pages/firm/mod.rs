@@ -558,12 +558,21 @@ async fn preview_firm_data(
         Ok(request) => request,
         Err(outcome) => return refusal_page(&state, lang, &auth, *outcome).await,
     };
+    // Certifications declared and waiting for verification are not suggested again.
+    let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
+    let pending: Vec<String> = crate::store::certifications::of_firm(&state.db, firm_id)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .filter(|c| !c.verified && !c.revoked)
+        .map(|c| c.kind)
+        .collect();
     match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(preview) => {
             let outcome = Outcome {
                 form: Some(form.clone()),
                 preview: Some(breakdown(&preview.trace, &preview.trace_hash, t)),
-                way_up: views::way_up_lines(t, &preview.way_up),
+                way_up: views::way_up_lines_pending(t, &preview.way_up, &pending),
                 carbon: preview
                     .carbon
                     .as_ref()
