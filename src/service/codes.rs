@@ -172,3 +172,8 @@ pub async fn current_by_uscc<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// One code's record, by serial.
+pub async fn by_serial<C: ConnectionTrait>(db: &C, serial: i64) -> AppResult<Option<codes::Model>> {
+    Ok(codes::Entity::find_by_id(serial).one(db).await?)
+}

@@ -467,3 +467,22 @@ pub async fn districts<C: sea_orm::ConnectionTrait>(db: &C) -> AppResult<Vec<Str
         .all(db)
         .await?)
 }
+
+/// The names of the firms holding a code, by USCC (public, as the scan page shows them).
+pub async fn names_with_codes<C: sea_orm::ConnectionTrait>(
+    db: &C,
+) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let rows: Vec<(crate::store::columns::StoredUscc, String)> = firms::Entity::find()
+        .select_only()
+        .column(firms::Column::Uscc)
+        .column(firms::Column::Name)
+        .filter(firms::Column::CurrentSerial.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uscc, name)| (uscc.to_string(), name.into()))
+        .collect())
+}

@@ -19,6 +19,7 @@ pub mod import;
 pub mod issue;
 pub mod keys;
 pub mod keystore;
+pub mod list_checks;
 pub mod log;
 pub mod log_guard;
 pub mod paging;

@@ -423,21 +423,7 @@ async fn scanner_script(Path(file): Path<String>) -> axum::response::Response {
 /// The names of the firms holding a code, by USCC: a code states its firm's USCC, not its name,
 /// so the scanner keeps this list (public, like the scan page's name) to name a firm offline.
 async fn firm_names(State(state): State<AppState>) -> PageResult {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-    let rows: Vec<(crate::store::columns::StoredUscc, String)> =
-        crate::store::firms::Entity::find()
-            .select_only()
-            .column(crate::store::firms::Column::Uscc)
-            .column(crate::store::firms::Column::Name)
-            .filter(crate::store::firms::Column::CurrentSerial.is_not_null())
-            .into_tuple()
-            .all(&state.db)
-            .await
-            .map_err(crate::error::AppError::from)?;
-    let firms: serde_json::Map<String, serde_json::Value> = rows
-        .into_iter()
-        .map(|(uscc, name)| (uscc.to_string(), name.into()))
-        .collect();
+    let firms = crate::service::firms::names_with_codes(&state.db).await?;
     let body = serde_json::json!({
         "updated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "firms": firms,

@@ -300,14 +300,16 @@ async fn verify_list(
         field("check").trim(),
         field("file").trim().is_empty() && field("codes").trim().is_empty(),
     ) {
-        (id, true) if !id.is_empty() => match kept_check(&state, &auth, id).await? {
-            Some(kept) => (kept.file_text, kept.pasted_text, kept.id),
-            None => {
-                let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
-                p.list_error = Some("bank_check_gone");
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
+        (id, true) if !id.is_empty() => {
+            match crate::service::list_checks::kept(&state.db, &auth.caller, id).await? {
+                Some(kept) => (kept.file_text, kept.pasted_text, kept.id),
+                None => {
+                    let mut p = page(&state, lang, &auth, Vec::new(), None).await?;
+                    p.list_error = Some("bank_check_gone");
+                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response());
+                }
             }
-        },
+        }
         _ => (
             field("file").to_owned(),
             field("codes").to_owned(),
@@ -338,7 +340,13 @@ async fn verify_list(
         ),
         _ => {
             let check_id = if check_id.is_empty() {
-                keep_check(&state, &auth, file_text, pasted_text.clone()).await?
+                crate::service::list_checks::keep(
+                    &state.db,
+                    &auth.caller,
+                    file_text,
+                    pasted_text.clone(),
+                )
+                .await?
             } else {
                 check_id
             };
@@ -364,59 +372,6 @@ async fn verify_list(
             Ok(render(&p))
         }
     }
-}
-
-/// How long a list check is kept for its downloads.
-const CHECK_KEPT_HOURS: i64 = 24;
-
-/// Keeps a check's input for a day (older checks go); its id.
-async fn keep_check(
-    state: &AppState,
-    auth: &PageAuth<Bank>,
-    file_text: String,
-    pasted_text: String,
-) -> Result<String, PageError> {
-    use crate::store::list_checks;
-    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(AppError::internal)?;
-    let id = hex::encode(id);
-    let now = chrono::Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    list_checks::Entity::delete_many()
-        .filter(list_checks::Column::CreatedAt.lt(now - chrono::Duration::hours(CHECK_KEPT_HOURS)))
-        .exec(&txn)
-        .await
-        .map_err(AppError::from)?;
-    list_checks::Entity::insert(list_checks::ActiveModel {
-        id: Set(id.clone()),
-        bank_id: Set(auth.caller.account_id),
-        file_text: Set(file_text),
-        pasted_text: Set(pasted_text),
-        created_at: Set(now),
-    })
-    .exec_without_returning(&txn)
-    .await
-    .map_err(AppError::from)?;
-    txn.commit().await.map_err(AppError::from)?;
-    Ok(id)
-}
-
-/// A check this bank made within the day, or `None`.
-async fn kept_check(
-    state: &AppState,
-    auth: &PageAuth<Bank>,
-    id: &str,
-) -> Result<Option<crate::store::list_checks::Model>, PageError> {
-    use sea_orm::EntityTrait;
-    let found = crate::store::list_checks::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
-        .await
-        .map_err(AppError::from)?;
-    Ok(found.filter(|c| {
-        c.bank_id == auth.caller.account_id
-            && c.created_at > chrono::Utc::now() - chrono::Duration::hours(CHECK_KEPT_HOURS)
-    }))
 }
 
 #[derive(serde::Deserialize)]

@@ -1,6 +1,7 @@
 //! `/firm`: a firm's dashboard — its current code and downloads, the yearly data form with a
 //! grade preview, its submissions, its certifications, and an appeal against its grade.
 
+mod appeal_desk;
 mod finance;
 mod green;
 
@@ -25,7 +26,7 @@ use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
 use crate::service::assessments::{self, AssessmentRequest};
-use crate::service::{appeals, codes, records};
+use crate::service::{codes, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
 use crate::web::csrf::CsrfForm;
@@ -37,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/firm/preview", post(preview_firm_data))
         .route("/firm/submit", post(submit_firm_data))
         .route("/firm/certifications", post(declare_certification))
-        .route("/firm/appeal", post(create_appeal))
+        .route("/firm/appeal", post(appeal_desk::create_appeal))
         .route("/firm/service-requests", post(green::request_service))
         .route("/firm/assessments/{id}/report.pdf", get(download_report))
         .route("/firm/applications", post(finance::firm_apply))
@@ -65,15 +66,6 @@ pub struct FaultLine {
 }
 
 /// The firm's newest code when it was revoked: said plainly, with the reason and the appeal.
-/// One of the firm's appeals as its desk shows it: what it said, where it stands, the decision.
-pub struct AppealLine {
-    pub raised: String,
-    pub note: String,
-    pub status: String,
-    pub decision: Option<String>,
-    pub new_code: Option<i64>,
-}
-
 pub struct RevokedCard {
     pub serial: i64,
     pub detail: String,
@@ -155,7 +147,7 @@ pub struct FirmPage {
     pub current: Option<CodeCard>,
     pub revoked: Option<RevokedCard>,
     /// The firm's appeals, newest first.
-    pub appeals: Vec<AppealLine>,
+    pub appeals: Vec<appeal_desk::AppealLine>,
     /// Certifications verified since the current grade: the grade may rise on resubmission.
     pub cert_news: Option<String>,
     pub period_error: bool,
@@ -212,15 +204,6 @@ struct CertificationForm {
     valid_until: String,
     #[serde(default)]
     evidence_note: String,
-}
-
-#[derive(serde::Deserialize)]
-struct AppealForm {
-    #[serde(default)]
-    note: String,
-    /// The revoked code appealed against (absent: the current code).
-    #[serde(default)]
-    code_serial: String,
 }
 
 /// A validation message in the page's language.
@@ -394,33 +377,7 @@ async fn page(
         },
         None => None,
     };
-    let appeals = crate::service::appeals::list(&state.db, &auth.caller, false)
-        .await?
-        .into_iter()
-        .rev()
-        .map(|a| AppealLine {
-            raised: views::local_time(lang, a.created_at),
-            note: a.note,
-            status: match (a.status, a.outcome) {
-                (crate::store::appeals::AppealStatus::Open, _) => t.get("appeal_open").to_owned(),
-                (_, Some(outcome)) => t
-                    .get(&format!("appeal_outcome_{}", outcome.as_str()))
-                    .to_owned(),
-                _ => t.get("appeal_closed").to_owned(),
-            },
-            decision: a.resolution.map(|r| {
-                t.get("appeal_decision")
-                    .replace(
-                        "{at}",
-                        &a.resolved_at
-                            .map(|at| views::local_time(lang, at))
-                            .unwrap_or_default(),
-                    )
-                    .replace("{reasons}", &r)
-            }),
-            new_code: a.new_serial,
-        })
-        .collect();
+    let appeals = appeal_desk::lines(state, lang, &auth.caller).await?;
     let industry = super::industry_name(state, lang, &firm.industry_code).await?;
     let green = green_desk(state, lang, auth, &firm).await?;
     let finance = finance_desk(state, lang, auth, &firm).await?;
@@ -650,21 +607,4 @@ async fn declare_certification(
         }
         Err(other) => Err(PageError(other)),
     }
-}
-
-async fn create_appeal(
-    State(state): State<AppState>,
-    auth: PageAuth<Firm>,
-    CsrfForm(form): CsrfForm<AppealForm>,
-) -> PageResult {
-    let code_serial = match form.code_serial.trim() {
-        "" => None,
-        serial => Some(serial.parse().map_err(|_| AppError::NotFound)?),
-    };
-    let request = appeals::AppealRequest {
-        note: form.note,
-        code_serial,
-    };
-    appeals::raise(&state.db, &auth.caller, request).await?;
-    Ok(Redirect::to("/firm?msg=msg_appeal_sent").into_response())
 }

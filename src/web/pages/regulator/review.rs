@@ -181,10 +181,7 @@ async fn assessment_page(
         .unwrap_or_default();
     let t = lang.texts();
     let code = match a.code_serial {
-        Some(serial) => <crate::store::codes::Entity as sea_orm::EntityTrait>::find_by_id(serial)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?,
+        Some(serial) => crate::service::codes::by_serial(&state.db, serial).await?,
         None => None,
     };
     let status = code
