@@ -385,28 +385,68 @@ async fn the_desks_apply_decide_and_show_every_read_and_the_figures() {
             .header("location")
             .contains("msg_product_published")
     );
-    // A refusal comes back as table keys, shown in words.
+    // A refused form comes back with what was typed and every fault beside its box, at once.
+    let (bad_box, bad_grade) = if step_field == "step_d" {
+        ("step_c", "C")
+    } else {
+        ("step_d", "D")
+    };
     let refused = app
         .submit(
             "/bank/products",
             &bank,
             &[
-                ("name", "x"),
-                ("kind", "green_loan"),
+                ("name", "转型贷 2026"),
+                ("kind", "transition_loan"),
                 (step_field, "-25"),
+                (bad_box, "九十"),
                 ("max_amount_10k_cny", "0"),
-                ("term_months", "24"),
+                ("term_months", "400"),
+                ("districts", "渝中区"),
                 ("valid_from", "2026-01-01"),
                 ("valid_until", "2026-12-31"),
+                ("description", "仅限技改"),
             ],
         )
         .await;
-    let location = refused.header("location").to_owned();
-    assert!(location.contains("err=err_positive"), "{location}");
-    let shown = app.page(&location, Some(&bank)).await.text();
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text()
+    );
+    let shown = refused.text();
+    let beside = |id: &str| -> String {
+        let at = shown
+            .find(&format!("id=\"{id}-err\""))
+            .unwrap_or_else(|| panic!("no fault beside {id}: {shown}"));
+        shown[at..].split("</span>").next().unwrap().to_owned()
+    };
+    assert!(beside("pr-max").contains("必须大于 0"), "{shown}");
+    assert!(beside("pr-term").contains("1 至 360"), "{shown}");
     assert!(
-        shown.contains("最高额度（万元）：") && shown.contains("必须大于 0"),
-        "{shown}"
+        shown.contains(&format!(
+            "{bad_grade} 级的利率调整须为 −500 至 500 之间的整数"
+        )),
+        "the grade whose rate step is wrong is named: {shown}"
+    );
+    assert!(shown.contains("有 3 处填写需要修改"), "{shown}");
+    for typed in [
+        "value=\"转型贷 2026\"",
+        "value=\"九十\"",
+        "value=\"-25\"",
+        "value=\"400\"",
+        "value=\"渝中区\"",
+        "value=\"2026-12-31\"",
+        ">仅限技改</textarea>",
+        "value=\"transition_loan\" selected",
+    ] {
+        assert!(shown.contains(typed), "the form keeps {typed}");
+    }
+    assert_eq!(
+        app.count("products").await,
+        1,
+        "a refused form stores nothing"
     );
     let crafted = app
         .page("/bank?err=%3Cb%3Ehello&field=x", Some(&bank))

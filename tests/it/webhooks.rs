@@ -211,15 +211,27 @@ async fn the_bank_desk_registers_a_webhook_shows_its_secret_once_and_refuses_pri
             &[("url", "http://127.0.0.1:9/hook")],
         )
         .await;
-    assert_eq!(refused.status, StatusCode::SEE_OTHER);
-    let shown = app
-        .page(refused.header("location"), Some(&desk))
-        .await
-        .text();
+    // The refusal is beside the webhook form (not in the products' section), the address kept.
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let shown = refused.text();
+    let beside = shown
+        .split("id=\"hook-url-err\"")
+        .nth(1)
+        .expect("the fault is beside the address box");
     assert!(
-        shown.contains("接收地址") && !shown.contains("whsec_"),
+        beside.split("</span>").next().unwrap().contains("接收地址")
+            && shown.contains("value=\"http://127.0.0.1:9/hook\"")
+            && !shown.contains("whsec_"),
         "{shown}"
     );
+    let products_section = shown
+        .split("id=\"products-h\"")
+        .nth(1)
+        .unwrap()
+        .split("id=\"watch-h\"")
+        .next()
+        .unwrap();
+    assert!(!products_section.contains("接收地址"));
     assert_eq!(app.count("webhooks").await, 0);
     let added = app
         .submit(
@@ -229,7 +241,7 @@ async fn the_bank_desk_registers_a_webhook_shows_its_secret_once_and_refuses_pri
         )
         .await;
     // 203.0.113.0/24 is a documentation range: refused too.
-    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    assert_eq!(added.status, StatusCode::UNPROCESSABLE_ENTITY);
     let public = app
         .submit("/bank/webhooks", &desk, &[("url", "https://8.8.8.8/hook")])
         .await;

@@ -215,71 +215,124 @@ pub(super) fn fixed(text: &str) -> Option<Fixed> {
     parse_decimal(text).ok().map(Fixed::from)
 }
 
-/// A bank publishes a product.
-pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<ProductView> {
-    if caller.role != Role::Bank {
-        return Err(AppError::Forbidden);
-    }
-    let name = crate::service::text::line("name", &new.name, 200)?;
-    let kind = new.kind;
-    let grades = fields::grades("grades", &new.grades)?;
+/// A product's fields once checked.
+pub struct CheckedProduct {
+    name: String,
+    grades: Vec<Grade>,
+    max_amount: String,
+    divisions: Vec<String>,
+    districts: Vec<String>,
+    carbon_levels: Vec<u8>,
+    description: String,
+}
+
+/// Keeps a check's value, or its fault among the others.
+fn kept<T>(faults: &mut Vec<AppError>, checked: AppResult<T>) -> Option<T> {
+    checked.map_err(|e| faults.push(e)).ok()
+}
+
+/// Checks every field of a new product and answers with **all** its faults at once (a page
+/// shows each beside its field; the API answers with the first).
+pub fn check_product(new: &NewProduct) -> Result<CheckedProduct, Vec<AppError>> {
+    let mut faults = Vec::new();
+    let name = kept(
+        &mut faults,
+        crate::service::text::line("name", &new.name, 200),
+    );
+    let grades = kept(&mut faults, fields::grades("grades", &new.grades));
     for (g, bp) in &new.rate_step_bp {
         let field = format!("rate_step_bp.{g}");
-        let grade = Grade::parse(g).ok_or_else(|| {
-            AppError::field_fault(crate::grading::Fault::OneOf, &field, "not a grade")
-        })?;
-        if !grades.contains(&grade) {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::NotEligible,
-                field,
+        let fault = match Grade::parse(g) {
+            None => Some(AppError::field_fault(Fault::OneOf, &field, "not a grade")),
+            Some(grade) if !new.grades.contains(&grade) => Some(AppError::field_fault(
+                Fault::NotEligible,
+                &field,
                 "a grade the product does not take",
-            ));
-        }
-        if !(-MAX_STEP_BP..=MAX_STEP_BP).contains(bp) {
-            return Err(AppError::field_fault(
-                crate::grading::Fault::Range,
-                field,
+            )),
+            Some(_) if !(-MAX_STEP_BP..=MAX_STEP_BP).contains(bp) => Some(AppError::field_fault(
+                Fault::Range,
+                &field,
                 "at most 500 basis points either way",
-            ));
-        }
+            )),
+            Some(_) => None,
+        };
+        faults.extend(fault);
     }
-    if let Some(g) = grades
+    if let Some(g) = new
+        .grades
         .iter()
         .find(|g| !new.rate_step_bp.contains_key(g.as_str()))
     {
-        return Err(AppError::field_fault(
-            crate::grading::Fault::Combination,
+        faults.push(AppError::field_fault(
+            Fault::Combination,
             format!("rate_step_bp.{}", g.as_str()),
             "every grade the product takes needs its rate step",
         ));
     }
-    let max_amount = amount("max_amount_10k_cny", &new.max_amount_10k_cny)?;
+    let max_amount = kept(
+        &mut faults,
+        amount("max_amount_10k_cny", &new.max_amount_10k_cny),
+    );
     if !(1..=360).contains(&new.term_months) {
-        return Err(AppError::field_fault(
-            crate::grading::Fault::Range,
+        faults.push(AppError::field_fault(
+            Fault::Range,
             "term_months",
             "must be 1 to 360 months",
         ));
     }
-    let divisions = fields::divisions("divisions", &new.divisions)?;
-    let districts = fields::districts("districts", &new.districts)?;
+    let divisions = kept(&mut faults, fields::divisions("divisions", &new.divisions));
+    let districts = kept(&mut faults, fields::districts("districts", &new.districts));
     let mut carbon_levels = new.carbon_levels.clone();
     if let Some(bad) = carbon_levels.iter().find(|l| !(1..=5).contains(*l)) {
-        return Err(AppError::field_fault(
-            crate::grading::Fault::Range,
+        faults.push(AppError::field_fault(
+            Fault::Range,
             "carbon_levels",
             format!("{bad} is not a carbon-efficiency level (1 to 5)"),
         ));
     }
     carbon_levels.sort_unstable();
     carbon_levels.dedup();
-    let (valid_from, valid_until) = (new.valid_from, new.valid_until);
-    if valid_until < valid_from {
-        return Err(AppError::fault("valid_until", Fault::DateOrder));
+    if new.valid_until < new.valid_from {
+        faults.push(AppError::fault("valid_until", Fault::DateOrder));
     }
-    let description =
-        crate::service::text::optional_note("description", Some(&new.description), 4000)?
-            .unwrap_or_default();
+    let description = kept(
+        &mut faults,
+        crate::service::text::optional_note("description", Some(&new.description), 4000),
+    );
+    match (name, grades, max_amount, divisions, districts, description) {
+        (Some(name), Some(grades), Some(max_amount), Some(divisions), Some(districts), Some(d))
+            if faults.is_empty() =>
+        {
+            Ok(CheckedProduct {
+                name,
+                grades,
+                max_amount,
+                divisions,
+                districts,
+                carbon_levels,
+                description: d.unwrap_or_default(),
+            })
+        }
+        _ => Err(faults),
+    }
+}
+
+/// A bank publishes a product.
+pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<ProductView> {
+    if caller.role != Role::Bank {
+        return Err(AppError::Forbidden);
+    }
+    let CheckedProduct {
+        name,
+        grades,
+        max_amount,
+        divisions,
+        districts,
+        carbon_levels,
+        description,
+    } = check_product(&new).map_err(|mut faults| faults.remove(0))?;
+    let kind = new.kind;
+    let (valid_from, valid_until) = (new.valid_from, new.valid_until);
     let grade_names: Vec<&str> = grades.iter().map(|g| g.as_str()).collect();
     audited(db, &caller.actor(), async |txn, now| {
         let model = products::ActiveModel {

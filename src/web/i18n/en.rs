@@ -279,6 +279,30 @@ pub static EN: &[(&str, &str)] = &[
         "wayup_cert_pending",
         "Your declared {kind} certification awaits verification; it counts once verified.",
     ),
+    (
+        "form_has_faults",
+        "{n} entries need changing — see the note under each; everything you typed is kept.",
+    ),
+    (
+        "product_err_no_grade",
+        "Fill in the rate step of at least one grade the product takes.",
+    ),
+    (
+        "product_err_step",
+        "The rate step for grade {grade} must be a whole number from −500 to 500 (basis points).",
+    ),
+    (
+        "product_err_term",
+        "The term must be a whole number of months from 1 to 360.",
+    ),
+    ("hook_event_code_issued", "New code notice"),
+    (
+        "hook_event_code_superseded",
+        "Grade change notice (code superseded)",
+    ),
+    ("hook_event_code_revoked", "Revocation notice"),
+    ("hook_event_code_expiring", "Expiry reminder"),
+    ("hook_event_other", "Notice"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

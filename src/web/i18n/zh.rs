@@ -237,6 +237,24 @@ pub static ZH: &[(&str, &str)] = &[
         "wayup_cert_pending",
         "已申报的{kind}认证正待核验，核验通过后即计入评分。",
     ),
+    (
+        "form_has_faults",
+        "有 {n} 处填写需要修改，见各栏下方的说明；已填写的内容都保留着。",
+    ),
+    ("product_err_no_grade", "至少为一个适用等级填写利率调整。"),
+    (
+        "product_err_step",
+        "{grade} 级的利率调整须为 −500 至 500 之间的整数（基点）。",
+    ),
+    ("product_err_term", "期限须为 1 至 360 之间的整数（月）。"),
+    ("hook_event_code_issued", "新码签发通知"),
+    (
+        "hook_event_code_superseded",
+        "等级变更通知（旧码被新码取代）",
+    ),
+    ("hook_event_code_revoked", "撤销通知"),
+    ("hook_event_code_expiring", "到期提醒"),
+    ("hook_event_other", "通知"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

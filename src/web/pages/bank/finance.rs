@@ -5,6 +5,8 @@ use crate::service::fields;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::error::AppError;
@@ -26,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/bank/applications/{id}/decision", post(bank_decide))
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize)]
 pub struct ProductForm {
     #[serde(default)]
     pub name: String,
@@ -59,74 +61,168 @@ pub struct ProductForm {
     pub description: String,
 }
 
+/// The product form's rate-step boxes: the grade, and the box's name.
+const STEP_BOXES: [(Grade, &str); 5] = [
+    (Grade::APlus, "step_aplus"),
+    (Grade::A, "step_a"),
+    (Grade::B, "step_b"),
+    (Grade::C, "step_c"),
+    (Grade::D, "step_d"),
+];
+
+impl ProductForm {
+    fn step(&self, grade: Grade) -> &str {
+        match grade {
+            Grade::APlus => &self.step_aplus,
+            Grade::A => &self.step_a,
+            Grade::B => &self.step_b,
+            Grade::C => &self.step_c,
+            Grade::D => &self.step_d,
+        }
+    }
+}
+
+/// A fault of the product form: the box it is shown beside, and its words.
+pub type BoxFault = (String, String);
+
+/// The box a service field's fault belongs beside (`rate_step_bp.A+` → `step_aplus`).
+fn product_box(field: &str) -> String {
+    if let Some(grade) = field.strip_prefix("rate_step_bp.") {
+        return STEP_BOXES
+            .iter()
+            .find(|(g, _)| g.as_str() == grade)
+            .map_or("steps", |(_, name)| name)
+            .to_owned();
+    }
+    match field {
+        "grades" => "steps",
+        "carbon_levels" => "carbon_at_most",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// Publishes a product; a refused form comes back with everything typed and every fault beside
+/// its box, all at once.
 pub(super) async fn bank_publish(
     State(state): State<AppState>,
+    lang: Lang,
     auth: PageAuth<Bank>,
     CsrfForm(form): CsrfForm<ProductForm>,
 ) -> PageResult {
+    let t = lang.texts();
+    let mut faults: Vec<BoxFault> = Vec::new();
     // A grade is taken when its rate step is filled in.
     let mut grades = Vec::new();
     let mut steps = std::collections::BTreeMap::new();
-    for (grade, step) in [
-        (Grade::APlus, &form.step_aplus),
-        (Grade::A, &form.step_a),
-        (Grade::B, &form.step_b),
-        (Grade::C, &form.step_c),
-        (Grade::D, &form.step_d),
-    ] {
-        let step = step.trim().replace('－', "-");
+    for (grade, name) in STEP_BOXES {
+        let step = form.step(grade).trim().replace(['－', '−'], "-");
         if step.is_empty() {
             continue;
         }
-        let bp: i32 = match step.parse() {
-            Ok(bp) => bp,
-            Err(_) => {
-                let r = Refusal {
-                    field: "rate_step_bp".to_owned(),
-                    key: "err_invalid",
-                };
-                return back("/bank", "products-h", Err(r));
+        match step.parse::<i32>() {
+            Ok(bp) => {
+                grades.push(grade);
+                steps.insert(grade.as_str().to_owned(), bp);
             }
-        };
-        grades.push(grade);
-        steps.insert(grade.as_str().to_owned(), bp);
+            Err(_) => faults.push((name.to_owned(), step_words(t, grade))),
+        }
     }
-    let published = async {
-        let new = NewProduct {
-            name: form.name,
-            kind: fields::one_of("kind", &form.kind)?,
-            grades,
-            rate_step_bp: steps,
-            max_amount_10k_cny: crate::web::pages::data_form::plain_amount(
-                &form.max_amount_10k_cny,
-            )
-            .unwrap_or(form.max_amount_10k_cny),
-            term_months: form.term_months.trim().parse().unwrap_or(0),
-            divisions: Vec::new(),
-            districts: crate::web::pages::provider::districts_of(&form.districts),
-            carbon_levels: match form.carbon_at_most.trim() {
-                "" => Vec::new(),
-                worst => match worst.parse::<u8>() {
-                    Ok(n @ 1..=5) => (1..=n).collect(),
-                    _ => {
-                        return Err(AppError::field_fault(
-                            crate::grading::Fault::OneOf,
-                            "carbon_levels",
-                            "not a carbon-efficiency level",
-                        ));
-                    }
-                },
-            },
-            valid_from: fields::date("valid_from", &form.valid_from)?,
-            valid_until: fields::date("valid_until", &form.valid_until)?,
-            description: form.description,
-        };
-        finance::publish(&state.db, &auth.caller, new).await
+    if grades.is_empty() && faults.is_empty() {
+        faults.push(("steps".to_owned(), t.get("product_err_no_grade").to_owned()));
+    }
+    let kind = match fields::one_of("kind", &form.kind) {
+        Ok(kind) => kind,
+        Err(err) => {
+            add_fault(t, &mut faults, err)?;
+            crate::store::products::ProductKind::ALL[0]
+        }
     };
-    match published.await {
-        Ok(_) => back("/bank", "products-h", Ok("msg_product_published")),
-        Err(err) => back("/bank", "products-h", Err(Refusal::of(err)?)),
+    let mut date = |field: &str, text: &str| -> Result<chrono::NaiveDate, PageError> {
+        fields::date(field, text).or_else(|err| {
+            add_fault(t, &mut faults, err)?;
+            Ok(chrono::Utc::now().date_naive())
+        })
+    };
+    let valid_from = date("valid_from", &form.valid_from)?;
+    let valid_until = date("valid_until", &form.valid_until)?;
+    let term_months = match form.term_months.trim().parse::<i32>() {
+        Ok(n) => n,
+        Err(_) => {
+            let err = AppError::fault("term_months", crate::grading::Fault::Range);
+            add_fault(t, &mut faults, err)?;
+            1
+        }
+    };
+    let carbon_levels = match form.carbon_at_most.trim() {
+        "" => Vec::new(),
+        worst => match worst.parse::<u8>() {
+            Ok(n @ 1..=5) => (1..=n).collect(),
+            _ => {
+                let err = AppError::fault("carbon_levels", crate::grading::Fault::OneOf);
+                add_fault(t, &mut faults, err)?;
+                Vec::new()
+            }
+        },
+    };
+    let new = NewProduct {
+        name: form.name.clone(),
+        kind,
+        grades,
+        rate_step_bp: steps,
+        max_amount_10k_cny: crate::web::pages::data_form::plain_amount(&form.max_amount_10k_cny)
+            .unwrap_or_else(|_| form.max_amount_10k_cny.clone()),
+        term_months,
+        divisions: Vec::new(),
+        districts: crate::web::pages::provider::districts_of(&form.districts),
+        carbon_levels,
+        valid_from,
+        valid_until,
+        description: form.description.clone(),
+    };
+    if let Err(found) = finance::check_product(&new) {
+        for err in found {
+            add_fault(t, &mut faults, err)?;
+        }
     }
+    if faults.is_empty() {
+        match finance::publish(&state.db, &auth.caller, new).await {
+            Ok(_) => return back("/bank", "products-h", Ok("msg_product_published")),
+            Err(err) => add_fault(t, &mut faults, err)?,
+        }
+    }
+    let mut p = super::page(&state, lang, &auth, Vec::new(), None).await?;
+    p.product_form = form;
+    p.product_faults = faults;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+}
+
+/// Adds a fault beside its box (one a box; a conflict or a fault of no box above the form).
+fn add_fault(
+    t: &crate::web::i18n::Texts,
+    faults: &mut Vec<BoxFault>,
+    err: AppError,
+) -> Result<(), PageError> {
+    let field = match &err {
+        AppError::Validation { field, .. } => field.clone(),
+        _ => String::new(),
+    };
+    let name = product_box(&field);
+    if faults.iter().any(|(f, _)| *f == name) {
+        return Ok(());
+    }
+    let words = match STEP_BOXES.iter().find(|(_, n)| *n == name) {
+        Some((grade, _)) => step_words(t, *grade),
+        None if name == "term_months" => t.get("product_err_term").to_owned(),
+        None => t.get(Refusal::of(err)?.key).to_owned(),
+    };
+    faults.push((name, words));
+    Ok(())
+}
+
+/// "A+ 级的利率调整须为 −500 至 500 之间的整数（基点）。"
+fn step_words(t: &crate::web::i18n::Texts, grade: Grade) -> String {
+    t.get("product_err_step").replace("{grade}", grade.as_str())
 }
 
 pub(super) async fn bank_withdraw(

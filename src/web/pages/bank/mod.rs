@@ -93,6 +93,32 @@ pub struct BankPage {
     pub applications: Vec<super::finance::ApplicationRow>,
     pub kinds: Vec<(&'static str, String)>,
     pub finance_error: Option<String>,
+    /// The product form as typed, after a refusal.
+    pub product_form: finance::ProductForm,
+    /// Each refused box of the product form with its fault.
+    pub product_faults: Vec<finance::BoxFault>,
+    /// The webhook form's refusal, beside it, and the address typed.
+    pub webhook_error: Option<String>,
+    pub webhook_url: String,
+}
+
+impl BankPage {
+    /// The fault shown beside a box of the product form.
+    pub fn product_fault(&self, name: &str) -> Option<&str> {
+        self.product_faults
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, words)| words.as_str())
+    }
+
+    /// The faults of the rate-step boxes, together under them.
+    pub fn step_faults(&self) -> Vec<&str> {
+        self.product_faults
+            .iter()
+            .filter(|(f, _)| f.starts_with("step"))
+            .map(|(_, words)| words.as_str())
+            .collect()
+    }
 }
 
 pub struct WebhookRow {
@@ -210,6 +236,10 @@ pub(super) async fn page(
             .map(|k| (k.as_str(), super::finance::kind_name(t, k)))
             .collect(),
         finance_error: None,
+        product_form: finance::ProductForm::default(),
+        product_faults: Vec::new(),
+        webhook_error: None,
+        webhook_url: String::new(),
         webhooks: webhook_rows(state, lang, auth).await?,
         new_secret: None,
         watch_error: None,

@@ -2,6 +2,8 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::post;
 
 use super::WebhookRow;
@@ -53,7 +55,14 @@ pub(super) async fn webhook_rows(
                         ),
                     (None, None) => t.get("delivery_queued").to_owned(),
                 };
-                format!("{} · {} · {state_words}", d.event_type, d.message_id)
+                // The event in words; its message id stays in the API's delivery list.
+                let key = format!("hook_event_{}", d.event_type.replace('.', "_"));
+                let event = if t.has(&key) {
+                    t.get(&key)
+                } else {
+                    t.get("hook_event_other")
+                };
+                format!("{event} · {state_words}")
             })
             .collect();
         let health = match (&hook.stopped_reason, hook.failing_since) {
@@ -89,6 +98,7 @@ pub(super) async fn bank_register_webhook(
     auth: PageAuth<Bank>,
     CsrfForm(form): CsrfForm<WebhookForm>,
 ) -> PageResult {
+    let url = form.url.clone();
     let new = crate::service::webhooks::NewWebhook { url: form.url };
     let allow = state.config.webhook_allow_private;
     match crate::service::webhooks::register(&state.db, &auth.caller, new, allow).await {
@@ -104,7 +114,19 @@ pub(super) async fn bank_register_webhook(
             p.new_secret = hook.secret;
             Ok(render(&p))
         }
-        Err(err) => back("/bank", "webhooks-h", Err(Refusal::of(err)?)),
+        Err(err) => {
+            let t = lang.texts();
+            let refusal = Refusal::of(err)?;
+            let words = match refusal.field.as_str() {
+                "url" => format!("{}：{}", t.get("webhook_url"), t.get(refusal.key)),
+                _ => refusal.words(t),
+            };
+            let mut p =
+                crate::web::pages::bank::page(&state, lang, &auth, Vec::new(), None).await?;
+            p.webhook_error = Some(words);
+            p.webhook_url = url;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+        }
     }
 }
 
