@@ -44,7 +44,7 @@ pub struct Change {
 }
 
 /// `(now − before) ÷ before` in per cent, rounded to one decimal; `None` when `before` is 0.
-fn percent_change(before: &str, now: &str) -> Option<(Fixed, bool)> {
+pub fn percent_change(before: &str, now: &str) -> Option<(Fixed, bool)> {
     let before = Fixed::from(parse_decimal(before).ok()?);
     let now = Fixed::from(parse_decimal(now).ok()?);
     if before.is_zero() {
@@ -74,9 +74,12 @@ pub fn changes(before: &Figures, now: &Figures) -> Vec<Change> {
     .collect()
 }
 
-/// One year on the profile: the newest submission of that year (and how many there were).
+/// One year on the profile: the newest submission of that year (and how many there were), or
+/// the approved one below it.
 pub struct Year {
     pub assessment: assessments::Model,
+    /// The year's approved submission shown under a newer one that is not approved.
+    pub approved_behind: bool,
     pub figures: Option<Figures>,
     pub submissions: usize,
     pub changes: Vec<Change>,
@@ -112,28 +115,54 @@ pub async fn profile<C: ConnectionTrait>(db: &C, uscc: &str) -> AppResult<Profil
     for a in &all {
         *count.entry(a.period).or_default() += 1;
     }
+    // Each year's newest submission; and when that is not the approved one, the approved one
+    // too — the figures behind the year's code stay in view while a resubmission is reviewed.
     let mut years: Vec<Year> = Vec::new();
-    for a in all {
-        if years
-            .last()
-            .is_some_and(|y| y.assessment.period == a.period)
-        {
+    for a in &all {
+        if years.iter().any(|y| y.assessment.period == a.period) {
             continue;
         }
+        let newest_approved = a.status == AssessmentStatus::Approved;
         years.push(Year {
-            figures: figures_of(&a),
+            figures: figures_of(a),
             submissions: count.get(&a.period).copied().unwrap_or(1),
             changes: Vec::new(),
-            assessment: a,
+            assessment: a.clone(),
+            approved_behind: false,
         });
+        if !newest_approved
+            && let Some(approved) = all
+                .iter()
+                .find(|b| b.period == a.period && b.status == AssessmentStatus::Approved)
+        {
+            years.push(Year {
+                figures: figures_of(approved),
+                submissions: 0,
+                changes: Vec::new(),
+                assessment: approved.clone(),
+                approved_behind: true,
+            });
+        }
     }
-    for i in 0..years.len() {
-        let previous = years
-            .get(i + 1)
-            .filter(|p| p.assessment.period + 1 == years[i].assessment.period)
-            .and_then(|p| p.figures.clone());
-        if let (Some(before), Some(now)) = (previous, years[i].figures.clone()) {
-            years[i].changes = changes(&before, &now);
+    // A year is compared with the year before's approved figures (its newest when none was).
+    let before_of = |period: i32| -> Option<Figures> {
+        let of_year: Vec<&Year> = years
+            .iter()
+            .filter(|y| y.assessment.period == period)
+            .collect();
+        of_year
+            .iter()
+            .find(|y| y.assessment.status == AssessmentStatus::Approved)
+            .or(of_year.first())
+            .and_then(|y| y.figures.clone())
+    };
+    let previous: Vec<Option<Figures>> = years
+        .iter()
+        .map(|y| before_of(y.assessment.period - 1))
+        .collect();
+    for (year, before) in years.iter_mut().zip(previous) {
+        if let (Some(before), Some(now)) = (before, year.figures.as_ref()) {
+            year.changes = changes(&before, now);
         }
     }
     let codes = codes::Entity::find()
@@ -150,6 +179,24 @@ pub async fn profile<C: ConnectionTrait>(db: &C, uscc: &str) -> AppResult<Profil
         certifications,
         vetoes,
     })
+}
+
+/// The approved assessment of a firm's year other than `except` (the newest, which the code in
+/// force was issued for when one is): what a resubmission is reviewed against.
+pub async fn approved_of_year<C: ConnectionTrait>(
+    db: &C,
+    firm_id: crate::store::ids::FirmId,
+    period: i32,
+    except: i64,
+) -> AppResult<Option<assessments::Model>> {
+    Ok(assessments::Entity::find()
+        .filter(assessments::Column::FirmId.eq(firm_id))
+        .filter(assessments::Column::Period.eq(period))
+        .filter(assessments::Column::Status.eq(AssessmentStatus::Approved))
+        .filter(assessments::Column::Id.ne(except))
+        .order_by_desc(assessments::Column::Id)
+        .one(db)
+        .await?)
 }
 
 /// What the review queue flags about a submission under review.

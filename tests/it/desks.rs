@@ -608,3 +608,74 @@ async fn a_declared_certification_waiting_for_verification_is_not_suggested_agai
         "not suggested again: {way_up}"
     );
 }
+
+#[tokio::test]
+async fn a_resubmission_is_reviewed_beside_the_years_approved_figures() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 31, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    // The firm files the same year again with 5 % less electricity and no diesel.
+    let mut again = crate::helpers::yearly_data(&uscc);
+    again["energy"] = json!([{"carrier": "electricity_kwh", "quantity": "17575000"},
+                             {"carrier": "natural_gas_m3", "quantity": "420000"}]);
+    let resubmitted = app.post("/api/v1/assessments", Some(&firm), again).await;
+    assert_eq!(
+        resubmitted.status,
+        StatusCode::CREATED,
+        "{}",
+        resubmitted.text()
+    );
+    let id = resubmitted.json()["id"].as_i64().unwrap();
+    let desk = app.page_session("reg").await;
+    let review = app
+        .page(&format!("/regulator/assessments/{id}"), Some(&desk))
+        .await
+        .text();
+    let section = review
+        .split("id=\"compare-h\"")
+        .nth(1)
+        .expect("the resubmission is compared with the approved filing")
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        section.contains(&format!("签发了第 {} 号码", code["serial"])),
+        "{section}"
+    );
+    let row_of = |what: &str| -> String {
+        let at = section
+            .find(&format!(">{what}</th>"))
+            .unwrap_or_else(|| panic!("no row {what}: {section}"));
+        section[at..].split("</tr>").next().unwrap().to_owned()
+    };
+    let electricity = row_of("电力");
+    assert!(
+        electricity.contains("17,575,000 千瓦时")
+            && electricity.contains("18,500,000 千瓦时")
+            && electricity.contains("−5.0%"),
+        "{electricity}"
+    );
+    assert!(row_of("柴油").contains("删除"));
+    assert!(row_of("综合能源消费量").contains("吨标准煤"));
+    assert!(
+        !section.contains(">天然气</th>"),
+        "an item equal in both is left out"
+    );
+
+    // The firm's profile keeps the figures behind the code in force in view.
+    let profile = app
+        .page(&format!("/regulator/firms/{uscc}"), Some(&desk))
+        .await
+        .text();
+    assert!(
+        profile.contains(&format!("/regulator/assessments/{id}\""))
+            && profile.contains("已批准的申报 · 现行码的依据"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains("data-label=\"综合能源消费量（吨标准煤）\""),
+        "the phone's cards keep the units"
+    );
+}

@@ -3,6 +3,7 @@
 //! verification, appeals), and oversight (distribution charts, the audit trail).
 
 mod audit_words;
+mod compare;
 mod finance;
 mod green;
 mod oversight;

@@ -132,6 +132,10 @@ pub struct YearRow {
     pub intensity: String,
     pub waste_rate: String,
     pub submissions: usize,
+    /// The year's approved figures under a newer submission, and whether the code in force
+    /// was issued for them.
+    pub approved_behind: bool,
+    pub behind_code: bool,
     /// (words, large)
     pub changes: Vec<(String, bool)>,
 }
@@ -250,6 +254,8 @@ async fn profile_page(
                     .map(|r| format!("{}%", views::percent(r, 2)))
                     .unwrap_or_else(|| t.get("not_applicable").to_owned()),
                 submissions: y.submissions,
+                approved_behind: y.approved_behind,
+                behind_code: a.code_serial.is_some() && a.code_serial == p.firm.current_serial,
                 changes: y.changes.iter().map(|c| change_words(t, c)).collect(),
             }
         })

@@ -164,6 +164,9 @@ pub struct AssessmentPage {
     pub revocable: Option<i64>,
     /// Its carbon efficiency as recorded, with the carbon way up and the trace hash.
     pub carbon: Option<(super::super::carbon::CarbonSummary, String)>,
+    /// A resubmission under review beside the year's approved filing: the note, and what
+    /// differs.
+    pub compare: Option<(String, Vec<super::compare::CompareRow>)>,
 }
 
 async fn assessment_page(
@@ -225,7 +228,30 @@ async fn assessment_page(
         }
         _ => None,
     };
+    // A submission under review is read beside the year's approved filing, if there is one.
+    let compare = match a.status {
+        crate::store::assessments::AssessmentStatus::Submitted => {
+            match profile::approved_of_year(&state.db, a.firm_id, a.period, a.id).await? {
+                Some(approved) => {
+                    let before: Trace =
+                        serde_json::from_str(&approved.trace).map_err(AppError::internal)?;
+                    let code = approved
+                        .code_serial
+                        .map(|s| t.get("compare_code").replace("{serial}", &s.to_string()))
+                        .unwrap_or_default();
+                    let note = t
+                        .get("compare_note")
+                        .replace("{id}", &approved.id.to_string())
+                        .replace("{code}", &code);
+                    Some((note, super::compare::rows(t, &trace, &before)))
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
     Ok(AssessmentPage {
+        compare,
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
         id,
