@@ -329,8 +329,42 @@ pub struct FirmQuery {
     pub grade: Option<String>,
     pub division: Option<String>,
     pub district: Option<String>,
+    /// A part of the firm's name, or the start of its USCC (full-width characters taken).
+    pub q: Option<String>,
+    /// `name` (A→Z), `score` (best first, ungraded last), `score_asc`, `newest`; by default
+    /// in the order registered.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u64>,
+}
+
+/// How the firm list is ordered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirmSort {
+    Registered,
+    Name,
+    ScoreDesc,
+    ScoreAsc,
+    Newest,
+}
+
+impl FirmSort {
+    fn parse(text: Option<&str>) -> AppResult<Self> {
+        Ok(match text.map(str::trim).unwrap_or_default() {
+            "" => FirmSort::Registered,
+            "name" => FirmSort::Name,
+            "score" => FirmSort::ScoreDesc,
+            "score_asc" => FirmSort::ScoreAsc,
+            "newest" => FirmSort::Newest,
+            _ => {
+                return Err(AppError::field_fault(
+                    crate::grading::Fault::OneOf,
+                    "sort",
+                    "must be name, score, score_asc or newest",
+                ));
+            }
+        })
+    }
 }
 
 /// The regulator's list of firms, filtered by current grade, industry division and district.
@@ -369,17 +403,84 @@ pub async fn list_firms(
     if let Some(district) = &query.district {
         select = select.filter(firms::Column::District.eq(district.as_str()));
     }
-    let page = super::paging::keyset(
-        db,
-        select,
-        firms::Column::Id,
-        |f| f.id.0,
-        query.cursor.as_deref(),
-        query.limit,
-    )
-    .await?;
+    if let Some(q) = query
+        .q
+        .as_deref()
+        .map(search_text)
+        .filter(|q| !q.is_empty())
+    {
+        if q.chars().count() > 100 {
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Range,
+                "q",
+                "at most 100 characters",
+            ));
+        }
+        let uscc_start = format!("{}%", q.to_ascii_uppercase());
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(firms::Column::Name.like(format!("%{q}%")))
+                .add(firms::Column::Uscc.like(uscc_start)),
+        );
+    }
+    let sort = FirmSort::parse(query.sort.as_deref())?;
+    let page = if sort == FirmSort::Registered {
+        super::paging::keyset(
+            db,
+            select,
+            firms::Column::Id,
+            |f| f.id.0,
+            query.cursor.as_deref(),
+            query.limit,
+        )
+        .await?
+    } else {
+        sorted_page(db, select, sort, query.cursor.as_deref(), query.limit).await?
+    };
     let table = super::benchmarks::in_force(db, caches).await?;
     Ok(page.map(|f| FirmSummary::of(&f, &table)))
+}
+
+/// A search as typed: full-width letters and digits folded (NFKC), the LIKE wildcards dropped.
+fn search_text(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.trim()
+        .nfkc()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect()
+}
+
+/// One page of a sorted firm list; the cursor is the number of rows before it.
+async fn sorted_page(
+    db: &crate::db::Db,
+    select: sea_orm::Select<firms::Entity>,
+    sort: FirmSort,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> AppResult<super::assessments::Page<firms::Model>> {
+    use sea_orm::sea_query::{Expr, NullOrdering, Order};
+    use sea_orm::{QueryOrder, QuerySelect};
+    let limit = super::paging::page_limit(limit)?;
+    let skip = u64::try_from(super::paging::page_cursor(cursor)?).unwrap_or(0);
+    let score = || Expr::cust("CAST(current_score AS REAL)");
+    let select = match sort {
+        FirmSort::Name => select.order_by_asc(firms::Column::Name),
+        FirmSort::ScoreDesc => select.order_by_with_nulls(score(), Order::Desc, NullOrdering::Last),
+        FirmSort::ScoreAsc => select.order_by_with_nulls(score(), Order::Asc, NullOrdering::Last),
+        FirmSort::Newest | FirmSort::Registered => select.order_by_desc(firms::Column::Id),
+    };
+    let mut rows = select
+        .order_by_asc(firms::Column::Id)
+        .offset(skip)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok(super::assessments::Page {
+        items: rows,
+        next_cursor: more.then(|| (skip + limit).to_string()),
+    })
 }
 
 /// A firm's public summary: name, industry, current grade and code.

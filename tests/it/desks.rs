@@ -679,3 +679,76 @@ async fn a_resubmission_is_reviewed_beside_the_years_approved_figures() {
         "the phone's cards keep the units"
     );
 }
+
+#[tokio::test]
+async fn the_firm_list_finds_by_name_or_uscc_and_sorts_by_score() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let mut usccs = Vec::new();
+    for n in 41..=43 {
+        let (uscc, firm) = app.firm_with_user(&regulator, n, "3670").await;
+        if n != 42 {
+            app.issue_code(&regulator, &firm, &uscc).await;
+        }
+        usccs.push(uscc);
+    }
+    let desk = app.page_session("reg").await;
+    let by_name = app
+        .page(
+            &format!("/regulator/firms?q={}", crate::helpers::enc("企业42")),
+            Some(&desk),
+        )
+        .await
+        .text();
+    assert!(by_name.contains(&usccs[1]) && !by_name.contains(&usccs[0]));
+    // The start of a USCC, typed with full-width digits, finds the firm.
+    let full_width: String = usccs[2][..17]
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap(),
+            other => other,
+        })
+        .collect();
+    let by_uscc = app
+        .page(
+            &format!("/regulator/firms?q={}", crate::helpers::enc(&full_width)),
+            Some(&desk),
+        )
+        .await
+        .text();
+    assert!(
+        by_uscc.contains(&usccs[2]) && !by_uscc.contains(&usccs[1]),
+        "{by_uscc}"
+    );
+    let none = app
+        .page(
+            "/regulator/firms?q=%E6%97%A0%E6%AD%A4%E4%BC%81%E4%B8%9A",
+            Some(&desk),
+        )
+        .await
+        .text();
+    assert!(none.contains("没有符合条件的企业"));
+    // Sorted by score, the ungraded firm comes last; pages follow the same order.
+    let api = app
+        .get("/api/v1/firms?sort=score&limit=2", Some(&regulator))
+        .await
+        .json();
+    let first: Vec<&str> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["uscc"].as_str().unwrap())
+        .collect();
+    assert!(!first.contains(&usccs[1].as_str()), "{api}");
+    let cursor = api["next_cursor"].as_str().expect("a second page");
+    let rest = app
+        .get(
+            &format!("/api/v1/firms?sort=score&limit=2&cursor={cursor}"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(rest["items"][0]["uscc"], usccs[1].as_str());
+    let refused = app.get("/api/v1/firms?sort=grade", Some(&regulator)).await;
+    assert_eq!(refused.problem(422)["field"], "sort");
+}

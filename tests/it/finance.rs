@@ -578,6 +578,26 @@ async fn the_desks_apply_decide_and_show_every_read_and_the_figures() {
         "{csv}"
     );
     assert!(csv.contains(&format!("{grade},1,1,1000,-25.0")), "{csv}");
+    // The chart says what it shows, in which unit, and paints a grade in its own colour.
+    let by_grade = app
+        .page(
+            &format!("/regulator/finance?by=grade&period={period}"),
+            Some(&reg),
+        )
+        .await
+        .text();
+    assert!(
+        by_grade.contains(&format!(
+            "<figcaption>{period} 年获批绿色金融金额（万元），按绿效等级</figcaption>"
+        )),
+        "{by_grade}"
+    );
+    let colour =
+        gec::code::badge::grade_colours(gec::grading::Grade::parse(grade.as_str()).unwrap()).0;
+    assert!(
+        by_grade.contains(&format!("height=\"16\" fill=\"{colour}\"")),
+        "{by_grade}"
+    );
     // The scan page lists the product publicly.
     let url = code["url"].as_str().unwrap();
     let (_, c) = url.split_once("/C/").unwrap();

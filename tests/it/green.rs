@@ -410,6 +410,21 @@ async fn policies_match_firms_by_grade_district_and_certification_without_applyi
         page.contains("本区专项") && page.contains("firms.xlsx"),
         "{page}"
     );
+    // The card names who qualifies, each linked to the firm's page.
+    let card = page
+        .split("本区专项")
+        .nth(1)
+        .unwrap()
+        .split("</li></ul>")
+        .next()
+        .unwrap();
+    assert!(
+        card.contains("查看符合条件的企业")
+            && card.contains(&format!(
+                "<a href=\"/regulator/firms/{uscc}\">测试企业4</a>"
+            )),
+        "{card}"
+    );
     let csv = app
         .page(&format!("/regulator/policies/{id}/firms.csv"), Some(&desk))
         .await

@@ -324,6 +324,24 @@ pub static EN: &[(&str, &str)] = &[
     ("compare_grade", "Grade and score"),
     ("compare_certs", "Certifications counted"),
     ("compare_none", "none"),
+    ("firm_search", "Find a firm"),
+    ("firm_search_hint", "Firm name or USCC"),
+    ("firm_search_none", "No firm matches."),
+    ("sort_by", "Sort"),
+    ("sort_registered", "As registered"),
+    ("sort_name", "By name"),
+    ("sort_score", "By score (high to low)"),
+    ("sort_score_asc", "By score (low to high)"),
+    ("sort_newest", "Newest first"),
+    ("policy_firms_who", "Which firms qualify"),
+    (
+        "policy_firms_more",
+        "These are the {n} best graded; the CSV and Excel downloads list every firm.",
+    ),
+    (
+        "finance_chart_title",
+        "Green finance approved in {period} (10,000 CNY), by {by}",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -1305,7 +1323,6 @@ pub static EN: &[(&str, &str)] = &[
     ("finance_approved", "Approved"),
     ("finance_amount", "Approved (10,000 CNY)"),
     ("finance_avg_step", "Mean rate step (bp)"),
-    ("finance_chart", "Amount approved"),
     ("firm_finance_title", "Green finance"),
     (
         "firm_no_products",

@@ -143,7 +143,8 @@ pub fn distribution(
 }
 
 /// One bar a group for an amount (the approved green finance, in 10,000 CNY), 320 units wide
-/// like the other charts: the group's name on its own line, the bar and the amount below.
+/// like the other charts: the group's name on its own line, the bar and the amount below; a
+/// group that is a grade (`A+` … `D`) in that grade's colour, as everywhere else.
 pub fn amounts(t: &Texts, title: &str, rows: &[(String, String)]) -> String {
     if rows.is_empty() {
         return format!("<p>{}</p>", escape(t.get("none_yet")));
@@ -163,8 +164,9 @@ pub fn amounts(t: &Texts, title: &str, rows: &[(String, String)]) -> String {
     for (i, (group, amount)) in rows.iter().enumerate() {
         let y = i as f64 * row_h;
         let w = bar_w * value(amount) / max;
+        let colour = Grade::parse(group).map_or("#1e7d3a", |g| grade_colours(g).0);
         svg.push_str(&format!(
-            r##"<text x="0" y="{:.1}" font-size="13" fill="#1a1a1a">{}</text><rect x="0" y="{:.1}" width="{w:.1}" height="16" fill="#1e7d3a"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#1a1a1a">{}</text>"##,
+            r##"<text x="0" y="{:.1}" font-size="13" fill="#1a1a1a">{}</text><rect x="0" y="{:.1}" width="{w:.1}" height="16" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#1a1a1a">{}</text>"##,
             y + 14.0,
             escape(&fit(group, 46)),
             y + 20.0,

@@ -32,6 +32,8 @@ pub struct FinancePage {
     /// (key, applications, approved, amount, average step)
     pub rows: Vec<(String, u64, u64, String, String)>,
     pub chart: String,
+    /// What the chart shows, with its unit and year.
+    pub chart_title: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -106,9 +108,13 @@ pub(super) async fn regulator_finance(
             &out,
         );
     }
+    let chart_title = t
+        .get("finance_chart_title")
+        .replace("{period}", &period.to_string())
+        .replace("{by}", &t.get(&format!("finance_by_{by}")).to_lowercase());
     let chart = crate::web::pages::charts::amounts(
         t,
-        t.get("finance_chart"),
+        &chart_title,
         &rows
             .iter()
             .map(|r| (r.0.clone(), r.3.replace(',', "")))
@@ -127,6 +133,7 @@ pub(super) async fn regulator_finance(
         years: (this_year - 4..=this_year).rev().collect(),
         rows,
         chart,
+        chart_title,
     })
     .into_response())
 }

@@ -131,7 +131,12 @@ pub struct PolicyRow {
     pub benefit: String,
     pub valid: String,
     pub firms: usize,
+    /// The first qualifying firms (USCC, name, grade), best grade first; all are in the files.
+    pub shown_firms: Vec<(String, String, String)>,
 }
+
+/// How many qualifying firms a policy's card names (the downloads hold all).
+const NAMED_FIRMS: usize = 20;
 
 #[derive(Default, serde::Deserialize)]
 pub struct PolicyForm {
@@ -252,6 +257,15 @@ async fn policies_page(
             conditions: conditions(t, &p),
             valid: format!("{} – {}", p.valid_from, p.valid_until),
             firms: firms.len(),
+            shown_firms: {
+                let mut named: Vec<&QualifyingFirm> = firms.iter().collect();
+                named.sort_by(|a, b| a.grade.cmp(&b.grade).then(a.name.cmp(&b.name)));
+                named
+                    .into_iter()
+                    .take(NAMED_FIRMS)
+                    .map(|f| (f.uscc.clone(), f.name.clone(), f.grade.as_str().to_owned()))
+                    .collect()
+            },
             title: p.title,
             issuer: p.issuer,
             benefit: p.benefit,

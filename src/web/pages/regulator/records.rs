@@ -70,6 +70,10 @@ pub struct FirmsPage {
     pub filter_grade: String,
     pub filter_division: String,
     pub filter_district: String,
+    pub filter_q: String,
+    pub filter_sort: String,
+    /// (value, shown)
+    pub sorts: Vec<(&'static str, String)>,
     pub error: Option<String>,
     pub rows: Vec<FirmRow>,
     pub next_cursor: Option<String>,
@@ -80,6 +84,8 @@ struct FirmFilter {
     grade: Option<String>,
     division: Option<String>,
     district: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     msg: Option<String>,
 }
@@ -95,6 +101,8 @@ async fn show_firms(
         grade: nonempty(&q.grade),
         division: nonempty(&q.division),
         district: nonempty(&q.district),
+        q: nonempty(&q.q),
+        sort: nonempty(&q.sort),
         cursor: q.cursor.clone(),
         limit: Some(100),
     };
@@ -114,6 +122,8 @@ async fn show_firms(
             ("grade", &q.grade),
             ("division", &q.division),
             ("district", &q.district),
+            ("q", &q.q),
+            ("sort", &q.sort),
         ] {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 url.push_str(&format!(
@@ -154,6 +164,18 @@ async fn show_firms(
         filter_grade: q.grade.unwrap_or_default(),
         filter_division: q.division.unwrap_or_default(),
         filter_district: q.district.unwrap_or_default(),
+        filter_q: q.q.unwrap_or_default(),
+        filter_sort: q.sort.unwrap_or_default(),
+        sorts: [
+            ("", "sort_registered"),
+            ("name", "sort_name"),
+            ("score", "sort_score"),
+            ("score_asc", "sort_score_asc"),
+            ("newest", "sort_newest"),
+        ]
+        .into_iter()
+        .map(|(v, key)| (v, lang.texts().get(key).to_owned()))
+        .collect(),
         error,
         rows: rows
             .into_iter()
