@@ -131,6 +131,65 @@ impl Texts {
         self.map.contains_key(key)
     }
 
+    /// The language's colon: full-width in Chinese, `: ` in English.
+    pub fn colon(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "：",
+            Lang::En => ": ",
+        }
+    }
+
+    /// The language's comma.
+    pub fn comma(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "，",
+            Lang::En => ", ",
+        }
+    }
+
+    /// The language's opening bracket (English sets it off with a space).
+    pub fn open(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "（",
+            Lang::En => " (",
+        }
+    }
+
+    pub fn close(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "）",
+            Lang::En => ")",
+        }
+    }
+
+    /// An amount of money given in 10,000 CNY, as a reader of the language says it: "2,000 万元";
+    /// "CNY 20,000,000" (10,000 CNY is no English unit). Text that is no amount stays as it is.
+    pub fn money_10k(&self, amount: &str) -> String {
+        use crate::grading::decimal::{Fixed, parse_decimal};
+        let plain = amount.replace(',', "");
+        match (self.lang, parse_decimal(plain.trim())) {
+            (Lang::Zh, Ok(d)) => format!(
+                "{} 万元",
+                crate::web::pages::views::grouped(&Fixed::from(d).fixed_text())
+            ),
+            (Lang::En, Ok(d)) => {
+                let yuan = (Fixed::from(d) * Fixed::integer(10_000)).round(2);
+                let text = yuan.fixed_text();
+                let text = text
+                    .strip_suffix(".00")
+                    .map(str::to_owned)
+                    .unwrap_or(text.clone());
+                format!("CNY {}", crate::web::pages::views::grouped(&text))
+            }
+            _ => amount.to_owned(),
+        }
+    }
+
+    /// `inner` in the language's brackets: "（…）" or " (…)".
+    pub fn paren(&self, inner: &str) -> String {
+        format!("{}{inner}{}", self.open(), self.close())
+    }
+
     /// The name of a grade's colour (§4 of the methodology).
     pub fn grade_name(&self, grade: &str) -> &'static str {
         let g = crate::grading::Grade::parse(grade);

@@ -40,24 +40,66 @@ fn em(c: char) -> f64 {
     }
 }
 
-/// Breaks a text into lines no wider than `width` points at `size`.
+/// Breaks a text into lines no wider than `width` points at `size`: between words (at spaces,
+/// and around CJK characters, each a word of its own), and inside a word only when the word
+/// alone is wider than the line. A line never starts with a space or a closing mark.
 pub fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
-    let mut lines = Vec::new();
+    let width_of = |s: &str| s.chars().map(|c| em(c) * size).sum::<f64>();
+    let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    let mut used = 0.0;
-    for c in text.chars() {
-        let w = em(c) * size;
-        if used + w > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-            used = 0.0;
+    for word in words(text) {
+        let candidate = format!("{line}{word}");
+        if width_of(candidate.trim_end()) <= width
+            || line.trim().is_empty() && width_of(word) <= width
+        {
+            line = candidate;
+            continue;
         }
-        line.push(c);
-        used += w;
+        if !line.trim().is_empty() {
+            lines.push(line.trim_end().to_owned());
+            line = String::new();
+        }
+        let word = word.trim_start();
+        if width_of(word) <= width {
+            line.push_str(word);
+            continue;
+        }
+        // A word wider than the line: broken where it must be.
+        for c in word.chars() {
+            if width_of(&line) + em(c) * size > width && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
     }
-    if !line.is_empty() {
-        lines.push(line);
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_owned());
     }
     lines
+}
+
+/// The pieces a line may break between: a run of Latin letters and digits with the spaces
+/// before it, or one CJK character with the closing punctuation after it (kept on its line).
+fn words(text: &str) -> Vec<&str> {
+    let wide = |c: char| !c.is_ascii() && em(c) >= 1.0;
+    let closing = |c: char| "，。、；：？！）》」』】,.;:?!)".contains(c);
+    let opening = |c: char| "（《「『【(−".contains(c);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let ends = match next {
+            None => true,
+            Some(n) if closing(n) || opening(c) => false,
+            Some(n) => wide(c) || closing(c) && wide(n) || wide(n) || n == ' ' && c != ' ',
+        };
+        if ends {
+            out.push(&text[start..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    out
 }
 
 /// The page being drawn, top to bottom.
@@ -119,6 +161,23 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         y: 40.0,
         bottom: HEIGHT - 80.0,
     };
+    // The footer's lines are counted first: the body stops above them.
+    let footer_hashes = format!(
+        "{} · {} · {} {}{}",
+        trace.methodology,
+        trace.benchmarks,
+        t.get("trace_hash"),
+        data.assessment.trace_hash,
+        data.assessment
+            .carbon_hash
+            .as_ref()
+            .map(|h| format!(" · {} {h}", t.get("carbon_trace_hash")))
+            .unwrap_or_default()
+    );
+    let footer_lines = wrap(&footer_hashes, 8.0, WIDTH - 2.0 * MARGIN).len()
+        + wrap(t.get("report_footer"), 8.0, WIDTH - 2.0 * MARGIN).len();
+    let footer_top = HEIGHT - 18.0 - footer_lines as f64 * 8.0 * 1.45;
+    page.bottom = footer_top - 16.0;
     page.text(MARGIN, 20.0, "700", "#ffffff", t.get("report_title"));
     page.svg.push_str(&format!(
         r##"<text x="{:.1}" y="40" font-size="10" fill="#ffffff" text-anchor="end">{}</text>"##,
@@ -147,21 +206,26 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         Lang::Zh => &data.industry.0,
         Lang::En => &data.industry.1,
     };
-    page.text(
-        MARGIN,
-        10.0,
-        "400",
-        "#444444",
-        &format!(
-            "{} {} · {} {} · {} {}",
-            t.get("uscc"),
-            data.firm.uscc,
-            t.get("industry"),
-            industry,
-            t.get("district"),
-            data.firm.district
-        ),
+    // The firm's particulars, wrapped between their parts (English runs longer than a line).
+    let subtitle = format!(
+        "{} {} · {} {} · {} {}",
+        t.get("uscc"),
+        data.firm.uscc,
+        t.get("industry"),
+        industry,
+        t.get("district"),
+        views::district_name(lang, &data.firm.district)
     );
+    for (i, line) in wrap(&subtitle, 10.0, WIDTH - 2.0 * MARGIN)
+        .iter()
+        .take(3)
+        .enumerate()
+    {
+        if i > 0 {
+            page.y += 14.0;
+        }
+        page.text(MARGIN, 10.0, "400", "#444444", line);
+    }
     // The grade, the score and the code, with its QR on the right.
     let top = page.y + 14.0;
     page.svg.push_str(&format!(
@@ -256,9 +320,24 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         let mut sources: Vec<String> = summary
             .sources
             .iter()
-            .map(|s| format!("{} {}：{} t（{}）", s.name, s.quantity, s.co2_t, s.share))
+            .map(|s| {
+                format!(
+                    "{} {}{}{} {}{}",
+                    s.name,
+                    s.quantity,
+                    t.colon(),
+                    s.co2_t,
+                    t.get("unit_t"),
+                    t.paren(&s.share)
+                )
+            })
             .collect();
-        sources.push(format!("{} {} t", t.get("carbon_total"), summary.total));
+        sources.push(format!(
+            "{} {} {}",
+            t.get("carbon_total"),
+            summary.total,
+            t.get("unit_t")
+        ));
         if let Some(green) = &summary.green_share {
             sources.push(green.clone());
         }
@@ -299,10 +378,14 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
             .take(LIST_MAX)
             .map(|r| {
                 format!(
-                    "{}（{}，{}）{}",
+                    "{}{} {}",
                     r.service.name,
-                    r.service.provider,
-                    t.get(&format!("cat_{}", r.service.category.as_str())),
+                    t.paren(&format!(
+                        "{}{}{}",
+                        r.service.provider,
+                        t.comma(),
+                        t.get(&format!("cat_{}", r.service.category.as_str()))
+                    )),
                     r.service.contact
                 )
             })
@@ -318,30 +401,23 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
             .policies
             .iter()
             .take(LIST_MAX)
-            .map(|p| format!("{}（{}）：{}", p.title, p.issuer, p.benefit))
+            .map(|p| {
+                format!(
+                    "{}{}{}{}",
+                    p.title,
+                    t.paren(&p.issuer),
+                    t.colon(),
+                    p.benefit
+                )
+            })
             .collect();
         page.bullets(&items);
     }
 
     // The footer: what the grade rests on, and how to check it.
-    page.y = HEIGHT - 46.0;
+    page.y = footer_top;
     page.bottom = HEIGHT;
-    page.paragraph(
-        8.0,
-        &format!(
-            "{} · {} · {} {}{}",
-            trace.methodology,
-            trace.benchmarks,
-            t.get("trace_hash"),
-            data.assessment.trace_hash,
-            data.assessment
-                .carbon_hash
-                .as_ref()
-                .map(|h| format!(" · {} {h}", t.get("carbon_trace_hash")))
-                .unwrap_or_default()
-        ),
-        0.0,
-    );
+    page.paragraph(8.0, &footer_hashes, 0.0);
     page.paragraph(8.0, t.get("report_footer"), 0.0);
     page.svg.push_str("</svg>");
     page.svg
@@ -390,4 +466,41 @@ pub fn headers(id: i64) -> [(axum::http::HeaderName, String); 2] {
             format!("attachment; filename=\"gec-report-{id}.pdf\""),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn english_breaks_between_words_and_chinese_between_characters() {
+        let text = "The general industrial solid waste utilisation rate is measured against the industry benchmark and its leading value.";
+        let lines = wrap(text, 10.0, 200.0);
+        assert!(lines.len() > 1);
+        for line in &lines {
+            assert!(!line.starts_with(' ') && !line.ends_with(' '), "{line:?}");
+        }
+        assert_eq!(lines.join(" "), text, "no word is cut in two");
+        let zh = wrap(
+            "万元工业增加值能耗为行业基准的百分之九十五，一般工业固体废物综合利用率高于行业基准。",
+            10.0,
+            100.0,
+        );
+        assert!(
+            zh.iter()
+                .all(|l| !l.starts_with('，') && !l.starts_with('。')),
+            "{zh:?}"
+        );
+        assert_eq!(
+            zh.concat(),
+            "万元工业增加值能耗为行业基准的百分之九十五，一般工业固体废物综合利用率高于行业基准。"
+        );
+        // Only a word wider than the line is broken inside.
+        let long = wrap("x ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10.0, 60.0);
+        assert!(long.iter().all(|l| l.chars().count() <= 8), "{long:?}");
+        assert_eq!(
+            long.concat().replace(' ', ""),
+            "xABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        );
+    }
 }

@@ -342,6 +342,11 @@ pub static EN: &[(&str, &str)] = &[
         "finance_chart_title",
         "Green finance approved in {period} (10,000 CNY), by {by}",
     ),
+    ("scan_log_summary", "Public log record"),
+    (
+        "scan_log_words",
+        "This code is recorded in the public append-only transparency log as entry {n}. The data below are for technical staff to verify independently (machine-readable).",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -416,7 +421,6 @@ pub static EN: &[(&str, &str)] = &[
     ("finance_none", "Not eligible for green finance at present."),
     ("rate_step", "Indicative rate step"),
     ("services_title", "Services offered"),
-    ("log_index", "Log index"),
     ("log_entry", "log entry"),
     ("inclusion_proof", "inclusion proof"),
     (
@@ -1265,7 +1269,7 @@ pub static EN: &[(&str, &str)] = &[
     ("app_more_info", "The bank asks for more"),
     (
         "decision_approved_words",
-        "{amount} × 10,000 CNY approved, {rate}, {term} months",
+        "{amount} approved, {rate}, {term} months",
     ),
     ("consent_withdrawn", "Consent withdrawn"),
     ("consent_scope_grade", "the grade and the code"),

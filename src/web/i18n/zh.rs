@@ -291,6 +291,11 @@ pub static ZH: &[(&str, &str)] = &[
         "finance_chart_title",
         "{period} 年获批绿色金融金额（万元），按{by}",
     ),
+    ("scan_log_summary", "公开日志记录"),
+    (
+        "scan_log_words",
+        "此码已记入公开、只增不改的透明日志，序号 {n}。下列数据供技术人员独立核验（机器可读格式）。",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",
@@ -350,7 +355,6 @@ pub static ZH: &[(&str, &str)] = &[
     ("finance_none", "暂不符合绿色金融支持条件。"),
     ("rate_step", "参考利率调整"),
     ("services_title", "可获得的服务"),
-    ("log_index", "日志序号"),
     ("log_entry", "日志条目"),
     ("inclusion_proof", "包含证明"),
     (
@@ -1058,7 +1062,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("app_more_info", "银行需要补充材料"),
     (
         "decision_approved_words",
-        "批准 {amount} 万元，{rate}，期限 {term} 个月",
+        "批准 {amount}，{rate}，期限 {term} 个月",
     ),
     ("consent_withdrawn", "已撤回数据授权"),
     ("consent_scope_grade", "绿效等级和绿效码"),

@@ -105,7 +105,7 @@ pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<
                     .get("decision_approved_words")
                     .replace(
                         "{amount}",
-                        &views::grouped(d.amount_10k_cny.as_deref().unwrap_or("")),
+                        &t.money_10k(d.amount_10k_cny.as_deref().unwrap_or("")),
                     )
                     .replace(
                         "{rate}",
@@ -201,7 +201,7 @@ pub fn offer_names(t: &Texts, offers: &[ProductOffer]) -> Vec<String> {
         .map(|o| {
             let rate = o
                 .rate_step_bp_for_grade
-                .map(|bp| format!("（{}）", views::rate_step_words(t, bp)))
+                .map(|bp| t.paren(&views::rate_step_words(t, bp)))
                 .unwrap_or_default();
             format!("{} · {}{rate}", o.product.bank, o.product.name)
         })

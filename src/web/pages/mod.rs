@@ -248,7 +248,12 @@ impl Refusal {
         if field.is_empty() {
             t.get(key).to_owned()
         } else {
-            format!("{}：{}", views::field_label(t, field), t.get(key))
+            format!(
+                "{}{}{}",
+                views::field_label(t, field),
+                t.colon(),
+                t.get(key)
+            )
         }
     }
 }

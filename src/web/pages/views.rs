@@ -87,7 +87,9 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
         value_added: energy.value_added_10k_cny.clone(),
         intensity: energy.intensity.clone(),
         energy_baseline: energy.baseline.clone(),
-        ratio: energy.ratio.clone(),
+        // As a percentage with every digit of the trace (the indicator lines round it to one
+        // decimal), so the two read as one figure.
+        ratio: format!("{}%", exact_percent(&energy.ratio)),
         energy_score: energy.score.clone(),
         waste_applicable: waste.applicable,
         // Percentages with the trace's exact digits (× 100 is exact).
@@ -383,7 +385,8 @@ pub fn indicator_lines(t: &Texts, trace: &Trace, industry: &str) -> Vec<String> 
     let mut lines = vec![
         t.get("ind_energy")
             .replace("{intensity}", &number(&energy.intensity, 4))
-            .replace("{pct}", &percent(&energy.ratio, 0))
+            // One decimal: a ratio of 0.997 is "99.7 %", never the "100 %" that reads as equal.
+            .replace("{pct}", &percent(&energy.ratio, 1))
             .replace("{baseline}", &number(&energy.baseline, 4))
             .replace("{industry}", industry),
         t.get("ind_energy_total")
@@ -450,5 +453,71 @@ mod tests {
         assert_eq!(number("0.0725", 3), "0.073");
         assert_eq!(percent("0.600750", 2), "60.08");
         assert_eq!(percent("1.0588", 0), "106");
+    }
+}
+
+/// Chongqing's districts and counties (and its new areas) by their names in English; a name
+/// not listed (another province's, a firm's own wording) is shown as it was given.
+const DISTRICTS_EN: &[(&str, &str)] = &[
+    ("渝中区", "Yuzhong District"),
+    ("大渡口区", "Dadukou District"),
+    ("江北区", "Jiangbei District"),
+    ("沙坪坝区", "Shapingba District"),
+    ("九龙坡区", "Jiulongpo District"),
+    ("南岸区", "Nan'an District"),
+    ("北碚区", "Beibei District"),
+    ("渝北区", "Yubei District"),
+    ("巴南区", "Banan District"),
+    ("万州区", "Wanzhou District"),
+    ("涪陵区", "Fuling District"),
+    ("黔江区", "Qianjiang District"),
+    ("长寿区", "Changshou District"),
+    ("江津区", "Jiangjin District"),
+    ("合川区", "Hechuan District"),
+    ("永川区", "Yongchuan District"),
+    ("南川区", "Nanchuan District"),
+    ("綦江区", "Qijiang District"),
+    ("大足区", "Dazu District"),
+    ("璧山区", "Bishan District"),
+    ("铜梁区", "Tongliang District"),
+    ("潼南区", "Tongnan District"),
+    ("荣昌区", "Rongchang District"),
+    ("开州区", "Kaizhou District"),
+    ("梁平区", "Liangping District"),
+    ("武隆区", "Wulong District"),
+    ("城口县", "Chengkou County"),
+    ("丰都县", "Fengdu County"),
+    ("垫江县", "Dianjiang County"),
+    ("忠县", "Zhong County"),
+    ("云阳县", "Yunyang County"),
+    ("奉节县", "Fengjie County"),
+    ("巫山县", "Wushan County"),
+    ("巫溪县", "Wuxi County"),
+    ("石柱土家族自治县", "Shizhu Tujia Autonomous County"),
+    (
+        "秀山土家族苗族自治县",
+        "Xiushan Tujia and Miao Autonomous County",
+    ),
+    (
+        "酉阳土家族苗族自治县",
+        "Youyang Tujia and Miao Autonomous County",
+    ),
+    (
+        "彭水苗族土家族自治县",
+        "Pengshui Miao and Tujia Autonomous County",
+    ),
+    ("两江新区", "Liangjiang New Area"),
+    ("重庆高新区", "Chongqing High-tech Zone"),
+    ("万盛经开区", "Wansheng Economic Development Zone"),
+];
+
+/// A district's name in the page's language (the stored name is Chinese).
+pub fn district_name(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => name.to_owned(),
+        Lang::En => DISTRICTS_EN
+            .iter()
+            .find(|(zh, _)| *zh == name.trim())
+            .map_or_else(|| name.to_owned(), |(_, en)| (*en).to_owned()),
     }
 }

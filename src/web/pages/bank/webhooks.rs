@@ -118,7 +118,12 @@ pub(super) async fn bank_register_webhook(
             let t = lang.texts();
             let refusal = Refusal::of(err)?;
             let words = match refusal.field.as_str() {
-                "url" => format!("{}：{}", t.get("webhook_url"), t.get(refusal.key)),
+                "url" => format!(
+                    "{}{}{}",
+                    t.get("webhook_url"),
+                    t.colon(),
+                    t.get(refusal.key)
+                ),
                 _ => refusal.words(t),
             };
             let mut p =

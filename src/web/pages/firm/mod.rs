@@ -386,7 +386,7 @@ async fn page(
         firm_name: firm.name.clone(),
         uscc: firm.uscc.to_string(),
         industry,
-        district: firm.district.clone(),
+        district: views::district_name(lang, &firm.district),
         current,
         revoked,
         appeals,

@@ -69,6 +69,7 @@ pub(super) async fn regulator_finance(
                 Lang::En => b.name_en.clone(),
             },
         ),
+        "district" => views::district_name(lang, key),
         _ => key.to_owned(),
     };
     let rows: Vec<(String, u64, u64, String, String)> = summary

@@ -85,7 +85,10 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
             .entry(grade)
             .or_default() += 1;
         *by_district
-            .entry(firm.district.clone())
+            .entry(crate::web::pages::views::district_name(
+                lang,
+                &firm.district,
+            ))
             .or_default()
             .entry(grade)
             .or_default() += 1;
@@ -119,7 +122,7 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
     let carbon_by_division = carbon_lines(by_industry, &division_name);
     let carbon_by_district = carbon_lines(
         crate::service::carbon_summary::overview(&state.db, &auth.caller, "district").await?,
-        &|d: &str| d.to_owned(),
+        &|d: &str| super::super::views::district_name(lang, d),
     );
     Ok(render(&ChartsPage {
         c: Chrome::of(lang, &auth),

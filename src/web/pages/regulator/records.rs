@@ -187,7 +187,7 @@ async fn show_firms(
                 },
                 name: f.name,
                 uscc: f.uscc,
-                district: f.district,
+                district: views::district_name(lang, &f.district),
                 grade: f.grade.map(|g| g.to_string()).unwrap_or_default(),
                 score: f.score.unwrap_or_default(),
                 serial: f.code_serial,

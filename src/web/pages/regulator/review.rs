@@ -308,8 +308,9 @@ async fn show_refusal(
             message: _,
             kind,
         } => format!(
-            "{}：{}",
+            "{}{}{}",
             views::field_label(t, &field),
+            t.colon(),
             super::super::firm::message(t, kind)
         ),
         // The page shows the record's state as it is now: say why the action does not apply.
