@@ -23,6 +23,7 @@ mod m20261205_000017_carbon_tables;
 mod m20261205_000018_list_checks;
 mod m20261205_000019_appeal_outcomes;
 mod m20261205_000020_application_messages;
+mod m20261205_000021_account_contact;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_list_checks::Migration),
             Box::new(m20261205_000019_appeal_outcomes::Migration),
             Box::new(m20261205_000020_application_messages::Migration),
+            Box::new(m20261205_000021_account_contact::Migration),
         ]
     }
 }

@@ -139,6 +139,7 @@ pub async fn insert_account<C: ConnectionTrait>(
         role: Set(new.role),
         firm_id: Set(firm.as_ref().map(|f| f.id)),
         org: Set(new.org),
+        contact: Set(None),
         disabled: Set(false),
         created_at: Set(now),
         ..Default::default()
@@ -205,6 +206,47 @@ pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
             created_at: a.created_at,
         })
         .collect())
+}
+
+/// An account's own contact line (a person and a telephone; empty removes it), shown only to
+/// the other party of its applications and service requests. Audited.
+pub async fn set_contact(db: &Db, caller: &Caller, text: &str) -> AppResult<Option<String>> {
+    let contact = match text.trim() {
+        "" => None,
+        given => Some(crate::service::text::line("contact", given, 200)?),
+    };
+    let account = accounts::Entity::find_by_id(caller.account_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if account.contact == contact {
+        return Ok(contact);
+    }
+    let before = account.contact.clone();
+    let shown = contact.clone();
+    crate::service::write::audited(db, &caller.actor(), async |txn, _now| {
+        let mut active: accounts::ActiveModel = account.into();
+        active.contact = Set(contact.clone());
+        active.update(txn).await?;
+        let change = Change {
+            action: "account.contact",
+            target_type: "account",
+            target_id: caller.account_id.0.to_string(),
+            before: Some(serde_json::json!({ "contact": before })),
+            after: Some(serde_json::json!({ "contact": contact })),
+        };
+        Ok(crate::service::write::Audited::one((), change))
+    })
+    .await?;
+    Ok(shown)
+}
+
+/// The contact line an account has given.
+pub async fn contact_of(db: &Db, caller: &Caller) -> AppResult<Option<String>> {
+    Ok(accounts::Entity::find_by_id(caller.account_id)
+        .one(db)
+        .await?
+        .and_then(|a| a.contact))
 }
 
 /// Checks a username and password. Unknown usernames cost as much as wrong passwords, so that

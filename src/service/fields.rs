@@ -88,6 +88,20 @@ pub fn districts(field: &str, list: &[String]) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
+/// The contact lines accounts have given (a person and a telephone), by account id.
+pub async fn contacts<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = crate::store::ids::AccountId>,
+) -> AppResult<HashMap<crate::store::ids::AccountId, String>> {
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.contact.map(|c| (a.id, c)))
+        .collect())
+}
+
 /// The names accounts go by (their organisation, else their username), by account id.
 pub async fn org_names<C: ConnectionTrait>(
     db: &C,

@@ -68,6 +68,8 @@ pub struct Model {
     pub role: Role,
     pub firm_id: Option<super::ids::FirmId>,
     pub org: Option<String>,
+    /// A person and a telephone, shown to the other party of an application or a request.
+    pub contact: Option<String>,
     pub disabled: bool,
     pub created_at: DateTimeUtc,
 }

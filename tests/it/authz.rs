@@ -113,6 +113,12 @@ async fn every_endpoint_answers_each_caller_as_its_role_allows() {
     let matrix: Vec<(&str, &str, Payload, [u16; 5])> = vec![
         ("GET", "/healthz", Empty, [200, 200, 200, 200, 200]),
         ("GET", "/api/v1/me", Empty, [401, 200, 200, 200, 200]),
+        (
+            "PUT",
+            "/api/v1/me/contact",
+            Json(json!({"contact": "张工 138 0000 0000"})),
+            [401, 200, 200, 200, 200],
+        ),
         ("GET", "/api/v1/accounts", Empty, [401, 403, 403, 403, 200]),
         (
             "POST",

@@ -752,3 +752,141 @@ async fn the_firm_list_finds_by_name_or_uscc_and_sorts_by_score() {
     let refused = app.get("/api/v1/firms?sort=grade", Some(&regulator)).await;
     assert_eq!(refused.problem(422)["field"], "sort");
 }
+
+#[tokio::test]
+async fn each_party_sees_the_others_contact_and_the_decision_form_is_filled_with_the_request() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let provider = app.token_for(Role::Provider, "prov1").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 71, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &uscc).await;
+    let grade = code["grade"].as_str().unwrap().to_owned();
+    // The firm gives its contact through the API, the bank on its desk.
+    let me = app
+        .call(
+            axum::http::Method::PUT,
+            "/api/v1/me/contact",
+            Some(&firm),
+            Some(json!({"contact": "能源管理员 张工 138 0000 0071"})),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+    assert_eq!(me.json()["contact"], "能源管理员 张工 138 0000 0071");
+    let bank_desk = app.page_session("bank1").await;
+    let saved = app
+        .submit(
+            "/account/contact",
+            &bank_desk,
+            &[("contact", "信贷部 李经理 023-6000 0001")],
+        )
+        .await;
+    assert!(
+        saved
+            .header("location")
+            .starts_with("/bank?msg=msg_contact_saved")
+    );
+    // Too long: refused beside the box, nothing changed.
+    let long = "电".repeat(201);
+    let refused = app
+        .submit("/account/contact", &bank_desk, &[("contact", &long)])
+        .await;
+    let shown = app
+        .page(refused.header("location"), Some(&bank_desk))
+        .await
+        .text();
+    assert!(
+        shown.contains("id=\"contact-err\"")
+            && shown.contains("value=\"信贷部 李经理 023-6000 0001\""),
+        "{shown}"
+    );
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let product = app
+        .post(
+            "/api/v1/products",
+            Some(&bank),
+            json!({"name": "绿效贷", "kind": "green_loan", "grades": [grade],
+                   "rate_step_bp": {grade.clone(): -20}, "max_amount_10k_cny": "5000",
+                   "term_months": 36, "valid_from": format!("{}-01-01", year - 1),
+                   "valid_until": format!("{}-12-31", year + 1)}),
+        )
+        .await
+        .json();
+    let until = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    let id = app
+        .post(
+            "/api/v1/applications",
+            Some(&firm),
+            json!({"product_id": product["id"], "amount_10k_cny": "800", "purpose": "余热回收",
+                   "consent": {"scope": "grade", "expires_on": until}}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let page = app
+        .page(&format!("/bank/applications/{id}"), Some(&bank_desk))
+        .await
+        .text();
+    assert!(page.contains("能源管理员 张工 138 0000 0071"), "{page}");
+    for filled in [
+        "name=\"amount_10k_cny\" inputmode=\"decimal\" maxlength=\"40\" value=\"800\"",
+        "value=\"-20\"",
+        "value=\"36\"",
+    ] {
+        assert!(
+            page.contains(filled),
+            "the decision form proposes {filled}: {page}"
+        );
+    }
+    assert!(
+        !page.contains("value=\"approved\" required checked")
+            && !page.contains("value=\"approved\" checked"),
+        "no decision is chosen for the officer"
+    );
+    let firm_desk = app.page_session("firm71").await;
+    let desk = app.page("/firm", Some(&firm_desk)).await.text();
+    assert!(
+        desk.contains("银行联系人：信贷部 李经理 023-6000 0001"),
+        "{desk}"
+    );
+    // A provider sees the contact of the firm that asks it, and nobody else's.
+    let service = app
+        .post(
+            "/api/v1/services",
+            Some(&provider),
+            json!({"name": "能源审计", "category": "energy", "description": "d", "districts": [],
+                   "contact": "023-1234 5678"}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/services/{service}/approve"),
+        Some(&regulator),
+        json!({}),
+    )
+    .await;
+    let asked = app
+        .post(
+            "/api/v1/service-requests",
+            Some(&firm),
+            json!({"service_id": service}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text());
+    let prov_desk = app.page_session("prov1").await;
+    let requests = app.page("/provider", Some(&prov_desk)).await.text();
+    assert!(
+        requests.contains("企业联系人：能源管理员 张工 138 0000 0071"),
+        "{requests}"
+    );
+    let (_, other) = app.firm_with_user(&regulator, 72, "3670").await;
+    let others = app
+        .get(&format!("/api/v1/applications/{id}"), Some(&other))
+        .await;
+    assert_eq!(others.status, StatusCode::NOT_FOUND);
+}

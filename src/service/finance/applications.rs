@@ -83,6 +83,10 @@ pub struct ApplicationView {
     pub status: ApplicationStatus,
     pub decision: Option<DecisionView>,
     pub created_at: DateTime<Utc>,
+    /// The bank's contact line, for the firm; the applying account's, for the bank (each
+    /// only when given).
+    pub bank_contact: Option<String>,
+    pub firm_contact: Option<String>,
     /// The attached code verified now (one application's read only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::service::verification::VerifyResult>,
@@ -189,6 +193,14 @@ pub(super) async fn application_views<C: ConnectionTrait>(
         .map(|p| (p.id, p))
         .collect();
     let banks = fields::org_names(db, products.values().map(|p| p.bank_id)).await?;
+    let contacts = fields::contacts(
+        db,
+        products
+            .values()
+            .map(|p| p.bank_id)
+            .chain(list.iter().filter_map(|a| a.created_by)),
+    )
+    .await?;
     let firms = firms::by_ids(db, list.iter().map(|a| a.firm_id)).await?;
     let grades: HashMap<i64, Grade> = codes::Entity::find()
         .filter(codes::Column::Serial.is_in(list.iter().map(|a| a.code_serial)))
@@ -265,6 +277,8 @@ pub(super) async fn application_views<C: ConnectionTrait>(
                     },
                 ),
                 created_at: a.created_at,
+                bank_contact: product.and_then(|p| contacts.get(&p.bank_id).cloned()),
+                firm_contact: a.created_by.and_then(|id| contacts.get(&id).cloned()),
                 verification: None,
                 input: None,
                 trace: None,

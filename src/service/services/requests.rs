@@ -68,6 +68,9 @@ pub struct ServiceRequestView {
     pub answer: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The requesting account's contact line, for the provider (when given); the service's
+    /// own contact is on the service.
+    pub firm_contact: Option<String>,
 }
 
 pub(super) async fn request_views<C: ConnectionTrait>(
@@ -83,6 +86,7 @@ pub(super) async fn request_views<C: ConnectionTrait>(
         .collect();
     let names = fields::org_names(db, services.values().map(|s| s.provider_id)).await?;
     let firms = firms::by_ids(db, list.iter().map(|r| r.firm_id)).await?;
+    let contacts = fields::contacts(db, list.iter().filter_map(|r| r.requested_by)).await?;
     Ok(list
         .iter()
         .map(|r| {
@@ -102,6 +106,7 @@ pub(super) async fn request_views<C: ConnectionTrait>(
                 answer: r.answer.clone(),
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                firm_contact: r.requested_by.and_then(|id| contacts.get(&id).cloned()),
             }
         })
         .collect())

@@ -347,6 +347,17 @@ pub static EN: &[(&str, &str)] = &[
         "scan_log_words",
         "This code is recorded in the public append-only transparency log as entry {n}. The data below are for technical staff to verify independently (machine-readable).",
     ),
+    ("contact_title", "Your contact"),
+    (
+        "contact_note",
+        "Your contact person and telephone are shown only to those you deal with: a firm sees the banks it applies to, banks and providers see the firms that apply or ask.",
+    ),
+    ("contact_label", "Contact person and telephone"),
+    ("contact_save", "Save"),
+    ("msg_contact_saved", "Your contact is saved."),
+    ("contact_of_bank", "Bank contact"),
+    ("contact_of_firm", "Firm contact"),
+    ("contact_none", "No contact given yet."),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -296,6 +296,17 @@ pub static ZH: &[(&str, &str)] = &[
         "scan_log_words",
         "此码已记入公开、只增不改的透明日志，序号 {n}。下列数据供技术人员独立核验（机器可读格式）。",
     ),
+    ("contact_title", "本单位联系方式"),
+    (
+        "contact_note",
+        "联系人和电话只向与您办理业务的单位显示：企业看到所申请银行的，银行和服务机构看到向其申请或求助的企业的。",
+    ),
+    ("contact_label", "联系人及电话"),
+    ("contact_save", "保存"),
+    ("msg_contact_saved", "联系方式已保存。"),
+    ("contact_of_bank", "银行联系人"),
+    ("contact_of_firm", "企业联系人"),
+    ("contact_none", "对方尚未填写联系方式。"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -95,6 +95,9 @@ pub struct ApplicationRow {
     pub thread: Vec<(String, String, String)>,
     /// The bank waits for the firm's answer.
     pub waiting_for_firm: bool,
+    /// The other party's contact line, when given.
+    pub bank_contact: Option<String>,
+    pub firm_contact: Option<String>,
 }
 
 pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<ApplicationRow> {
@@ -147,6 +150,8 @@ pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<
                     })
                     .collect(),
                 waiting_for_firm: a.status == ApplicationStatus::MoreInfo,
+                bank_contact: a.bank_contact.clone(),
+                firm_contact: a.firm_contact.clone(),
             }
         })
         .collect()

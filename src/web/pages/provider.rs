@@ -42,6 +42,8 @@ pub struct RequestRow {
     pub status_key: &'static str,
     pub answer: String,
     pub at: String,
+    /// The firm's contact line, when it gave one.
+    pub firm_contact: Option<String>,
     /// (value, words) of the answers this request can take.
     pub choices: Vec<(&'static str, &'static str)>,
 }
@@ -55,6 +57,7 @@ pub struct ProviderPage {
     pub requests: Vec<RequestRow>,
     pub form_error: Option<String>,
     pub form: ServiceForm,
+    pub contact: super::session::ContactBox,
 }
 
 #[derive(Default, serde::Deserialize)]
@@ -141,6 +144,7 @@ pub fn request_row(lang: Lang, r: &ServiceRequestView) -> RequestRow {
         status_key: request_status_key(r.status),
         answer: r.answer.clone().unwrap_or_default(),
         at: views::local_time(lang, r.updated_at),
+        firm_contact: r.firm_contact.clone(),
         choices,
     }
 }
@@ -166,6 +170,7 @@ async fn page(
         requests: requests.iter().map(|r| request_row(lang, r)).collect(),
         form_error,
         form,
+        contact: super::session::ContactBox::load(state, &auth.caller).await?,
     })
 }
 
@@ -175,17 +180,17 @@ async fn show_desk(
     auth: PageAuth<Provider>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
-    Ok(render(
-        &page(
-            &state,
-            lang,
-            &auth,
-            ServiceForm::default(),
-            None,
-            q.msg.as_deref(),
-        )
-        .await?,
-    ))
+    let mut p = page(
+        &state,
+        lang,
+        &auth,
+        ServiceForm::default(),
+        None,
+        q.msg.as_deref(),
+    )
+    .await?;
+    p.contact.error = super::session::ContactBox::error_of(lang, &q);
+    Ok(render(&p))
 }
 
 async fn publish(

@@ -22,6 +22,69 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(show_login).post(create_session))
         .route("/logout", get(show_logout).post(delete_session))
+        .route("/account/contact", axum::routing::post(save_contact))
+}
+
+/// The desk's box for the account's own contact line.
+#[derive(Default)]
+pub struct ContactBox {
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl ContactBox {
+    /// The account's contact line.
+    pub async fn load(
+        state: &AppState,
+        caller: &accounts::Caller,
+    ) -> Result<ContactBox, PageError> {
+        Ok(ContactBox {
+            value: accounts::contact_of(&state.db, caller)
+                .await?
+                .unwrap_or_default(),
+            error: None,
+        })
+    }
+
+    /// The refusal sent back to the desk for the contact box, if any.
+    pub fn error_of(lang: Lang, q: &super::FlashQuery) -> Option<String> {
+        (q.field.as_deref() == Some("contact"))
+            .then(|| super::finance::refusal_shown(lang.texts(), q.err.as_deref(), None))
+            .flatten()
+    }
+}
+
+/// The desk of a role, where the contact box is.
+fn desk_of(role: Role) -> &'static str {
+    match role {
+        Role::Bank => "/bank",
+        Role::Firm => "/firm",
+        Role::Provider => "/provider",
+        Role::Regulator => "/regulator",
+    }
+}
+
+#[derive(Deserialize)]
+struct ContactForm {
+    #[serde(default)]
+    contact: String,
+}
+
+/// Saves the account's contact line and goes back to its desk.
+async fn save_contact(
+    State(state): State<AppState>,
+    auth: PageAuth,
+    CsrfForm(form): CsrfForm<ContactForm>,
+) -> Result<Response, PageError> {
+    let desk = desk_of(auth.caller.role);
+    let url = match accounts::set_contact(&state.db, &auth.caller, &form.contact).await {
+        Ok(_) => format!("{desk}?msg=msg_contact_saved#contact-h"),
+        Err(err) => {
+            let refusal = super::Refusal::of(err)?;
+            format!("{desk}?err={}&field=contact#contact-h", refusal.key)
+        }
+    };
+    Ok(Redirect::to(&url).into_response())
 }
 
 #[derive(Template)]

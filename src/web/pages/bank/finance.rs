@@ -251,6 +251,9 @@ pub struct BankApplicationPage {
     pub indicators: Vec<String>,
     pub figures_note: String,
     pub error: Option<String>,
+    /// The decision form's boxes filled with what the firm asked and the product's terms for
+    /// its grade (amount, rate step, term), for the officer to change.
+    pub proposed: (String, String, String),
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -300,6 +303,22 @@ pub(super) async fn bank_application(
         })
         .to_owned();
     let open = view.status.is_open();
+    let product = finance::of_bank(&state.db, &auth.caller)
+        .await?
+        .into_iter()
+        .find(|p| p.id == view.product_id);
+    let proposed = (
+        view.amount_10k_cny.clone(),
+        product
+            .as_ref()
+            .and_then(|p| p.rate_step_bp.get(view.grade.as_str()))
+            .map(i32::to_string)
+            .unwrap_or_default(),
+        product
+            .as_ref()
+            .map(|p| p.term_months.to_string())
+            .unwrap_or_default(),
+    );
     let a = application_rows(t, lang, std::slice::from_ref(&view)).remove(0);
     Ok(render(&BankApplicationPage {
         c: Chrome::of(lang, &auth),
@@ -310,6 +329,7 @@ pub(super) async fn bank_application(
         indicators,
         figures_note,
         error: refusal_shown(t, q.err.as_deref(), q.field.as_deref()),
+        proposed,
     }))
 }
 

@@ -100,6 +100,7 @@ pub struct BankPage {
     /// The webhook form's refusal, beside it, and the address typed.
     pub webhook_error: Option<String>,
     pub webhook_url: String,
+    pub contact: super::session::ContactBox,
 }
 
 impl BankPage {
@@ -240,6 +241,7 @@ pub(super) async fn page(
         product_faults: Vec::new(),
         webhook_error: None,
         webhook_url: String::new(),
+        contact: super::session::ContactBox::load(state, &auth.caller).await?,
         webhooks: webhook_rows(state, lang, auth).await?,
         new_secret: None,
         watch_error: None,
@@ -255,8 +257,11 @@ async fn show_bank(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let mut p = page(&state, lang, &auth, Vec::new(), q.msg.as_deref()).await?;
-    p.finance_error =
-        super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    p.contact.error = super::session::ContactBox::error_of(lang, &q);
+    if p.contact.error.is_none() {
+        p.finance_error =
+            super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    }
     Ok(render(&p))
 }
 

@@ -183,6 +183,7 @@ pub struct FirmPage {
     /// Each application's reads by its bank, in words (by application id).
     pub accesses: Vec<(i64, Vec<String>)>,
     pub finance_error: Option<String>,
+    pub contact: super::session::ContactBox,
     pub consent_default: String,
 }
 
@@ -419,6 +420,7 @@ async fn page(
         applications: finance.applications,
         accesses: finance.accesses,
         finance_error: None,
+        contact: super::session::ContactBox::load(state, &auth.caller).await?,
         consent_default: (records::today() + chrono::Duration::days(90)).to_string(),
     })
 }
@@ -440,8 +442,11 @@ async fn show_firm(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let mut p = page(&state, lang, &auth, Outcome::empty(), q.msg.as_deref()).await?;
-    p.finance_error =
-        super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    p.contact.error = super::session::ContactBox::error_of(lang, &q);
+    if p.contact.error.is_none() {
+        p.finance_error =
+            super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
+    }
     Ok(render(&p))
 }
 
