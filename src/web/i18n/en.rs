@@ -358,6 +358,8 @@ pub static EN: &[(&str, &str)] = &[
     ("contact_of_bank", "Bank contact"),
     ("contact_of_firm", "Firm contact"),
     ("contact_none", "No contact given yet."),
+    ("audit_s_account_contact", "{actor} updated their contact"),
+    ("audit_a_account_contact", "Update contact"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -307,6 +307,8 @@ pub static ZH: &[(&str, &str)] = &[
     ("contact_of_bank", "银行联系人"),
     ("contact_of_firm", "企业联系人"),
     ("contact_none", "对方尚未填写联系方式。"),
+    ("audit_s_account_contact", "{actor}更新了本单位联系方式"),
+    ("audit_a_account_contact", "更新联系方式"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

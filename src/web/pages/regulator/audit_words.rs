@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 35] = [
+pub const ACTIONS: [&str; 36] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -26,6 +26,7 @@ pub const ACTIONS: [&str; 35] = [
     "appeal.raise",
     "appeal.close",
     "account.create",
+    "account.contact",
     "token.revoke",
     "benchmarks.publish",
     "carbon_tables.publish",
