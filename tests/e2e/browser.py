@@ -10,6 +10,7 @@ chart text may be drawn smaller than 12 px. Screenshots go to OUT_DIR. Exits non
 first failed expectation.
 """
 import os
+import re
 import sys
 
 from selenium import webdriver
@@ -53,6 +54,14 @@ def expect(condition, message):
     if not condition:
         raise SystemExit(f"FAILED: {message}")
     print(f"ok - {message}")
+
+
+def click_and_load(driver, element):
+    """Clicks a submit button and waits until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
 
 
 def sign_in(driver, username):
@@ -101,6 +110,10 @@ try:
     expect(lands_on(desk, "/regulator"), f"the regulator lands on the queue ({desk.current_url})")
     desk.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
     expect("能效得分" in desk.page_source, "the review shows the trace")
+    # Issue 24, point 11: a resubmission is read beside the year's approved filing.
+    compare = desk.find_element(By.ID, "compare-h").find_element(By.XPATH, "..")
+    expect("本次申报" in compare.text and "已批准" in compare.text and "电力" in compare.text,
+           "11: the resubmission is compared with the approved figures of the year")
     shot(desk, "regulator-review")
     # A final action asks once, saying what will happen.
     confirm = desk.find_element(By.CSS_SELECTOR, "details.confirm")
@@ -116,6 +129,151 @@ try:
     code = desk.execute_script(f"return fetch('/api/v1/codes/{serial}').then(r => r.json()).then(j => j.code)")
 finally:
     desk.quit()
+
+
+def uscc_of(first17):
+    """The USCC with its check character (GB 32100)."""
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    total = sum(chars.index(c) * w for c, w in zip(first17, weights))
+    return first17 + chars[(31 - total % 31) % 31]
+
+
+def text_of(driver):
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+# Issue 24: each numbered point, as its user meets it (a desktop window).
+VETOED = uscc_of("91500115MA60C7D2E")
+bad_code = f"{code[:-2]}{'AB' if code.endswith('AA') else 'AA'}"
+points = browser(1280, 1800)
+try:
+    # 1, 7 — the bank's list check keeps its work and tells the truth about each borrower.
+    sign_in(points, "bank")
+    expect(lands_on(points, "/bank"), "the bank is signed in")
+    full_width = "".join(chr(ord(c) - 0x30 + 0xFF10) if c.isdigit() else c for c in VETOED)
+    pasted = f"{BASE}/c/{code}\n{bad_code}\n91500227MAABL3X4FQ\n{full_width}\n"
+    points.find_element(By.ID, "list-text").send_keys(pasted)
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action^='/bank/verify-list'] button[value=html]"))
+    rows = points.find_elements(By.CSS_SELECTOR, "table.results tbody tr")
+    expect(len(rows) == 4, f"1: four lines, four rows ({len(rows)})")
+    expect(bad_code in points.find_element(By.ID, "list-text").get_attribute("value"),
+           "1: the pasted lines stay in their box after the results")
+    csv = points.execute_script(
+        "const f = document.querySelector('input[name=check]').form; const d = new FormData(f);"
+        "d.set('format', 'csv'); return fetch(f.action, {method: 'POST', body: d}).then(r => r.text())")
+    lines = [line for line in csv.splitlines() if line.strip()]
+    expect(len(lines) == 5, f"1: the download after the results has the four rows ({len(lines)} lines)")
+    vetoed_row = rows[3].text
+    expect("一票否决" in vetoed_row and "格式" not in vetoed_row,
+           f"7: a full-width USCC is read, and a veto's D says so ({vetoed_row})")
+    # 12 — no developer text on the bank's desk.
+    source = points.page_source
+    expect("gec verify" not in source and "msg_" not in points.find_element(By.TAG_NAME, "main").text,
+           "12: no command line or message id on the bank's desk")
+    # 13 — a refused product form keeps what was typed, each fault beside its box.
+    points.find_element(By.XPATH, "//summary[contains(., '发布新产品')]").click()
+    points.find_element(By.ID, "pr-name").send_keys("科技贷")
+    points.find_element(By.ID, "st-a").send_keys("九十")
+    points.find_element(By.ID, "pr-max").send_keys("0")
+    points.find_element(By.ID, "pr-term").send_keys("12")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action='/bank/products#products-h'] button[type=submit]"))
+    expect(points.find_element(By.ID, "pr-name").get_attribute("value") == "科技贷",
+           "13: the product form keeps the name typed")
+    faults = [e.text for e in points.find_elements(By.CSS_SELECTOR, "form[action='/bank/products#products-h'] .field-error")]
+    expect(any("A 级" in f for f in faults) and any("大于 0" in f for f in faults),
+           f"13: every fault is beside its box, naming the grade ({faults})")
+    sign_out(points)
+
+    # 2, 6, 9, 17 — the vetoed firm's own desk.
+    sign_in(points, "firm-changshou")
+    expect(lands_on(points, "/firm"), "the vetoed firm is signed in")
+    desk_text = text_of(points)
+    promises = [li.text for li in points.find_elements(By.CSS_SELECTOR, "main li")
+                if re.search(r"(达到|距) ?(A\+|A|B|C) 级", li.text)]
+    expect(promises and all("2028-06-12" in p for p in promises),
+           f"6: the vetoed firm's desk promises no grade above D before the veto ends ({promises[:3]})")
+    expect("万元工业增加值能耗" in desk_text and "吨标准煤" in desk_text,
+           "17: the desk shows the indicators behind the grade, with units")
+    card = points.find_element(By.CSS_SELECTOR, ".code-card").text
+    desk_dates = set(re.findall(r"\d{4}-\d{2}-\d{2}", card))
+    scan_path = points.find_element(By.CSS_SELECTOR, ".code-card a[href^='/c/']").get_attribute("href")
+    appeal = points.find_element(By.CSS_SELECTOR, "form[action='/firm/appeal']").find_element(By.XPATH, "..")
+    appeal.find_element(By.TAG_NAME, "summary").click()
+    points.find_element(By.ID, "appeal-note").send_keys("环境信用红牌已整改，申请复核")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action='/firm/appeal'] button[type=submit]"))
+    appeals = points.find_element(By.ID, "appeals-h").find_element(By.XPATH, "..").text
+    expect("申请复核" in appeals, "2: the appeal is on the firm's desk with its status")
+    points.get(scan_path)
+    scan_text = text_of(points)
+    expect(desk_dates and all(d in scan_text for d in desk_dates),
+           f"9: the desk's dates are the scan page's ({sorted(desk_dates)})")
+    log = points.find_element(By.CSS_SELECTOR, "details a[href^='/log/entries/']")
+    expect(not log.is_displayed(), "12: the log's machine-readable links are behind a disclosure")
+    sign_out(points)
+
+    # 5, 10, 15 — the regulator.
+    sign_in(points, "regulator")
+    expect(lands_on(points, "/regulator"), "the regulator is signed in")
+    points.get(f"{BASE}/regulator/firms/{VETOED}")
+    expect(points.find_elements(By.CSS_SELECTOR, f"form[action='/regulator/firms/{VETOED}/vetoes']"),
+           "5: a veto is recorded on the firm's page")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "main a[href^='/regulator/audit?']"))
+    events = points.find_elements(By.CSS_SELECTOR, "ol.audit > li")
+    expect(len(events) >= 4, f"10: the firm's trail holds its submissions, codes and appeal ({len(events)})")
+    expect(any("申诉" in e.text for e in events) and all("长寿" in e.text or "账号" in e.text for e in events),
+           "10: the trail is the firm's own, its appeal in it")
+    points.get(f"{BASE}/regulator/firms?q=%E9%95%BF%E5%AF%BF")
+    found = points.find_elements(By.CSS_SELECTOR, "table.cards tbody tr")
+    expect(len(found) == 1 and VETOED in found[0].text, f"15: the firm list finds a firm by name ({len(found)})")
+    points.get(f"{BASE}/regulator/finance")
+    expect("万元" in points.find_element(By.CSS_SELECTOR, "figure.chart-figure figcaption").text,
+           "15: the finance chart has a title with its unit")
+    points.get(f"{BASE}/regulator/policies")
+    expect(points.find_elements(By.XPATH, "//summary[contains(., '符合条件的企业')]"),
+           "15: a policy names the firms that qualify")
+    sign_out(points)
+
+    # 3, 4 — an application: the bank asks for more, the firm answers, each sees the other's contact.
+    sign_in(points, "firm-liangjiang")
+    expect(lands_on(points, "/firm"), "the firm is signed in")
+    points.find_element(By.ID, "contact").send_keys("能源管理员 王工 139 0000 0001")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action='/account/contact'] button"))
+    offer = points.find_element(By.ID, "finance-h").find_element(By.XPATH, "..")
+    offer.find_element(By.CSS_SELECTOR, "details > summary").click()
+    form = offer.find_element(By.CSS_SELECTOR, "form[action='/firm/applications']")
+    form.find_element(By.CSS_SELECTOR, "input[name=amount_10k_cny]").send_keys("600")
+    form.find_element(By.CSS_SELECTOR, "input[name=purpose]").send_keys("光伏改造")
+    click_and_load(points, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    sign_out(points)
+    sign_in(points, "bank")
+    lands_on(points, "/bank")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "a[href^='/bank/applications/']"))
+    expect("王工" in text_of(points), "3: the bank sees the firm's contact")
+    radios = points.find_elements(By.CSS_SELECTOR, "input[name=decision]")
+    expect(not any(r.is_selected() for r in radios), "3: no decision is chosen for the officer")
+    expect(points.find_element(By.ID, "d-amount").get_attribute("value") == "600",
+           "3: the decision form proposes the amount asked")
+    points.find_element(By.CSS_SELECTOR, "input[name=decision][value=more_info]").click()
+    points.find_element(By.ID, "d-reason").send_keys("请补充光伏项目备案编号")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action$='/decision'] button"))
+    sign_out(points)
+    sign_in(points, "firm-liangjiang")
+    lands_on(points, "/firm")
+    reply = points.find_element(By.CSS_SELECTOR, "form[action$='/reply'] textarea")
+    reply.send_keys("备案编号 2025-500112-44-03-001234")
+    click_and_load(points, points.find_element(By.CSS_SELECTOR, "form[action$='/reply'] button"))
+    thread = points.find_element(By.CSS_SELECTOR, "ol.thread").text
+    expect("请补充光伏项目备案编号" in thread and "2025-500112" in thread, "3: the thread is kept for the firm")
+    sign_out(points)
+    sign_in(points, "provider-energy")
+    lands_on(points, "/provider")
+    selects = points.find_elements(By.CSS_SELECTOR, "form[action$='/answer'] select")
+    expect(all(Select(s).first_selected_option.get_attribute("value") == "" for s in selects),
+           "4: a provider's answer menu starts at 请选择, never at 婉拒")
+    sign_out(points)
+finally:
+    points.quit()
 
 # Anyone scans the new code with a phone.
 phone = browser(360, 800, phone=True)
@@ -162,6 +320,19 @@ def fits_the_phone(driver, name, prefix="phone"):
         " && e.offsetWidth < 1.5 * parseFloat(getComputedStyle(e).fontSize))"
         ".map(e => e.textContent.trim().slice(0, 20))")
     expect(not squeezed, f"{name}: nothing squeezed to a character a line ({squeezed[:5]})")
+    # 14: a label stays beside its box (the rate steps, the audit filters).
+    apart = driver.execute_script(
+        "return [...document.querySelectorAll('.pair')].filter(p => {"
+        " const l = p.querySelector('label'), b = p.querySelector('input, select');"
+        " if (!l || !b) return false; const a = l.getBoundingClientRect(), c = b.getBoundingClientRect();"
+        " return a.bottom <= c.top || c.bottom <= a.top; }).map(p => p.textContent.trim().slice(0, 20))")
+    expect(not apart, f"{name}: every label beside its box ({apart[:5]})")
+    if name.endswith("-en"):
+        # 16: English words without Chinese punctuation in the page's own words.
+        marks = driver.execute_script(
+            "return [...document.querySelectorAll('h1, h2, h3, label, th, dt, summary, figcaption, legend')]"
+            ".map(e => e.textContent).filter(t => /[：（），；]/.test(t)).map(t => t.trim().slice(0, 30))")
+        expect(not marks, f"{name}: no Chinese punctuation in the English words ({marks[:5]})")
     shot(driver, f"{prefix}-{name}")
 
 

@@ -360,6 +360,15 @@ pub static EN: &[(&str, &str)] = &[
     ("contact_none", "No contact given yet."),
     ("audit_s_account_contact", "{actor} updated their contact"),
     ("audit_a_account_contact", "Update contact"),
+    ("lever_target", "grade {grade}"),
+    (
+        "lever_target_after_veto",
+        "grade {grade} once the veto ends on {date} (D until then)",
+    ),
+    (
+        "wayup_to_after_veto",
+        "Once the veto ends on {date}, to grade {grade}: ",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",
@@ -1166,15 +1175,15 @@ pub static EN: &[(&str, &str)] = &[
     ),
     (
         "lever_energy",
-        "Energy: use {effort}% less energy to reach grade {grade}",
+        "Energy: use {effort}% less energy to reach {target}",
     ),
     (
         "lever_waste",
-        "Waste: utilise {effort} percentage points more solid waste to reach grade {grade}",
+        "Waste: utilise {effort} percentage points more solid waste to reach {target}",
     ),
     (
         "lever_certification",
-        "Certification: one more certification reaches grade {grade}",
+        "Certification: one more certification reaches {target}",
     ),
     (
         "firm_no_recommendations",

@@ -309,6 +309,12 @@ pub static ZH: &[(&str, &str)] = &[
     ("contact_none", "对方尚未填写联系方式。"),
     ("audit_s_account_contact", "{actor}更新了本单位联系方式"),
     ("audit_a_account_contact", "更新联系方式"),
+    ("lever_target", "{grade} 级"),
+    (
+        "lever_target_after_veto",
+        "{grade} 级（{date} 否决期满后；在此之前为 D 级）",
+    ),
+    ("wayup_to_after_veto", "{date} 否决期满后，距 {grade} 级："),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",
@@ -980,15 +986,15 @@ pub static ZH: &[(&str, &str)] = &[
     ),
     (
         "lever_energy",
-        "节能降耗：综合能源消费量降低 {effort}% 即可达到 {grade} 级",
+        "节能降耗：综合能源消费量降低 {effort}% 即可达到 {target}",
     ),
     (
         "lever_waste",
-        "固废综合利用：一般工业固体废物综合利用率提高 {effort} 个百分点即可达到 {grade} 级",
+        "固废综合利用：一般工业固体废物综合利用率提高 {effort} 个百分点即可达到 {target}",
     ),
     (
         "lever_certification",
-        "绿色认证：再取得一项认证即可达到 {grade} 级",
+        "绿色认证：再取得一项认证即可达到 {target}",
     ),
     (
         "firm_no_recommendations",

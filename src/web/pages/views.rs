@@ -244,7 +244,14 @@ pub fn way_up_lines_pending(t: &Texts, way_up: &WayUp, pending: &[String]) -> Ve
                 };
                 ways.push(t.get(key).replace("{kind}", &kind_name(t, &c.kind)));
             }
-            let head = t.get("wayup_to").replace("{grade}", target.grade.as_str());
+            // Under a veto, no line promises a grade before the veto ends (§9 vetoed_until).
+            let head = match &way_up.vetoed_until {
+                Some(date) => t
+                    .get("wayup_to_after_veto")
+                    .replace("{grade}", target.grade.as_str())
+                    .replace("{date}", date),
+                None => t.get("wayup_to").replace("{grade}", target.grade.as_str()),
+            };
             if ways.is_empty() {
                 format!("{head}{}", t.get("wayup_none"))
             } else {

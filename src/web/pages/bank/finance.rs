@@ -208,7 +208,11 @@ fn add_fault(
         _ => String::new(),
     };
     let name = product_box(&field);
-    if faults.iter().any(|(f, _)| *f == name) {
+    // One fault a box; and "no grade" says nothing more when a rate step was not a number.
+    if faults
+        .iter()
+        .any(|(f, _)| *f == name || name == "steps" && f.starts_with("step_"))
+    {
         return Ok(());
     }
     let words = match STEP_BOXES.iter().find(|(_, n)| *n == name) {

@@ -116,7 +116,7 @@ impl BankPage {
     pub fn step_faults(&self) -> Vec<&str> {
         self.product_faults
             .iter()
-            .filter(|(f, _)| f.starts_with("step"))
+            .filter(|(f, _)| f.starts_with("step_"))
             .map(|(_, words)| words.as_str())
             .collect()
     }

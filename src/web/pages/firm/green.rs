@@ -42,12 +42,20 @@ pub(super) async fn green_desk(
         .filter(|r| matches!(r.status, RequestStatus::Requested | RequestStatus::Accepted))
         .map(|r| r.service_id)
         .collect();
+    // Under a veto each lever names the day the grade can first move, not a grade now.
     let levers = recs
         .levers
         .iter()
         .map(|l| {
+            let target = match &recs.vetoed_until {
+                Some(date) => t
+                    .get("lever_target_after_veto")
+                    .replace("{grade}", l.grade.as_str())
+                    .replace("{date}", date),
+                None => t.get("lever_target").replace("{grade}", l.grade.as_str()),
+            };
             t.get(&format!("lever_{}", l.category.as_str()))
-                .replace("{grade}", l.grade.as_str())
+                .replace("{target}", &target)
                 .replace("{effort}", &l.effort)
         })
         .collect();

@@ -66,7 +66,8 @@ pub struct FirmsPage {
     /// (value, shown)
     pub grades: Vec<(String, String)>,
     pub divisions: Vec<(String, String)>,
-    pub districts: Vec<String>,
+    /// (stored name, shown name)
+    pub districts: Vec<(String, String)>,
     pub filter_grade: String,
     pub filter_division: String,
     pub filter_district: String,
@@ -160,7 +161,14 @@ async fn show_firms(
                 (b.division.clone(), format!("{} {name}", b.division))
             })
             .collect(),
-        districts: firm_service::districts(&state.db).await?,
+        districts: firm_service::districts(&state.db)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let shown = views::district_name(lang, &d);
+                (d, shown)
+            })
+            .collect(),
         filter_grade: q.grade.unwrap_or_default(),
         filter_division: q.division.unwrap_or_default(),
         filter_district: q.district.unwrap_or_default(),
