@@ -24,6 +24,7 @@ mod m20261205_000018_list_checks;
 mod m20261205_000019_appeal_outcomes;
 mod m20261205_000020_application_messages;
 mod m20261205_000021_account_contact;
+mod m20261205_000022_application_files;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000019_appeal_outcomes::Migration),
             Box::new(m20261205_000020_application_messages::Migration),
             Box::new(m20261205_000021_account_contact::Migration),
+            Box::new(m20261205_000022_application_files::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table("accounts")
-                    .add_column(&mut string_null("contact"))
+                    .add_column(string_null("contact"))
                     .to_owned(),
             )
             .await

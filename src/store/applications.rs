@@ -130,6 +130,32 @@ pub mod messages {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// `application_files`: the files a firm attached to an answer (content kept in the database).
+pub mod files {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "application_files")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub application_id: i64,
+        /// The answer (`application_messages`) it came with.
+        pub message_id: i64,
+        pub name: String,
+        pub media_type: String,
+        pub size: i64,
+        pub sha256: String,
+        pub content: Vec<u8>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod accesses {
     use sea_orm::entity::prelude::*;
     use serde::Serialize;

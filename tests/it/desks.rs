@@ -472,11 +472,38 @@ async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
     )
     .await
     .problem(404);
+    // A file that is not what its name says is refused, and nothing is kept.
+    let disguised = app
+        .post(
+            &format!("/api/v1/applications/{id}/reply"),
+            Some(&firm),
+            json!({"body": "见附件", "attachments": [
+                {"name": "备案证明.pdf", "content_base64": "TVqQAAMAAAAEAAAA"}]}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(disguised["field"], "attachments[0]");
+    assert_eq!(app.count("application_files").await, 0);
+    assert_eq!(app.count("application_messages").await, 0);
+    // The firm answers on its desk with a PDF attached.
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let b = "GecReplyBoundary";
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n备案编号：渝发改备〔2026〕88号\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"备案证明.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n",
+        desk.csrf
+    )
+    .into_bytes();
+    body.extend_from_slice(&pdf);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     let answered = app
-        .submit(
+        .form_post(
             &format!("/firm/applications/{id}/reply"),
-            &desk,
-            &[("body", "备案编号：渝发改备〔2026〕88号")],
+            &desk.cookie,
+            body,
+            &format!("multipart/form-data; boundary={b}"),
         )
         .await;
     assert!(answered.status.is_redirection(), "{}", answered.text());
@@ -500,6 +527,28 @@ async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
         page.contains("往来记录") && page.contains("渝发改备〔2026〕88号"),
         "the bank reads the thread: {page}"
     );
+    // The bank opens the file as it was sent; the firm sees that it did; no one else can.
+    let file = &thread[1]["files"][0];
+    assert_eq!(file["name"], "备案证明.pdf");
+    assert_eq!(file["media_type"], "application/pdf");
+    let href = format!("/applications/{id}/files/{}", file["id"]);
+    assert!(page.contains(&href), "{page}");
+    let opened = app.page(&href, Some(&bank_desk)).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert_eq!(opened.body, pdf);
+    assert!(
+        opened
+            .header("content-disposition")
+            .starts_with("attachment;")
+    );
+    let firm_page = app.page("/firm", Some(&desk)).await.text();
+    assert!(firm_page.contains("查看了您的附件"), "{firm_page}");
+    let api = format!("/api/v1/applications/{id}/files/{}", file["id"]);
+    assert_eq!(
+        app.get(&api, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(&api, Some(&firm)).await.body, pdf);
     let events = app
         .get(
             "/api/v1/audit/events?action=application.reply",

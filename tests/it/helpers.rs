@@ -284,6 +284,9 @@ impl TestApp {
             "services",
             "service_requests",
             "policies",
+            "applications",
+            "application_messages",
+            "application_files",
         ] {
             out.push((table.to_owned(), self.count(table).await));
         }

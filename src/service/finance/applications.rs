@@ -108,12 +108,38 @@ pub struct MessageView {
     pub author: String,
     pub body: String,
     pub at: DateTime<Utc>,
+    /// The files that came with it (the firm's answers).
+    pub files: Vec<super::attachments::FileView>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
     pub body: String,
+    /// Files for the bank (at most 5; PDF, PNG or JPEG; 4 MB each, 10 MB together).
+    #[serde(default)]
+    pub attachments: Vec<super::attachments::AttachmentJson>,
+}
+
+/// An answer as the service takes it: the words, and the files as they arrived.
+pub struct Reply {
+    pub body: String,
+    pub attachments: Vec<super::attachments::Attachment>,
+}
+
+impl ReplyRequest {
+    /// The answer with its files decoded (each fault by its field).
+    pub fn decoded(self) -> AppResult<Reply> {
+        Ok(Reply {
+            body: self.body,
+            attachments: self
+                .attachments
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| a.decode(i))
+                .collect::<AppResult<_>>()?,
+        })
+    }
 }
 
 /// The firm answers its bank's request for more: the request and the answer join the thread,
@@ -122,13 +148,20 @@ pub async fn reply(
     db: &Db,
     caller: &Caller,
     id: i64,
-    request: ReplyRequest,
+    request: Reply,
 ) -> AppResult<ApplicationView> {
     use crate::store::applications::messages;
     if caller.role != Role::Firm {
         return Err(AppError::Forbidden);
     }
     let body = crate::service::text::note("body", &request.body, 4000)?;
+    let mut files = Some(super::attachments::check(request.attachments)?);
+    let attached: Vec<String> = files
+        .iter()
+        .flatten()
+        .map(super::attachments::Checked::name)
+        .map(str::to_owned)
+        .collect();
     let firm_id = caller.firm_id.ok_or(AppError::Forbidden)?;
     let updated = audited(db, &caller.actor(), async |txn, now| {
         let a = applications::Entity::find_by_id(id)
@@ -150,15 +183,20 @@ pub async fn reply(
             ),
             ("firm", body.clone(), now),
         ] {
-            messages::Entity::insert(messages::ActiveModel {
+            let message = messages::ActiveModel {
                 application_id: Set(a.id),
                 author: Set(author.to_owned()),
                 body: Set(text),
                 created_at: Set(at),
                 ..Default::default()
-            })
-            .exec_without_returning(txn)
+            }
+            .insert(txn)
             .await?;
+            if author == "firm"
+                && let Some(files) = files.take()
+            {
+                super::attachments::keep(txn, a.id, message.id, files).await?;
+            }
         }
         let mut model: applications::ActiveModel = a.into();
         model.status = Set(ApplicationStatus::Submitted);
@@ -171,7 +209,10 @@ pub async fn reply(
             target_type: "application",
             target_id: id.to_string(),
             before: Some(json!({"status": ApplicationStatus::MoreInfo})),
-            after: Some(json!({"status": ApplicationStatus::Submitted, "reply": body})),
+            after: Some(
+                json!({"status": ApplicationStatus::Submitted, "reply": body,
+                               "files": attached}),
+            ),
         };
         Ok(Audited::one(updated, change))
     })
@@ -210,6 +251,8 @@ pub(super) async fn application_views<C: ConnectionTrait>(
         .map(|c| (c.serial, c.grade.0))
         .collect();
     let today = crate::service::records::today();
+    let ids: Vec<i64> = list.iter().map(|a| a.id).collect();
+    let mut files = super::attachments::of_messages(db, &ids).await?;
     let mut threads: HashMap<i64, Vec<MessageView>> = HashMap::new();
     for m in crate::store::rows_in::<crate::store::applications::messages::Entity, _, _>(
         db,
@@ -222,6 +265,7 @@ pub(super) async fn application_views<C: ConnectionTrait>(
             .entry(m.application_id)
             .or_default()
             .push(MessageView {
+                files: files.remove(&m.id).unwrap_or_default(),
                 author: m.author,
                 body: m.body,
                 at: m.created_at,
@@ -243,6 +287,7 @@ pub(super) async fn application_views<C: ConnectionTrait>(
                     author: "bank".into(),
                     body: reason.clone(),
                     at,
+                    files: Vec::new(),
                 });
             }
             let firm = firms.get(&a.firm_id);

@@ -4,6 +4,7 @@
 //! (`summary`).
 
 mod applications;
+pub mod attachments;
 mod decisions;
 mod products;
 mod summary;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{ApiJson, ApiPath, ApiQuery};
@@ -30,7 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(application_accesses))
         .routes(routes!(withdraw_consent))
         .routes(routes!(decide))
-        .routes(routes!(reply))
+        .routes(routes!(reply).layer(axum::extract::DefaultBodyLimit::max(REPLY_BODY_LIMIT)))
+        .routes(routes!(application_file))
         .routes(routes!(finance_summary))
 }
 
@@ -173,7 +174,27 @@ async fn reply(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<finance::ReplyRequest>,
 ) -> AppResult<Json<ApplicationView>> {
-    Ok(Json(finance::reply(&state.db, &auth, id, request).await?))
+    Ok(Json(
+        finance::reply(&state.db, &auth, id, request.decoded()?).await?,
+    ))
+}
+
+/// An answer's body with its files in base64: 10 MB of files and the words.
+const REPLY_BODY_LIMIT: usize = 14 * 1024 * 1024;
+
+/// A file the firm attached to an answer, as it was sent (`Content-Disposition: attachment`).
+/// Who may call it: the firm that applied, the bank the application went to (its read is
+/// recorded for the firm), a regulator.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/files/{file_id}", tag = "finance", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), ("file_id" = i64, Path, minimum = 1)),
+    responses((status = 200, description = "The file (PDF, PNG or JPEG)", content_type = "application/octet-stream"), (status = 404, body = Problem)))]
+async fn application_file(
+    State(state): State<AppState>,
+    auth: Auth<BankFirmOrRegulator>,
+    ApiPath((id, file_id)): ApiPath<(i64, i64)>,
+) -> AppResult<axum::response::Response> {
+    let (file, bytes) = finance::attachments::read(&state.db, &auth, id, file_id).await?;
+    Ok(crate::web::pages::file_response(&file, bytes))
 }
 
 /// Decides an application: `approved` (with `amount_10k_cny`, `rate_step_bp`, `term_months`),

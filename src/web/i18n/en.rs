@@ -369,6 +369,12 @@ pub static EN: &[(&str, &str)] = &[
         "wayup_to_after_veto",
         "Once the veto ends on {date}, to grade {grade}: ",
     ),
+    ("reply_files", "Files (optional)"),
+    (
+        "reply_files_note",
+        "PDF, PNG or JPG files, at most 5, each up to 4 MB and 10 MB together. Only the bank of this application can open them, and you see each time it does.",
+    ),
+    ("access_file", "{who} opened your files on {at}"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

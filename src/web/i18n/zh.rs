@@ -315,6 +315,12 @@ pub static ZH: &[(&str, &str)] = &[
         "{grade} 级（{date} 否决期满后；在此之前为 D 级）",
     ),
     ("wayup_to_after_veto", "{date} 否决期满后，距 {grade} 级："),
+    ("reply_files", "附件（可选）"),
+    (
+        "reply_files_note",
+        "可附 PDF、PNG 或 JPG 文件，最多 5 个，每个不超过 4 MB，合计不超过 10 MB。只有本申请的银行能查看，查看记录对您可见。",
+    ),
+    ("access_file", "{who} 于 {at} 查看了您的附件"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -91,13 +91,31 @@ pub struct ApplicationRow {
     pub consent: String,
     pub consent_in_force: bool,
     pub at: String,
-    /// The bank's requests and the firm's answers: (who, when, what).
-    pub thread: Vec<(String, String, String)>,
+    /// The bank's requests and the firm's answers.
+    pub thread: Vec<ThreadItem>,
     /// The bank waits for the firm's answer.
     pub waiting_for_firm: bool,
     /// The other party's contact line, when given.
     pub bank_contact: Option<String>,
     pub firm_contact: Option<String>,
+}
+
+/// One request or answer of an application's thread, with the files that came with it
+/// (their link and "name · size").
+pub struct ThreadItem {
+    pub who: String,
+    pub at: String,
+    pub body: String,
+    pub files: Vec<(String, String)>,
+}
+
+/// A size in words a reader uses: "312 KB", "1.4 MB".
+pub fn size_words(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
 }
 
 pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<ApplicationRow> {
@@ -137,16 +155,24 @@ pub fn application_rows(t: &Texts, lang: Lang, list: &[ApplicationView]) -> Vec<
                 thread: a
                     .thread
                     .iter()
-                    .map(|m| {
-                        (
-                            if m.author == "bank" {
-                                a.bank.clone()
-                            } else {
-                                a.firm_name.clone()
-                            },
-                            views::local_time(lang, m.at),
-                            m.body.clone(),
-                        )
+                    .map(|m| ThreadItem {
+                        who: if m.author == "bank" {
+                            a.bank.clone()
+                        } else {
+                            a.firm_name.clone()
+                        },
+                        at: views::local_time(lang, m.at),
+                        body: m.body.clone(),
+                        files: m
+                            .files
+                            .iter()
+                            .map(|f| {
+                                (
+                                    format!("/applications/{}/files/{}", a.id, f.id),
+                                    format!("{} · {}", f.name, size_words(f.size)),
+                                )
+                            })
+                            .collect(),
                     })
                     .collect(),
                 waiting_for_firm: a.status == ApplicationStatus::MoreInfo,

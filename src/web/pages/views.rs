@@ -447,22 +447,6 @@ pub fn veto_note(t: &Texts, trace: &Trace) -> Option<String> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_and_rounded_exactly() {
-        assert_eq!(grouped("1234567.891"), "1,234,567.891");
-        assert_eq!(grouped("-1000"), "-1,000");
-        assert_eq!(grouped("999"), "999");
-        assert_eq!(number("72000.0000", 2), "72,000.00");
-        assert_eq!(number("0.0725", 3), "0.073");
-        assert_eq!(percent("0.600750", 2), "60.08");
-        assert_eq!(percent("1.0588", 0), "106");
-    }
-}
-
 /// Chongqing's districts and counties (and its new areas) by their names in English; a name
 /// not listed (another province's, a firm's own wording) is shown as it was given.
 const DISTRICTS_EN: &[(&str, &str)] = &[
@@ -526,5 +510,21 @@ pub fn district_name(lang: Lang, name: &str) -> String {
             .iter()
             .find(|(zh, _)| *zh == name.trim())
             .map_or_else(|| name.to_owned(), |(_, en)| (*en).to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_rounded_exactly() {
+        assert_eq!(grouped("1234567.891"), "1,234,567.891");
+        assert_eq!(grouped("-1000"), "-1,000");
+        assert_eq!(grouped("999"), "999");
+        assert_eq!(number("72000.0000", 2), "72,000.00");
+        assert_eq!(number("0.0725", 3), "0.073");
+        assert_eq!(percent("0.600750", 2), "60.08");
+        assert_eq!(percent("1.0588", 0), "106");
     }
 }

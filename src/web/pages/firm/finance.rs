@@ -44,10 +44,10 @@ pub(super) async fn finance_desk(
                 .unwrap_or_default()
                 .into_iter()
                 .map(|r| {
-                    t.get(if r.what == "application_trace" {
-                        "access_trace"
-                    } else {
-                        "access_grade"
+                    t.get(match r.what.as_str() {
+                        "application_trace" => "access_trace",
+                        "application_file" => "access_file",
+                        _ => "access_grade",
                     })
                     .replace("{who}", &r.who)
                     .replace("{at}", &views::local_time(lang, r.at))
@@ -121,28 +121,65 @@ pub(super) async fn firm_withdraw_consent(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub(super) struct ReplyForm {
-    #[serde(default)]
-    body: String,
-}
+/// The reply form's body: the words, and the files chosen (a multipart form).
+pub(super) const REPLY_BODY_LIMIT: usize = 11 * 1024 * 1024;
 
-/// The firm answers its bank's request for more (the thread is kept for both).
+/// The firm answers its bank's request for more, with files if it chose any (the thread is kept
+/// for both).
 pub(super) async fn firm_reply(
     State(state): State<AppState>,
     auth: PageAuth<Firm>,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ReplyForm>,
+    mut multipart: axum::extract::Multipart,
 ) -> PageResult {
+    let mut body = String::new();
+    let mut csrf = String::new();
+    let mut attachments = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        match (name.as_str(), file_name) {
+            ("csrf", _) => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            ("body", _) => body = String::from_utf8_lossy(&bytes).into_owned(),
+            // A file box left empty sends an empty part without a name.
+            ("files", Some(file_name)) if !(bytes.is_empty() && file_name.is_empty()) => {
+                attachments.push(finance::attachments::Attachment {
+                    name: file_name,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            _ => {}
+        }
+    }
+    crate::web::pages::check_csrf(&auth, &csrf)?;
     match finance::reply(
         &state.db,
         &auth.caller,
         id,
-        finance::ReplyRequest { body: form.body },
+        finance::Reply { body, attachments },
     )
     .await
     {
         Ok(_) => back("/firm", "finance-h", Ok("msg_replied")),
         Err(err) => back("/firm", "finance-h", Err(Refusal::of(err)?)),
     }
+}
+
+/// A file attached to an application's answer, for the firm, the bank (its read recorded for
+/// the firm) or a regulator.
+pub(in crate::web::pages) async fn application_file(
+    State(state): State<AppState>,
+    auth: PageAuth,
+    Path((id, file_id)): Path<(i64, i64)>,
+) -> PageResult {
+    let (file, bytes) = finance::attachments::read(&state.db, &auth.caller, id, file_id).await?;
+    Ok(crate::web::pages::file_response(&file, bytes))
 }

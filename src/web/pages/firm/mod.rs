@@ -46,7 +46,16 @@ pub fn router() -> Router<AppState> {
             "/firm/applications/{id}/consent",
             post(finance::firm_withdraw_consent),
         )
-        .route("/firm/applications/{id}/reply", post(finance::firm_reply))
+        .route(
+            "/firm/applications/{id}/reply",
+            post(finance::firm_reply).layer(axum::extract::DefaultBodyLimit::max(
+                finance::REPLY_BODY_LIMIT,
+            )),
+        )
+        .route(
+            "/applications/{id}/files/{file_id}",
+            get(finance::application_file),
+        )
 }
 
 pub struct FieldView {
