@@ -76,7 +76,7 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
                 let unit = unit_of(t, &r.carrier).to_owned();
                 (
                     carrier_name(t, &r.carrier),
-                    grouped(&r.quantity),
+                    form_quantity(t, &r.carrier, &r.quantity),
                     unit,
                     r.coefficient.clone(),
                     number(&r.kgce, 2),
@@ -118,6 +118,36 @@ pub fn breakdown(trace: &Trace, trace_hash: &str, t: &Texts) -> Breakdown {
         benchmarks: trace.benchmarks.clone(),
         trace_hash: trace_hash.to_owned(),
         grade: trace.grade.as_str().to_owned(),
+    }
+}
+
+/// A quantity as the statistics form states it — electricity in 万千瓦时 and natural gas in
+/// 万立方米, as the firm typed them — followed by the methodology's unit the coefficient is
+/// per ("950 万千瓦时 = 9,500,000"); other carriers in their own unit, grouped.
+pub fn form_quantity(t: &Texts, carrier: &str, quantity: &str) -> String {
+    use crate::grading::energy::Carrier;
+    let ten_thousands = match Carrier::parse(carrier) {
+        Some(Carrier::ElectricityKwh) => Some("unit_10k_kwh"),
+        Some(Carrier::NaturalGasM3) => Some("unit_10k_m3"),
+        _ => None,
+    };
+    match (
+        ten_thousands,
+        crate::grading::decimal::parse_decimal(quantity),
+    ) {
+        (Some(key), Ok(d)) => {
+            let mut tens = d;
+            match tens.set_scale(d.scale() + 4) {
+                Ok(()) => format!(
+                    "{} {} = {}",
+                    grouped(&crate::grading::decimal::normalised(tens)),
+                    t.get(key),
+                    grouped(quantity)
+                ),
+                Err(_) => grouped(quantity),
+            }
+        }
+        _ => grouped(quantity),
     }
 }
 
@@ -516,6 +546,20 @@ pub fn district_name(lang: Lang, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn electricity_and_gas_are_shown_in_the_forms_units_beside_the_methodologys() {
+        let t = crate::web::i18n::Lang::Zh.texts();
+        assert_eq!(
+            super::form_quantity(t, "electricity_kwh", "9500000"),
+            "950 万千瓦时 = 9,500,000"
+        );
+        assert_eq!(
+            super::form_quantity(t, "natural_gas_m3", "123456.7"),
+            "12.34567 万立方米 = 123,456.7"
+        );
+        assert_eq!(super::form_quantity(t, "diesel_t", "35.5"), "35.5");
+    }
 
     #[test]
     fn numbers_are_grouped_and_rounded_exactly() {
