@@ -2,10 +2,10 @@
 //! grade preview, its submissions, its certifications, and an appeal against its grade.
 
 mod appeal_desk;
+mod certifications;
 mod finance;
 mod green;
 
-use crate::service::fields;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -37,7 +37,10 @@ pub fn router() -> Router<AppState> {
         .route("/firm", get(show_firm))
         .route("/firm/preview", post(preview_firm_data))
         .route("/firm/submit", post(submit_firm_data))
-        .route("/firm/certifications", post(declare_certification))
+        .route(
+            "/firm/certifications",
+            post(certifications::declare_certification),
+        )
         .route("/firm/appeal", post(appeal_desk::create_appeal))
         .route("/firm/service-requests", post(green::request_service))
         .route("/firm/assessments/{id}/report.pdf", get(download_report))
@@ -200,28 +203,12 @@ pub struct FirmPage {
 /// `waste_generated_t` …), turned into the §1 members by the same reader as a CSV row.
 type DataForm = HashMap<String, String>;
 
-#[derive(serde::Deserialize)]
-struct CertificationForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    number: String,
-    #[serde(default)]
-    issuer: String,
-    #[serde(default)]
-    valid_from: String,
-    #[serde(default)]
-    valid_until: String,
-    #[serde(default)]
-    evidence_note: String,
-}
-
 /// A validation message in the page's language.
 pub fn message(t: &Texts, kind: Fault) -> String {
     data_form::fault_message(t, kind)
 }
 
-struct Outcome {
+pub(super) struct Outcome {
     /// The form as sent (`None`: start from the firm's last figures).
     form: Option<HashMap<String, String>>,
     faults: Vec<(String, String)>,
@@ -246,7 +233,7 @@ impl Outcome {
     }
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     lang: Lang,
     auth: &PageAuth<Firm>,
@@ -576,49 +563,5 @@ async fn submit_firm_data(
             let outcome = refused(t, &form, err, &carriers)?;
             refusal_page(&state, lang, &auth, outcome).await
         }
-    }
-}
-
-async fn declare_certification(
-    State(state): State<AppState>,
-    lang: Lang,
-    auth: PageAuth<Firm>,
-    CsrfForm(form): CsrfForm<CertificationForm>,
-) -> PageResult {
-    let firm = assessments::firm_for(&state.db, &auth.caller, None).await?;
-    let declared = async {
-        let request = records::CertificationRequest {
-            kind: fields::one_of("kind", &form.kind)?,
-            number: form.number,
-            issuer: form.issuer,
-            valid_from: fields::date("valid_from", &form.valid_from)?,
-            valid_until: fields::date("valid_until", &form.valid_until)?,
-            evidence_note: Some(form.evidence_note),
-        };
-        records::add_certification(&state.db, &auth.caller, &firm, request).await
-    };
-    match declared.await {
-        Ok(_) => Ok(Redirect::to("/firm?msg=msg_cert_declared").into_response()),
-        Err(AppError::Validation {
-            field,
-            message: _,
-            kind,
-        }) => {
-            let t = lang.texts();
-            let outcome = Outcome {
-                cert_error: Some(format!(
-                    "{}: {}",
-                    views::field_label(t, &field),
-                    message(t, kind)
-                )),
-                ..Outcome::empty()
-            };
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&page(&state, lang, &auth, outcome, None).await?),
-            )
-                .into_response())
-        }
-        Err(other) => Err(PageError(other)),
     }
 }
