@@ -55,16 +55,21 @@ pub fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
             line = candidate;
             continue;
         }
-        if !line.trim().is_empty() {
-            lines.push(line.trim_end().to_owned());
-            line = String::new();
-        }
-        let word = word.trim_start();
-        if width_of(word) <= width {
-            line.push_str(word);
+        if width_of(word.trim_start()) <= width {
+            // The word goes to the next line whole.
+            if !line.trim().is_empty() {
+                lines.push(line.trim_end().to_owned());
+            }
+            line = word.trim_start().to_owned();
             continue;
         }
-        // A word wider than the line: broken where it must be.
+        // A word wider than any line is broken where it must be, from where the line is.
+        let word = if line.trim().is_empty() {
+            line.clear();
+            word.trim_start()
+        } else {
+            word
+        };
         for c in word.chars() {
             if width_of(&line) + em(c) * size > width && !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
