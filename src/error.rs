@@ -31,6 +31,9 @@ pub enum AppError {
     BadCredentials,
     #[error("not allowed for this account")]
     Forbidden,
+    /// Not allowed, for a reason the caller should read (a field a data source may not attest).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     #[error("not found")]
     NotFound,
     /// The record is not in a state that allows the request: the kind says which, for pages to
@@ -111,7 +114,7 @@ impl AppError {
             }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -129,7 +132,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad_credentials",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::ForbiddenBecause(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(..) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",

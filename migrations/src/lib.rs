@@ -25,6 +25,7 @@ mod m20261205_000019_appeal_outcomes;
 mod m20261205_000020_application_messages;
 mod m20261205_000021_account_contact;
 mod m20261205_000022_application_files;
+mod m20261205_000023_readings;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000020_application_messages::Migration),
             Box::new(m20261205_000021_account_contact::Migration),
             Box::new(m20261205_000022_application_files::Migration),
+            Box::new(m20261205_000023_readings::Migration),
         ]
     }
 }

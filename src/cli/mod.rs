@@ -136,6 +136,11 @@ enum AccountsCommand {
         /// Organisation name (a bank's or an agency's).
         #[arg(long)]
         org: Option<String>,
+        /// The fields a data source may attest, separated by commas (data sources only):
+        /// energy carriers (electricity_kwh, natural_gas_m3, …), green_power_kwh,
+        /// value_added_10k_cny, waste_generated_t, waste_utilized_t, waste_stock_utilized_t.
+        #[arg(long)]
+        fields: Option<String>,
     },
     /// List accounts.
     List,
@@ -143,7 +148,13 @@ enum AccountsCommand {
 
 impl clap::ValueEnum for Role {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Role::Regulator, Role::Bank, Role::Firm, Role::Provider]
+        &[
+            Role::Regulator,
+            Role::Bank,
+            Role::Firm,
+            Role::Provider,
+            Role::Source,
+        ]
     }
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.as_str()))
@@ -372,7 +383,13 @@ async fn accounts_command(
             username,
             firm,
             org,
+            fields,
         } => {
+            let attests = match fields {
+                Some(text) => crate::service::readings::parse_fields(&text)
+                    .map_err(|m| anyhow::anyhow!("--fields: {m}"))?,
+                None => Vec::new(),
+            };
             let firm = firm
                 .map(|text| Uscc::parse(&text).map_err(|m| anyhow::anyhow!("--firm: {m}")))
                 .transpose()?;
@@ -391,6 +408,7 @@ async fn accounts_command(
                 role,
                 firm,
                 org,
+                attests,
             };
             let created = accounts::create_account(db, &Actor::system("cli"), new)
                 .await

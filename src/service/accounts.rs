@@ -41,6 +41,9 @@ pub struct NewAccount {
     pub role: Role,
     pub firm: Option<Uscc>,
     pub org: Option<String>,
+    /// A data source's fields it may attest (`service::readings::parse_fields`); empty for
+    /// every other role.
+    pub attests: Vec<String>,
 }
 
 /// A username as it is stored and looked up: NFKC-normalised (full-width letters are letters)
@@ -87,6 +90,24 @@ pub async fn prepare_account(new: &mut NewAccount) -> AppResult<String> {
             crate::grading::Fault::Combination,
             "firm",
             "a firm account needs the firm's USCC",
+        ));
+    }
+    if (new.role == Role::Source) == new.attests.is_empty() {
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Combination,
+            "attests",
+            "a data source, and only a data source, names the fields it may attest",
+        ));
+    }
+    if let Some(bad) = new
+        .attests
+        .iter()
+        .find(|f| !crate::service::readings::attestable(f))
+    {
+        return Err(AppError::field_fault(
+            crate::grading::Fault::OneOf,
+            "attests",
+            format!("{bad:?} is not a field a source can attest"),
         ));
     }
     if new.role != Role::Firm && new.firm.is_some() {
@@ -139,6 +160,8 @@ pub async fn insert_account<C: ConnectionTrait>(
         role: Set(new.role),
         firm_id: Set(firm.as_ref().map(|f| f.id)),
         org: Set(new.org),
+        attests: Set((!new.attests.is_empty())
+            .then(|| serde_json::to_string(&new.attests).unwrap_or_default())),
         contact: Set(None),
         disabled: Set(false),
         created_at: Set(now),

@@ -127,7 +127,7 @@ pub async fn list(db: &Db, caller: &Caller, only_open: bool) -> AppResult<Vec<Ap
             )
         }
         Role::Regulator => {}
-        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider | Role::Source => return Err(AppError::Forbidden),
     }
     let rows = select.all(db).await?;
     let ids: Vec<crate::store::ids::FirmId> = rows.iter().map(|a| a.firm_id).collect();

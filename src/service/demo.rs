@@ -101,6 +101,7 @@ pub async fn seed(
             Role::Provider,
             "重庆绿证认证咨询有限公司（演示）",
         ),
+        ("source-grid", Role::Source, "国网重庆市电力公司（演示）"),
     ] {
         if crate::store::accounts::find_by_username(db, username)
             .await?
@@ -115,6 +116,12 @@ pub async fn seed(
                     role,
                     firm: None,
                     org: Some(org.to_owned()),
+                    // The demo's power company attests electricity and green power.
+                    attests: if role == Role::Source {
+                        vec!["electricity_kwh".to_owned(), "green_power_kwh".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
                 },
             )
             .await?;
@@ -160,6 +167,7 @@ pub async fn seed(
                     role: Role::Firm,
                     firm: Some(uscc.clone()),
                     org: None,
+                    attests: Vec::new(),
                 },
             )
             .await?;
@@ -173,7 +181,59 @@ pub async fn seed(
     }
     seed_records(db, caches, keys, public_url).await?;
     seed_services_and_policies(db).await?;
+    seed_readings(db, keys).await?;
     Ok(logins)
+}
+
+/// The power company's monthly electricity readings of 2025 for the demo firms (once): the
+/// months of each firm's filed electricity, the last month taking the remainder.
+async fn seed_readings(db: &Db, keys: &std::sync::Arc<super::keystore::Keys>) -> AppResult<()> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    if crate::store::readings::batches::Entity::find()
+        .count(db)
+        .await?
+        > 0
+    {
+        return Ok(());
+    }
+    let account = crate::store::accounts::find_by_username(db, "source-grid")
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let grid = accounts::Caller {
+        account_id: account.id,
+        username: account.username,
+        role: Role::Source,
+        firm_id: None,
+    };
+    let mut rows = Vec::new();
+    for demo in DEMO_FIRMS {
+        let uscc =
+            Uscc::with_check_character(demo.uscc17).map_err(crate::error::AppError::internal)?;
+        let data: serde_json::Value =
+            serde_json::from_str(demo.data_2025).map_err(crate::error::AppError::internal)?;
+        let Some(total) = data["energy"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["carrier"] == "electricity_kwh")
+            .and_then(|e| e["quantity"].as_str())
+            .and_then(|q| q.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let month = total / 12;
+        for m in 1..=12u64 {
+            let quantity = if m == 12 { total - month * 11 } else { month };
+            rows.push(
+                serde_json::json!({"uscc": uscc.to_string(), "period": format!("2025-{m:02}"),
+                "field": "electricity_kwh", "quantity": quantity.to_string(),
+                "reference": format!("DB-{}", &demo.uscc17[10..])}),
+            );
+        }
+    }
+    let body = serde_json::json!({ "readings": rows }).to_string();
+    super::readings::deliver(db, keys, &grid, "json", body.as_bytes()).await?;
+    Ok(())
 }
 
 /// The firms' records and 2025 submissions: a verified national green factory for the first,

@@ -188,6 +188,7 @@ pub async fn create_firm(
                 role: super::accounts::Role::Firm,
                 firm: Some(new.uscc.clone()),
                 org: None,
+                attests: Vec::new(),
             };
             let hash = super::accounts::prepare_account(&mut new_account).await?;
             Some((new_account, hash))
@@ -534,7 +535,7 @@ pub async fn firm_for<C: ConnectionTrait>(
                     )
                 })
         }
-        Role::Bank | Role::Provider => Err(AppError::Forbidden),
+        Role::Bank | Role::Provider | Role::Source => Err(AppError::Forbidden),
     }
 }
 
@@ -551,7 +552,7 @@ pub async fn firm_at<C: ConnectionTrait>(
             firms::Entity::find_by_id(own_id).one(db).await?
         }
         Role::Regulator => firms::find_by_uscc(db, uscc.as_str()).await?,
-        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider | Role::Source => return Err(AppError::Forbidden),
     };
     firm.filter(|f| f.uscc == *uscc).ok_or(AppError::NotFound)
 }

@@ -25,6 +25,7 @@ pub mod log_guard;
 pub mod paging;
 pub mod policies;
 pub mod profile;
+pub mod readings;
 pub mod recompute;
 pub mod records;
 pub mod recover;

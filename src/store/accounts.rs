@@ -22,6 +22,10 @@ pub enum Role {
     /// A green-service provider (服务机构): publishes services, answers firms' requests.
     #[sea_orm(string_value = "provider")]
     Provider,
+    /// A data source (数据源单位): a power or gas company, the statistics bureau, an energy
+    /// monitoring platform; delivers attested readings of the fields it may attest.
+    #[sea_orm(string_value = "source")]
+    Source,
 }
 
 impl Role {
@@ -31,6 +35,7 @@ impl Role {
             Role::Bank => "bank",
             Role::Firm => "firm",
             Role::Provider => "provider",
+            Role::Source => "source",
         }
     }
 }
@@ -49,8 +54,9 @@ impl FromStr for Role {
             "bank" => Ok(Role::Bank),
             "firm" => Ok(Role::Firm),
             "provider" => Ok(Role::Provider),
+            "source" => Ok(Role::Source),
             other => Err(format!(
-                "unknown role {other:?}: expected regulator, bank, firm or provider"
+                "unknown role {other:?}: expected regulator, bank, firm, provider or source"
             )),
         }
     }
@@ -68,6 +74,8 @@ pub struct Model {
     pub role: Role,
     pub firm_id: Option<super::ids::FirmId>,
     pub org: Option<String>,
+    /// For a data source: the fields it may attest (JSON list of names), none otherwise.
+    pub attests: Option<String>,
     /// A person and a telephone, shown to the other party of an application or a request.
     pub contact: Option<String>,
     pub disabled: bool,

@@ -17,6 +17,7 @@ pub mod list_checks;
 pub mod notify;
 pub mod policies;
 pub mod products;
+pub mod readings;
 pub mod service_requests;
 pub mod services;
 pub mod tlog;

@@ -50,9 +50,16 @@ pub struct FirmOrRegulator;
 pub struct Provider;
 pub struct ProviderFirmOrRegulator;
 pub struct BankFirmOrRegulator;
+pub struct Source;
 
 impl Allowed for AnyRole {
-    const ROLES: &'static [Role] = &[Role::Regulator, Role::Bank, Role::Firm, Role::Provider];
+    const ROLES: &'static [Role] = &[
+        Role::Regulator,
+        Role::Bank,
+        Role::Firm,
+        Role::Provider,
+        Role::Source,
+    ];
 }
 impl Allowed for Regulator {
     const ROLES: &'static [Role] = &[Role::Regulator];
@@ -71,6 +78,9 @@ impl Allowed for ProviderFirmOrRegulator {
 }
 impl Allowed for BankFirmOrRegulator {
     const ROLES: &'static [Role] = &[Role::Bank, Role::Firm, Role::Regulator];
+}
+impl Allowed for Source {
+    const ROLES: &'static [Role] = &[Role::Source];
 }
 impl Allowed for FirmOrRegulator {
     const ROLES: &'static [Role] = &[Role::Firm, Role::Regulator];

@@ -394,6 +394,10 @@ for lang in ["zh", "en"]:
         lands_on(phone, "/provider")
         sweep(phone, lang, [("provider", "/provider")])
         sign_out(phone)
+        sign_in(phone, "source-grid")
+        expect(lands_on(phone, "/source"), "a data source lands on its desk")
+        sweep(phone, lang, [("source", "/source")])
+        sign_out(phone)
     finally:
         phone.quit()
 # The same desks on a desktop, in both languages.
@@ -404,6 +408,7 @@ for lang in ["zh", "en"]:
             ("firm-liangjiang", "/firm", [("firm", "/firm")]),
             ("bank", "/bank", [("bank", "/bank")]),
             ("provider-energy", "/provider", [("provider", "/provider")]),
+            ("source-grid", "/source", [("source", "/source")]),
             ("regulator", "/regulator", [("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                            ("regulator-services", "/regulator/services"),
                            ("regulator-policies", "/regulator/policies"),

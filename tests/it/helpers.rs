@@ -193,6 +193,7 @@ impl TestApp {
                 role,
                 firm,
                 org: None,
+                attests: Vec::new(),
             },
         )
         .await

@@ -32,6 +32,7 @@ mod openapi;
 mod pages;
 mod pages_desks;
 mod published;
+mod readings;
 mod recompute;
 mod records;
 mod regulator_desk;

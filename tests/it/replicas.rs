@@ -100,6 +100,7 @@ async fn three_replicas_make_one_log_hear_each_revocation_and_throttle_as_one() 
             role: gec::service::accounts::Role::Regulator,
             firm: None,
             org: None,
+            attests: Vec::new(),
         },
     )
     .await

@@ -244,6 +244,7 @@ async fn usernames_are_one_whatever_their_case_or_width() {
             role: Role::Bank,
             firm: None,
             org: None,
+            attests: Vec::new(),
         },
     )
     .await;

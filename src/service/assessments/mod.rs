@@ -408,7 +408,7 @@ pub async fn list(db: &Db, caller: &Caller, query: ListQuery) -> AppResult<Page<
                 }
             }
         }
-        Role::Bank | Role::Provider => return Err(AppError::Forbidden),
+        Role::Bank | Role::Provider | Role::Source => return Err(AppError::Forbidden),
     }
     let page = super::paging::keyset(
         db,

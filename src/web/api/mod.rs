@@ -13,6 +13,7 @@ mod green;
 mod import;
 mod login;
 pub mod openapi;
+mod readings;
 mod tokens;
 mod webhooks;
 
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assessments::router())
         .merge(audit::router())
         .merge(import::router())
+        .merge(readings::router())
         .merge(codes::router())
         .merge(benchmarks::router())
         .merge(bank::router())

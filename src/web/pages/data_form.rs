@@ -207,6 +207,19 @@ pub fn input_of(cell: &str) -> &'static str {
         .map_or("period", |i| i.name)
 }
 
+/// A quantity in the methodology's unit, in the form's (`shift` 4: kWh → 万千瓦时), exact.
+pub fn in_form_unit(value: &str, shift: u32) -> String {
+    if shift == 0 {
+        return value.to_owned();
+    }
+    match parse_decimal(value) {
+        Ok(d) => Fixed::from(d)
+            .div_round(Fixed::integer(10i128.pow(shift)), d.scale() + shift)
+            .normalised(),
+        Err(_) => value.to_owned(),
+    }
+}
+
 /// The form filled from a stored §1 input (last year's figures, or a rejected submission's),
 /// in the form's units.
 pub fn from_input(input: &Value) -> HashMap<String, String> {
@@ -216,17 +229,7 @@ pub fn from_input(input: &Value) -> HashMap<String, String> {
         Value::Number(n) => n.to_string(),
         _ => String::new(),
     };
-    let unshift = |value: String, shift: u32| -> String {
-        if shift == 0 {
-            return value;
-        }
-        match parse_decimal(&value) {
-            Ok(d) => Fixed::from(d)
-                .div_round(Fixed::integer(10i128.pow(shift)), d.scale() + shift)
-                .normalised(),
-            Err(_) => value,
-        }
-    };
+    let unshift = |value: String, shift: u32| -> String { in_form_unit(&value, shift) };
     let all = inputs();
     let find = |cell: &str| all.iter().find(|i| i.cell == cell);
     if let Some(v) = input.get("value_added_10k_cny") {

@@ -13,6 +13,7 @@ mod provider;
 mod regulator;
 mod scan;
 mod session;
+mod source;
 pub(crate) mod views;
 
 use askama::Template;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(firm::router())
         .merge(bank::router())
         .merge(provider::router())
+        .merge(source::router())
         .merge(regulator::router())
 }
 

@@ -61,6 +61,7 @@ fn desk_of(role: Role) -> &'static str {
         Role::Firm => "/firm",
         Role::Provider => "/provider",
         Role::Regulator => "/regulator",
+        Role::Source => "/source",
     }
 }
 
@@ -129,6 +130,7 @@ fn landing(role: Role) -> &'static str {
         Role::Bank => "/bank",
         Role::Firm => "/firm",
         Role::Provider => "/provider",
+        Role::Source => "/source",
     }
 }
 

@@ -67,6 +67,9 @@ pub struct FieldView {
     pub unit: &'static str,
     pub value: String,
     pub error: Option<String>,
+    /// Where an attested figure came from ("国网重庆市电力公司 · 2025 年 12 个月合计 3,120
+    /// 万千瓦时"), when a data source delivered one for the year.
+    pub source_note: Option<String>,
 }
 
 /// A fault in the summary above the form: the input it names (for the link), its label and
@@ -292,9 +295,51 @@ pub(super) async fn page(
         form
     });
     let inputs = data_form::inputs();
+    // 数据直连: what data sources attested for the year the form opens on prefills its cells
+    // (unless the firm already filed that year), each cell saying where its figure came from.
+    let attested =
+        crate::service::readings::attested(&state.db, firm.uscc.as_str(), years[0]).await?;
+    let filed_this_year = desk
+        .submissions
+        .first()
+        .is_some_and(|a| a.period == years[0]);
+    let mut form = form;
+    let mut notes: HashMap<&'static str, String> = HashMap::new();
+    if outcome.form.is_none() {
+        for a in &attested {
+            let Some(input) = inputs.iter().find(|i| i.cell == a.field) else {
+                continue;
+            };
+            if notes.contains_key(input.name) {
+                continue;
+            }
+            let shown = data_form::in_form_unit(&a.quantity, input.shift);
+            if !filed_this_year {
+                form.insert(input.name.to_owned(), shown.clone());
+            }
+            let span = if a.months == 0 {
+                t.get("source_note_year").to_owned()
+            } else {
+                t.get("source_note_months")
+                    .replace("{n}", &a.months.to_string())
+            };
+            notes.insert(
+                input.name,
+                t.get("source_note")
+                    .replace("{source}", &a.source)
+                    .replace("{year}", &years[0].to_string())
+                    .replace("{span}", &span)
+                    .replace(
+                        "{quantity}",
+                        &format!("{} {}", views::grouped(&shown), t.get(input.unit_key)),
+                    ),
+            );
+        }
+    }
     let fields = inputs
         .iter()
         .map(|input| FieldView {
+            source_note: notes.remove(input.name),
             name: input.name,
             label: data_form::label(t, input),
             unit: t.get(input.unit_key),

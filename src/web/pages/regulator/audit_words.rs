@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 36] = [
+pub const ACTIONS: [&str; 38] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -47,10 +47,12 @@ pub const ACTIONS: [&str; 36] = [
     "webhook.register",
     "webhook.disable",
     "firm.update",
+    "readings.deliver",
+    "reading.correct",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 17] = [
+pub const TARGETS: [&str; 19] = [
     "assessment",
     "code",
     "firm",
@@ -68,6 +70,8 @@ pub const TARGETS: [&str; 17] = [
     "product",
     "application",
     "webhook",
+    "reading_batch",
+    "reading",
 ];
 
 /// What the sentence needs to name who and whom.

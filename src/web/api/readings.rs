@@ -1,0 +1,104 @@
+//! 数据直连 in the API: data sources deliver attested readings (JSON, CSV or an Excel workbook)
+//! and get signed receipts; a firm and regulators read what was attested for a year.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::ApiQuery;
+use crate::error::{AppError, AppResult, Problem};
+use crate::service::readings::{self, Attested, ReadingsRequest, SignedReceipt};
+use crate::web::AppState;
+use crate::web::auth::{Auth, FirmOrRegulator, Source};
+use crate::web::extract::UsccPath;
+
+/// A batch's body: the same bound as an import's file.
+const READINGS_BODY_LIMIT: usize = 64 * 1024 * 1024;
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(deliver).layer(DefaultBodyLimit::max(READINGS_BODY_LIMIT)))
+        .routes(routes!(list_receipts))
+        .routes(routes!(firm_readings))
+}
+
+/// Delivers attested readings, all or nothing: JSON (`{"readings": [...]}`), CSV or an Excel
+/// workbook with the columns `uscc, period, field, quantity, reference` and an optional
+/// `reason`. A reading delivered again changes nothing; a different quantity under the same
+/// (USCC, period, field, reference) is a correction and needs a `reason`. Faults are listed
+/// by row and column in the problem's `errors`; a field the source may not attest is 403. The
+/// answer is a receipt signed with the service's code key (a COSE_Sign1 whose payload is
+/// the receipt's JSON as a CBOR text string). Who may call it: data source.
+#[utoipa::path(post, path = "/api/v1/readings", tag = "readings", security(("bearer" = [])),
+    request_body(content((ReadingsRequest = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 201, body = SignedReceipt), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn deliver(
+    State(state): State<AppState>,
+    auth: Auth<Source>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> AppResult<(StatusCode, Json<SignedReceipt>)> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "a batch is at most {} MB: deliver the readings in several batches",
+                READINGS_BODY_LIMIT / (1024 * 1024)
+            ))
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    })?;
+    let format = if super::require_content_type(&headers, "application/json").is_ok() {
+        "json"
+    } else if super::require_content_type(&headers, XLSX).is_ok() {
+        "xlsx"
+    } else {
+        super::require_content_type(&headers, "text/csv")?;
+        "csv"
+    };
+    let keys = state.keys.current();
+    let receipt = readings::deliver(&state.db, &keys, &auth, format, &body).await?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// The source's own receipts, newest first. Who may call it: data source.
+#[utoipa::path(get, path = "/api/v1/readings/receipts", tag = "readings", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SignedReceipt>)))]
+async fn list_receipts(
+    State(state): State<AppState>,
+    auth: Auth<Source>,
+) -> AppResult<Json<Vec<SignedReceipt>>> {
+    Ok(Json(readings::receipts(&state.db, &auth).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct YearQuery {
+    /// The reporting year.
+    year: i32,
+}
+
+/// What data sources attested for a firm's year, field by field (a yearly reading, else the
+/// months delivered summed), with the source and its references. Who may call it: the firm,
+/// regulator.
+#[utoipa::path(get, path = "/api/v1/firms/{uscc}/readings", tag = "readings", security(("bearer" = [])),
+    params(("uscc" = String, Path), YearQuery),
+    responses((status = 200, body = Vec<Attested>), (status = 404, body = Problem)))]
+async fn firm_readings(
+    State(state): State<AppState>,
+    auth: Auth<FirmOrRegulator>,
+    UsccPath(uscc): UsccPath,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> AppResult<Json<Vec<Attested>>> {
+    let firm = crate::service::firms::firm_for(&state.db, &auth, Some(uscc.as_str())).await?;
+    Ok(Json(
+        readings::attested(&state.db, firm.uscc.as_str(), q.year).await?,
+    ))
+}
