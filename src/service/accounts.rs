@@ -72,6 +72,9 @@ pub struct AccountSummary {
     pub role: Role,
     pub firm_uscc: Option<String>,
     pub org: Option<String>,
+    /// A data source's fields it may attest (absent for every other role).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attests: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -170,6 +173,7 @@ pub async fn insert_account<C: ConnectionTrait>(
     .insert(txn)
     .await?;
     let summary = AccountSummary {
+        attests: crate::service::readings::attests_of(&account),
         id: account.id.0,
         username: account.username,
         role: account.role,
@@ -221,6 +225,7 @@ pub async fn list_accounts(db: &Db) -> AppResult<Vec<AccountSummary>> {
     Ok(all
         .into_iter()
         .map(|a| AccountSummary {
+            attests: crate::service::readings::attests_of(&a),
             firm_uscc: a.firm_id.and_then(|id| firms_by_id.get(&id).cloned()),
             id: a.id.0,
             username: a.username,

@@ -363,3 +363,53 @@ async fn the_firms_form_says_where_an_attested_figure_came_from_and_a_source_has
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn gec_accounts_add_names_the_fields_a_source_may_attest() {
+    use crate::helpers::gec_cli;
+    let app = TestApp::new().await;
+    let add = |username: &str, fields: Option<&str>, role: &str| {
+        let mut args = vec![
+            "accounts",
+            "add",
+            "--role",
+            role,
+            "--username",
+            username,
+            "--org",
+            "重庆燃气集团",
+        ];
+        if let Some(f) = fields {
+            args.extend(["--fields", f]);
+        }
+        gec_cli(&app, &args, &format!("{}\n", crate::helpers::PASSWORD))
+    };
+    let made = add("gas", Some("natural_gas_m3, heat_gj"), "source");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = app.login("gas").await;
+    let body = json!({"readings": [{"uscc": uscc(3), "period": "2025", "field": "heat_gj",
+                                    "quantity": "1200.5", "reference": "RQ-7"}]});
+    let answer = deliver(
+        &app,
+        &token,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // A field no source attests, a source without fields, fields for another role: refused.
+    let unknown = add("gas2", Some("natural_gas_m3,coal"), "source");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("\"coal\""));
+    assert!(!add("gas3", None, "source").status.success());
+    assert!(
+        !add("bank9", Some("electricity_kwh"), "bank")
+            .status
+            .success()
+    );
+    assert_eq!(app.count("accounts").await, 1);
+}
