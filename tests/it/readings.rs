@@ -413,3 +413,84 @@ async fn gec_accounts_add_names_the_fields_a_source_may_attest() {
     );
     assert_eq!(app.count("accounts").await, 1);
 }
+
+#[tokio::test]
+async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_note() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let (firm_uscc, firm) = app.firm_with_user(&regulator, 11, "3670").await;
+    // The grid attests 18,500,000 kWh for 2025; the firm declares 5 % less.
+    let body = json!({"readings": [{"uscc": firm_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18500000", "reference": "DB-11"}]});
+    deliver(
+        &app,
+        &grid,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await;
+    let mut data = crate::helpers::yearly_data(&firm_uscc);
+    data["energy"][0]["quantity"] = json!("17575000");
+    let id = app
+        .post("/api/v1/assessments", Some(&firm), data)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let desk = app.page_session("reg").await;
+    let review = app
+        .page(&format!("/regulator/assessments/{id}"), Some(&desk))
+        .await
+        .text();
+    assert!(
+        review.contains("电力：申报 1,757.5 / 国网重庆市电力公司 1,850 万千瓦时，差 −5.0%")
+            && review.contains("name=\"note\" required"),
+        "{review}"
+    );
+    // Not approvable without the note: nothing issued.
+    let refused = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "note");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("electricity_kwh")
+    );
+    assert_eq!(app.count("codes").await, 0);
+    let page_refused = app
+        .submit(
+            &format!("/regulator/assessments/{id}/approve"),
+            &desk,
+            &[("note", "")],
+        )
+        .await;
+    assert!(!page_refused.status.is_redirection());
+    assert_eq!(app.count("codes").await, 0);
+    // With the note it is approved, and the note is kept with the difference.
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({"note": "企业自备光伏发电 92.5 万千瓦时未计入电网购电，现场核实属实"}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+    let events = app
+        .get(
+            "/api/v1/audit/events?action=assessment.discrepancy_note",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let event = &events["items"][0];
+    assert_eq!(event["after"]["differences"][0]["field"], "electricity_kwh");
+    assert_eq!(event["after"]["differences"][0]["percent"], "-5.0");
+}

@@ -164,6 +164,70 @@ pub async fn approve(
         .unwrap_or_else(|_| Err(AppError::internal("the approval was not answered")))
 }
 
+/// Approves as [`approve`] does, unless a declared figure differs from what a data source
+/// attested by more than 2 % and the regulator gave no note: then the `note` field is refused
+/// naming the figures. A note given with such differences is recorded with them (audited).
+/// The check reads the readings of this moment; a reading that arrives after it is for the
+/// next review.
+pub async fn approve_checked(
+    db: &Db,
+    caches: &Caches,
+    keys: &Arc<Keys>,
+    caller: &Caller,
+    id: i64,
+    public_url: &str,
+    note: Option<&str>,
+) -> AppResult<IssuedCode> {
+    let (assessment, firm) = crate::service::assessments::visible(db, caller, id).await?;
+    let input: serde_json::Value =
+        serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    let flagged: Vec<crate::service::readings::Discrepancy> =
+        crate::service::readings::discrepancies(db, firm.uscc.as_str(), assessment.period, &input)
+            .await?
+            .into_iter()
+            .filter(|d| d.flagged)
+            .collect();
+    let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(crate::service::text::note("note", n, 2000)?),
+        None => None,
+    };
+    if !flagged.is_empty() && note.is_none() {
+        let fields: Vec<&str> = flagged.iter().map(|d| d.field.as_str()).collect();
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Required,
+            "note",
+            format!(
+                "{} differ from the attested figures by more than {} %: approving needs the \
+                 regulator's note of the check",
+                fields.join(", "),
+                crate::service::readings::TOLERANCE_PERCENT
+            ),
+        ));
+    }
+    let issued = approve(db, caches, keys, caller, id, public_url).await?;
+    if let Some(note) = note.filter(|_| !flagged.is_empty()) {
+        let txn = crate::db::begin_write(db).await?;
+        crate::store::audit::record(
+            &txn,
+            &caller.actor(),
+            chrono::Utc::now(),
+            crate::store::audit::Change {
+                action: "assessment.discrepancy_note",
+                target_type: "assessment",
+                target_id: id.to_string(),
+                before: None,
+                after: Some(
+                    serde_json::json!({"uscc": firm.uscc.to_string(), "note": note,
+                                               "differences": flagged}),
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+    }
+    Ok(issued)
+}
+
 /// The firm's current grade and code, kept on the firm for lists and its public summary.
 pub(super) async fn set_current<C: ConnectionTrait>(
     txn: &C,

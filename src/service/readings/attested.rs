@@ -77,3 +77,86 @@ pub async fn attested<C: ConnectionTrait>(
     });
     Ok(out)
 }
+
+/// A declared figure beside an attested one: more than this share apart (2 %), it needs the
+/// regulator's note to be approved.
+pub const TOLERANCE_PERCENT: i128 = 2;
+
+/// One attested figure beside what the submission declared for it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Discrepancy {
+    pub field: String,
+    /// As declared (absent: not declared, read as 0).
+    pub declared: Option<String>,
+    pub attested: String,
+    pub source: String,
+    /// (declared − attested) ÷ attested, per cent to one decimal (absent when attested is 0).
+    pub percent: Option<String>,
+    /// More than `TOLERANCE_PERCENT` apart.
+    pub flagged: bool,
+}
+
+/// The figure a §1 input declares for a field a source attests.
+fn declared(input: &serde_json::Value, field: &str) -> Option<String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(energy) = input["energy"].as_array()
+        && crate::grading::energy::Carrier::parse(field).is_some()
+    {
+        return energy
+            .iter()
+            .find(|e| e["carrier"] == field)
+            .and_then(|e| text(&e["quantity"]));
+    }
+    match field {
+        "value_added_10k_cny" | "green_power_kwh" => text(&input[field]),
+        other => other
+            .strip_prefix("waste_")
+            .and_then(|member| text(&input["waste"][member])),
+    }
+}
+
+/// Each attested figure of the firm's year beside the submission's declared one.
+pub async fn discrepancies<C: ConnectionTrait>(
+    db: &C,
+    uscc: &str,
+    year: i32,
+    input: &serde_json::Value,
+) -> AppResult<Vec<Discrepancy>> {
+    use crate::grading::decimal::Fixed;
+    let zero = Fixed::integer(0);
+    Ok(attested(db, uscc, year)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let declared_text = declared(input, &a.field);
+            let d = declared_text
+                .as_deref()
+                .and_then(|t| parse_decimal(t).ok())
+                .map(Fixed::from)
+                .unwrap_or(zero);
+            let at = parse_decimal(&a.quantity).map(Fixed::from).unwrap_or(zero);
+            let (percent, flagged) = if at.is_zero() {
+                (None, !d.is_zero())
+            } else {
+                let pct = (d - at).div_round(at, 6) * Fixed::integer(100);
+                let limit = Fixed::integer(TOLERANCE_PERCENT);
+                (
+                    Some(pct.round(1).fixed_text()),
+                    pct > limit || pct < zero - limit,
+                )
+            };
+            Discrepancy {
+                field: a.field,
+                declared: declared_text,
+                attested: a.quantity,
+                source: a.source,
+                percent,
+                flagged,
+            }
+        })
+        .collect())
+}

@@ -149,25 +149,49 @@ async fn reject_assessment(
     ))
 }
 
-/// Approves a submission: recomputes it, signs the code and logs it. Who may call it:
-/// regulator.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// The regulator's note of the check, needed when a declared figure differs from what a
+    /// data source attested by more than 2 %.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Approves a submission: recomputes it, signs the code and logs it. The body is optional;
+/// when a declared figure differs from what a data source attested by more than 2 %, it must
+/// carry the regulator's `note` (recorded with the differences), else 422 `field: note`. Who
+/// may call it: regulator.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/approve", tag = "assessments",
     security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
+    request_body(content = Option<ApproveRequest>, content_type = "application/json"),
     responses((status = 201, body = IssuedCode), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "Not under review")))]
+        (status = 409, body = Problem, description = "Not under review"),
+        (status = 422, body = Problem, description = "A note is needed")))]
 async fn approve_assessment(
     State(state): State<AppState>,
     auth: Auth<Regulator>,
     Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> AppResult<(StatusCode, Json<IssuedCode>)> {
+    let note = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        super::require_content_type(&headers, "application/json")?;
+        let request: ApproveRequest = serde_json::from_slice(&body)
+            .map_err(|e| crate::error::AppError::BadRequest(format!("the JSON body: {e}")))?;
+        request.note
+    };
     let keys = state.keys.current();
-    let issued = issue::approve(
+    let issued = issue::approve_checked(
         &state.db,
         &state.caches,
         &keys,
         &auth,
         id,
         &state.config.public_url,
+        note.as_deref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(issued)))

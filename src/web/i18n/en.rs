@@ -447,6 +447,27 @@ pub static EN: &[(&str, &str)] = &[
     ("audit_a_reading_correct", "Reading corrected"),
     ("audit_t_reading_batch", "Readings batch"),
     ("audit_t_reading", "Attested reading"),
+    ("attested_title", "Against the attested figures"),
+    (
+        "attested_flagged",
+        "A declared figure differs from what a data source attested by more than 2 %: check it, and write the note of the check to approve.",
+    ),
+    (
+        "attested_words",
+        "{what}: declared {declared} / {source} {attested} {unit}, {pct} apart",
+    ),
+    (
+        "approve_note",
+        "Note of the check (needed: the difference from the attested figures and what the check found)",
+    ),
+    (
+        "audit_s_assessment_discrepancy_note",
+        "{actor} checked how {firm}’s {period} filing differs from the attested figures and recorded a note",
+    ),
+    (
+        "audit_a_assessment_discrepancy_note",
+        "Attested-figure check noted",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

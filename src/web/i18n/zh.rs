@@ -384,6 +384,27 @@ pub static ZH: &[(&str, &str)] = &[
     ("audit_a_reading_correct", "更正直连数据"),
     ("audit_t_reading_batch", "直连数据批次"),
     ("audit_t_reading", "直连数据"),
+    ("attested_title", "与直连数据的比对"),
+    (
+        "attested_flagged",
+        "申报数据与数据源单位直连报送的数据相差超过 2%：须核查并填写核查说明后才能审核通过。",
+    ),
+    (
+        "attested_words",
+        "{what}：申报 {declared} / {source} {attested} {unit}，差 {pct}",
+    ),
+    (
+        "approve_note",
+        "核查说明（必填：申报与直连数据的差异及核查结果）",
+    ),
+    (
+        "audit_s_assessment_discrepancy_note",
+        "{actor}核查了{firm} {period} 年度申报与直连数据的差异并记录了说明",
+    ),
+    (
+        "audit_a_assessment_discrepancy_note",
+        "记录数据差异核查说明",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -10,10 +10,11 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 38] = [
+pub const ACTIONS: [&str; 39] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
+    "assessment.discrepancy_note",
     "code.issue",
     "code.supersede",
     "code.revoke",

@@ -146,3 +146,32 @@ fn signed(text: &str) -> String {
         format!("+{text}")
     }
 }
+
+/// An attested figure beside the declared one: "电力：申报 3,038.71 / 国网重庆市电力公司
+/// 3,120 万千瓦时，差 −2.6%" (electricity and gas in the form's units).
+pub fn discrepancy_words(t: &Texts, d: &crate::service::readings::Discrepancy) -> String {
+    use crate::web::pages::data_form;
+    let input = data_form::inputs().into_iter().find(|i| i.cell == d.field);
+    let (shift, unit) = input
+        .as_ref()
+        .map_or((0, ""), |i| (i.shift, t.get(i.unit_key)));
+    let shown = |q: &str| grouped(&data_form::in_form_unit(q, shift));
+    let label = input
+        .as_ref()
+        .map_or_else(|| d.field.clone(), |i| data_form::label(t, i));
+    t.get("attested_words")
+        .replace("{what}", &label)
+        .replace(
+            "{declared}",
+            &d.declared.as_deref().map_or_else(|| "0".to_owned(), shown),
+        )
+        .replace("{source}", &d.source)
+        .replace("{attested}", &shown(&d.attested))
+        .replace("{unit}", unit)
+        .replace(
+            "{pct}",
+            &d.percent
+                .as_deref()
+                .map_or_else(|| "—".to_owned(), |p| format!("{}%", signed(p))),
+        )
+}

@@ -167,6 +167,10 @@ pub struct AssessmentPage {
     /// A resubmission under review beside the year's approved filing: the note, and what
     /// differs.
     pub compare: Option<(String, Vec<super::compare::CompareRow>)>,
+    /// Each attested figure beside the declared one, in words, and whether it is flagged.
+    pub attested: Vec<(String, bool)>,
+    /// Some figure differs by more than the tolerance: approving needs a note.
+    pub needs_note: bool,
 }
 
 async fn assessment_page(
@@ -250,7 +254,18 @@ async fn assessment_page(
         }
         _ => None,
     };
+    let input: serde_json::Value = serde_json::from_str(&a.input).map_err(AppError::internal)?;
+    let found =
+        crate::service::readings::discrepancies(&state.db, firm.uscc.as_str(), a.period, &input)
+            .await?;
+    let needs_note = found.iter().any(|d| d.flagged);
+    let attested = found
+        .iter()
+        .map(|d| (super::compare::discrepancy_words(t, d), d.flagged))
+        .collect();
     Ok(AssessmentPage {
+        attested,
+        needs_note,
         compare,
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
@@ -327,21 +342,29 @@ async fn show_refusal(
     Ok((StatusCode::CONFLICT, render(&page)).into_response())
 }
 
+#[derive(Deserialize)]
+struct ApproveForm {
+    /// The note of the check, when declared figures differ from attested ones.
+    #[serde(default)]
+    note: String,
+}
+
 async fn approve_assessment(
     State(state): State<AppState>,
     lang: Lang,
     auth: Auth,
     Path(id): Path<i64>,
-    CsrfForm(EmptyForm {}): CsrfForm<EmptyForm>,
+    CsrfForm(form): CsrfForm<ApproveForm>,
 ) -> PageResult {
     let keys = state.keys.current();
-    match issue::approve(
+    match issue::approve_checked(
         &state.db,
         &state.caches,
         &keys,
         &auth.caller,
         id,
         &state.config.public_url,
+        Some(form.note.as_str()),
     )
     .await
     {
