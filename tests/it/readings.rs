@@ -448,6 +448,11 @@ async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_no
             && review.contains("name=\"note\" required"),
         "{review}"
     );
+    let queue = app.page("/regulator", Some(&desk)).await.text();
+    assert!(
+        queue.contains("电力与直连数据不符"),
+        "the queue flags it: {queue}"
+    );
     // Not approvable without the note: nothing issued.
     let refused = app
         .post(

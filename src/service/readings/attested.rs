@@ -37,10 +37,18 @@ pub async fn attested<C: ConnectionTrait>(
         .all(db)
         .await?;
     let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
+    Ok(summarise(&rows, &names))
+}
+
+/// A firm-year's readings summed field by field and source by source, in the form's order.
+fn summarise(
+    rows: &[readings::Model],
+    names: &std::collections::HashMap<crate::store::ids::AccountId, String>,
+) -> Vec<Attested> {
     // (field, source) → (its yearly readings, its monthly readings)
     type Split<'a> = (Vec<&'a readings::Model>, Vec<&'a readings::Model>);
     let mut by: BTreeMap<(String, i64), Split> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         let entry = by.entry((r.field.clone(), r.source_id.0)).or_default();
         if r.month == 0 {
             entry.0.push(r);
@@ -75,7 +83,7 @@ pub async fn attested<C: ConnectionTrait>(
             .position(|f| *f == a.field)
             .unwrap_or(usize::MAX)
     });
-    Ok(out)
+    out
 }
 
 /// A declared figure beside an attested one: more than this share apart (2 %), it needs the
@@ -126,37 +134,77 @@ pub async fn discrepancies<C: ConnectionTrait>(
     year: i32,
     input: &serde_json::Value,
 ) -> AppResult<Vec<Discrepancy>> {
-    use crate::grading::decimal::Fixed;
-    let zero = Fixed::integer(0);
     Ok(attested(db, uscc, year)
         .await?
         .into_iter()
-        .map(|a| {
-            let declared_text = declared(input, &a.field);
-            let d = declared_text
-                .as_deref()
-                .and_then(|t| parse_decimal(t).ok())
-                .map(Fixed::from)
-                .unwrap_or(zero);
-            let at = parse_decimal(&a.quantity).map(Fixed::from).unwrap_or(zero);
-            let (percent, flagged) = if at.is_zero() {
-                (None, !d.is_zero())
-            } else {
-                let pct = (d - at).div_round(at, 6) * Fixed::integer(100);
-                let limit = Fixed::integer(TOLERANCE_PERCENT);
-                (
-                    Some(pct.round(1).fixed_text()),
-                    pct > limit || pct < zero - limit,
-                )
-            };
-            Discrepancy {
-                field: a.field,
-                declared: declared_text,
-                attested: a.quantity,
-                source: a.source,
-                percent,
-                flagged,
-            }
+        .map(|a| compare(a, input))
+        .collect())
+}
+
+/// One attested figure beside the input's declared one.
+fn compare(a: Attested, input: &serde_json::Value) -> Discrepancy {
+    use crate::grading::decimal::Fixed;
+    let zero = Fixed::integer(0);
+    let declared_text = declared(input, &a.field);
+    let d = declared_text
+        .as_deref()
+        .and_then(|t| parse_decimal(t).ok())
+        .map(Fixed::from)
+        .unwrap_or(zero);
+    let at = parse_decimal(&a.quantity).map(Fixed::from).unwrap_or(zero);
+    let (percent, flagged) = if at.is_zero() {
+        (None, !d.is_zero())
+    } else {
+        let pct = (d - at).div_round(at, 6) * Fixed::integer(100);
+        let limit = Fixed::integer(TOLERANCE_PERCENT);
+        (
+            Some(pct.round(1).fixed_text()),
+            pct > limit || pct < zero - limit,
+        )
+    };
+    Discrepancy {
+        field: a.field,
+        declared: declared_text,
+        attested: a.quantity,
+        source: a.source,
+        percent,
+        flagged,
+    }
+}
+
+/// For the review queue: of each submission `(id, uscc, year, input)`, the fields whose
+/// declared figure is more than the tolerance from the attested one (one read of the readings).
+pub async fn flagged_many<C: ConnectionTrait>(
+    db: &C,
+    list: &[(i64, String, i32, serde_json::Value)],
+) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
+    let usccs: Vec<String> = list.iter().map(|(_, u, _, _)| u.clone()).collect();
+    let mut rows: Vec<readings::Model> = Vec::new();
+    for chunk in usccs.chunks(500) {
+        rows.extend(
+            readings::Entity::find()
+                .filter(readings::Column::Uscc.is_in(chunk.iter().cloned()))
+                .order_by_asc(readings::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
+    Ok(list
+        .iter()
+        .map(|(id, uscc, year, input)| {
+            let of_year: Vec<readings::Model> = rows
+                .iter()
+                .filter(|r| r.uscc == *uscc && r.year == *year)
+                .cloned()
+                .collect();
+            let fields = summarise(&of_year, &names)
+                .into_iter()
+                .map(|a| compare(a, input))
+                .filter(|d| d.flagged)
+                .map(|d| d.field)
+                .collect();
+            (*id, fields)
         })
         .collect())
 }

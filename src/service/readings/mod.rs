@@ -24,7 +24,9 @@ mod rows;
 
 use crate::store::audit::{self, Change};
 use crate::store::readings::{self, batches};
-pub use attested::{Attested, Discrepancy, TOLERANCE_PERCENT, attested, discrepancies};
+pub use attested::{
+    Attested, Discrepancy, TOLERANCE_PERCENT, attested, discrepancies, flagged_many,
+};
 use rows::{Key, check_row, csv_rows, row_error};
 
 /// The most rows one batch takes (a year of monthly readings for 100,000 firms of one field is

@@ -468,6 +468,7 @@ pub static EN: &[(&str, &str)] = &[
         "audit_a_assessment_discrepancy_note",
         "Attested-figure check noted",
     ),
+    ("flag_attested", "{what} differs from the attested figure"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -405,6 +405,7 @@ pub static ZH: &[(&str, &str)] = &[
         "audit_a_assessment_discrepancy_note",
         "记录数据差异核查说明",
     ),
+    ("flag_attested", "{what}与直连数据不符"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -59,6 +59,8 @@ pub struct QueueRow {
     pub resubmission: bool,
     /// Figures that moved more than 30 % from the year before, in words.
     pub large_changes: Vec<String>,
+    /// Figures more than 2 % from what a data source attested, in words.
+    pub attested_apart: Vec<String>,
 }
 
 #[derive(Template)]
@@ -93,6 +95,21 @@ async fn show_queue(
     let models = crate::store::assessments::by_ids(&state.db, ids).await?;
     let mut flags = profile::queue_flags(&state.db, &models).await?;
     let t = lang.texts();
+    let usccs: std::collections::HashMap<i64, String> =
+        page.items.iter().map(|a| (a.id, a.uscc.clone())).collect();
+    let submitted: Vec<(i64, String, i32, serde_json::Value)> = models
+        .iter()
+        .map(|m| {
+            (
+                m.id,
+                usccs.get(&m.id).cloned().unwrap_or_default(),
+                m.period,
+                serde_json::from_str(&m.input).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut apart = crate::service::readings::flagged_many(&state.db, &submitted).await?;
+    let inputs = crate::web::pages::data_form::inputs();
     let rows = page
         .items
         .into_iter()
@@ -101,6 +118,18 @@ async fn show_queue(
             (a, f)
         })
         .map(|(a, f)| QueueRow {
+            attested_apart: apart
+                .remove(&a.id)
+                .unwrap_or_default()
+                .iter()
+                .map(|field| {
+                    let what = inputs.iter().find(|i| i.cell == *field).map_or_else(
+                        || field.clone(),
+                        |i| crate::web::pages::data_form::label(t, i),
+                    );
+                    t.get("flag_attested").replace("{what}", &what)
+                })
+                .collect(),
             resubmission: f.resubmission,
             large_changes: f
                 .large_changes
