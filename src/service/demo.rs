@@ -179,9 +179,10 @@ pub async fn seed(
             note: format!("{} {}", demo.name, uscc),
         });
     }
+    // The power company's readings first: the codes issued below state the attested share.
+    seed_readings(db, keys).await?;
     seed_records(db, caches, keys, public_url).await?;
     seed_services_and_policies(db).await?;
-    seed_readings(db, keys).await?;
     Ok(logins)
 }
 

@@ -24,6 +24,10 @@ pub struct ClaimsView {
     /// absent on codes issued before it was carried.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub carbon_level: Option<u8>,
+    /// Per cent of the firm's energy (tce) whose figures data sources attested (claim 8,
+    /// rounded down); absent on codes issued without sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attested_share: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -249,6 +249,7 @@ pub async fn verify_codes(
                     exp: time(claims.exp),
                     serial: claims.serial,
                     carbon_level: claims.carbon_level,
+                    attested_share: claims.attested_share,
                 }),
                 firm,
             }

@@ -499,3 +499,46 @@ async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_no
     assert_eq!(event["after"]["differences"][0]["field"], "electricity_kwh");
     assert_eq!(event["after"]["differences"][0]["percent"], "-5.0");
 }
+
+#[tokio::test]
+async fn the_code_states_the_share_of_energy_the_sources_attested() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let (attested_uscc, attested_firm) = app.firm_with_user(&regulator, 21, "3670").await;
+    let (plain_uscc, plain_firm) = app.firm_with_user(&regulator, 22, "3670").await;
+    // The grid attests the electricity the firm declares (1 % apart: within the tolerance).
+    let body = json!({"readings": [{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18685000", "reference": "DB-21"}]});
+    deliver(
+        &app,
+        &grid,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await;
+    let code = app
+        .issue_code(&regulator, &attested_firm, &attested_uscc)
+        .await;
+    let plain = app.issue_code(&regulator, &plain_firm, &plain_uscc).await;
+    // Electricity is 2,273,650 of 2,835,383.05 kgce: 80.19 %, rounded down.
+    let claims = app
+        .post("/api/v1/verify", None, json!({"code": code["url"]}))
+        .await
+        .json()["claims"]
+        .clone();
+    assert_eq!(claims["attested_share"], 80, "{claims}");
+    let without = app
+        .post("/api/v1/verify", None, json!({"code": plain["url"]}))
+        .await
+        .json()["claims"]
+        .clone();
+    assert!(
+        without.get("attested_share").is_none(),
+        "no sources, no claim 8: {without}"
+    );
+    let url = code["url"].as_str().unwrap();
+    let (_, c) = url.split_once("/C/").unwrap();
+    let scan = app.page(&format!("/C/{c}"), None).await.text();
+    assert!(scan.contains("能耗数据 80% 来自"), "{scan}");
+}

@@ -307,8 +307,14 @@ pub(super) async fn issue_one(
     // figures; a division without a carbon baseline leaves the claim out.
     let (carbon_trace, carbon_hash, carbon_level) =
         assessments::carbon_of(&checked.assessment, signer.carbon);
-    let claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end)
+    let mut claims = Claims::issue(&signer.keys.ring.issuer, graded, serial, iat, key_end)
         .with_carbon_level(carbon_level.and_then(|l| u8::try_from(l).ok()));
+    // The share of the energy whose figures data sources attested (claim 8; 数据直连), left
+    // out when no source delivered anything for the firm's year.
+    let attested =
+        crate::service::readings::attested(txn, firm.uscc.as_str(), i32::from(graded.trace.period))
+            .await?;
+    claims.attested_share = crate::service::readings::attested_share(&graded.trace, &attested);
     let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));

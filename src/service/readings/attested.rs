@@ -208,3 +208,39 @@ pub async fn flagged_many<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// Claim 8 (token.md §1): the per cent of the firm's energy, in tce, whose declared figure is
+/// backed by an attested one (within the tolerance), rounded down; `None` when no data source
+/// delivered anything for the firm's year (the claim is left out).
+pub fn attested_share(trace: &crate::grading::Trace, attested: &[Attested]) -> Option<u8> {
+    if attested.is_empty() {
+        return None;
+    }
+    let entries = &trace.energy.entries;
+    let input = serde_json::json!({
+        "energy": entries
+            .iter()
+            .map(|e| serde_json::json!({"carrier": e.carrier, "quantity": e.quantity}))
+            .collect::<Vec<_>>()
+    });
+    let backed: HashSet<String> = attested
+        .iter()
+        .filter(|a| crate::grading::energy::Carrier::parse(&a.field).is_some())
+        .map(|a| compare(a.clone(), &input))
+        .filter(|d| !d.flagged && d.declared.is_some())
+        .map(|d| d.field)
+        .collect();
+    let kgce =
+        |e: &crate::grading::trace::EnergyEntryTrace| parse_decimal(&e.kgce).unwrap_or_default();
+    let total: rust_decimal::Decimal = entries.iter().map(kgce).sum();
+    if total.is_zero() {
+        return Some(0);
+    }
+    let part: rust_decimal::Decimal = entries
+        .iter()
+        .filter(|e| backed.contains(&e.carrier))
+        .map(kgce)
+        .sum();
+    let share = (part * rust_decimal::Decimal::ONE_HUNDRED / total).floor();
+    u8::try_from(share.mantissa() / 10i128.pow(share.scale())).ok()
+}

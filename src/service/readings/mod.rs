@@ -25,7 +25,7 @@ mod rows;
 use crate::store::audit::{self, Change};
 use crate::store::readings::{self, batches};
 pub use attested::{
-    Attested, Discrepancy, TOLERANCE_PERCENT, attested, discrepancies, flagged_many,
+    Attested, Discrepancy, TOLERANCE_PERCENT, attested, attested_share, discrepancies, flagged_many,
 };
 use rows::{Key, check_row, csv_rows, row_error};
 

@@ -469,6 +469,10 @@ pub static EN: &[(&str, &str)] = &[
         "Attested-figure check noted",
     ),
     ("flag_attested", "{what} differs from the attested figure"),
+    (
+        "attested_share",
+        "{pct}% of the energy figures came straight from the grid, gas and other data sources",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

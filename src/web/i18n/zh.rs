@@ -406,6 +406,10 @@ pub static ZH: &[(&str, &str)] = &[
         "记录数据差异核查说明",
     ),
     ("flag_attested", "{what}与直连数据不符"),
+    (
+        "attested_share",
+        "能耗数据 {pct}% 来自电网、燃气公司等数据源单位直连报送",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

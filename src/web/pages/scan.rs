@@ -57,6 +57,8 @@ pub struct ScanPage {
     pub carbon: Option<(u8, String)>,
     /// The intensity and its share of the baseline, from the assessment's carbon trace.
     pub carbon_sentence: Option<String>,
+    /// "能耗数据 92% 来自数据源单位直连报送" (claim 8), when the code states it.
+    pub attested: Option<String>,
     pub chart: String,
     pub period: u32,
     pub issued_on: String,
@@ -216,6 +218,9 @@ async fn show_scan(
             .carbon_level
             .and(record.carbon_trace.as_ref())
             .and_then(|trace| super::carbon::sentence(t, trace)),
+        attested: claims
+            .attested_share
+            .map(|pct| t.get("attested_share").replace("{pct}", &pct.to_string())),
         chart: super::charts::indicators(
             t,
             score_of(|tr| Some(&tr.energy.score)),
