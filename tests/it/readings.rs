@@ -542,3 +542,118 @@ async fn the_code_states_the_share_of_energy_the_sources_attested() {
     let scan = app.page(&format!("/C/{c}"), None).await.text();
     assert!(scan.contains("能耗数据 80% 来自"), "{scan}");
 }
+
+#[tokio::test]
+async fn a_no_touch_filing_grades_a_firm_that_typed_nothing() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let stats = source(
+        &app,
+        "stats",
+        "重庆市统计局",
+        &[
+            "value_added_10k_cny",
+            "waste_generated_t",
+            "waste_utilized_t",
+        ],
+    )
+    .await;
+    let (complete, _) = app.firm_with_user(&regulator, 31, "3670").await;
+    let (also_complete, _) = app.firm_with_user(&regulator, 32, "3670").await;
+    let (partial, _) = app.firm_with_user(&regulator, 33, "3670").await;
+    let mut grid_rows = String::from("uscc,period,field,quantity,reference\r\n");
+    let mut stat_rows = grid_rows.clone();
+    for u in [&complete, &also_complete, &partial] {
+        grid_rows.push_str(&format!(
+            "{u},2025,electricity_kwh,18500000,DB-{}\r\n",
+            &u[10..17]
+        ));
+        stat_rows.push_str(&format!("{u},2025,value_added_10k_cny,52000.5,205-1\r\n"));
+        if *u != partial {
+            stat_rows.push_str(&format!("{u},2025,waste_generated_t,3200,205-1\r\n"));
+            stat_rows.push_str(&format!("{u},2025,waste_utilized_t,3010,205-1\r\n"));
+        }
+    }
+    deliver(&app, &grid, "text/csv", grid_rows.into_bytes()).await;
+    deliver(&app, &stats, "text/csv", stat_rows.into_bytes()).await;
+    // One firm, filed from its attested figures alone, reviewed and approved as usual.
+    let filed = app
+        .post(
+            &format!("/api/v1/firms/{complete}/no-touch-filing"),
+            Some(&regulator),
+            json!({"year": 2025}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text());
+    let id = filed.json()["id"].as_i64().unwrap();
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+    let claims = app
+        .post(
+            "/api/v1/verify",
+            None,
+            json!({"code": approved.json()["url"]}),
+        )
+        .await
+        .json()["claims"]
+        .clone();
+    assert_eq!(
+        claims["attested_share"], 100,
+        "every tce came from the grid: {claims}"
+    );
+    // Not every figure attested: refused, naming what is missing, nothing filed.
+    let refused = app
+        .post(
+            &format!("/api/v1/firms/{partial}/no-touch-filing"),
+            Some(&regulator),
+            json!({"year": 2025}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "readings");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("waste_generated_t")
+    );
+    // Every firm at once: the complete one filed, the partial one listed, the filed one left.
+    let report = app
+        .post(
+            "/api/v1/no-touch-filings",
+            Some(&regulator),
+            json!({"year": 2025}),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    let report = report.json();
+    assert_eq!(report["filed"].as_array().unwrap().len(), 1);
+    assert_eq!(report["filed"][0]["uscc"], also_complete.as_str());
+    assert_eq!(report["incomplete"][0]["uscc"], partial.as_str());
+    assert_eq!(report["already_filed"], 1);
+    // On the regulator's page too, saying why not.
+    let desk = app.page_session("reg").await;
+    let page = app
+        .submit(&format!("/regulator/firms/{partial}/no-touch"), &desk, &[])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("尚有数据未由数据源单位报送"));
+    let firm_token = app.login("firm31").await;
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/firms/{complete}/no-touch-filing"),
+            Some(&firm_token),
+            json!({"year": 2025})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}

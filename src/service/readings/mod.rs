@@ -20,6 +20,7 @@ use crate::service::accounts::{Caller, Role};
 use crate::service::import::{ImportError, RowError};
 
 mod attested;
+pub mod no_touch;
 mod rows;
 
 use crate::store::audit::{self, Change};

@@ -26,6 +26,53 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(deliver).layer(DefaultBodyLimit::max(READINGS_BODY_LIMIT)))
         .routes(routes!(list_receipts))
         .routes(routes!(firm_readings))
+        .routes(routes!(no_touch_one))
+        .routes(routes!(no_touch_all))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoTouchRequest {
+    /// The reporting year to file.
+    pub year: i32,
+}
+
+/// 无感申报: files a firm's year from what data sources attested alone (value added, energy,
+/// waste generated and utilised must all have come from sources; 422 `field: readings` names
+/// what is missing). The filing is reviewed and approved like any other. Who may call it:
+/// regulator.
+#[utoipa::path(post, path = "/api/v1/firms/{uscc}/no-touch-filing", tag = "readings", security(("bearer" = [])),
+    params(("uscc" = String, Path)), request_body = NoTouchRequest,
+    responses((status = 201, body = crate::service::assessments::AssessmentView), (status = 422, body = Problem)))]
+async fn no_touch_one(
+    State(state): State<AppState>,
+    auth: Auth<crate::web::auth::Regulator>,
+    UsccPath(uscc): UsccPath,
+    super::ApiJson(body): super::ApiJson<NoTouchRequest>,
+) -> AppResult<(
+    StatusCode,
+    Json<crate::service::assessments::AssessmentView>,
+)> {
+    let view =
+        readings::no_touch::file(&state.db, &state.caches, &auth, uscc.as_str(), body.year).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// 无感申报 for every registered firm with readings of the year and no filing of it: each whose
+/// figures all came from sources is filed (and waits for review); the others are listed with
+/// what is missing. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/no-touch-filings", tag = "readings", security(("bearer" = [])),
+    request_body = NoTouchRequest,
+    responses((status = 200, body = readings::no_touch::NoTouchReport)))]
+async fn no_touch_all(
+    State(state): State<AppState>,
+    auth: Auth<crate::web::auth::Regulator>,
+    super::ApiJson(body): super::ApiJson<NoTouchRequest>,
+) -> AppResult<Json<readings::no_touch::NoTouchReport>> {
+    Ok(Json(
+        readings::no_touch::file_all(&state.db, &state.caches, &auth, body.year, &mut |_, _| {})
+            .await?,
+    ))
 }
 
 /// Delivers attested readings, all or nothing: JSON (`{"readings": [...]}`), CSV or an Excel

@@ -473,6 +473,20 @@ pub static EN: &[(&str, &str)] = &[
         "attested_share",
         "{pct}% of the energy figures came straight from the grid, gas and other data sources",
     ),
+    ("no_touch_title", "No-touch filing"),
+    (
+        "no_touch_note",
+        "When the firm's value added, energy and solid waste of the last completed year all came from data sources, file the year from them; the firm types nothing, and the filing is reviewed as usual.",
+    ),
+    ("no_touch_button", "File from the attested figures"),
+    (
+        "no_touch_incomplete",
+        "Not every figure of {year} came from a data source (value added, energy, waste generated and utilised must all be attested): no no-touch filing.",
+    ),
+    (
+        "msg_no_touch_filed",
+        "Filed from the attested figures: review it.",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

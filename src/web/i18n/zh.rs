@@ -410,6 +410,17 @@ pub static ZH: &[(&str, &str)] = &[
         "attested_share",
         "能耗数据 {pct}% 来自电网、燃气公司等数据源单位直连报送",
     ),
+    ("no_touch_title", "无感申报"),
+    (
+        "no_touch_note",
+        "本企业上一完整年度的工业增加值、能源消费量和一般工业固体废物数据均由数据源单位直连报送时，可直接据此生成申报，企业无需填报；生成的申报照常审核。",
+    ),
+    ("no_touch_button", "按直连数据生成申报"),
+    (
+        "no_touch_incomplete",
+        "{year} 年度尚有数据未由数据源单位报送（工业增加值、能源消费量、固废产生量与综合利用量均需直连数据），不能无感申报。",
+    ),
+    ("msg_no_touch_filed", "已按直连数据生成申报，请审核。"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

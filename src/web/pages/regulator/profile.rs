@@ -23,6 +23,55 @@ pub fn router() -> Router<AppState> {
             "/regulator/firms/{uscc}/vetoes",
             axum::routing::post(record_veto),
         )
+        .route(
+            "/regulator/firms/{uscc}/no-touch",
+            axum::routing::post(no_touch_filing),
+        )
+}
+
+/// 无感申报 on the firm's page: its last completed year filed from the attested figures alone;
+/// the filing opens for review, or the page says which figures no source gave.
+async fn no_touch_filing(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    crate::web::csrf::CsrfForm(crate::web::pages::EmptyForm {}): crate::web::csrf::CsrfForm<
+        crate::web::pages::EmptyForm,
+    >,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let Ok(parsed) = crate::grading::Uscc::parse(uscc.trim()) else {
+        return Err(crate::error::AppError::NotFound.into());
+    };
+    let year = crate::web::pages::data_form::completed_years(crate::service::records::today())[0];
+    match crate::service::readings::no_touch::file(
+        &state.db,
+        &state.caches,
+        &auth.caller,
+        parsed.as_str(),
+        year,
+    )
+    .await
+    {
+        Ok(view) => Ok(axum::response::Redirect::to(&format!(
+            "/regulator/assessments/{}?msg=msg_no_touch_filed",
+            view.id
+        ))
+        .into_response()),
+        Err(err) => {
+            let t = lang.texts();
+            let shown = match &err {
+                crate::error::AppError::Validation { field, .. } if field == "readings" => t
+                    .get("no_touch_incomplete")
+                    .replace("{year}", &year.to_string()),
+                _ => super::super::Refusal::of(err)?.words(t),
+            };
+            let mut page = profile_page(&state, lang, &auth, parsed.as_str()).await?;
+            page.no_touch_error = Some(shown);
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -179,6 +228,8 @@ pub struct ProfilePage {
     pub veto_kinds: Vec<(&'static str, String)>,
     /// Why the veto form was refused, in words.
     pub veto_error: Option<String>,
+    /// Why a no-touch filing was refused, in words.
+    pub no_touch_error: Option<String>,
 }
 
 /// A change in words: "综合能源消费量 +35.2%".
@@ -317,5 +368,6 @@ async fn profile_page(
             .map(|k| (k.name(), views::veto_name(t, k.name())))
             .collect(),
         veto_error: None,
+        no_touch_error: None,
     })
 }
