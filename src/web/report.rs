@@ -296,7 +296,17 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         page.paragraph(10.5, &note, 0.0);
     }
     page.heading(t.get("indicators_title"));
-    page.bullets(&views::indicator_lines(t, trace, industry));
+    let mut indicators = views::indicator_lines(t, trace, industry);
+    // Claim 8, as the code states it: how much of the energy data sources attested.
+    if let Some(share) = data
+        .code
+        .as_ref()
+        .and_then(|c| crate::code::cose::decode(&c.cose).ok())
+        .and_then(|d| d.claims.attested_share)
+    {
+        indicators.push(t.get("attested_share").replace("{pct}", &share.to_string()));
+    }
+    page.bullets(&indicators);
 
     page.heading(t.get("wayup_title"));
     match &data.way_up {

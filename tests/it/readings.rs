@@ -541,6 +541,29 @@ async fn the_code_states_the_share_of_energy_the_sources_attested() {
     let (_, c) = url.split_once("/C/").unwrap();
     let scan = app.page(&format!("/C/{c}"), None).await.text();
     assert!(scan.contains("能耗数据 80% 来自"), "{scan}");
+    // The bank's list check says it in its own column.
+    app.create_account(Role::Bank, "bank1", None).await;
+    let bank = app.page_session("bank1").await;
+    let b = "GecListBoundary";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nhtml\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"codes\"\r\n\r\n{url}\r\n--{b}--\r\n",
+        bank.csrf
+    );
+    let list = app
+        .form_post(
+            "/bank/verify-list",
+            &bank.cookie,
+            body.into_bytes(),
+            &format!("multipart/form-data; boundary={b}"),
+        )
+        .await
+        .text();
+    assert!(
+        list.contains("<td data-label=\"直连数据占比\">80%</td>"),
+        "{list}"
+    );
 }
 
 #[tokio::test]

@@ -487,6 +487,7 @@ pub static EN: &[(&str, &str)] = &[
         "msg_no_touch_filed",
         "Filed from the attested figures: review it.",
     ),
+    ("col_attested", "Attested energy"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -421,6 +421,7 @@ pub static ZH: &[(&str, &str)] = &[
         "{year} 年度尚有数据未由数据源单位报送（工业增加值、能源消费量、固废产生量与综合利用量均需直连数据），不能无感申报。",
     ),
     ("msg_no_touch_filed", "已按直连数据生成申报，请审核。"),
+    ("col_attested", "直连数据占比"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -186,6 +186,8 @@ pub struct ResultRow {
     pub score: String,
     /// The carbon-efficiency level the code states, in words (empty on older codes).
     pub carbon: String,
+    /// The share of the energy data sources attested (claim 8), "80%" (empty when not stated).
+    pub attested: String,
     pub period: String,
     pub valid_until: String,
     pub eligible: String,
@@ -207,6 +209,7 @@ impl ResultRow {
             grade: String::new(),
             score: String::new(),
             carbon: String::new(),
+            attested: String::new(),
             period: String::new(),
             valid_until: String::new(),
             eligible: String::new(),
@@ -381,6 +384,10 @@ pub async fn check(
                 .carbon_level
                 .map(|level| super::carbon::label(t.lang, level))
                 .unwrap_or_default(),
+            attested: claims
+                .attested_share
+                .map(|pct| format!("{pct}%"))
+                .unwrap_or_default(),
             period: claims.period.to_string(),
             valid_until: views::china_date(claims.exp.timestamp()),
             eligible: finance
@@ -445,6 +452,7 @@ pub fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec
         "grade",
         "score",
         "carbon_level",
+        "col_attested",
         "period",
         "valid_until",
         "col_eligible",
@@ -464,6 +472,7 @@ pub fn table(t: &Texts, extra_headers: &[String], rows: &[ResultRow]) -> Vec<Vec
             r.grade.clone(),
             r.score.clone(),
             r.carbon.clone(),
+            r.attested.clone(),
             r.period.clone(),
             r.valid_until.clone(),
             r.eligible.clone(),
