@@ -26,6 +26,7 @@ mod m20261205_000020_application_messages;
 mod m20261205_000021_account_contact;
 mod m20261205_000022_application_files;
 mod m20261205_000023_readings;
+mod m20261205_000024_product_attested;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_account_contact::Migration),
             Box::new(m20261205_000022_application_files::Migration),
             Box::new(m20261205_000023_readings::Migration),
+            Box::new(m20261205_000024_product_attested::Migration),
         ]
     }
 }

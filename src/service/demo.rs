@@ -456,6 +456,7 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
                 divisions: Vec::new(),
                 districts: Vec::new(),
                 carbon_levels,
+                min_attested_share: None,
                 valid_from: day(this_year, 1, 1),
                 valid_until: day(this_year + 1, 12, 31),
                 description: description.to_owned(),

@@ -77,6 +77,9 @@ pub struct Model {
     pub districts: String,
     /// JSON array of the carbon-efficiency levels taken (1–5); `[]`: any, or none stated.
     pub carbon_levels: String,
+    /// The least share of the firm's energy its code must state as attested (claim 8), per
+    /// cent; `None`: any.
+    pub min_attested_share: Option<i32>,
     pub valid_from: Date,
     pub valid_until: Date,
     pub description: String,

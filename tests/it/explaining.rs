@@ -239,7 +239,7 @@ async fn the_list_check_answers_every_line_in_order_and_shows_nothing_from_a_for
     assert_eq!(lines.len(), 7, "{csv}");
     assert_eq!(
         lines[0],
-        "行号,输入内容,借款人编号,支行,核验结论,原因,企业名称,统一社会信用代码,等级,综合得分,碳效等级,评价年度,有效期至,可申请的绿色金融,参考利率调整"
+        "行号,输入内容,借款人编号,支行,核验结论,原因,企业名称,统一社会信用代码,等级,综合得分,碳效等级,直连数据占比,评价年度,有效期至,可申请的绿色金融,参考利率调整"
     );
     assert!(
         lines[0].ends_with("可申请的绿色金融,参考利率调整"),
@@ -423,7 +423,7 @@ async fn a_wide_long_list_is_bounded_on_the_page_and_whole_in_the_download() {
         .text();
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines.len(), 1000, "every row downloads");
-    // The line, the input, the bank's 20 columns and the service's 11 (the carbon level's
-    // among them).
-    assert_eq!(lines[0].split(',').count(), 2 + 20 + 11, "{}", lines[0]);
+    // The line, the input, the bank's 20 columns and the service's 12 (the carbon level's and
+    // the attested share's among them).
+    assert_eq!(lines[0].split(',').count(), 2 + 20 + 12, "{}", lines[0]);
 }

@@ -680,3 +680,57 @@ async fn a_no_touch_filing_grades_a_firm_that_typed_nothing() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_product_may_require_a_share_of_attested_energy() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let (attested_uscc, attested_firm) = app.firm_with_user(&regulator, 41, "3670").await;
+    let (plain_uscc, plain_firm) = app.firm_with_user(&regulator, 42, "3670").await;
+    let body = json!({"readings": [{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18500000", "reference": "DB-41"}]});
+    deliver(
+        &app,
+        &grid,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await;
+    let code = app
+        .issue_code(&regulator, &attested_firm, &attested_uscc)
+        .await;
+    app.issue_code(&regulator, &plain_firm, &plain_uscc).await;
+    let grade = code["grade"].as_str().unwrap().to_owned();
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let mut product = json!({"name": "直连贷", "kind": "green_loan", "grades": [grade],
+        "rate_step_bp": {grade.clone(): -30}, "max_amount_10k_cny": "2000", "term_months": 36,
+        "min_attested_share": 150,
+        "valid_from": format!("{}-01-01", year - 1), "valid_until": format!("{}-12-31", year + 1)});
+    let refused = app
+        .post("/api/v1/products", Some(&bank), product.clone())
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "min_attested_share");
+    product["min_attested_share"] = json!(75);
+    let made = app.post("/api/v1/products", Some(&bank), product).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let id = made.json()["id"].clone();
+    let until = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let body = json!({"product_id": id, "amount_10k_cny": "100", "purpose": "节能改造",
+                      "consent": {"scope": "grade", "expires_on": until}});
+    // 80 % attested: taken. None stated: refused by its own field, nothing stored.
+    let taken = app
+        .post("/api/v1/applications", Some(&attested_firm), body.clone())
+        .await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.text());
+    let refused = app
+        .post("/api/v1/applications", Some(&plain_firm), body)
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "attested_share");
+    assert_eq!(app.count("applications").await, 1);
+}

@@ -44,6 +44,10 @@ pub struct NewProduct {
     /// 碳效贷; empty: any level, and codes that state none.
     #[serde(default)]
     pub carbon_levels: Vec<u8>,
+    /// The least share of the firm's energy (tce) its code must state as attested by data
+    /// sources (claim 8), per cent 1–100; absent: any.
+    #[serde(default)]
+    pub min_attested_share: Option<u8>,
     #[serde(deserialize_with = "fields::de_date")]
     pub valid_from: NaiveDate,
     #[serde(deserialize_with = "fields::de_date")]
@@ -67,6 +71,9 @@ pub struct ProductView {
     pub districts: Vec<String>,
     /// The carbon-efficiency levels taken; empty: any.
     pub carbon_levels: Vec<u8>,
+    /// The least attested share of energy taken (claim 8), per cent; absent: any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_attested_share: Option<u8>,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub description: String,
@@ -115,6 +122,21 @@ impl ProductView {
                 },
             ));
         }
+        if let Some(min) = self.min_attested_share
+            && firm.attested_share.is_none_or(|s| s < min)
+        {
+            return Some((
+                "attested_share",
+                match firm.attested_share {
+                    Some(share) => format!(
+                        "the product takes firms whose code states at least {min} % of the energy as attested by data sources; the firm's states {share} %"
+                    ),
+                    None => format!(
+                        "the product takes firms whose code states at least {min} % of the energy as attested by data sources; the firm's states none"
+                    ),
+                },
+            ));
+        }
         if !(self.divisions.is_empty() || self.divisions.contains(&firm.division)) {
             return Some((
                 "product_id",
@@ -140,6 +162,8 @@ impl ProductView {
 pub struct Standing {
     pub grade: Grade,
     pub carbon_level: Option<u8>,
+    /// The attested share of energy the code states (claim 8).
+    pub attested_share: Option<u8>,
     pub division: String,
     pub district: String,
 }
@@ -147,11 +171,11 @@ pub struct Standing {
 impl Standing {
     /// The standing of a firm holding `code`: the grade and carbon level the code states.
     pub fn of(code: &codes::Model, firm: &firms::Model) -> Standing {
+        let claims = crate::code::cose::decode(&code.cose).ok().map(|d| d.claims);
         Standing {
             grade: code.grade.0,
-            carbon_level: crate::code::cose::decode(&code.cose)
-                .ok()
-                .and_then(|d| d.claims.carbon_level),
+            carbon_level: claims.as_ref().and_then(|c| c.carbon_level),
+            attested_share: claims.as_ref().and_then(|c| c.attested_share),
             division: firm.industry_code.get(..2).unwrap_or_default().to_owned(),
             district: firm.district.clone(),
         }
@@ -187,6 +211,7 @@ pub(super) fn product_view(
         divisions: list(&p.divisions),
         districts: list(&p.districts),
         carbon_levels: serde_json::from_str(&p.carbon_levels).unwrap_or_default(),
+        min_attested_share: p.min_attested_share.and_then(|n| u8::try_from(n).ok()),
         valid_from: p.valid_from,
         valid_until: p.valid_until,
         description: p.description.clone(),
@@ -292,6 +317,16 @@ pub fn check_product(new: &NewProduct) -> Result<CheckedProduct, Vec<AppError>> 
     }
     carbon_levels.sort_unstable();
     carbon_levels.dedup();
+    if new
+        .min_attested_share
+        .is_some_and(|m| !(1..=100).contains(&m))
+    {
+        faults.push(AppError::field_fault(
+            Fault::Range,
+            "min_attested_share",
+            "a share of 1 to 100 per cent",
+        ));
+    }
     if new.valid_until < new.valid_from {
         faults.push(AppError::fault("valid_until", Fault::DateOrder));
     }
@@ -346,6 +381,7 @@ pub async fn publish(db: &Db, caller: &Caller, new: NewProduct) -> AppResult<Pro
             divisions: Set(json_text(&divisions)),
             districts: Set(json_text(&districts)),
             carbon_levels: Set(json_text(&carbon_levels)),
+            min_attested_share: Set(new.min_attested_share.map(i32::from)),
             valid_from: Set(valid_from),
             valid_until: Set(valid_until),
             description: Set(description),

@@ -488,6 +488,12 @@ pub static EN: &[(&str, &str)] = &[
         "Filed from the attested figures: review it.",
     ),
     ("col_attested", "Attested energy"),
+    (
+        "product_attested_input",
+        "Attested energy at least (%, optional)",
+    ),
+    ("field_min_attested_share", "Attested energy share"),
+    ("field_attested_share", "Attested energy share"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -422,6 +422,9 @@ pub static ZH: &[(&str, &str)] = &[
     ),
     ("msg_no_touch_filed", "已按直连数据生成申报，请审核。"),
     ("col_attested", "直连数据占比"),
+    ("product_attested_input", "直连数据占比不低于（%，可不填）"),
+    ("field_min_attested_share", "直连数据占比"),
+    ("field_attested_share", "直连数据占比"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

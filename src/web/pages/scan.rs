@@ -195,6 +195,7 @@ async fn show_scan(
                 &crate::service::finance::Standing {
                     grade: claims.grade,
                     carbon_level: claims.carbon_level,
+                    attested_share: claims.attested_share,
                     division: f.industry_code.get(..2).unwrap_or_default().to_owned(),
                     district: f.district.clone(),
                 },

@@ -53,6 +53,9 @@ pub struct ProductForm {
     /// The worst carbon-efficiency level taken (`2`: levels 1 and 2); empty: any.
     #[serde(default)]
     pub carbon_at_most: String,
+    /// The least attested share of energy, per cent; empty: any.
+    #[serde(default)]
+    pub min_attested_share: String,
     #[serde(default)]
     pub valid_from: String,
     #[serde(default)]
@@ -165,6 +168,17 @@ pub(super) async fn bank_publish(
             }
         },
     };
+    let min_attested_share = match form.min_attested_share.trim() {
+        "" => None,
+        text => match text.trim_end_matches(['%', '％']).trim().parse::<u8>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let err = AppError::fault("min_attested_share", crate::grading::Fault::Range);
+                add_fault(t, &mut faults, err)?;
+                None
+            }
+        },
+    };
     let new = NewProduct {
         name: form.name.clone(),
         kind,
@@ -176,6 +190,7 @@ pub(super) async fn bank_publish(
         divisions: Vec::new(),
         districts: crate::web::pages::provider::districts_of(&form.districts),
         carbon_levels,
+        min_attested_share,
         valid_from,
         valid_until,
         description: form.description.clone(),
