@@ -119,7 +119,12 @@ try:
     confirm = desk.find_element(By.CSS_SELECTOR, "details.confirm")
     expect("透明日志" in confirm.get_attribute("textContent"), "approving says what it will do")
     confirm.find_element(By.CSS_SELECTOR, "summary").click()
-    desk.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
+    # The firm declared 900 万千瓦时 where the power company attested 980: the review says so,
+    # and approving needs the regulator's note of the check.
+    attested = desk.find_element(By.ID, "attested-h").find_element(By.XPATH, "..").text
+    expect("申报 900" in attested and "980" in attested, f"the declared figure beside the attested one ({attested})")
+    desk.find_element(By.ID, "approve-note").send_keys("企业部分用电由自备光伏供给，已现场核实")
+    click_and_load(desk, desk.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button"))
     expect("已审核通过并签发绿效码" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the approval issues a code")
     desk.get(f"{BASE}/regulator/charts?lang=en")
     expect("By industry division" in desk.page_source, "the charts page switches to English")
