@@ -2,6 +2,7 @@
 //! grade preview, its submissions, its certifications, and an appeal against its grade.
 
 mod appeal_desk;
+mod attested;
 mod certifications;
 mod finance;
 mod green;
@@ -304,38 +305,11 @@ pub(super) async fn page(
         .first()
         .is_some_and(|a| a.period == years[0]);
     let mut form = form;
-    let mut notes: HashMap<&'static str, String> = HashMap::new();
-    if outcome.form.is_none() {
-        for a in &attested {
-            let Some(input) = inputs.iter().find(|i| i.cell == a.field) else {
-                continue;
-            };
-            if notes.contains_key(input.name) {
-                continue;
-            }
-            let shown = data_form::in_form_unit(&a.quantity, input.shift);
-            if !filed_this_year {
-                form.insert(input.name.to_owned(), shown.clone());
-            }
-            let span = if a.months == 0 {
-                t.get("source_note_year").to_owned()
-            } else {
-                t.get("source_note_months")
-                    .replace("{n}", &a.months.to_string())
-            };
-            notes.insert(
-                input.name,
-                t.get("source_note")
-                    .replace("{source}", &a.source)
-                    .replace("{year}", &years[0].to_string())
-                    .replace("{span}", &span)
-                    .replace(
-                        "{quantity}",
-                        &format!("{} {}", views::grouped(&shown), t.get(input.unit_key)),
-                    ),
-            );
-        }
-    }
+    let mut notes = if outcome.form.is_none() {
+        attested::prefill(t, &attested, &inputs, years[0], filed_this_year, &mut form)
+    } else {
+        HashMap::new()
+    };
     let fields = inputs
         .iter()
         .map(|input| FieldView {
