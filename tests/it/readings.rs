@@ -734,3 +734,69 @@ async fn a_product_may_require_a_share_of_attested_energy() {
     assert_eq!(refused["field"], "attested_share");
     assert_eq!(app.count("applications").await, 1);
 }
+
+#[tokio::test]
+async fn a_year_of_monthly_readings_for_a_thousand_firms_arrives_as_csv_and_as_a_workbook() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let gas = source(&app, "gas", "重庆燃气集团", &["natural_gas_m3"]).await;
+    let (registered, firm) = app.firm_with_user(&regulator, 500, "3670").await;
+    // The grid's CSV: 1,000 firms × 12 months.
+    let mut csv = String::from("uscc,period,field,quantity,reference\r\n");
+    for n in 1..=1000 {
+        let u = uscc(n);
+        for m in 1..=12 {
+            csv.push_str(&format!(
+                "{u},2025-{m:02},electricity_kwh,{},DB-{n}\r\n",
+                100_000 + n
+            ));
+        }
+    }
+    let answer = deliver(&app, &grid, "text/csv", csv.into_bytes()).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(answer.json()["receipt"]["created"], 12_000);
+    // The gas company's workbook: the same 1,000 firms × 12 months.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["uscc", "period", "field", "quantity", "reference"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let mut r = 1u32;
+    for n in 1..=1000 {
+        let u = uscc(n);
+        for m in 1..=12 {
+            sheet.write_string(r, 0, &u).unwrap();
+            sheet.write_string(r, 1, format!("2025-{m:02}")).unwrap();
+            sheet.write_string(r, 2, "natural_gas_m3").unwrap();
+            sheet.write_number(r, 3, 3_000.0 + f64::from(n)).unwrap();
+            sheet.write_string(r, 4, format!("RQ-{n}")).unwrap();
+            r += 1;
+        }
+    }
+    let answer = deliver(
+        &app,
+        &gas,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        book.save_to_buffer().unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    assert_eq!(answer.json()["receipt"]["created"], 12_000);
+    assert_eq!(app.count("readings").await, 24_000);
+    // Firm 500 reads both sources' twelve months, summed.
+    let attested = app
+        .get(
+            &format!("/api/v1/firms/{registered}/readings?year=2025"),
+            Some(&firm),
+        )
+        .await
+        .json();
+    assert_eq!(attested[0]["quantity"], (12 * 100_500).to_string());
+    assert_eq!(attested[1]["field"], "natural_gas_m3");
+    assert_eq!(attested[1]["quantity"], (12 * 3_500).to_string());
+    assert_eq!(attested[1]["source"], "重庆燃气集团");
+}
