@@ -51,19 +51,7 @@ async fn a_vetoed_firms_desk_promises_no_grade_before_the_veto_ends() {
 }
 
 fn list_form(csrf: &str, fields: &[(&str, &str)]) -> (Vec<u8>, String) {
-    let b = "GecDeskBoundary";
-    let mut body =
-        format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
-    for (name, value) in fields {
-        body.push_str(&format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
-    }
-    body.push_str(&format!("--{b}--\r\n"));
-    (
-        body.into_bytes(),
-        format!("multipart/form-data; boundary={b}"),
-    )
+    crate::helpers::multipart(csrf, fields, None)
 }
 
 #[tokio::test]
@@ -407,6 +395,28 @@ async fn the_badge_the_desk_and_the_scan_page_give_the_same_china_dates() {
     );
 }
 
+/// A bank's 绿效贷 for `grade` (−20 bp, up to 5,000 × 10,000 CNY, 36 months), in force.
+async fn green_loan(app: &TestApp, bank: &str, grade: &str) -> serde_json::Value {
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    app.post(
+        "/api/v1/products",
+        Some(bank),
+        json!({"name": "绿效贷", "kind": "green_loan", "grades": [grade],
+               "rate_step_bp": {grade: -20}, "max_amount_10k_cny": "5000",
+               "term_months": 36, "valid_from": format!("{}-01-01", year - 1),
+               "valid_until": format!("{}-12-31", year + 1)}),
+    )
+    .await
+    .json()
+}
+
+/// A consent's end 90 days from now.
+fn consent_until() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
     let app = TestApp::new().await;
@@ -415,21 +425,8 @@ async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
     let (uscc, firm) = app.firm_with_user(&regulator, 61, "3670").await;
     let code = app.issue_code(&regulator, &firm, &uscc).await;
     let grade = code["grade"].as_str().unwrap().to_owned();
-    let year = chrono::Datelike::year(&chrono::Utc::now());
-    let product = app
-        .post(
-            "/api/v1/products",
-            Some(&bank),
-            json!({"name": "绿效贷", "kind": "green_loan", "grades": [grade],
-                   "rate_step_bp": {grade.clone(): -20}, "max_amount_10k_cny": "5000",
-                   "term_months": 36, "valid_from": format!("{}-01-01", year - 1),
-                   "valid_until": format!("{}-12-31", year + 1)}),
-        )
-        .await
-        .json();
-    let until = (chrono::Utc::now() + chrono::Duration::days(90))
-        .format("%Y-%m-%d")
-        .to_string();
+    let product = green_loan(&app, &bank, &grade).await;
+    let until = consent_until();
     let application = app
         .post(
             "/api/v1/applications",
@@ -487,23 +484,12 @@ async fn a_request_for_more_is_answered_by_the_firm_and_the_thread_is_kept() {
     assert_eq!(app.count("application_messages").await, 0);
     // The firm answers on its desk with a PDF attached.
     let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
-    let b = "GecReplyBoundary";
-    let mut body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n备案编号：渝发改备〔2026〕88号\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"备案证明.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n",
-        desk.csrf
-    )
-    .into_bytes();
-    body.extend_from_slice(&pdf);
-    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     let answered = app
-        .form_post(
+        .submit_multipart(
             &format!("/firm/applications/{id}/reply"),
-            &desk.cookie,
-            body,
-            &format!("multipart/form-data; boundary={b}"),
+            &desk,
+            &[("body", "备案编号：渝发改备〔2026〕88号")],
+            Some(("files", "备案证明.pdf", "application/pdf", &pdf)),
         )
         .await;
     assert!(answered.status.is_redirection(), "{}", answered.text());
@@ -849,21 +835,8 @@ async fn each_party_sees_the_others_contact_and_the_decision_form_is_filled_with
             && shown.contains("value=\"信贷部 李经理 023-6000 0001\""),
         "{shown}"
     );
-    let year = chrono::Datelike::year(&chrono::Utc::now());
-    let product = app
-        .post(
-            "/api/v1/products",
-            Some(&bank),
-            json!({"name": "绿效贷", "kind": "green_loan", "grades": [grade],
-                   "rate_step_bp": {grade.clone(): -20}, "max_amount_10k_cny": "5000",
-                   "term_months": 36, "valid_from": format!("{}-01-01", year - 1),
-                   "valid_until": format!("{}-12-31", year + 1)}),
-        )
-        .await
-        .json();
-    let until = (chrono::Utc::now() + chrono::Duration::days(90))
-        .format("%Y-%m-%d")
-        .to_string();
+    let product = green_loan(&app, &bank, &grade).await;
+    let until = consent_until();
     let id = app
         .post(
             "/api/v1/applications",

@@ -685,3 +685,49 @@ pub fn gec_json(args: &[&str], stdin: &str) -> (Value, std::process::ExitStatus)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (printed, out.status)
 }
+
+/// A multipart form as a browser sends it: the CSRF token, the text fields, and a file
+/// `(field, file name, content type, bytes)` if any; the body and its content type.
+pub fn multipart(
+    csrf: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &str, &[u8])>,
+) -> (Vec<u8>, String) {
+    let b = "GecTestBoundary";
+    let mut body =
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .into_bytes();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, filename, kind, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: {kind}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={b}"))
+}
+
+impl TestApp {
+    /// Posts a multipart form (see [`multipart`]) with the session's cookie and token.
+    pub async fn submit_multipart(
+        &self,
+        path: &str,
+        session: &PageSession,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &str, &[u8])>,
+    ) -> TestResponse {
+        let (body, kind) = multipart(&session.csrf, fields, file);
+        self.form_post(path, &session.cookie, body, &kind).await
+    }
+}

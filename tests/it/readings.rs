@@ -37,6 +37,13 @@ async fn deliver(app: &TestApp, token: &str, kind: &str, body: Vec<u8>) -> TestR
     app.send(request).await
 }
 
+/// Delivers readings as JSON (`rows`: the `readings` array), asserting they are taken.
+async fn deliver_json(app: &TestApp, token: &str, rows: Value) {
+    let body = json!({ "readings": rows }).to_string().into_bytes();
+    let answer = deliver(app, token, "application/json", body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+}
+
 /// A year of monthly electricity readings (kWh) for each firm.
 fn monthly_csv(firms: &[(String, u64)]) -> Vec<u8> {
     let mut out = String::from("uscc,period,field,quantity,reference\r\n");
@@ -334,20 +341,15 @@ async fn the_firms_form_says_where_an_attested_figure_came_from_and_a_source_has
         own.contains("电力（千瓦时）") && own.contains("新增 12"),
         "{own}"
     );
-    let b = "GecSourceBoundary";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\
-         Content-Type: text/csv\r\n\r\nuscc,period,field,quantity,reference\r\n\
-         {firm_uscc},{year},natural_gas_m3,1,Q\r\n--{b}--\r\n",
-        page.csrf
+    let file = format!(
+        "uscc,period,field,quantity,reference\r\n{firm_uscc},{year},natural_gas_m3,1,Q\r\n"
     );
     let refused = app
-        .form_post(
+        .submit_multipart(
             "/source/readings",
-            &page.cookie,
-            body.into_bytes(),
-            &format!("multipart/form-data; boundary={b}"),
+            &page,
+            &[],
+            Some(("file", "r.csv", "text/csv", file.as_bytes())),
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -421,13 +423,11 @@ async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_no
     let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
     let (firm_uscc, firm) = app.firm_with_user(&regulator, 11, "3670").await;
     // The grid attests 18,500,000 kWh for 2025; the firm declares 5 % less.
-    let body = json!({"readings": [{"uscc": firm_uscc, "period": "2025", "field": "electricity_kwh",
-                                    "quantity": "18500000", "reference": "DB-11"}]});
-    deliver(
+    deliver_json(
         &app,
         &grid,
-        "application/json",
-        body.to_string().into_bytes(),
+        json!([{"uscc": firm_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18500000", "reference": "DB-11"}]),
     )
     .await;
     let mut data = crate::helpers::yearly_data(&firm_uscc);
@@ -508,13 +508,11 @@ async fn the_code_states_the_share_of_energy_the_sources_attested() {
     let (attested_uscc, attested_firm) = app.firm_with_user(&regulator, 21, "3670").await;
     let (plain_uscc, plain_firm) = app.firm_with_user(&regulator, 22, "3670").await;
     // The grid attests the electricity the firm declares (1 % apart: within the tolerance).
-    let body = json!({"readings": [{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
-                                    "quantity": "18685000", "reference": "DB-21"}]});
-    deliver(
+    deliver_json(
         &app,
         &grid,
-        "application/json",
-        body.to_string().into_bytes(),
+        json!([{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18685000", "reference": "DB-21"}]),
     )
     .await;
     let code = app
@@ -544,19 +542,12 @@ async fn the_code_states_the_share_of_energy_the_sources_attested() {
     // The bank's list check says it in its own column.
     app.create_account(Role::Bank, "bank1", None).await;
     let bank = app.page_session("bank1").await;
-    let b = "GecListBoundary";
-    let body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nhtml\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"codes\"\r\n\r\n{url}\r\n--{b}--\r\n",
-        bank.csrf
-    );
     let list = app
-        .form_post(
+        .submit_multipart(
             "/bank/verify-list",
-            &bank.cookie,
-            body.into_bytes(),
-            &format!("multipart/form-data; boundary={b}"),
+            &bank,
+            &[("format", "html"), ("codes", url)],
+            None,
         )
         .await
         .text();
@@ -689,13 +680,11 @@ async fn a_product_may_require_a_share_of_attested_energy() {
     let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
     let (attested_uscc, attested_firm) = app.firm_with_user(&regulator, 41, "3670").await;
     let (plain_uscc, plain_firm) = app.firm_with_user(&regulator, 42, "3670").await;
-    let body = json!({"readings": [{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
-                                    "quantity": "18500000", "reference": "DB-41"}]});
-    deliver(
+    deliver_json(
         &app,
         &grid,
-        "application/json",
-        body.to_string().into_bytes(),
+        json!([{"uscc": attested_uscc, "period": "2025", "field": "electricity_kwh",
+                                    "quantity": "18500000", "reference": "DB-41"}]),
     )
     .await;
     let code = app

@@ -179,11 +179,13 @@ pub async fn flagged_many<C: ConnectionTrait>(
     list: &[(i64, String, i32, serde_json::Value)],
 ) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
     let usccs: Vec<String> = list.iter().map(|(_, u, _, _)| u.clone()).collect();
+    let years: HashSet<i32> = list.iter().map(|(_, _, y, _)| *y).collect();
     let mut rows: Vec<readings::Model> = Vec::new();
     for chunk in usccs.chunks(500) {
         rows.extend(
             readings::Entity::find()
                 .filter(readings::Column::Uscc.is_in(chunk.iter().cloned()))
+                .filter(readings::Column::Year.is_in(years.iter().copied()))
                 .order_by_asc(readings::Column::Id)
                 .all(db)
                 .await?,
