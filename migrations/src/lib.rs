@@ -27,6 +27,7 @@ mod m20261205_000021_account_contact;
 mod m20261205_000022_application_files;
 mod m20261205_000023_readings;
 mod m20261205_000024_product_attested;
+mod m20261205_000025_sources_settings;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_application_files::Migration),
             Box::new(m20261205_000023_readings::Migration),
             Box::new(m20261205_000024_product_attested::Migration),
+            Box::new(m20261205_000025_sources_settings::Migration),
         ]
     }
 }

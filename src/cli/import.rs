@@ -98,3 +98,55 @@ pub async fn run(
         Err(ImportError::Failed(e)) => Err(anyhow::anyhow!("{e}")),
     }
 }
+
+#[derive(clap::Args)]
+pub struct NoTouchArgs {
+    /// The reporting year to file from what data sources attested.
+    #[arg(long)]
+    year: i32,
+}
+
+/// `gec no-touch --year Y`: 无感申报 for every registered firm whose figures of the year all
+/// came from data sources (each filing then waits for review, like a regulator's run); prints
+/// the report as JSON (the firms filed, those incomplete with what they miss) and progress on
+/// standard error.
+pub async fn no_touch(db: &crate::db::Db, args: &NoTouchArgs) -> anyhow::Result<ExitCode> {
+    let this_year = chrono::Datelike::year(&crate::service::records::today());
+    if !(2000..this_year).contains(&args.year) {
+        anyhow::bail!(
+            "--year must be a completed reporting year (2000 to {})",
+            this_year - 1
+        );
+    }
+    let mut last_tenth = 0;
+    let report = crate::service::readings::no_touch::file_all(
+        db,
+        &Caches::default(),
+        &Actor::system("cli"),
+        None,
+        args.year,
+        &mut |p| {
+            let tenth = (p.done * 10).checked_div(p.total).unwrap_or(10);
+            if tenth > last_tenth {
+                last_tenth = tenth;
+                eprintln!(
+                    "no-touch: {}% of {} firms looked at, {} filed",
+                    tenth * 10,
+                    p.total,
+                    p.filed
+                );
+            }
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "filed {} firms; {} incomplete; {} had filed already; {} USCCs not registered",
+        report.filed.len(),
+        report.incomplete.len(),
+        report.already_filed,
+        report.unregistered
+    );
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

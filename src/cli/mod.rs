@@ -68,6 +68,8 @@ enum Command {
     Keys(codes::KeysCommand),
     /// Import many firms' yearly data from a CSV file (all or nothing).
     Import(import::ImportArgs),
+    /// 无感申报: file every registered firm whose figures of a year all came from data sources.
+    NoTouch(import::NoTouchArgs),
     /// Recompute every firm's current grade and report which would change.
     Regrade(log::RegradeArgs),
     /// Witness, mirror and recover the transparency log.
@@ -251,6 +253,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Import(args)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;
             import::run(&db, &cli.data_dir, &args).await
+        }
+        Some(Command::NoTouch(args)) => {
+            let db = open_db(&cli.data_dir, &database_url).await?;
+            import::no_touch(&db, &args).await
         }
         Some(Command::Accounts(command)) => {
             let db = open_db(&cli.data_dir, &database_url).await?;

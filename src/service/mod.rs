@@ -34,6 +34,7 @@ pub mod replicas;
 pub mod report;
 pub mod revoke;
 pub mod services;
+pub mod settings;
 pub mod status_list;
 pub mod text;
 pub mod throttle;

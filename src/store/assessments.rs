@@ -69,6 +69,11 @@ pub struct Model {
     pub carbon_hash: Option<String>,
     /// 1 (the best) to 5.
     pub carbon_level: Option<i32>,
+    /// Each figure's basis (数据直连): declared, or attested by which source (JSON of
+    /// `service::readings::Basis`); none before sources were kept.
+    pub basis: Option<String>,
+    /// The firm's reason for declaring a figure apart from an attested one.
+    pub declared_reason: Option<String>,
 }
 
 /// The carbon columns of an assessment: its carbon trace's canonical JSON, hash and level.

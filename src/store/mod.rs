@@ -20,6 +20,7 @@ pub mod products;
 pub mod readings;
 pub mod service_requests;
 pub mod services;
+pub mod settings;
 pub mod tlog;
 pub mod tokens;
 pub mod vetoes;

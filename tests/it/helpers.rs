@@ -182,6 +182,10 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn create_account(&self, role: Role, username: &str, firm: Option<&str>) {
         let firm = firm.map(|f| gec::grading::Uscc::parse(f).expect("test USCC"));
         accounts::create_account(

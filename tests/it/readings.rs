@@ -432,12 +432,59 @@ async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_no
     .await;
     let mut data = crate::helpers::yearly_data(&firm_uscc);
     data["energy"][0]["quantity"] = json!("17575000");
-    let id = app
-        .post("/api/v1/assessments", Some(&firm), data)
+    // Declared more than 2 % apart: the firm must say why; without it nothing is stored.
+    let refused = app
+        .post("/api/v1/assessments", Some(&firm), data.clone())
         .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .problem(422);
+    assert_eq!(refused["field"], "discrepancy_reason");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("electricity_kwh -5.0 % from 国网重庆市电力公司"),
+        "{detail}"
+    );
+    assert_eq!(app.count("assessments").await, 0);
+    // On the firm's form: the fault beside the electricity box, the reason asked for.
+    let firm_desk = app.page_session("firm11").await;
+    let form = app
+        .submit(
+            "/firm/submit",
+            &firm_desk,
+            &[
+                ("period", "2025"),
+                ("value_added_10k_cny", "52000.5"),
+                ("electricity_10k_kwh", "1757.5"),
+                ("waste_generated_t", "3200"),
+                ("waste_utilized_t", "3010"),
+                ("waste_stock_utilized_t", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = form.text();
+    assert!(
+        text.contains("与国网重庆市电力公司直采数据 1,850 万千瓦时相差 −5.0%"),
+        "{text}"
+    );
+    assert!(text.contains("name=\"discrepancy_reason\""), "{text}");
+    assert_eq!(app.count("assessments").await, 0);
+    data["discrepancy_reason"] = json!("自备光伏发电 92.5 万千瓦时未经电网计量");
+    let submitted = app.post("/api/v1/assessments", Some(&firm), data).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::CREATED,
+        "{}",
+        submitted.text()
+    );
+    let submitted = submitted.json();
+    assert_eq!(submitted["basis"][0]["basis"], "apart", "{submitted}");
+    assert_eq!(submitted["basis"][0]["attested"], "18500000");
+    assert_eq!(submitted["basis"][0]["references"][0], "DB-11");
+    assert!(
+        submitted["input"].get("discrepancy_reason").is_none(),
+        "the reason is not part of §1's input"
+    );
+    let id = submitted["id"].as_i64().unwrap();
     let desk = app.page_session("reg").await;
     let review = app
         .page(&format!("/regulator/assessments/{id}"), Some(&desk))
@@ -445,8 +492,9 @@ async fn a_declared_figure_five_per_cent_below_the_grids_needs_the_regulators_no
         .text();
     assert!(
         review.contains("电力：申报 1,757.5 / 国网重庆市电力公司 1,850 万千瓦时，差 −5.0%")
-            && review.contains("name=\"note\" required"),
-        "{review}"
+            && review.contains("name=\"note\" required")
+            && review.contains("自备光伏发电 92.5 万千瓦时未经电网计量"),
+        "the review shows the difference and the firm's reason: {review}"
     );
     let queue = app.page("/regulator", Some(&desk)).await.text();
     assert!(
@@ -638,20 +686,36 @@ async fn a_no_touch_filing_grades_a_firm_that_typed_nothing() {
             .unwrap()
             .contains("waste_generated_t")
     );
-    // Every firm at once: the complete one filed, the partial one listed, the filed one left.
-    let report = app
+    // Every firm at once, in the background: the complete one filed, the partial one listed,
+    // the filed one left; followed until it finishes.
+    let started = app
         .post(
             "/api/v1/no-touch-filings",
             Some(&regulator),
             json!({"year": 2025}),
         )
         .await;
-    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
-    let report = report.json();
-    assert_eq!(report["filed"].as_array().unwrap().len(), 1);
-    assert_eq!(report["filed"][0]["uscc"], also_complete.as_str());
-    assert_eq!(report["incomplete"][0]["uscc"], partial.as_str());
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text());
+    let run = started.json()["id"].as_i64().unwrap();
+    let report = wait_for_run(&app, &regulator, run).await;
+    assert_eq!(report["state"], "finished", "{report}");
+    assert_eq!(report["filed"], 1, "{report}");
+    assert_eq!(report["total"], 3);
+    assert_eq!(report["done"], 3);
+    assert_eq!(report["not_filed"][0]["uscc"], partial.as_str());
     assert_eq!(report["already_filed"], 1);
+    let filed_now = app
+        .get(
+            &format!("/api/v1/assessments?uscc={also_complete}&status=submitted"),
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(filed_now["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        filed_now["items"][0]["basis"][0]["basis"], "attested",
+        "each figure's basis is kept: {filed_now}"
+    );
     // On the regulator's page too, saying why not.
     let desk = app.page_session("reg").await;
     let page = app
@@ -788,4 +852,133 @@ async fn a_year_of_monthly_readings_for_a_thousand_firms_arrives_as_csv_and_as_a
     assert_eq!(attested[1]["field"], "natural_gas_m3");
     assert_eq!(attested[1]["quantity"], (12 * 3_500).to_string());
     assert_eq!(attested[1]["source"], "重庆燃气集团");
+}
+
+/// Follows a no-touch run until it is no longer running.
+async fn wait_for_run(app: &TestApp, regulator: &str, run: i64) -> serde_json::Value {
+    for _ in 0..600 {
+        let view = app
+            .get(&format!("/api/v1/no-touch-filings/{run}"), Some(regulator))
+            .await
+            .json();
+        if view["state"] != "running" {
+            return view;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no-touch run {run} did not finish in 30 s");
+}
+
+#[tokio::test]
+async fn the_regulators_settings_decide_the_tolerance_and_the_figures_that_must_come_from_sources()
+{
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    let (firm_uscc, firm) = app.firm_with_user(&regulator, 12, "3670").await;
+    deliver_json(
+        &app,
+        &grid,
+        json!([{"uscc": firm_uscc, "period": "2025", "field": "electricity_kwh",
+                "quantity": "18500000", "reference": "DB-12"}]),
+    )
+    .await;
+    let defaults = app.get("/api/v1/settings/readings", Some(&regulator)).await;
+    assert_eq!(
+        defaults.json(),
+        json!({"tolerance_percent": "2", "source_required": []})
+    );
+    // Bad settings: refused by field, nothing changed.
+    for (body, field) in [
+        (
+            json!({"tolerance_percent": "50.5", "source_required": []}),
+            "tolerance_percent",
+        ),
+        (
+            json!({"tolerance_percent": "2.25", "source_required": []}),
+            "tolerance_percent",
+        ),
+        (
+            json!({"tolerance_percent": "2", "source_required": ["electricity_kwh", "coal"]}),
+            "source_required[1]",
+        ),
+    ] {
+        let refused = app
+            .put("/api/v1/settings/readings", Some(&regulator), body)
+            .await
+            .problem(422);
+        assert_eq!(refused["field"], field);
+    }
+    assert_eq!(app.count("settings").await, 0);
+    // A tolerance of 6 %: 5 % less is within it, no reason needed.
+    let set = app
+        .put(
+            "/api/v1/settings/readings",
+            Some(&regulator),
+            json!({"tolerance_percent": "6", "source_required": []}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    let mut data = crate::helpers::yearly_data(&firm_uscc);
+    data["energy"][0]["quantity"] = json!("17575000");
+    let preview = app
+        .post("/api/v1/assessments", Some(&firm), data.clone())
+        .await;
+    assert_eq!(preview.status, StatusCode::CREATED, "{}", preview.text());
+    assert_eq!(preview.json()["basis"][0]["basis"], "within_tolerance");
+    let id = preview.json()["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/assessments/{id}/reject"),
+        Some(&regulator),
+        json!({"reason": "请改用电网数据"}),
+    )
+    .await;
+    // Electricity required from the grid: a declared figure other than the grid's is refused
+    // at its box; the grid's own figure passes.
+    app.put(
+        "/api/v1/settings/readings",
+        Some(&regulator),
+        json!({"tolerance_percent": "6", "source_required": ["electricity_kwh"]}),
+    )
+    .await;
+    let refused = app
+        .post("/api/v1/assessments", Some(&firm), data.clone())
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "energy[0].quantity");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("国网重庆市电力公司")
+    );
+    data["energy"][0]["quantity"] = json!("18500000");
+    let accepted = app.post("/api/v1/assessments", Some(&firm), data).await;
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.text());
+    assert_eq!(accepted.json()["basis"][0]["basis"], "attested");
+    // Each change audited with before and after; a firm may neither read nor change them.
+    let events = app
+        .get(
+            "/api/v1/audit/events?action=settings.update",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    assert_eq!(events["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get("/api/v1/settings/readings", Some(&firm))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.put(
+            "/api/v1/settings/readings",
+            Some(&firm),
+            json!({"tolerance_percent": "50", "source_required": []})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -48,6 +48,8 @@ pub enum Fault {
     Cursor,
     /// A field the request may not carry (unknown, or attached by the service itself).
     NotAccepted,
+    /// A figure the regulator requires from its data source that differs from the attested one.
+    NotAttested,
 }
 
 impl Fault {
@@ -74,6 +76,7 @@ impl Fault {
             Fault::Combination => "does not fit with the other fields",
             Fault::Cursor => "not a cursor from this list",
             Fault::NotAccepted => "is not accepted here",
+            Fault::NotAttested => "must be the figure its data source attested",
         }
     }
 }

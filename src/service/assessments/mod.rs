@@ -36,6 +36,10 @@ pub struct Prepared {
     pub carbon: Option<grading::carbon::Carbon>,
     /// The carbon tables it was computed with.
     pub carbon_tables: std::sync::Arc<grading::carbon::CarbonTables>,
+    /// Each figure's basis beside the sources (数据直连), and the firm's reason for the figures
+    /// apart from them; set by `submit`.
+    pub basis: Option<Vec<super::readings::FigureBasis>>,
+    pub declared_reason: Option<String>,
 }
 
 /// Builds the §1 input from the caller's data and the firm's records, and grades it.
@@ -51,18 +55,28 @@ pub async fn prepare<C: ConnectionTrait>(
     let firm = firm_for(db, caller, uscc).await?;
     let certs = certifications::of_firm(db, firm.id).await?;
     let vetoes = vetoes::of_firm(db, firm.id).await?;
+    let carbon_tables = super::carbon_tables::in_force(db, caches).await?;
+    prepare_with(firm, request, &certs, &vetoes, table, carbon_tables)
+}
+
+/// Grades a request for a firm whose records are already read (many firms at once read their
+/// records together).
+pub fn prepare_with(
+    firm: firms::Model,
+    request: &AssessmentRequest,
+    certs: &[certifications::Model],
+    vetoes: &[vetoes::Model],
+    table: &BenchmarkTable,
+    carbon_tables: std::sync::Arc<grading::carbon::CarbonTables>,
+) -> AppResult<Prepared> {
     let data: Map<String, Value> = (request.graded_members().into_iter())
         .filter_map(|(name, value)| Some((name.to_owned(), value?.clone())))
         .collect();
-    let checked = grading::check(
-        &assemble_input((&firm).into(), &data, &certs, &vetoes),
-        table,
-    )?;
+    let checked = grading::check(&assemble_input((&firm).into(), &data, certs, vetoes), table)?;
     // Only a completed reporting year is graded: its figures are final.
     if i32::from(checked.assessment.period) >= chrono::Datelike::year(&records::today()) {
         return Err(AppError::fault("period", grading::Fault::YearOpen));
     }
-    let carbon_tables = super::carbon_tables::in_force(db, caches).await?;
     Ok(Prepared {
         firm,
         input: checked.canonical_input(),
@@ -70,6 +84,8 @@ pub async fn prepare<C: ConnectionTrait>(
         carbon_tables,
         assessment: checked.assessment,
         graded: checked.graded,
+        basis: None,
+        declared_reason: None,
     })
 }
 
@@ -221,17 +237,21 @@ pub async fn insert_submission<C: ConnectionTrait>(
             ),
         ));
     }
-    let model = assessments::submission(
+    let mut row = assessments::submission(
         prepared.firm.id,
         prepared.input.clone(),
         assessments::columns_of(prepared.carbon.clone()),
         &prepared.graded,
         actor_id,
         now,
-    )
-    .insert(txn)
-    .await
-    .map_err(|e| match e.sql_err() {
+    );
+    if let Some(basis) = &prepared.basis {
+        row.basis = Set(Some(
+            serde_json::to_string(basis).map_err(AppError::internal)?,
+        ));
+    }
+    row.declared_reason = Set(prepared.declared_reason.clone());
+    let model = row.insert(txn).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(
             crate::error::Conflict::UnderReview,
             format!(
@@ -266,7 +286,18 @@ pub async fn submit(
     let table = super::benchmarks::in_force(db, caches).await?;
     let txn = crate::db::begin_write(db).await?;
     // The records are read inside the transaction, so the stored input is what was on record.
-    let prepared = prepare(&txn, caches, caller, request, &table).await?;
+    let mut prepared = prepare(&txn, caches, caller, request, &table).await?;
+    // 数据直连: each figure beside what sources attested for the year.
+    let (basis, reason) = super::readings::check_declared(
+        &txn,
+        prepared.firm.uscc.as_str(),
+        i32::from(prepared.graded.trace.period),
+        &prepared.assessment.to_json(),
+        request.discrepancy_reason()?,
+    )
+    .await?;
+    prepared.basis = Some(basis);
+    prepared.declared_reason = reason;
     let model = insert_submission(
         &txn,
         &caller.actor(),

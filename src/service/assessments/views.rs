@@ -38,6 +38,10 @@ pub struct AssessmentRequest {
     /// §10.1); absent means 0.
     #[schema(value_type = Option<String>)]
     pub green_power_kwh: Option<Value>,
+    /// Why a figure differs from what a data source attested by more than the regulator's
+    /// tolerance (数据直连); required then, ignored otherwise. Not part of methodology §1.
+    #[schema(value_type = Option<String>)]
+    pub discrepancy_reason: Option<Value>,
     /// The first thing wrong with the body's shape: the member and why.
     #[schema(ignore)]
     refused: Option<(String, Fault, &'static str)>,
@@ -65,6 +69,7 @@ impl AssessmentRequest {
                 "energy" => &mut request.energy,
                 "waste" => &mut request.waste,
                 "green_power_kwh" => &mut request.green_power_kwh,
+                "discrepancy_reason" => &mut request.discrepancy_reason,
                 _ => {
                     if request.refused.is_none() {
                         let why = if RECORD_FIELDS.contains(&name.as_str()) {
@@ -99,6 +104,19 @@ impl AssessmentRequest {
                 Fault::Uscc,
                 "uscc",
                 "not a valid unified social credit code",
+            )),
+        }
+    }
+
+    /// The firm's reason for figures apart from the attested ones, if it gave one.
+    pub fn discrepancy_reason(&self) -> AppResult<Option<&str>> {
+        match &self.discrepancy_reason {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(AppError::field_fault(
+                Fault::Format,
+                "discrepancy_reason",
+                "must be a string",
             )),
         }
     }
@@ -150,6 +168,11 @@ pub struct AssessmentView {
     /// The carbon-efficiency level beside the grade (methodology §10); none for assessments
     /// made before it was kept (`gec regrade --carbon`).
     pub carbon: Option<CarbonView>,
+    /// Each figure's basis (数据直连): declared, or attested by which source; none for
+    /// assessments submitted before sources were kept, and for imports.
+    pub basis: Option<Vec<crate::service::readings::FigureBasis>>,
+    /// The firm's reason for figures apart from the attested ones.
+    pub declared_reason: Option<String>,
 }
 
 impl AssessmentView {
@@ -172,6 +195,11 @@ impl AssessmentView {
             reject_reason: a.reject_reason.clone(),
             code_serial: a.code_serial,
             way_up: None,
+            basis: a
+                .basis
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok()),
+            declared_reason: a.declared_reason.clone(),
             carbon: match (&a.carbon_trace, &a.carbon_hash, a.carbon_level) {
                 (Some(trace), Some(hash), Some(level)) => Some(CarbonView {
                     level: u8::try_from(level).unwrap_or(0),

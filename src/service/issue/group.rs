@@ -314,7 +314,15 @@ pub(super) async fn issue_one(
     let attested =
         crate::service::readings::attested(txn, firm.uscc.as_str(), i32::from(graded.trace.period))
             .await?;
-    claims.attested_share = crate::service::readings::attested_share(&graded.trace, &attested);
+    let tolerance = if attested.is_empty() {
+        crate::grading::decimal::Fixed::integer(0)
+    } else {
+        crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(txn)
+            .await?
+            .tolerance()
+    };
+    claims.attested_share =
+        crate::service::readings::attested_share(&graded.trace, &attested, tolerance);
     let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));

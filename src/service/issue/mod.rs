@@ -200,7 +200,9 @@ pub async fn approve_checked(
                 "{} differ from the attested figures by more than {} %: approving needs the \
                  regulator's note of the check",
                 fields.join(", "),
-                crate::service::readings::TOLERANCE_PERCENT
+                crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(db)
+                    .await?
+                    .tolerance_percent
             ),
         ));
     }

@@ -6,8 +6,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use super::all_fields;
-use crate::error::AppResult;
-use crate::grading::decimal::parse_decimal;
+use crate::error::{AppError, AppResult};
+use crate::grading::Fault;
+use crate::grading::decimal::{Fixed, parse_decimal};
+use crate::service::settings::{self, ReadingSettings};
 use crate::store::readings;
 
 /// One field's attested figure for a year from one source: the yearly reading when there is
@@ -41,7 +43,7 @@ pub async fn attested<C: ConnectionTrait>(
 }
 
 /// A firm-year's readings summed field by field and source by source, in the form's order.
-fn summarise(
+pub(super) fn summarise(
     rows: &[readings::Model],
     names: &std::collections::HashMap<crate::store::ids::AccountId, String>,
 ) -> Vec<Attested> {
@@ -86,12 +88,8 @@ fn summarise(
     out
 }
 
-/// A declared figure beside an attested one: more than this share apart (2 %), it needs the
-/// regulator's note to be approved.
-pub const TOLERANCE_PERCENT: i128 = 2;
-
 /// One attested figure beside what the submission declared for it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Discrepancy {
     pub field: String,
     /// As declared (absent: not declared, read as 0).
@@ -100,7 +98,7 @@ pub struct Discrepancy {
     pub source: String,
     /// (declared − attested) ÷ attested, per cent to one decimal (absent when attested is 0).
     pub percent: Option<String>,
-    /// More than `TOLERANCE_PERCENT` apart.
+    /// More than the regulator's tolerance apart (`ReadingSettings`, 2 % unless set).
     pub flagged: bool,
 }
 
@@ -127,23 +125,24 @@ fn declared(input: &serde_json::Value, field: &str) -> Option<String> {
     }
 }
 
-/// Each attested figure of the firm's year beside the submission's declared one.
+/// Each attested figure of the firm's year beside the submission's declared one, with the
+/// tolerance in force.
 pub async fn discrepancies<C: ConnectionTrait>(
     db: &C,
     uscc: &str,
     year: i32,
     input: &serde_json::Value,
 ) -> AppResult<Vec<Discrepancy>> {
+    let tolerance = settings::get::<ReadingSettings, _>(db).await?.tolerance();
     Ok(attested(db, uscc, year)
         .await?
         .into_iter()
-        .map(|a| compare(a, input))
+        .map(|a| compare(a, input, tolerance))
         .collect())
 }
 
 /// One attested figure beside the input's declared one.
-fn compare(a: Attested, input: &serde_json::Value) -> Discrepancy {
-    use crate::grading::decimal::Fixed;
+fn compare(a: Attested, input: &serde_json::Value, limit: Fixed) -> Discrepancy {
     let zero = Fixed::integer(0);
     let declared_text = declared(input, &a.field);
     let d = declared_text
@@ -156,7 +155,6 @@ fn compare(a: Attested, input: &serde_json::Value) -> Discrepancy {
         (None, !d.is_zero())
     } else {
         let pct = (d - at).div_round(at, 6) * Fixed::integer(100);
-        let limit = Fixed::integer(TOLERANCE_PERCENT);
         (
             Some(pct.round(1).fixed_text()),
             pct > limit || pct < zero - limit,
@@ -192,6 +190,7 @@ pub async fn flagged_many<C: ConnectionTrait>(
         );
     }
     let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
+    let tolerance = settings::get::<ReadingSettings, _>(db).await?.tolerance();
     Ok(list
         .iter()
         .map(|(id, uscc, year, input)| {
@@ -202,7 +201,7 @@ pub async fn flagged_many<C: ConnectionTrait>(
                 .collect();
             let fields = summarise(&of_year, &names)
                 .into_iter()
-                .map(|a| compare(a, input))
+                .map(|a| compare(a, input, tolerance))
                 .filter(|d| d.flagged)
                 .map(|d| d.field)
                 .collect();
@@ -212,9 +211,13 @@ pub async fn flagged_many<C: ConnectionTrait>(
 }
 
 /// Claim 8 (token.md §1): the per cent of the firm's energy, in tce, whose declared figure is
-/// backed by an attested one (within the tolerance), rounded down; `None` when no data source
-/// delivered anything for the firm's year (the claim is left out).
-pub fn attested_share(trace: &crate::grading::Trace, attested: &[Attested]) -> Option<u8> {
+/// backed by an attested one (within `tolerance`, per cent), rounded down; `None` when no data
+/// source delivered anything for the firm's year (the claim is left out).
+pub fn attested_share(
+    trace: &crate::grading::Trace,
+    attested: &[Attested],
+    tolerance: Fixed,
+) -> Option<u8> {
     if attested.is_empty() {
         return None;
     }
@@ -228,7 +231,7 @@ pub fn attested_share(trace: &crate::grading::Trace, attested: &[Attested]) -> O
     let backed: HashSet<String> = attested
         .iter()
         .filter(|a| crate::grading::energy::Carrier::parse(&a.field).is_some())
-        .map(|a| compare(a.clone(), &input))
+        .map(|a| compare(a.clone(), &input, tolerance))
         .filter(|d| !d.flagged && d.declared.is_some())
         .map(|d| d.field)
         .collect();
@@ -245,4 +248,173 @@ pub fn attested_share(trace: &crate::grading::Trace, attested: &[Attested]) -> O
         .sum();
     let share = (part * rust_decimal::Decimal::ONE_HUNDRED / total).floor();
     u8::try_from(share.mantissa() / 10i128.pow(share.scale())).ok()
+}
+
+/// How a figure of a submission stands beside the sources (数据直连).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisKind {
+    /// The declared figure is the attested one.
+    Attested,
+    /// Declared, within the tolerance of an attested figure.
+    WithinTolerance,
+    /// Declared, further than the tolerance from an attested figure (the firm gave a reason).
+    Apart,
+    /// Declared; no source attested it.
+    Declared,
+}
+
+/// One figure of a submission and its basis.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FigureBasis {
+    pub field: String,
+    pub declared: Option<String>,
+    pub basis: BasisKind,
+    /// The source it was compared with, its figure, its references and the difference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attested: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub references: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<String>,
+}
+
+/// Each figure's basis, in the form's order: every figure the input declares and every figure a
+/// source attested (a field attested by two sources is compared with the nearer one).
+pub fn basis_of(
+    input: &serde_json::Value,
+    attested: &[Attested],
+    tolerance: Fixed,
+) -> Vec<FigureBasis> {
+    all_fields()
+        .into_iter()
+        .filter_map(|field| {
+            let declared = declared(input, field);
+            let compared = attested
+                .iter()
+                .filter(|a| a.field == field)
+                .map(|a| (a, compare(a.clone(), input, tolerance)))
+                .min_by_key(|(_, d)| d.flagged);
+            match compared {
+                None => declared.map(|declared| FigureBasis {
+                    field: field.to_owned(),
+                    declared: Some(declared),
+                    basis: BasisKind::Declared,
+                    source: None,
+                    attested: None,
+                    references: Vec::new(),
+                    percent: None,
+                }),
+                Some((a, d)) => {
+                    let same = d
+                        .declared
+                        .as_deref()
+                        .and_then(|t| parse_decimal(t).ok())
+                        .zip(parse_decimal(&a.quantity).ok())
+                        .is_some_and(|(x, y)| x == y);
+                    Some(FigureBasis {
+                        field: field.to_owned(),
+                        basis: if same {
+                            BasisKind::Attested
+                        } else if d.flagged {
+                            BasisKind::Apart
+                        } else {
+                            BasisKind::WithinTolerance
+                        },
+                        declared: d.declared,
+                        source: Some(a.source.clone()),
+                        attested: Some(a.quantity.clone()),
+                        references: a.references.clone(),
+                        percent: d.percent,
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+/// The path of a figure in a §1 input (for a refusal to name it): `energy[i].quantity`,
+/// `waste.generated_t`, or the member itself.
+fn path_of(input: &serde_json::Value, field: &str) -> String {
+    if crate::grading::energy::Carrier::parse(field).is_some() {
+        return match input["energy"]
+            .as_array()
+            .and_then(|e| e.iter().position(|x| x["carrier"] == field))
+        {
+            Some(i) => format!("energy[{i}].quantity"),
+            None => "energy".to_owned(),
+        };
+    }
+    match field.strip_prefix("waste_") {
+        Some(member) => format!("waste.{member}"),
+        None => field.to_owned(),
+    }
+}
+
+/// A submission's figures checked against what sources attested for the firm's year, with the
+/// regulator's settings: a figure the regulator requires from its source must be the attested
+/// one (refused at its path otherwise); a figure further than the tolerance needs the firm's
+/// `reason` (refused at `discrepancy_reason` otherwise). Answers each figure's basis and the
+/// reason to keep (none when nothing is apart).
+pub async fn check_declared<C: ConnectionTrait>(
+    db: &C,
+    uscc: &str,
+    year: i32,
+    input: &serde_json::Value,
+    reason: Option<&str>,
+) -> AppResult<(Vec<FigureBasis>, Option<String>)> {
+    let settings = settings::get::<ReadingSettings, _>(db).await?;
+    let figures = attested(db, uscc, year).await?;
+    let basis = basis_of(input, &figures, settings.tolerance());
+    for b in &basis {
+        if settings.required(&b.field)
+            && matches!(b.basis, BasisKind::WithinTolerance | BasisKind::Apart)
+        {
+            return Err(AppError::field_fault(
+                Fault::NotAttested,
+                path_of(input, &b.field),
+                format!(
+                    "{} must be the figure {} attested: {}",
+                    b.field,
+                    b.source.as_deref().unwrap_or_default(),
+                    b.attested.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let apart: Vec<&FigureBasis> = basis
+        .iter()
+        .filter(|b| b.basis == BasisKind::Apart)
+        .collect();
+    if apart.is_empty() {
+        return Ok((basis, None));
+    }
+    let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => crate::service::text::note("discrepancy_reason", r, 2000)?,
+        None => {
+            let said: Vec<String> = apart
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {} % from {}",
+                        b.field,
+                        b.percent.as_deref().unwrap_or("?"),
+                        b.source.as_deref().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return Err(AppError::field_fault(
+                Fault::Required,
+                "discrepancy_reason",
+                format!(
+                    "{} — more than {} % from the attested figures: give the reason",
+                    said.join("; "),
+                    settings.tolerance_percent
+                ),
+            ));
+        }
+    };
+    Ok((basis, Some(reason)))
 }

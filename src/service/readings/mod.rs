@@ -22,11 +22,13 @@ use crate::service::import::{ImportError, RowError};
 mod attested;
 pub mod no_touch;
 mod rows;
+pub mod runs;
 
 use crate::store::audit::{self, Change};
 use crate::store::readings::{self, batches};
 pub use attested::{
-    Attested, Discrepancy, TOLERANCE_PERCENT, attested, attested_share, discrepancies, flagged_many,
+    Attested, BasisKind, Discrepancy, FigureBasis, attested, attested_share, basis_of,
+    check_declared, discrepancies, flagged_many,
 };
 use rows::{Key, check_row, csv_rows, row_error};
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{Attested, attested};
@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::grading::Fault;
 use crate::service::accounts::{Caller, Role};
 use crate::service::assessments::{self, AssessmentRequest, AssessmentView};
-use crate::store::{assessments as stored, firms, readings};
+use crate::store::{assessments as stored, certifications, firms, readings, vetoes};
 
 /// The figures a filing cannot do without: value added, some energy, the waste generated and
 /// utilised (the stock utilised and green power are 0 when no source gave them).
@@ -96,37 +96,61 @@ pub async fn file(
     assessments::submit(db, caches, caller, &request).await
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Incomplete {
     pub uscc: String,
     /// The fields no source delivered (or why the filing was refused).
     pub missing: Vec<String>,
 }
 
+/// A firm filed by a run.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct Filed {
+    /// The assessment now under review.
+    pub id: i64,
+    pub uscc: String,
+}
+
 /// What a run over every firm did.
 #[derive(Default, Serialize, utoipa::ToSchema)]
 pub struct NoTouchReport {
     /// Firms filed from their attested figures (each now under review).
-    pub filed: Vec<AssessmentView>,
+    pub filed: Vec<Filed>,
     /// Firms with some attested figures but not all, with what is missing.
     pub incomplete: Vec<Incomplete>,
     /// Firms that had already filed the year.
     pub already_filed: u32,
+    /// USCCs with readings that no registered firm holds yet (kept for when it registers).
+    pub unregistered: u32,
 }
 
+/// How far a run has come: firms with readings looked at, of all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub filed: usize,
+    pub incomplete: usize,
+    pub already_filed: usize,
+}
+
+/// Firms a run looks at together: their records read in a few queries, their filings written
+/// in one transaction.
+const CHUNK: usize = 500;
+
 /// Files, for every registered firm with readings of `year` and no filing of it, the year from
-/// its attested figures; one firm's refusal does not stop the others.
+/// its attested figures, `CHUNK` firms to a transaction; one firm's refusal does not stop the
+/// others. `progress` hears after each chunk. The caller checked who may (a regulator's run, or
+/// the operator's `gec no-touch`).
 pub async fn file_all(
     db: &Db,
     caches: &crate::service::cache::Caches,
-    caller: &Caller,
+    actor: &crate::store::audit::Actor,
+    actor_id: Option<crate::store::ids::AccountId>,
     year: i32,
-    progress: &mut (dyn FnMut(usize, usize) + Send),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> AppResult<NoTouchReport> {
-    if caller.role != Role::Regulator {
-        return Err(AppError::Forbidden);
-    }
-    let usccs: Vec<String> = readings::Entity::find()
+    let mut usccs: Vec<String> = readings::Entity::find()
         .select_only()
         .column(readings::Column::Uscc)
         .distinct()
@@ -134,42 +158,154 @@ pub async fn file_all(
         .into_tuple()
         .all(db)
         .await?;
+    usccs.sort();
+    let sources: Vec<crate::store::ids::AccountId> = readings::Entity::find()
+        .select_only()
+        .column(readings::Column::SourceId)
+        .distinct()
+        .filter(readings::Column::Year.eq(year))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let names = crate::service::fields::org_names(db, sources).await?;
+    let table = crate::service::benchmarks::in_force(db, caches).await?;
+    let carbon_tables = crate::service::carbon_tables::in_force(db, caches).await?;
+    let tolerance =
+        crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(db)
+            .await?
+            .tolerance();
     let mut report = NoTouchReport::default();
     let total = usccs.len();
-    for (i, uscc) in usccs.into_iter().enumerate() {
-        progress(i, total);
-        let Some(firm) = firms::find_by_uscc(db, &uscc).await? else {
-            continue;
-        };
-        let filed = stored::Entity::find()
-            .filter(stored::Column::FirmId.eq(firm.id))
+    let mut state = Progress {
+        total,
+        ..Progress::default()
+    };
+    progress(state);
+    for chunk in usccs.chunks(CHUNK) {
+        let firms = crate::store::rows_in::<firms::Entity, _, _>(
+            db,
+            firms::Column::Uscc,
+            chunk.iter().cloned(),
+        )
+        .await?;
+        report.unregistered += (chunk.len() - firms.len()) as u32;
+        let ids: Vec<crate::store::ids::FirmId> = firms.iter().map(|f| f.id).collect();
+        let filed: std::collections::HashSet<crate::store::ids::FirmId> = stored::Entity::find()
+            .select_only()
+            .column(stored::Column::FirmId)
+            .filter(stored::Column::FirmId.is_in(ids.clone()))
             .filter(stored::Column::Period.eq(year))
             .filter(stored::Column::Status.ne(stored::AssessmentStatus::Rejected))
-            .one(db)
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let rows = readings::Entity::find()
+            .filter(readings::Column::Uscc.is_in(chunk.iter().cloned()))
+            .filter(readings::Column::Year.eq(year))
+            .order_by_asc(readings::Column::Id)
+            .all(db)
             .await?;
-        if filed.is_some() {
-            report.already_filed += 1;
-            continue;
+        let mut by_uscc: HashMap<&str, Vec<readings::Model>> = HashMap::new();
+        for r in &rows {
+            by_uscc.entry(r.uscc.as_str()).or_default().push(r.clone());
         }
-        let figures = attested(db, &uscc, year).await?;
-        match input_from(&uscc, year, &figures) {
-            Err(missing) => report.incomplete.push(Incomplete { uscc, missing }),
-            Ok(input) => {
-                let request: AssessmentRequest =
-                    serde_json::from_value(input).map_err(AppError::internal)?;
-                match assessments::submit(db, caches, caller, &request).await {
-                    Ok(view) => report.filed.push(view),
-                    Err(AppError::Validation { message, .. }) => {
-                        report.incomplete.push(Incomplete {
-                            uscc,
-                            missing: vec![message],
-                        })
-                    }
-                    Err(other) => return Err(other),
+        let certs = group_by_firm(
+            crate::store::rows_in::<certifications::Entity, _, _>(
+                db,
+                certifications::Column::FirmId,
+                ids.clone(),
+            )
+            .await?,
+            |c| c.firm_id,
+        );
+        let vetoes = group_by_firm(
+            crate::store::rows_in::<vetoes::Entity, _, _>(db, vetoes::Column::FirmId, ids).await?,
+            |v| v.firm_id,
+        );
+        let mut prepared = Vec::new();
+        for firm in firms {
+            let uscc = firm.uscc.to_string();
+            if filed.contains(&firm.id) {
+                report.already_filed += 1;
+                continue;
+            }
+            let figures = super::attested::summarise(
+                by_uscc.get(uscc.as_str()).map_or(&[][..], |v| &v[..]),
+                &names,
+            );
+            let input = match input_from(&uscc, year, &figures) {
+                Err(missing) => {
+                    report.incomplete.push(Incomplete { uscc, missing });
+                    continue;
                 }
+                Ok(input) => input,
+            };
+            let request = AssessmentRequest::from_json(input);
+            match assessments::prepare_with(
+                firm.clone(),
+                &request,
+                certs.get(&firm.id).map_or(&[][..], |v| &v[..]),
+                vetoes.get(&firm.id).map_or(&[][..], |v| &v[..]),
+                &table,
+                carbon_tables.clone(),
+            ) {
+                Ok(mut p) => {
+                    p.basis = Some(super::basis_of(
+                        &p.assessment.to_json(),
+                        &figures,
+                        tolerance,
+                    ));
+                    prepared.push(p);
+                }
+                Err(AppError::Validation { field, message, .. }) => {
+                    report.incomplete.push(Incomplete {
+                        uscc,
+                        missing: vec![format!("{field}: {message}")],
+                    })
+                }
+                Err(other) => return Err(other),
             }
         }
+        if !prepared.is_empty() {
+            let txn = crate::db::begin_write(db).await?;
+            let now = chrono::Utc::now();
+            for p in &prepared {
+                let model =
+                    match assessments::insert_submission(&txn, actor, actor_id, p, now).await {
+                        Ok(model) => model,
+                        // Filed meanwhile (the firm, or another run).
+                        Err(AppError::Conflict(..)) => {
+                            report.already_filed += 1;
+                            continue;
+                        }
+                        Err(other) => return Err(other),
+                    };
+                report.filed.push(Filed {
+                    id: model.id,
+                    uscc: p.firm.uscc.to_string(),
+                });
+            }
+            txn.commit().await?;
+        }
+        state.done += chunk.len();
+        state.filed = report.filed.len();
+        state.incomplete = report.incomplete.len();
+        state.already_filed = report.already_filed as usize;
+        progress(state);
     }
-    progress(total, total);
     Ok(report)
+}
+
+/// Rows grouped by their firm.
+fn group_by_firm<T>(
+    rows: Vec<T>,
+    firm: impl Fn(&T) -> crate::store::ids::FirmId,
+) -> HashMap<crate::store::ids::FirmId, Vec<T>> {
+    let mut by: HashMap<crate::store::ids::FirmId, Vec<T>> = HashMap::new();
+    for row in rows {
+        by.entry(firm(&row)).or_default().push(row);
+    }
+    by
 }

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::ApiQuery;
 use crate::error::{AppError, AppResult, Problem};
 use crate::service::readings::{self, Attested, ReadingsRequest, SignedReceipt};
+use crate::service::settings::{self, ReadingSettings};
 use crate::web::AppState;
 use crate::web::auth::{Auth, FirmOrRegulator, Source};
 use crate::web::extract::UsccPath;
@@ -28,6 +29,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(firm_readings))
         .routes(routes!(no_touch_one))
         .routes(routes!(no_touch_all))
+        .routes(routes!(no_touch_run))
+        .routes(routes!(reading_settings, put_reading_settings))
+}
+
+/// The regulator's settings for figures from sources: the tolerance (per cent) beyond which a
+/// declared figure needs the firm's reason and the regulator's note, and the fields whose figure
+/// must be the attested one wherever a source attested it. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/settings/readings", tag = "readings", security(("bearer" = [])),
+    responses((status = 200, body = ReadingSettings)))]
+async fn reading_settings(
+    State(state): State<AppState>,
+    _auth: Auth<crate::web::auth::Regulator>,
+) -> AppResult<Json<ReadingSettings>> {
+    Ok(Json(settings::get(&state.db).await?))
+}
+
+/// Changes the settings for figures from sources (checked: a tolerance from 0 to 50 % with at
+/// most one decimal place, fields a source can attest); audited as `settings.update` with the
+/// values before and after. Who may call it: regulator.
+#[utoipa::path(put, path = "/api/v1/settings/readings", tag = "readings", security(("bearer" = [])),
+    request_body = ReadingSettings,
+    responses((status = 200, body = ReadingSettings), (status = 422, body = Problem)))]
+async fn put_reading_settings(
+    State(state): State<AppState>,
+    auth: Auth<crate::web::auth::Regulator>,
+    super::ApiJson(body): super::ApiJson<ReadingSettings>,
+) -> AppResult<Json<ReadingSettings>> {
+    Ok(Json(settings::put(&state.db, &auth, body).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -58,21 +87,39 @@ async fn no_touch_one(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// 无感申报 for every registered firm with readings of the year and no filing of it: each whose
-/// figures all came from sources is filed (and waits for review); the others are listed with
-/// what is missing. Who may call it: regulator.
+/// 无感申报 for every registered firm with readings of the year and no filing of it, started in
+/// the background (202 with the run; follow it at `GET /api/v1/no-touch-filings/{id}`): each
+/// firm whose figures all came from sources is filed and waits for review; the others are
+/// listed with what is missing. One run at a time (409 while one is going). Who may call it:
+/// regulator.
 #[utoipa::path(post, path = "/api/v1/no-touch-filings", tag = "readings", security(("bearer" = [])),
     request_body = NoTouchRequest,
-    responses((status = 200, body = readings::no_touch::NoTouchReport)))]
+    responses((status = 202, body = readings::runs::RunView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn no_touch_all(
     State(state): State<AppState>,
     auth: Auth<crate::web::auth::Regulator>,
     super::ApiJson(body): super::ApiJson<NoTouchRequest>,
-) -> AppResult<Json<readings::no_touch::NoTouchReport>> {
-    Ok(Json(
-        readings::no_touch::file_all(&state.db, &state.caches, &auth, body.year, &mut |_, _| {})
-            .await?,
-    ))
+) -> AppResult<(StatusCode, HeaderMap, Json<readings::runs::RunView>)> {
+    let run = readings::runs::start(&state.db, &state.caches, &auth, body.year).await?;
+    let mut headers = HeaderMap::new();
+    if let Ok(location) = format!("/api/v1/no-touch-filings/{}", run.id).parse() {
+        headers.insert(axum::http::header::LOCATION, location);
+    }
+    Ok((StatusCode::ACCEPTED, headers, Json(run)))
+}
+
+/// A no-touch run: how far it has come (firms looked at of all, filed, incomplete, already
+/// filed), and once finished the firms not filed with what they miss. Who may call it:
+/// regulator.
+#[utoipa::path(get, path = "/api/v1/no-touch-filings/{id}", tag = "readings", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = readings::runs::RunView), (status = 404, body = Problem)))]
+async fn no_touch_run(
+    State(state): State<AppState>,
+    auth: Auth<crate::web::auth::Regulator>,
+    crate::web::extract::ApiPath(id): crate::web::extract::ApiPath<i64>,
+) -> AppResult<Json<readings::runs::RunView>> {
+    Ok(Json(readings::runs::run(&state.db, &auth, id).await?))
 }
 
 /// Delivers attested readings, all or nothing: JSON (`{"readings": [...]}`), CSV or an Excel

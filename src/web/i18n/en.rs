@@ -494,6 +494,27 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("field_min_attested_share", "Attested energy share"),
     ("field_attested_share", "Attested energy share"),
+    (
+        "err_not_attested",
+        "must be the figure its data source attested",
+    ),
+    (
+        "err_apart_from_source",
+        "{pct} from {source}'s attested {attested}: please explain below",
+    ),
+    (
+        "err_reason_needed",
+        "Figures differ from the attested ones by more than allowed: please give the reason",
+    ),
+    (
+        "discrepancy_reason_label",
+        "Why figures differ from the attested ones",
+    ),
+    (
+        "discrepancy_reason_hint",
+        "Required when a figure differs from what the grid, the gas company or the statistics bureau attested by more than allowed; the reviewer reads it.",
+    ),
+    ("declared_reason_title", "The firm's explanation"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

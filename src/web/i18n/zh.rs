@@ -425,6 +425,21 @@ pub static ZH: &[(&str, &str)] = &[
     ("product_attested_input", "直连数据占比不低于（%，可不填）"),
     ("field_min_attested_share", "直连数据占比"),
     ("field_attested_share", "直连数据占比"),
+    ("err_not_attested", "须与数据源单位直采数据一致"),
+    (
+        "err_apart_from_source",
+        "与{source}直采数据 {attested}相差 {pct}，请在下方说明原因",
+    ),
+    (
+        "err_reason_needed",
+        "申报数据与直采数据差异超出允许范围，请说明原因",
+    ),
+    ("discrepancy_reason_label", "与直采数据不一致的说明"),
+    (
+        "discrepancy_reason_hint",
+        "申报数据与电网、燃气公司或统计局直采数据相差超出允许范围时必填，审核时将一并查看。",
+    ),
+    ("declared_reason_title", "企业说明"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

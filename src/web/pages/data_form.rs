@@ -294,6 +294,7 @@ pub fn fault_key(kind: Fault) -> &'static str {
         Fault::Combination => "err_combination",
         Fault::Cursor => "err_cursor",
         Fault::NotAccepted => "err_not_accepted",
+        Fault::NotAttested => "err_not_attested",
     }
 }
 

@@ -572,3 +572,12 @@ mod tests {
         assert_eq!(percent("1.0588", 0), "106");
     }
 }
+
+/// `12.5` → `+12.5`; a negative keeps its sign (a true minus).
+pub fn signed(text: &str) -> String {
+    if text.starts_with('-') || text == "0.0" {
+        text.replace('-', "−")
+    } else {
+        format!("+{text}")
+    }
+}

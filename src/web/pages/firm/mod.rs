@@ -73,6 +73,12 @@ pub struct FieldView {
     pub source_note: Option<String>,
 }
 
+/// The firm's reason for declaring figures apart from what its sources attested.
+pub struct ReasonBox {
+    pub value: String,
+    pub error: Option<String>,
+}
+
 /// A fault in the summary above the form: the input it names (for the link), its label and
 /// the message.
 pub struct FaultLine {
@@ -172,6 +178,8 @@ pub struct FirmPage {
     pub fields: Vec<FieldView>,
     pub faults: Vec<FaultLine>,
     pub form_error: Option<String>,
+    /// The box for the reason of figures apart from the attested ones (where sources attested).
+    pub reason: Option<ReasonBox>,
     pub preview: Option<Breakdown>,
     /// The way up of the previewed data, in words (the firm's own: never on the scan page).
     pub way_up: Vec<String>,
@@ -217,6 +225,8 @@ pub(super) struct Outcome {
     form: Option<HashMap<String, String>>,
     faults: Vec<(String, String)>,
     form_error: Option<String>,
+    /// Why the reason for figures apart from the attested ones is wanted.
+    reason_error: Option<String>,
     preview: Option<Breakdown>,
     way_up: Vec<String>,
     carbon: Option<super::carbon::CarbonSummary>,
@@ -229,6 +239,7 @@ impl Outcome {
             form: None,
             faults: Vec::new(),
             form_error: None,
+            reason_error: None,
             preview: None,
             way_up: Vec::new(),
             carbon: None,
@@ -305,11 +316,13 @@ pub(super) async fn page(
         .first()
         .is_some_and(|a| a.period == years[0]);
     let mut form = form;
-    let mut notes = if outcome.form.is_none() {
-        attested::prefill(t, &attested, &inputs, years[0], filed_this_year, &mut form)
-    } else {
-        HashMap::new()
-    };
+    let fill = outcome.form.is_none() && !filed_this_year;
+    let mut notes = attested::prefill(t, &attested, &inputs, years[0], fill, &mut form);
+    // The reason for figures apart from the attested ones: asked for where sources attested.
+    let reason = (!attested.is_empty() || outcome.reason_error.is_some()).then(|| ReasonBox {
+        value: form.get("discrepancy_reason").cloned().unwrap_or_default(),
+        error: outcome.reason_error.clone(),
+    });
     let fields = inputs
         .iter()
         .map(|input| FieldView {
@@ -413,6 +426,7 @@ pub(super) async fn page(
         fields,
         faults,
         form_error: outcome.form_error,
+        reason,
         preview: outcome.preview,
         way_up: outcome.way_up,
         preview_carbon: outcome.carbon,
@@ -480,7 +494,11 @@ fn checked_form(
             ..Outcome::empty()
         }));
     }
-    Ok(data_form::request(&read.cells))
+    let (mut request, carriers) = data_form::request(&read.cells);
+    request.discrepancy_reason = form
+        .get("discrepancy_reason")
+        .map(|r| Value::String(r.clone()));
+    Ok((request, carriers))
 }
 
 /// A refusal of the service, shown at the input it names or above the form.
@@ -578,6 +596,20 @@ async fn submit_firm_data(
     };
     match assessments::submit(&state.db, &state.caches, &auth.caller, &request).await {
         Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
+        Err(AppError::Validation { field, .. }) if field == "discrepancy_reason" => {
+            // Figures apart from the attested ones: each said at its box, the reason asked for.
+            let uscc = crate::service::accounts::firm_uscc(&state.db, &auth.caller)
+                .await?
+                .unwrap_or_default();
+            let faults = attested::apart_faults(&state.db, t, &uscc, &request).await?;
+            let outcome = Outcome {
+                form: Some(form.clone()),
+                faults,
+                reason_error: Some(t.get("err_reason_needed").to_owned()),
+                ..Outcome::empty()
+            };
+            refusal_page(&state, lang, &auth, outcome).await
+        }
         Err(err) => {
             let outcome = refused(t, &form, err, &carriers)?;
             refusal_page(&state, lang, &auth, outcome).await

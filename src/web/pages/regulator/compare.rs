@@ -30,7 +30,7 @@ pub fn rows(t: &Texts, now: &Trace, approved: &Trace) -> Vec<CompareRow> {
     };
     let change = |a: &str, n: &str| {
         percent_change(a, n)
-            .map(|(pct, _)| format!("{}%", signed(&pct.fixed_text())))
+            .map(|(pct, _)| format!("{}%", crate::web::pages::views::signed(&pct.fixed_text())))
             .unwrap_or_default()
     };
     let grade = |tr: &Trace| format!("{} {}", tr.grade.as_str(), tr.score);
@@ -138,15 +138,6 @@ pub fn rows(t: &Texts, now: &Trace, approved: &Trace) -> Vec<CompareRow> {
     out
 }
 
-/// `12.5` → `+12.5`; a negative keeps its sign.
-fn signed(text: &str) -> String {
-    if text.starts_with('-') || text == "0.0" {
-        text.replace('-', "−")
-    } else {
-        format!("+{text}")
-    }
-}
-
 /// An attested figure beside the declared one: "电力：申报 3,038.71 / 国网重庆市电力公司
 /// 3,120 万千瓦时，差 −2.6%" (electricity and gas in the form's units).
 pub fn discrepancy_words(t: &Texts, d: &crate::service::readings::Discrepancy) -> String {
@@ -170,8 +161,9 @@ pub fn discrepancy_words(t: &Texts, d: &crate::service::readings::Discrepancy) -
         .replace("{unit}", unit)
         .replace(
             "{pct}",
-            &d.percent
-                .as_deref()
-                .map_or_else(|| "—".to_owned(), |p| format!("{}%", signed(p))),
+            &d.percent.as_deref().map_or_else(
+                || "—".to_owned(),
+                |p| format!("{}%", crate::web::pages::views::signed(p)),
+            ),
         )
 }

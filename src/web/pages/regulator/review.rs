@@ -200,6 +200,8 @@ pub struct AssessmentPage {
     pub attested: Vec<(String, bool)>,
     /// Some figure differs by more than the tolerance: approving needs a note.
     pub needs_note: bool,
+    /// The firm's reason for figures apart from the attested ones.
+    pub declared_reason: Option<String>,
 }
 
 async fn assessment_page(
@@ -295,6 +297,7 @@ async fn assessment_page(
     Ok(AssessmentPage {
         attested,
         needs_note,
+        declared_reason: a.declared_reason.clone(),
         compare,
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
