@@ -83,6 +83,7 @@
       const rows = [[T.uscc, c.uscc], [T.grade, c.grade + " · " + T.score + " " + c.score],
         [T.period, String(c.period)], [T.valid_until, new Date(c.exp * 1000).toLocaleDateString("zh-CN", { timeZone: "Asia/Shanghai" })]];
       if (c.carbon_level) rows.push([T.carbon_level, T["carbon_" + c.carbon_level]]);
+      if (c.attested_share !== null && c.attested_share !== undefined) rows.push([T.col_attested, T.attested_share.replace("{pct}", String(c.attested_share))]);
       if (c.firm) rows.unshift([T.firm, c.firm]);
       for (const [k, v] of rows) {
         const dt = document.createElement("dt"); dt.textContent = k;
@@ -133,7 +134,8 @@
       body: JSON.stringify({ code: text }) });
     const v = await r.json();
     const claims = v.claims ? { uscc: v.claims.uscc, grade: v.claims.grade, score: v.claims.score, period: v.claims.period,
-      exp: Date.parse(v.claims.exp) / 1000, carbon_level: v.claims.carbon_level, firm: v.firm && v.firm.name } : null;
+      exp: Date.parse(v.claims.exp) / 1000, carbon_level: v.claims.carbon_level,
+      attested_share: v.claims.attested_share === undefined ? null : v.claims.attested_share, firm: v.firm && v.firm.name } : null;
     const verdict = v.valid ? "valid" : ({ expired: "expired", superseded: "superseded", revoked: "revoked",
       not_yet_valid: "not_yet_valid" }[v.reason] || "forged");
     return { verdict, reason: v.reason, claims };

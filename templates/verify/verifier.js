@@ -164,10 +164,13 @@ const GecVerifier = (() => {
       throw malformed("bad GEC claims");
     const carbon = gec.get(7);
     if (carbon !== undefined && !(uint(carbon) && carbon >= 1 && carbon <= 5)) throw malformed("bad carbon level");
+    const attested = gec.get(8);
+    if (attested !== undefined && !(uint(attested) && attested <= 100)) throw malformed("bad attested share");
     return {
       iss: map.get(1), uscc: map.get(2), exp: map.get(4), iat: map.get(6), grade,
       score: (score / 100).toFixed(2), period, methodology: gec.get(4), serial,
       carbon_level: carbon === undefined ? null : carbon,
+      attested_share: attested === undefined ? null : attested,
     };
   }
 

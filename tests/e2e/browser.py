@@ -382,6 +382,14 @@ for lang in ["zh", "en"]:
         sign_out(phone)
         sign_in(phone, "regulator")
         lands_on(phone, "/regulator")
+        if lang == "zh":
+            # 无感申报 for every firm, from the page: its progress, then what it did.
+            phone.get(f"{BASE}/regulator/sources")
+            click_and_load(phone, phone.find_element(By.CSS_SELECTOR, "form[action='/regulator/no-touch'] button"))
+            WebDriverWait(phone, 30).until(lambda d: "年度 · 已完成</strong>" in d.page_source)
+            text = phone.find_element(By.ID, "no-touch").text
+            expect("已核对" in text and phone.find_elements(By.CSS_SELECTOR, "#no-touch progress"),
+                   f"the no-touch run shows its progress and counts ({text[:200]})")
         sweep(phone, lang, [("regulator-queue", "/regulator"), ("regulator-firms", "/regulator/firms"),
                             ("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                             ("regulator-certifications", "/regulator/certifications"),
@@ -389,6 +397,7 @@ for lang in ["zh", "en"]:
                             ("regulator-services", "/regulator/services"),
                             ("regulator-policies", "/regulator/policies"),
                             ("regulator-finance", "/regulator/finance"),
+                            ("regulator-sources", "/regulator/sources"),
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
@@ -418,6 +427,7 @@ for lang in ["zh", "en"]:
                            ("regulator-services", "/regulator/services"),
                            ("regulator-policies", "/regulator/policies"),
                            ("regulator-finance", "/regulator/finance"),
+                           ("regulator-sources", "/regulator/sources"),
                            ("regulator-audit", "/regulator/audit")]),
         ]:
             sign_in(desk, user)

@@ -245,6 +245,9 @@ try:
     wait_verdict(driver, "valid", 5, "the third code pasted, offline")
     expect("重庆璧山智能电子科技有限公司" in driver.find_element(By.ID, "sv-verdict").text,
            "offline, the verdict names the firm (from the kept list of names)")
+    share = api(SERVER, "/api/v1/verify", {"code": codes[2]})["claims"].get("attested_share")
+    expect(share is not None and f"能耗数据 {share}% 来自电网" in driver.find_element(By.ID, "sv-verdict").text,
+           f"offline, the verdict says the share of energy from data sources (claim 8: {share})")
     # Forged: one character of the code changed; a code of a key not in the set (from the cases).
     code = codes[2]
     forged = code[:-10] + ("A" if code[-10] != "A" else "B") + code[-9:]

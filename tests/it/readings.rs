@@ -574,6 +574,15 @@ async fn the_code_states_the_share_of_energy_the_sources_attested() {
         .json()["claims"]
         .clone();
     assert_eq!(claims["attested_share"], 80, "{claims}");
+    let audit_desk = app.page_session("reg").await;
+    let trail = app
+        .page("/regulator/audit?action=code.issue", Some(&audit_desk))
+        .await
+        .text();
+    assert!(
+        trail.contains("能耗数据 80% 来自电网、燃气公司等数据源单位直连报送"),
+        "the audit trail says the share: {trail}"
+    );
     let without = app
         .post("/api/v1/verify", None, json!({"code": plain["url"]}))
         .await
@@ -980,5 +989,167 @@ async fn the_regulators_settings_decide_the_tolerance_and_the_figures_that_must_
         .await
         .status,
         StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_regulator_adds_a_source_sets_the_checks_and_files_every_firm_on_the_page() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let desk = app.page_session("reg").await;
+    let page = app.page("/regulator/sources", Some(&desk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("尚无数据源单位"));
+    // Adding a source: every fault said, nothing made.
+    let refused = app
+        .submit(
+            "/regulator/sources",
+            &desk,
+            &[("org", "国网重庆市电力公司"), ("username", "grid")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("value=\"国网重庆市电力公司\""),
+        "typed values kept"
+    );
+    assert_eq!(app.count("accounts").await, 1);
+    let made = app
+        .submit(
+            "/regulator/sources",
+            &desk,
+            &[
+                ("org", "国网重庆市电力公司"),
+                ("username", "grid"),
+                ("attest_electricity_kwh", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    let text = made.text();
+    let password = text
+        .split("初始密码：<code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the first password, shown once")
+        .to_owned();
+    let login = app
+        .post(
+            "/api/v1/login",
+            None,
+            json!({"username": "grid", "password": password}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    let grid = login.json()["token"].as_str().unwrap().to_owned();
+    let again = app.page("/regulator/sources", Some(&desk)).await.text();
+    assert!(!again.contains(&password), "shown only once");
+    assert!(
+        again.contains("<td data-label=\"可报送的数据项\">电力</td>"),
+        "{again}"
+    );
+    let events = app
+        .get(
+            "/api/v1/audit/events?action=account.create",
+            Some(&regulator),
+        )
+        .await
+        .text();
+    assert!(
+        !events.contains(&password),
+        "the password is never in the trail"
+    );
+    // The settings: a bad tolerance refused beside its box, a good one saved.
+    let bad = app
+        .submit(
+            "/regulator/sources/settings",
+            &desk,
+            &[("tolerance_percent", "五")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("id=\"e-tolerance\""));
+    let saved = app
+        .submit(
+            "/regulator/sources/settings",
+            &desk,
+            &[("tolerance_percent", "3%"), ("req_electricity_kwh", "on")],
+        )
+        .await;
+    assert!(saved.status.is_redirection());
+    assert_eq!(
+        app.get("/api/v1/settings/readings", Some(&regulator))
+            .await
+            .json(),
+        json!({"tolerance_percent": "3", "source_required": ["electricity_kwh"]})
+    );
+    // No-touch filing of every firm from the page, its progress shown until done.
+    let stats = source(
+        &app,
+        "stats",
+        "重庆市统计局",
+        &[
+            "value_added_10k_cny",
+            "waste_generated_t",
+            "waste_utilized_t",
+        ],
+    )
+    .await;
+    let (firm_uscc, _) = app.firm_with_user(&regulator, 51, "3670").await;
+    deliver(
+        &app,
+        &grid,
+        "text/csv",
+        format!("uscc,period,field,quantity,reference\r\n{firm_uscc},2025,electricity_kwh,18500000,DB-51\r\n")
+            .into_bytes(),
+    )
+    .await;
+    deliver(
+        &app,
+        &stats,
+        "text/csv",
+        format!(
+            "uscc,period,field,quantity,reference\r\n{firm_uscc},2025,value_added_10k_cny,52000.5,205-1\r\n\
+             {firm_uscc},2025,waste_generated_t,3200,205-1\r\n{firm_uscc},2025,waste_utilized_t,3010,205-1\r\n"
+        )
+        .into_bytes(),
+    )
+    .await;
+    let bad_year = app
+        .submit("/regulator/no-touch", &desk, &[("year", "3000")])
+        .await;
+    assert_eq!(bad_year.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let started = app
+        .submit("/regulator/no-touch", &desk, &[("year", "2025")])
+        .await;
+    assert!(started.status.is_redirection());
+    let run = app
+        .get(
+            "/api/v1/audit/events?action=no_touch.start",
+            Some(&regulator),
+        )
+        .await
+        .json()["items"][0]["target_id"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    assert_eq!(wait_for_run(&app, &regulator, run).await["filed"], 1);
+    let shown = app.page("/regulator/sources", Some(&desk)).await.text();
+    assert!(
+        shown.contains("已核对 1 / 1 家：已生成申报 1 家"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("http-equiv=\"refresh\""),
+        "no refresh once done"
+    );
+    // Only regulators.
+    let firm_desk = app.page_session("firm51").await;
+    assert!(
+        !app.page("/regulator/sources", Some(&firm_desk))
+            .await
+            .status
+            .is_success()
     );
 }

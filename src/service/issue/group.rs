@@ -431,6 +431,10 @@ pub(super) async fn issue_one(
             before: Some(before),
             after: Some(json!({"status": AssessmentStatus::Approved, "uscc": firm.uscc.to_string(), "trace_hash": graded.trace_hash, "grade": graded.grade.as_str(), "code_serial": serial})),
         }));
+    let mut after = entry.to_json();
+    if let Some(share) = claims.attested_share {
+        after["attested_share"] = serde_json::json!(share);
+    }
     writes.audits.push((
         actor.clone(),
         Change {
@@ -438,7 +442,7 @@ pub(super) async fn issue_one(
             target_type: "code",
             target_id: serial.to_string(),
             before: None,
-            after: Some(entry.to_json()),
+            after: Some(after),
         },
     ));
     let issued = IssuedCode {

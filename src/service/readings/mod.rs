@@ -468,3 +468,104 @@ pub async fn receipts(db: &Db, caller: &Caller) -> AppResult<Vec<SignedReceipt>>
         })
         .collect())
 }
+
+/// A data source account and what it has delivered, for the regulator's page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SourceSummary {
+    pub id: i64,
+    pub username: String,
+    pub org: Option<String>,
+    pub attests: Vec<String>,
+    pub batches: u64,
+    pub rows: u64,
+    pub last_delivery: Option<chrono::DateTime<Utc>>,
+}
+
+/// Every data source account with its deliveries (regulators).
+pub async fn sources(db: &Db, caller: &Caller) -> AppResult<Vec<SourceSummary>> {
+    use sea_orm::QuerySelect;
+    if caller.role != Role::Regulator {
+        return Err(AppError::Forbidden);
+    }
+    let accounts = crate::store::accounts::Entity::find()
+        .filter(crate::store::accounts::Column::Role.eq(Role::Source))
+        .order_by_asc(crate::store::accounts::Column::Id)
+        .all(db)
+        .await?;
+    let delivered: Vec<(
+        crate::store::ids::AccountId,
+        i64,
+        Option<i64>,
+        Option<chrono::DateTime<Utc>>,
+    )> = batches::Entity::find()
+        .select_only()
+        .column(batches::Column::SourceId)
+        .column_as(batches::Column::Id.count(), "batches")
+        .column_as(batches::Column::Rows.sum(), "rows")
+        .column_as(batches::Column::ReceivedAt.max(), "last")
+        .group_by(batches::Column::SourceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by: HashMap<_, _> = delivered
+        .into_iter()
+        .map(|(id, n, rows, last)| (id, (n, rows, last)))
+        .collect();
+    Ok(accounts
+        .into_iter()
+        .map(|a| {
+            let (n, rows, last) = by.get(&a.id).cloned().unwrap_or((0, None, None));
+            SourceSummary {
+                attests: attests_of(&a),
+                id: a.id.0,
+                username: a.username,
+                org: a.org,
+                batches: n.max(0) as u64,
+                rows: rows.unwrap_or(0).max(0) as u64,
+                last_delivery: last,
+            }
+        })
+        .collect())
+}
+
+/// A data source account created by a regulator, with a one-time password made for it (shown
+/// once, to be handed over; never stored but as its hash).
+pub async fn add_source(
+    db: &Db,
+    caller: &Caller,
+    username: &str,
+    org: &str,
+    fields: Vec<String>,
+) -> AppResult<(crate::service::accounts::AccountSummary, String)> {
+    if caller.role != Role::Regulator {
+        return Err(AppError::Forbidden);
+    }
+    let org = crate::service::text::line("org", org, 200)?;
+    if fields.is_empty() {
+        return Err(AppError::field_fault(
+            crate::grading::Fault::Required,
+            "attests",
+            "name at least one field the source may attest",
+        ));
+    }
+    let password = crate::service::credentials::new_token()
+        .map_err(AppError::internal)?
+        .trim_start_matches("gec_")
+        .chars()
+        .take(20)
+        .collect::<String>();
+    let summary = crate::service::accounts::create_account(
+        db,
+        &caller.actor(),
+        crate::service::accounts::NewAccount {
+            username: username.trim().to_owned(),
+            password: password.clone(),
+            role: Role::Source,
+            firm: None,
+            org: Some(org),
+            attests: fields,
+        },
+    )
+    .await?;
+    Ok((summary, password))
+}

@@ -450,7 +450,7 @@ pub static EN: &[(&str, &str)] = &[
     ("attested_title", "Against the attested figures"),
     (
         "attested_flagged",
-        "A declared figure differs from what a data source attested by more than 2 %: check it, and write the note of the check to approve.",
+        "A declared figure differs from what a data source attested by more than the allowed share: check it, and write the note of the check to approve.",
     ),
     (
         "attested_words",
@@ -515,6 +515,72 @@ pub static EN: &[(&str, &str)] = &[
         "Required when a figure differs from what the grid, the gas company or the statistics bureau attested by more than allowed; the reviewer reads it.",
     ),
     ("declared_reason_title", "The firm's explanation"),
+    ("reg_sources", "Data sources"),
+    (
+        "no_touch_intro",
+        "For every firm whose figures of the chosen year (value added, energy, general industrial solid waste generated and utilised) all came from data sources and that has not filed, a filing is made from those figures and joins the review queue, reviewed like any other.",
+    ),
+    (
+        "no_touch_all_button",
+        "File every firm with complete attested figures",
+    ),
+    ("run_running", "running"),
+    ("run_finished", "finished"),
+    ("run_failed", "stopped by an error"),
+    ("run_interrupted", "interrupted (the filings made stay)"),
+    (
+        "run_counts",
+        "{done} of {total} firms checked: {filed} filed, {incomplete} with figures missing, {already} had filed already.",
+    ),
+    ("run_not_filed", "Firms with figures missing"),
+    ("run_missing", "Still missing"),
+    (
+        "source_settings_title",
+        "Checking declared figures against sources",
+    ),
+    (
+        "source_tolerance",
+        "A declared figure may differ from the attested one by",
+    ),
+    (
+        "source_tolerance_hint",
+        "Beyond it the firm must explain and approval needs the reviewer's note. 0 to 50, at most one decimal place.",
+    ),
+    (
+        "source_required",
+        "Figures that must come from their source",
+    ),
+    (
+        "source_required_hint",
+        "Where a data source attested a ticked figure, the firm's figure must be the attested one.",
+    ),
+    ("source_accounts_title", "Data source accounts"),
+    ("source_none", "No data sources yet."),
+    ("source_org", "Organisation"),
+    ("source_batches", "Batches"),
+    ("source_last", "Last delivery"),
+    ("source_add_title", "Add a data source"),
+    ("source_add_button", "Add"),
+    (
+        "source_created",
+        "The account is made. Hand the first password to the organisation over a safe channel; it is shown only this once.",
+    ),
+    ("source_password", "First password"),
+    ("msg_settings_saved", "Settings saved."),
+    (
+        "audit_s_settings_update",
+        "{actor} changed the settings for checking figures against sources",
+    ),
+    ("audit_a_settings_update", "Settings changed"),
+    (
+        "audit_s_no_touch_start",
+        "{actor} started no-touch filing (run {target})",
+    ),
+    ("audit_a_no_touch_start", "No-touch filing started"),
+    ("audit_t_settings", "Settings"),
+    ("audit_t_no_touch_run", "No-touch filing"),
+    ("source_attests", "Figures it may attest"),
+    ("source_readings", "Readings"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -345,6 +345,8 @@ fn scanner_texts(t: &crate::web::i18n::Texts, max_age_seconds: u64) -> String {
         ("period", "period"),
         ("valid_until", "valid_until"),
         ("carbon_level", "carbon_level"),
+        ("attested_share", "attested_share"),
+        ("col_attested", "col_attested"),
         ("firm", "firm"),
         ("col_verdict", "col_verdict"),
         ("col_time", "scanner_col_time"),

@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 39] = [
+pub const ACTIONS: [&str; 41] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -50,10 +50,12 @@ pub const ACTIONS: [&str; 39] = [
     "firm.update",
     "readings.deliver",
     "reading.correct",
+    "settings.update",
+    "no_touch.start",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 19] = [
+pub const TARGETS: [&str; 21] = [
     "assessment",
     "code",
     "firm",
@@ -73,6 +75,8 @@ pub const TARGETS: [&str; 19] = [
     "webhook",
     "reading_batch",
     "reading",
+    "settings",
+    "no_touch_run",
 ];
 
 /// What the sentence needs to name who and whom.
@@ -167,11 +171,26 @@ pub fn sentence(t: &Texts, e: &AuditEventView, names: &Names) -> String {
     } else {
         key
     };
-    t.get(&key)
+    let said = t
+        .get(&key)
         .replace("{actor}", &actor)
         .replace("{firm}", &firm)
         .replace("{period}", &period)
-        .replace("{target}", &e.target_id)
+        .replace("{target}", &e.target_id);
+    // A code's share of energy from data sources (claim 8), said as the scan page says it.
+    match e
+        .after
+        .as_ref()
+        .and_then(|v| v.get("attested_share"))
+        .and_then(Value::as_u64)
+    {
+        Some(pct) if e.action == "code.issue" => format!(
+            "{said}{}{}",
+            t.comma(),
+            t.get("attested_share").replace("{pct}", &pct.to_string())
+        ),
+        _ => said,
+    }
 }
 
 /// A JSON object flattened one level (`a.b`), arrays as their length.

@@ -10,6 +10,7 @@ mod oversight;
 mod profile;
 mod records;
 mod review;
+mod sources;
 
 use axum::Router;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(profile::router())
         .merge(green::router())
         .merge(finance::router())
+        .merge(sources::router())
 }
 
 type Auth = PageAuth<Regulator>;
