@@ -28,6 +28,7 @@ mod m20261205_000022_application_files;
 mod m20261205_000023_readings;
 mod m20261205_000024_product_attested;
 mod m20261205_000025_sources_settings;
+mod m20261205_000026_regulators_year;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_readings::Migration),
             Box::new(m20261205_000024_product_attested::Migration),
             Box::new(m20261205_000025_sources_settings::Migration),
+            Box::new(m20261205_000026_regulators_year::Migration),
         ]
     }
 }

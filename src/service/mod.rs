@@ -1,5 +1,6 @@
 //! Use cases that touch several tables in one transaction, shared by the web and the CLI.
 
+pub mod abnormal;
 pub mod accounts;
 pub mod appeals;
 pub mod assessments;

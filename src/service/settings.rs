@@ -33,13 +33,23 @@ pub async fn get<S: Setting, C: ConnectionTrait>(db: &C) -> AppResult<S> {
 }
 
 /// Sets `S` (regulators), audited with the value before and after.
-pub async fn put<S: Setting>(db: &Db, caller: &Caller, mut value: S) -> AppResult<S> {
+pub async fn put<S: Setting>(db: &Db, caller: &Caller, value: S) -> AppResult<S> {
     if caller.role != Role::Regulator {
         return Err(AppError::Forbidden);
     }
+    put_as(db, &caller.actor(), Some(caller.account_id), value).await
+}
+
+/// Sets `S` on behalf of `actor` (a regulator, or the operator), checked and audited.
+pub async fn put_as<S: Setting>(
+    db: &Db,
+    actor: &crate::store::audit::Actor,
+    actor_id: Option<crate::store::ids::AccountId>,
+    mut value: S,
+) -> AppResult<S> {
     value.check()?;
     let text = serde_json::to_string(&value).map_err(AppError::internal)?;
-    audited(db, &caller.actor(), async |txn, now| {
+    audited(db, actor, async |txn, now| {
         let before = settings::Entity::find_by_id(S::KEY).one(txn).await?;
         let before_value = before
             .as_ref()
@@ -48,7 +58,7 @@ pub async fn put<S: Setting>(db: &Db, caller: &Caller, mut value: S) -> AppResul
             key: Set(S::KEY.to_owned()),
             value: Set(text.clone()),
             updated_at: Set(now),
-            updated_by: Set(Some(caller.account_id)),
+            updated_by: Set(actor_id),
         };
         if before.is_some() {
             row.update(txn).await?;

@@ -74,6 +74,9 @@ pub struct Model {
     pub basis: Option<String>,
     /// The firm's reason for declaring a figure apart from an attested one.
     pub declared_reason: Option<String>,
+    /// What the checks against the previous approved year and the industry found abnormal
+    /// (JSON of `service::abnormal::Finding`s); none or `[]` when nothing.
+    pub abnormal: Option<String>,
 }
 
 /// The carbon columns of an assessment: its carbon trace's canonical JSON, hash and level.

@@ -100,6 +100,14 @@ try:
            "the preview shows the carbon level and the emissions by source")
     shot(desk, "firm-preview")
     desk.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+    # The grid attested another electricity figure: said beside the box, the reason asked for.
+    beside = desk.find_element(By.ID, "e-electricity_10k_kwh").text
+    expect("直采数据" in beside and "%" in beside, f"the difference from the grid is beside its box ({beside})")
+    expect(desk.find_element(By.ID, "e-discrepancy_reason").is_displayed(), "the reason is asked for")
+    expect(desk.find_element(By.ID, "f-electricity_10k_kwh").get_attribute("value") == "９００",
+           "the typed figures are kept")
+    desk.find_element(By.ID, "f-discrepancy_reason").send_keys("新增生产线于四季度投产，电网数据按抄表周期尚未计入 12 月用电")
+    desk.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
     expect("已提交" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the submission is confirmed")
     expect("2025" in desk.find_element(By.ID, "subs-h").find_element(By.XPATH, "..").text, "the submission is listed")
     shot(desk, "firm-submitted")
@@ -123,6 +131,7 @@ try:
     # and approving needs the regulator's note of the check.
     attested = desk.find_element(By.ID, "attested-h").find_element(By.XPATH, "..").text
     expect("申报 900" in attested and "980" in attested, f"the declared figure beside the attested one ({attested})")
+    expect("新增生产线于四季度投产" in attested, "the review shows the firm's reason")
     desk.find_element(By.ID, "approve-note").send_keys("企业部分用电由自备光伏供给，已现场核实")
     click_and_load(desk, desk.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button"))
     expect("已审核通过并签发绿效码" in desk.find_element(By.CSS_SELECTOR, ".flash").text, "the approval issues a code")

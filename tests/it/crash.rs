@@ -73,6 +73,7 @@ async fn approvals_survive_a_sigkill_in_the_middle_of_a_burst() {
             ],
             &format!("{PASSWORD}\n"),
         );
+        crate::helpers::no_intensity_floor_at(&url2);
         gec_in(&data_dir2, &url2, &["import", csv.to_str().unwrap()], "");
     })
     .await

@@ -336,6 +336,7 @@ pub fn csv_of(rows: impl IntoIterator<Item = String>) -> String {
 impl TestApp {
     /// Imports `n` firms with a 2025 submission each (numbered from `first`); their ids.
     pub async fn import_submissions(&self, regulator: &str, first: u32, n: u32) -> Vec<i64> {
+        no_intensity_floor(&self.db).await;
         let request = Request::post("/api/v1/import")
             .header(header::AUTHORIZATION, format!("Bearer {regulator}"))
             .header(header::CONTENT_TYPE, "text/csv")
@@ -575,7 +576,40 @@ pub fn seed_with_cli(dir: &std::path::Path, url: &str, numbers: std::ops::Range<
     );
     let csv = dir.join(format!("firms-{}.csv", numbers.start));
     std::fs::write(&csv, csv_of(numbers.map(row))).unwrap();
+    no_intensity_floor_at(url);
     gec_in(dir, url, &["import", csv.to_str().unwrap()], "");
+}
+
+/// The fixture rows ([`row`]) are synthetic firms that use far less energy than their
+/// industry's baseline (a chemicals firm at a few per cent of it), which the regulator's default
+/// abnormal-data floor (a tenth) flags, so that every approval would need a check record. The
+/// tests that issue codes for them are about issuance and the log: they set the floor to 0 first,
+/// as a district's regulator may (the thresholds' own tests are in `year.rs`).
+pub async fn no_intensity_floor(db: &Db) {
+    gec::service::settings::put_as(
+        db,
+        &Actor::system("test"),
+        None,
+        gec::service::abnormal::AbnormalSettings {
+            intensity_floor_percent: "0".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("the floor set to 0");
+}
+
+/// [`no_intensity_floor`] on the database at `url` (from outside a runtime).
+pub fn no_intensity_floor_at(url: &str) {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = gec::db::connect(&url).await.expect("the database");
+            no_intensity_floor(&db).await;
+        })
+    })
+    .join()
+    .unwrap();
 }
 
 pub fn gec_in(dir: &std::path::Path, url: &str, args: &[&str], stdin: &str) -> String {

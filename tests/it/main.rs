@@ -46,3 +46,4 @@ mod throttle;
 mod tlog;
 mod webhooks;
 mod workbooks;
+mod year;

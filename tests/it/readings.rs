@@ -1153,3 +1153,76 @@ async fn a_regulator_adds_a_source_sets_the_checks_and_files_every_firm_on_the_p
             .is_success()
     );
 }
+
+#[tokio::test]
+async fn an_import_records_each_figures_basis_beside_what_sources_attested() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let grid = source(&app, "grid", "国网重庆市电力公司", &["electricity_kwh"]).await;
+    // Rows 61 and 62 declare 1,000,000 + n × 7,919 kWh; the grid attests 61's exactly and 10 %
+    // more for 62.
+    let exact = 1_000_000 + 61 * 7919;
+    let more = (1_000_000 + 62 * 7919) * 11 / 10;
+    deliver_json(
+        &app,
+        &grid,
+        json!([
+            {"uscc": crate::helpers::uscc(61), "period": "2025", "field": "electricity_kwh",
+             "quantity": exact.to_string(), "reference": "DB-61"},
+            {"uscc": crate::helpers::uscc(62), "period": "2025", "field": "electricity_kwh",
+             "quantity": more.to_string(), "reference": "DB-62"}
+        ]),
+    )
+    .await;
+    let csv = format!(
+        "{}\r\n{}\r\n{}\r\n{}\r\n",
+        crate::helpers::HEADER,
+        crate::helpers::row(61),
+        crate::helpers::row(62),
+        crate::helpers::row(63)
+    );
+    let imported = app
+        .send(
+            Request::post("/api/v1/import")
+                .header(header::AUTHORIZATION, format!("Bearer {regulator}"))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(imported.status.as_u16(), 201, "{}", imported.text());
+    let ids: Vec<i64> = imported.json()["assessment_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let basis = |view: &serde_json::Value, field: &str| {
+        view["basis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["field"] == field)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut views = Vec::new();
+    for id in &ids {
+        views.push(
+            app.get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+                .await
+                .json(),
+        );
+    }
+    assert_eq!(basis(&views[0], "electricity_kwh")["basis"], "attested");
+    assert_eq!(
+        basis(&views[0], "electricity_kwh")["references"][0],
+        "DB-61"
+    );
+    assert_eq!(basis(&views[1], "electricity_kwh")["basis"], "apart");
+    assert_eq!(basis(&views[1], "electricity_kwh")["percent"], "-9.1");
+    assert_eq!(basis(&views[2], "electricity_kwh")["basis"], "declared");
+    assert_eq!(basis(&views[2], "value_added_10k_cny")["basis"], "declared");
+}

@@ -67,13 +67,16 @@ async fn a_firms_profile_shows_every_year_with_large_changes_flagged_and_the_que
     assert!(html.contains("吨标准煤"));
     assert!(!html.contains("/api/v1/codes/"), "code links open pages");
 
-    // Approve 2025, then resubmit 2025: the queue says it is a resubmission.
-    app.post(
-        &format!("/api/v1/assessments/{second}/approve"),
-        Some(&regulator),
-        json!({}),
-    )
-    .await;
+    // Approve 2025 (its jump is abnormal data: approved with the record of a check), then
+    // resubmit 2025: the queue says it is a resubmission.
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{second}/approve"),
+            Some(&regulator),
+            json!({"check": {"note": "产量翻番，现场核实", "date": "2026-03-01", "on_site": true}}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
     app.post("/api/v1/assessments", Some(&firm), y2025).await;
     let queue = app.page("/regulator", Some(&desk)).await.text();
     assert!(queue.contains("重新提交：该年度已有核定等级"), "{queue}");

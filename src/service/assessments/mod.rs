@@ -40,6 +40,8 @@ pub struct Prepared {
     /// apart from them; set by `submit`.
     pub basis: Option<Vec<super::readings::FigureBasis>>,
     pub declared_reason: Option<String>,
+    /// What the checks against the previous approved year and the industry found abnormal.
+    pub abnormal: Vec<super::abnormal::Finding>,
 }
 
 /// Builds the §1 input from the caller's data and the firm's records, and grades it.
@@ -86,6 +88,7 @@ pub fn prepare_with(
         graded: checked.graded,
         basis: None,
         declared_reason: None,
+        abnormal: Vec::new(),
     })
 }
 
@@ -251,6 +254,9 @@ pub async fn insert_submission<C: ConnectionTrait>(
         ));
     }
     row.declared_reason = Set(prepared.declared_reason.clone());
+    row.abnormal = Set(Some(
+        serde_json::to_string(&prepared.abnormal).map_err(AppError::internal)?,
+    ));
     let model = row.insert(txn).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(
             crate::error::Conflict::UnderReview,
@@ -298,6 +304,8 @@ pub async fn submit(
     .await?;
     prepared.basis = Some(basis);
     prepared.declared_reason = reason;
+    prepared.abnormal =
+        super::abnormal::check(&txn, prepared.firm.id, &prepared.graded.trace).await?;
     let model = insert_submission(
         &txn,
         &caller.actor(),

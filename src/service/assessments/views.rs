@@ -173,6 +173,9 @@ pub struct AssessmentView {
     pub basis: Option<Vec<crate::service::readings::FigureBasis>>,
     /// The firm's reason for figures apart from the attested ones.
     pub declared_reason: Option<String>,
+    /// What the checks against the previous approved year and the industry found abnormal
+    /// (approving then needs the record of a check).
+    pub abnormal: Vec<crate::service::abnormal::Finding>,
 }
 
 impl AssessmentView {
@@ -200,6 +203,7 @@ impl AssessmentView {
                 .as_deref()
                 .and_then(|b| serde_json::from_str(b).ok()),
             declared_reason: a.declared_reason.clone(),
+            abnormal: crate::service::abnormal::of(a),
             carbon: match (&a.carbon_trace, &a.carbon_hash, a.carbon_level) {
                 (Some(trace), Some(hash), Some(level)) => Some(CarbonView {
                     level: u8::try_from(level).unwrap_or(0),

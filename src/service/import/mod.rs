@@ -355,6 +355,50 @@ impl ImportState {
                 under_review.insert((a.firm_id, a.period), a.id);
             }
         }
+        // 数据直连: what sources attested for these firms, to record each figure's basis.
+        let mut attested_rows: HashMap<String, Vec<crate::store::readings::Model>> = HashMap::new();
+        let named: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.cells.get("uscc").map(|u| u.trim().to_ascii_uppercase()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for part in named.chunks(500) {
+            for r in crate::store::readings::Entity::find()
+                .filter(crate::store::readings::Column::Uscc.is_in(part.to_vec()))
+                .all(db)
+                .await?
+            {
+                attested_rows.entry(r.uscc.clone()).or_default().push(r);
+            }
+        }
+        for list in attested_rows.values_mut() {
+            list.sort_by_key(|r| r.id);
+        }
+        let source_names = crate::service::fields::org_names(
+            db,
+            attested_rows.values().flatten().map(|r| r.source_id),
+        )
+        .await?;
+        let tolerance =
+            crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(db)
+                .await?
+                .tolerance();
+        let thresholds =
+            crate::service::settings::get::<crate::service::abnormal::AbnormalSettings, _>(db)
+                .await?;
+        let years: HashSet<i32> = rows
+            .iter()
+            .filter_map(|r| r.cells.get("period").and_then(|p| p.trim().parse().ok()))
+            .collect();
+        let mut previous: HashMap<i32, HashMap<crate::store::ids::FirmId, crate::grading::Trace>> =
+            HashMap::new();
+        for y in years {
+            previous.insert(
+                y,
+                crate::service::abnormal::previous_traces(db, &ids, y).await?,
+            );
+        }
         for list in certs.values_mut() {
             list.sort_by_key(|c| c.id);
         }
@@ -474,6 +518,23 @@ impl ImportState {
             let graded = &checked.graded;
             let (carbon_trace, carbon_hash, carbon_level) =
                 assessments::carbon_of(&checked.assessment, carbon);
+            let of_year: Vec<crate::store::readings::Model> = attested_rows
+                .get(uscc.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|r| i64::from(r.year) == period)
+                .cloned()
+                .collect();
+            let abnormal = crate::service::abnormal::findings(
+                &graded.trace,
+                previous.get(&(period as i32)).and_then(|p| p.get(&firm_id)),
+                &thresholds,
+            );
+            let basis = crate::service::readings::basis_of(
+                &checked.assessment.to_json(),
+                &crate::service::readings::summarise(&of_year, &source_names),
+                tolerance,
+            );
             planned.assessments.push(PlannedAssessment {
                 line: row.line,
                 uscc: uscc.to_string(),
@@ -489,6 +550,8 @@ impl ImportState {
                 carbon_trace,
                 carbon_hash,
                 carbon_level,
+                basis: serde_json::to_string(&basis).ok(),
+                abnormal: serde_json::to_string(&abnormal).ok(),
             });
         }
         Ok(self.errors.is_empty().then_some(planned))

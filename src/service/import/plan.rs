@@ -48,6 +48,12 @@ pub(super) struct PlannedAssessment {
     pub(super) carbon_trace: Option<String>,
     pub(super) carbon_hash: Option<String>,
     pub(super) carbon_level: Option<i32>,
+    /// Each figure's basis beside what sources attested (JSON; 数据直连).
+    #[serde(default)]
+    pub(super) basis: Option<String>,
+    /// What the checks found abnormal (JSON).
+    #[serde(default)]
+    pub(super) abnormal: Option<String>,
 }
 
 /// One chunk of the plan.
@@ -326,6 +332,8 @@ impl Written {
                 carbon_trace: Set(a.carbon_trace),
                 carbon_hash: Set(a.carbon_hash),
                 carbon_level: Set(a.carbon_level),
+                basis: Set(a.basis),
+                abnormal: Set(a.abnormal),
                 ..Default::default()
             });
         }

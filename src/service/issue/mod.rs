@@ -177,8 +177,27 @@ pub async fn approve_checked(
     id: i64,
     public_url: &str,
     note: Option<&str>,
+    check: Option<crate::service::abnormal::CheckRecord>,
 ) -> AppResult<IssuedCode> {
     let (assessment, firm) = crate::service::assessments::visible(db, caller, id).await?;
+    // Abnormal data: approved only with the regulator's record of a check.
+    let abnormal = crate::service::abnormal::of(&assessment);
+    let check = match check {
+        Some(c) => Some(c.checked()?),
+        None if !abnormal.is_empty() => {
+            let checks: Vec<&str> = abnormal.iter().map(|f| f.check.as_str()).collect();
+            return Err(AppError::field_fault(
+                crate::grading::Fault::Required,
+                "check",
+                format!(
+                    "the data were found abnormal ({}): approving needs the record of a check \
+                     (note, date, on site or not)",
+                    checks.join(", ")
+                ),
+            ));
+        }
+        None => None,
+    };
     let input: serde_json::Value =
         serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
     let flagged: Vec<crate::service::readings::Discrepancy> =
@@ -207,6 +226,24 @@ pub async fn approve_checked(
         ));
     }
     let issued = approve(db, caches, keys, caller, id, public_url).await?;
+    if let Some(check) = check.filter(|_| !abnormal.is_empty()) {
+        let txn = crate::db::begin_write(db).await?;
+        crate::store::audit::record(
+            &txn,
+            &caller.actor(),
+            chrono::Utc::now(),
+            crate::store::audit::Change {
+                action: "assessment.abnormal_check",
+                target_type: "assessment",
+                target_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::json!({"uscc": firm.uscc.to_string(),
+                    "period": assessment.period, "check": check, "findings": abnormal})),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+    }
     if let Some(note) = note.filter(|_| !flagged.is_empty()) {
         let txn = crate::db::begin_write(db).await?;
         crate::store::audit::record(

@@ -43,7 +43,7 @@ pub async fn attested<C: ConnectionTrait>(
 }
 
 /// A firm-year's readings summed field by field and source by source, in the form's order.
-pub(super) fn summarise(
+pub fn summarise(
     rows: &[readings::Model],
     names: &std::collections::HashMap<crate::store::ids::AccountId, String>,
 ) -> Vec<Attested> {

@@ -28,7 +28,7 @@ use crate::store::audit::{self, Change};
 use crate::store::readings::{self, batches};
 pub use attested::{
     Attested, BasisKind, Discrepancy, FigureBasis, attested, attested_share, basis_of,
-    check_declared, discrepancies, flagged_many,
+    check_declared, discrepancies, flagged_many, summarise,
 };
 use rows::{Key, check_row, csv_rows, row_error};
 

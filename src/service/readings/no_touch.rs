@@ -174,6 +174,8 @@ pub async fn file_all(
         crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(db)
             .await?
             .tolerance();
+    let thresholds =
+        crate::service::settings::get::<crate::service::abnormal::AbnormalSettings, _>(db).await?;
     let mut report = NoTouchReport::default();
     let total = usccs.len();
     let mut state = Progress {
@@ -220,6 +222,7 @@ pub async fn file_all(
             .await?,
             |c| c.firm_id,
         );
+        let previous = crate::service::abnormal::previous_traces(db, &ids, year).await?;
         let vetoes = group_by_firm(
             crate::store::rows_in::<vetoes::Entity, _, _>(db, vetoes::Column::FirmId, ids).await?,
             |v| v.firm_id,
@@ -252,6 +255,11 @@ pub async fn file_all(
                 carbon_tables.clone(),
             ) {
                 Ok(mut p) => {
+                    p.abnormal = crate::service::abnormal::findings(
+                        &p.graded.trace,
+                        previous.get(&p.firm.id),
+                        &thresholds,
+                    );
                     p.basis = Some(super::basis_of(
                         &p.assessment.to_json(),
                         &figures,

@@ -153,14 +153,20 @@ async fn reject_assessment(
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
     /// The regulator's note of the check, needed when a declared figure differs from what a
-    /// data source attested by more than 2 %.
+    /// data source attested by more than the tolerance (2 % unless the regulator set another).
     #[serde(default)]
     pub note: Option<String>,
+    /// The regulator's record of a check of abnormal data (note, date, on site), needed when
+    /// the submission's `abnormal` lists findings.
+    #[serde(default)]
+    pub check: Option<crate::service::abnormal::CheckRecord>,
 }
 
 /// Approves a submission: recomputes it, signs the code and logs it. The body is optional;
-/// when a declared figure differs from what a data source attested by more than 2 %, it must
-/// carry the regulator's `note` (recorded with the differences), else 422 `field: note`. Who
+/// when a declared figure differs from what a data source attested by more than the
+/// regulator's tolerance, it must carry the regulator's `note` (recorded with the differences),
+/// else 422 `field: note`; when the checks found the data abnormal (`abnormal` on the
+/// assessment), it must carry the record of a `check` (audited), else 422 `field: check`. Who
 /// may call it: regulator.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/approve", tag = "assessments",
     security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)),
@@ -175,13 +181,13 @@ async fn approve_assessment(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> AppResult<(StatusCode, Json<IssuedCode>)> {
-    let note = if body.iter().all(u8::is_ascii_whitespace) {
-        None
+    let (note, check) = if body.iter().all(u8::is_ascii_whitespace) {
+        (None, None)
     } else {
         super::require_content_type(&headers, "application/json")?;
         let request: ApproveRequest = serde_json::from_slice(&body)
             .map_err(|e| crate::error::AppError::BadRequest(format!("the JSON body: {e}")))?;
-        request.note
+        (request.note, request.check)
     };
     let keys = state.keys.current();
     let issued = issue::approve_checked(
@@ -192,6 +198,7 @@ async fn approve_assessment(
         id,
         &state.config.public_url,
         note.as_deref(),
+        check,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(issued)))

@@ -16,6 +16,7 @@ pub mod openapi;
 mod readings;
 mod tokens;
 mod webhooks;
+mod year;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(import::router())
         .merge(readings::router())
+        .merge(year::router())
         .merge(codes::router())
         .merge(benchmarks::router())
         .merge(bank::router())

@@ -581,6 +581,45 @@ pub static EN: &[(&str, &str)] = &[
     ("audit_t_no_touch_run", "No-touch filing"),
     ("source_attests", "Figures it may attest"),
     ("source_readings", "Readings"),
+    (
+        "abnormal_intensity_change",
+        "Energy use per CNY 10,000 of value added changed {pct} from {prev} ({before} → {now} tce per CNY 10,000)",
+    ),
+    (
+        "abnormal_value_added_change",
+        "Value added changed {pct} from {prev} ({before} → {now}, CNY 10,000)",
+    ),
+    (
+        "abnormal_carrier_appeared",
+        "A new energy carrier: {carrier} (not used in {prev})",
+    ),
+    (
+        "abnormal_carrier_vanished",
+        "An energy carrier gone: {carrier} (used in {prev})",
+    ),
+    (
+        "abnormal_intensity_floor",
+        "Energy use per CNY 10,000 of value added {now} tce, only {pct} of the industry baseline {before}",
+    ),
+    ("abnormal_title", "Abnormal data"),
+    (
+        "abnormal_review_note",
+        "These figures are abnormal against the previous approved year or the industry baseline: check them and record the check to approve.",
+    ),
+    ("abnormal_firm_note", "The reviewer will check:"),
+    ("check_note", "What was checked"),
+    ("check_date", "Date of the check"),
+    ("check_on_site", "On site"),
+    ("queue_abnormal", "Abnormal data"),
+    (
+        "audit_s_assessment_abnormal_check",
+        "{actor} recorded the check of {firm}'s abnormal {period} data",
+    ),
+    ("audit_a_assessment_abnormal_check", "Abnormal data checked"),
+    (
+        "audit_s_settings_update_abnormal",
+        "{actor} changed the thresholds for abnormal data",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -491,6 +491,45 @@ pub static ZH: &[(&str, &str)] = &[
     ("audit_t_no_touch_run", "无感申报"),
     ("source_attests", "可报送的数据项"),
     ("source_readings", "报送条数"),
+    (
+        "abnormal_intensity_change",
+        "万元工业增加值能耗较 {prev} 年度变化 {pct}（{before} → {now} 吨标准煤/万元）",
+    ),
+    (
+        "abnormal_value_added_change",
+        "工业增加值较 {prev} 年度变化 {pct}（{before} → {now} 万元）",
+    ),
+    (
+        "abnormal_carrier_appeared",
+        "新出现能源品种：{carrier}（{prev} 年度未使用）",
+    ),
+    (
+        "abnormal_carrier_vanished",
+        "能源品种消失：{carrier}（{prev} 年度曾使用）",
+    ),
+    (
+        "abnormal_intensity_floor",
+        "万元工业增加值能耗 {now} 吨标准煤/万元，仅为行业基准值 {before} 的 {pct}",
+    ),
+    ("abnormal_title", "数据异常"),
+    (
+        "abnormal_review_note",
+        "以下数据与上一已通过年度或行业基准相比异常：须核查并记录核查情况后才能审核通过。",
+    ),
+    ("abnormal_firm_note", "审核人员将核查以下异常情况："),
+    ("check_note", "核查情况"),
+    ("check_date", "核查日期"),
+    ("check_on_site", "现场核查"),
+    ("queue_abnormal", "数据异常"),
+    (
+        "audit_s_assessment_abnormal_check",
+        "{actor}记录了对{firm} {period} 年度异常数据的核查",
+    ),
+    ("audit_a_assessment_abnormal_check", "记录异常数据核查"),
+    (
+        "audit_s_settings_update_abnormal",
+        "{actor}修改了异常数据核查阈值",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

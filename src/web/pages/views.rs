@@ -581,3 +581,34 @@ pub fn signed(text: &str) -> String {
         format!("+{text}")
     }
 }
+
+/// A finding of the abnormal-data checks in words: "万元工业增加值能耗较 2024 年度变化 +41.2%（0.2100 →
+/// 0.2965 吨标准煤/万元）".
+pub fn abnormal_words(t: &Texts, f: &crate::service::abnormal::Finding) -> String {
+    let carrier = f.carrier.as_deref().map_or_else(String::new, |c| {
+        super::data_form::inputs()
+            .iter()
+            .find(|i| i.cell == c)
+            .map_or_else(|| c.to_owned(), |i| super::data_form::label(t, i))
+    });
+    let pct = f.percent.as_deref().unwrap_or_default();
+    t.get(&format!("abnormal_{}", f.check))
+        .replace(
+            "{prev}",
+            &f.previous_period.map(|p| p.to_string()).unwrap_or_default(),
+        )
+        .replace(
+            "{before}",
+            &grouped(f.before.as_deref().unwrap_or_default()),
+        )
+        .replace("{now}", &grouped(f.now.as_deref().unwrap_or_default()))
+        .replace(
+            "{pct}",
+            &if f.check == "intensity_floor" {
+                format!("{pct}%")
+            } else {
+                format!("{}%", signed(pct))
+            },
+        )
+        .replace("{carrier}", &carrier)
+}

@@ -118,6 +118,8 @@ pub struct SubmissionRow {
     pub score: String,
     pub submitted_at: String,
     pub note: String,
+    /// What the reviewer will check (abnormal data), while under review.
+    pub abnormal: Vec<String>,
 }
 
 pub struct CertRow {
@@ -273,6 +275,15 @@ pub(super) async fn page(
         .iter()
         .cloned()
         .map(|a| SubmissionRow {
+            // While under review, what the reviewer will check: the abnormal-data findings.
+            abnormal: if a.status == crate::store::assessments::AssessmentStatus::Submitted {
+                crate::service::abnormal::of(&a)
+                    .iter()
+                    .map(|f| views::abnormal_words(t, f))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             period: a.period,
             status_key: status_key(a.status.as_str()),
             grade: a.grade.to_string(),

@@ -10,11 +10,12 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 41] = [
+pub const ACTIONS: [&str; 42] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
     "assessment.discrepancy_note",
+    "assessment.abnormal_check",
     "code.issue",
     "code.supersede",
     "code.revoke",
@@ -163,6 +164,11 @@ pub fn sentence(t: &Texts, e: &AuditEventView, names: &Names) -> String {
         format!("audit_s_{}", e.action.replace('.', "_"))
     } else {
         "audit_s_other".to_owned()
+    };
+    let key = if e.action == "settings.update" && e.target_id == "abnormal" {
+        format!("{key}_abnormal")
+    } else {
+        key
     };
     // A firm acting on its own record: "两江某公司提交了 2025 年度数据".
     let own = format!("{key}_own");

@@ -61,6 +61,8 @@ pub struct QueueRow {
     pub large_changes: Vec<String>,
     /// Figures more than 2 % from what a data source attested, in words.
     pub attested_apart: Vec<String>,
+    /// What the abnormal-data checks found, in words.
+    pub abnormal: Vec<String>,
 }
 
 #[derive(Template)]
@@ -118,6 +120,11 @@ async fn show_queue(
             (a, f)
         })
         .map(|(a, f)| QueueRow {
+            abnormal: a
+                .abnormal
+                .iter()
+                .map(|x| crate::web::pages::views::abnormal_words(t, x))
+                .collect(),
             attested_apart: apart
                 .remove(&a.id)
                 .unwrap_or_default()
@@ -202,6 +209,8 @@ pub struct AssessmentPage {
     pub needs_note: bool,
     /// The firm's reason for figures apart from the attested ones.
     pub declared_reason: Option<String>,
+    /// What the abnormal-data checks found, in words (approving needs a check record).
+    pub abnormal: Vec<String>,
 }
 
 async fn assessment_page(
@@ -298,6 +307,10 @@ async fn assessment_page(
         attested,
         needs_note,
         declared_reason: a.declared_reason.clone(),
+        abnormal: crate::service::abnormal::of(&a)
+            .iter()
+            .map(|f| crate::web::pages::views::abnormal_words(lang.texts(), f))
+            .collect(),
         compare,
         c: Chrome::of(lang, auth).with_flash(msg),
         tab: "queue",
@@ -379,6 +392,13 @@ struct ApproveForm {
     /// The note of the check, when declared figures differ from attested ones.
     #[serde(default)]
     note: String,
+    /// The record of a check of abnormal data.
+    #[serde(default)]
+    check_note: Option<String>,
+    #[serde(default)]
+    check_date: Option<String>,
+    #[serde(default)]
+    check_on_site: Option<String>,
 }
 
 async fn approve_assessment(
@@ -397,6 +417,12 @@ async fn approve_assessment(
         id,
         &state.config.public_url,
         Some(form.note.as_str()),
+        form.check_note
+            .map(|note| crate::service::abnormal::CheckRecord {
+                note,
+                date: form.check_date.unwrap_or_default(),
+                on_site: form.check_on_site.is_some(),
+            }),
     )
     .await
     {

@@ -270,7 +270,9 @@ async fn start_run(
 ) -> PageResult {
     let year = form.year.trim().parse().unwrap_or_default();
     match runs::start(&state.db, &state.caches, &auth.caller, year).await {
-        Ok(_) => Ok(Redirect::to("/regulator/sources#no-touch").into_response()),
+        // No fragment: the page reloads itself while the run goes (a reload to a URL with a
+        // fragment would only scroll).
+        Ok(_) => Ok(Redirect::to("/regulator/sources").into_response()),
         Err(err) => {
             let refusal = Refusal::of(err)?;
             let mut p = page(&state, lang, &auth).await?;

@@ -1,0 +1,197 @@
+//! The regulator's year (issue 28): abnormal data flagged on submission and approved only with
+//! the record of a check.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, yearly_data};
+use gec::service::accounts::Role;
+
+/// A firm's 2024 figures approved, then its 2025 submission with `change` applied: its id.
+async fn second_year(app: &TestApp, change: impl Fn(&mut serde_json::Value)) -> (i64, String) {
+    let regulator = app.login("reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 71, "3670").await;
+    let mut earlier = yearly_data(&uscc);
+    earlier["period"] = json!(2024);
+    earlier["assessed_on"] = json!("2025-03-31");
+    let id = app
+        .post("/api/v1/assessments", Some(&firm), earlier)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+    let mut data = yearly_data(&uscc);
+    change(&mut data);
+    let submitted = app.post("/api/v1/assessments", Some(&firm), data).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::CREATED,
+        "{}",
+        submitted.text()
+    );
+    (submitted.json()["id"].as_i64().unwrap(), uscc)
+}
+
+#[tokio::test]
+async fn a_forty_per_cent_jump_is_flagged_and_approved_only_with_a_check_record() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    // 40 % more of every carrier and a new one (coke): intensity +40 %, a carrier appeared.
+    let (id, _) = second_year(&app, |d| {
+        d["energy"] = json!([{"carrier": "electricity_kwh", "quantity": "25900000"},
+                             {"carrier": "natural_gas_m3", "quantity": "588000"},
+                             {"carrier": "diesel_t", "quantity": "49.7"},
+                             {"carrier": "coke_t", "quantity": "1"}]);
+    })
+    .await;
+    let view = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+        .await
+        .json();
+    let checks: Vec<&str> = view["abnormal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["intensity_change", "carrier_appeared"], "{view}");
+    assert_eq!(view["abnormal"][0]["previous_period"], 2024);
+    let pct: f64 = view["abnormal"][0]["percent"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pct > 30.0 && pct < 50.0, "{pct}");
+    assert_eq!(view["abnormal"][1]["carrier"], "coke_t");
+    // Said on the firm's desk and in the queue.
+    let firm_desk = app.page_session("firm71").await;
+    let desk = app.page("/firm", Some(&firm_desk)).await.text();
+    assert!(desk.contains("审核人员将核查以下异常情况"), "{desk}");
+    assert!(
+        desk.contains("万元工业增加值能耗较 2024 年度变化 +"),
+        "{desk}"
+    );
+    assert!(desk.contains("新出现能源品种：焦炭"), "{desk}");
+    let reg_desk = app.page_session("reg").await;
+    let queue = app.page("/regulator", Some(&reg_desk)).await.text();
+    assert!(queue.contains("数据异常"), "{queue}");
+    let review = app
+        .page(&format!("/regulator/assessments/{id}"), Some(&reg_desk))
+        .await
+        .text();
+    assert!(review.contains("name=\"check_note\" required"), "{review}");
+    // Not approvable without the record of a check; a check dated tomorrow is refused.
+    let refused = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "check");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2))
+        .date_naive()
+        .to_string();
+    let refused = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({"check": {"note": "核查", "date": tomorrow}}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "check.date");
+    let page_refused = app
+        .submit(
+            &format!("/regulator/assessments/{id}/approve"),
+            &reg_desk,
+            &[("note", ""), ("check_note", ""), ("check_date", "")],
+        )
+        .await;
+    assert!(!page_refused.status.is_redirection());
+    assert_eq!(app.count("codes").await, 1, "only the 2024 code");
+    let approved = app
+        .submit(
+            &format!("/regulator/assessments/{id}/approve"),
+            &reg_desk,
+            &[
+                ("note", ""),
+                ("check_note", "新增焦化工序，现场核实产能扩大属实"),
+                ("check_date", "2026-03-20"),
+                ("check_on_site", "on"),
+            ],
+        )
+        .await;
+    assert!(approved.status.is_redirection(), "{}", approved.text());
+    assert_eq!(app.count("codes").await, 2);
+    let events = app
+        .get(
+            "/api/v1/audit/events?action=assessment.abnormal_check",
+            Some(&regulator),
+        )
+        .await
+        .json();
+    let after = &events["items"][0]["after"];
+    assert_eq!(after["check"]["on_site"], true);
+    assert_eq!(after["check"]["date"], "2026-03-20");
+    assert_eq!(after["findings"][0]["check"], "intensity_change");
+}
+
+#[tokio::test]
+async fn the_thresholds_are_the_regulators_and_a_steady_year_is_not_flagged() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    assert_eq!(
+        app.get("/api/v1/settings/abnormal", Some(&regulator))
+            .await
+            .json(),
+        json!({"intensity_change_percent": "30", "value_added_change_percent": "50",
+               "intensity_floor_percent": "10"})
+    );
+    let refused = app
+        .put(
+            "/api/v1/settings/abnormal",
+            Some(&regulator),
+            json!({"intensity_change_percent": "-1", "value_added_change_percent": "50",
+                   "intensity_floor_percent": "10"}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(refused["field"], "intensity_change_percent");
+    let set = app
+        .put(
+            "/api/v1/settings/abnormal",
+            Some(&regulator),
+            json!({"intensity_change_percent": "45", "value_added_change_percent": "50",
+                   "intensity_floor_percent": "10"}),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    // 40 % more electricity under a 45 % threshold: nothing abnormal, approved as before.
+    let (id, _) = second_year(&app, |d| {
+        d["energy"][0]["quantity"] = json!("25900000");
+    })
+    .await;
+    let view = app
+        .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+        .await
+        .json();
+    assert_eq!(view["abnormal"], json!([]), "{view}");
+    let approved = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+}
