@@ -13,6 +13,7 @@ pub mod codes;
 pub mod credentials;
 pub mod demo;
 pub mod fields;
+pub mod filing;
 pub mod finance;
 pub mod firms;
 pub mod flat;

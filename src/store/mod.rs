@@ -26,6 +26,7 @@ pub mod tokens;
 pub mod vetoes;
 pub mod watchlist;
 pub mod webhooks;
+pub mod year;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 

@@ -399,6 +399,11 @@ for lang in ["zh", "en"]:
             text = phone.find_element(By.ID, "no-touch").text
             expect("已核对" in text and phone.find_elements(By.CSS_SELECTOR, "#no-touch progress"),
                    f"the no-touch run shows its progress and counts ({text[:200]})")
+            # The regulator's year: open 2025 with its deadline; the firms not filed are listed.
+            phone.get(f"{BASE}/regulator/year")
+            click_and_load(phone, phone.find_element(By.CSS_SELECTOR, "form[action='/regulator/year'] button"))
+            expect("年度未报送企业" in phone.find_element(By.ID, "late-h").text,
+                   "the opened year lists the firms that have not filed")
         sweep(phone, lang, [("regulator-queue", "/regulator"), ("regulator-firms", "/regulator/firms"),
                             ("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                             ("regulator-certifications", "/regulator/certifications"),
@@ -407,6 +412,7 @@ for lang in ["zh", "en"]:
                             ("regulator-policies", "/regulator/policies"),
                             ("regulator-finance", "/regulator/finance"),
                             ("regulator-sources", "/regulator/sources"),
+                            ("regulator-year", "/regulator/year"),
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
@@ -437,6 +443,7 @@ for lang in ["zh", "en"]:
                            ("regulator-policies", "/regulator/policies"),
                            ("regulator-finance", "/regulator/finance"),
                            ("regulator-sources", "/regulator/sources"),
+                           ("regulator-year", "/regulator/year"),
                            ("regulator-audit", "/regulator/audit")]),
         ]:
             sign_in(desk, user)

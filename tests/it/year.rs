@@ -2,6 +2,7 @@
 //! the record of a check.
 
 use axum::http::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::helpers::{TestApp, yearly_data};
@@ -194,4 +195,173 @@ async fn the_thresholds_are_the_regulators_and_a_steady_year_is_not_flagged() {
         )
         .await;
     assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+}
+
+#[tokio::test]
+async fn a_year_opened_lists_its_non_filers_and_tells_their_banks_once_overdue() {
+    let app = TestApp::with_private_webhooks(true).await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let bank = app.token_for(Role::Bank, "bank1").await;
+    let (filed_uscc, filed) = app.firm_with_user(&regulator, 81, "3670").await;
+    let (late_uscc, _) = app.firm_with_user(&regulator, 82, "3670").await;
+    app.submit_yearly(&filed, &filed_uscc).await;
+    // Bad input: refused by field, nothing opened.
+    for (body, field) in [
+        (json!({"year": 2030, "deadline": "2031-03-31"}), "year"),
+        (json!({"year": 2025, "deadline": "2025-12-31"}), "deadline"),
+        (json!({"year": 2025, "deadline": "31/03/2026"}), "deadline"),
+    ] {
+        let refused = app
+            .post("/api/v1/reporting-years", Some(&regulator), body)
+            .await
+            .problem(422);
+        assert_eq!(refused["field"], field);
+    }
+    assert_eq!(app.count("reporting_years").await, 0);
+    // The deadline passed this spring.
+    let opened = app
+        .post(
+            "/api/v1/reporting-years",
+            Some(&regulator),
+            json!({"year": 2025, "deadline": "2026-03-31"}),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text());
+    let late = app
+        .get("/api/v1/reporting-years/2025/non-filers", Some(&regulator))
+        .await
+        .json();
+    assert_eq!(late["count"], 1, "{late}");
+    assert_eq!(late["items"][0]["uscc"], late_uscc.as_str());
+    assert_eq!(late["by_district"][0][1], 1);
+    // On the regulator's page, and in its download.
+    let desk = app.page_session("reg").await;
+    let page = app.page("/regulator/year", Some(&desk)).await.text();
+    assert!(
+        page.contains("2025 年度未报送企业（截止 2026-03-31）"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&late_uscc) && !page.contains(&filed_uscc),
+        "{page}"
+    );
+    let csv = app
+        .page("/regulator/year?year=2025&format=csv", Some(&desk))
+        .await
+        .text();
+    assert!(
+        csv.contains(&late_uscc) && !csv.contains(&filed_uscc),
+        "{csv}"
+    );
+    // The late firm's desk says it is overdue; the filed one's says nothing of it.
+    let late_desk = app.page_session("firm82").await;
+    let text = app.page("/firm", Some(&late_desk)).await.text();
+    assert!(
+        text.contains("2025 年度数据报送截止日期 2026-03-31 已过"),
+        "{text}"
+    );
+    let filed_desk = app.page_session("firm81").await;
+    assert!(
+        !app.page("/firm", Some(&filed_desk))
+            .await
+            .text()
+            .contains("报送截止日期")
+    );
+    // A bank watching the late firm hears once; a bank watching nobody hears nothing.
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&bank),
+            json!({"url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text());
+    let watched = app
+        .call(
+            axum::http::Method::PUT,
+            &format!("/api/v1/watchlist/{late_uscc}"),
+            Some(&bank),
+            None,
+        )
+        .await;
+    assert!(watched.status.is_success(), "{}", watched.text());
+    let today = gec::service::records::today();
+    let sent = gec::service::filing::enqueue_overdue(&app.db, today)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    assert_eq!(
+        gec::service::filing::enqueue_overdue(&app.db, today)
+            .await
+            .unwrap(),
+        0,
+        "once per firm and year"
+    );
+    let payload = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT payload FROM webhook_deliveries WHERE event_type = 'firm.filing_overdue'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "payload")
+        .unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["data"]["uscc"], late_uscc.as_str());
+    assert_eq!(payload["data"]["deadline"], "2026-03-31");
+    // Before the deadline nothing is overdue.
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+    assert_eq!(
+        gec::service::filing::enqueue_overdue(&app.db, before)
+            .await
+            .unwrap(),
+        0
+    );
+    // Only regulators read the lists.
+    let firm_token = app.login("firm82").await;
+    assert_eq!(
+        app.get("/api/v1/reporting-years/2025/non-filers", Some(&firm_token))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn codes_ending_soon_and_codes_of_old_years_are_listed_for_follow_up() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (uscc, firm) = app.firm_with_user(&regulator, 91, "3670").await;
+    let mut old = yearly_data(&uscc);
+    old["period"] = json!(2023);
+    old["assessed_on"] = json!("2024-03-31");
+    let id = app
+        .post("/api/v1/assessments", Some(&firm), old)
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let code = app
+        .post(
+            &format!("/api/v1/assessments/{id}/approve"),
+            Some(&regulator),
+            json!({}),
+        )
+        .await
+        .json();
+    app.post(
+        "/api/v1/reporting-years",
+        Some(&regulator),
+        json!({"year": 2025, "deadline": "2026-03-31"}),
+    )
+    .await;
+    let follow = app
+        .get("/api/v1/codes-to-follow-up", Some(&regulator))
+        .await
+        .json();
+    assert_eq!(follow["open_year"], 2025);
+    assert_eq!(follow["behind"][0]["serial"], code["serial"], "{follow}");
+    assert_eq!(follow["behind"][0]["period"], 2023);
 }

@@ -169,6 +169,14 @@ pub async fn approve(
 /// naming the figures. A note given with such differences is recorded with them (audited).
 /// The check reads the readings of this moment; a reading that arrives after it is for the
 /// next review.
+/// What the regulator wrote to approve: the note of a check of figures apart from the attested
+/// ones, and the record of a check of abnormal data.
+#[derive(Default)]
+pub struct Checks<'a> {
+    pub note: Option<&'a str>,
+    pub check: Option<crate::service::abnormal::CheckRecord>,
+}
+
 pub async fn approve_checked(
     db: &Db,
     caches: &Caches,
@@ -176,9 +184,9 @@ pub async fn approve_checked(
     caller: &Caller,
     id: i64,
     public_url: &str,
-    note: Option<&str>,
-    check: Option<crate::service::abnormal::CheckRecord>,
+    checks: Checks<'_>,
 ) -> AppResult<IssuedCode> {
+    let Checks { note, check } = checks;
     let (assessment, firm) = crate::service::assessments::visible(db, caller, id).await?;
     // Abnormal data: approved only with the regulator's record of a check.
     let abnormal = crate::service::abnormal::of(&assessment);

@@ -492,12 +492,13 @@ pub async fn sources(db: &Db, caller: &Caller) -> AppResult<Vec<SourceSummary>> 
         .order_by_asc(crate::store::accounts::Column::Id)
         .all(db)
         .await?;
-    let delivered: Vec<(
+    type Delivered = (
         crate::store::ids::AccountId,
         i64,
         Option<i64>,
         Option<chrono::DateTime<Utc>>,
-    )> = batches::Entity::find()
+    );
+    let delivered: Vec<Delivered> = batches::Entity::find()
         .select_only()
         .column(batches::Column::SourceId)
         .column_as(batches::Column::Id.count(), "batches")

@@ -311,6 +311,10 @@ pub async fn run_worker(
             if let Err(err) = enqueue_expiring(&db).await {
                 tracing::warn!(%err, "queueing expiring-code events failed");
             }
+            let today = crate::service::records::today();
+            if let Err(err) = crate::service::filing::enqueue_overdue(&db, today).await {
+                tracing::warn!(%err, "queueing filing-overdue events failed");
+            }
         }
         while let Some(done) = running.try_join_next() {
             if let Ok(Err(err)) = done {

@@ -17,11 +17,12 @@ use crate::store::webhooks::{self, deliveries, expiry_notices};
 use crate::store::{codes, products, watchlist};
 
 /// The event types a bank may receive.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 5] = [
     "code.issued",
     "code.superseded",
     "code.revoked",
     "code.expiring",
+    "firm.filing_overdue",
 ];
 
 /// A code is "expiring" this long before its end.

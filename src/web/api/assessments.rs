@@ -197,8 +197,10 @@ async fn approve_assessment(
         &auth,
         id,
         &state.config.public_url,
-        note.as_deref(),
-        check,
+        issue::Checks {
+            note: note.as_deref(),
+            check,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(issued)))

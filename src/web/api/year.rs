@@ -8,12 +8,68 @@ use utoipa_axum::routes;
 
 use crate::error::{AppResult, Problem};
 use crate::service::abnormal::AbnormalSettings;
-use crate::service::settings;
+use crate::service::{filing, settings};
 use crate::web::AppState;
 use crate::web::auth::{Auth, Regulator};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(abnormal_settings, put_abnormal_settings))
+    OpenApiRouter::new()
+        .routes(routes!(abnormal_settings, put_abnormal_settings))
+        .routes(routes!(reporting_years, open_year))
+        .routes(routes!(non_filers))
+        .routes(routes!(follow_ups))
+}
+
+/// The reporting years opened, newest first, with their filing deadlines. Who may call it:
+/// regulator.
+#[utoipa::path(get, path = "/api/v1/reporting-years", tag = "year", security(("bearer" = [])),
+    responses((status = 200, body = Vec<filing::ReportingYear>)))]
+async fn reporting_years(
+    State(state): State<AppState>,
+    _auth: Auth<Regulator>,
+) -> AppResult<Json<Vec<filing::ReportingYear>>> {
+    Ok(Json(filing::years(&state.db).await?))
+}
+
+/// Opens a reporting year with its filing deadline (a date after the year ends), or moves the
+/// deadline of one already open; audited. After the deadline, the banks following a firm that
+/// has not filed get `firm.filing_overdue` on their webhooks, once. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/reporting-years", tag = "year", security(("bearer" = [])),
+    request_body = filing::OpenYear,
+    responses((status = 201, body = filing::ReportingYear), (status = 422, body = Problem)))]
+async fn open_year(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    super::ApiJson(body): super::ApiJson<filing::OpenYear>,
+) -> AppResult<(axum::http::StatusCode, Json<filing::ReportingYear>)> {
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(filing::open(&state.db, &auth, body).await?),
+    ))
+}
+
+/// The firms that have not filed a year (nothing under review or approved for it), with their
+/// current code's grade and end, counted by district. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/reporting-years/{year}/non-filers", tag = "year",
+    security(("bearer" = [])), params(("year" = i32, Path)),
+    responses((status = 200, body = filing::NonFilers)))]
+async fn non_filers(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    crate::web::extract::ApiPath(year): crate::web::extract::ApiPath<i32>,
+) -> AppResult<Json<filing::NonFilers>> {
+    Ok(Json(filing::non_filers(&state.db, &auth, year).await?))
+}
+
+/// Codes to follow up: active codes that end within 30 days, and those whose reporting year is
+/// more than a year behind the newest open year. Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/codes-to-follow-up", tag = "year", security(("bearer" = [])),
+    responses((status = 200, body = filing::FollowUps)))]
+async fn follow_ups(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+) -> AppResult<Json<filing::FollowUps>> {
+    Ok(Json(filing::follow_ups(&state.db, &auth).await?))
 }
 
 /// The thresholds of the abnormal-data checks a submission goes through (per cent): energy

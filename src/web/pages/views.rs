@@ -543,36 +543,6 @@ pub fn district_name(lang: Lang, name: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn electricity_and_gas_are_shown_in_the_forms_units_beside_the_methodologys() {
-        let t = crate::web::i18n::Lang::Zh.texts();
-        assert_eq!(
-            super::form_quantity(t, "electricity_kwh", "9500000"),
-            "950 万千瓦时 = 9,500,000"
-        );
-        assert_eq!(
-            super::form_quantity(t, "natural_gas_m3", "123456.7"),
-            "12.34567 万立方米 = 123,456.7"
-        );
-        assert_eq!(super::form_quantity(t, "diesel_t", "35.5"), "35.5");
-    }
-
-    #[test]
-    fn numbers_are_grouped_and_rounded_exactly() {
-        assert_eq!(grouped("1234567.891"), "1,234,567.891");
-        assert_eq!(grouped("-1000"), "-1,000");
-        assert_eq!(grouped("999"), "999");
-        assert_eq!(number("72000.0000", 2), "72,000.00");
-        assert_eq!(number("0.0725", 3), "0.073");
-        assert_eq!(percent("0.600750", 2), "60.08");
-        assert_eq!(percent("1.0588", 0), "106");
-    }
-}
-
 /// `12.5` → `+12.5`; a negative keeps its sign (a true minus).
 pub fn signed(text: &str) -> String {
     if text.starts_with('-') || text == "0.0" {
@@ -611,4 +581,34 @@ pub fn abnormal_words(t: &Texts, f: &crate::service::abnormal::Finding) -> Strin
             },
         )
         .replace("{carrier}", &carrier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn electricity_and_gas_are_shown_in_the_forms_units_beside_the_methodologys() {
+        let t = crate::web::i18n::Lang::Zh.texts();
+        assert_eq!(
+            super::form_quantity(t, "electricity_kwh", "9500000"),
+            "950 万千瓦时 = 9,500,000"
+        );
+        assert_eq!(
+            super::form_quantity(t, "natural_gas_m3", "123456.7"),
+            "12.34567 万立方米 = 123,456.7"
+        );
+        assert_eq!(super::form_quantity(t, "diesel_t", "35.5"), "35.5");
+    }
+
+    #[test]
+    fn numbers_are_grouped_and_rounded_exactly() {
+        assert_eq!(grouped("1234567.891"), "1,234,567.891");
+        assert_eq!(grouped("-1000"), "-1,000");
+        assert_eq!(grouped("999"), "999");
+        assert_eq!(number("72000.0000", 2), "72,000.00");
+        assert_eq!(number("0.0725", 3), "0.073");
+        assert_eq!(percent("0.600750", 2), "60.08");
+        assert_eq!(percent("1.0588", 0), "106");
+    }
 }

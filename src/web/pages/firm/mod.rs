@@ -174,6 +174,9 @@ pub struct FirmPage {
     pub appeals: Vec<appeal_desk::AppealLine>,
     /// Certifications verified since the current grade: the grade may rise on resubmission.
     pub cert_news: Option<String>,
+    /// The open reporting year's deadline while the firm has not filed it: the words, and
+    /// whether it has passed.
+    pub deadline: Option<(String, bool)>,
     pub period_error: bool,
     pub years: Vec<i32>,
     pub period: String,
@@ -260,6 +263,23 @@ pub(super) async fn page(
     let t = lang.texts();
     let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
     let desk = codes::dashboard(&state.db, firm_id).await?;
+    let deadline = crate::service::filing::deadline_for(&state.db, firm_id)
+        .await?
+        .filter(|d| !d.filed)
+        .map(|d| {
+            let key = match d.days_left {
+                0 => "firm_deadline_today",
+                n if n < 0 => "firm_deadline_overdue",
+                _ => "firm_deadline",
+            };
+            (
+                t.get(key)
+                    .replace("{year}", &d.year.to_string())
+                    .replace("{deadline}", &d.deadline.to_string())
+                    .replace("{days}", &d.days_left.abs().to_string()),
+                d.days_left < 0,
+            )
+        });
     let firm = desk.firm;
     let current = desk.current.as_ref().map(|code| CodeCard {
         serial: code.serial,
@@ -431,6 +451,7 @@ pub(super) async fn page(
         revoked,
         appeals,
         cert_news,
+        deadline,
         period_error,
         period: form.get("period").cloned().unwrap_or_default(),
         years,

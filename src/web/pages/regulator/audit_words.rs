@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 42] = [
+pub const ACTIONS: [&str; 43] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -53,10 +53,11 @@ pub const ACTIONS: [&str; 42] = [
     "reading.correct",
     "settings.update",
     "no_touch.start",
+    "reporting_year.open",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 21] = [
+pub const TARGETS: [&str; 22] = [
     "assessment",
     "code",
     "firm",
@@ -78,6 +79,7 @@ pub const TARGETS: [&str; 21] = [
     "reading",
     "settings",
     "no_touch_run",
+    "reporting_year",
 ];
 
 /// What the sentence needs to name who and whom.

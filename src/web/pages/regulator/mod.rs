@@ -11,6 +11,7 @@ mod profile;
 mod records;
 mod review;
 mod sources;
+mod year;
 
 use axum::Router;
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(green::router())
         .merge(finance::router())
         .merge(sources::router())
+        .merge(year::router())
 }
 
 type Auth = PageAuth<Regulator>;

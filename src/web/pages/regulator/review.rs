@@ -416,13 +416,16 @@ async fn approve_assessment(
         &auth.caller,
         id,
         &state.config.public_url,
-        Some(form.note.as_str()),
-        form.check_note
-            .map(|note| crate::service::abnormal::CheckRecord {
-                note,
-                date: form.check_date.unwrap_or_default(),
-                on_site: form.check_on_site.is_some(),
-            }),
+        issue::Checks {
+            note: Some(form.note.as_str()),
+            check: form
+                .check_note
+                .map(|note| crate::service::abnormal::CheckRecord {
+                    note,
+                    date: form.check_date.unwrap_or_default(),
+                    on_site: form.check_on_site.is_some(),
+                }),
+        },
     )
     .await
     {
