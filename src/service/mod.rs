@@ -37,6 +37,7 @@ pub mod report;
 pub mod revoke;
 pub mod services;
 pub mod settings;
+pub mod standing;
 pub mod status_list;
 pub mod text;
 pub mod throttle;

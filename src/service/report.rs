@@ -28,6 +28,8 @@ pub struct ReportData {
         Option<crate::grading::carbon_way_up::CarbonWayUp>,
     )>,
     pub finance: Finance,
+    /// Where the firm stands among the firms holding a code (its own report only).
+    pub standing: Option<super::standing::Standing>,
     pub services: Vec<Recommended>,
     pub policies: Vec<PolicyView>,
     /// The industry's name (zh, en).
@@ -58,8 +60,10 @@ pub async fn data(db: &Db, caches: &Caches, caller: &Caller, id: i64) -> AppResu
                 .map(|b| (b.name_zh.clone(), b.name_en.clone()))
         })
         .unwrap_or_else(|| (trace.division.clone(), trace.division.clone()));
+    let standing = super::standing::of_firm(db, &firm).await?;
     Ok(ReportData {
         finance: finance::finance(trace.grade),
+        standing,
         services: recommendations.services,
         firm,
         assessment,

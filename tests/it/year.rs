@@ -365,3 +365,70 @@ async fn codes_ending_soon_and_codes_of_old_years_are_listed_for_follow_up() {
     assert_eq!(follow["behind"][0]["serial"], code["serial"], "{follow}");
     assert_eq!(follow["behind"][0]["period"], 2023);
 }
+
+#[tokio::test]
+async fn a_firms_place_in_its_division_and_district_is_a_direct_count_of_better_scores() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    // Seven automobile makers (division 36) with different electricity, one electronics firm.
+    let mut scores: Vec<(String, rust_decimal::Decimal)> = Vec::new();
+    let mut urls = Vec::new();
+    for (i, n) in (101..108).enumerate() {
+        let (uscc, firm) = app.firm_with_user(&regulator, n, "3670").await;
+        let mut data = yearly_data(&uscc);
+        data["energy"][0]["quantity"] = json!((9_000_000 + i * 3_000_000).to_string());
+        let id = app
+            .post("/api/v1/assessments", Some(&firm), data)
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        let code = app
+            .post(
+                &format!("/api/v1/assessments/{id}/approve"),
+                Some(&regulator),
+                json!({}),
+            )
+            .await
+            .json();
+        scores.push((uscc, code["score"].as_str().unwrap().parse().unwrap()));
+        urls.push(code["url"].as_str().unwrap().to_owned());
+    }
+    let (other, other_firm) = app.firm_with_user(&regulator, 108, "3982").await;
+    app.issue_code(&regulator, &other_firm, &other).await;
+    // The fourth firm: its place is one more than the firms scoring better.
+    let (uscc, score) = scores[3].clone();
+    let better = scores.iter().filter(|(_, s)| *s > score).count();
+    let rank = better + 1;
+    let top = (rank * 100).div_ceil(scores.len());
+    let desk = app.page_session("firm104").await;
+    let text = app.page("/firm", Some(&desk)).await.text();
+    let expected = format!("在汽车制造业 7 家持码企业中位列第 {rank}，位于前 {top}%");
+    assert!(text.contains(&expected), "{expected}\n{text}");
+    // The regulator sees it too, with the quota band; the public scan page does not.
+    let reg_desk = app.page_session("reg").await;
+    let profile = app
+        .page(&format!("/regulator/firms/{uscc}"), Some(&reg_desk))
+        .await
+        .text();
+    assert!(profile.contains(&expected), "{profile}");
+    let band = if rank * 100 <= 7 * 5 || rank == 1 {
+        "前 5% 档"
+    } else if rank * 100 <= 7 * 40 {
+        "次 35% 档"
+    } else {
+        "其余档"
+    };
+    assert!(profile.contains(&format!("若按名次配额（前 5%、次 35%、其余）：{band}")));
+    let scan_path = urls[3]
+        .split_once("/C/")
+        .map(|(_, c)| format!("/C/{c}"))
+        .unwrap();
+    let scan = app.page(&scan_path, None).await;
+    assert_eq!(scan.status, StatusCode::OK);
+    let scan = scan.text();
+    assert!(
+        !scan.contains("持码企业中位列"),
+        "not on the public scan page"
+    );
+}

@@ -670,6 +670,18 @@ pub static EN: &[(&str, &str)] = &[
         "Your {year} figures were due on {deadline}, {days} days ago: please file them now.",
     ),
     ("msg_year_opened", "The reporting year is open."),
+    (
+        "standing_words",
+        "Place {rank_div} of {n_div} firms holding a code in {division} (top {pct_div}%); {rank_dis} of {n_dis} in {district} (top {pct_dis}%)",
+    ),
+    (
+        "quota_words",
+        "Under quotas by place (top 5%, next 35%, the rest): {band} (for reference; the grade is unchanged)",
+    ),
+    ("quota_top5", "the top 5%"),
+    ("quota_next35", "the next 35%"),
+    ("quota_rest", "the rest"),
+    ("standing_title", "Place in the industry and the district"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -577,6 +577,18 @@ pub static ZH: &[(&str, &str)] = &[
         "{year} 年度数据报送截止日期 {deadline} 已过 {days} 天，请尽快报送。",
     ),
     ("msg_year_opened", "申报年度已开启。"),
+    (
+        "standing_words",
+        "在{division} {n_div} 家持码企业中位列第 {rank_div}，位于前 {pct_div}%；在{district} {n_dis} 家持码企业中位列第 {rank_dis}，位于前 {pct_dis}%",
+    ),
+    (
+        "quota_words",
+        "若按名次配额（前 5%、次 35%、其余）：{band}（仅供参考，不改变评价等级）",
+    ),
+    ("quota_top5", "前 5% 档"),
+    ("quota_next35", "次 35% 档"),
+    ("quota_rest", "其余档"),
+    ("standing_title", "行业与区县位次"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

@@ -421,11 +421,18 @@ pub(super) async fn page(
         .as_ref()
         .and_then(|code| desk.submissions.iter().find(|a| a.id == code.assessment_id));
     let industry_words = super::industry_name(state, lang, &firm.industry_code).await?;
+    let place = crate::service::standing::of_firm(&state.db, &firm).await?;
     let standing_view = standing
         .and_then(|a| serde_json::from_str::<crate::grading::Trace>(&a.trace).ok())
-        .map(|trace| Standing {
-            veto: views::veto_note(t, &trace),
-            indicators: views::indicator_lines(t, &trace, &industry_words),
+        .map(|trace| {
+            let mut indicators = views::indicator_lines(t, &trace, &industry_words);
+            if let Some(p) = &place {
+                indicators.extend(views::standing_lines(t, lang, p, &industry_words, false));
+            }
+            Standing {
+                veto: views::veto_note(t, &trace),
+                indicators,
+            }
         });
     let carbon = match standing {
         Some(a) => match a.carbon_trace.as_deref().map(serde_json::from_str::<Value>) {

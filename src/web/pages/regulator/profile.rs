@@ -230,6 +230,8 @@ pub struct ProfilePage {
     pub veto_error: Option<String>,
     /// Why a no-touch filing was refused, in words.
     pub no_touch_error: Option<String>,
+    /// Where the firm stands in its division and district, and its quota band, in words.
+    pub standing: Vec<String>,
 }
 
 /// A change in words: "综合能源消费量 +35.2%".
@@ -348,7 +350,12 @@ async fn profile_page(
         })
         .collect();
     let industry = industry_name(state, lang, &p.firm.industry_code).await?;
+    let standing = crate::service::standing::of_firm(&state.db, &p.firm)
+        .await?
+        .map(|st| views::standing_lines(t, lang, &st, &industry, true))
+        .unwrap_or_default();
     Ok(ProfilePage {
+        standing,
         c: Chrome::of(lang, auth),
         tab: "firms",
         name: p.firm.name.clone(),
