@@ -682,6 +682,7 @@ pub static EN: &[(&str, &str)] = &[
     ("quota_next35", "the next 35%"),
     ("quota_rest", "the rest"),
     ("standing_title", "Place in the industry and the district"),
+    ("year_all_filed", "Every firm has filed."),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

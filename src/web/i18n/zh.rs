@@ -589,6 +589,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("quota_next35", "次 35% 档"),
     ("quota_rest", "其余档"),
     ("standing_title", "行业与区县位次"),
+    ("year_all_filed", "所有企业均已报送。"),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

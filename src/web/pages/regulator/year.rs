@@ -121,8 +121,12 @@ async fn page(
             )
         }),
         count_words: non_filers.as_ref().map_or_else(String::new, |n| {
-            t.get("year_non_filers_count")
-                .replace("{n}", &n.count.to_string())
+            if n.count == 0 {
+                t.get("year_all_filed").to_owned()
+            } else {
+                t.get("year_non_filers_count")
+                    .replace("{n}", &n.count.to_string())
+            }
         }),
         by_district: non_filers.as_ref().map_or_else(Vec::new, |n| {
             n.by_district
