@@ -307,7 +307,9 @@ pub fn svg(lang: Lang, data: &ReportData, public_url: &str, today: &str) -> Stri
         indicators.push(t.get("attested_share").replace("{pct}", &share.to_string()));
     }
     if let Some(place) = &data.standing {
-        indicators.extend(views::standing_lines(t, lang, place, industry, false));
+        indicators.extend(crate::web::pages::year_words::standing_lines(
+            t, lang, place, industry, false,
+        ));
     }
     page.bullets(&indicators);
 

@@ -186,6 +186,36 @@ impl TestApp {
         self.call(Method::PUT, path, token, Some(body)).await
     }
 
+    /// Approves assessment `id` (201 asserted): the issued code.
+    pub async fn approve(&self, regulator: &str, id: i64) -> Value {
+        let approved = self
+            .post(
+                &format!("/api/v1/assessments/{id}/approve"),
+                Some(regulator),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+        approved.json()
+    }
+
+    /// Each body sent to `path` is refused (422), the problem naming its field.
+    pub async fn refused_by_field(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        cases: Vec<(Value, &str)>,
+    ) {
+        for (body, field) in cases {
+            let refused = self
+                .call(method.clone(), path, Some(token), Some(body.clone()))
+                .await
+                .problem(422);
+            assert_eq!(refused["field"], field, "{body}");
+        }
+    }
+
     pub async fn create_account(&self, role: Role, username: &str, firm: Option<&str>) {
         let firm = firm.map(|f| gec::grading::Uscc::parse(f).expect("test USCC"));
         accounts::create_account(

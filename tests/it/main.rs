@@ -33,6 +33,8 @@ mod pages;
 mod pages_desks;
 mod published;
 mod readings;
+mod readings_checks;
+mod readings_filing;
 mod recompute;
 mod records;
 mod regulator_desk;

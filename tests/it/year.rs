@@ -21,14 +21,7 @@ async fn second_year(app: &TestApp, change: impl Fn(&mut serde_json::Value)) -> 
         .json()["id"]
         .as_i64()
         .unwrap();
-    let approved = app
-        .post(
-            &format!("/api/v1/assessments/{id}/approve"),
-            Some(&regulator),
-            json!({}),
-        )
-        .await;
-    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+    app.approve(&regulator, id).await;
     let mut data = yearly_data(&uscc);
     change(&mut data);
     let submitted = app.post("/api/v1/assessments", Some(&firm), data).await;
@@ -187,14 +180,7 @@ async fn the_thresholds_are_the_regulators_and_a_steady_year_is_not_flagged() {
         .await
         .json();
     assert_eq!(view["abnormal"], json!([]), "{view}");
-    let approved = app
-        .post(
-            &format!("/api/v1/assessments/{id}/approve"),
-            Some(&regulator),
-            json!({}),
-        )
-        .await;
-    assert_eq!(approved.status, StatusCode::CREATED, "{}", approved.text());
+    app.approve(&regulator, id).await;
 }
 
 #[tokio::test]
@@ -206,17 +192,17 @@ async fn a_year_opened_lists_its_non_filers_and_tells_their_banks_once_overdue()
     let (late_uscc, _) = app.firm_with_user(&regulator, 82, "3670").await;
     app.submit_yearly(&filed, &filed_uscc).await;
     // Bad input: refused by field, nothing opened.
-    for (body, field) in [
-        (json!({"year": 2030, "deadline": "2031-03-31"}), "year"),
-        (json!({"year": 2025, "deadline": "2025-12-31"}), "deadline"),
-        (json!({"year": 2025, "deadline": "31/03/2026"}), "deadline"),
-    ] {
-        let refused = app
-            .post("/api/v1/reporting-years", Some(&regulator), body)
-            .await
-            .problem(422);
-        assert_eq!(refused["field"], field);
-    }
+    app.refused_by_field(
+        axum::http::Method::POST,
+        "/api/v1/reporting-years",
+        &regulator,
+        vec![
+            (json!({"year": 2030, "deadline": "2031-03-31"}), "year"),
+            (json!({"year": 2025, "deadline": "2025-12-31"}), "deadline"),
+            (json!({"year": 2025, "deadline": "31/03/2026"}), "deadline"),
+        ],
+    )
+    .await;
     assert_eq!(app.count("reporting_years").await, 0);
     // The deadline passed this spring.
     let opened = app

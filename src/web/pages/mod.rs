@@ -15,6 +15,7 @@ mod scan;
 mod session;
 mod source;
 pub(crate) mod views;
+pub(crate) mod year_words;
 
 use askama::Template;
 use axum::Router;

@@ -4,6 +4,7 @@
 mod appeal_desk;
 mod attested;
 mod certifications;
+mod data;
 mod finance;
 mod green;
 
@@ -12,32 +13,30 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::Value;
 
 use self::finance::finance_desk;
 use self::green::green_desk;
 use super::data_form;
-use super::views::{self, Breakdown, breakdown, grade_class, status_key};
+use super::views::{self, Breakdown, grade_class, status_key};
 use super::{Chrome, FlashQuery, PageError, PageResult, render};
 use crate::code::text;
 use crate::error::AppError;
 use crate::grading::Fault;
 use crate::grading::input::CertificationKind;
-use crate::service::assessments::{self, AssessmentRequest};
+use crate::service::assessments;
 use crate::service::{codes, records};
 use crate::web::AppState;
 use crate::web::auth::{Firm, PageAuth};
-use crate::web::csrf::CsrfForm;
 use crate::web::i18n::{Lang, Texts};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/firm", get(show_firm))
-        .route("/firm/preview", post(preview_firm_data))
-        .route("/firm/submit", post(submit_firm_data))
+        .route("/firm/preview", post(data::preview_firm_data))
+        .route("/firm/submit", post(data::submit_firm_data))
         .route(
             "/firm/certifications",
             post(certifications::declare_certification),
@@ -299,7 +298,7 @@ pub(super) async fn page(
             abnormal: if a.status == crate::store::assessments::AssessmentStatus::Submitted {
                 crate::service::abnormal::of(&a)
                     .iter()
-                    .map(|f| views::abnormal_words(t, f))
+                    .map(|f| crate::web::pages::year_words::abnormal_words(t, f))
                     .collect()
             } else {
                 Vec::new()
@@ -427,7 +426,13 @@ pub(super) async fn page(
         .map(|trace| {
             let mut indicators = views::indicator_lines(t, &trace, &industry_words);
             if let Some(p) = &place {
-                indicators.extend(views::standing_lines(t, lang, p, &industry_words, false));
+                indicators.extend(crate::web::pages::year_words::standing_lines(
+                    t,
+                    lang,
+                    p,
+                    &industry_words,
+                    false,
+                ));
             }
             Standing {
                 veto: views::veto_note(t, &trace),
@@ -516,142 +521,4 @@ async fn show_firm(
             super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
     }
     Ok(render(&p))
-}
-
-/// The form read and checked input by input; with no fault there, the service's check. The
-/// outcome to show when anything is wrong, else the §1 request.
-fn checked_form(
-    t: &Texts,
-    form: &DataForm,
-) -> Result<(AssessmentRequest, Vec<&'static str>), Box<Outcome>> {
-    let years = data_form::completed_years(crate::service::records::today());
-    let read = data_form::read(t, form, &years);
-    if !read.faults.is_empty() {
-        return Err(Box::new(Outcome {
-            form: Some(form.clone()),
-            faults: read.faults,
-            ..Outcome::empty()
-        }));
-    }
-    let (mut request, carriers) = data_form::request(&read.cells);
-    request.discrepancy_reason = form
-        .get("discrepancy_reason")
-        .map(|r| Value::String(r.clone()));
-    Ok((request, carriers))
-}
-
-/// A refusal of the service, shown at the input it names or above the form.
-fn refused(
-    t: &Texts,
-    form: &DataForm,
-    err: AppError,
-    carriers: &[&'static str],
-) -> Result<Outcome, PageError> {
-    let mut outcome = Outcome {
-        form: Some(form.clone()),
-        ..Outcome::empty()
-    };
-    match err {
-        AppError::Validation {
-            field,
-            message: _,
-            kind,
-        } => match data_form::service_fault(&field, carriers) {
-            Some(input) => outcome.faults.push((input.to_owned(), message(t, kind))),
-            None => outcome.form_error = Some(message(t, kind)),
-        },
-        AppError::Conflict(kind, _) => {
-            outcome.form_error = Some(t.get(super::conflict_key(kind)).to_owned())
-        }
-        other => return Err(PageError(other)),
-    }
-    Ok(outcome)
-}
-
-async fn refusal_page(
-    state: &AppState,
-    lang: Lang,
-    auth: &PageAuth<Firm>,
-    outcome: Outcome,
-) -> PageResult {
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render(&page(state, lang, auth, outcome, None).await?),
-    )
-        .into_response())
-}
-
-async fn preview_firm_data(
-    State(state): State<AppState>,
-    lang: Lang,
-    auth: PageAuth<Firm>,
-    CsrfForm(form): CsrfForm<DataForm>,
-) -> PageResult {
-    let t = lang.texts();
-    let (request, carriers) = match checked_form(t, &form) {
-        Ok(request) => request,
-        Err(outcome) => return refusal_page(&state, lang, &auth, *outcome).await,
-    };
-    // Certifications declared and waiting for verification are not suggested again.
-    let firm_id = auth.caller.firm_id.ok_or(AppError::Forbidden)?;
-    let pending: Vec<String> = crate::store::certifications::of_firm(&state.db, firm_id)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .filter(|c| !c.verified && !c.revoked)
-        .map(|c| c.kind)
-        .collect();
-    match assessments::preview(&state.db, &state.caches, &auth.caller, &request).await {
-        Ok(preview) => {
-            let outcome = Outcome {
-                form: Some(form.clone()),
-                preview: Some(breakdown(&preview.trace, &preview.trace_hash, t)),
-                way_up: views::way_up_lines_pending(t, &preview.way_up, &pending),
-                carbon: preview
-                    .carbon
-                    .as_ref()
-                    .and_then(|c| super::carbon::summary(t, &c.trace, c.way_up.as_ref())),
-                ..Outcome::empty()
-            };
-            Ok(render(&page(&state, lang, &auth, outcome, None).await?).into_response())
-        }
-        Err(err) => {
-            let outcome = refused(t, &form, err, &carriers)?;
-            refusal_page(&state, lang, &auth, outcome).await
-        }
-    }
-}
-
-async fn submit_firm_data(
-    State(state): State<AppState>,
-    lang: Lang,
-    auth: PageAuth<Firm>,
-    CsrfForm(form): CsrfForm<DataForm>,
-) -> PageResult {
-    let t = lang.texts();
-    let (request, carriers) = match checked_form(t, &form) {
-        Ok(request) => request,
-        Err(outcome) => return refusal_page(&state, lang, &auth, *outcome).await,
-    };
-    match assessments::submit(&state.db, &state.caches, &auth.caller, &request).await {
-        Ok(_) => Ok(Redirect::to("/firm?msg=msg_submitted").into_response()),
-        Err(AppError::Validation { field, .. }) if field == "discrepancy_reason" => {
-            // Figures apart from the attested ones: each said at its box, the reason asked for.
-            let uscc = crate::service::accounts::firm_uscc(&state.db, &auth.caller)
-                .await?
-                .unwrap_or_default();
-            let faults = attested::apart_faults(&state.db, t, &uscc, &request).await?;
-            let outcome = Outcome {
-                form: Some(form.clone()),
-                faults,
-                reason_error: Some(t.get("err_reason_needed").to_owned()),
-                ..Outcome::empty()
-            };
-            refusal_page(&state, lang, &auth, outcome).await
-        }
-        Err(err) => {
-            let outcome = refused(t, &form, err, &carriers)?;
-            refusal_page(&state, lang, &auth, outcome).await
-        }
-    }
 }

@@ -352,7 +352,7 @@ async fn profile_page(
     let industry = industry_name(state, lang, &p.firm.industry_code).await?;
     let standing = crate::service::standing::of_firm(&state.db, &p.firm)
         .await?
-        .map(|st| views::standing_lines(t, lang, &st, &industry, true))
+        .map(|st| crate::web::pages::year_words::standing_lines(t, lang, &st, &industry, true))
         .unwrap_or_default();
     Ok(ProfilePage {
         standing,

@@ -123,7 +123,7 @@ async fn show_queue(
             abnormal: a
                 .abnormal
                 .iter()
-                .map(|x| crate::web::pages::views::abnormal_words(t, x))
+                .map(|x| crate::web::pages::year_words::abnormal_words(t, x))
                 .collect(),
             attested_apart: apart
                 .remove(&a.id)
@@ -309,7 +309,7 @@ async fn assessment_page(
         declared_reason: a.declared_reason.clone(),
         abnormal: crate::service::abnormal::of(&a)
             .iter()
-            .map(|f| crate::web::pages::views::abnormal_words(lang.texts(), f))
+            .map(|f| crate::web::pages::year_words::abnormal_words(lang.texts(), f))
             .collect(),
         compare,
         c: Chrome::of(lang, auth).with_flash(msg),
