@@ -329,14 +329,7 @@ async fn codes_ending_soon_and_codes_of_old_years_are_listed_for_follow_up() {
         .json()["id"]
         .as_i64()
         .unwrap();
-    let code = app
-        .post(
-            &format!("/api/v1/assessments/{id}/approve"),
-            Some(&regulator),
-            json!({}),
-        )
-        .await
-        .json();
+    let code = app.approve(&regulator, id).await;
     app.post(
         "/api/v1/reporting-years",
         Some(&regulator),
@@ -369,14 +362,7 @@ async fn a_firms_place_in_its_division_and_district_is_a_direct_count_of_better_
             .json()["id"]
             .as_i64()
             .unwrap();
-        let code = app
-            .post(
-                &format!("/api/v1/assessments/{id}/approve"),
-                Some(&regulator),
-                json!({}),
-            )
-            .await
-            .json();
+        let code = app.approve(&regulator, id).await;
         scores.push((uscc, code["score"].as_str().unwrap().parse().unwrap()));
         urls.push(code["url"].as_str().unwrap().to_owned());
     }

@@ -234,42 +234,34 @@ pub async fn approve_checked(
         ));
     }
     let issued = approve(db, caches, keys, caller, id, public_url).await?;
+    // What the regulator wrote to approve, kept with what it answered (one transaction).
+    let mut changes = Vec::new();
     if let Some(check) = check.filter(|_| !abnormal.is_empty()) {
-        let txn = crate::db::begin_write(db).await?;
-        crate::store::audit::record(
-            &txn,
-            &caller.actor(),
-            chrono::Utc::now(),
-            crate::store::audit::Change {
-                action: "assessment.abnormal_check",
-                target_type: "assessment",
-                target_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({"uscc": firm.uscc.to_string(),
-                    "period": assessment.period, "check": check, "findings": abnormal})),
-            },
-        )
-        .await?;
-        txn.commit().await?;
+        changes.push(crate::store::audit::Change {
+            action: "assessment.abnormal_check",
+            target_type: "assessment",
+            target_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({"uscc": firm.uscc.to_string(),
+                "period": assessment.period, "check": check, "findings": abnormal})),
+        });
     }
     if let Some(note) = note.filter(|_| !flagged.is_empty()) {
+        changes.push(crate::store::audit::Change {
+            action: "assessment.discrepancy_note",
+            target_type: "assessment",
+            target_id: id.to_string(),
+            before: None,
+            after: Some(
+                serde_json::json!({"uscc": firm.uscc.to_string(), "note": note,
+                "differences": flagged}),
+            ),
+        });
+    }
+    if !changes.is_empty() {
         let txn = crate::db::begin_write(db).await?;
-        crate::store::audit::record(
-            &txn,
-            &caller.actor(),
-            chrono::Utc::now(),
-            crate::store::audit::Change {
-                action: "assessment.discrepancy_note",
-                target_type: "assessment",
-                target_id: id.to_string(),
-                before: None,
-                after: Some(
-                    serde_json::json!({"uscc": firm.uscc.to_string(), "note": note,
-                                               "differences": flagged}),
-                ),
-            },
-        )
-        .await?;
+        crate::store::audit::record_many(&txn, &caller.actor(), chrono::Utc::now(), changes)
+            .await?;
         txn.commit().await?;
     }
     Ok(issued)
