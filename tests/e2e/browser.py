@@ -59,9 +59,20 @@ def expect(condition, message):
 def click_and_load(driver, element):
     """Clicks a submit button and waits until the next page has replaced this one."""
     from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))
+
+    def replaced(d):
+        try:
+            return expected_conditions.staleness_of(old)(d)
+        except WebDriverException as e:
+            # Chromedriver's race while the old document goes: its node no longer belongs to
+            # the document, which is what we wait for.
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    WebDriverWait(driver, 10).until(replaced)
 
 
 def sign_in(driver, username):
