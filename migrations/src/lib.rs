@@ -29,6 +29,7 @@ mod m20261205_000023_readings;
 mod m20261205_000024_product_attested;
 mod m20261205_000025_sources_settings;
 mod m20261205_000026_regulators_year;
+mod m20261206_000027_incidents_ladder;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_product_attested::Migration),
             Box::new(m20261205_000025_sources_settings::Migration),
             Box::new(m20261205_000026_regulators_year::Migration),
+            Box::new(m20261206_000027_incidents_ladder::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod finance;
 pub mod firms;
 pub mod flat;
 pub mod import;
+pub mod incidents;
 pub mod issue;
 pub mod keys;
 pub mod keystore;

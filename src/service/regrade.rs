@@ -129,19 +129,14 @@ pub async fn regrade(
             let Some(assessment) = inputs.get(&code.assessment_id) else {
                 continue;
             };
-            let stored: Value =
-                serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
-            let mut data = stored.as_object().cloned().unwrap_or_default();
-            data.insert("assessed_on".into(), Value::String(today.clone()));
-            let none_c = Vec::new();
-            let none_v = Vec::new();
-            let input = assemble_input(
-                firm.into(),
-                &data,
-                certs.get(&firm.id).unwrap_or(&none_c),
-                vets.get(&firm.id).unwrap_or(&none_v),
-            );
-            let checked = match grading::check(&input, &table) {
+            let checked = match recompute(
+                firm,
+                assessment,
+                certs.get(&firm.id).map_or(&[], Vec::as_slice),
+                vets.get(&firm.id).map_or(&[], Vec::as_slice),
+                &table,
+                &today,
+            )? {
                 Ok(c) => c,
                 Err(e) => {
                     page_changes.push(GradeChange {
@@ -219,6 +214,24 @@ pub async fn regrade(
     }
     progress(report.firms, total);
     Ok(report)
+}
+
+/// A firm's current grade recomputed on `today` from the input of the assessment behind its
+/// code, with the certifications and vetoes given (those on record, or with some about to be):
+/// the outer error is the service's own, the inner one says why the firm cannot be graded now.
+pub(crate) fn recompute(
+    firm: &firms::Model,
+    assessment: &assessments::Model,
+    certs: &[certifications::Model],
+    vets: &[vetoes::Model],
+    table: &grading::BenchmarkTable,
+    today: &str,
+) -> AppResult<Result<grading::Checked, grading::InputError>> {
+    let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    let mut data = stored.as_object().cloned().unwrap_or_default();
+    data.insert("assessed_on".into(), Value::String(today.to_owned()));
+    let input = assemble_input(firm.into(), &data, certs, vets);
+    Ok(grading::check(&input, table))
 }
 
 /// What `gec regrade --carbon` did.

@@ -74,6 +74,9 @@ pub struct Model {
     pub basis: Option<String>,
     /// The firm's reason for declaring a figure apart from an attested one.
     pub declared_reason: Option<String>,
+    /// Why the service regraded the firm (an incident list's veto): told to the banks with the
+    /// code this assessment's code supersedes.
+    pub regrade_reason: Option<String>,
     /// What the checks against the previous approved year and the industry found abnormal
     /// (JSON of `service::abnormal::Finding`s); none or `[]` when nothing.
     pub abnormal: Option<String>,

@@ -13,6 +13,10 @@ pub struct Model {
     pub kind: String,
     pub occurred_on: Date,
     pub note: Option<String>,
+    /// Who issued the document an incident list names (信用中国, an environmental bureau…).
+    pub authority: Option<String>,
+    /// The document's number (a penalty decision, a list entry).
+    pub document_no: Option<String>,
     pub recorded_by: Option<super::ids::AccountId>,
     pub created_at: DateTimeUtc,
 }

@@ -24,6 +24,7 @@ mod green;
 mod hardening;
 mod hostile;
 mod import;
+mod incidents;
 mod interop;
 mod issuance;
 mod keys;

@@ -381,13 +381,12 @@ pub(super) async fn issue_one(
             ..previous.clone()
         };
         writes.superseded.push(old.clone());
-        crate::service::webhooks::enqueue_for(
-            txn,
-            &followers,
-            "code.superseded",
-            crate::service::webhooks::code_data(&old, firm.uscc.as_str(), &firm.name),
-        )
-        .await?;
+        // A regrade says why (an incident list's veto); else the new code's serial says it.
+        let mut data = crate::service::webhooks::code_data(&old, firm.uscc.as_str(), &firm.name);
+        if let Some(reason) = &assessment.regrade_reason {
+            data["reason"] = json!(reason);
+        }
+        crate::service::webhooks::enqueue_for(txn, &followers, "code.superseded", data).await?;
         writes.audits.push((
             actor.clone(),
             Change {
@@ -395,7 +394,10 @@ pub(super) async fn issue_one(
                 target_type: "code",
                 target_id: previous.serial.to_string(),
                 before: Some(json!({"status": CodeStatus::Active})),
-                after: Some(json!({"status": CodeStatus::Superseded, "superseded_by": serial})),
+                after: Some(
+                    json!({"status": CodeStatus::Superseded, "superseded_by": serial,
+                    "reason": assessment.regrade_reason}),
+                ),
             },
         ));
     }

@@ -32,6 +32,9 @@ pub struct VetoView {
     pub kind: String,
     pub occurred_on: String,
     pub note: Option<String>,
+    /// Who issued the document, for a veto from an incident list.
+    pub authority: Option<String>,
+    pub document_no: Option<String>,
 }
 
 impl VetoView {
@@ -42,6 +45,8 @@ impl VetoView {
             kind: v.kind.clone(),
             occurred_on: v.occurred_on.to_string(),
             note: v.note.clone(),
+            authority: v.authority.clone(),
+            document_no: v.document_no.clone(),
         }
     }
 }

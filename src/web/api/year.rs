@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::error::{AppResult, Problem};
@@ -18,6 +18,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reporting_years, open_year))
         .routes(routes!(non_filers))
         .routes(routes!(follow_ups))
+        .routes(
+            routes!(run_incidents)
+                .layer(axum::extract::DefaultBodyLimit::max(INCIDENTS_BODY_LIMIT)),
+        )
 }
 
 /// The reporting years opened, newest first, with their filing deadlines. Who may call it:
@@ -97,3 +101,65 @@ async fn put_abnormal_settings(
 ) -> AppResult<Json<AbnormalSettings>> {
     Ok(Json(settings::put(&state.db, &auth, body).await?))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct CommitQuery {
+    /// A file's list: `true` commits it (the default is a dry run). A JSON list says it in its
+    /// body.
+    #[serde(default)]
+    commit: bool,
+}
+
+/// Runs a list of incidents from outside (信用中国's dishonest entities, environmental credit
+/// ratings and penalty decisions, safety accidents): JSON (`{"rows": [...], "commit": false}`),
+/// CSV or an Excel workbook (`?commit=true`), each row a USCC, a veto kind of methodology §4,
+/// the date, the issuing authority and the document's number. A dry run (the default) says
+/// which registered firms the list touches and which of their active codes would be regraded
+/// and to what; a commit records the new vetoes with their source, supersedes each touched
+/// firm's code whose grade they change by a regraded one (one log append per firm; the banks
+/// following the firm get `code.superseded` with the reason) and tells the firm on its desk.
+/// A list with a bad row is refused whole (every fault by row and column in `errors`); a list
+/// committed again records nothing twice. Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "year", security(("bearer" = [])),
+    params(CommitQuery),
+    request_body(content((crate::service::incidents::IncidentList = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, body = crate::service::incidents::IncidentReport), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn run_incidents(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    axum::extract::Query(query): axum::extract::Query<CommitQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> AppResult<Json<crate::service::incidents::IncidentReport>> {
+    use crate::service::incidents;
+    let format = if super::require_content_type(&headers, "application/json").is_ok() {
+        "json"
+    } else if super::require_content_type(&headers, XLSX).is_ok() {
+        "xlsx"
+    } else {
+        super::require_content_type(&headers, "text/csv")?;
+        "csv"
+    };
+    let (rows, json, commit) = incidents::read_list(format, &body).await?;
+    let keys = state.keys.current();
+    let signing = incidents::Signing {
+        caches: &state.caches,
+        keys: &keys,
+        public_url: &state.config.public_url,
+    };
+    let report = incidents::run(
+        &state.db,
+        &signing,
+        &auth,
+        &rows,
+        json,
+        commit || query.commit,
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+/// 20,000 rows of a list are about 3 MB.
+const INCIDENTS_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

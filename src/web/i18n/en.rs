@@ -683,6 +683,24 @@ pub static EN: &[(&str, &str)] = &[
     ("quota_rest", "the rest"),
     ("standing_title", "Place in the industry and the district"),
     ("year_all_filed", "Every firm has filed."),
+    (
+        "firm_incidents_title",
+        "Incidents reported by other authorities",
+    ),
+    (
+        "firm_incident_line",
+        "{authority} reported: {kind} ({date})",
+    ),
+    ("firm_incident_document", ", document {document}"),
+    ("firm_incident_by_regulator", "The regulator"),
+    (
+        "firm_incidents_effect",
+        "Under the methodology, for 3 years from the day of such an incident the green grade is at most D.",
+    ),
+    (
+        "firm_incidents_route",
+        "If you dispute a record itself, ask its issuing authority for a review or credit repair; if you think the grade given because of it is wrong, appeal in the section Our code above.",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -590,6 +590,18 @@ pub static ZH: &[(&str, &str)] = &[
     ("quota_rest", "其余档"),
     ("standing_title", "行业与区县位次"),
     ("year_all_filed", "所有企业均已报送。"),
+    ("firm_incidents_title", "外部通报事件"),
+    ("firm_incident_line", "{authority}通报：{kind}（{date}）"),
+    ("firm_incident_document", "，文书编号 {document}"),
+    ("firm_incident_by_regulator", "主管部门"),
+    (
+        "firm_incidents_effect",
+        "依据评价办法，上述事件发生之日起 3 年内，绿色等级最高为 D 级。",
+    ),
+    (
+        "firm_incidents_route",
+        "如对记录本身有异议，请向发布机关申请复核或信用修复；如认为据此评定的绿色等级有误，可在“我的绿效码”处提出申诉。",
+    ),
     ("carbon_level", "碳效等级"),
     (
         "carbon_sentence",

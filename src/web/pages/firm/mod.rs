@@ -176,6 +176,9 @@ pub struct FirmPage {
     /// The open reporting year's deadline while the firm has not filed it: the words, and
     /// whether it has passed.
     pub deadline: Option<(String, bool)>,
+    /// The vetoes on record (incidents other authorities reported, or a regulator recorded),
+    /// in words.
+    pub incidents: Vec<String>,
     pub period_error: bool,
     pub years: Vec<i32>,
     pub period: String,
@@ -280,6 +283,11 @@ pub(super) async fn page(
             )
         });
     let firm = desk.firm;
+    let incidents = crate::service::records::vetoes_of(&state.db, &firm)
+        .await?
+        .iter()
+        .map(|v| incident_words(t, v))
+        .collect();
     let current = desk.current.as_ref().map(|code| CodeCard {
         serial: code.serial,
         grade_class: grade_class(code.grade.0).to_owned(),
@@ -464,6 +472,7 @@ pub(super) async fn page(
         appeals,
         cert_news,
         deadline,
+        incidents,
         period_error,
         period: form.get("period").cloned().unwrap_or_default(),
         years,
@@ -521,4 +530,25 @@ async fn show_firm(
             super::finance::refusal_shown(lang.texts(), q.err.as_deref(), q.field.as_deref());
     }
     Ok(render(&p))
+}
+
+/// A veto in the firm's words: who reported what, when, under which document.
+fn incident_words(t: &Texts, v: &crate::service::records::VetoView) -> String {
+    let kind = t.get(&format!("veto_{}", v.kind)).to_owned();
+    let authority = v
+        .authority
+        .clone()
+        .unwrap_or_else(|| t.get("firm_incident_by_regulator").to_owned());
+    let mut line = t
+        .get("firm_incident_line")
+        .replace("{authority}", &authority)
+        .replace("{kind}", &kind)
+        .replace("{date}", &v.occurred_on);
+    if let Some(document) = &v.document_no {
+        line.push_str(
+            &t.get("firm_incident_document")
+                .replace("{document}", document),
+        );
+    }
+    line
 }
