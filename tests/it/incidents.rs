@@ -321,3 +321,82 @@ async fn superseded_notices(app: &TestApp) -> Vec<Value> {
         .map(|r| serde_json::from_str(&r.try_get::<String>("", "payload").unwrap()).unwrap())
         .collect()
 }
+
+#[tokio::test]
+async fn a_regulator_uploads_a_list_sees_what_it_would_do_and_commits_it_on_the_page() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let (u, firm) = app.firm_with_user(&regulator, 421, "3670").await;
+    let code = app.issue_code(&regulator, &firm, &u).await;
+    assert_ne!(code["grade"], "D");
+    let session = app.page_session("reg").await;
+    let form = app.page("/regulator/incidents", Some(&session)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text().contains("上传外部通报清单"));
+
+    // A bad row: refused in the page's words, by row and column, nothing recorded.
+    let bad = "统一社会信用代码,事件类型,发生日期,发布机关,文书编号\r\n\
+               915000,失信主体,2026-05-20,信用中国,（2026）1号\r\n";
+    let refused = app
+        .submit_multipart(
+            "/regulator/incidents",
+            &session,
+            &[],
+            Some(("file", "list.csv", "text/csv", bad.as_bytes())),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(text.contains("清单未被接受，未做任何更改"), "{text}");
+    assert!(text.contains("统一社会信用代码无效"), "{text}");
+    assert_eq!(app.count("vetoes").await, 0);
+
+    // The dry run names the firm and the grade it would get; nothing is recorded yet.
+    let list = csv_list(&[incident(
+        &u,
+        "失信主体",
+        "2026-05-20",
+        "（2026）渝失信第0421号",
+    )]);
+    let dry = app
+        .submit_multipart(
+            "/regulator/incidents",
+            &session,
+            &[],
+            Some(("file", "list.csv", "text/csv", list.as_bytes())),
+        )
+        .await;
+    assert_eq!(dry.status, StatusCode::OK);
+    let text = dry.text();
+    assert!(text.contains("试算结果（尚未生效）"), "{text}");
+    assert!(text.contains("将重新评级"), "{text}");
+    assert!(text.contains("确认后将重新评级 1 张绿效码"), "{text}");
+    assert_eq!(app.count("vetoes").await, 0);
+    // The confirmation carries the checked rows.
+    let carried = text
+        .split("name=\"rows\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the rows carried to the commit")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let done = app
+        .submit(
+            "/regulator/incidents/commit",
+            &session,
+            &[("rows", carried.as_str())],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    let text = done.text();
+    assert!(text.contains("已重新评级 1 张绿效码"), "{text}");
+    assert!(text.contains("已重新评级（新码 #"), "{text}");
+    assert_eq!(app.count("vetoes").await, 1);
+    let now = app
+        .get(&format!("/api/v1/firms/{u}"), Some(&regulator))
+        .await
+        .json();
+    assert_eq!(now["grade"], "D", "{now}");
+}

@@ -701,6 +701,102 @@ pub static EN: &[(&str, &str)] = &[
         "firm_incidents_route",
         "If you dispute a record itself, ask its issuing authority for a review or credit repair; if you think the grade given because of it is wrong, appeal in the section Our code above.",
     ),
+    ("reg_incidents", "Incidents"),
+    ("incidents_upload_title", "Upload a list of incidents"),
+    (
+        "incidents_intro",
+        "Upload a list that another authority published (Credit China's dishonest entities, environmental credit ratings, penalty decisions, safety accident findings) as CSV or Excel, one row each with the USCC, the kind of incident, the date, the issuing authority and the document number. The service first works out which firms the list touches and which codes would be regraded to what; only when you confirm does it record the incidents and regrade. Uploading the same list again records nothing twice.",
+    ),
+    ("incidents_template", "Download the list template (CSV)"),
+    ("incidents_file", "List file (CSV or Excel)"),
+    ("incidents_check_button", "Check"),
+    ("incidents_no_file", "Choose a list file."),
+    (
+        "incidents_no_rows",
+        "The list holds no rows that can be read; use the template's columns.",
+    ),
+    (
+        "incidents_no_key",
+        "There is no active signing key, so nothing can be regraded; rotate in a new key first.",
+    ),
+    (
+        "incidents_refused",
+        "The list was not accepted and nothing changed. Correct these rows and upload it again:",
+    ),
+    (
+        "incidents_dry_title",
+        "What the list would do (not yet in force)",
+    ),
+    ("incidents_done_title", "In force"),
+    (
+        "incidents_summary",
+        "{rows} rows touching {firms} registered firms: {new} new incidents, {old} recorded before, and {outside} rows for firms not registered here. Confirming regrades {regraded} codes.",
+    ),
+    (
+        "incidents_summary_done",
+        "{rows} rows touching {firms} registered firms: {new} incidents recorded, {old} recorded before, and {outside} rows for firms not registered here. {regraded} codes were regraded; the old codes are superseded and the banks following those firms are told.",
+    ),
+    (
+        "incidents_commit_note",
+        "Confirming records the new incidents with their authority and document, regrades the touched firms' codes in force under the methodology, tells the banks following them, and shows each firm the incident and how to appeal.",
+    ),
+    ("incidents_commit_button", "Confirm and regrade"),
+    (
+        "incidents_none_touched",
+        "The list names no firm registered here; nothing to do.",
+    ),
+    (
+        "incidents_more",
+        "The first {shown} of {n} firms are listed.",
+    ),
+    ("incidents_count", "Incidents"),
+    ("incidents_grade_now", "Grade now"),
+    ("incidents_grade_then", "Grade then"),
+    ("incidents_outcome", "Outcome"),
+    ("incident_regraded", "Regraded (new code #{serial})"),
+    ("incident_would_regrade", "Would be regraded"),
+    ("incident_unchanged", "Grade unchanged"),
+    (
+        "incident_no_code",
+        "No code yet; counted at the next grading",
+    ),
+    (
+        "incident_cannot_grade",
+        "Its data cannot be regraded now; the incident is recorded",
+    ),
+    (
+        "incident_failed",
+        "Regrade not finished, the incident is recorded; upload the list again",
+    ),
+    ("incident_col_uscc", "USCC"),
+    ("incident_col_kind", "Kind"),
+    ("incident_col_occurred_on", "Date"),
+    ("incident_col_authority", "Authority"),
+    ("incident_col_document_no", "Document number"),
+    (
+        "incident_fault_header",
+        "The header must be: USCC, kind, date, authority, document number (one column each, the file in UTF-8)",
+    ),
+    ("incident_fault_twice", "The same incident as row {row}"),
+    (
+        "incident_fault_uscc",
+        "Not a valid USCC (18 characters with a correct check character)",
+    ),
+    (
+        "incident_fault_kind",
+        "The kind must be one of: major safety accident, major environmental accident, environmental credit red, environmental credit black, dishonest entity",
+    ),
+    ("incident_fault_future", "The date must not be after today"),
+    (
+        "incident_fault_date",
+        "Write the date as YYYY-MM-DD, e.g. 2026-05-20",
+    ),
+    ("incident_fault_required", "Required"),
+    (
+        "incident_fault_long",
+        "Too long (authority at most 200 characters, document number at most 100, on one line)",
+    ),
+    ("incident_fault_row", "This row cannot be read"),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -6,6 +6,7 @@ mod audit_words;
 mod compare;
 mod finance;
 mod green;
+mod incidents;
 mod oversight;
 mod profile;
 mod records;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(finance::router())
         .merge(sources::router())
         .merge(year::router())
+        .merge(incidents::router())
 }
 
 type Auth = PageAuth<Regulator>;
