@@ -13,6 +13,7 @@ pub mod columns;
 pub mod firms;
 pub mod ids;
 pub mod keys;
+pub mod ladder;
 pub mod list_checks;
 pub mod notify;
 pub mod policies;

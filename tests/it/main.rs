@@ -28,6 +28,7 @@ mod incidents;
 mod interop;
 mod issuance;
 mod keys;
+mod ladder;
 mod log_scale;
 mod openapi;
 mod pages;

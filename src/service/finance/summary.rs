@@ -26,6 +26,9 @@ pub struct SummaryRow {
     pub amount_10k_cny: String,
     /// The mean rate step of the approvals, to one decimal; absent without approvals.
     pub avg_rate_step_bp: Option<String>,
+    /// Grants paid in the year under support policies (政策兑现), by the firm's district,
+    /// division or current grade (none by bank).
+    pub grants_paid_10k_cny: String,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -93,12 +96,23 @@ pub async fn summary(db: &Db, caller: &Caller, by: &str, period: i32) -> AppResu
             }
         }
     }
+    let grants = crate::service::awards::paid_by(db, by, period).await?;
+    for key in grants.keys() {
+        groups
+            .entry(key.clone())
+            .or_insert((0, 0, Fixed::integer(0), 0, 0));
+    }
     Ok(Summary {
         by: by.to_owned(),
         period,
         rows: groups
             .into_iter()
             .map(|(key, (n, approved, amount, steps, counted))| SummaryRow {
+                grants_paid_10k_cny: grants
+                    .get(&key)
+                    .copied()
+                    .unwrap_or(Fixed::integer(0))
+                    .normalised(),
                 key,
                 applications: n,
                 approved,

@@ -11,6 +11,7 @@ mod finance;
 mod firms;
 mod green;
 mod import;
+mod ladder;
 mod login;
 pub mod openapi;
 mod readings;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(readings::router())
         .merge(year::router())
+        .merge(ladder::router())
         .merge(codes::router())
         .merge(benchmarks::router())
         .merge(bank::router())

@@ -179,6 +179,8 @@ pub struct FirmPage {
     /// The vetoes on record (incidents other authorities reported, or a regulator recorded),
     /// in words.
     pub incidents: Vec<String>,
+    /// The firm's awards under support policies, in words.
+    pub awards: Vec<String>,
     pub period_error: bool,
     pub years: Vec<i32>,
     pub period: String,
@@ -287,6 +289,22 @@ pub(super) async fn page(
         .await?
         .iter()
         .map(|v| incident_words(t, v))
+        .collect();
+    let awards = crate::service::awards::list(&state.db, &auth.caller)
+        .await?
+        .iter()
+        .map(|a| {
+            let paid = match &a.paid_on {
+                Some(d) => t.get("award_paid_on").replace("{date}", d),
+                None => t.get("firm_award_unpaid").to_owned(),
+            };
+            t.get("firm_award_line")
+                .replace("{policy}", &a.policy_title)
+                .replace("{amount}", &t.money_10k(&a.amount_10k_cny))
+                .replace("{date}", &a.awarded_on)
+                .replace("{document}", &a.document_no)
+                .replace("{paid}", &paid)
+        })
         .collect();
     let current = desk.current.as_ref().map(|code| CodeCard {
         serial: code.serial,
@@ -473,6 +491,7 @@ pub(super) async fn page(
         cert_news,
         deadline,
         incidents,
+        awards,
         period_error,
         period: form.get("period").cloned().unwrap_or_default(),
         years,

@@ -10,7 +10,7 @@ use crate::service::audit::AuditEventView;
 use crate::web::i18n::Texts;
 
 /// The actions the trail records, in the order the filter lists them.
-pub const ACTIONS: [&str; 43] = [
+pub const ACTIONS: [&str; 46] = [
     "assessment.submit",
     "assessment.approve",
     "assessment.reject",
@@ -54,10 +54,13 @@ pub const ACTIONS: [&str; 43] = [
     "settings.update",
     "no_touch.start",
     "reporting_year.open",
+    "ladder.move",
+    "award.record",
+    "award.pay",
 ];
 
 /// The kinds of record the trail names, for the filter.
-pub const TARGETS: [&str; 22] = [
+pub const TARGETS: [&str; 23] = [
     "assessment",
     "code",
     "firm",
@@ -80,6 +83,7 @@ pub const TARGETS: [&str; 22] = [
     "settings",
     "no_touch_run",
     "reporting_year",
+    "award",
 ];
 
 /// What the sentence needs to name who and whom.

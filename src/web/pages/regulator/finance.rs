@@ -29,8 +29,10 @@ pub struct FinancePage {
     pub groups: Vec<(&'static str, String, bool)>,
     pub period: i32,
     pub years: Vec<i32>,
-    /// (key, applications, approved, amount, average step)
-    pub rows: Vec<(String, u64, u64, String, String)>,
+    /// (key, applications, approved, amount, average step, grants paid)
+    pub rows: Vec<(String, u64, u64, String, String, String)>,
+    /// Grants are summed by this grouping (not by bank).
+    pub by_grants: bool,
     pub chart: String,
     /// What the chart shows, with its unit and year.
     pub chart_title: String,
@@ -72,7 +74,7 @@ pub(super) async fn regulator_finance(
         "district" => views::district_name(lang, key),
         _ => key.to_owned(),
     };
-    let rows: Vec<(String, u64, u64, String, String)> = summary
+    let rows: Vec<(String, u64, u64, String, String, String)> = summary
         .rows
         .iter()
         .map(|r| {
@@ -82,6 +84,7 @@ pub(super) async fn regulator_finance(
                 r.approved,
                 views::grouped(&r.amount_10k_cny),
                 r.avg_rate_step_bp.clone().unwrap_or_else(|| "—".to_owned()),
+                views::grouped(&r.grants_paid_10k_cny),
             )
         })
         .collect();
@@ -92,6 +95,7 @@ pub(super) async fn regulator_finance(
             t.get("finance_approved").to_owned(),
             t.get("finance_amount").to_owned(),
             t.get("finance_avg_step").to_owned(),
+            t.get("finance_grants_paid").to_owned(),
         ]];
         for r in &summary.rows {
             out.push(vec![
@@ -100,6 +104,7 @@ pub(super) async fn regulator_finance(
                 r.approved.to_string(),
                 r.amount_10k_cny.clone(),
                 r.avg_rate_step_bp.clone().unwrap_or_default(),
+                r.grants_paid_10k_cny.clone(),
             ]);
         }
         return crate::web::pages::table_download(
@@ -124,6 +129,7 @@ pub(super) async fn regulator_finance(
     Ok(render(&FinancePage {
         c: Chrome::of(lang, &auth),
         tab: "finance",
+        by_grants: by != "bank",
         by_label: t.get(&format!("finance_by_{by}")).to_owned(),
         groups: ["grade", "district", "division", "bank"]
             .into_iter()

@@ -7,6 +7,7 @@ mod compare;
 mod finance;
 mod green;
 mod incidents;
+mod ladder;
 mod oversight;
 mod profile;
 mod records;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(sources::router())
         .merge(year::router())
         .merge(incidents::router())
+        .merge(ladder::router())
 }
 
 type Auth = PageAuth<Regulator>;
