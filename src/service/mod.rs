@@ -27,6 +27,7 @@ pub mod ladder;
 pub mod list_checks;
 pub mod log;
 pub mod log_guard;
+pub mod overview;
 pub mod paging;
 pub mod policies;
 pub mod profile;

@@ -280,3 +280,89 @@ async fn an_award_to_a_qualifying_firm_is_recorded_paid_seen_by_the_firm_and_sum
         0
     );
 }
+
+#[tokio::test]
+async fn the_overview_counts_grades_by_district_and_division_and_its_means_match_the_traces() {
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let ids = app.import_submissions(&regulator, 701, 9).await;
+    let mut codes = Vec::new();
+    for id in &ids {
+        codes.push((*id, app.approve(&regulator, *id).await));
+    }
+    let overview = app.get("/api/v1/overview", Some(&regulator)).await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.text());
+    let overview = overview.json();
+    // By district: the firms and their grades, and the mean of their ratios to the baseline
+    // (each from its code's trace), computed here directly.
+    let mut expected: std::collections::BTreeMap<String, (u64, Vec<f64>)> = Default::default();
+    for (id, code) in &codes {
+        let firm = app
+            .get(
+                &format!("/api/v1/firms/{}", code["uscc"].as_str().unwrap()),
+                Some(&regulator),
+            )
+            .await
+            .json();
+        let assessment = app
+            .get(&format!("/api/v1/assessments/{id}"), Some(&regulator))
+            .await
+            .json();
+        let ratio: f64 = assessment["trace"]["energy"]["ratio"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let entry = expected
+            .entry(firm["district"].as_str().unwrap().to_owned())
+            .or_default();
+        entry.0 += 1;
+        entry.1.push(ratio);
+    }
+    let rows = overview["by_district"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for row in rows {
+        let (n, ratios) = &expected[row["key"].as_str().unwrap()];
+        assert_eq!(row["firms"], *n);
+        let grades: u64 = row["grades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_u64().unwrap())
+            .sum();
+        assert_eq!(grades, *n);
+        let mean: f64 = row["mean_ratio"].as_str().unwrap().parse().unwrap();
+        let direct = ratios.iter().sum::<f64>() / ratios.len() as f64;
+        assert!((mean - direct).abs() < 0.00006, "{mean} vs {direct}");
+    }
+    // The trend: one reporting year, every firm once.
+    assert_eq!(overview["trend"][0]["period"], 2025);
+    assert_eq!(overview["trend"][0]["firms"], 9);
+    let one = app
+        .get("/api/v1/overview?district=渝北区", Some(&regulator))
+        .await
+        .json();
+    assert_eq!(
+        one["trend"][0]["firms"],
+        expected.get("渝北区").map_or(0, |e| e.0)
+    );
+    // The page draws the map, and each chart's figures download.
+    let session = app.page_session("reg").await;
+    let page = app.page("/regulator/charts", Some(&session)).await.text();
+    assert!(page.contains("区县地图"), "{page}");
+    assert!(page.contains("渝北区：持码企业"), "{page}");
+    assert!(page.contains("基准 100%"), "{page}");
+    let csv = app
+        .page(
+            "/regulator/charts?figures=district&format=csv",
+            Some(&session),
+        )
+        .await
+        .text();
+    assert_eq!(csv.lines().count(), 1 + expected.len(), "{csv}");
+    let (_, firm) = app.firm_with_user(&regulator, 799, "3670").await;
+    assert_eq!(
+        app.get("/api/v1/overview", Some(&firm)).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reporting_years, open_year))
         .routes(routes!(non_filers))
         .routes(routes!(follow_ups))
+        .routes(routes!(show_overview))
         .routes(
             routes!(run_incidents)
                 .layer(axum::extract::DefaultBodyLimit::max(INCIDENTS_BODY_LIMIT)),
@@ -163,3 +164,35 @@ async fn run_incidents(
 const INCIDENTS_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+struct OverviewQuery {
+    /// The trend for one district only.
+    #[serde(default)]
+    district: Option<String>,
+    /// The trend for one two-digit division only.
+    #[serde(default)]
+    division: Option<String>,
+}
+
+/// The overview by district and by industry division: the firms holding a code per grade,
+/// their mean energy intensity against the baseline, and the grades over the reporting years.
+/// Who may call it: regulator.
+#[utoipa::path(get, path = "/api/v1/overview", tag = "year", security(("bearer" = [])),
+    params(OverviewQuery),
+    responses((status = 200, body = crate::service::overview::Overview)))]
+async fn show_overview(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    axum::extract::Query(q): axum::extract::Query<OverviewQuery>,
+) -> AppResult<Json<crate::service::overview::Overview>> {
+    Ok(Json(
+        crate::service::overview::overview(
+            &state.db,
+            &auth,
+            q.district.as_deref().filter(|d| !d.is_empty()),
+            q.division.as_deref().filter(|d| !d.is_empty()),
+        )
+        .await?,
+    ))
+}

@@ -888,6 +888,53 @@ pub static EN: &[(&str, &str)] = &[
         "{policy}: {amount} ({date}, document {document}) · {paid}",
     ),
     ("firm_award_unpaid", "to be paid"),
+    (
+        "overview_intro",
+        "Grades of the firms holding a code, their change over the years, and their energy efficiency; each chart's figures can be downloaded below it.",
+    ),
+    ("chart_map", "Map of the districts"),
+    (
+        "chart_map_note",
+        "One tile per district, placed roughly where it lies; the darker the tile, the larger the share of firms graded A or above. The number is the firms holding a code.",
+    ),
+    (
+        "map_tile_tip",
+        "{district}: {n} firms with a code, {a} of them graded A or above ({pct}%)",
+    ),
+    ("map_tile_none", "{district}: no firm with a code yet"),
+    ("map_legend_0", "<25%"),
+    ("map_legend_25", "25–50%"),
+    ("map_legend_50", "50–75%"),
+    ("map_legend_75", "≥75%"),
+    ("map_legend_none", "no firm"),
+    ("chart_trend", "Grades over the reporting years"),
+    ("chart_whole_city", "Whole city"),
+    ("chart_all_industries", "All industries"),
+    ("chart_show", "Show"),
+    ("chart_figures", "Download the figures"),
+    (
+        "chart_intensity_division",
+        "Energy intensity against the baseline by industry (mean)",
+    ),
+    (
+        "chart_intensity_district",
+        "Energy intensity against the baseline by district (mean)",
+    ),
+    (
+        "chart_intensity_note",
+        "The dashed line is the industry baseline (100%): green at or below it, amber above it.",
+    ),
+    ("chart_baseline", "baseline 100%"),
+    ("chart_firms", "Firms with a code"),
+    ("chart_mean_ratio", "Ratio to the baseline (mean)"),
+    (
+        "chart_mean_intensity",
+        "Energy per 10,000 CNY of value added (mean, tce)",
+    ),
+    (
+        "chart_baseline_value",
+        "Industry baseline (tce per 10,000 CNY)",
+    ),
     ("carbon_level", "Carbon efficiency"),
     (
         "carbon_sentence",

@@ -9,6 +9,7 @@ mod data_form;
 mod finance;
 mod firm;
 pub(crate) mod numbers;
+mod overview_charts;
 mod provider;
 mod regulator;
 mod scan;

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use super::super::PageError;
 use super::audit_words::{self, AuditRow, Names};
 use crate::service::audit::{self as audit_service, AuditEventView, AuditFilter};
-use crate::service::codes;
 use crate::web::AppState;
 use crate::web::i18n::Lang;
 
@@ -33,6 +32,16 @@ pub struct ChartsPage {
     pub tab: &'static str,
     pub by_division: String,
     pub by_district: String,
+    /// Firms per grade over the reporting years, for the whole city or one district or
+    /// division: (key, words, selected) of each choice.
+    pub trend: String,
+    pub trend_areas: Vec<(String, String, bool)>,
+    pub trend_divisions: Vec<(String, String, bool)>,
+    /// The map-like view of the districts.
+    pub map: String,
+    /// Mean intensity against the baseline, by division and by district.
+    pub intensity_division: String,
+    pub intensity_district: String,
     /// Carbon efficiency by industry, then by district.
     pub carbon_tables: Vec<CarbonTable>,
     /// Firms in force whose assessment has no carbon level yet.
@@ -55,44 +64,137 @@ pub struct CarbonLine {
     pub intensity: String,
 }
 
-async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> PageResult {
+#[derive(Deserialize, Default)]
+struct ChartsQuery {
+    /// The figures of one chart to download, and as what.
+    figures: Option<String>,
+    format: Option<String>,
+    /// The trend for one district or division.
+    district: Option<String>,
+    division: Option<String>,
+}
+
+async fn show_charts(
+    State(state): State<AppState>,
+    lang: Lang,
+    auth: Auth,
+    Query(q): Query<ChartsQuery>,
+) -> PageResult {
     let t = lang.texts();
     let table = crate::service::benchmarks::in_force(&state.db, &state.caches).await?;
-    let graded = codes::graded_firms(&state.db).await?;
-    let mut by_division: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
-    let mut by_district: BTreeMap<String, BTreeMap<Grade, u64>> = BTreeMap::new();
-    for firm in &graded {
-        let Some(grade) = firm.current_grade.map(Grade::from) else {
-            continue;
-        };
-        let division = firm.industry_code.get(..2).unwrap_or_default();
-        let name = table.get(division).map_or(String::new(), |b| {
-            if lang == Lang::Zh {
-                b.name_zh.clone()
-            } else {
-                b.name_en.clone()
-            }
-        });
+    let district = q.district.as_deref().filter(|d| !d.is_empty());
+    let division = q.division.as_deref().filter(|d| !d.is_empty());
+    let overview =
+        crate::service::overview::overview(&state.db, &auth.caller, district, division).await?;
+    let division_label = |division: &str| {
         // Industry names, not GB/T 4754 codes (the code only when the table lacks the name).
-        let label = if name.is_empty() {
-            division.to_owned()
-        } else {
-            name
-        };
-        *by_division
-            .entry(label)
-            .or_default()
-            .entry(grade)
-            .or_default() += 1;
-        *by_district
-            .entry(crate::web::pages::views::district_name(
-                lang,
-                &firm.district,
-            ))
-            .or_default()
-            .entry(grade)
-            .or_default() += 1;
+        table
+            .get(division)
+            .map(|b| match lang {
+                Lang::Zh => b.name_zh.clone(),
+                Lang::En => b.name_en.clone(),
+            })
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| division.to_owned())
+    };
+    let district_label = |d: &str| crate::web::pages::views::district_name(lang, d);
+    if let (Some(figures), Some(format)) = (
+        q.figures.as_deref(),
+        q.format.as_deref().filter(|f| *f == "csv" || *f == "xlsx"),
+    ) {
+        let out = chart_figures(t, &overview, figures, &division_label, &district_label)
+            .ok_or(crate::error::AppError::NotFound)?;
+        return crate::web::pages::table_download(
+            format,
+            t.get("reg_charts"),
+            &format!("gec-overview-{figures}"),
+            &out,
+        );
     }
+    let grades_of = |rows: &[crate::service::overview::GroupRow], name: &dyn Fn(&str) -> String| {
+        rows.iter()
+            .map(|r| {
+                (
+                    name(&r.key),
+                    Grade::ALL
+                        .iter()
+                        .zip(r.grades)
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(g, n)| (*g, n))
+                        .collect::<BTreeMap<Grade, u64>>(),
+                )
+            })
+            .collect::<BTreeMap<String, BTreeMap<Grade, u64>>>()
+    };
+    let by_division = grades_of(&overview.by_division, &division_label);
+    let by_district = grades_of(&overview.by_district, &district_label);
+    let trend: BTreeMap<String, BTreeMap<Grade, u64>> = overview
+        .trend
+        .iter()
+        .map(|y| {
+            (
+                format!("{}{}", y.period, t.get("year_suffix")),
+                Grade::ALL
+                    .iter()
+                    .zip(y.grades)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(g, n)| (*g, n))
+                    .collect(),
+            )
+        })
+        .collect();
+    let ratio_rows = |rows: &[crate::service::overview::GroupRow],
+                      name: &dyn Fn(&str) -> String| {
+        rows.iter()
+            .filter_map(|r| {
+                let ratio: f64 = r.mean_ratio.as_deref()?.parse().ok()?;
+                Some((name(&r.key), ratio))
+            })
+            .collect::<Vec<_>>()
+    };
+    let charts = super::super::overview_charts::ratios;
+    let intensity_division = charts(
+        t,
+        t.get("chart_intensity_division"),
+        &ratio_rows(&overview.by_division, &division_label),
+    );
+    let intensity_district = charts(
+        t,
+        t.get("chart_intensity_district"),
+        &ratio_rows(&overview.by_district, &district_label),
+    );
+    let map = super::super::overview_charts::district_map(
+        t,
+        lang,
+        t.get("chart_map"),
+        &overview
+            .by_district
+            .iter()
+            .map(|r| (r.key.clone(), r.firms, r.grades[0] + r.grades[1]))
+            .collect::<Vec<_>>(),
+    );
+    let trend_areas: Vec<(String, String, bool)> = overview
+        .by_district
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                district_label(&r.key),
+                district == Some(r.key.as_str()),
+            )
+        })
+        .collect();
+    let trend_divisions: Vec<(String, String, bool)> = overview
+        .by_division
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                division_label(&r.key),
+                division == Some(r.key.as_str()),
+            )
+        })
+        .collect();
     let division_name = |division: &str| {
         table.get(division).map_or(division.to_owned(), |b| {
             if lang == Lang::Zh {
@@ -140,6 +242,12 @@ async fn show_charts(State(state): State<AppState>, lang: Lang, auth: Auth) -> P
             },
         ],
         carbon_missing,
+        trend: super::super::charts::distribution(t, t.get("chart_trend"), &trend),
+        trend_areas,
+        trend_divisions,
+        map,
+        intensity_division,
+        intensity_district,
         by_division: super::super::charts::distribution(
             t,
             t.get("chart_by_division"),
@@ -318,4 +426,65 @@ async fn show_audit(
         f_target,
         rows,
     }))
+}
+
+/// The figures behind one chart of the overview, as a table with its heading row.
+fn chart_figures(
+    t: &crate::web::i18n::Texts,
+    overview: &crate::service::overview::Overview,
+    figures: &str,
+    division_label: &dyn Fn(&str) -> String,
+    district_label: &dyn Fn(&str) -> String,
+) -> Option<Vec<Vec<String>>> {
+    let grade_heads = || Grade::ALL.iter().map(|g| g.as_str().to_owned());
+    let group_table = |head: &str,
+                       rows: &[crate::service::overview::GroupRow],
+                       name: &dyn Fn(&str) -> String,
+                       division: bool| {
+        let mut heading = vec![head.to_owned(), t.get("chart_firms").to_owned()];
+        heading.extend(grade_heads());
+        heading.push(t.get("chart_mean_ratio").to_owned());
+        if division {
+            heading.push(t.get("chart_mean_intensity").to_owned());
+            heading.push(t.get("chart_baseline_value").to_owned());
+        }
+        let mut out = vec![heading];
+        for r in rows {
+            let mut line = vec![name(&r.key), r.firms.to_string()];
+            line.extend(r.grades.iter().map(u64::to_string));
+            line.push(r.mean_ratio.clone().unwrap_or_default());
+            if division {
+                line.push(r.mean_intensity.clone().unwrap_or_default());
+                line.push(r.baseline.clone().unwrap_or_default());
+            }
+            out.push(line);
+        }
+        out
+    };
+    match figures {
+        "division" => Some(group_table(
+            t.get("industry"),
+            &overview.by_division,
+            division_label,
+            true,
+        )),
+        "district" => Some(group_table(
+            t.get("district"),
+            &overview.by_district,
+            district_label,
+            false,
+        )),
+        "trend" => {
+            let mut heading = vec![t.get("period").to_owned(), t.get("chart_firms").to_owned()];
+            heading.extend(grade_heads());
+            let mut out = vec![heading];
+            for y in &overview.trend {
+                let mut line = vec![y.period.to_string(), y.firms.to_string()];
+                line.extend(y.grades.iter().map(u64::to_string));
+                out.push(line);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
 }

@@ -1,0 +1,203 @@
+//! The regulator's overview charts beside the grade distributions: the mean energy intensity
+//! against the baseline by group, and a map-like view of Chongqing's districts (a tile each,
+//! placed roughly where the district lies), coloured by the share of firms graded A or above.
+//! 320 units wide like the other charts, so that a 360-px phone draws them about 1:1.
+
+use crate::web::i18n::{Lang, Texts};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Each district's tile: (name, column, row), on a 12 × 8 grid, north up.
+const TILES: [(&str, u8, u8); 41] = [
+    ("城口县", 9, 0),
+    ("开州区", 8, 1),
+    ("巫溪县", 10, 1),
+    ("梁平区", 7, 2),
+    ("万州区", 8, 2),
+    ("云阳县", 9, 2),
+    ("奉节县", 10, 2),
+    ("巫山县", 11, 2),
+    ("潼南区", 1, 3),
+    ("合川区", 2, 3),
+    ("垫江县", 6, 3),
+    ("忠县", 7, 3),
+    ("石柱土家族自治县", 8, 3),
+    ("大足区", 0, 4),
+    ("铜梁区", 1, 4),
+    ("北碚区", 2, 4),
+    ("渝北区", 3, 4),
+    ("两江新区", 4, 4),
+    ("长寿区", 5, 4),
+    ("涪陵区", 6, 4),
+    ("丰都县", 7, 4),
+    ("荣昌区", 0, 5),
+    ("璧山区", 1, 5),
+    ("沙坪坝区", 2, 5),
+    ("江北区", 3, 5),
+    ("南岸区", 4, 5),
+    ("武隆区", 7, 5),
+    ("彭水苗族土家族自治县", 8, 5),
+    ("黔江区", 9, 5),
+    ("永川区", 0, 6),
+    ("重庆高新区", 1, 6),
+    ("九龙坡区", 2, 6),
+    ("渝中区", 3, 6),
+    ("巴南区", 4, 6),
+    ("南川区", 5, 6),
+    ("酉阳土家族苗族自治县", 9, 6),
+    ("江津区", 1, 7),
+    ("大渡口区", 2, 7),
+    ("綦江区", 3, 7),
+    ("万盛经开区", 4, 7),
+    ("秀山土家族苗族自治县", 9, 7),
+];
+
+/// A tile's short name: the Chinese name without its 区/县/suffix, or the English one's first
+/// letters.
+fn short(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => {
+            let known = [
+                ("两江新区", "两江"),
+                ("重庆高新区", "高新"),
+                ("万盛经开区", "万盛"),
+                ("忠县", "忠县"),
+            ];
+            if let Some((_, s)) = known.iter().find(|(n, _)| *n == name) {
+                return (*s).to_owned();
+            }
+            let plain = name.trim_end_matches(['区', '县']);
+            let cut: String = plain.chars().take(3).collect();
+            if plain.chars().count() > 3 {
+                plain.chars().take(2).collect()
+            } else {
+                cut
+            }
+        }
+        Lang::En => super::views::district_name(lang, name)
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(4)
+            .collect(),
+    }
+}
+
+/// The tile colours by the share graded A or above (none: grey).
+fn shade(share: Option<f64>) -> (&'static str, &'static str) {
+    match share {
+        None => ("#eeeeee", "#555555"),
+        Some(s) if s < 0.25 => ("#e8f5e9", "#1a1a1a"),
+        Some(s) if s < 0.5 => ("#a5d6a7", "#1a1a1a"),
+        Some(s) if s < 0.75 => ("#4caf50", "#ffffff"),
+        Some(_) => ("#1b5e20", "#ffffff"),
+    }
+}
+
+/// The map-like view: `rows` are (district, firms, firms graded A or above).
+pub fn district_map(t: &Texts, lang: Lang, title: &str, rows: &[(String, u64, u64)]) -> String {
+    let cell = 26.5;
+    let height = cell * 8.0 + 40.0;
+    let mut svg = format!(
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    for (name, col, row) in TILES {
+        let found = rows.iter().find(|(d, _, _)| d == name);
+        let share = found
+            .filter(|(_, n, _)| *n > 0)
+            .map(|(_, n, a)| *a as f64 / *n as f64);
+        let (fill, ink) = shade(share);
+        let (x, y) = (f64::from(col) * cell, f64::from(row) * cell);
+        let full = super::views::district_name(lang, name);
+        let tip = match found {
+            Some((_, n, a)) if *n > 0 => t
+                .get("map_tile_tip")
+                .replace("{district}", &full)
+                .replace("{n}", &n.to_string())
+                .replace("{a}", &a.to_string())
+                .replace("{pct}", &format!("{:.0}", share.unwrap_or(0.0) * 100.0)),
+            _ => t.get("map_tile_none").replace("{district}", &full),
+        };
+        svg.push_str(&format!(
+            r##"<g><title>{tip}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{fill}" stroke="#ffffff"/><text x="{:.1}" y="{:.1}" font-size="8" text-anchor="middle" fill="{ink}">{}</text><text x="{:.1}" y="{:.1}" font-size="8" text-anchor="middle" fill="{ink}">{}</text></g>"##,
+            x + 0.5,
+            y + 0.5,
+            cell - 1.0,
+            cell - 1.0,
+            x + cell / 2.0,
+            y + 11.0,
+            escape(&short(lang, name)),
+            x + cell / 2.0,
+            y + 21.0,
+            found.map_or(String::new(), |(_, n, _)| n.to_string()),
+            tip = escape(&tip),
+        ));
+    }
+    // The legend: the four shades and "no firm".
+    let ly = cell * 8.0 + 10.0;
+    let keys = [
+        (Some(0.0), "map_legend_0"),
+        (Some(0.3), "map_legend_25"),
+        (Some(0.6), "map_legend_50"),
+        (Some(0.9), "map_legend_75"),
+        (None, "map_legend_none"),
+    ];
+    for (i, (share, key)) in keys.iter().enumerate() {
+        let x = i as f64 * 64.0;
+        svg.push_str(&format!(
+            r##"<rect x="{x}" y="{ly}" width="12" height="12" fill="{}" stroke="#999999"/><text x="{}" y="{}" font-size="10" fill="#1a1a1a">{}</text>"##,
+            shade(*share).0,
+            x + 15.0,
+            ly + 10.0,
+            escape(t.get(key))
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One bar a group for its mean intensity ÷ baseline (`rows`: name, ratio), with the baseline
+/// (100 %) marked: green at or under it, amber over it.
+pub fn ratios(t: &Texts, title: &str, rows: &[(String, f64)]) -> String {
+    if rows.is_empty() {
+        return format!("<p>{}</p>", escape(t.get("none_yet")));
+    }
+    let top = rows.iter().map(|r| r.1).fold(1.5_f64, f64::max);
+    let (bar_w, row_h) = (250.0, 42.0);
+    let height = row_h * rows.len() as f64 + 10.0;
+    let mut svg = format!(
+        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
+        escape(title)
+    );
+    let base_x = bar_w / top;
+    for (i, (name, ratio)) in rows.iter().enumerate() {
+        let y = i as f64 * row_h;
+        let w = bar_w * ratio.max(0.0) / top;
+        let colour = if *ratio <= 1.0 { "#2e7d32" } else { "#e0a100" };
+        svg.push_str(&format!(
+            r##"<text x="0" y="{}" font-size="13" fill="#1a1a1a">{}</text><rect x="0" y="{}" width="{w:.1}" height="16" fill="{colour}"><title>{}: {:.1}%</title></rect><text x="{:.1}" y="{}" font-size="13" fill="#1a1a1a">{:.1}%</text>"##,
+            y + 14.0,
+            escape(name),
+            y + 20.0,
+            escape(name),
+            ratio * 100.0,
+            w + 6.0,
+            y + 33.0,
+            ratio * 100.0,
+        ));
+    }
+    svg.push_str(&format!(
+        r##"<line x1="{base_x:.1}" y1="0" x2="{base_x:.1}" y2="{:.1}" stroke="#1a1a1a" stroke-dasharray="3 3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="#1a1a1a">{}</text>"##,
+        height - 12.0,
+        base_x + 3.0,
+        height - 2.0,
+        escape(t.get("chart_baseline"))
+    ));
+    svg.push_str("</svg>");
+    svg
+}
