@@ -12,6 +12,7 @@ first failed expectation.
 import os
 import re
 import sys
+import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -415,6 +416,27 @@ for lang in ["zh", "en"]:
             click_and_load(phone, phone.find_element(By.CSS_SELECTOR, "form[action='/regulator/year'] button"))
             expect("年度未报送企业" in phone.find_element(By.ID, "late-h").text,
                    "the opened year lists the firms that have not filed")
+        # An incident list from outside, checked on the phone: the firm it touches and the grade
+        # its code would get, with the confirmation (not given: the demo stays as it is).
+        listing = os.path.join(tempfile.mkdtemp(), "incidents.csv")
+        with open(listing, "w", encoding="utf-8") as f:
+            f.write("统一社会信用代码,事件类型,发生日期,发布机关,文书编号\n"
+                    "91500227MAABL3X4FQ,失信主体,2026-05-20,信用中国（重庆）,（2026）渝失信第0001号\n")
+        phone.get(f"{BASE}/regulator/incidents")
+        phone.find_element(By.ID, "incidents-file").send_keys(listing)
+        click_and_load(phone, phone.find_element(By.CSS_SELECTOR, "form[action='/regulator/incidents'] button"))
+        report = phone.find_element(By.ID, "report-h").text
+        expect(("试算结果" if lang == "zh" else "would do") in report, f"the dry run is shown ({report})")
+        expect(phone.find_elements(By.CSS_SELECTOR, "form[action='/regulator/incidents/commit'] button"),
+               "the dry run offers the confirmation")
+        fits_the_phone(phone, f"regulator-incidents-dry-{lang}")
+        if lang == "zh":
+            # The ladder: a candidate moved into the pool from the page.
+            phone.get(f"{BASE}/regulator/ladder")
+            buttons = phone.find_elements(By.CSS_SELECTOR, "form[action^='/regulator/ladder/'] button")
+            expect(buttons, "the ladder lists candidates to move")
+            click_and_load(phone, buttons[0])
+            expect("已调整培育层级" in phone.page_source, "the firm is moved on the ladder")
         sweep(phone, lang, [("regulator-queue", "/regulator"), ("regulator-firms", "/regulator/firms"),
                             ("regulator-firm", "/regulator/firms/91500227MAABL3X4FQ"),
                             ("regulator-certifications", "/regulator/certifications"),
@@ -424,6 +446,8 @@ for lang in ["zh", "en"]:
                             ("regulator-finance", "/regulator/finance"),
                             ("regulator-sources", "/regulator/sources"),
                             ("regulator-year", "/regulator/year"),
+                            ("regulator-incidents", "/regulator/incidents"),
+                            ("regulator-ladder", "/regulator/ladder"),
                             ("regulator-audit", "/regulator/audit")])
         phone.get(f"{BASE}/regulator/firms/91500227MAABL3X4FQ")
         phone.find_element(By.CSS_SELECTOR, "a[href^='/regulator/assessments/']").click()
@@ -455,6 +479,9 @@ for lang in ["zh", "en"]:
                            ("regulator-finance", "/regulator/finance"),
                            ("regulator-sources", "/regulator/sources"),
                            ("regulator-year", "/regulator/year"),
+                           ("regulator-charts", "/regulator/charts"),
+                           ("regulator-incidents", "/regulator/incidents"),
+                           ("regulator-ladder", "/regulator/ladder"),
                            ("regulator-audit", "/regulator/audit")]),
         ]:
             sign_in(desk, user)

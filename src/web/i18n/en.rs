@@ -895,7 +895,7 @@ pub static EN: &[(&str, &str)] = &[
     ("chart_map", "Map of the districts"),
     (
         "chart_map_note",
-        "One tile per district, placed roughly where it lies; the darker the tile, the larger the share of firms graded A or above. The number is the firms holding a code.",
+        "One tile per district, placed roughly where it lies; the darker the tile, the larger the share of firms graded A or above; tap or hover for the numbers, or download them.",
     ),
     (
         "map_tile_tip",
@@ -1180,7 +1180,7 @@ pub static EN: &[(&str, &str)] = &[
     ("reg_firms", "Firms"),
     ("reg_certifications", "Certifications"),
     ("reg_appeals", "Appeals"),
-    ("reg_charts", "Distribution"),
+    ("reg_charts", "Overview"),
     ("reg_audit", "Audit trail"),
     ("reg_queue_empty", "No submissions await review."),
     (

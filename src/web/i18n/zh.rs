@@ -766,7 +766,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("chart_map", "区县地图"),
     (
         "chart_map_note",
-        "每格为一个区县（大致按地理位置排列），颜色越深，A 级及以上企业占比越高；格内数字为持码企业数。",
+        "每格为一个区县（大致按地理位置排列），颜色越深，A 级及以上企业占比越高；点按或悬停可看企业数，数据可下载。",
     ),
     (
         "map_tile_tip",
@@ -1003,7 +1003,7 @@ pub static ZH: &[(&str, &str)] = &[
     ("reg_firms", "企业"),
     ("reg_certifications", "认证核验"),
     ("reg_appeals", "申诉"),
-    ("reg_charts", "等级分布"),
+    ("reg_charts", "全市概览"),
     ("reg_audit", "审计记录"),
     ("reg_queue_empty", "没有待审核的填报。"),
     ("reg_no_certifications", "没有待核验的认证。"),

@@ -12,7 +12,7 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Each district's tile: (name, column, row), on a 12 × 8 grid, north up.
+/// Each district's tile: (name, column, row), on an 11 × 8 grid, north up.
 const TILES: [(&str, u8, u8); 41] = [
     ("城口县", 9, 0),
     ("开州区", 8, 1),
@@ -21,7 +21,7 @@ const TILES: [(&str, u8, u8); 41] = [
     ("万州区", 8, 2),
     ("云阳县", 9, 2),
     ("奉节县", 10, 2),
-    ("巫山县", 11, 2),
+    ("巫山县", 10, 3),
     ("潼南区", 1, 3),
     ("合川区", 2, 3),
     ("垫江县", 6, 3),
@@ -57,32 +57,21 @@ const TILES: [(&str, u8, u8); 41] = [
     ("秀山土家族苗族自治县", 9, 7),
 ];
 
-/// A tile's short name: the Chinese name without its 区/县/suffix, or the English one's first
-/// letters.
+/// A tile's short name, at most two characters (or three letters) so that it fits its tile at
+/// 13 px: the Chinese name's first two characters (the full name is the tile's tooltip).
 fn short(lang: Lang, name: &str) -> String {
     match lang {
         Lang::Zh => {
-            let known = [
-                ("两江新区", "两江"),
-                ("重庆高新区", "高新"),
-                ("万盛经开区", "万盛"),
-                ("忠县", "忠县"),
-            ];
+            let known = [("重庆高新区", "高新"), ("万盛经开区", "万盛")];
             if let Some((_, s)) = known.iter().find(|(n, _)| *n == name) {
                 return (*s).to_owned();
             }
-            let plain = name.trim_end_matches(['区', '县']);
-            let cut: String = plain.chars().take(3).collect();
-            if plain.chars().count() > 3 {
-                plain.chars().take(2).collect()
-            } else {
-                cut
-            }
+            name.chars().take(2).collect()
         }
         Lang::En => super::views::district_name(lang, name)
             .chars()
             .filter(|c| c.is_ascii_alphabetic())
-            .take(4)
+            .take(3)
             .collect(),
     }
 }
@@ -91,17 +80,17 @@ fn short(lang: Lang, name: &str) -> String {
 fn shade(share: Option<f64>) -> (&'static str, &'static str) {
     match share {
         None => ("#eeeeee", "#555555"),
-        Some(s) if s < 0.25 => ("#e8f5e9", "#1a1a1a"),
-        Some(s) if s < 0.5 => ("#a5d6a7", "#1a1a1a"),
-        Some(s) if s < 0.75 => ("#4caf50", "#ffffff"),
+        Some(s) if s < 0.25 => ("#c8e6c9", "#1a1a1a"),
+        Some(s) if s < 0.5 => ("#81c784", "#1a1a1a"),
+        Some(s) if s < 0.75 => ("#388e3c", "#ffffff"),
         Some(_) => ("#1b5e20", "#ffffff"),
     }
 }
 
 /// The map-like view: `rows` are (district, firms, firms graded A or above).
 pub fn district_map(t: &Texts, lang: Lang, title: &str, rows: &[(String, u64, u64)]) -> String {
-    let cell = 26.5;
-    let height = cell * 8.0 + 40.0;
+    let cell = 29.0;
+    let height = cell * 8.0 + 34.0;
     let mut svg = format!(
         r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(title)
@@ -124,17 +113,14 @@ pub fn district_map(t: &Texts, lang: Lang, title: &str, rows: &[(String, u64, u6
             _ => t.get("map_tile_none").replace("{district}", &full),
         };
         svg.push_str(&format!(
-            r##"<g><title>{tip}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{fill}" stroke="#ffffff"/><text x="{:.1}" y="{:.1}" font-size="8" text-anchor="middle" fill="{ink}">{}</text><text x="{:.1}" y="{:.1}" font-size="8" text-anchor="middle" fill="{ink}">{}</text></g>"##,
+            r##"<g><title>{tip}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{fill}" stroke="#ffffff"/><text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle" fill="{ink}">{}</text></g>"##,
             x + 0.5,
             y + 0.5,
             cell - 1.0,
             cell - 1.0,
             x + cell / 2.0,
-            y + 11.0,
+            y + 19.0,
             escape(&short(lang, name)),
-            x + cell / 2.0,
-            y + 21.0,
-            found.map_or(String::new(), |(_, n, _)| n.to_string()),
             tip = escape(&tip),
         ));
     }
@@ -150,10 +136,10 @@ pub fn district_map(t: &Texts, lang: Lang, title: &str, rows: &[(String, u64, u6
     for (i, (share, key)) in keys.iter().enumerate() {
         let x = i as f64 * 64.0;
         svg.push_str(&format!(
-            r##"<rect x="{x}" y="{ly}" width="12" height="12" fill="{}" stroke="#999999"/><text x="{}" y="{}" font-size="10" fill="#1a1a1a">{}</text>"##,
+            r##"<rect x="{x}" y="{ly}" width="12" height="12" fill="{}" stroke="#999999"/><text x="{}" y="{}" font-size="13" fill="#1a1a1a">{}</text>"##,
             shade(*share).0,
             x + 15.0,
-            ly + 10.0,
+            ly + 11.0,
             escape(t.get(key))
         ));
     }
@@ -169,7 +155,7 @@ pub fn ratios(t: &Texts, title: &str, rows: &[(String, f64)]) -> String {
     }
     let top = rows.iter().map(|r| r.1).fold(1.5_f64, f64::max);
     let (bar_w, row_h) = (250.0, 42.0);
-    let height = row_h * rows.len() as f64 + 10.0;
+    let height = row_h * rows.len() as f64 + 24.0;
     let mut svg = format!(
         r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 320 {height}" xmlns="http://www.w3.org/2000/svg">"#,
         escape(title)
@@ -192,10 +178,10 @@ pub fn ratios(t: &Texts, title: &str, rows: &[(String, f64)]) -> String {
         ));
     }
     svg.push_str(&format!(
-        r##"<line x1="{base_x:.1}" y1="0" x2="{base_x:.1}" y2="{:.1}" stroke="#1a1a1a" stroke-dasharray="3 3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="#1a1a1a">{}</text>"##,
-        height - 12.0,
+        r##"<line x1="{base_x:.1}" y1="0" x2="{base_x:.1}" y2="{:.1}" stroke="#1a1a1a" stroke-dasharray="3 3"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#1a1a1a">{}</text>"##,
+        height - 20.0,
         base_x + 3.0,
-        height - 2.0,
+        height - 5.0,
         escape(t.get("chart_baseline"))
     ));
     svg.push_str("</svg>");
