@@ -338,14 +338,18 @@ async fn profile_page(
         .iter()
         .map(|v| RecordRow {
             kind: views::veto_name(t, &v.kind),
-            detail: format!(
-                "{}{}",
-                v.occurred_on,
-                v.note
-                    .as_deref()
-                    .map(|n| format!(" · {n}"))
-                    .unwrap_or_default()
-            ),
+            // The date, then who reported it under which document (an incident list), or the
+            // regulator's note.
+            detail: [
+                Some(v.occurred_on.to_string()),
+                v.authority.clone(),
+                v.document_no.clone(),
+                v.note.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
             status_key: "status_unknown",
         })
         .collect();
