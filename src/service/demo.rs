@@ -502,6 +502,51 @@ async fn seed_services_and_policies(db: &Db) -> AppResult<()> {
         )
         .await?;
     }
+    seed_ladder_and_award(db, &regulator).await
+}
+
+/// A firm put in the cultivation pool and an award under a policy it qualifies for, paid, so
+/// that the ladder, the finance figures and the firm's desk show one.
+async fn seed_ladder_and_award(db: &Db, regulator: &accounts::Caller) -> AppResult<()> {
+    let today = super::records::today();
+    for demo in &DEMO_FIRMS {
+        let uscc =
+            Uscc::with_check_character(demo.uscc17).map_err(crate::error::AppError::internal)?;
+        let qualifying = super::policies::for_firm(db, regulator, uscc.as_str()).await?;
+        let Some(policy) = qualifying.iter().find(|p| p.amount_10k_cny.is_some()) else {
+            continue;
+        };
+        let award = super::awards::record(
+            db,
+            regulator,
+            policy.id,
+            super::awards::AwardRequest {
+                uscc: uscc.to_string(),
+                amount_10k_cny: "20".to_owned(),
+                awarded_on: today,
+                document_no: format!("渝经信发〔{}〕12号", chrono::Datelike::year(&today)),
+            },
+        )
+        .await?;
+        super::awards::mark_paid(
+            db,
+            regulator,
+            award.id,
+            super::awards::PaidRequest { paid_on: today },
+        )
+        .await?;
+        super::ladder::move_firm(
+            db,
+            regulator,
+            uscc.as_str(),
+            super::ladder::MoveRequest {
+                tier: Some(super::ladder::Tier::Pool),
+                note: Some("区县推荐（演示）".to_owned()),
+            },
+        )
+        .await?;
+        break;
+    }
     Ok(())
 }
 
