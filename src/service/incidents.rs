@@ -337,13 +337,7 @@ fn check_rows(rows: &[(u64, IncidentRow)], json_rows: bool) -> AppResult<Vec<Inc
         return Ok(checked);
     }
     if json_rows {
-        for f in &mut faults {
-            f.column = Some(format!(
-                "rows[{}].{}",
-                f.line,
-                f.column.clone().unwrap_or_default()
-            ));
-        }
+        RowError::json_rows(&mut faults, "rows");
     }
     Err(ImportError::Rows(faults).into())
 }

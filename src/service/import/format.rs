@@ -132,6 +132,20 @@ pub struct RowError {
     pub message: String,
 }
 
+impl RowError {
+    /// Faults of rows that came as a JSON array `list` (counted from 0): each named
+    /// `list[i].column`.
+    pub fn json_rows(faults: &mut [RowError], list: &str) {
+        for f in faults {
+            f.column = Some(format!(
+                "{list}[{}].{}",
+                f.line,
+                f.column.clone().unwrap_or_default()
+            ));
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.column {

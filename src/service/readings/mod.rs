@@ -229,13 +229,7 @@ pub async fn deliver(
         let mut faults = faults;
         if json_rows {
             // JSON rows are counted from 0, as `readings[i]`.
-            for f in &mut faults {
-                f.column = Some(format!(
-                    "readings[{}].{}",
-                    f.line,
-                    f.column.clone().unwrap_or_default()
-                ));
-            }
+            RowError::json_rows(&mut faults, "readings");
         }
         ImportError::Rows(faults).into()
     };

@@ -44,3 +44,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(tokens::router())
 }
+
+/// The spreadsheet type of an Excel workbook.
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What a body of rows came as, by its content type: `json`, `xlsx` or `csv` (else 415).
+pub(crate) fn rows_format(
+    headers: &axum::http::HeaderMap,
+) -> crate::error::AppResult<&'static str> {
+    if require_content_type(headers, "application/json").is_ok() {
+        Ok("json")
+    } else if require_content_type(headers, XLSX).is_ok() {
+        Ok("xlsx")
+    } else {
+        require_content_type(headers, "text/csv")?;
+        Ok("csv")
+    }
+}

@@ -20,7 +20,6 @@ use crate::web::extract::UsccPath;
 
 /// A batch's body: the same bound as an import's file.
 const READINGS_BODY_LIMIT: usize = 64 * 1024 * 1024;
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -148,14 +147,7 @@ async fn deliver(
             AppError::BadRequest(rejection.body_text())
         }
     })?;
-    let format = if super::require_content_type(&headers, "application/json").is_ok() {
-        "json"
-    } else if super::require_content_type(&headers, XLSX).is_ok() {
-        "xlsx"
-    } else {
-        super::require_content_type(&headers, "text/csv")?;
-        "csv"
-    };
+    let format = super::rows_format(&headers)?;
     let keys = state.keys.current();
     let receipt = readings::deliver(&state.db, &keys, &auth, format, &body).await?;
     Ok((StatusCode::CREATED, Json(receipt)))

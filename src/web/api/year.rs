@@ -133,14 +133,7 @@ async fn run_incidents(
     body: axum::body::Bytes,
 ) -> AppResult<Json<crate::service::incidents::IncidentReport>> {
     use crate::service::incidents;
-    let format = if super::require_content_type(&headers, "application/json").is_ok() {
-        "json"
-    } else if super::require_content_type(&headers, XLSX).is_ok() {
-        "xlsx"
-    } else {
-        super::require_content_type(&headers, "text/csv")?;
-        "csv"
-    };
+    let format = super::rows_format(&headers)?;
     let (rows, json, commit) = incidents::read_list(format, &body).await?;
     let keys = state.keys.current();
     let signing = incidents::Signing {
@@ -162,8 +155,6 @@ async fn run_incidents(
 
 /// 20,000 rows of a list are about 3 MB.
 const INCIDENTS_BODY_LIMIT: usize = 16 * 1024 * 1024;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 struct OverviewQuery {

@@ -105,6 +105,34 @@ impl Chrome {
     }
 }
 
+/// The file of a multipart upload form (its `file` field; empty when none was chosen), the
+/// form's CSRF token checked.
+pub async fn uploaded_file<R: Allowed>(
+    auth: &PageAuth<R>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Vec<u8>, PageError> {
+    let mut csrf = String::new();
+    let mut file = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = bytes.to_vec(),
+            _ => {}
+        }
+    }
+    check_csrf(auth, &csrf)?;
+    Ok(file)
+}
+
 /// Refuses a form whose CSRF token is not the session's.
 pub fn check_csrf<R: Allowed>(auth: &PageAuth<R>, given: &str) -> Result<(), PageError> {
     if csrf::matches(&csrf::session_token(&auth.session), given) {

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use super::{Chrome, FlashQuery, PageError, PageResult, check_csrf, render, views};
+use super::{Chrome, FlashQuery, PageError, PageResult, render, views};
 use crate::error::AppError;
 use crate::service::readings::{self, SignedReceipt};
 use crate::web::AppState;
@@ -116,27 +116,9 @@ async fn deliver(
     State(state): State<AppState>,
     lang: Lang,
     auth: PageAuth<Source>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let mut csrf = String::new();
-    let mut file = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(e.to_string()))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = bytes.to_vec(),
-            _ => {}
-        }
-    }
-    check_csrf(&auth, &csrf)?;
+    let file = crate::web::pages::uploaded_file(&auth, multipart).await?;
     let t = lang.texts();
     let format = if crate::service::import::xlsx::is_xlsx(&file) {
         "xlsx"

@@ -15,7 +15,7 @@ use crate::service::incidents::{self, AffectedFirm, IncidentReport, IncidentRow,
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::i18n::{Lang, Texts};
-use crate::web::pages::{Chrome, PageResult, check_csrf, render, views};
+use crate::web::pages::{Chrome, PageResult, render, views};
 
 /// A list of 20,000 rows, as a file or carried in the commit form.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -100,27 +100,9 @@ async fn check_file(
     State(state): State<AppState>,
     lang: Lang,
     auth: Auth,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let mut csrf = String::new();
-    let mut file = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(e.to_string()))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = bytes.to_vec(),
-            _ => {}
-        }
-    }
-    check_csrf(&auth, &csrf)?;
+    let file = crate::web::pages::uploaded_file(&auth, multipart).await?;
     let t = lang.texts();
     if file.is_empty() {
         let mut p = blank(lang, &auth);
