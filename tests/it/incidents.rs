@@ -351,19 +351,20 @@ async fn a_regulator_uploads_a_list_sees_what_it_would_do_and_commits_it_on_the_
     assert!(text.contains("统一社会信用代码无效"), "{text}");
     assert_eq!(app.count("vetoes").await, 0);
 
-    // The dry run names the firm and the grade it would get; nothing is recorded yet.
-    let list = csv_list(&[incident(
-        &u,
-        "失信主体",
-        "2026-05-20",
-        "（2026）渝失信第0421号",
-    )]);
+    // The dry run of an Excel workbook (its date a date cell, as Excel keeps it) names the firm
+    // and the grade it would get; nothing is recorded yet.
+    let list = excel_list(&u);
     let dry = app
         .submit_multipart(
             "/regulator/incidents",
             &session,
             &[],
-            Some(("file", "list.csv", "text/csv", list.as_bytes())),
+            Some((
+                "file",
+                "list.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &list,
+            )),
         )
         .await;
     assert_eq!(dry.status, StatusCode::OK);
@@ -399,4 +400,32 @@ async fn a_regulator_uploads_a_list_sees_what_it_would_do_and_commits_it_on_the_
         .await
         .json();
     assert_eq!(now["grade"], "D", "{now}");
+}
+
+/// A one-row list as an Excel workbook, its date a date cell.
+fn excel_list(uscc: &str) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, heading) in [
+        "统一社会信用代码",
+        "事件类型",
+        "发生日期",
+        "发布机关",
+        "文书编号",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *heading).unwrap();
+    }
+    let date = rust_xlsxwriter::ExcelDateTime::parse_from_str("2026-05-20").unwrap();
+    let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    sheet.write_string(1, 0, uscc).unwrap();
+    sheet.write_string(1, 1, "失信主体").unwrap();
+    sheet
+        .write_datetime_with_format(1, 2, date, &format)
+        .unwrap();
+    sheet.write_string(1, 3, "信用中国（重庆）").unwrap();
+    sheet.write_string(1, 4, "（2026）渝失信第0421号").unwrap();
+    book.save_to_buffer().unwrap()
 }
