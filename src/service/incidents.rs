@@ -383,7 +383,7 @@ pub async fn run(
     if !commit {
         return Ok(report);
     }
-    let submissions = plan.record(db, signing.caches, caller).await?;
+    let submissions = plan.record(db, caller).await?;
     // Each regrade approved through the group commit, many waiting at once.
     let mut approvals = tokio::task::JoinSet::new();
     let mut outcomes: HashMap<usize, AppResult<u64>> = HashMap::new();
@@ -440,16 +440,17 @@ struct Touched {
     new_incidents: usize,
     code: Option<codes::Model>,
     /// The firm's code's grade recomputed with its vetoes (those on record and the new ones).
-    regraded: Option<Result<crate::grading::Checked, String>>,
-    /// The code's assessment (its input and basis are the regrade's).
-    assessment: Option<assessments::Model>,
+    regraded: Option<Result<crate::grading::Grade, String>>,
+    /// Where the grade changes: the regrade's submission (from the code's assessment's input
+    /// and basis), its submitter and time set when recorded.
+    submission: Option<assessments::ActiveModel>,
     reasons: Vec<String>,
 }
 
 impl Touched {
     fn changes(&self) -> bool {
         match (&self.code, &self.regraded) {
-            (Some(code), Some(Ok(checked))) => checked.graded.grade != code.grade.0,
+            (Some(code), Some(Ok(grade))) => *grade != code.grade.0,
             _ => false,
         }
     }
@@ -507,7 +508,7 @@ impl Plan {
                     new_incidents: 0,
                     code: None,
                     regraded: None,
-                    assessment: None,
+                    submission: None,
                     reasons: Vec::new(),
                 });
                 plan.firms.len() - 1
@@ -569,6 +570,7 @@ impl Plan {
             certs.entry(c.firm_id).or_default().push(c);
         }
         let table = crate::service::benchmarks::in_force(db, caches).await?;
+        let carbon_tables = crate::service::carbon_tables::in_force(db, caches).await?;
         let today = today.to_string();
         for touched in &mut plan.firms {
             let id = touched.firm.id;
@@ -588,9 +590,26 @@ impl Plan {
                 &table,
                 &today,
             )?;
-            touched.regraded = Some(checked.map_err(|e| e.to_string()));
+            touched.regraded = Some(
+                checked
+                    .as_ref()
+                    .map(|c| c.graded.grade)
+                    .map_err(|e| e.to_string()),
+            );
             touched.code = Some(code);
-            touched.assessment = Some(assessment);
+            if let Some(checked) = checked.ok().filter(|_| touched.changes()) {
+                let mut row = assessments::submission(
+                    id,
+                    checked.canonical_input(),
+                    assessments::carbon_of(&checked.assessment, &carbon_tables),
+                    &checked.graded,
+                    None,
+                    Utc::now(),
+                );
+                row.basis = sea_orm::ActiveValue::Set(assessment.basis.clone());
+                row.regrade_reason = sea_orm::ActiveValue::Set(Some(touched.reasons.join("; ")));
+                touched.submission = Some(row);
+            }
         }
         Ok(plan)
     }
@@ -616,7 +635,7 @@ impl Plan {
                     serial: t.code.as_ref().map(|c| c.serial),
                     grade: t.code.as_ref().map(|c| c.grade.as_str().to_owned()),
                     new_grade: match &t.regraded {
-                        Some(Ok(c)) => Some(c.graded.grade.as_str().to_owned()),
+                        Some(Ok(grade)) => Some(grade.as_str().to_owned()),
                         _ => None,
                     },
                     new_serial: None,
@@ -644,13 +663,7 @@ impl Plan {
 
     /// Records the new vetoes and the regrades' submissions in one transaction, audited; the
     /// submissions to approve, by their firm's place in the report.
-    async fn record(
-        &mut self,
-        db: &Db,
-        caches: &Caches,
-        caller: &Caller,
-    ) -> AppResult<Vec<(usize, i64)>> {
-        let carbon_tables = crate::service::carbon_tables::in_force(db, caches).await?;
+    async fn record(&mut self, db: &Db, caller: &Caller) -> AppResult<Vec<(usize, i64)>> {
         let now = Utc::now();
         let txn = crate::db::begin_write(db).await?;
         let mut changes = Vec::new();
@@ -684,25 +697,12 @@ impl Plan {
             }
         }
         let mut rows = Vec::new();
-        for (at, touched) in self.firms.iter().enumerate() {
-            if !touched.changes() {
-                continue;
+        for (at, touched) in self.firms.iter_mut().enumerate() {
+            if let Some(mut row) = touched.submission.take() {
+                row.submitted_by = sea_orm::ActiveValue::Set(Some(caller.account_id));
+                row.submitted_at = sea_orm::ActiveValue::Set(now);
+                rows.push((at, row));
             }
-            let (Some(Ok(checked)), Some(assessment)) = (&touched.regraded, &touched.assessment)
-            else {
-                continue;
-            };
-            let mut row = assessments::submission(
-                touched.firm.id,
-                checked.canonical_input(),
-                assessments::carbon_of(&checked.assessment, &carbon_tables),
-                &checked.graded,
-                Some(caller.account_id),
-                now,
-            );
-            row.basis = sea_orm::ActiveValue::Set(assessment.basis.clone());
-            row.regrade_reason = sea_orm::ActiveValue::Set(Some(touched.reasons.join("; ")));
-            rows.push((at, row));
         }
         let mut submissions = Vec::with_capacity(rows.len());
         for part in rows.chunks(500) {

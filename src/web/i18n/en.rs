@@ -827,7 +827,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("tier_none", "Not on the ladder"),
     ("tier_off", "Off the ladder"),
-    ("tier_criteria_grade", "grade {grades} now"),
+    ("tier_criteria_grade", "graded {grades} now"),
     ("tier_criteria_years", "A or above for {n} years in a row"),
     ("tier_criteria_certs", "at least {n} valid certifications"),
     ("ladder_tier", "Tier"),
