@@ -58,7 +58,8 @@ const TILES: [(&str, u8, u8); 41] = [
 ];
 
 /// A tile's short name, at most two characters (or three letters) so that it fits its tile at
-/// 13 px: the Chinese name's first two characters (the full name is the tile's tooltip).
+/// 13 px: the Chinese name's first two characters, or the pinyin initials (the full name is the
+/// tile's tooltip).
 fn short(lang: Lang, name: &str) -> String {
     match lang {
         Lang::Zh => {
@@ -68,13 +69,20 @@ fn short(lang: Lang, name: &str) -> String {
             }
             name.chars().take(2).collect()
         }
-        Lang::En => super::views::district_name(lang, name)
-            .chars()
-            .filter(|c| c.is_ascii_alphabetic())
-            .take(3)
-            .collect(),
+        // The pinyin initials (unique among the tiles; the full name is the tooltip).
+        Lang::En => TILES
+            .iter()
+            .position(|(n, _, _)| *n == name)
+            .map_or_else(|| name.to_owned(), |i| INITIALS[i].to_owned()),
     }
 }
+
+/// Each tile's pinyin initials, in the order of [`TILES`].
+const INITIALS: [&str; 41] = [
+    "CK", "KZ", "WX", "LP", "WZ", "YY", "FJ", "WS", "TN", "HC", "DJ", "ZX", "SZ", "DZ", "TL", "BB",
+    "YB", "LJ", "CS", "FL", "FD", "RC", "BS", "SPB", "JB", "NA", "WL", "PS", "QJ", "YC", "GX",
+    "JLP", "YZ", "BN", "NC", "YoY", "JJ", "DDK", "QiJ", "WSh", "XS",
+];
 
 /// The tile colours by the share graded A or above (none: grey).
 fn shade(share: Option<f64>) -> (&'static str, &'static str) {
@@ -186,4 +194,26 @@ pub fn ratios(t: &Texts, title: &str, rows: &[(String, f64)]) -> String {
     ));
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_district_has_one_tile_and_its_short_names_are_unique() {
+        let mut places: Vec<(u8, u8)> = TILES.iter().map(|(_, c, r)| (*c, *r)).collect();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), TILES.len(), "two tiles in one place");
+        for lang in [Lang::Zh, Lang::En] {
+            let mut names: Vec<String> = TILES.iter().map(|(n, _, _)| short(lang, n)).collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), TILES.len(), "{lang:?}: a short name twice");
+        }
+        for (zh, _) in super::super::views::DISTRICTS_EN {
+            assert!(TILES.iter().any(|(n, _, _)| n == zh), "{zh} has no tile");
+        }
+    }
 }

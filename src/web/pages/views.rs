@@ -479,7 +479,7 @@ pub fn veto_note(t: &Texts, trace: &Trace) -> Option<String> {
 
 /// Chongqing's districts and counties (and its new areas) by their names in English; a name
 /// not listed (another province's, a firm's own wording) is shown as it was given.
-const DISTRICTS_EN: &[(&str, &str)] = &[
+pub(crate) const DISTRICTS_EN: &[(&str, &str)] = &[
     ("渝中区", "Yuzhong District"),
     ("大渡口区", "Dadukou District"),
     ("江北区", "Jiangbei District"),
