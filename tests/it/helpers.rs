@@ -563,11 +563,16 @@ pub fn spawn_server_with(
         command.arg("--demo");
     }
     command.envs(env.iter().copied());
+    // Errors and panics (a stack overflow included) reach the test run's own output, so that a
+    // server that dies under a test says why.
+    if std::env::var_os("RUST_LOG").is_none() {
+        command.env("RUST_LOG", "gec=error");
+    }
     let child = command
         .env("GEC_DATA_DIR", dir)
         .env("DATABASE_URL", database_url)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
         .spawn()
         .expect("start gec");
     let mut guard = ServerGuard::new(child);
