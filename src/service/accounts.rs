@@ -32,6 +32,15 @@ impl Caller {
     pub fn actor(&self) -> Actor {
         Actor::account(self.account_id, &self.username)
     }
+
+    /// Refuses (403) a caller of another role.
+    pub fn must_be(&self, role: Role) -> AppResult<()> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
 }
 
 /// A new account, parsed at the boundary.

@@ -69,14 +69,6 @@ fn view(a: &awards::Model, policy: &policies::Model, firm: &firms::Model) -> Awa
     }
 }
 
-fn regulator(caller: &Caller) -> AppResult<()> {
-    if caller.role == Role::Regulator {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// Records an award under policy `policy_id` to a firm that qualifies for it today.
 pub async fn record(
     db: &Db,
@@ -84,7 +76,7 @@ pub async fn record(
     policy_id: i64,
     request: AwardRequest,
 ) -> AppResult<AwardView> {
-    regulator(caller)?;
+    caller.must_be(Role::Regulator)?;
     let policy = policies::Entity::find_by_id(policy_id)
         .one(db)
         .await?
@@ -188,7 +180,7 @@ pub async fn mark_paid(
     id: i64,
     request: PaidRequest,
 ) -> AppResult<AwardView> {
-    regulator(caller)?;
+    caller.must_be(Role::Regulator)?;
     let award = awards::Entity::find_by_id(id)
         .one(db)
         .await?

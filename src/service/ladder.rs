@@ -119,6 +119,16 @@ pub struct LadderFirm {
     pub meets_next: bool,
 }
 
+impl LadderFirm {
+    /// The firm on `tier`: the tier above it, and whether the firm meets its criteria.
+    fn placed(mut self, tier: Option<Tier>) -> LadderFirm {
+        self.tier = tier;
+        self.next = Tier::above(tier);
+        self.meets_next = self.next.is_some_and(|t| t.criteria().met_by(&self));
+        self
+    }
+}
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TierSummary {
     pub tier: Tier,
@@ -146,17 +156,9 @@ pub struct MoveRequest {
     pub note: Option<String>,
 }
 
-fn regulator(caller: &Caller) -> AppResult<()> {
-    if caller.role == Role::Regulator {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// The ladder: each tier with its criteria and counts, the firms on it, and the candidates.
 pub async fn ladder(db: &Db, caller: &Caller) -> AppResult<Ladder> {
-    regulator(caller)?;
+    caller.must_be(Role::Regulator)?;
     let placed: HashMap<FirmId, ladder::Model> = ladder::Entity::find()
         .all(db)
         .await?
@@ -268,7 +270,7 @@ async fn described(
                     })
                     .count() as u32
             });
-            let mut firm = LadderFirm {
+            LadderFirm {
                 uscc: f.uscc.to_string(),
                 name: f.name.clone(),
                 district: f.district.clone(),
@@ -280,11 +282,10 @@ async fn described(
                 score: f.current_score.clone(),
                 years_at_a,
                 certifications: certified.remove(&f.id).unwrap_or_default(),
-                next: Tier::above(tier),
+                next: None,
                 meets_next: false,
-            };
-            firm.meets_next = firm.next.is_some_and(|t| t.criteria().met_by(&firm));
-            firm
+            }
+            .placed(tier)
         })
         .collect())
 }
@@ -296,7 +297,7 @@ pub async fn move_firm(
     uscc: &str,
     request: MoveRequest,
 ) -> AppResult<LadderFirm> {
-    regulator(caller)?;
+    caller.must_be(Role::Regulator)?;
     let firm = firms::find_by_uscc(db, uscc)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -324,12 +325,12 @@ pub async fn move_firm(
             .exec(txn)
             .await?;
         }
-        let mut after = shown.clone();
-        after.tier = tier;
-        after.since = tier.map(|_| today.to_string());
-        after.note = note.clone();
-        after.next = Tier::above(tier);
-        after.meets_next = after.next.is_some_and(|t| t.criteria().met_by(&after));
+        let after = LadderFirm {
+            since: tier.map(|_| today.to_string()),
+            note: note.clone(),
+            ..shown.clone()
+        }
+        .placed(tier);
         let change = Change {
             action: "ladder.move",
             target_type: "firm",

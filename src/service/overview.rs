@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::grading::Grade;
 use crate::grading::decimal::parse_decimal;
 use crate::service::accounts::{Caller, Role};
@@ -101,9 +101,7 @@ pub async fn overview(
     district: Option<&str>,
     division: Option<&str>,
 ) -> AppResult<Overview> {
-    if caller.role != Role::Regulator {
-        return Err(AppError::Forbidden);
-    }
+    caller.must_be(Role::Regulator)?;
     let mut by_division: BTreeMap<String, Sums> = BTreeMap::new();
     let mut by_district: BTreeMap<String, Sums> = BTreeMap::new();
     let mut where_is: HashMap<FirmId, (String, String)> = HashMap::new();

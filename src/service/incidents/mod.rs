@@ -138,9 +138,7 @@ pub async fn run(
     json_rows: bool,
     commit: bool,
 ) -> AppResult<IncidentReport> {
-    if caller.role != Role::Regulator {
-        return Err(AppError::Forbidden);
-    }
+    caller.must_be(Role::Regulator)?;
     let incidents = check_rows(rows, json_rows)?;
     if commit && signing.keys.ring.active.is_none() {
         // Checked before anything is written: the regrades could not be signed.

@@ -113,17 +113,7 @@ async fn show_charts(
     }
     let grades_of = |rows: &[crate::service::overview::GroupRow], name: &dyn Fn(&str) -> String| {
         rows.iter()
-            .map(|r| {
-                (
-                    name(&r.key),
-                    Grade::ALL
-                        .iter()
-                        .zip(r.grades)
-                        .filter(|(_, n)| *n > 0)
-                        .map(|(g, n)| (*g, n))
-                        .collect::<BTreeMap<Grade, u64>>(),
-                )
-            })
+            .map(|r| (name(&r.key), by_grade(r.grades)))
             .collect::<BTreeMap<String, BTreeMap<Grade, u64>>>()
     };
     let by_division = grades_of(&overview.by_division, &division_label);
@@ -134,12 +124,7 @@ async fn show_charts(
         .map(|y| {
             (
                 format!("{}{}", y.period, t.get("year_suffix")),
-                Grade::ALL
-                    .iter()
-                    .zip(y.grades)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(g, n)| (*g, n))
-                    .collect(),
+                by_grade(y.grades),
             )
         })
         .collect();
@@ -487,4 +472,14 @@ fn chart_figures(
         }
         _ => None,
     }
+}
+
+/// Counts per grade (A+ to D) as the distribution chart takes them, the empty ones left out.
+fn by_grade(counts: crate::service::overview::GradeCounts) -> BTreeMap<Grade, u64> {
+    Grade::ALL
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(g, n)| (*g, n))
+        .collect()
 }
