@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -119,32 +119,55 @@ pub async fn recover(
     };
     let actor = Actor::system("recover");
     let table = super::benchmarks::in_force(db, &super::cache::Caches::default()).await?;
+    // Issue entries are restored in batches (a statement per table for each), a firm at most
+    // once in a batch, so that each entry reads what the ones before it wrote; a revocation
+    // ends the batch and is restored alone.
+    let mut batch = Batch::default();
     for (offset, (kind, text)) in typed.iter().enumerate() {
         let index = head.size + offset as u64;
         let value: Value = serde_json::from_str(text).map_err(AppError::internal)?;
         if kind == "issue" {
-            restore_issue(&txn, &table, &actor, index, &value, &mut report).await?;
+            let uscc = value["uscc"].as_str().unwrap_or("").to_owned();
+            if batch.entries.len() >= BATCH || batch.usccs.contains(&uscc) {
+                restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
+            }
+            batch.usccs.insert(uscc);
+            batch.entries.push((index, value));
         } else {
+            restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
             restore_revoke(&txn, &actor, index, &value, &mut report).await?;
         }
     }
+    restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
     txn.commit().await?;
     Ok(report)
 }
 
-async fn restore_issue(
-    txn: &crate::db::WriteTxn,
-    table: &BenchmarkTable,
-    actor: &Actor,
+/// How many issue entries are restored together.
+const BATCH: usize = 512;
+
+/// Issue entries waiting to be restored together, and their firms' USCCs.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<(u64, Value)>,
+    usccs: std::collections::HashSet<String>,
+}
+
+/// An issue entry's code, checked against the entry.
+struct Restoring {
     serial: u64,
-    entry: &Value,
-    report: &mut Recovered,
-) -> AppResult<()> {
+    entry: Value,
+    cose_bytes: Vec<u8>,
+    sha: String,
+    claims: crate::code::Claims,
+}
+
+fn decoded(serial: u64, entry: Value, report: &mut Recovered) -> AppResult<Option<Restoring>> {
     let Some(code) = entry["code"].as_str() else {
         report.notes.push(format!(
             "code {serial}: its entry predates the code bytes; not restored"
         ));
-        return Ok(());
+        return Ok(None);
     };
     let cose_bytes = URL_SAFE_NO_PAD
         .decode(code)
@@ -153,135 +176,239 @@ async fn restore_issue(
     let claims = cose::decode(&cose_bytes)
         .map_err(|e| bad(format!("entry {serial}: the code does not decode: {e}")))?
         .claims;
-    if Some(sha.as_str()) != entry["code_sha256"].as_str() || claims.serial != serial {
+    if Some(sha.as_str()) != entry["code_sha256"].as_str()
+        || claims.serial != serial
+        || Some(claims.sub.as_str()) != entry["uscc"].as_str()
+    {
         return Err(bad(format!(
             "entry {serial}: the code is not the one the entry names"
         )));
     }
-    let trace_hash = entry["trace_hash"].as_str().unwrap_or("");
-    let period = i32::try_from(claims.period).unwrap_or(0);
-    let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
-    let firm = match firms::find_by_uscc(txn, &claims.sub).await? {
-        Some(firm) => firm,
-        None => recreate_firm(txn, actor, &claims, entry, at, report).await?,
-    };
-    let of_period = assessments::Entity::find()
-        .filter(assessments::Column::FirmId.eq(firm.id))
-        .filter(assessments::Column::Period.eq(period))
-        .order_by_desc(assessments::Column::Id)
-        .all(txn)
-        .await?;
-    // The approval graded the submission again as of its day (China time): do the same, and the
-    // assessment whose grading gives the entry's trace is the one that was approved.
-    let approved_on = (at + chrono::Duration::hours(8)).date_naive();
-    let certs = certifications::of_firm(txn, firm.id).await?;
-    let vets = vetoes::of_firm(txn, firm.id).await?;
-    let mut regraded = None;
-    for candidate in &of_period {
-        if candidate.trace_hash == trace_hash {
-            regraded = Some((candidate, None));
-            break;
+    Ok(Some(Restoring {
+        serial,
+        entry,
+        cose_bytes,
+        sha,
+        claims,
+    }))
+}
+
+/// Restores the batch's issue entries, in order: their firms, assessments, certifications,
+/// vetoes and superseded codes read once, their writes made once per table.
+async fn restore_issues(
+    txn: &crate::db::WriteTxn,
+    table: &BenchmarkTable,
+    actor: &Actor,
+    batch: &mut Batch,
+    report: &mut Recovered,
+) -> AppResult<()> {
+    use std::collections::HashMap;
+    let entries = std::mem::take(&mut batch.entries);
+    batch.usccs.clear();
+    let mut restoring = Vec::with_capacity(entries.len());
+    for (serial, entry) in entries {
+        restoring.extend(decoded(serial, entry, report)?);
+    }
+    if restoring.is_empty() {
+        return Ok(());
+    }
+    let mut firms: HashMap<String, firms::Model> =
+        firms::by_usccs(txn, restoring.iter().map(|r| r.claims.sub.clone()))
+            .await?
+            .into_iter()
+            .map(|f| (f.uscc.to_string(), f))
+            .collect();
+    for r in &restoring {
+        if !firms.contains_key(&r.claims.sub) {
+            let at =
+                DateTime::<Utc>::from_timestamp(r.claims.iat as i64, 0).unwrap_or_else(Utc::now);
+            let firm = recreate_firm(txn, actor, &r.claims, &r.entry, at, report).await?;
+            firms.insert(r.claims.sub.clone(), firm);
         }
-        let Ok(stored) = serde_json::from_str::<Value>(&candidate.input) else {
+    }
+    let firm_ids: Vec<crate::store::ids::FirmId> = firms.values().map(|f| f.id).collect();
+    let mut of_firm: HashMap<(crate::store::ids::FirmId, i32), Vec<assessments::Model>> =
+        HashMap::new();
+    for a in crate::store::rows_in::<assessments::Entity, _, _>(
+        txn,
+        assessments::Column::FirmId,
+        firm_ids.iter().copied(),
+    )
+    .await?
+    {
+        of_firm.entry((a.firm_id, a.period)).or_default().push(a);
+    }
+    for list in of_firm.values_mut() {
+        list.sort_by_key(|a| std::cmp::Reverse(a.id));
+    }
+    let mut certs = super::issue::group::by_firm(
+        sorted_by_id(
+            crate::store::rows_in::<certifications::Entity, _, _>(
+                txn,
+                certifications::Column::FirmId,
+                firm_ids.iter().copied(),
+            )
+            .await?,
+            |c| c.id,
+        ),
+        |c| c.firm_id,
+    );
+    let mut vets = super::issue::group::by_firm(
+        sorted_by_id(
+            crate::store::rows_in::<vetoes::Entity, _, _>(
+                txn,
+                vetoes::Column::FirmId,
+                firm_ids.iter().copied(),
+            )
+            .await?,
+            |v| v.id,
+        ),
+        |v| v.firm_id,
+    );
+    let earlier: Vec<i64> = restoring
+        .iter()
+        .filter_map(|r| r.entry["supersedes"].as_i64())
+        .collect();
+    let mut previous: HashMap<i64, codes::Model> =
+        crate::store::rows_in::<codes::Entity, _, _>(txn, codes::Column::Serial, earlier)
+            .await?
+            .into_iter()
+            .map(|c| (c.serial, c))
+            .collect();
+    let mut writes = super::issue::writes::Writes::default();
+    let now = Utc::now();
+    for r in restoring {
+        let Restoring {
+            serial,
+            entry,
+            cose_bytes,
+            sha,
+            claims,
+        } = r;
+        let firm = &firms[&claims.sub];
+        let trace_hash = entry["trace_hash"].as_str().unwrap_or("");
+        let period = i32::try_from(claims.period).unwrap_or(0);
+        let at = DateTime::<Utc>::from_timestamp(claims.iat as i64, 0).unwrap_or_else(Utc::now);
+        let of_period = of_firm.remove(&(firm.id, period)).unwrap_or_default();
+        // The approval graded the submission again as of its day (China time): do the same,
+        // and the assessment whose grading gives the entry's trace is the one approved.
+        let approved_on = (at + chrono::Duration::hours(8)).date_naive();
+        let certs = certs.remove(&firm.id).unwrap_or_default();
+        let vets = vets.remove(&firm.id).unwrap_or_default();
+        let mut regraded = None;
+        for candidate in &of_period {
+            if candidate.trace_hash == trace_hash {
+                regraded = Some((candidate, None));
+                break;
+            }
+            let Ok(stored) = serde_json::from_str::<Value>(&candidate.input) else {
+                continue;
+            };
+            let mut data = stored.as_object().cloned().unwrap_or_default();
+            data.insert("assessed_on".into(), Value::String(approved_on.to_string()));
+            if let Ok(checked) =
+                grading::check(&assemble_input(firm.into(), &data, &certs, &vets), table)
+                && checked.graded.trace_hash == trace_hash
+            {
+                regraded = Some((candidate, Some(checked)));
+                break;
+            }
+        }
+        let Some((assessment, checked)) = regraded.or(of_period.first().map(|a| (a, None))) else {
+            report.notes.push(format!(
+                "code {serial}: firm {} has no {period} assessment in the database; the code is \
+                 in the log but its record is not restored",
+                claims.sub
+            ));
             continue;
         };
-        let mut data = stored.as_object().cloned().unwrap_or_default();
-        data.insert("assessed_on".into(), Value::String(approved_on.to_string()));
-        if let Ok(checked) =
-            grading::check(&assemble_input((&firm).into(), &data, &certs, &vets), table)
-            && checked.graded.trace_hash == trace_hash
-        {
-            regraded = Some((candidate, Some(checked)));
-            break;
+        if assessment.trace_hash == trace_hash || checked.is_some() {
+            let mut model = assessment.clone();
+            if let Some(checked) = &checked {
+                let graded = &checked.graded;
+                model.input = checked.canonical_input();
+                model.trace = String::from_utf8(graded.trace.canonical_bytes())
+                    .map_err(AppError::internal)?;
+                model.trace_hash = graded.trace_hash.clone();
+                model.score = graded.trace.score.clone();
+                model.grade = graded.grade.into();
+                model.benchmarks = graded.trace.benchmarks.clone();
+            }
+            model.status = AssessmentStatus::Approved;
+            model.reviewed_at = Some(at);
+            model.code_serial = Some(serial as i64);
+            writes.assessments.push(model);
+        } else {
+            report.notes.push(format!(
+                "code {serial}: no assessment of firm {} grades to the code's trace; linked to \
+                 assessment {} as it is (review it)",
+                claims.sub, assessment.id
+            ));
         }
-    }
-    let Some((assessment, checked)) = regraded.or(of_period.first().map(|a| (a, None))) else {
-        report.notes.push(format!(
-            "code {serial}: firm {} has no {period} assessment in the database; the code is in \
-             the log but its record is not restored",
-            claims.sub
+        let score = entry["score"].as_str().unwrap_or("").to_owned();
+        writes.codes.push(codes::Model {
+            serial: serial as i64,
+            firm_id: firm.id,
+            assessment_id: assessment.id,
+            cose: cose_bytes,
+            code_sha256: sha,
+            iat: claims.iat as i64,
+            exp: claims.exp as i64,
+            status: CodeStatus::Active,
+            kid: entry["kid"].as_str().unwrap_or("").to_owned(),
+            grade: claims.grade.into(),
+            score: score.clone(),
+            period,
+            superseded_by: None,
+            revoked_reason: None,
+            revoked_at: None,
+            revoke_entry: None,
+            created_at: at,
+            waste_score: None,
+        });
+        if let Some(earlier) = entry["supersedes"].as_i64() {
+            // In this batch (not written yet), or in the database.
+            if let Some(old) = writes.codes.iter_mut().find(|c| c.serial == earlier) {
+                old.status = CodeStatus::Superseded;
+                old.superseded_by = Some(serial as i64);
+            } else if let Some(mut old) = previous.remove(&earlier) {
+                if old.status == CodeStatus::Active {
+                    old.status = CodeStatus::Superseded;
+                }
+                old.superseded_by = Some(serial as i64);
+                writes.superseded.push(old);
+            }
+        }
+        writes.firms.push(firms::Model {
+            current_grade: Some(claims.grade.into()),
+            current_score: Some(score),
+            current_serial: Some(serial as i64),
+            current_period: Some(period),
+            ..firm.clone()
+        });
+        writes.audits.push((
+            actor.clone(),
+            Change {
+                action: "code.restore",
+                target_type: "code",
+                target_id: serial.to_string(),
+                before: None,
+                after: Some(json!({"status": CodeStatus::Active, "from_log": serial})),
+            },
         ));
-        return Ok(());
-    };
-    if assessment.trace_hash == trace_hash || checked.is_some() {
-        let mut model: assessments::ActiveModel = assessment.clone().into();
-        if let Some(checked) = &checked {
-            let graded = &checked.graded;
-            model.input = Set(checked.canonical_input());
-            model.trace =
-                Set(String::from_utf8(graded.trace.canonical_bytes())
-                    .map_err(AppError::internal)?);
-            model.trace_hash = Set(graded.trace_hash.clone());
-            model.score = Set(graded.trace.score.clone());
-            model.grade = Set(graded.grade.into());
-            model.benchmarks = Set(graded.trace.benchmarks.clone());
-        }
-        model.status = Set(AssessmentStatus::Approved);
-        model.reviewed_at = Set(Some(at));
-        model.code_serial = Set(Some(serial as i64));
-        model.update(txn).await?;
-    } else {
-        report.notes.push(format!(
-            "code {serial}: no assessment of firm {} grades to the code's trace; linked to \
-             assessment {} as it is (review it)",
-            claims.sub, assessment.id
-        ));
+        report.codes.push(serial);
     }
-    let previous = entry["supersedes"].as_i64();
-    codes::ActiveModel {
-        serial: Set(serial as i64),
-        firm_id: Set(firm.id),
-        assessment_id: Set(assessment.id),
-        cose: Set(cose_bytes),
-        code_sha256: Set(sha),
-        iat: Set(claims.iat as i64),
-        exp: Set(claims.exp as i64),
-        status: Set(CodeStatus::Active),
-        kid: Set(entry["kid"].as_str().unwrap_or("").to_owned()),
-        grade: Set(claims.grade.into()),
-        score: Set(entry["score"].as_str().unwrap_or("").to_owned()),
-        period: Set(period),
-        superseded_by: Set(None),
-        revoked_reason: Set(None),
-        revoked_at: Set(None),
-        revoke_entry: Set(None),
-        created_at: Set(at),
-        waste_score: Set(None),
+    writes.flush(txn).await?;
+    let changes = writes.audits.drain(..).map(|(_, c)| c).collect::<Vec<_>>();
+    if !changes.is_empty() {
+        audit::record_many(txn, actor, now, changes).await?;
     }
-    .insert(txn)
-    .await?;
-    if let Some(previous) = previous
-        && let Some(old) = codes::Entity::find_by_id(previous).one(txn).await?
-    {
-        let mut model: codes::ActiveModel = old.clone().into();
-        if old.status == CodeStatus::Active {
-            model.status = Set(CodeStatus::Superseded);
-        }
-        model.superseded_by = Set(Some(serial as i64));
-        model.update(txn).await?;
-    }
-    let score = entry["score"].as_str().unwrap_or("");
-    set_current(
-        txn,
-        &firm,
-        Some((claims.grade, score, serial as i64, period)),
-    )
-    .await?;
-    audit::record(
-        txn,
-        actor,
-        Utc::now(),
-        Change {
-            action: "code.restore",
-            target_type: "code",
-            target_id: serial.to_string(),
-            before: None,
-            after: Some(json!({"status": CodeStatus::Active, "from_log": serial})),
-        },
-    )
-    .await?;
-    report.codes.push(serial);
     Ok(())
+}
+
+fn sorted_by_id<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.sort_by_key(|r| id(r));
+    rows
 }
 
 /// A firm registered after the backup: recreated from what its code and log entry prove — its

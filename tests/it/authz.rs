@@ -213,6 +213,12 @@ async fn every_endpoint_answers_each_caller_as_its_role_allows() {
         ),
         (
             "POST",
+            "/api/v1/approvals",
+            Json(json!({"ids": [999_999]})),
+            [401, 403, 403, 403, 200],
+        ),
+        (
+            "POST",
             "/api/v1/import",
             Csv("uscc\n"),
             [401, 403, 403, 403, 422],

@@ -383,6 +383,20 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Imports firm `n` with a 2025 submission, the abnormal-data settings as they are; its id.
+    pub async fn import_submissions_as_they_are(&self, regulator: &str, n: u32) -> i64 {
+        let request = Request::post("/api/v1/import")
+            .header(header::AUTHORIZATION, format!("Bearer {regulator}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv_of([row(n)])))
+            .unwrap();
+        let response = self.send(request).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["assessment_ids"][0].as_i64().unwrap()
+    }
+}
+
 /// A signed-in page session: the cookie header to send and the session's CSRF token.
 pub struct PageSession {
     pub cookie: String,

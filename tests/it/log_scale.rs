@@ -836,3 +836,110 @@ fn witnesses_at_fault(data: &Path, url: &str) {
     assert_eq!(health(&base)["status"], "ok");
     drop(silent);
 }
+
+/// Recovery restores what the missing entries record in order, however they fall into its
+/// batches: a code superseded by a later missing one of the same firm, a code from before the
+/// backup superseded by a missing one, and a revocation of a code from before the backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_restores_supersessions_and_revocations_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let data = dir.path().to_owned();
+    tokio::task::spawn_blocking(move || chains(&data, &url))
+        .await
+        .unwrap();
+}
+
+fn chains(data: &Path, url: &str) {
+    seed_with_cli(data, url, 7200..7204);
+    first_start(data, url);
+    let (mut server, base) = spawn_server_with(data, url, false, &[]);
+    let token = login(&base);
+    let ids = submitted(&base, &token);
+    for id in &ids[..3] {
+        assert_eq!(approve(&base, &token, *id).0, 201);
+    }
+    let saved = backup(data, url);
+    // Missing from the backup: 3 (firm 7203), then 7200 and 7203 filed again — 4 supersedes
+    // 0, 5 supersedes 3 — and 6 revokes 1.
+    assert_eq!(approve(&base, &token, ids[3]).1["serial"], 3);
+    let again = data.join("again.csv");
+    std::fs::write(&again, csv_of([row(7200), row(7203)])).unwrap();
+    gec_in(data, url, &["import", again.to_str().unwrap()], "");
+    let refiled = submitted(&base, &token);
+    assert_eq!(refiled.len(), 2);
+    let (_, fourth) = approve(&base, &token, refiled[0]);
+    assert_eq!(
+        (fourth["serial"].as_u64(), fourth["supersedes"].as_u64()),
+        (Some(4), Some(0))
+    );
+    let (_, fifth) = approve(&base, &token, refiled[1]);
+    assert_eq!(
+        (fifth["serial"].as_u64(), fifth["supersedes"].as_u64()),
+        (Some(5), Some(3))
+    );
+    let (status, body) = send(
+        "POST",
+        &format!("{base}/api/v1/codes/1/revoke"),
+        &token,
+        json!({"reason": "test"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let before: Vec<Value> = (0..6).map(|s| code_facts(&base, s)).collect();
+    let mirror = data.join("mirror");
+    let dir_arg = mirror.to_str().unwrap();
+    gec_in(
+        data,
+        url,
+        &["log", "mirror", "--server", &base, "--dir", dir_arg],
+        "",
+    );
+    server.kill();
+
+    restore(data, url, &saved);
+    let report: Value = serde_json::from_str(&gec_in(
+        data,
+        url,
+        &["log", "recover", "--from", dir_arg],
+        "",
+    ))
+    .unwrap();
+    assert_eq!(
+        (report["from"].as_u64(), report["to"].as_u64()),
+        (Some(3), Some(7))
+    );
+    assert_eq!(report["codes"], json!([3, 4, 5]), "{report}");
+    assert_eq!(report["revoked"], json!([1]), "{report}");
+    let (_server, base) = spawn_server_with(data, url, false, &[]);
+    let after: Vec<Value> = (0..6).map(|s| code_facts(&base, s)).collect();
+    assert_eq!(after, before);
+    assert_eq!(
+        after
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "superseded",
+            "revoked",
+            "active",
+            "superseded",
+            "active",
+            "active"
+        ]
+    );
+    let token = login(&base);
+    assert_eq!(
+        submitted(&base, &token),
+        Vec::<i64>::new(),
+        "nothing is left to approve twice"
+    );
+}
+
+/// A code's public facts: status, what superseded it, grade, firm.
+fn code_facts(base: &str, serial: u64) -> Value {
+    let (status, text) = get_text(&format!("{base}/api/v1/codes/{serial}"));
+    assert_eq!(status, 200, "{text}");
+    let code: Value = serde_json::from_str(&text).unwrap();
+    json!({"status": code["status"], "superseded_by": code["superseded_by"],
+           "grade": code["grade"], "uscc": code["uscc"]})
+}

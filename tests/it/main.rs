@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod bank;
 mod browser;
+mod bulk_approval;
 mod carbon;
 mod cli_checks;
 mod codes;

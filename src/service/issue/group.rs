@@ -45,7 +45,12 @@ pub(super) async fn issue_all(
     let txn = crate::db::begin_write(&db.for_writer()).await?;
     let head = tlog::lock_head(&txn).await?;
     keys.guard.check(head, &keys.ring)?;
+    let tolerance =
+        crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(&txn)
+            .await?
+            .tolerance();
     let signer = Signer {
+        tolerance,
         keys,
         signing_key,
         key_record,
@@ -114,6 +119,8 @@ pub(super) struct Signer<'a> {
     table: &'a grading::BenchmarkTable,
     /// The carbon tables in force on the approval date (methodology §10).
     carbon: &'a grading::carbon::CarbonTables,
+    /// The regulator's tolerance for declared figures beside attested ones (claim 8).
+    tolerance: crate::grading::decimal::Fixed,
     now: chrono::DateTime<Utc>,
 }
 
@@ -127,6 +134,8 @@ pub(super) struct Found {
     previous: Option<codes::Model>,
     /// The banks told of the firm's codes.
     followers: BTreeSet<crate::store::ids::AccountId>,
+    /// What data sources attested for the assessment's year (claim 8).
+    attested: Vec<crate::service::readings::Attested>,
 }
 
 impl Found {
@@ -134,6 +143,12 @@ impl Found {
     async fn read(txn: &crate::db::WriteTxn, caller: &Caller, id: i64) -> AppResult<Found> {
         let (assessment, firm) = visible(txn, caller, id).await?;
         Ok(Found {
+            attested: crate::service::readings::attested(
+                txn,
+                firm.uscc.as_str(),
+                assessment.period,
+            )
+            .await?,
             certs: certifications::of_firm(txn, firm.id).await?,
             vetoes: vetoes::of_firm(txn, firm.id).await?,
             previous: codes::active_of(txn, firm.id).await?,
@@ -199,6 +214,11 @@ impl Known {
             .map(|c| (c.firm_id, c))
             .collect();
         let mut followers = crate::service::webhooks::banks_following(txn, &firm_ids).await?;
+        let wanted: Vec<(String, i32)> = assessments
+            .iter()
+            .filter_map(|a| Some((firms.get(&a.firm_id)?.uscc.to_string(), a.period)))
+            .collect();
+        let mut attested = crate::service::readings::attested_many(txn, &wanted).await?;
         let mut found = HashMap::new();
         let mut firms_seen = HashSet::new();
         for assessment in assessments {
@@ -208,6 +228,9 @@ impl Known {
                 continue;
             };
             firms_seen.insert(firm_id);
+            let attested = attested
+                .remove(&(firm.uscc.to_string(), assessment.period))
+                .unwrap_or_default();
             found.insert(
                 assessment.id,
                 Found {
@@ -216,6 +239,7 @@ impl Known {
                     vetoes: vets.remove(&firm_id).unwrap_or_default(),
                     previous: active.remove(&firm_id),
                     followers: followers.remove(&firm_id).unwrap_or_default(),
+                    attested,
                     assessment,
                 },
             );
@@ -240,7 +264,7 @@ impl Known {
 }
 
 /// Rows grouped by their firm, in their order.
-pub(super) fn by_firm<T>(
+pub(crate) fn by_firm<T>(
     rows: Vec<T>,
     firm_of: impl Fn(&T) -> crate::store::ids::FirmId,
 ) -> HashMap<crate::store::ids::FirmId, Vec<T>> {
@@ -277,6 +301,7 @@ pub(super) async fn issue_one(
         vetoes: vets,
         previous,
         followers,
+        attested,
     } = found;
     if assessment.status != AssessmentStatus::Submitted {
         return Err(AppError::Conflict(
@@ -311,18 +336,8 @@ pub(super) async fn issue_one(
         .with_carbon_level(carbon_level.and_then(|l| u8::try_from(l).ok()));
     // The share of the energy whose figures data sources attested (claim 8; 数据直连), left
     // out when no source delivered anything for the firm's year.
-    let attested =
-        crate::service::readings::attested(txn, firm.uscc.as_str(), i32::from(graded.trace.period))
-            .await?;
-    let tolerance = if attested.is_empty() {
-        crate::grading::decimal::Fixed::integer(0)
-    } else {
-        crate::service::settings::get::<crate::service::settings::ReadingSettings, _>(txn)
-            .await?
-            .tolerance()
-    };
     claims.attested_share =
-        crate::service::readings::attested_share(&graded.trace, &attested, tolerance);
+        crate::service::readings::attested_share(&graded.trace, &attested, signer.tolerance);
     let exp = claims.exp;
     let cose_bytes = cose::sign(&claims, signer.signing_key);
     let code_sha256 = hex::encode(Sha256::digest(&cose_bytes));

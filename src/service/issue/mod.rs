@@ -6,10 +6,12 @@
 //! Approvals wait in this database's queue (`queue`) and are issued in groups (`group`), whose
 //! writes go out a statement per table (`writes`).
 
-mod group;
+mod bulk;
+pub(crate) mod group;
 mod queue;
-mod writes;
+pub(crate) mod writes;
 
+pub use self::bulk::{BulkApproval, BulkIssued, BulkRefusal, MAX_IDS, approve_many};
 use self::queue::Approval;
 use self::queue::Issuing;
 use self::queue::Queue;
@@ -139,7 +141,7 @@ pub async fn approve(
         db.spawn_on_writer(async move {
             let _unless_it_panics = Issuing(queue.clone());
             loop {
-                let group = std::mem::take(&mut *lock(&queue.waiting));
+                let group = queue::take_group(&queue);
                 if group.is_empty() {
                     queue.issuing.store(false, Ordering::SeqCst);
                     // An approval that came after the take and saw this task running: take it

@@ -38,6 +38,21 @@ pub(super) struct Queue {
     pub(super) issuing: AtomicBool,
 }
 
+/// The most approvals one group issues: its writes go out a statement per table, and a
+/// statement's values stay within both databases' bounds (SQLite's 32,766; an assessment row
+/// has two dozen columns), and a bulk approval's thousands waiting are issued in several groups.
+pub(super) const MAX_GROUP: usize = 512;
+
+/// The approvals waiting, oldest first, at most [`MAX_GROUP`] of them.
+pub(super) fn take_group(queue: &Queue) -> Vec<Approval> {
+    let mut waiting = lock(&queue.waiting);
+    if waiting.len() <= MAX_GROUP {
+        return std::mem::take(&mut *waiting);
+    }
+    let rest = waiting.split_off(MAX_GROUP);
+    std::mem::replace(&mut *waiting, rest)
+}
+
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -13,17 +13,17 @@ use crate::store::firms;
 /// updates are written as inserts that update the columns an approval changes when the row
 /// exists (as it always does here), which both databases take in one statement.
 #[derive(Default)]
-pub(super) struct Writes {
-    pub(super) codes: Vec<codes::Model>,
-    pub(super) superseded: Vec<codes::Model>,
-    pub(super) firms: Vec<firms::Model>,
-    pub(super) assessments: Vec<assessments::Model>,
+pub(crate) struct Writes {
+    pub(crate) codes: Vec<codes::Model>,
+    pub(crate) superseded: Vec<codes::Model>,
+    pub(crate) firms: Vec<firms::Model>,
+    pub(crate) assessments: Vec<assessments::Model>,
     /// Written last, with the log: the audit trail's own order.
-    pub(super) audits: Vec<(Actor, Change<'static>)>,
+    pub(crate) audits: Vec<(Actor, Change<'static>)>,
 }
 
 impl Writes {
-    pub(super) async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
+    pub(crate) async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
         use assessments::Column as A;
         use codes::Column as C;
         use firms::Column as F;

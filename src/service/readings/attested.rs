@@ -42,6 +42,49 @@ pub async fn attested<C: ConnectionTrait>(
     Ok(summarise(&rows, &names))
 }
 
+/// What sources attested for many firm-years at once (a group of approvals): one statement
+/// for the readings of every firm named, keyed by (USCC, year); a firm-year without readings
+/// has no entry.
+pub async fn attested_many<C: ConnectionTrait>(
+    db: &C,
+    wanted: &[(String, i32)],
+) -> AppResult<std::collections::HashMap<(String, i32), Vec<Attested>>> {
+    let mut out = std::collections::HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let usccs: Vec<&str> = wanted
+        .iter()
+        .map(|(u, _)| u.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let years: std::collections::BTreeSet<i32> = wanted.iter().map(|(_, y)| *y).collect();
+    let rows = readings::Entity::find()
+        .filter(readings::Column::Uscc.is_in(crate::db::in_list(&usccs)))
+        .filter(readings::Column::Year.is_in(years))
+        .order_by_asc(readings::Column::Id)
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
+    let wanted: HashSet<(&str, i32)> = wanted.iter().map(|(u, y)| (u.as_str(), *y)).collect();
+    let mut by: BTreeMap<(&str, i32), Vec<readings::Model>> = BTreeMap::new();
+    for r in &rows {
+        if wanted.contains(&(r.uscc.as_str(), r.year)) {
+            by.entry((r.uscc.as_str(), r.year))
+                .or_default()
+                .push(r.clone());
+        }
+    }
+    for ((uscc, year), rows) in by {
+        out.insert((uscc.to_owned(), year), summarise(&rows, &names));
+    }
+    Ok(out)
+}
+
 /// A firm-year's readings summed field by field and source by source, in the form's order.
 pub fn summarise(
     rows: &[readings::Model],
@@ -176,32 +219,20 @@ pub async fn flagged_many<C: ConnectionTrait>(
     db: &C,
     list: &[(i64, String, i32, serde_json::Value)],
 ) -> AppResult<std::collections::HashMap<i64, Vec<String>>> {
-    let usccs: Vec<String> = list.iter().map(|(_, u, _, _)| u.clone()).collect();
-    let years: HashSet<i32> = list.iter().map(|(_, _, y, _)| *y).collect();
-    let mut rows: Vec<readings::Model> = Vec::new();
-    for chunk in usccs.chunks(500) {
-        rows.extend(
-            readings::Entity::find()
-                .filter(readings::Column::Uscc.is_in(chunk.iter().cloned()))
-                .filter(readings::Column::Year.is_in(years.iter().copied()))
-                .order_by_asc(readings::Column::Id)
-                .all(db)
-                .await?,
-        );
+    let mut attested = std::collections::HashMap::new();
+    let wanted: Vec<(String, i32)> = list.iter().map(|(_, u, y, _)| (u.clone(), *y)).collect();
+    for chunk in wanted.chunks(512) {
+        attested.extend(attested_many(db, chunk).await?);
     }
-    let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
     let tolerance = settings::get::<ReadingSettings, _>(db).await?.tolerance();
     Ok(list
         .iter()
         .map(|(id, uscc, year, input)| {
-            let of_year: Vec<readings::Model> = rows
-                .iter()
-                .filter(|r| r.uscc == *uscc && r.year == *year)
-                .cloned()
-                .collect();
-            let fields = summarise(&of_year, &names)
+            let fields = attested
+                .get(&(uscc.clone(), *year))
                 .into_iter()
-                .map(|a| compare(a, input, tolerance))
+                .flatten()
+                .map(|a| compare(a.clone(), input, tolerance))
                 .filter(|d| d.flagged)
                 .map(|d| d.field)
                 .collect();

@@ -27,8 +27,8 @@ pub mod runs;
 use crate::store::audit::{self, Change};
 use crate::store::readings::{self, batches};
 pub use attested::{
-    Attested, BasisKind, Discrepancy, FigureBasis, attested, attested_share, basis_of,
-    check_declared, discrepancies, flagged_many, summarise,
+    Attested, BasisKind, Discrepancy, FigureBasis, attested, attested_many, attested_share,
+    basis_of, check_declared, discrepancies, flagged_many, summarise,
 };
 use rows::{Key, check_row, csv_rows, row_error};
 

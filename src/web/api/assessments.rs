@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assessment_report))
         .routes(routes!(reject_assessment))
         .routes(routes!(approve_assessment))
+        .routes(routes!(approve_many))
         .routes(routes!(recompute_assessment))
         .routes(routes!(carbon_overview))
 }
@@ -204,6 +205,43 @@ async fn approve_assessment(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(issued)))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkApproveRequest {
+    /// The submissions to approve: 1 to 10,000 assessment ids, none twice.
+    pub ids: Vec<i64>,
+}
+
+/// Approves many submissions at once (批量审核通过), each through the group commit as one
+/// approval would be: a code each, one log append per group. A submission that needs more than
+/// the approval — abnormal data (the record of a check) or figures apart from the attested ones
+/// (the regulator's note) — or that is not found or not under review is refused for itself,
+/// with the problem document approving it alone would have answered; the others are approved.
+/// Who may call it: regulator.
+#[utoipa::path(post, path = "/api/v1/approvals", tag = "assessments",
+    security(("bearer" = [])), request_body = BulkApproveRequest,
+    responses((status = 200, body = issue::BulkApproval),
+        (status = 422, body = Problem, description = "`ids`: none, more than 10,000, or one twice"),
+        (status = 503, body = Problem, description = "`log_behind`: the database is behind the log's signed checkpoint (a restored backup); see `gec log recover`")))]
+async fn approve_many(
+    State(state): State<AppState>,
+    auth: Auth<Regulator>,
+    ApiJson(request): ApiJson<BulkApproveRequest>,
+) -> AppResult<Json<issue::BulkApproval>> {
+    let keys = state.keys.current();
+    Ok(Json(
+        issue::approve_many(
+            &state.db,
+            &state.caches,
+            &keys,
+            &auth,
+            &request.ids,
+            &state.config.public_url,
+        )
+        .await?,
+    ))
 }
 
 /// Recomputes an assessment from its stored input and recorded versions. Who may call it:
