@@ -213,6 +213,12 @@ fn open_transactions<D: sea_orm::sqlx::Database>(conn: &D::Connection) -> usize 
     <D::TransactionManager>::get_transaction_depth(conn)
 }
 
+/// The page size of a new SQLite database (an existing one keeps its own). An assessment row
+/// holds its input, trace and carbon trace (about 2 KB): on 4 KiB pages one row fitted a page,
+/// half of it empty, and an import wrote twice the bytes it kept (10⁵ firms: 500 MB, 12.4 s;
+/// on 16 KiB pages 361 MB, 9.2 s).
+const PAGE_SIZE: u32 = 16384;
+
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let sqlite_file = sqlite_path(url);
     if let Some(path) = &sqlite_file {
@@ -225,7 +231,8 @@ pub async fn connect(url: &str) -> Result<Db, DbErr> {
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
         .min_connections(1)
         .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
+            opts.page_size(PAGE_SIZE)
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)

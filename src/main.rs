@@ -1,5 +1,8 @@
 //! The `gec` binary: a shim over the library so that tests build exactly what runs.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     fixed_mmap_threshold();
     gec::cli::main()

@@ -326,12 +326,27 @@ pub async fn run_recover(
     }
     let started = std::time::Instant::now();
     let size = signed.size;
-    let entries =
-        tokio::task::spawn_blocking(move || fetch_entries(&source, have, size, size)).await??;
-    let fetched = started.elapsed();
-    let report = crate::service::recover::recover(db, &ring, kept.as_ref(), &note, &entries)
+    let source = std::sync::Arc::new(source);
+    let fetching = std::sync::Arc::new(std::sync::Mutex::new(std::time::Duration::ZERO));
+    let fetch = |from: u64, to: u64| {
+        let (source, fetching) = (source.clone(), fetching.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let began = std::time::Instant::now();
+                let entries = fetch_entries(&source, from, to, size);
+                if let Ok(mut total) = fetching.lock() {
+                    *total += began.elapsed();
+                }
+                entries.map_err(|e| crate::error::AppError::BadRequest(format!("{e:#}")))
+            })
+            .await
+            .map_err(crate::error::AppError::internal)?
+        }
+    };
+    let report = crate::service::recover::recover(db, &ring, kept.as_ref(), &note, fetch)
         .await
         .map_err(|e| anyhow!("{e}"))?;
+    let fetched = fetching.lock().map(|t| *t).unwrap_or_default();
     if kept.as_ref().is_none_or(|k| k.size < size) {
         crate::service::log_guard::write_anchor(
             &crate::service::log_guard::anchor_path(data_dir),

@@ -47,16 +47,26 @@ fn bad(message: impl Into<String>) -> AppError {
     AppError::BadRequest(message.into())
 }
 
-/// Appends `entries` (the bytes of entries `size…checkpoint size−1` of the copy) after the
-/// database's log, if they rebuild the signed checkpoint `note` and agree with `kept` (the
-/// checkpoint kept in the data directory), and restores their records.
-pub async fn recover(
+/// How many entries are fetched, appended and restored at a time (a multiple of a tile's 256
+/// entries): what recovery holds in memory, whatever the number missing.
+pub const CHUNK: u64 = 8192;
+
+/// Appends entries `size…checkpoint size−1` of a copy of the log after the database's log, if
+/// they rebuild the signed checkpoint `note` and agree with `kept` (the checkpoint kept in the
+/// data directory), and restores their records. `fetch(from, to)` gives the bytes of entries
+/// `from…to−1` of the copy; they are asked [`CHUNK`] at a time, each chunk appended and
+/// restored before the next is asked, all in one transaction.
+pub async fn recover<F, Fut>(
     db: &Db,
     ring: &KeyRing,
     kept: Option<&Checkpoint>,
     note: &str,
-    entries: &[Vec<u8>],
-) -> AppResult<Recovered> {
+    mut fetch: F,
+) -> AppResult<Recovered>
+where
+    F: FnMut(u64, u64) -> Fut,
+    Fut: std::future::Future<Output = AppResult<Vec<Vec<u8>>>>,
+{
     let signed = Checkpoint::verify(note, &ring.log_origin, &ring.log_key.verifying_key())
         .map_err(|e| bad(format!("the copy's checkpoint: {e}")))?;
     // A database the service never served has no log head yet.
@@ -77,27 +87,43 @@ pub async fn recover(
             signed.size, kept.size
         )));
     }
-    if entries.len() as u64 != signed.size - head.size {
-        return Err(bad(format!(
-            "{} entries given for the {} missing",
-            entries.len(),
-            signed.size - head.size
-        )));
-    }
-    let mut typed = Vec::with_capacity(entries.len());
-    for (offset, bytes) in entries.iter().enumerate() {
-        let index = head.size + offset as u64;
-        let text = String::from_utf8(bytes.clone())
-            .map_err(|_| bad(format!("entry {index} is not UTF-8")))?;
-        let value: Value =
-            serde_json::from_str(&text).map_err(|_| bad(format!("entry {index} is not JSON")))?;
-        let kind = value["type"].as_str().unwrap_or("").to_owned();
-        if !matches!(kind.as_str(), "issue" | "revoke") || value["serial"].as_u64() != Some(index) {
-            return Err(bad(format!("entry {index} is not an entry of this log")));
+    let mut report = Recovered {
+        from: head.size,
+        to: signed.size,
+        ..Recovered::default()
+    };
+    let actor = Actor::system("recover");
+    let table = super::benchmarks::in_force(db, &super::cache::Caches::default()).await?;
+    let mut new_head = head;
+    while new_head.size < signed.size {
+        let (from, to) = (new_head.size, (new_head.size + CHUNK).min(signed.size));
+        let entries = fetch(from, to).await?;
+        if entries.len() as u64 != to - from {
+            return Err(bad(format!(
+                "{} entries given for the {} asked ({from}…{})",
+                entries.len(),
+                to - from,
+                to - 1
+            )));
         }
-        typed.push((kind, text));
+        let mut typed = Vec::with_capacity(entries.len());
+        for (offset, bytes) in entries.into_iter().enumerate() {
+            let index = from + offset as u64;
+            let text =
+                String::from_utf8(bytes).map_err(|_| bad(format!("entry {index} is not UTF-8")))?;
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|_| bad(format!("entry {index} is not JSON")))?;
+            let kind = value["type"].as_str().unwrap_or("").to_owned();
+            if !matches!(kind.as_str(), "issue" | "revoke")
+                || value["serial"].as_u64() != Some(index)
+            {
+                return Err(bad(format!("entry {index} is not an entry of this log")));
+            }
+            typed.push((kind, text));
+        }
+        new_head = tlog::append_many(&txn, new_head, &typed).await?;
+        restore_chunk(&txn, &table, &actor, from, typed, &mut report).await?;
     }
-    let new_head = tlog::append_many(&txn, head, &typed).await?;
     if new_head.root != signed.root {
         return Err(bad(
             "the copy's entries do not rebuild the signed checkpoint's root: not this log's",
@@ -112,35 +138,38 @@ pub async fn recover(
         ));
     }
     tlog::store_checkpoint(&txn, new_head, &signed.sign(&ring.log_key)).await?;
-    let mut report = Recovered {
-        from: head.size,
-        to: new_head.size,
-        ..Recovered::default()
-    };
-    let actor = Actor::system("recover");
-    let table = super::benchmarks::in_force(db, &super::cache::Caches::default()).await?;
-    // Issue entries are restored in batches (a statement per table for each), a firm at most
-    // once in a batch, so that each entry reads what the ones before it wrote; a revocation
-    // ends the batch and is restored alone.
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Restores what a chunk's entries record, in order. Issue entries are restored in batches (a
+/// statement per table for each), a firm at most once in a batch, so that each entry reads
+/// what the ones before it wrote; a revocation ends the batch and is restored alone.
+async fn restore_chunk(
+    txn: &crate::db::WriteTxn,
+    table: &BenchmarkTable,
+    actor: &Actor,
+    from: u64,
+    typed: Vec<(String, String)>,
+    report: &mut Recovered,
+) -> AppResult<()> {
     let mut batch = Batch::default();
-    for (offset, (kind, text)) in typed.iter().enumerate() {
-        let index = head.size + offset as u64;
-        let value: Value = serde_json::from_str(text).map_err(AppError::internal)?;
+    for (offset, (kind, text)) in typed.into_iter().enumerate() {
+        let index = from + offset as u64;
+        let value: Value = serde_json::from_str(&text).map_err(AppError::internal)?;
         if kind == "issue" {
             let uscc = value["uscc"].as_str().unwrap_or("").to_owned();
             if batch.entries.len() >= BATCH || batch.usccs.contains(&uscc) {
-                restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
+                restore_issues(txn, table, actor, &mut batch, report).await?;
             }
             batch.usccs.insert(uscc);
             batch.entries.push((index, value));
         } else {
-            restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
-            restore_revoke(&txn, &actor, index, &value, &mut report).await?;
+            restore_issues(txn, table, actor, &mut batch, report).await?;
+            restore_revoke(txn, actor, index, &value, report).await?;
         }
     }
-    restore_issues(&txn, &table, &actor, &mut batch, &mut report).await?;
-    txn.commit().await?;
-    Ok(report)
+    restore_issues(txn, table, actor, &mut batch, report).await
 }
 
 /// How many issue entries are restored together.
