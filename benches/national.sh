@@ -228,7 +228,7 @@ fi
 CODE="$(cat "$WORK/large.verify1")"
 PREVIEW_USCC="$(sed -n 2p "$WORK/parts/0000.csv" | cut -d, -f1)"
 PREVIEW="$(python3 -c "import json; print(json.dumps({'uscc':'$PREVIEW_USCC','period':2025,'value_added_10k_cny':'1000','energy':[{'carrier':'electricity_kwh','quantity':'100000'}],'waste':{'generated_t':'0','stock_utilized_t':'0','utilized_t':'0'}}))")"
-MIXED_FIRST="$(curl -fs "$LARGE_BASE/api/v1/assessments?status=submitted&limit=1" -H "Authorization: Bearer $TOKEN" | python3 -c 'import sys,json; print(min(a["id"] for a in json.load(sys.stdin)["items"]))')"
+MIXED_FIRST=$(( FIRST + N ))   # the new firms' submissions follow the N imported first
 MIXED_COUNT=$(( $(wc -l <"$WORK/mixed.csv") - 1 ))
 mixed="$(FIRST_ID=$MIXED_FIRST COUNT=$MIXED_COUNT THREADS=2 TOKEN=$TOKEN CODE=$CODE PREVIEW=$PREVIEW wrk -t2 -c64 -d"${MIXED_DURATION:-60}s" --latency -s benches/wrk/mixed.lua "$LARGE_BASE")"
 say "8. mixed load, 64 clients, ${MIXED_DURATION:-60} s, $SIZE codes" "$(echo "$mixed" | rate)"

@@ -121,7 +121,7 @@ pub async fn serve(
     use hyper_util::server::conn::auto;
     use tower::Service;
 
-    let app = router(state);
+    let app = router(state.clone());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -137,14 +137,22 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let app = app.clone();
+        let (app, state) = (app.clone(), state.clone());
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
+                // A kept scan page goes out at once (most scans); the rest take the whole way.
+                let kept = web::pages::kept_scan_response(&state, &request);
                 // Who is on the other end (the login throttle counts per client address).
                 request
                     .extensions_mut()
                     .insert(axum::extract::ConnectInfo(peer));
-                app.clone().call(request)
+                let mut app = app.clone();
+                async move {
+                    match kept {
+                        Some(response) => Ok(response),
+                        None => app.call(request).await,
+                    }
+                }
             },
         );
         let mut builder = auto::Builder::new(TokioExecutor::new());

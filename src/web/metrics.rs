@@ -130,10 +130,15 @@ pub async fn track(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().as_str().to_owned();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route)
-        .record(start.elapsed().as_secs_f64());
+    count(&route, &method, response.status().as_u16(), start);
     response
+}
+
+/// Counts one answer of `route` and the time since `start`.
+pub fn count(route: &str, method: &str, status: u16, start: Instant) {
+    metrics::counter!("http_requests_total", "route" => route.to_owned(),
+        "method" => method.to_owned(), "status" => status.to_string())
+    .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route.to_owned())
+        .record(start.elapsed().as_secs_f64());
 }

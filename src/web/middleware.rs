@@ -25,7 +25,7 @@ use crate::error::{PROBLEM_JSON, problem_response};
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+pub(crate) const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Wraps the routes, outermost first:
@@ -91,6 +91,29 @@ pub fn wrap(routes: Router<AppState>, https: bool) -> Router<AppState> {
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT)),
         )
+}
+
+/// The security headers the stack sets on every response (layer 6), for a response answered
+/// before it (the kept scan pages: `pages::kept_scan_response`).
+pub(crate) fn security_headers(headers: &mut axum::http::HeaderMap, https: bool) {
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
 }
 
 /// A response to a signed-in request (a session cookie or a bearer token), or one that sets a

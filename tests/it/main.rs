@@ -28,6 +28,7 @@ mod import;
 mod incidents;
 mod interop;
 mod issuance;
+mod kept_pages;
 mod keys;
 mod ladder;
 mod log_scale;

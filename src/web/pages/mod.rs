@@ -13,6 +13,7 @@ mod overview_charts;
 mod provider;
 mod regulator;
 mod scan;
+pub(crate) use scan::kept_scan_response;
 mod session;
 mod source;
 pub(crate) mod views;
