@@ -140,8 +140,8 @@ pub async fn serve(
         let (app, state) = (app.clone(), state.clone());
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
-                // A kept scan page goes out at once (most scans); the rest take the whole way.
-                let kept = web::pages::kept_scan_response(&state, &request);
+                // A kept scan page or tile goes out at once; the rest take the whole way.
+                let kept = web::fast::answer(&state, &request);
                 // Who is on the other end (the login throttle counts per client address).
                 request
                     .extensions_mut()

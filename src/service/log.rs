@@ -64,7 +64,7 @@ pub struct TileCache {
 const TILE_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 impl TileCache {
-    fn get(&self, tile: &Tile) -> Option<Bytes> {
+    pub fn get(&self, tile: &Tile) -> Option<Bytes> {
         self.tiles.read().ok()?.0.get(tile).cloned()
     }
 

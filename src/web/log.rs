@@ -46,19 +46,30 @@ pub(crate) async fn show_tile(
 ) -> AppResult<Response> {
     let tile = Tile::parse(&path).ok_or(AppError::NotFound)?;
     let bytes = log::tile(&state.db, &state.caches.tiles, &tile).await?;
+    Ok(tile_response(&tile, bytes))
+}
+
+/// A tile kept in memory, for a request that asks no encoding (see `web::fast`).
+pub(crate) fn kept_tile_response(state: &AppState, path: &str) -> Option<Response> {
+    let tile = Tile::parse(path)?;
+    let bytes = state.caches.tiles.get(&tile)?;
+    Some(tile_response(&tile, bytes))
+}
+
+fn tile_response(tile: &Tile, bytes: axum::body::Bytes) -> Response {
     let cache = if tile.width == tiles::WIDTH {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=10"
     };
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
             (header::CACHE_CONTROL, cache),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The signed status list (token.md §8): every code's status, 2 bits per serial, in one

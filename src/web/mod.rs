@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod extract;
+pub mod fast;
 pub mod i18n;
 pub mod images;
 pub mod log;

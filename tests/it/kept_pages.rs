@@ -1,5 +1,5 @@
-//! The kept scan page answered before the middleware stack (issue 31): the same page and the
-//! same headers as the whole way, never for a visitor signed in or choosing a language, and
+//! Kept scan pages and tiles answered before the middleware stack (issue 31): the same bytes
+//! and the same headers as the whole way, never for a visitor signed in or choosing a language, and
 //! gone as soon as the code changes.
 
 use std::time::Duration;
@@ -38,7 +38,7 @@ fn fetch(url: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Ve
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kept_scan_page_is_the_page_the_whole_way_gives() {
+async fn kept_scan_pages_and_tiles_are_what_the_whole_way_gives() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     let data = dir.path().to_owned();
@@ -79,6 +79,26 @@ async fn a_kept_scan_page_is_the_page_the_whole_way_gives() {
             headers
                 .iter()
                 .any(|(n, v)| n == "content-security-policy" && v.contains("default-src 'self'"))
+        );
+        // A tile kept once served: the same bytes and headers from memory.
+        let checkpoint = agent()
+            .get(&format!("{base}/log/checkpoint"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
+        let tile = format!("{base}/log/tile/0/000.p/{size}");
+        let served = fetch(&tile, &[]);
+        assert_eq!(served.0, 200);
+        assert_eq!(served.2.len() as u64, 32 * size);
+        assert_eq!(fetch(&tile, &[]), served);
+        assert!(
+            served
+                .1
+                .iter()
+                .any(|(n, v)| n == "x-content-type-options" && v == "nosniff")
         );
         // Choosing a language takes the whole way: it sets the cookie that keeps it.
         let (_, headers, _) = fetch(&format!("{page}?lang=en"), &[]);

@@ -299,22 +299,15 @@ fn gzipped(bytes: &[u8]) -> Vec<u8> {
 
 /// A kept page as a response: gzipped when the client takes it (the compression layer leaves a
 /// body that has its encoding alone).
-/// A kept scan page for an anonymous `GET /c/{code}`, answered before the middleware stack
-/// (`crate::serve`) with what the stack would add — the security headers, a request id, the
-/// request counted in the metrics — so that a scan costs about what a static file server's
-/// answer does. `None` sends the request the whole way: a visitor signed in or choosing a
-/// language (`?lang=`), an encoding other than gzip asked, a code not in canonical form, a
-/// page not kept or older than the cache allows.
+/// A kept scan page for an anonymous `GET /c/{code}` (see `web::fast`): `None` unless the
+/// page is kept and fresh, the visitor not signed in, and gzip or no encoding asked.
 pub(crate) fn kept_scan_response<B>(
     state: &AppState,
     request: &axum::http::Request<B>,
+    code: &str,
 ) -> Option<axum::response::Response> {
-    use axum::http::{HeaderValue, Method, header};
-    let started = std::time::Instant::now();
-    let code = request.uri().path().strip_prefix("/c/")?;
-    if request.method() != Method::GET
-        || request.uri().query().is_some()
-        || code.is_empty()
+    use axum::http::header;
+    if code.is_empty()
         || !code
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -337,14 +330,7 @@ pub(crate) fn kept_scan_response<B>(
     let (page, true) = state.caches.codes.page(code, lang.code(), keys_id)? else {
         return None;
     };
-    let mut response = page_response(page, gzip);
-    let out = response.headers_mut();
-    crate::web::middleware::security_headers(out, state.config.secure_cookies());
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        out.insert("x-request-id", id);
-    }
-    crate::web::metrics::count("/c/{code}", "GET", 200, started);
-    Some(response)
+    Some(page_response(page, gzip))
 }
 
 fn page_response(page: CachedPage, gzip: bool) -> axum::response::Response {
