@@ -19,7 +19,7 @@
 # On PostgreSQL (second argument, an empty database) the backups are pg_dump's custom format
 # and the restores pg_restore's. Usage: bash benches/national.sh N [postgres://…]
 # Needs python3 and wrk, nginx for step 8 (and pg_dump/pg_restore/psql for PostgreSQL).
-# DURATION (default 10) is each wrk run's seconds. Loopback only.
+# DURATION (default 10) is each wrk run's seconds; PUBLIC=0 stops after step 7. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
@@ -118,7 +118,8 @@ start=$(now)
 /usr/bin/time -f '%M' -o "$WORK/rss" "$BIN" regrade >"$WORK/regrade.json" 2>/dev/null
 say "7. gec regrade of the firms with codes" "$(secs "$start") s, peak RSS $(( $(tail -1 "$WORK/rss") / 1024 )) MB, $(python3 -c "import json; r = json.load(open('$WORK/regrade.json')); print(r['firms'], 'firms,', len(r['changed']), 'would change')")"
 
-# 8. The public path.
+# 8. The public path (PUBLIC=0 leaves it out).
+if [ "${PUBLIC:-1}" = 0 ]; then exit 0; fi
 DURATION="${DURATION:-10}"
 rate() { awk '/Requests\/sec/ {r=$2} /50%/ {m=$2} /99%/ {p=$2} /^not_ok/ {n=$2} END {printf "%s req/s, p50 %s, p99 %s%s", r, m, p, (n > 0 ? ", " n " not 200" : "")}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.2f", x[1] / y[1]}'; }

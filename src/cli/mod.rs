@@ -235,7 +235,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             log::run_regrade(&db, &args).await
         }
         Some(Command::Log(log::LogCommand::Recover { from })) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_recovery_db(&cli.data_dir, &database_url).await?;
             tiles::run_recover(&cli.data_dir, &db, &from).await
         }
         Some(Command::Log(log::LogCommand::Mirror { server, dir })) => {
@@ -370,11 +370,27 @@ pub async fn open_db(
     data_dir: &std::path::Path,
     database_url: &str,
 ) -> anyhow::Result<crate::db::Db> {
+    open_db_with(data_dir, database_url, None).await
+}
+
+/// [`open_db`] for recovery: a larger SQLite page cache (`db::BATCH_CACHE_KIB`).
+async fn open_recovery_db(
+    data_dir: &std::path::Path,
+    database_url: &str,
+) -> anyhow::Result<crate::db::Db> {
+    open_db_with(data_dir, database_url, Some(crate::db::BATCH_CACHE_KIB)).await
+}
+
+async fn open_db_with(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    cache_kib: Option<u32>,
+) -> anyhow::Result<crate::db::Db> {
     if database_url.starts_with("sqlite:") {
         crate::files::dir(data_dir, crate::files::Access::Private)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     }
-    crate::db::connect(database_url)
+    crate::db::connect_with(database_url, cache_kib)
         .await
         .context("opening and migrating the database")
 }

@@ -107,6 +107,7 @@ where
             )));
         }
         let mut typed = Vec::with_capacity(entries.len());
+        let mut values = Vec::with_capacity(entries.len());
         for (offset, bytes) in entries.into_iter().enumerate() {
             let index = from + offset as u64;
             let text =
@@ -120,9 +121,11 @@ where
                 return Err(bad(format!("entry {index} is not an entry of this log")));
             }
             typed.push((kind, text));
+            values.push(value);
         }
         new_head = tlog::append_many(&txn, new_head, &typed).await?;
-        restore_chunk(&txn, &table, &actor, from, typed, &mut report).await?;
+        drop(typed);
+        restore_chunk(&txn, &table, &actor, from, values, &mut report).await?;
     }
     if new_head.root != signed.root {
         return Err(bad(
@@ -150,14 +153,13 @@ async fn restore_chunk(
     table: &BenchmarkTable,
     actor: &Actor,
     from: u64,
-    typed: Vec<(String, String)>,
+    values: Vec<Value>,
     report: &mut Recovered,
 ) -> AppResult<()> {
     let mut batch = Batch::default();
-    for (offset, (kind, text)) in typed.into_iter().enumerate() {
+    for (offset, value) in values.into_iter().enumerate() {
         let index = from + offset as u64;
-        let value: Value = serde_json::from_str(&text).map_err(AppError::internal)?;
-        if kind == "issue" {
+        if value["type"] == "issue" {
             let uscc = value["uscc"].as_str().unwrap_or("").to_owned();
             if batch.entries.len() >= BATCH || batch.usccs.contains(&uscc) {
                 restore_issues(txn, table, actor, &mut batch, report).await?;
