@@ -249,10 +249,7 @@ pub async fn connect_with(url: &str, cache_kib: Option<u32>) -> Result<Db, DbErr
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .create_if_missing(true)
-                .pragma(
-                    "cache_size",
-                    format!("-{}", cache_kib.unwrap_or(2000)),
-                )
+                .pragma("cache_size", format!("-{}", cache_kib.unwrap_or(2000)))
         })
         .map_sqlx_sqlite_pool_opts(|opts| {
             // A connection whose COMMIT failed (SQLITE_FULL on a full disk) may come back with

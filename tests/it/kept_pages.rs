@@ -17,6 +17,16 @@ fn agent() -> ureq::Agent {
     )
 }
 
+fn text(url: &str) -> String {
+    agent()
+        .get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
 /// Status, headers (but the request id and the date, which differ by request) and body.
 fn fetch(url: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut request = agent().get(url);
@@ -46,16 +56,7 @@ async fn kept_scan_pages_and_tiles_are_what_the_whole_way_gives() {
         // Pages kept for a minute: the second request of each kind is answered from memory.
         let (_server, base) =
             spawn_server_with(&data, &url, true, &[("GEC_CODE_CACHE_MS", "60000")]);
-        let code: Value = serde_json::from_str(
-            &agent()
-                .get(&format!("{base}/api/v1/codes/1"))
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap(),
-        )
-        .unwrap();
+        let code: Value = serde_json::from_str(&text(&format!("{base}/api/v1/codes/1"))).unwrap();
         let page = format!(
             "{base}/c/{}",
             code["url"].as_str().unwrap().split("/C/").nth(1).unwrap()
@@ -81,13 +82,7 @@ async fn kept_scan_pages_and_tiles_are_what_the_whole_way_gives() {
                 .any(|(n, v)| n == "content-security-policy" && v.contains("default-src 'self'"))
         );
         // A tile kept once served: the same bytes and headers from memory.
-        let checkpoint = agent()
-            .get(&format!("{base}/log/checkpoint"))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap();
+        let checkpoint = text(&format!("{base}/log/checkpoint"));
         let size: u64 = checkpoint.lines().nth(1).unwrap().parse().unwrap();
         let tile = format!("{base}/log/tile/0/000.p/{size}");
         let served = fetch(&tile, &[]);
