@@ -47,6 +47,7 @@ if sys.argv[1] == "codes":
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 SERVER, OUT, CASES, VIDEO, CODES = sys.argv[2].rstrip("/"), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
@@ -231,8 +232,10 @@ try:
     driver.get_log("performance")
     offline(driver, True)
     # The camera turns to the second code: a second verdict from the camera, another USCC.
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sv-verdict dd")
-                                    and d.find_element(By.CSS_SELECTOR, "#sv-verdict dd").text != uscc_first)
+    # (the verdict is replaced while it is read: a stale element is the old one gone, read again)
+    WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#sv-verdict dd")
+        and d.find_element(By.CSS_SELECTOR, "#sv-verdict dd").text != uscc_first)
     wait_verdict(driver, "valid", 5, "the second code from the camera, offline")
     driver.find_element(By.ID, "sv-stop").click()
     # The page itself comes from the service worker: reloaded in airplane mode, it still works.
