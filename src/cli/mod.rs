@@ -231,11 +231,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
         Some(Command::Regrade(args)) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(&cli.data_dir, &database_url, None).await?;
             log::run_regrade(&db, &args).await
         }
         Some(Command::Log(log::LogCommand::Recover { from })) => {
-            let db = open_recovery_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(
+                &cli.data_dir,
+                &database_url,
+                Some(crate::db::BATCH_CACHE_KIB),
+            )
+            .await?;
             tiles::run_recover(&cli.data_dir, &db, &from).await
         }
         Some(Command::Log(log::LogCommand::Mirror { server, dir })) => {
@@ -247,19 +252,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Witness(command)) => witness::run(&cli.data_dir, &command).await,
         Some(Command::Backup(args)) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(&cli.data_dir, &database_url, None).await?;
             backup::run(&db, &args).await
         }
         Some(Command::Import(args)) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(&cli.data_dir, &database_url, None).await?;
             import::run(&db, &cli.data_dir, &args).await
         }
         Some(Command::NoTouch(args)) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(&cli.data_dir, &database_url, None).await?;
             import::no_touch(&db, &args).await
         }
         Some(Command::Accounts(command)) => {
-            let db = open_db(&cli.data_dir, &database_url).await?;
+            let db = open_db(&cli.data_dir, &database_url, None).await?;
             accounts_command(&db, command).await
         }
     }
@@ -366,22 +371,9 @@ fn code_cache_ttl() -> anyhow::Result<std::time::Duration> {
     }
 }
 
+/// Opens and migrates the database (creating the data directory for SQLite). `cache_kib`: a
+/// larger SQLite page cache for a batch that reads much of the database (recovery).
 pub async fn open_db(
-    data_dir: &std::path::Path,
-    database_url: &str,
-) -> anyhow::Result<crate::db::Db> {
-    open_db_with(data_dir, database_url, None).await
-}
-
-/// [`open_db`] for recovery: a larger SQLite page cache (`db::BATCH_CACHE_KIB`).
-async fn open_recovery_db(
-    data_dir: &std::path::Path,
-    database_url: &str,
-) -> anyhow::Result<crate::db::Db> {
-    open_db_with(data_dir, database_url, Some(crate::db::BATCH_CACHE_KIB)).await
-}
-
-async fn open_db_with(
     data_dir: &std::path::Path,
     database_url: &str,
     cache_kib: Option<u32>,

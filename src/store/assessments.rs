@@ -182,3 +182,15 @@ pub async fn by_ids<C: ConnectionTrait>(
 ) -> Result<Vec<Model>, DbErr> {
     super::rows_in::<Entity, _, _>(db, Column::Id, ids).await
 }
+
+/// The assessments of these ids, each with its firm, in one statement.
+pub async fn with_firms<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<Vec<(Model, Option<super::firms::Model>)>, DbErr> {
+    Entity::find()
+        .filter(Column::Id.is_in(crate::db::in_list(ids)))
+        .find_also_related(super::firms::Entity)
+        .all(db)
+        .await
+}

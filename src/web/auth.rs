@@ -19,6 +19,16 @@ pub const SESSION_COOKIE: &str = "gec_session";
 /// a lock-out of the username that strangers' guesses caused (`service::throttle`).
 pub const DEVICE_COOKIE: &str = "gec_device";
 
+/// Whether a request comes from someone signed in: a bearer token, or a cookie that names the
+/// session (a cookie header that is not text counts as one: the answer is then kept private).
+pub fn signed_in(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
+            .iter()
+            .any(|c| c.to_str().map_or(true, |c| c.contains(SESSION_COOKIE)))
+}
+
 /// The device token a client sent, if any.
 pub fn device_of(jar: &CookieJar) -> Option<String> {
     jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned())

@@ -120,13 +120,7 @@ pub(crate) fn security_headers(headers: &mut axum::http::HeaderMap, https: bool)
 /// cookie, is for that visitor alone: `Cache-Control: no-store`, unless the handler chose a
 /// policy itself (the public images keep theirs).
 async fn private_when_signed_in(request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let signed_in = headers.contains_key(header::AUTHORIZATION)
-        || headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|c| c.contains(super::auth::SESSION_COOKIE));
+    let signed_in = super::auth::signed_in(request.headers());
     let mut response = next.run(request).await;
     let sets_cookie = response.headers().contains_key(header::SET_COOKIE);
     if (signed_in || sets_cookie) && !response.headers().contains_key(header::CACHE_CONTROL) {

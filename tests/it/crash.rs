@@ -12,19 +12,10 @@ use gec::tlog::merkle;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, csv_of, fresh_database_url, gec_in, row};
+use crate::helpers::{PASSWORD, agent, csv_of, fresh_database_url, gec_in, row};
 
 fn start(dir: &std::path::Path, url: &str) -> (crate::helpers::ServerGuard, String) {
     crate::helpers::spawn_server(dir, url, false)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    )
 }
 
 fn get_json(url: &str, token: Option<&str>) -> Value {

@@ -2,20 +2,10 @@
 //! reads and scans go on, corrupts nothing, and takes changes again once space is back.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, is_postgres, seed_with_cli, spawn_server_with};
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build(),
-    )
-}
+use crate::helpers::{PASSWORD, agent, is_postgres, seed_with_cli, spawn_server_with};
 
 /// A request's status, its body as JSON (null when it is not JSON) and its Retry-After.
 fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value, String) {

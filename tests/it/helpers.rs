@@ -518,6 +518,17 @@ pub fn enc(text: &str) -> String {
         .collect()
 }
 
+/// An HTTP client for a served binary: every status is an answer (not an error), and no
+/// request waits more than a minute.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build(),
+    )
+}
+
 pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }

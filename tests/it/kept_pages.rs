@@ -2,20 +2,10 @@
 //! and the same headers as the whole way, never for a visitor signed in or choosing a language, and
 //! gone as soon as the code changes.
 
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{fresh_database_url, spawn_server_with};
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    )
-}
+use crate::helpers::{agent, fresh_database_url, spawn_server_with};
 
 fn text(url: &str) -> String {
     agent()

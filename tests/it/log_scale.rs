@@ -18,18 +18,9 @@ use gec::tlog::tiles::{self, Tile, TileKind};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, ServerGuard, TestApp, csv_of, fresh_database_url, gec_cli, gec_in, is_postgres, row,
-    seed_with_cli, spawn_server_with,
+    PASSWORD, ServerGuard, TestApp, agent, csv_of, fresh_database_url, gec_cli, gec_in,
+    is_postgres, row, seed_with_cli, spawn_server_with,
 };
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build(),
-    )
-}
 
 fn get(url: &str) -> (u16, Vec<u8>) {
     let mut response = agent().get(url).call().unwrap();

@@ -11,17 +11,8 @@ use gec::tlog::merkle;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, fresh_database_url, is_postgres, spawn_server_with, uscc, yearly_data,
+    PASSWORD, agent, fresh_database_url, is_postgres, spawn_server_with, uscc, yearly_data,
 };
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    )
-}
 
 /// A JSON request: the status and the body.
 fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {

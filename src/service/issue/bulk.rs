@@ -125,6 +125,9 @@ pub async fn approve_many(
     }
     let mut issued: BTreeMap<usize, BulkIssued> = BTreeMap::new();
     let mut approvals = tokio::task::JoinSet::new();
+    // A fault of the service (not of one submission) fails the request, as it would one
+    // approval: the first in the list's order is kept aside.
+    let mut fault: Option<(usize, AppError)> = None;
     let mut answer = |at: usize, outcome: AppResult<super::IssuedCode>| match outcome {
         Ok(code) => {
             issued.insert(
@@ -136,6 +139,11 @@ pub async fn approve_many(
                     grade: code.grade,
                 },
             );
+        }
+        Err(err @ (AppError::Internal(_) | AppError::LogBehind(_) | AppError::Unavailable(_))) => {
+            if fault.as_ref().is_none_or(|(first, _)| at < *first) {
+                fault = Some((at, err));
+            }
         }
         Err(err) => {
             refusals.insert(at, err);
@@ -161,15 +169,7 @@ pub async fn approve_many(
         let (at, outcome) = done.map_err(AppError::internal)?;
         answer(at, outcome);
     }
-    // A fault of the service (not of one submission) fails the request, as it would one approval.
-    let fault = refusals.iter().find_map(|(at, e)| {
-        matches!(
-            e,
-            AppError::Internal(_) | AppError::LogBehind(_) | AppError::Unavailable(_)
-        )
-        .then_some(*at)
-    });
-    if let Some(err) = fault.and_then(|at| refusals.remove(&at)) {
+    if let Some((_, err)) = fault {
         return Err(err);
     }
     Ok(BulkApproval {
@@ -191,11 +191,7 @@ async fn read_chunk(
     db: &Db,
     ids: &[i64],
 ) -> AppResult<std::collections::HashMap<i64, (assessments::Model, String)>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    Ok(assessments::Entity::find()
-        .filter(assessments::Column::Id.is_in(crate::db::in_list(ids)))
-        .find_also_related(crate::store::firms::Entity)
-        .all(db)
+    Ok(assessments::with_firms(db, ids)
         .await?
         .into_iter()
         .filter_map(|(a, f)| Some((a.id, (a, f?.uscc.to_string()))))

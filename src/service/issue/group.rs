@@ -173,14 +173,8 @@ pub(super) struct Known {
 impl Known {
     async fn read(txn: &crate::db::WriteTxn, ids: &[i64]) -> AppResult<Known> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        // Each assessment with its firm, in one statement.
-        let (assessments, firms): (Vec<_>, Vec<_>) = assessments::Entity::find()
-            .filter(assessments::Column::Id.is_in(crate::db::in_list(ids)))
-            .find_also_related(firms::Entity)
-            .all(txn)
-            .await?
-            .into_iter()
-            .unzip();
+        let (assessments, firms): (Vec<_>, Vec<_>) =
+            assessments::with_firms(txn, ids).await?.into_iter().unzip();
         let mut firms: HashMap<crate::store::ids::FirmId, firms::Model> =
             firms.into_iter().flatten().map(|f| (f.id, f)).collect();
         let firm_ids: Vec<crate::store::ids::FirmId> = firms

@@ -32,14 +32,10 @@ pub async fn attested<C: ConnectionTrait>(
     uscc: &str,
     year: i32,
 ) -> AppResult<Vec<Attested>> {
-    let rows = readings::Entity::find()
-        .filter(readings::Column::Uscc.eq(uscc))
-        .filter(readings::Column::Year.eq(year))
-        .order_by_asc(readings::Column::Id)
-        .all(db)
-        .await?;
-    let names = crate::service::fields::org_names(db, rows.iter().map(|r| r.source_id)).await?;
-    Ok(summarise(&rows, &names))
+    Ok(attested_many(db, &[(uscc.to_owned(), year)])
+        .await?
+        .remove(&(uscc.to_owned(), year))
+        .unwrap_or_default())
 }
 
 /// What sources attested for many firm-years at once (a group of approvals): one statement

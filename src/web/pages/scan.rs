@@ -315,11 +315,7 @@ pub(crate) fn kept_scan_response<B>(
         return None;
     }
     let headers = request.headers();
-    let signed_in = headers.contains_key(header::AUTHORIZATION)
-        || headers.get_all(header::COOKIE).iter().any(|c| {
-            c.to_str()
-                .map_or(true, |c| c.contains(crate::web::auth::SESSION_COOKIE))
-        });
+    let signed_in = crate::web::auth::signed_in(headers);
     let gzip = accepts_gzip(headers);
     if signed_in || (headers.contains_key(header::ACCEPT_ENCODING) && !gzip) {
         return None;
