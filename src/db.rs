@@ -339,6 +339,24 @@ pub async fn begin_write(db: &Db) -> Result<WriteTxn, DbErr> {
     })
 }
 
+/// Before a batch that reads every row of `tables` (recovery, regrade), on PostgreSQL:
+/// `VACUUM (ANALYZE)` them. Rows just restored by `pg_restore`, or just rewritten by a batch,
+/// carry no hint bits yet and have no statistics: the batch's first read of each page would
+/// then write the page again (setting the bits) and dead versions would be read beside live
+/// ones — measured at 10⁶ firms, recovery after a restore took 225 s instead of 136 s and a
+/// regrade after a recovery 49 s instead of 19 s; the vacuum itself took 4 s and 11 s. SQLite
+/// has neither, and nothing is done there.
+pub async fn vacuum_analyze(db: &Db, tables: &[&str]) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres || tables.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = tables.iter().map(|t| format!("\"{t}\"")).collect();
+    db.conn
+        .execute_unprepared(&format!("VACUUM (ANALYZE) {}", list.join(", ")))
+        .await?;
+    Ok(())
+}
+
 /// `ids` for an `IN (…)` list, lengthened to a power of two by repeating the last: a group's
 /// reads then take one of a few statement shapes, which each connection keeps prepared,
 /// instead of one per length (which pushed each other out of the statement cache).

@@ -30,6 +30,7 @@ mod m20261205_000024_product_attested;
 mod m20261205_000025_sources_settings;
 mod m20261205_000026_regulators_year;
 mod m20261206_000027_incidents_ladder;
+mod m20261206_000028_inline_rows;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_sources_settings::Migration),
             Box::new(m20261205_000026_regulators_year::Migration),
             Box::new(m20261206_000027_incidents_ladder::Migration),
+            Box::new(m20261206_000028_inline_rows::Migration),
         ]
     }
 }

@@ -47,6 +47,9 @@ fn bad(message: impl Into<String>) -> AppError {
     AppError::BadRequest(message.into())
 }
 
+/// The tables recovery reads row by row (see [`crate::db::vacuum_analyze`]).
+const RESTORED_TABLES: [&str; 5] = ["firms", "assessments", "codes", "certifications", "vetoes"];
+
 /// How many entries are fetched, appended and restored at a time (a multiple of a tile's 256
 /// entries): what recovery holds in memory, whatever the number missing.
 pub const CHUNK: u64 = 8192;
@@ -71,6 +74,7 @@ where
         .map_err(|e| bad(format!("the copy's checkpoint: {e}")))?;
     // A database the service never served has no log head yet.
     tlog::ensure_head(db).await?;
+    crate::db::vacuum_analyze(db, &RESTORED_TABLES).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     if signed.size < head.size {
@@ -94,6 +98,10 @@ where
     };
     let actor = Actor::system("recover");
     let table = super::benchmarks::in_force(db, &super::cache::Caches::default()).await?;
+    let mut seen = Seen {
+        restored_from: head.size,
+        ..Seen::default()
+    };
     let mut new_head = head;
     while new_head.size < signed.size {
         let (from, to) = (new_head.size, (new_head.size + CHUNK).min(signed.size));
@@ -123,9 +131,12 @@ where
             typed.push((kind, text));
             values.push(value);
         }
+        let steps = steps(from, values, &mut seen);
+        // The first batch is read and decided while the entries are appended.
+        let ahead = ahead(db, &table, &actor, steps.first());
         new_head = tlog::append_many(&txn, new_head, &typed).await?;
         drop(typed);
-        restore_chunk(&txn, &table, &actor, from, values, &mut report).await?;
+        restore_steps(&txn, db, &table, &actor, steps, ahead, &mut report).await?;
     }
     if new_head.root != signed.root {
         return Err(bad(
@@ -145,43 +156,155 @@ where
     Ok(report)
 }
 
-/// Restores what a chunk's entries record, in order. Issue entries are restored in batches (a
-/// statement per table for each), a firm at most once in a batch, so that each entry reads
-/// what the ones before it wrote; a revocation ends the batch and is restored alone.
-async fn restore_chunk(
-    txn: &crate::db::WriteTxn,
-    table: &BenchmarkTable,
-    actor: &Actor,
-    from: u64,
-    values: Vec<Value>,
-    report: &mut Recovered,
-) -> AppResult<()> {
-    let mut batch = Batch::default();
-    for (offset, value) in values.into_iter().enumerate() {
-        let index = from + offset as u64;
-        if value["type"] == "issue" {
-            let uscc = value["uscc"].as_str().unwrap_or("").to_owned();
-            if batch.entries.len() >= BATCH || batch.usccs.contains(&uscc) {
-                restore_issues(txn, table, actor, &mut batch, report).await?;
-            }
-            batch.usccs.insert(uscc);
-            batch.entries.push((index, value));
-        } else {
-            restore_issues(txn, table, actor, &mut batch, report).await?;
-            restore_revoke(txn, actor, index, &value, report).await?;
-        }
-    }
-    restore_issues(txn, table, actor, &mut batch, report).await
+/// A chunk's entries in order as steps: issue entries in batches (a firm at most once in a
+/// batch, so that each entry reads what the ones before it wrote), a revocation alone.
+enum Step {
+    Issues(Vec<(u64, Value)>),
+    Revoke(u64, Value),
 }
 
 /// How many issue entries are restored together.
 const BATCH: usize = 512;
 
-/// Issue entries waiting to be restored together, and their firms' USCCs.
+/// What the recovery has restored so far, as far as reading it outside its transaction is
+/// concerned: a batch none of whose rows it wrote reads the same there as inside.
 #[derive(Default)]
-struct Batch {
-    entries: Vec<(u64, Value)>,
-    usccs: std::collections::HashSet<String>,
+struct Seen {
+    /// The database's log size when the recovery began: codes from there on are its own.
+    restored_from: u64,
+    /// The firms of the batches formed so far.
+    firms: std::collections::HashSet<String>,
+    /// Codes from before the recovery that it changed (revoked).
+    codes: std::collections::HashSet<i64>,
+}
+
+impl Seen {
+    /// Whether the batch reads only rows the recovery has not written (its firms in no
+    /// earlier batch, no code it supersedes restored or revoked by the recovery).
+    fn untouched(&self, entries: &[(u64, Value)]) -> bool {
+        entries.iter().all(|(_, e)| {
+            !self.firms.contains(e["uscc"].as_str().unwrap_or(""))
+                && e["supersedes"].as_i64().is_none_or(|s| {
+                    u64::try_from(s).is_ok_and(|s| s < self.restored_from)
+                        && !self.codes.contains(&(s as i64))
+                })
+        })
+    }
+}
+
+/// The chunk's entries as steps, each batch with whether it is [`Seen::untouched`].
+fn steps(from: u64, values: Vec<Value>, seen: &mut Seen) -> Vec<(Step, bool)> {
+    #[derive(Default)]
+    struct Forming {
+        entries: Vec<(u64, Value)>,
+        usccs: std::collections::HashSet<String>,
+    }
+    fn end(batch: &mut Forming, seen: &mut Seen, steps: &mut Vec<(Step, bool)>) {
+        if !batch.entries.is_empty() {
+            let untouched = seen.untouched(&batch.entries);
+            seen.firms.extend(batch.usccs.drain());
+            steps.push((Step::Issues(std::mem::take(&mut batch.entries)), untouched));
+        }
+    }
+    let mut steps = Vec::new();
+    let mut batch = Forming::default();
+    for (offset, value) in values.into_iter().enumerate() {
+        let index = from + offset as u64;
+        if value["type"] == "issue" {
+            let uscc = value["uscc"].as_str().unwrap_or("").to_owned();
+            if batch.entries.len() >= BATCH || batch.usccs.contains(&uscc) {
+                end(&mut batch, seen, &mut steps);
+            }
+            batch.usccs.insert(uscc);
+            batch.entries.push((index, value));
+        } else {
+            end(&mut batch, seen, &mut steps);
+            if let Some(target) = value["target"].as_i64() {
+                seen.codes.insert(target);
+            }
+            steps.push((Step::Revoke(index, value), false));
+        }
+    }
+    end(&mut batch, seen, &mut steps);
+    steps
+}
+
+/// Restores the steps in order. While one batch is written in the transaction, the next —
+/// when it reads only rows the recovery has not written — is read and decided on another
+/// connection (the committed rows it reads are the ones the transaction sees): the reading,
+/// regrading and decoding of a batch overlap the writing of the one before it.
+async fn restore_steps(
+    txn: &crate::db::WriteTxn,
+    db: &Db,
+    table: &std::sync::Arc<BenchmarkTable>,
+    actor: &Actor,
+    steps: Vec<(Step, bool)>,
+    mut ahead: Option<Ahead>,
+    report: &mut Recovered,
+) -> AppResult<()> {
+    let mut steps = steps.into_iter().peekable();
+    while let Some((step, _)) = steps.next() {
+        let prepared = match step {
+            Step::Revoke(index, value) => {
+                restore_revoke(txn, actor, index, &value, report).await?;
+                None
+            }
+            Step::Issues(entries) => match ahead.take() {
+                Some(task) => match task.await.map_err(AppError::internal)?? {
+                    Some(prepared) => Some(prepared),
+                    // A firm to recreate: that is written, in the transaction.
+                    None => prepare(txn, Some(txn), table, actor, entries).await?,
+                },
+                None => prepare(txn, Some(txn), table, actor, entries).await?,
+            },
+        };
+        ahead = self::ahead(db, table, actor, steps.peek());
+        if let Some(prepared) = prepared {
+            prepared.write(txn, report).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A batch being read and decided outside the transaction.
+type Ahead = tokio::task::JoinHandle<AppResult<Option<Prepared>>>;
+
+/// Starts reading and deciding `step` outside the transaction, if it is a batch that reads
+/// only rows the recovery has not written.
+fn ahead(
+    db: &Db,
+    table: &std::sync::Arc<BenchmarkTable>,
+    actor: &Actor,
+    step: Option<&(Step, bool)>,
+) -> Option<Ahead> {
+    let Some((Step::Issues(entries), true)) = step else {
+        return None;
+    };
+    let (db, table, actor, entries) = (db.clone(), table.clone(), actor.clone(), entries.clone());
+    Some(tokio::spawn(async move {
+        prepare(&db, None, &table, &actor, entries).await
+    }))
+}
+
+/// A batch's writes, decided, and what it adds to the report.
+struct Prepared {
+    /// Its writes, a statement per table.
+    statements: Vec<sea_orm::Statement>,
+    /// The batch's part of the report.
+    report: Recovered,
+}
+
+impl Prepared {
+    async fn write(self, txn: &crate::db::WriteTxn, report: &mut Recovered) -> AppResult<()> {
+        use sea_orm::ConnectionTrait;
+        for statement in self.statements {
+            txn.execute_raw(statement).await?;
+        }
+        report.codes.extend(self.report.codes);
+        report.firms_recreated.extend(self.report.firms_recreated);
+        report.notes.extend(self.report.notes);
+        Ok(())
+    }
 }
 
 /// An issue entry's code, checked against the entry.
@@ -224,33 +347,35 @@ fn decoded(serial: u64, entry: Value, report: &mut Recovered) -> AppResult<Optio
     }))
 }
 
-/// Restores the batch's issue entries, in order: their firms, assessments, certifications,
-/// vetoes and superseded codes read once, their writes made once per table.
-async fn restore_issues(
-    txn: &crate::db::WriteTxn,
+/// Decides what a batch of issue entries restores, in order: their firms, assessments,
+/// certifications, vetoes and superseded codes read once on `conn`, their writes held to be
+/// made once per table. A firm missing from the database is recreated in `creating`, the
+/// transaction; reading outside it (`None`), the batch is left to be decided inside it.
+async fn prepare<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    creating: Option<&crate::db::WriteTxn>,
     table: &BenchmarkTable,
     actor: &Actor,
-    batch: &mut Batch,
-    report: &mut Recovered,
-) -> AppResult<()> {
+    entries: Vec<(u64, Value)>,
+) -> AppResult<Option<Prepared>> {
     use std::collections::HashMap;
-    let entries = std::mem::take(&mut batch.entries);
-    batch.usccs.clear();
+    let mut report = Recovered::default();
+    let report = &mut report;
     let mut restoring = Vec::with_capacity(entries.len());
     for (serial, entry) in entries {
         restoring.extend(decoded(serial, entry, report)?);
     }
-    if restoring.is_empty() {
-        return Ok(());
-    }
     let mut firms: HashMap<String, firms::Model> =
-        firms::by_usccs(txn, restoring.iter().map(|r| r.claims.sub.clone()))
+        firms::by_usccs(conn, restoring.iter().map(|r| r.claims.sub.clone()))
             .await?
             .into_iter()
             .map(|f| (f.uscc.to_string(), f))
             .collect();
     for r in &restoring {
         if !firms.contains_key(&r.claims.sub) {
+            let Some(txn) = creating else {
+                return Ok(None);
+            };
             let at =
                 DateTime::<Utc>::from_timestamp(r.claims.iat as i64, 0).unwrap_or_else(Utc::now);
             let firm = recreate_firm(txn, actor, &r.claims, &r.entry, at, report).await?;
@@ -258,16 +383,9 @@ async fn restore_issues(
         }
     }
     let firm_ids: Vec<crate::store::ids::FirmId> = firms.values().map(|f| f.id).collect();
-    let mut of_firm: HashMap<(crate::store::ids::FirmId, i32), Vec<assessments::Model>> =
-        HashMap::new();
-    for a in crate::store::rows_in::<assessments::Entity, _, _>(
-        txn,
-        assessments::Column::FirmId,
-        firm_ids.iter().copied(),
-    )
-    .await?
-    {
-        of_firm.entry((a.firm_id, a.period)).or_default().push(a);
+    let mut of_firm: HashMap<(crate::store::ids::FirmId, i32), Vec<Candidate>> = HashMap::new();
+    for c in Candidate::of_firms(conn, &firm_ids).await? {
+        of_firm.entry((c.firm_id, c.period)).or_default().push(c);
     }
     for list in of_firm.values_mut() {
         list.sort_by_key(|a| std::cmp::Reverse(a.id));
@@ -275,7 +393,7 @@ async fn restore_issues(
     let mut certs = super::issue::group::by_firm(
         sorted_by_id(
             crate::store::rows_in::<certifications::Entity, _, _>(
-                txn,
+                conn,
                 certifications::Column::FirmId,
                 firm_ids.iter().copied(),
             )
@@ -287,7 +405,7 @@ async fn restore_issues(
     let mut vets = super::issue::group::by_firm(
         sorted_by_id(
             crate::store::rows_in::<vetoes::Entity, _, _>(
-                txn,
+                conn,
                 vetoes::Column::FirmId,
                 firm_ids.iter().copied(),
             )
@@ -301,13 +419,13 @@ async fn restore_issues(
         .filter_map(|r| r.entry["supersedes"].as_i64())
         .collect();
     let mut previous: HashMap<i64, codes::Model> =
-        crate::store::rows_in::<codes::Entity, _, _>(txn, codes::Column::Serial, earlier)
+        crate::store::rows_in::<codes::Entity, _, _>(conn, codes::Column::Serial, earlier)
             .await?
             .into_iter()
             .map(|c| (c.serial, c))
             .collect();
     let mut writes = super::issue::writes::Writes::default();
-    let now = Utc::now();
+    let mut approvals = Vec::new();
     for r in restoring {
         let Restoring {
             serial,
@@ -354,21 +472,27 @@ async fn restore_issues(
             continue;
         };
         if assessment.trace_hash == trace_hash || checked.is_some() {
-            let mut model = assessment.clone();
-            if let Some(checked) = &checked {
-                let graded = &checked.graded;
-                model.input = checked.canonical_input();
-                model.trace = String::from_utf8(graded.trace.canonical_bytes())
-                    .map_err(AppError::internal)?;
-                model.trace_hash = graded.trace_hash.clone();
-                model.score = graded.trace.score.clone();
-                model.grade = graded.grade.into();
-                model.benchmarks = graded.trace.benchmarks.clone();
-            }
-            model.status = AssessmentStatus::Approved;
-            model.reviewed_at = Some(at);
-            model.code_serial = Some(serial as i64);
-            writes.assessments.push(model);
+            let regraded = match &checked {
+                Some(checked) => {
+                    let graded = &checked.graded;
+                    Some(Regraded {
+                        input: checked.canonical_input(),
+                        trace: String::from_utf8(graded.trace.canonical_bytes())
+                            .map_err(AppError::internal)?,
+                        trace_hash: graded.trace_hash.clone(),
+                        score: graded.trace.score.clone(),
+                        grade: graded.grade,
+                        benchmarks: graded.trace.benchmarks.clone(),
+                    })
+                }
+                None => None,
+            };
+            approvals.push(Approval {
+                id: assessment.id,
+                reviewed_at: at,
+                serial: serial as i64,
+                regraded,
+            });
         } else {
             report.notes.push(format!(
                 "code {serial}: no assessment of firm {} grades to the code's trace; linked to \
@@ -429,12 +553,153 @@ async fn restore_issues(
         ));
         report.codes.push(serial);
     }
-    writes.flush(txn).await?;
-    let changes = writes.audits.drain(..).map(|(_, c)| c).collect::<Vec<_>>();
-    if !changes.is_empty() {
-        audit::record_many(txn, actor, now, changes).await?;
+    let backend = conn.get_database_backend();
+    let mut statements = writes.statements(backend);
+    statements.extend(Approval::statement(backend, approvals));
+    let changes = writes.audits.drain(..).map(|(_, c)| c).collect();
+    statements.extend(audit::statements(backend, actor, Utc::now(), changes));
+    Ok(Some(Prepared {
+        statements,
+        report: std::mem::take(report),
+    }))
+}
+
+/// What recovery reads of an assessment to find the one a code was issued from — not its
+/// trace or carbon trace, kilobytes it would read only to write them back unchanged.
+struct Candidate {
+    id: i64,
+    firm_id: crate::store::ids::FirmId,
+    period: i32,
+    input: String,
+    trace_hash: String,
+}
+
+impl Candidate {
+    async fn of_firms<C: sea_orm::ConnectionTrait>(
+        conn: &C,
+        firm_ids: &[crate::store::ids::FirmId],
+    ) -> AppResult<Vec<Candidate>> {
+        use assessments::Column as A;
+        use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+        if firm_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(assessments::Entity::find()
+            .select_only()
+            .columns([A::Id, A::FirmId, A::Period, A::Input, A::TraceHash])
+            .filter(A::FirmId.is_in(crate::db::in_list(firm_ids)))
+            .into_tuple::<(i64, crate::store::ids::FirmId, i32, String, String)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|(id, firm_id, period, input, trace_hash)| Candidate {
+                id,
+                firm_id,
+                period,
+                input,
+                trace_hash,
+            })
+            .collect())
     }
-    Ok(())
+}
+
+/// An assessment approved again by its code's issue entry.
+struct Approval {
+    id: i64,
+    reviewed_at: DateTime<Utc>,
+    serial: i64,
+    /// Its grading as of the approval's day, when that is not the one stored.
+    regraded: Option<Regraded>,
+}
+
+struct Regraded {
+    input: String,
+    trace: String,
+    trace_hash: String,
+    score: String,
+    grade: grading::Grade,
+    benchmarks: String,
+}
+
+impl Approval {
+    /// One statement for a batch's approvals: each row's status, review time and code, and
+    /// — for one graded again — its input, trace, hash, score, grade and benchmarks (the
+    /// columns left as they are where a row gives none).
+    fn statement(
+        backend: sea_orm::DatabaseBackend,
+        approvals: Vec<Approval>,
+    ) -> Option<sea_orm::Statement> {
+        use sea_orm::Value;
+        if approvals.is_empty() {
+            return None;
+        }
+        const KEPT: [&str; 6] = [
+            "input",
+            "trace",
+            "trace_hash",
+            "score",
+            "grade",
+            "benchmarks",
+        ];
+        let mut values: Vec<Value> = vec![AssessmentStatus::Approved.as_str().into()];
+        let place = |values: &mut Vec<Value>, value: Value| {
+            values.push(value);
+            match backend {
+                sea_orm::DatabaseBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_owned(),
+            }
+        };
+        let status = match backend {
+            sea_orm::DatabaseBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let mut rows = Vec::with_capacity(approvals.len());
+        for a in approvals {
+            let (input, trace, hash, score, grade, benchmarks) = match a.regraded {
+                Some(r) => (
+                    Some(r.input),
+                    Some(r.trace),
+                    Some(r.trace_hash),
+                    Some(r.score),
+                    Some(r.grade.as_str().to_owned()),
+                    Some(r.benchmarks),
+                ),
+                None => (None, None, None, None, None, None),
+            };
+            let cells = [
+                place(&mut values, a.id.into()),
+                place(&mut values, a.reviewed_at.into()),
+                place(&mut values, a.serial.into()),
+                place(&mut values, input.into()),
+                place(&mut values, trace.into()),
+                place(&mut values, hash.into()),
+                place(&mut values, score.into()),
+                place(&mut values, grade.into()),
+                place(&mut values, benchmarks.into()),
+            ];
+            rows.push(format!("({})", cells.join(", ")));
+        }
+        let kept: Vec<String> = KEPT
+            .iter()
+            .enumerate()
+            .map(|(k, column)| {
+                format!(
+                    "\"{column}\" = COALESCE(\"v\".\"column{}\", \"assessments\".\"{column}\")",
+                    k + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE \"assessments\" SET \"status\" = {status}, \"reviewed_at\" = \"v\".\"column2\", \
+             \"code_serial\" = \"v\".\"column3\", {} FROM (VALUES {}) AS \"v\" \
+             WHERE \"assessments\".\"id\" = \"v\".\"column1\"",
+            kept.join(", "),
+            rows.join(", ")
+        );
+        Some(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+    }
 }
 
 fn sorted_by_id<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {

@@ -53,6 +53,11 @@ pub async fn regrade(
     use sea_orm::PaginatorTrait;
     let table = super::benchmarks::in_force(db, caches).await?;
     let carbon = super::carbon_tables::in_force(db, caches).await?;
+    crate::db::vacuum_analyze(
+        db,
+        &["firms", "codes", "assessments", "certifications", "vetoes"],
+    )
+    .await?;
     let total = firms::Entity::find()
         .filter(firms::Column::CurrentSerial.is_not_null())
         .count(db)
@@ -63,61 +68,21 @@ pub async fn regrade(
         benchmarks: table.version.clone(),
         changed: Vec::new(),
     };
-    let mut after = 0i64;
+    // The next page is read while this one is graded: the database and the grading each
+    // have a core.
+    let mut next = tokio::spawn(Page::read(db.clone(), 0));
     loop {
-        let page = firms::Entity::find()
-            .filter(firms::Column::CurrentSerial.is_not_null())
-            .filter(firms::Column::Id.gt(after))
-            .order_by_asc(firms::Column::Id)
-            .limit(PAGE)
-            .all(db)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.0;
-        let firm_ids: Vec<crate::store::ids::FirmId> = page.iter().map(|f| f.id).collect();
-        let serials: Vec<i64> = page.iter().filter_map(|f| f.current_serial).collect();
-        let code_rows: HashMap<crate::store::ids::FirmId, codes::Model> = codes::Entity::find()
-            .filter(codes::Column::Serial.is_in(serials))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.firm_id, c))
-            .collect();
-        let assessment_ids: Vec<i64> = code_rows.values().map(|c| c.assessment_id).collect();
-        let inputs: HashMap<i64, assessments::Model> = assessments::Entity::find()
-            .filter(assessments::Column::Id.is_in(assessment_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
-            HashMap::new();
-        for c in certifications::Entity::find()
-            .filter(certifications::Column::FirmId.is_in(firm_ids.clone()))
-            .order_by_asc(certifications::Column::Id)
-            .all(db)
-            .await?
-        {
-            certs.entry(c.firm_id).or_default().push(c);
-        }
-        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
-        for v in vetoes::Entity::find()
-            .filter(vetoes::Column::FirmId.is_in(firm_ids.clone()))
-            .order_by_asc(vetoes::Column::Id)
-            .all(db)
-            .await?
-        {
-            vets.entry(v.firm_id).or_default().push(v);
-        }
-        let under_review: HashSet<(crate::store::ids::FirmId, i32)> = assessments::Entity::find()
-            .filter(assessments::Column::FirmId.is_in(firm_ids))
-            .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|a| (a.firm_id, a.period))
-            .collect();
+        let page = next.await.map_err(AppError::internal)??;
+        let Some(last) = page.firms.last() else { break };
+        next = tokio::spawn(Page::read(db.clone(), last.id.0));
+        let Page {
+            firms: page,
+            codes: code_rows,
+            inputs,
+            certs,
+            vets,
+            under_review,
+        } = page;
 
         let mut new_rows = Vec::new();
         let mut page_changes = Vec::new();
@@ -126,12 +91,12 @@ pub async fn regrade(
             let Some(code) = code_rows.get(&firm.id) else {
                 continue;
             };
-            let Some(assessment) = inputs.get(&code.assessment_id) else {
+            let Some(input) = inputs.get(&code.assessment_id) else {
                 continue;
             };
             let checked = match recompute(
                 firm,
-                assessment,
+                input,
                 certs.get(&firm.id).map_or(&[], Vec::as_slice),
                 vets.get(&firm.id).map_or(&[], Vec::as_slice),
                 &table,
@@ -142,7 +107,7 @@ pub async fn regrade(
                     page_changes.push(GradeChange {
                         uscc: firm.uscc.to_string(),
                         serial: code.serial,
-                        current: code.grade.0,
+                        current: code.grade,
                         recomputed: None,
                         current_score: code.score.clone(),
                         recomputed_score: String::new(),
@@ -153,13 +118,13 @@ pub async fn regrade(
                 }
             };
             let graded = &checked.graded;
-            if graded.grade == code.grade.0 {
+            if graded.grade == code.grade {
                 continue;
             }
             let mut change = GradeChange {
                 uscc: firm.uscc.to_string(),
                 serial: code.serial,
-                current: code.grade.0,
+                current: code.grade,
                 recomputed: Some(graded.grade),
                 current_score: code.score.clone(),
                 recomputed_score: graded.trace.score.clone(),
@@ -216,18 +181,142 @@ pub async fn regrade(
     Ok(report)
 }
 
+/// What a code says of its firm's grade, as the regrade compares it.
+struct CodeRow {
+    serial: i64,
+    assessment_id: i64,
+    grade: Grade,
+    score: String,
+}
+
+/// A page of firms holding a code, with what regrading them reads: only the columns it needs
+/// (an assessment's trace is kilobytes that the regrade would read and drop).
+struct Page {
+    firms: Vec<firms::Model>,
+    codes: HashMap<crate::store::ids::FirmId, CodeRow>,
+    /// The stored input of each assessment behind a code, by id.
+    inputs: HashMap<i64, String>,
+    certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>>,
+    vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>>,
+    /// Firm-years with a submission under review.
+    under_review: HashSet<(crate::store::ids::FirmId, i32)>,
+}
+
+impl Page {
+    /// The page of firms after firm id `after` (empty at the end).
+    async fn read(db: Db, after: i64) -> AppResult<Page> {
+        let firms = firms::Entity::find()
+            .filter(firms::Column::CurrentSerial.is_not_null())
+            .filter(firms::Column::Id.gt(after))
+            .order_by_asc(firms::Column::Id)
+            .limit(PAGE)
+            .all(&db)
+            .await?;
+        let firm_ids: Vec<crate::store::ids::FirmId> = firms.iter().map(|f| f.id).collect();
+        let serials: Vec<i64> = firms.iter().filter_map(|f| f.current_serial).collect();
+        let mut codes = HashMap::with_capacity(serials.len());
+        if !serials.is_empty() {
+            for (serial, firm_id, assessment_id, grade, score) in codes::Entity::find()
+                .select_only()
+                .columns([
+                    codes::Column::Serial,
+                    codes::Column::FirmId,
+                    codes::Column::AssessmentId,
+                    codes::Column::Grade,
+                    codes::Column::Score,
+                ])
+                .filter(codes::Column::Serial.is_in(serials))
+                .into_tuple::<(
+                    i64,
+                    crate::store::ids::FirmId,
+                    i64,
+                    crate::store::columns::StoredGrade,
+                    String,
+                )>()
+                .all(&db)
+                .await?
+            {
+                codes.insert(
+                    firm_id,
+                    CodeRow {
+                        serial,
+                        assessment_id,
+                        grade: grade.0,
+                        score,
+                    },
+                );
+            }
+        }
+        let assessment_ids: Vec<i64> = codes.values().map(|c| c.assessment_id).collect();
+        let inputs: HashMap<i64, String> = if assessment_ids.is_empty() {
+            HashMap::new()
+        } else {
+            assessments::Entity::find()
+                .select_only()
+                .columns([assessments::Column::Id, assessments::Column::Input])
+                .filter(assessments::Column::Id.is_in(assessment_ids))
+                .into_tuple::<(i64, String)>()
+                .all(&db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
+            HashMap::new();
+        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
+        let mut under_review = HashSet::new();
+        if !firm_ids.is_empty() {
+            for c in certifications::Entity::find()
+                .filter(certifications::Column::FirmId.is_in(firm_ids.clone()))
+                .order_by_asc(certifications::Column::Id)
+                .all(&db)
+                .await?
+            {
+                certs.entry(c.firm_id).or_default().push(c);
+            }
+            for v in vetoes::Entity::find()
+                .filter(vetoes::Column::FirmId.is_in(firm_ids.clone()))
+                .order_by_asc(vetoes::Column::Id)
+                .all(&db)
+                .await?
+            {
+                vets.entry(v.firm_id).or_default().push(v);
+            }
+            under_review = assessments::Entity::find()
+                .select_only()
+                .columns([assessments::Column::FirmId, assessments::Column::Period])
+                .filter(assessments::Column::FirmId.is_in(firm_ids))
+                .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
+                .into_tuple::<(crate::store::ids::FirmId, i32)>()
+                .all(&db)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        Ok(Page {
+            firms,
+            codes,
+            inputs,
+            certs,
+            vets,
+            under_review,
+        })
+    }
+}
+
 /// A firm's current grade recomputed on `today` from the input of the assessment behind its
-/// code, with the certifications and vetoes given (those on record, or with some about to be):
-/// the outer error is the service's own, the inner one says why the firm cannot be graded now.
+/// code (`input`, as stored), with the certifications and vetoes given (those on record, or
+/// with some about to be): the outer error is the service's own, the inner one says why the
+/// firm cannot be graded now.
 pub(crate) fn recompute(
     firm: &firms::Model,
-    assessment: &assessments::Model,
+    input: &str,
     certs: &[certifications::Model],
     vets: &[vetoes::Model],
     table: &grading::BenchmarkTable,
     today: &str,
 ) -> AppResult<Result<grading::Checked, grading::InputError>> {
-    let stored: Value = serde_json::from_str(&assessment.input).map_err(AppError::internal)?;
+    let stored: Value = serde_json::from_str(input).map_err(AppError::internal)?;
     let mut data = stored.as_object().cloned().unwrap_or_default();
     data.insert("assessed_on".into(), Value::String(today.to_owned()));
     let input = assemble_input(firm.into(), &data, certs, vets);

@@ -74,6 +74,20 @@ pub async fn record_many<C: ConnectionTrait>(
     at: DateTimeUtc,
     changes: Vec<Change<'_>>,
 ) -> Result<(), DbErr> {
+    for statement in statements(db.get_database_backend(), actor, at, changes) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The statements [`record_many`] runs, built apart from running them.
+pub fn statements(
+    backend: sea_orm::DatabaseBackend,
+    actor: &Actor,
+    at: DateTimeUtc,
+    changes: Vec<Change<'_>>,
+) -> Vec<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
     // 9 columns a row: stay well below SQLite's and PostgreSQL's bound-parameter limits.
     let rows: Vec<ActiveModel> = changes
         .into_iter()
@@ -90,10 +104,9 @@ pub async fn record_many<C: ConnectionTrait>(
         })
         .collect();
     let mut rows = rows.into_iter().peekable();
+    let mut statements = Vec::new();
     while rows.peek().is_some() {
-        Entity::insert_many(rows.by_ref().take(1000))
-            .exec_without_returning(db)
-            .await?;
+        statements.push(backend.build(&Entity::insert_many(rows.by_ref().take(1000)).into_query()));
     }
-    Ok(())
+    statements
 }

@@ -110,6 +110,39 @@ async fn a_good_file_of_1000_rows_creates_1000_submissions_graded_as_gec_grade_g
     assert_eq!(printed["trace_hash"], first["trace_hash"]);
 }
 
+#[tokio::test]
+async fn a_fault_in_the_last_chunk_leaves_nothing_of_the_chunks_before_it() {
+    // The file is checked 1,000 rows at a time; on PostgreSQL each checked chunk is written
+    // at once, in the import's transaction, while the next is checked. A fault on the last line
+    // of 2,501 rows comes after two chunks were written: the whole file is still refused, and
+    // not one of its rows is stored.
+    let app = TestApp::new().await;
+    let regulator = app.token_for(Role::Regulator, "reg").await;
+    let before = app.counts().await;
+    let mut rows: Vec<String> = (0..2501).map(row).collect();
+    rows[2500] = rows[2500].replacen(",2025,", ",20x5,", 1);
+    let errors = refused_file(&app, &regulator, csv_of(rows).into_bytes()).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(has(&errors, 2502, Some("period")), "{errors:?}");
+    assert_eq!(app.counts().await, before, "nothing of the file is stored");
+
+    // The same rows without the fault: every one, in the file's order.
+    let response = post_csv(&app, &regulator, csv_of((0..2501).map(row)).into_bytes()).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let report = response.json();
+    assert_eq!(report["rows"], 2501);
+    let ids: Vec<i64> = report["assessment_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2501);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in the file's order");
+    assert_eq!(app.count("assessments").await, 2501);
+    assert_eq!(app.count("firms").await, 2501);
+}
+
 async fn refused_file(app: &TestApp, token: &str, body: Vec<u8>) -> Vec<Value> {
     let before = app.counts().await;
     let response = post_csv(app, token, body).await;

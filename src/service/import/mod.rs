@@ -8,16 +8,20 @@
 //! written as a plan, a chunk at a time, compressed (bounded memory whatever the file's size);
 //! a file with a fault ends there, having never taken the write turn. The second pass writes
 //! the plan in one transaction, checking again what another request may have changed meanwhile
-//! (a firm registered, a year submitted): `plan.rs`. This file is the first pass.
+//! (a firm registered, a year submitted): `plan.rs`. This file is the first pass. On
+//! PostgreSQL, whose writers do not wait for one another, the second pass writes each chunk
+//! as soon as the first has checked it, in a transaction rolled back at a fault: `sink.rs`.
 
 mod format;
 mod plan;
+mod sink;
 pub mod xlsx;
 
 use crate::db::Db;
 pub use format::{ImportError, RowError, columns, template, template_xlsx};
 use format::{error, read_header};
-use plan::{PlanFile, PlannedAssessment, PlannedChunk, PlannedFirm, Written};
+use plan::{PlannedAssessment, PlannedChunk, PlannedFirm};
+use sink::Sink;
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,7 +105,7 @@ pub async fn import_csv(
     let table = crate::service::benchmarks::in_force(db, caches).await?;
     let carbon = crate::service::carbon_tables::in_force(db, caches).await?;
     let mut state = ImportState::default();
-    let mut plan = PlanFile::create(scratch)?;
+    let mut sink = Sink::open(db, scratch, actor, actor_id).await?;
     let mut lines = crate::csvpos::LineCounter::new(bytes);
     let mut chunk = Vec::with_capacity(CHUNK);
     loop {
@@ -160,7 +164,7 @@ pub async fn import_csv(
                 .plan(db, &table, &carbon, std::mem::take(&mut chunk))
                 .await?
         {
-            plan.push(&planned)?;
+            sink.push(planned).await?;
         }
         if done {
             break;
@@ -173,19 +177,13 @@ pub async fn import_csv(
     if !state.errors.is_empty() {
         state.errors.sort_by_key(|e| e.line);
         state.errors.truncate(MAX_ERRORS);
+        sink.abandon().await?;
         return Err(ImportError::Rows(state.errors));
     }
     drop(state);
     let checked = started.elapsed();
-    let txn = crate::db::begin_write(db).await?;
     let writing = std::time::Instant::now();
-    let mut written = Written::default();
-    for chunk in plan.chunks()? {
-        if let Err(err) = written.write(&txn, actor, actor_id, chunk?).await {
-            txn.rollback().await?;
-            return Err(err);
-        }
-    }
+    let (txn, written) = sink.finish(db, actor, actor_id).await?;
     let report = ImportReport {
         rows: written.rows,
         firms_created: written.firms_created,

@@ -353,7 +353,7 @@ impl Plan {
             vets.sort_by_key(|v| (v.occurred_on, v.id));
             let checked = crate::service::regrade::recompute(
                 &touched.firm,
-                &assessment,
+                &assessment.input,
                 certs.get(&id).map_or(&[], Vec::as_slice),
                 &vets,
                 &table,

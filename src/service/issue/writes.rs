@@ -24,20 +24,30 @@ pub(crate) struct Writes {
 
 impl Writes {
     pub(crate) async fn flush(&mut self, txn: &crate::db::WriteTxn) -> AppResult<()> {
+        use sea_orm::ConnectionTrait;
+        for statement in self.statements(txn.get_database_backend()) {
+            txn.execute_raw(statement).await?;
+        }
+        Ok(())
+    }
+
+    /// The statements that write what is held (taking it), a statement per table, in the order
+    /// they are to run; built apart from running them, so that one batch's can be built while
+    /// another's run (recovery).
+    pub(crate) fn statements(
+        &mut self,
+        backend: sea_orm::DatabaseBackend,
+    ) -> Vec<sea_orm::Statement> {
         use assessments::Column as A;
         use codes::Column as C;
         use firms::Column as F;
-        insert_rows::<codes::Entity>(txn, &mut self.codes, None).await?;
         let superseded = [C::Status, C::SupersededBy];
-        insert_rows::<codes::Entity>(txn, &mut self.superseded, Some((C::Serial, &superseded)))
-            .await?;
         let current = [
             F::CurrentGrade,
             F::CurrentScore,
             F::CurrentSerial,
             F::CurrentPeriod,
         ];
-        insert_rows::<firms::Entity>(txn, &mut self.firms, Some((F::Id, &current))).await?;
         let approved = [
             A::Status,
             A::Input,
@@ -53,37 +63,52 @@ impl Writes {
             A::CarbonHash,
             A::CarbonLevel,
         ];
-        insert_rows::<assessments::Entity>(txn, &mut self.assessments, Some((A::Id, &approved)))
-            .await
+        [
+            insert_rows::<codes::Entity>(backend, &mut self.codes, None),
+            insert_rows::<codes::Entity>(
+                backend,
+                &mut self.superseded,
+                Some((C::Serial, &superseded)),
+            ),
+            insert_rows::<firms::Entity>(backend, &mut self.firms, Some((F::Id, &current))),
+            insert_rows::<assessments::Entity>(
+                backend,
+                &mut self.assessments,
+                Some((A::Id, &approved)),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 
-/// Inserts `rows` (taking them) in one statement; with `(key, columns)`, a row whose key
+/// The statement inserting `rows` (taking them), if any; with `(key, columns)`, a row whose key
 /// exists has those columns updated instead.
-pub(super) async fn insert_rows<E: sea_orm::EntityTrait>(
-    txn: &crate::db::WriteTxn,
+fn insert_rows<E: sea_orm::EntityTrait>(
+    backend: sea_orm::DatabaseBackend,
     rows: &mut Vec<E::Model>,
     updating: Option<(E::Column, &[E::Column])>,
-) -> AppResult<()>
+) -> Option<sea_orm::Statement>
 where
     E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
 {
-    use sea_orm::IntoActiveModel;
     use sea_orm::sea_query::OnConflict;
+    use sea_orm::{IntoActiveModel, QueryTrait};
     if rows.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut insert = E::insert_many(
         rows.drain(..)
             .map(|row| row.into_active_model().reset_all()),
-    );
+    )
+    .into_query();
     if let Some((key, columns)) = updating {
-        insert = insert.on_conflict(
+        insert.on_conflict(
             OnConflict::column(key)
                 .update_columns(columns.iter().copied())
                 .to_owned(),
         );
     }
-    insert.exec_without_returning(txn).await?;
-    Ok(())
+    Some(backend.build(&insert))
 }
