@@ -186,7 +186,7 @@ impl Seen {
             !self.firms.contains(e["uscc"].as_str().unwrap_or(""))
                 && e["supersedes"].as_i64().is_none_or(|s| {
                     u64::try_from(s).is_ok_and(|s| s < self.restored_from)
-                        && !self.codes.contains(&(s as i64))
+                        && !self.codes.contains(&s)
                 })
         })
     }
