@@ -19,7 +19,8 @@
 # On PostgreSQL (second argument, an empty database) the backups are pg_dump's custom format
 # and the restores pg_restore's. Usage: bash benches/national.sh N [postgres://…]
 # Needs python3 and wrk, nginx for step 8 (and pg_dump/pg_restore/psql for PostgreSQL).
-# DURATION (default 10) is each wrk run's seconds; PUBLIC=0 stops after step 7. Loopback only.
+# DURATION (default 10) is each wrk run's seconds; PUBLIC=0 stops after step 7; BATCH=0 leaves
+# out steps 2 and 4–7 (the public path alone, on N codes). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
@@ -80,9 +81,12 @@ for part in "$WORK"/parts/*.csv; do
 done
 say "1. gec import of $N firms ($(ls "$WORK"/parts | wc -l) files)" "$(secs "$start") s, peak RSS $(( peak / 1024 )) MB"
 
+BATCH="${BATCH:-1}"
 # 2. The backup from before the codes.
-start=$(now); backup_to "$WORK/before.backup"
-say "2. backup of the imported database" "$(secs "$start") s"
+if [ "$BATCH" = 1 ]; then
+  start=$(now); backup_to "$WORK/before.backup"
+  say "2. backup of the imported database" "$(secs "$start") s"
+fi
 
 # 3. Every submission approved.
 serve
@@ -92,6 +96,7 @@ say "3. bulk approval of $N submissions" "$(python3 benches/approve_all.py "$BAS
 say "   server peak RSS" "$(server_peak)"
 SIZE="$(curl -fs "$BASE/log/checkpoint" | sed -n 2p)"
 
+if [ "$BATCH" = 1 ]; then
 # 4. The status list.
 start=$(now); curl -fs -o "$WORK/status.cose" "$BASE/.well-known/gec/status"
 say "4. status list of $SIZE codes, first request (built, signed)" "$(secs "$start") s, $(stat -c %s "$WORK/status.cose") bytes"
@@ -99,7 +104,9 @@ say "4. status list of $SIZE codes, first request (built, signed)" "$(secs "$sta
 # 5. The mirror.
 start=$(now); "$BIN" log mirror --server "$BASE" --dir "$WORK/mirror" >/dev/null
 say "5. gec log mirror of $SIZE entries" "$(secs "$start") s"
+fi
 stop
+if [ "$BATCH" = 1 ]; then
 
 # 6. Backup, restore, recover.
 say "6. database with $SIZE codes" "$(mb "$(db_size)")"
@@ -117,6 +124,7 @@ say "   gec log recover of $SIZE missing entries from the mirror" "$(secs "$star
 start=$(now)
 /usr/bin/time -f '%M' -o "$WORK/rss" "$BIN" regrade >"$WORK/regrade.json" 2>/dev/null
 say "7. gec regrade of the firms with codes" "$(secs "$start") s, peak RSS $(( $(tail -1 "$WORK/rss") / 1024 )) MB, $(python3 -c "import json; r = json.load(open('$WORK/regrade.json')); print(r['firms'], 'firms,', len(r['changed']), 'would change')")"
+fi
 
 # 8. The public path (PUBLIC=0 leaves it out).
 if [ "${PUBLIC:-1}" = 0 ]; then exit 0; fi

@@ -240,7 +240,13 @@ pub async fn connect_with(url: &str, cache_kib: Option<u32>) -> Result<Db, DbErr
     options
         .sqlx_logging(false)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        // A batch with a large page cache (recovery) needs two connections — its transaction
+        // and its read-ahead — and each holds a cache: no more than two.
+        .max_connections(match (url.starts_with("sqlite:"), cache_kib) {
+            (true, Some(_)) => 2,
+            (true, None) => 8,
+            (false, _) => 16,
+        })
         .min_connections(1)
         .map_sqlx_sqlite_opts(move |opts| {
             opts.page_size(PAGE_SIZE)

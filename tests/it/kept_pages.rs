@@ -2,7 +2,6 @@
 //! and the same headers as the whole way, never for a visitor signed in or choosing a language, and
 //! gone as soon as the code changes.
 
-
 use serde_json::{Value, json};
 
 use crate::helpers::{agent, fresh_database_url, spawn_server_with};

@@ -404,7 +404,13 @@ impl ImportState {
             list.sort_by_key(|v| v.id);
         }
 
+        // Three steps: each row's firm found or staged (in order: a file's later rows find a
+        // firm staged by an earlier one), every row graded (on every core: grading is most of
+        // a chunk's time and each row's is its own), then each row's faults and plan in order.
         let mut planned = PlannedChunk::default();
+        let mut staged: Vec<
+            Result<(&Row, grading::Uscc, crate::store::ids::FirmId, String), RowError>,
+        > = Vec::with_capacity(rows.len());
         for row in &rows {
             let cell = |c: &str| {
                 row.cells
@@ -414,24 +420,24 @@ impl ImportState {
             };
             let uscc_text = cell("uscc");
             let Ok(uscc) = grading::Uscc::parse(&uscc_text) else {
-                self.fail(error(
+                staged.push(Err(error(
                     row.line,
                     Some("uscc"),
                     "not a valid unified social credit code",
-                ));
+                )));
                 continue;
             };
             let (firm_id, industry_code) = match self.firms.get(uscc.as_str()) {
                 Some(existing) => {
                     if existing.industry_code != cell("industry_code") {
-                        self.fail(error(
+                        staged.push(Err(error(
                             row.line,
                             Some("industry_code"),
                             format!(
                                 "differs from the firm's record ({})",
                                 existing.industry_code
                             ),
-                        ));
+                        )));
                         continue;
                     }
                     (existing.id, existing.industry_code.clone())
@@ -462,15 +468,28 @@ impl ImportState {
                         (crate::store::ids::FirmId(0), new.industry_code)
                     }
                     Err(AppError::Validation { field, message, .. }) => {
-                        self.fail(error(row.line, Some(&field), message));
+                        staged.push(Err(error(row.line, Some(&field), message)));
                         continue;
                     }
                     Err(other) => return Err(other.into()),
                 },
             };
+            staged.push(Ok((row, uscc, firm_id, industry_code)));
+        }
+        let no_certs = Vec::new();
+        let no_vetoes = Vec::new();
+        let graded = in_parallel(&staged, |staged| {
+            let (row, uscc, firm_id, industry_code) = match staged {
+                Ok(s) => s,
+                Err(fault) => return Err(fault.clone()),
+            };
+            let cell = |c: &str| {
+                row.cells
+                    .get(c)
+                    .map(|s| s.trim().to_owned())
+                    .unwrap_or_default()
+            };
             let (data, carriers) = crate::service::flat::from_cells(|c| cell(c));
-            let no_certs = Vec::new();
-            let no_vetoes = Vec::new();
             let input = assemble_input(
                 FirmKey {
                     uscc: uscc.as_str(),
@@ -489,30 +508,10 @@ impl ImportState {
                     } else {
                         e.message
                     };
-                    self.fail(error(row.line, column, message));
-                    continue;
+                    return Err(error(row.line, column, message));
                 }
             };
             let period = i64::from(checked.graded.trace.period);
-            if let Some(first) = self.seen.insert((uscc.to_string(), period), row.line) {
-                self.fail(error(
-                    row.line,
-                    Some("period"),
-                    format!("{uscc} {period} is already on line {first}"),
-                ));
-                continue;
-            }
-            if let Some(id) = under_review
-                .get(&(firm_id, period as i32))
-                .filter(|_| firm_id.0 > 0)
-            {
-                self.fail(error(
-                    row.line,
-                    Some("period"),
-                    format!("assessment {id} for {uscc} {period} is already under review"),
-                ));
-                continue;
-            }
             let graded = &checked.graded;
             let (carbon_trace, carbon_hash, carbon_level) =
                 assessments::carbon_of(&checked.assessment, carbon);
@@ -525,7 +524,7 @@ impl ImportState {
                 .collect();
             let abnormal = crate::service::abnormal::findings(
                 &graded.trace,
-                previous.get(&(period as i32)).and_then(|p| p.get(&firm_id)),
+                previous.get(&(period as i32)).and_then(|p| p.get(firm_id)),
                 &thresholds,
             );
             let basis = crate::service::readings::basis_of(
@@ -533,7 +532,7 @@ impl ImportState {
                 &crate::service::readings::summarise(&of_year, &source_names),
                 tolerance,
             );
-            planned.assessments.push(PlannedAssessment {
+            Ok(PlannedAssessment {
                 line: row.line,
                 uscc: uscc.to_string(),
                 firm_id: firm_id.0,
@@ -550,10 +549,62 @@ impl ImportState {
                 carbon_level,
                 basis: serde_json::to_string(&basis).ok(),
                 abnormal: serde_json::to_string(&abnormal).ok(),
-            });
+            })
+        });
+        for (staged, graded) in staged.iter().zip(graded) {
+            let assessment = match graded {
+                Ok(a) => a,
+                Err(fault) => {
+                    self.fail(fault);
+                    continue;
+                }
+            };
+            let Ok((row, uscc, firm_id, _)) = staged else {
+                continue;
+            };
+            let period = i64::from(assessment.period);
+            if let Some(first) = self.seen.insert((uscc.to_string(), period), row.line) {
+                self.fail(error(
+                    row.line,
+                    Some("period"),
+                    format!("{uscc} {period} is already on line {first}"),
+                ));
+                continue;
+            }
+            if let Some(id) = under_review
+                .get(&(*firm_id, period as i32))
+                .filter(|_| firm_id.0 > 0)
+            {
+                self.fail(error(
+                    row.line,
+                    Some("period"),
+                    format!("assessment {id} for {uscc} {period} is already under review"),
+                ));
+                continue;
+            }
+            planned.assessments.push(assessment);
         }
         Ok(self.errors.is_empty().then_some(planned))
     }
+}
+
+/// `f` of each item, in order, the items shared among the machine's cores (at most four).
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 impl From<ImportError> for AppError {
