@@ -217,6 +217,10 @@ pub async fn import_csv(
     Ok(report)
 }
 
+/// A row whose firm is known or staged: the row, its USCC, the firm's id (0 when staged) and
+/// division.
+type Staged<'a> = (&'a Row, grading::Uscc, crate::store::ids::FirmId, String);
+
 /// A firm as the first pass knows it.
 struct KnownFirm {
     id: crate::store::ids::FirmId,
@@ -408,9 +412,7 @@ impl ImportState {
         // firm staged by an earlier one), every row graded (on every core: grading is most of
         // a chunk's time and each row's is its own), then each row's faults and plan in order.
         let mut planned = PlannedChunk::default();
-        let mut staged: Vec<
-            Result<(&Row, grading::Uscc, crate::store::ids::FirmId, String), RowError>,
-        > = Vec::with_capacity(rows.len());
+        let mut staged: Vec<Result<Staged, RowError>> = Vec::with_capacity(rows.len());
         for row in &rows {
             let cell = |c: &str| {
                 row.cells
@@ -493,11 +495,11 @@ impl ImportState {
             let input = assemble_input(
                 FirmKey {
                     uscc: uscc.as_str(),
-                    industry_code: &industry_code,
+                    industry_code,
                 },
                 &data,
-                certs.get(&firm_id).unwrap_or(&no_certs),
-                vets.get(&firm_id).unwrap_or(&no_vetoes),
+                certs.get(firm_id).unwrap_or(&no_certs),
+                vets.get(firm_id).unwrap_or(&no_vetoes),
             );
             let checked = match grading::check(&input, table) {
                 Ok(c) => c,
