@@ -222,3 +222,38 @@ pub(super) fn read_header(
         Err(errors)
     }
 }
+
+/// The first data row beyond [`super::xlsx::MAX_ROWS`], as a fault, if the file has one: the same
+/// bound as a workbook's, found before anything is read (a fast count of the records), so
+/// that a file too long is refused at once and the import's memory and write stay bounded.
+pub(super) fn beyond_the_row_limit(bytes: &[u8]) -> Option<RowError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    // The header, then MAX_ROWS data rows.
+    for _ in 0..=super::xlsx::MAX_ROWS {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            // The end, or a fault that the reading proper will report.
+            Ok(false) | Err(_) => return None,
+        }
+    }
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => {
+            let byte = record.position().map_or(0, |p| p.byte());
+            let line = crate::csvpos::LineCounter::new(bytes).line_at(byte);
+            Some(error(
+                line,
+                None,
+                format!(
+                    "a file takes at most {} rows under its header; split the list into several \
+                     files",
+                    super::xlsx::MAX_ROWS
+                ),
+            ))
+        }
+        _ => None,
+    }
+}

@@ -19,7 +19,7 @@ pub mod xlsx;
 
 use crate::db::Db;
 pub use format::{ImportError, RowError, columns, template, template_xlsx};
-use format::{error, read_header};
+use format::{beyond_the_row_limit, error, read_header};
 use plan::{PlannedAssessment, PlannedChunk, PlannedFirm};
 use sink::Sink;
 
@@ -225,41 +225,6 @@ type Staged<'a> = (&'a Row, grading::Uscc, crate::store::ids::FirmId, String);
 struct KnownFirm {
     id: crate::store::ids::FirmId,
     industry_code: String,
-}
-
-/// The first data row beyond [`xlsx::MAX_ROWS`], as a fault, if the file has one: the same
-/// bound as a workbook's, found before anything is read (a fast count of the records), so
-/// that a file too long is refused at once and the import's memory and write stay bounded.
-fn beyond_the_row_limit(bytes: &[u8]) -> Option<RowError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
-    // The header, then MAX_ROWS data rows.
-    for _ in 0..=xlsx::MAX_ROWS {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            // The end, or a fault that the reading proper will report.
-            Ok(false) | Err(_) => return None,
-        }
-    }
-    match reader.read_byte_record(&mut record) {
-        Ok(true) => {
-            let byte = record.position().map_or(0, |p| p.byte());
-            let line = crate::csvpos::LineCounter::new(bytes).line_at(byte);
-            Some(error(
-                line,
-                None,
-                format!(
-                    "a file takes at most {} rows under its header; split the list into several \
-                     files",
-                    xlsx::MAX_ROWS
-                ),
-            ))
-        }
-        _ => None,
-    }
 }
 
 #[derive(Default)]
