@@ -345,6 +345,10 @@ pub async fn begin_write(db: &Db) -> Result<WriteTxn, DbErr> {
     })
 }
 
+/// The tables a grade is read from and written to, which recovery and regrade read row by row
+/// (see [`vacuum_analyze`]).
+pub const GRADED_TABLES: [&str; 5] = ["firms", "assessments", "codes", "certifications", "vetoes"];
+
 /// Before a batch that reads every row of `tables` (recovery, regrade), on PostgreSQL:
 /// `VACUUM (ANALYZE)` them. Rows just restored by `pg_restore`, or just rewritten by a batch,
 /// carry no hint bits yet and have no statistics: the batch's first read of each page would

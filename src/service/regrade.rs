@@ -53,11 +53,7 @@ pub async fn regrade(
     use sea_orm::PaginatorTrait;
     let table = super::benchmarks::in_force(db, caches).await?;
     let carbon = super::carbon_tables::in_force(db, caches).await?;
-    crate::db::vacuum_analyze(
-        db,
-        &["firms", "codes", "assessments", "certifications", "vetoes"],
-    )
-    .await?;
+    crate::db::vacuum_analyze(db, &crate::db::GRADED_TABLES).await?;
     let total = firms::Entity::find()
         .filter(firms::Column::CurrentSerial.is_not_null())
         .count(db)
@@ -261,27 +257,22 @@ impl Page {
                 .into_iter()
                 .collect()
         };
-        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
-            HashMap::new();
-        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
+        let certs = crate::store::by_firm::<certifications::Entity, _>(
+            &db,
+            certifications::Column::FirmId,
+            &firm_ids,
+            |c| (c.firm_id, c.id),
+        )
+        .await?;
+        let vets = crate::store::by_firm::<vetoes::Entity, _>(
+            &db,
+            vetoes::Column::FirmId,
+            &firm_ids,
+            |v| (v.firm_id, v.id),
+        )
+        .await?;
         let mut under_review = HashSet::new();
         if !firm_ids.is_empty() {
-            for c in certifications::Entity::find()
-                .filter(certifications::Column::FirmId.is_in(firm_ids.clone()))
-                .order_by_asc(certifications::Column::Id)
-                .all(&db)
-                .await?
-            {
-                certs.entry(c.firm_id).or_default().push(c);
-            }
-            for v in vetoes::Entity::find()
-                .filter(vetoes::Column::FirmId.is_in(firm_ids.clone()))
-                .order_by_asc(vetoes::Column::Id)
-                .all(&db)
-                .await?
-            {
-                vets.entry(v.firm_id).or_default().push(v);
-            }
             under_review = assessments::Entity::find()
                 .select_only()
                 .columns([assessments::Column::FirmId, assessments::Column::Period])

@@ -29,6 +29,8 @@ pub mod watchlist;
 pub mod webhooks;
 pub mod year;
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// The rows of `E` whose `column` is one of `keys` (each asked once), read 500 keys to a
@@ -56,4 +58,37 @@ where
         );
     }
     Ok(rows)
+}
+
+/// The rows of `E` (certifications, vetoes) of the firms `firms`, grouped by firm, each
+/// firm's in the order of their ids (`key` gives a row's firm and id). Read 512 firms to a
+/// statement, the list lengthened by [`crate::db::in_list`] so that a few statement shapes
+/// serve every batch.
+pub async fn by_firm<E, C>(
+    db: &C,
+    column: E::Column,
+    firms: &[ids::FirmId],
+    key: impl Fn(&E::Model) -> (ids::FirmId, i64),
+) -> Result<HashMap<ids::FirmId, Vec<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut firms = firms.to_vec();
+    firms.sort_unstable();
+    firms.dedup();
+    let mut grouped: HashMap<ids::FirmId, Vec<E::Model>> = HashMap::new();
+    for part in firms.chunks(512) {
+        for row in E::find()
+            .filter(column.is_in(crate::db::in_list(part)))
+            .all(db)
+            .await?
+        {
+            grouped.entry(key(&row).0).or_default().push(row);
+        }
+    }
+    for rows in grouped.values_mut() {
+        rows.sort_by_key(|r| key(r).1);
+    }
+    Ok(grouped)
 }

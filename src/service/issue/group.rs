@@ -172,7 +172,7 @@ pub(super) struct Known {
 
 impl Known {
     async fn read(txn: &crate::db::WriteTxn, ids: &[i64]) -> AppResult<Known> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let (assessments, firms): (Vec<_>, Vec<_>) =
             assessments::with_firms(txn, ids).await?.into_iter().unzip();
         let mut firms: HashMap<crate::store::ids::FirmId, firms::Model> =
@@ -183,22 +183,20 @@ impl Known {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut certs = by_firm(
-            certifications::Entity::find()
-                .filter(certifications::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
-                .order_by_asc(certifications::Column::Id)
-                .all(txn)
-                .await?,
-            |c| c.firm_id,
-        );
-        let mut vets = by_firm(
-            vetoes::Entity::find()
-                .filter(vetoes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
-                .order_by_asc(vetoes::Column::Id)
-                .all(txn)
-                .await?,
-            |v| v.firm_id,
-        );
+        let mut certs = crate::store::by_firm::<certifications::Entity, _>(
+            txn,
+            certifications::Column::FirmId,
+            &firm_ids,
+            |c| (c.firm_id, c.id),
+        )
+        .await?;
+        let mut vets = crate::store::by_firm::<vetoes::Entity, _>(
+            txn,
+            vetoes::Column::FirmId,
+            &firm_ids,
+            |v| (v.firm_id, v.id),
+        )
+        .await?;
         let mut active: HashMap<crate::store::ids::FirmId, codes::Model> = codes::Entity::find()
             .filter(codes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .filter(codes::Column::Status.eq(CodeStatus::Active))
@@ -255,18 +253,6 @@ impl Known {
     fn written(&mut self, firm_id: crate::store::ids::FirmId) {
         self.written_firms.insert(firm_id);
     }
-}
-
-/// Rows grouped by their firm, in their order.
-pub(crate) fn by_firm<T>(
-    rows: Vec<T>,
-    firm_of: impl Fn(&T) -> crate::store::ids::FirmId,
-) -> HashMap<crate::store::ids::FirmId, Vec<T>> {
-    let mut grouped: HashMap<crate::store::ids::FirmId, Vec<T>> = HashMap::new();
-    for row in rows {
-        grouped.entry(firm_of(&row)).or_default().push(row);
-    }
-    grouped
 }
 
 /// One approval of a group, as serial `serial`: its checks first (a refusal writes nothing),

@@ -213,20 +213,19 @@ pub async fn file_all(
         for r in &rows {
             by_uscc.entry(r.uscc.as_str()).or_default().push(r.clone());
         }
-        let certs = group_by_firm(
-            crate::store::rows_in::<certifications::Entity, _, _>(
-                db,
-                certifications::Column::FirmId,
-                ids.clone(),
-            )
-            .await?,
-            |c| c.firm_id,
-        );
+        let certs = crate::store::by_firm::<certifications::Entity, _>(
+            db,
+            certifications::Column::FirmId,
+            &ids,
+            |c| (c.firm_id, c.id),
+        )
+        .await?;
         let previous = crate::service::abnormal::previous_traces(db, &ids, year).await?;
-        let vetoes = group_by_firm(
-            crate::store::rows_in::<vetoes::Entity, _, _>(db, vetoes::Column::FirmId, ids).await?,
-            |v| v.firm_id,
-        );
+        let vetoes =
+            crate::store::by_firm::<vetoes::Entity, _>(db, vetoes::Column::FirmId, &ids, |v| {
+                (v.firm_id, v.id)
+            })
+            .await?;
         let mut prepared = Vec::new();
         for firm in firms {
             let uscc = firm.uscc.to_string();
@@ -304,16 +303,4 @@ pub async fn file_all(
         progress(state);
     }
     Ok(report)
-}
-
-/// Rows grouped by their firm.
-fn group_by_firm<T>(
-    rows: Vec<T>,
-    firm: impl Fn(&T) -> crate::store::ids::FirmId,
-) -> HashMap<crate::store::ids::FirmId, Vec<T>> {
-    let mut by: HashMap<crate::store::ids::FirmId, Vec<T>> = HashMap::new();
-    for row in rows {
-        by.entry(firm(&row)).or_default().push(row);
-    }
-    by
 }

@@ -47,35 +47,50 @@ pub(super) fn decoded(
     }))
 }
 
+/// A batch of issue entries decoded, with the notes of those not restored.
+pub(super) struct Decoded {
+    restoring: Vec<Restoring>,
+    report: Recovered,
+}
+
+/// The batch's entries decoded and checked against their codes.
+pub(super) fn decode(entries: Vec<(u64, Value)>) -> AppResult<Decoded> {
+    let mut report = Recovered::default();
+    let mut restoring = Vec::with_capacity(entries.len());
+    for (serial, entry) in entries {
+        restoring.extend(decoded(serial, entry, &mut report)?);
+    }
+    Ok(Decoded { restoring, report })
+}
+
 /// Decides what a batch of issue entries restores, in order: their firms, assessments,
 /// certifications, vetoes and superseded codes read once on `conn`, their writes held to be
 /// made once per table. A firm missing from the database is recreated in `creating`, the
-/// transaction; reading outside it (`None`), the batch is left to be decided inside it.
+/// transaction; reading outside it (`None`), the batch is handed back to be decided inside it.
 pub(super) async fn prepare<C: sea_orm::ConnectionTrait>(
     conn: &C,
     creating: Option<&crate::db::WriteTxn>,
     table: &BenchmarkTable,
     actor: &Actor,
-    entries: Vec<(u64, Value)>,
-) -> AppResult<Option<Prepared>> {
+    decoded: Decoded,
+) -> AppResult<Result<Prepared, Decoded>> {
     use std::collections::HashMap;
-    let mut report = Recovered::default();
-    let report = &mut report;
-    let mut restoring = Vec::with_capacity(entries.len());
-    for (serial, entry) in entries {
-        restoring.extend(decoded(serial, entry, report)?);
-    }
+    let Decoded {
+        restoring,
+        mut report,
+    } = decoded;
     let mut firms: HashMap<String, firms::Model> =
         firms::by_usccs(conn, restoring.iter().map(|r| r.claims.sub.clone()))
             .await?
             .into_iter()
             .map(|f| (f.uscc.to_string(), f))
             .collect();
+    if creating.is_none() && restoring.iter().any(|r| !firms.contains_key(&r.claims.sub)) {
+        return Ok(Err(Decoded { restoring, report }));
+    }
+    let report = &mut report;
     for r in &restoring {
-        if !firms.contains_key(&r.claims.sub) {
-            let Some(txn) = creating else {
-                return Ok(None);
-            };
+        if let (false, Some(txn)) = (firms.contains_key(&r.claims.sub), creating) {
             let at =
                 DateTime::<Utc>::from_timestamp(r.claims.iat as i64, 0).unwrap_or_else(Utc::now);
             let firm = recreate_firm(txn, actor, &r.claims, &r.entry, at, report).await?;
@@ -90,30 +105,18 @@ pub(super) async fn prepare<C: sea_orm::ConnectionTrait>(
     for list in of_firm.values_mut() {
         list.sort_by_key(|a| std::cmp::Reverse(a.id));
     }
-    let mut certs = crate::service::issue::group::by_firm(
-        sorted_by_id(
-            crate::store::rows_in::<certifications::Entity, _, _>(
-                conn,
-                certifications::Column::FirmId,
-                firm_ids.iter().copied(),
-            )
-            .await?,
-            |c| c.id,
-        ),
-        |c| c.firm_id,
-    );
-    let mut vets = crate::service::issue::group::by_firm(
-        sorted_by_id(
-            crate::store::rows_in::<vetoes::Entity, _, _>(
-                conn,
-                vetoes::Column::FirmId,
-                firm_ids.iter().copied(),
-            )
-            .await?,
-            |v| v.id,
-        ),
-        |v| v.firm_id,
-    );
+    let mut certs = crate::store::by_firm::<certifications::Entity, _>(
+        conn,
+        certifications::Column::FirmId,
+        &firm_ids,
+        |c| (c.firm_id, c.id),
+    )
+    .await?;
+    let mut vets =
+        crate::store::by_firm::<vetoes::Entity, _>(conn, vetoes::Column::FirmId, &firm_ids, |v| {
+            (v.firm_id, v.id)
+        })
+        .await?;
     let earlier: Vec<i64> = restoring
         .iter()
         .filter_map(|r| r.entry["supersedes"].as_i64())
@@ -258,7 +261,7 @@ pub(super) async fn prepare<C: sea_orm::ConnectionTrait>(
     statements.extend(Approval::statement(backend, approvals));
     let changes = writes.audits.drain(..).map(|(_, c)| c).collect();
     statements.extend(audit::statements(backend, actor, Utc::now(), changes));
-    Ok(Some(Prepared {
+    Ok(Ok(Prepared {
         statements,
         report: std::mem::take(report),
     }))
@@ -400,9 +403,4 @@ impl Approval {
             backend, sql, values,
         ))
     }
-}
-
-pub(super) fn sorted_by_id<T>(mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
-    rows.sort_by_key(|r| id(r));
-    rows
 }

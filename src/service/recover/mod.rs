@@ -52,9 +52,6 @@ fn bad(message: impl Into<String>) -> AppError {
     AppError::BadRequest(message.into())
 }
 
-/// The tables recovery reads row by row (see [`crate::db::vacuum_analyze`]).
-const RESTORED_TABLES: [&str; 5] = ["firms", "assessments", "codes", "certifications", "vetoes"];
-
 /// How many entries are fetched, appended and restored at a time (a multiple of a tile's 256
 /// entries): what recovery holds in memory, whatever the number missing.
 pub const CHUNK: u64 = 8192;
@@ -79,7 +76,7 @@ where
         .map_err(|e| bad(format!("the copy's checkpoint: {e}")))?;
     // A database the service never served has no log head yet.
     tlog::ensure_head(db).await?;
-    crate::db::vacuum_analyze(db, &RESTORED_TABLES).await?;
+    crate::db::vacuum_analyze(db, &crate::db::GRADED_TABLES).await?;
     let txn = crate::db::begin_write(db).await?;
     let head = tlog::lock_head(&txn).await?;
     if signed.size < head.size {
@@ -136,9 +133,9 @@ where
             typed.push((kind, text));
             values.push(value);
         }
-        let steps = steps(from, values, &mut seen);
+        let mut steps = steps(from, values, &mut seen);
         // The first batch is read and decided while the entries are appended.
-        let ahead = ahead(db, &table, &actor, steps.first());
+        let ahead = ahead(db, &table, &actor, steps.first_mut());
         new_head = tlog::append_many(&txn, new_head, &typed).await?;
         drop(typed);
         restore_steps(&txn, db, &table, &actor, steps, ahead, &mut report).await?;

@@ -1,6 +1,6 @@
 //! A chunk's entries as steps, and their restoring in order with the next batch read ahead.
 
-use super::batch::prepare;
+use super::batch::{decode, prepare};
 use super::*;
 
 /// A chunk's entries in order as steps: issue entries in batches (a firm at most once in a
@@ -96,16 +96,22 @@ pub(super) async fn restore_steps(
                 restore_revoke(txn, actor, index, &value, report).await?;
                 None
             }
-            Step::Issues(entries) => match ahead.take() {
-                Some(task) => match task.await.map_err(AppError::internal)?? {
-                    Some(prepared) => Some(prepared),
-                    // A firm to recreate: that is written, in the transaction.
-                    None => prepare(txn, Some(txn), table, actor, entries).await?,
-                },
-                None => prepare(txn, Some(txn), table, actor, entries).await?,
-            },
+            // Read ahead, the batch's entries were handed to the task.
+            Step::Issues(entries) => {
+                let decided = match ahead.take() {
+                    Some(task) => task.await.map_err(AppError::internal)??,
+                    None => Err(decode(entries)?),
+                };
+                Some(match decided {
+                    Ok(prepared) => prepared,
+                    // Not read ahead, or a firm to recreate: decided in the transaction.
+                    Err(decoded) => prepare(txn, Some(txn), table, actor, decoded)
+                        .await?
+                        .map_err(|_| AppError::internal("a batch left undecided"))?,
+                })
+            }
         };
-        ahead = self::ahead(db, table, actor, steps.peek());
+        ahead = self::ahead(db, table, actor, steps.peek_mut());
         if let Some(prepared) = prepared {
             prepared.write(txn, report).await?;
         }
@@ -113,23 +119,25 @@ pub(super) async fn restore_steps(
     Ok(())
 }
 
-/// A batch being read and decided outside the transaction.
-pub(super) type Ahead = tokio::task::JoinHandle<AppResult<Option<Prepared>>>;
+/// A batch being read and decided outside the transaction: its writes, or the batch handed
+/// back to be decided inside it.
+pub(super) type Ahead = tokio::task::JoinHandle<AppResult<Result<Prepared, super::batch::Decoded>>>;
 
 /// Starts reading and deciding `step` outside the transaction, if it is a batch that reads
-/// only rows the recovery has not written.
+/// only rows the recovery has not written; the task takes its entries.
 pub(super) fn ahead(
     db: &Db,
     table: &std::sync::Arc<BenchmarkTable>,
     actor: &Actor,
-    step: Option<&(Step, bool)>,
+    step: Option<&mut (Step, bool)>,
 ) -> Option<Ahead> {
     let Some((Step::Issues(entries), true)) = step else {
         return None;
     };
-    let (db, table, actor, entries) = (db.clone(), table.clone(), actor.clone(), entries.clone());
+    let entries = std::mem::take(entries);
+    let (db, table, actor) = (db.clone(), table.clone(), actor.clone());
     Some(tokio::spawn(async move {
-        prepare(&db, None, &table, &actor, entries).await
+        prepare(&db, None, &table, &actor, decode(entries)?).await
     }))
 }
 
