@@ -192,8 +192,8 @@ struct Page {
     codes: HashMap<crate::store::ids::FirmId, CodeRow>,
     /// The stored input of each assessment behind a code, by id.
     inputs: HashMap<i64, String>,
-    certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>>,
-    vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>>,
+    certs: crate::store::ByFirm<certifications::Model>,
+    vets: crate::store::ByFirm<vetoes::Model>,
     /// Firm-years with a submission under review.
     under_review: HashSet<(crate::store::ids::FirmId, i32)>,
 }
@@ -257,20 +257,7 @@ impl Page {
                 .into_iter()
                 .collect()
         };
-        let certs = crate::store::by_firm::<certifications::Entity, _>(
-            &db,
-            certifications::Column::FirmId,
-            &firm_ids,
-            |c| (c.firm_id, c.id),
-        )
-        .await?;
-        let vets = crate::store::by_firm::<vetoes::Entity, _>(
-            &db,
-            vetoes::Column::FirmId,
-            &firm_ids,
-            |v| (v.firm_id, v.id),
-        )
-        .await?;
+        let (certs, vets) = crate::store::certifications_and_vetoes(&db, &firm_ids).await?;
         let mut under_review = HashSet::new();
         if !firm_ids.is_empty() {
             under_review = assessments::Entity::find()

@@ -60,16 +60,36 @@ where
     Ok(rows)
 }
 
+/// Rows grouped by their firm.
+pub type ByFirm<T> = HashMap<ids::FirmId, Vec<T>>;
+
+/// The certifications and vetoes of the firms `firms`, each grouped by firm in the order of
+/// their ids: what a grade is assembled with beside the figures.
+pub async fn certifications_and_vetoes<C: ConnectionTrait>(
+    db: &C,
+    firms: &[ids::FirmId],
+) -> Result<(ByFirm<certifications::Model>, ByFirm<vetoes::Model>), DbErr> {
+    let certs =
+        by_firm::<certifications::Entity, _>(db, certifications::Column::FirmId, firms, |c| {
+            (c.firm_id, c.id)
+        })
+        .await?;
+    let vets =
+        by_firm::<vetoes::Entity, _>(db, vetoes::Column::FirmId, firms, |v| (v.firm_id, v.id))
+            .await?;
+    Ok((certs, vets))
+}
+
 /// The rows of `E` (certifications, vetoes) of the firms `firms`, grouped by firm, each
 /// firm's in the order of their ids (`key` gives a row's firm and id). Read 512 firms to a
 /// statement, the list lengthened by [`crate::db::in_list`] so that a few statement shapes
 /// serve every batch.
-pub async fn by_firm<E, C>(
+async fn by_firm<E, C>(
     db: &C,
     column: E::Column,
     firms: &[ids::FirmId],
     key: impl Fn(&E::Model) -> (ids::FirmId, i64),
-) -> Result<HashMap<ids::FirmId, Vec<E::Model>>, DbErr>
+) -> Result<ByFirm<E::Model>, DbErr>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -77,7 +97,7 @@ where
     let mut firms = firms.to_vec();
     firms.sort_unstable();
     firms.dedup();
-    let mut grouped: HashMap<ids::FirmId, Vec<E::Model>> = HashMap::new();
+    let mut grouped: ByFirm<E::Model> = HashMap::new();
     for part in firms.chunks(512) {
         for row in E::find()
             .filter(column.is_in(crate::db::in_list(part)))

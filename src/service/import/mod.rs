@@ -36,7 +36,7 @@ use crate::service::assessments::{FirmKey, assemble_input};
 use crate::service::firms::parse_new_firm;
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
-use crate::store::{certifications, firms, vetoes};
+use crate::store::firms;
 
 /// Rows validated and written at a time: bounds memory whatever the file's size.
 const CHUNK: usize = 1000;
@@ -294,25 +294,9 @@ impl ImportState {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut certs: HashMap<crate::store::ids::FirmId, Vec<certifications::Model>> =
-            HashMap::new();
-        let mut vets: HashMap<crate::store::ids::FirmId, Vec<vetoes::Model>> = HashMap::new();
+        let (certs, vets) = crate::store::certifications_and_vetoes(db, &ids).await?;
         let mut under_review: HashMap<(crate::store::ids::FirmId, i32), i64> = HashMap::new();
         for part in ids.chunks(500) {
-            for c in certifications::Entity::find()
-                .filter(certifications::Column::FirmId.is_in(part.to_vec()))
-                .all(db)
-                .await?
-            {
-                certs.entry(c.firm_id).or_default().push(c);
-            }
-            for v in vetoes::Entity::find()
-                .filter(vetoes::Column::FirmId.is_in(part.to_vec()))
-                .all(db)
-                .await?
-            {
-                vets.entry(v.firm_id).or_default().push(v);
-            }
             for a in assessments::Entity::find()
                 .filter(assessments::Column::FirmId.is_in(part.to_vec()))
                 .filter(assessments::Column::Status.eq(AssessmentStatus::Submitted))
@@ -365,12 +349,6 @@ impl ImportState {
                 y,
                 crate::service::abnormal::previous_traces(db, &ids, y).await?,
             );
-        }
-        for list in certs.values_mut() {
-            list.sort_by_key(|c| c.id);
-        }
-        for list in vets.values_mut() {
-            list.sort_by_key(|v| v.id);
         }
 
         // Three steps: each row's firm found or staged (in order: a file's later rows find a

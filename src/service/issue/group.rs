@@ -183,20 +183,7 @@ impl Known {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut certs = crate::store::by_firm::<certifications::Entity, _>(
-            txn,
-            certifications::Column::FirmId,
-            &firm_ids,
-            |c| (c.firm_id, c.id),
-        )
-        .await?;
-        let mut vets = crate::store::by_firm::<vetoes::Entity, _>(
-            txn,
-            vetoes::Column::FirmId,
-            &firm_ids,
-            |v| (v.firm_id, v.id),
-        )
-        .await?;
+        let (mut certs, mut vets) = crate::store::certifications_and_vetoes(txn, &firm_ids).await?;
         let mut active: HashMap<crate::store::ids::FirmId, codes::Model> = codes::Entity::find()
             .filter(codes::Column::FirmId.is_in(crate::db::in_list(&firm_ids)))
             .filter(codes::Column::Status.eq(CodeStatus::Active))

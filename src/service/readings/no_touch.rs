@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::grading::Fault;
 use crate::service::accounts::{Caller, Role};
 use crate::service::assessments::{self, AssessmentRequest, AssessmentView};
-use crate::store::{assessments as stored, certifications, firms, readings, vetoes};
+use crate::store::{assessments as stored, firms, readings};
 
 /// The figures a filing cannot do without: value added, some energy, the waste generated and
 /// utilised (the stock utilised and green power are 0 when no source gave them).
@@ -213,19 +213,8 @@ pub async fn file_all(
         for r in &rows {
             by_uscc.entry(r.uscc.as_str()).or_default().push(r.clone());
         }
-        let certs = crate::store::by_firm::<certifications::Entity, _>(
-            db,
-            certifications::Column::FirmId,
-            &ids,
-            |c| (c.firm_id, c.id),
-        )
-        .await?;
+        let (certs, vetoes) = crate::store::certifications_and_vetoes(db, &ids).await?;
         let previous = crate::service::abnormal::previous_traces(db, &ids, year).await?;
-        let vetoes =
-            crate::store::by_firm::<vetoes::Entity, _>(db, vetoes::Column::FirmId, &ids, |v| {
-                (v.firm_id, v.id)
-            })
-            .await?;
         let mut prepared = Vec::new();
         for firm in firms {
             let uscc = firm.uscc.to_string();

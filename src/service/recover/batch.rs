@@ -105,18 +105,7 @@ pub(super) async fn prepare<C: sea_orm::ConnectionTrait>(
     for list in of_firm.values_mut() {
         list.sort_by_key(|a| std::cmp::Reverse(a.id));
     }
-    let mut certs = crate::store::by_firm::<certifications::Entity, _>(
-        conn,
-        certifications::Column::FirmId,
-        &firm_ids,
-        |c| (c.firm_id, c.id),
-    )
-    .await?;
-    let mut vets =
-        crate::store::by_firm::<vetoes::Entity, _>(conn, vetoes::Column::FirmId, &firm_ids, |v| {
-            (v.firm_id, v.id)
-        })
-        .await?;
+    let (mut certs, mut vets) = crate::store::certifications_and_vetoes(conn, &firm_ids).await?;
     let earlier: Vec<i64> = restoring
         .iter()
         .filter_map(|r| r.entry["supersedes"].as_i64())

@@ -24,7 +24,7 @@ use crate::grading::{self, BenchmarkTable};
 use crate::store::assessments::{self, AssessmentStatus};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::codes::{self, CodeStatus};
-use crate::store::{certifications, firms, tlog, vetoes};
+use crate::store::{firms, tlog};
 use crate::tlog::Checkpoint;
 
 mod batch;
